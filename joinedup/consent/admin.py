@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from joinedup.consent.models import BreakGlass, DataSharingAgreement
+
+
+@admin.register(DataSharingAgreement)
+class DataSharingAgreementAdmin(admin.ModelAdmin):
+    list_display = ["title", "starts_on", "ends_on"]
+    filter_horizontal = ["organisations"]
+
+
+@admin.register(BreakGlass)
+class BreakGlassAdmin(admin.ModelAdmin):
+    """For the data protection officer's review of each emergency access."""
+
+    list_display = ["opened_at", "user", "expires_at", "reported_to"]
+    readonly_fields = ["user", "student", "reason", "opened_at", "expires_at", "reported_to"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

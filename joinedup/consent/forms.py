@@ -1,0 +1,77 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from joinedup.consent.models import Category, ConsentGrant, Purpose
+from joinedup.lib.forms import StyledFormMixin
+from joinedup.people.models import Department, Organisation, Service
+
+
+class RecordConsentForm(StyledFormMixin, forms.Form):
+    """Consent the student gave to a member of staff, in person or on a paper form."""
+
+    category = forms.ChoiceField(
+        label=_("What the student agrees to share"), choices=Category.choices
+    )
+    recipient = forms.ChoiceField(label=_("Who with"))
+    purpose = forms.ChoiceField(label=_("For what purpose"), choices=Purpose.choices)
+    how_given = forms.ChoiceField(
+        label=_("How the student gave it"),
+        choices=[c for c in ConsentGrant.HowGiven.choices if c[0] != "portal"],
+    )
+    valid_from = forms.DateTimeField(
+        label=_("From"), required=False, help_text=_("Leave blank to start now."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )  # fmt: skip
+    valid_until = forms.DateTimeField(
+        label=_("Until"), required=False, help_text=_("Leave blank for no end date."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipient"].choices = recipient_choices()
+
+    def clean_recipient(self):
+        kind, _sep, pk = self.cleaned_data["recipient"].partition(":")
+        model = {"service": Service, "department": Department, "organisation": Organisation}
+        recipient = model[kind].objects.filter(pk=pk).first() if kind in model else None
+        if recipient is None:
+            raise ValidationError(_("Choose who the student agrees to share with."))
+        return {f"recipient_{kind}": recipient}
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end <= start:
+            self.add_error("valid_until", _("The end must be after the start."))
+        return data
+
+
+def recipient_choices():
+    services = [(f"service:{s.pk}", f"{s.name} ({s.organisation.name})")
+                for s in Service.objects.select_related("organisation")]  # fmt: skip
+    departments = [(f"department:{d.pk}", f"{d.name} ({d.organisation.name})")
+                   for d in Department.objects.select_related("organisation")]  # fmt: skip
+    organisations = [(f"organisation:{o.pk}", o.name) for o in Organisation.objects.all()]
+    return [
+        ("", _("Choose…")),
+        (_("Services"), services),
+        (_("Academic departments"), departments),
+        (_("Whole organisations"), organisations),
+    ]
+
+
+class BreakGlassForm(StyledFormMixin, forms.Form):
+    university = forms.ModelChoiceField(
+        label=_("University"), queryset=Organisation.objects.filter(kind="university")
+    )
+    student_number = forms.CharField(label=_("Student number"), max_length=20)
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Say what risk to life makes this necessary. Your data protection officer is "
+            "told, and the student will see this."
+        ),
+    )

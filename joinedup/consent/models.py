@@ -1,0 +1,173 @@
+"""Consent grants, data sharing agreements, care relationships and break-glass access."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from joinedup.people.models import Department, Organisation, Service, Student
+
+
+class Category(models.TextChoices):
+    IDENTITY = "identity", _("Identity")
+    REGISTRATION = "registration", _("Registration")
+    ENGAGEMENT = "engagement", _("Engagement")
+    ASSESSMENT = "assessment", _("Assessment")
+    OUTCOMES = "outcomes", _("Outcomes")
+    RISK = "risk", _("Risk")
+    NOTES = "notes", _("Notes")
+    ADJUSTMENTS = "adjustments", _("Adjustments")
+    DISCHARGE = "discharge", _("Discharge")
+
+
+class Purpose(models.TextChoices):
+    DIRECT_CARE = "direct_care", _("Direct care")
+    ACADEMIC_SUPPORT = "academic_support", _("Academic support")
+
+
+class ConsentGrantQuerySet(models.QuerySet):
+    def active(self, now=None):
+        now = now or timezone.now()
+        return self.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+            valid_from__lte=now,
+            withdrawn_at__isnull=True,
+        )
+
+
+class ConsentGrant(models.Model):
+    """A student's opt-in: one data category, to one recipient, for one purpose, for a time."""
+
+    class HowGiven(models.TextChoices):
+        PORTAL = "portal", _("In the student portal")
+        IN_PERSON = "in_person", _("In person")
+        PAPER_FORM = "paper_form", _("On a paper form")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    student = models.ForeignKey(Student, models.CASCADE, related_name="consent_grants")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    recipient_service = models.ForeignKey(
+        Service, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recipient_department = models.ForeignKey(
+        Department, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recipient_organisation = models.ForeignKey(
+        Organisation, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    how_given = models.CharField(max_length=12, choices=HowGiven.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConsentGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(recipient_service__isnull=False,
+                      recipient_department__isnull=True, recipient_organisation__isnull=True)
+                    | Q(recipient_service__isnull=True,
+                        recipient_department__isnull=False, recipient_organisation__isnull=True)
+                    | Q(recipient_service__isnull=True,
+                        recipient_department__isnull=True, recipient_organisation__isnull=False)
+                ),
+                name="consent_one_recipient",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gt=models.F("valid_from")),
+                name="consent_ends_after_start",
+            ),
+        ]  # fmt: skip
+        indexes = [models.Index(fields=["student", "category"], name="consent_student_category")]
+
+    def __str__(self):
+        return f"{self.get_category_display()} to {self.recipient}"
+
+    @property
+    def recipient(self):
+        return self.recipient_service or self.recipient_department or self.recipient_organisation
+
+    @property
+    def is_active(self) -> bool:
+        now = timezone.now()
+        return (
+            self.withdrawn_at is None
+            and self.valid_from <= now
+            and (self.valid_until is None or self.valid_until > now)
+        )
+
+
+class DataSharingAgreement(models.Model):
+    """An agreement between two organisations covering some categories for some purposes."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    organisations = models.ManyToManyField(Organisation, related_name="agreements")
+    categories = models.JSONField(default=list, help_text=_("Data categories covered."))
+    purposes = models.JSONField(default=list, help_text=_("Purposes covered."))
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+
+    def __str__(self):
+        return self.title
+
+
+class CareRelationshipQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(closed_at__isnull=True)
+
+
+class CareRelationship(models.Model):
+    """A service's legitimate relationship with a student: an open referral, episode or concern."""
+
+    class Reason(models.TextChoices):
+        REFERRAL = "referral", _("Referral")
+        EPISODE = "episode", _("Episode of care")
+        CONCERN = "concern", _("Concern")
+
+    student = models.ForeignKey(Student, models.CASCADE, related_name="care_relationships")
+    service = models.ForeignKey(Service, models.PROTECT, related_name="care_relationships")
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CareRelationshipQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["service", "closed_at"], name="relationship_service_open"),
+            models.Index(fields=["student", "closed_at"], name="relationship_student_open"),
+        ]
+
+    def __str__(self):
+        return f"{self.service} — {self.student}"
+
+
+class BreakGlass(models.Model):
+    """Emergency access to one student's record, for a written reason, for a short time."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    student = models.ForeignKey(Student, models.CASCADE, related_name="break_glass_uses")
+    reason = models.TextField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    reported_to = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+
+    def __str__(self):
+        return f"{self.user} → {self.student} ({self.opened_at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,220 @@
+"""The access policy: the one gate for every read of a student's personal data.
+
+`decide()` gathers the facts about a user and a student, applies the pure rule in
+`joinedup.consent.rules`, and writes the decision (allowed or refused) to the audit log.
+`readable_students()` is the same rule as a QuerySet filter, for list pages.
+"""
+
+from itertools import combinations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.consent.models import BreakGlass, CareRelationship, ConsentGrant, DataSharingAgreement
+from joinedup.consent.rules import (
+    ACADEMIC_NEVER,
+    CATEGORIES,
+    CLINICAL_ROLES,
+    SERVICE_ONLY,
+    Decision,
+    Facts,
+    Grant,
+    Seat,
+    decide_access,
+)
+from joinedup.people.models import Student
+
+__all__ = ["Decision", "decide", "decide_many", "readable_students", "seats_of"]
+
+
+def decide(user, student: Student, category: str, purpose: str = "direct_care", *,
+           request=None) -> Decision:  # fmt: skip
+    """Decide and audit one read of `category` of `student`'s data by `user`."""
+    return decide_many(user, student, [category], purpose, request=request)[category]
+
+
+def decide_many(user, student: Student, categories=CATEGORIES, purpose: str = "direct_care", *,
+                request=None, action: str = "record.read") -> dict[str, Decision]:  # fmt: skip
+    """Decide several categories at once (one set of queries), auditing each decision."""
+    facts = gather_facts(user, student)
+    decisions = {category: decide_access(facts, category, purpose) for category in categories}
+    append(
+        [_entry(user, student, category, d, action, request) for category, d in decisions.items()]
+    )
+    return decisions
+
+
+def _entry(user, student, category, decision: Decision, action, request) -> Entry:
+    seat = decision.seat
+    return Entry(
+        action=action,
+        actor=user,
+        student=student,
+        category=category,
+        allowed=decision.allowed,
+        basis=decision.basis,
+        reason=decision.reason,
+        actor_role="student" if decision.basis == "self" else (seat.role if seat else ""),
+        actor_service=seat.place if seat else "",
+        actor_organisation=seat.organisation_name if seat else "",
+        request_id=request_id_of(request),
+    )
+
+
+def seats_of(user) -> tuple[Seat, ...]:
+    """The user's memberships as seats, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return ()
+    cached = getattr(user, "_joinedup_seats", None)
+    if cached is None:
+        cached = tuple(
+            Seat(
+                role=m.role,
+                organisation_id=m.organisation_id,
+                organisation_name=m.organisation.name,
+                service_id=m.service_id,
+                service_name=m.service.name if m.service else "",
+                department_id=m.department_id,
+                department_name=m.department.name if m.department else "",
+            )
+            for m in user.memberships.select_related("organisation", "service", "department")
+        )
+        user._joinedup_seats = cached
+    return cached
+
+
+def gather_facts(user, student: Student) -> Facts:
+    now = timezone.now()
+    seats = seats_of(user)
+    if user.is_authenticated and student.user_id == user.pk:
+        return Facts(seats=seats, is_self=True)
+    if not seats:
+        return Facts(seats=())
+    relationships = frozenset(
+        CareRelationship.objects.open()
+        .filter(student=student)
+        .values_list("service_id", "service__organisation_id")
+    )
+    grants = tuple(
+        Grant(*row)
+        for row in ConsentGrant.objects.active(now)
+        .filter(student=student)
+        .values_list(
+            "category", "purpose", "recipient_service_id", "recipient_department_id",
+            "recipient_organisation_id",
+        )
+    )  # fmt: skip
+    break_glass = (
+        any(s.role in CLINICAL_ROLES for s in seats)
+        and BreakGlass.objects.filter(
+            user=user, student=student, opened_at__lte=now, expires_at__gt=now
+        ).exists()
+    )
+    return Facts(
+        seats=seats,
+        university_id=student.university_id,
+        department_id=student.department_id,
+        relationships=relationships,
+        grants=grants,
+        agreements=_agreements_of({s.organisation_id for s in seats}),
+        break_glass=break_glass,
+    )
+
+
+def _active_agreements(organisation_ids):
+    today = timezone.localdate()
+    return (
+        DataSharingAgreement.objects.filter(
+            organisations__in=organisation_ids, starts_on__lte=today
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .prefetch_related("organisations")
+        .distinct()
+    )
+
+
+def _agreements_of(organisation_ids) -> frozenset[tuple[int, int, str, str]]:
+    covered = set()
+    for agreement in _active_agreements(organisation_ids):
+        org_ids = sorted(o.pk for o in agreement.organisations.all())
+        for low, high in combinations(org_ids, 2):
+            for category in agreement.categories:
+                for purpose in agreement.purposes:
+                    covered.add((low, high, category, purpose))
+    return frozenset(covered)
+
+
+def _partners(agreements, organisation_id: int, category: str, purpose: str) -> set[int]:
+    partners = set()
+    for low, high, cat, pur in agreements:
+        if cat == category and pur == purpose and organisation_id in (low, high):
+            partners.add(high if low == organisation_id else low)
+    return partners
+
+
+def readable_students(user, category: str, purpose: str = "direct_care", *,
+                      bases=("relationship", "department", "consent", "break_glass")
+                      ) -> QuerySet[Student]:  # fmt: skip
+    """The students whose `category` `user` may read: `decide_access` as one SQL filter.
+
+    `bases` narrows the list (the caseload uses only care relationships). This makes no
+    audit entry; a page that shows the rows audits what it shows.
+    """
+    now = timezone.now()
+    seats = seats_of(user)
+    agreements = _agreements_of({s.organisation_id for s in seats})
+    condition = Q(pk__in=[])
+    open_relationship = CareRelationship.objects.open().filter(student=OuterRef("pk"))
+    for seat in seats:
+        clinical, academic = seat.role in CLINICAL_ROLES, seat.role == "academic"
+        if not (clinical or academic) or (academic and category in ACADEMIC_NEVER):
+            continue
+        if clinical and purpose == "direct_care" and "relationship" in bases:
+            condition |= Exists(open_relationship.filter(service_id=seat.service_id))
+            if seat.role == "liaison" and category not in SERVICE_ONLY:
+                orgs = {seat.organisation_id} | _partners(
+                    agreements, seat.organisation_id, category, purpose
+                )
+                condition |= Exists(open_relationship.filter(service__organisation_id__in=orgs))
+        if academic and category == "identity" and "department" in bases:
+            condition |= Q(department_id=seat.department_id)
+        if category in SERVICE_ONLY and not clinical:
+            continue
+        if "consent" in bases and category not in SERVICE_ONLY:
+            recipient = Q(recipient_organisation_id=seat.organisation_id)
+            if seat.department_id:
+                recipient |= Q(recipient_department_id=seat.department_id)
+            if clinical and seat.service_id:
+                recipient |= Q(recipient_service_id=seat.service_id)
+            grants = ConsentGrant.objects.active(now).filter(
+                recipient, student=OuterRef("pk"), category=category, purpose=purpose
+            )
+            universities = {seat.organisation_id} | _partners(
+                agreements, seat.organisation_id, category, purpose
+            )
+            condition |= Exists(grants) & Q(university_id__in=universities)
+        if clinical and "break_glass" in bases and category not in SERVICE_ONLY:
+            condition |= Exists(
+                BreakGlass.objects.filter(
+                    user=user, student=OuterRef("pk"), opened_at__lte=now, expires_at__gt=now
+                )
+            )
+    return Student.objects.filter(condition)
+
+
+def get_student_for_user(user, student_uuid, *, request=None) -> Student:
+    """The student, if the policy lets `user` read their identity; else 404 (audited).
+
+    Missing and forbidden look the same, so ids cannot be probed.
+    """
+    from django.http import Http404
+
+    student = (
+        Student.objects.select_related("university", "department", "gp_practice")
+        .filter(uuid=student_uuid)
+        .first()
+    )
+    if student is None or not decide(user, student, "identity", request=request).allowed:
+        raise Http404("No such student.")
+    return student

@@ -1,0 +1,206 @@
+"""The access rule: who may read which category of a student's data, and on what basis.
+
+Pure functions over frozen facts; `joinedup.consent.policy` gathers the facts from the
+database and writes the audit entry. The rules are those of DESIGN.md ("The access policy").
+"""
+
+from dataclasses import dataclass
+
+CATEGORIES: tuple[str, ...] = (
+    "identity",
+    "registration",
+    "engagement",
+    "assessment",
+    "outcomes",
+    "risk",
+    "notes",
+    "adjustments",
+    "discharge",
+)
+CATEGORY_LABELS: dict[str, str] = {c: c.capitalize() for c in CATEGORIES}
+
+CLINICAL_ROLES = frozenset({"practitioner", "triage", "liaison"})
+# Academic staff never see these, whatever the student consents to.
+ACADEMIC_NEVER = frozenset({"assessment", "outcomes", "risk", "notes", "discharge"})
+# Case notes never leave the authoring service by consent, agreement or override.
+SERVICE_ONLY = frozenset({"notes"})
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One of the user's memberships: the role they act in and where."""
+
+    role: str
+    organisation_id: int
+    organisation_name: str
+    service_id: int | None = None
+    service_name: str = ""
+    department_id: int | None = None
+    department_name: str = ""
+
+    @property
+    def place(self) -> str:
+        return self.service_name or self.department_name or self.organisation_name
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An active consent grant, reduced to what the rule needs."""
+
+    category: str
+    purpose: str
+    service_id: int | None = None
+    department_id: int | None = None
+    organisation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the rule needs to know about one user and one student, at one moment."""
+
+    seats: tuple[Seat, ...]
+    is_self: bool = False
+    university_id: int = 0
+    department_id: int | None = None
+    # Open care relationships of the student: (service id, that service's organisation id).
+    relationships: frozenset[tuple[int, int]] = frozenset()
+    grants: tuple[Grant, ...] = ()
+    # Active agreements as (lower organisation id, higher organisation id, category, purpose).
+    agreements: frozenset[tuple[int, int, str, str]] = frozenset()
+    break_glass: bool = False
+
+    def agreement_covers(self, org_a: int, org_b: int, category: str, purpose: str) -> bool:
+        low, high = sorted((org_a, org_b))
+        return (low, high, category, purpose) in self.agreements
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    basis: str
+    reason: str
+    seat: Seat | None = None
+
+
+def decide_access(facts: Facts, category: str, purpose: str = "direct_care") -> Decision:
+    """Decide one read of `category` for `purpose`, trying each of the user's seats in turn.
+
+    Allowed on the first basis that holds (own record, care relationship, department,
+    consent, break-glass); otherwise refused with the reason from the most relevant seat.
+    """
+    if category not in CATEGORIES:
+        raise ValueError(f"Unknown data category: {category!r}")
+    if facts.is_self:
+        return Decision(True, "self", "This is your own record.")
+    refusals = []
+    for seat in sorted(facts.seats, key=_seat_priority):
+        decision = _decide_for_seat(facts, seat, category, purpose)
+        if decision.allowed:
+            return decision
+        refusals.append(decision)
+    if refusals:
+        return refusals[0]
+    return Decision(False, "none", "You have no role in any service or department.")
+
+
+def _seat_priority(seat: Seat) -> int:
+    order = ("practitioner", "liaison", "triage", "academic")
+    return order.index(seat.role) if seat.role in order else len(order)
+
+
+def _decide_for_seat(facts: Facts, seat: Seat, category: str, purpose: str) -> Decision:
+    label = CATEGORY_LABELS[category]
+    if seat.role == "researcher":
+        return _refuse(seat, "Researchers see anonymised aggregates only, never a record.")
+    if seat.role == "org_admin":
+        return _refuse(seat, "Organisation admins do not see the content of student records.")
+    if seat.role == "service_manager":
+        return _refuse(
+            seat,
+            "Service managers see aggregate reports; a student's record needs a practitioner role.",
+        )
+    if seat.role == "academic":
+        return _decide_for_academic(facts, seat, category, purpose, label)
+    if seat.role not in CLINICAL_ROLES:
+        return _refuse(seat, f"The role {seat.role!r} gives no access to student records.")
+    return _decide_for_clinician(facts, seat, category, purpose, label)
+
+
+def _decide_for_academic(
+    facts: Facts, seat: Seat, category: str, purpose: str, label: str
+) -> Decision:
+    if category in ACADEMIC_NEVER:
+        return _refuse(seat, f"{label} is never shown to academic staff.")
+    in_department = seat.department_id is not None and seat.department_id == facts.department_id
+    if category == "identity" and in_department:
+        return Decision(True, "department", f"The student is in {seat.place}.", seat)
+    if _consented(facts, seat, category, purpose, include_service=False):
+        if _agreement_allows(facts, seat, category, purpose):
+            return Decision(True, "consent", f"The student shares {label.lower()} with you.", seat)
+        return _no_agreement(facts, seat, label)
+    return _refuse(seat, f"{label} is not shared with {seat.place}: no consent.")
+
+
+def _decide_for_clinician(
+    facts: Facts, seat: Seat, category: str, purpose: str, label: str
+) -> Decision:
+    if purpose == "direct_care":
+        if any(service_id == seat.service_id for service_id, _ in facts.relationships):
+            return Decision(
+                True, "relationship", f"{seat.place} is involved in the student's care.", seat
+            )
+        if seat.role == "liaison" and category not in SERVICE_ONLY:
+            for _, org_id in facts.relationships:
+                if org_id == seat.organisation_id or facts.agreement_covers(
+                    seat.organisation_id, org_id, category, purpose
+                ):
+                    return Decision(
+                        True,
+                        "relationship",
+                        "A partner service is involved in the student's care.",
+                        seat,
+                    )
+    if category in SERVICE_ONLY:
+        return _refuse(seat, f"{label} stay with the service that wrote them.")
+    if _consented(facts, seat, category, purpose, include_service=True):
+        if _agreement_allows(facts, seat, category, purpose):
+            return Decision(True, "consent", f"The student shares {label.lower()} with you.", seat)
+        return _no_agreement(facts, seat, label)
+    if facts.break_glass:
+        return Decision(True, "break_glass", "Emergency override in force.", seat)
+    return _refuse(seat, f"{label} is not shared with {seat.place}: no consent.")
+
+
+def _consented(
+    facts: Facts, seat: Seat, category: str, purpose: str, *, include_service: bool
+) -> bool:
+    for grant in facts.grants:
+        if grant.category != category or grant.purpose != purpose:
+            continue
+        if grant.organisation_id is not None and grant.organisation_id == seat.organisation_id:
+            return True
+        if include_service and grant.service_id is not None and grant.service_id == seat.service_id:
+            return True
+        if grant.department_id is not None and grant.department_id == seat.department_id:
+            return True
+    return False
+
+
+def _agreement_allows(facts: Facts, seat: Seat, category: str, purpose: str) -> bool:
+    """Inside the student's university consent is enough; across organisations an agreement
+    between the recipient's organisation and the university must cover the category."""
+    if seat.organisation_id == facts.university_id:
+        return True
+    return facts.agreement_covers(seat.organisation_id, facts.university_id, category, purpose)
+
+
+def _no_agreement(facts: Facts, seat: Seat, label: str) -> Decision:
+    return _refuse(
+        seat,
+        f"{label}: the student consents, but no data sharing agreement between "
+        f"{seat.organisation_name} and the student's university covers it.",
+    )
+
+
+def _refuse(seat: Seat, reason: str) -> Decision:
+    return Decision(False, "none", reason, seat)

@@ -1,0 +1,178 @@
+"""Changes to consent, care relationships and break-glass access. Each one is audited."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.consent.models import BreakGlass, CareRelationship, ConsentGrant
+from joinedup.consent.policy import seats_of
+from joinedup.consent.rules import CLINICAL_ROLES
+from joinedup.consent.tasks import report_break_glass
+from joinedup.people.models import Organisation
+
+
+def _change(action, actor, student, category="", reason="", request=None, seat=None,
+            basis="") -> Entry:  # fmt: skip
+    return Entry(
+        action=action,
+        basis=basis,
+        actor=actor,
+        student=student,
+        category=category,
+        reason=reason,
+        actor_role=seat.role if seat else ("student" if _is_student(actor, student) else ""),
+        actor_service=seat.place if seat else "",
+        actor_organisation=seat.organisation_name if seat else "",
+        request_id=request_id_of(request),
+    )
+
+
+def _is_student(actor, student) -> bool:
+    return actor is not None and student.user_id == getattr(actor, "pk", None)
+
+
+def record_consent(*, actor, student, category, purpose, how_given, recipient_service=None,
+                   recipient_department=None, recipient_organisation=None, valid_from=None,
+                   valid_until=None, request=None) -> ConsentGrant:  # fmt: skip
+    """Record a consent the student gave, in the portal or to a member of staff."""
+    grant = ConsentGrant(
+        student=student,
+        category=category,
+        purpose=purpose,
+        how_given=how_given,
+        recipient_service=recipient_service,
+        recipient_department=recipient_department,
+        recipient_organisation=recipient_organisation,
+        recorded_by=actor,
+        valid_from=valid_from or timezone.now(),
+        valid_until=valid_until,
+    )
+    grant.full_clean()
+    with transaction.atomic():
+        grant.save()
+        append(
+            [
+                _change(
+                    "consent.grant.recorded",
+                    actor,
+                    student,
+                    category,
+                    f"{grant.get_how_given_display()}: to {grant.recipient}",
+                    request,
+                )
+            ]
+        )
+    return grant
+
+
+def withdraw_consent(*, actor, grant: ConsentGrant, request=None) -> ConsentGrant:
+    """Withdraw a consent with immediate effect; the very next request is decided without it."""
+    with transaction.atomic():
+        grant = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
+        if grant.withdrawn_at is not None:
+            return grant
+        grant.withdrawn_at = timezone.now()
+        grant.withdrawn_by = actor
+        grant.save(update_fields=["withdrawn_at", "withdrawn_by"])
+        append(
+            [
+                _change(
+                    "consent.grant.withdrawn",
+                    actor,
+                    grant.student,
+                    grant.category,
+                    f"to {grant.recipient}",
+                    request,
+                )
+            ]
+        )
+    return grant
+
+
+def withdraw_all_consents(*, actor, student, request=None) -> int:
+    grants = list(ConsentGrant.objects.active().filter(student=student))
+    for grant in grants:
+        withdraw_consent(actor=actor, grant=grant, request=request)
+    return len(grants)
+
+
+def open_care_relationship(*, student, service, reason, actor=None) -> CareRelationship:
+    """Open a service's care relationship (referrals, episodes and concerns call this)."""
+    with transaction.atomic():
+        relationship, created = CareRelationship.objects.get_or_create(
+            student=student, service=service, closed_at__isnull=True, defaults={"reason": reason}
+        )
+        if created:
+            append(
+                [
+                    _change(
+                        "consent.relationship.opened", actor, student, reason=f"{service}: {reason}"
+                    )
+                ]
+            )
+    return relationship
+
+
+def close_care_relationship(*, relationship: CareRelationship, actor=None) -> None:
+    with transaction.atomic():
+        relationship.closed_at = timezone.now()
+        relationship.save(update_fields=["closed_at"])
+        append(
+            [
+                _change(
+                    "consent.relationship.closed",
+                    actor,
+                    relationship.student,
+                    reason=str(relationship.service),
+                )
+            ]
+        )
+
+
+def open_break_glass(*, actor, student, reason: str, request=None) -> BreakGlass:
+    """Open time-limited emergency access for a written reason (risk to life).
+
+    Only clinical roles may; the organisation's data protection contact is told by email and
+    the student sees it in their access log.
+    """
+    reason = (reason or "").strip()
+    seats = [s for s in seats_of(actor) if s.role in CLINICAL_ROLES]
+    if not seats:
+        raise ValidationError(_("Only practitioners, triage and liaison staff may do this."))
+    if len(reason) < 10:
+        raise ValidationError(
+            {"reason": _("Write the reason: what risk to life makes this access necessary.")}
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        access = BreakGlass.objects.create(
+            user=actor,
+            student=student,
+            reason=reason,
+            opened_at=now,
+            expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
+        )
+        organisation = Organisation.objects.get(pk=seats[0].organisation_id)
+        access.reported_to = organisation.data_protection_email
+        access.save(update_fields=["reported_to"])
+        append(
+            [
+                _change(
+                    "consent.break_glass.opened",
+                    actor,
+                    student,
+                    reason=reason,
+                    request=request,
+                    seat=seats[0],
+                    basis="break_glass",
+                )
+            ]
+        )
+        if access.reported_to:
+            transaction.on_commit(lambda: report_break_glass.enqueue(access.pk))
+    return access

@@ -1,0 +1,62 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from joinedup.consent import services
+from joinedup.consent.forms import BreakGlassForm, RecordConsentForm
+from joinedup.consent.policy import get_student_for_user
+from joinedup.people.models import Student
+from joinedup.people.permissions import can_break_glass, can_record_consent, capability_required
+
+
+@login_required
+@capability_required(can_record_consent)
+@require_http_methods(["GET", "POST"])
+def grant_create(request, student_uuid):
+    """Record consent a student gave in person or on paper."""
+    student = get_student_for_user(request.user, student_uuid, request=request)
+    form = RecordConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_consent(
+                actor=request.user, student=student, category=data["category"],
+                purpose=data["purpose"], how_given=data["how_given"],
+                valid_from=data["valid_from"], valid_until=data["valid_until"],
+                request=request, **data["recipient"],
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Consent recorded."))
+            return redirect("record:student-detail", student.uuid)
+    return render(request, "consent/grant_form.html", {"form": form, "student": student})
+
+
+@login_required
+@capability_required(can_break_glass)
+@require_http_methods(["GET", "POST"])
+def break_glass_open(request):
+    """Emergency access to a student's record when there is a risk to life."""
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        student = Student.objects.filter(
+            university=data["university"], student_number=data["student_number"].strip()
+        ).first()
+        if student is None:
+            form.add_error("student_number", _("No student with that number at that university."))
+        else:
+            try:
+                services.open_break_glass(
+                    actor=request.user, student=student, reason=data["reason"], request=request
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.warning(request, _("Emergency access is open and has been reported."))
+                return redirect("record:student-detail", student.uuid)
+    return render(request, "consent/break_glass_form.html", {"form": form})

@@ -1,0 +1,48 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from joinedup.people.models import Department, Membership, Organisation, Service, Student, User
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fk_name = "user"
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_active"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Name", {"fields": ["first_name", "last_name"]}),
+        ("Status", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+    ]
+    add_fieldsets = [(None, {"fields": ["email", "password1", "password2"]})]
+    inlines = [MembershipInline]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "ods_code"]
+    list_filter = ["kind"]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "kind", "waiting_standard_days"]
+    list_filter = ["kind"]
+
+
+admin.site.register(Department)
+
+
+@admin.register(Student)
+class StudentAdmin(admin.ModelAdmin):
+    """Identity and registration only; clinical content is never shown in the admin."""
+
+    list_display = ["student_number", "university", "status"]
+    search_fields = ["student_number"]
+    exclude = ["trusted_contact_name", "trusted_contact_phone", "trusted_contact_relationship"]

@@ -1,0 +1,284 @@
+"""Organisations, their services and departments, the staff who work in them, and students."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from joinedup.people.validators import (
+    normalise_nhs_number,
+    normalise_postcode,
+    validate_nhs_number,
+    validate_ods_code,
+    validate_postcode,
+)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in: a member of staff (with memberships) or a student."""
+
+    username = None
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(_("email address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+    objects = UserManager()
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    @property
+    def is_student(self) -> bool:
+        return hasattr(self, "student_record")
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        UNIVERSITY = "university", _("University")
+        NHS_TRUST = "nhs_trust", _("NHS trust")
+        GP_PRACTICE = "gp_practice", _("GP practice")
+        THIRD_SECTOR = "third_sector", _("Third sector")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    ods_code = models.CharField(
+        _("ODS code"), max_length=6, blank=True, validators=[validate_ods_code]
+    )
+    data_protection_email = models.EmailField(
+        _("data protection contact"),
+        blank=True,
+        help_text=_("Told of every emergency override of the access policy."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ods_code"], condition=~Q(ods_code=""), name="unique_ods_code"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Service(models.Model):
+    class Kind(models.TextChoices):
+        WELLBEING = "wellbeing", _("Wellbeing")
+        COUNSELLING = "counselling", _("Counselling")
+        DISABILITY = "disability", _("Disability")
+        CRISIS = "crisis", _("Crisis")
+        TALKING_THERAPIES = "talking_therapies", _("NHS Talking Therapies")
+        COMMUNITY_MENTAL_HEALTH = "community_mental_health", _("Community mental health")
+        STUDENT_LIAISON = "student_liaison", _("Student liaison")
+        GENERAL_PRACTICE = "general_practice", _("General practice")
+        THIRD_SECTOR = "third_sector", _("Third sector")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, models.PROTECT, related_name="services")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    waiting_standard_days = models.PositiveIntegerField(
+        _("waiting-time standard (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Days from referral to first contact that the service aims for."),
+    )
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Department(models.Model):
+    """An academic department of a university (personal tutors and course leads)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        related_name="departments",
+        limit_choices_to={"kind": Organisation.Kind.UNIVERSITY},
+    )
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    PRACTITIONER = "practitioner", _("Practitioner")
+    TRIAGE = "triage", _("Triage / duty")
+    LIAISON = "liaison", _("Liaison")
+    SERVICE_MANAGER = "service_manager", _("Service manager")
+    ACADEMIC = "academic", _("Academic")
+    ORG_ADMIN = "org_admin", _("Organisation admin")
+    RESEARCHER = "researcher", _("Researcher")
+
+
+CLINICAL_ROLES = frozenset({Role.PRACTITIONER, Role.TRIAGE, Role.LIAISON})
+
+
+class Membership(models.Model):
+    """A member of staff's role in one service, department or (for admins) organisation."""
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, models.PROTECT, related_name="memberships")
+    service = models.ForeignKey(
+        Service, models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
+    department = models.ForeignKey(
+        Department, models.PROTECT, null=True, blank=True, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(service__isnull=True) | Q(department__isnull=True),
+                name="membership_service_or_department",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "organisation", "service", "department", "role"],
+                name="unique_membership",
+            ),
+        ]
+
+    def __str__(self):
+        place = self.service or self.department or self.organisation
+        return f"{self.user} — {self.get_role_display()}, {place}"
+
+
+class StudentQuerySet(models.QuerySet):
+    def search(self, text: str):
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(preferred_name__icontains=text)
+            | Q(legal_given_name__icontains=text)
+            | Q(legal_family_name__icontains=text)
+            | Q(student_number__iexact=text)
+        )
+
+
+class Student(models.Model):
+    class Status(models.TextChoices):
+        ENROLLED = "enrolled", _("Enrolled")
+        INTERRUPTED = "interrupted", _("Interrupted")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        GRADUATED = "graduated", _("Graduated")
+
+    class TrustedContactPermission(models.TextChoices):
+        NOT_ASKED = "not_asked", _("Not answered yet")
+        NEVER = "never", _("Never contact them")
+        SERIOUS_CONCERN = (
+            "serious_concern",
+            _("Contact them if there is a serious concern for my safety"),
+        )
+        ASK_ME_FIRST = "ask_me_first", _("Ask me first, unless I cannot be reached")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(
+        User, models.SET_NULL, null=True, blank=True, related_name="student_record"
+    )
+    university = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        related_name="students",
+        limit_choices_to={"kind": Organisation.Kind.UNIVERSITY},
+    )
+    department = models.ForeignKey(
+        Department, models.PROTECT, null=True, blank=True, related_name="students"
+    )
+    legal_given_name = models.CharField(_("legal given name"), max_length=100)
+    legal_family_name = models.CharField(_("legal family name"), max_length=100)
+    preferred_name = models.CharField(
+        _("preferred name"), max_length=100, blank=True, help_text=_("Shown everywhere.")
+    )
+    pronouns = models.CharField(max_length=40, blank=True)
+    date_of_birth = models.DateField(_("date of birth"))
+    student_number = models.CharField(_("student number"), max_length=20)
+    nhs_number = models.CharField(
+        _("NHS number"), max_length=10, blank=True, validators=[validate_nhs_number]
+    )
+    gp_practice = models.ForeignKey(
+        Organisation,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="registered_students",
+        limit_choices_to={"kind": Organisation.Kind.GP_PRACTICE},
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ENROLLED)
+    is_international = models.BooleanField(_("international student"), default=False)
+    is_not_gp_registered = models.BooleanField(_("not registered with a GP"), default=False)
+    term_postcode = models.CharField(
+        _("term-time postcode"), max_length=8, blank=True, validators=[validate_postcode]
+    )
+    home_postcode = models.CharField(
+        _("home postcode"), max_length=8, blank=True, validators=[validate_postcode]
+    )
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    trusted_contact_name = models.CharField(_("trusted contact"), max_length=100, blank=True)
+    trusted_contact_relationship = models.CharField(max_length=60, blank=True)
+    trusted_contact_phone = models.CharField(max_length=30, blank=True)
+    trusted_contact_permission = models.CharField(
+        _("when the university may contact them"),
+        max_length=20,
+        choices=TrustedContactPermission.choices,
+        default=TrustedContactPermission.NOT_ASKED,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StudentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["preferred_name", "legal_family_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["university", "student_number"], name="unique_student_number"
+            ),
+        ]
+        indexes = [models.Index(fields=["student_number"])]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name shown everywhere: the preferred name with the family name."""
+        return f"{self.preferred_name or self.legal_given_name} {self.legal_family_name}"
+
+    @property
+    def legal_name(self) -> str:
+        return f"{self.legal_given_name} {self.legal_family_name}"
+
+    def clean(self):
+        self.nhs_number = normalise_nhs_number(self.nhs_number)
+        self.term_postcode = normalise_postcode(self.term_postcode)
+        self.home_postcode = normalise_postcode(self.home_postcode)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from joinedup.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("consents/<uuid:grant_uuid>/withdraw/", views.grant_withdraw, name="grant-withdraw"),
+    path("trusted-contact/", views.trusted_contact, name="trusted-contact"),
+]

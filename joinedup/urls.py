@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from joinedup.people import views as people_views
+
+urlpatterns = [
+    path("", people_views.home, name="home"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("students/", include("joinedup.record.urls")),
+    path("me/", include("joinedup.portal.urls")),
+    path("", include("joinedup.consent.urls")),
+]
