@@ -1,0 +1,137 @@
+"""The fixed cast every test can use: one hub, one member of staff per role, an outsider."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP
+
+from joinedup.consent.models import DataSharingAgreement
+from joinedup.consent.services import open_care_relationship
+from joinedup.people.models import Department, Membership, Organisation, Role, Service, Student, User
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+PASSWORD = "correct horse battery staple 42"
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+def make_staff(email, role, organisation, *, service=None, department=None, totp=True) -> User:
+    user = User.objects.create_user(email, PASSWORD, first_name=email.split("@")[0].title())
+    Membership.objects.create(
+        user=user, organisation=organisation, service=service, department=department, role=role
+    )
+    if totp:
+        TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+def make_student(university, number, *, department=None, user=None, **fields) -> Student:
+    defaults = {
+        "legal_given_name": "Alexandra",
+        "legal_family_name": f"Student{number}",
+        "preferred_name": "Alex",
+        "pronouns": "she/her",
+        "date_of_birth": dt.date(2004, 5, 17),
+    }
+    return Student.objects.create(
+        university=university,
+        department=department,
+        student_number=number,
+        user=user,
+        **(defaults | fields),
+    )
+
+
+@dataclass
+class Hub:
+    university: Organisation
+    other_university: Organisation
+    trust: Organisation
+    wellbeing: Service
+    counselling: Service
+    other_wellbeing: Service
+    crisis: Service
+    talking: Service
+    liaison_service: Service
+    history: Department
+    practitioner: User
+    counsellor: User
+    crisis_practitioner: User
+    triage: User
+    liaison: User
+    service_manager: User
+    academic: User
+    org_admin: User
+    researcher: User
+    outsider: User
+    student_user: User
+    student: Student
+    agreement: DataSharingAgreement
+
+
+@pytest.fixture
+def hub(db) -> Hub:
+    uni = Organisation.objects.create(
+        name="University of Northbridge", kind="university", data_protection_email="dpo@nb.ac.uk"
+    )
+    uni2 = Organisation.objects.create(name="Southgate University", kind="university")
+    trust = Organisation.objects.create(
+        name="Northbridge NHS Trust", kind="nhs_trust", ods_code="RX4",
+        data_protection_email="dpo@nhs.example",
+    )  # fmt: skip
+    wellbeing = Service.objects.create(organisation=uni, name="Wellbeing", kind="wellbeing")
+    counselling = Service.objects.create(organisation=uni, name="Counselling", kind="counselling")
+    other_wellbeing = Service.objects.create(
+        organisation=uni2, name="Southgate Wellbeing", kind="wellbeing"
+    )
+    crisis = Service.objects.create(organisation=trust, name="Crisis Team", kind="crisis")
+    talking = Service.objects.create(
+        organisation=trust, name="Talking Therapies", kind="talking_therapies",
+        waiting_standard_days=42,
+    )  # fmt: skip
+    liaison_service = Service.objects.create(
+        organisation=trust, name="Student Liaison", kind="student_liaison"
+    )
+    history = Department.objects.create(organisation=uni, name="History")
+    student_user = User.objects.create_user("alex@student.nb.ac.uk", PASSWORD)
+    student = make_student(uni, "NB1000001", department=history, user=student_user)
+    agreement = DataSharingAgreement.objects.create(
+        title="Northbridge student mental health partnership",
+        categories=["identity", "registration", "engagement", "assessment", "risk",
+                    "outcomes", "discharge"],
+        purposes=["direct_care"],
+        starts_on=dt.date(2020, 1, 1),
+    )  # fmt: skip
+    agreement.organisations.set([uni, trust])
+    open_care_relationship(student=student, service=wellbeing, reason="episode")
+    return Hub(
+        university=uni,
+        other_university=uni2,
+        trust=trust,
+        wellbeing=wellbeing,
+        counselling=counselling,
+        other_wellbeing=other_wellbeing,
+        crisis=crisis,
+        talking=talking,
+        liaison_service=liaison_service,
+        history=history,
+        practitioner=make_staff("priya@nb.ac.uk", Role.PRACTITIONER, uni, service=wellbeing),
+        counsellor=make_staff("colin@nb.ac.uk", Role.PRACTITIONER, uni, service=counselling),
+        crisis_practitioner=make_staff("cara@nhs.example", Role.PRACTITIONER, trust, service=crisis),
+        triage=make_staff("tom@nhs.example", Role.TRIAGE, trust, service=talking),
+        liaison=make_staff("lee@nhs.example", Role.LIAISON, trust, service=liaison_service),
+        service_manager=make_staff("sam@nb.ac.uk", Role.SERVICE_MANAGER, uni, service=wellbeing),
+        academic=make_staff("anna@nb.ac.uk", Role.ACADEMIC, uni, department=history),
+        org_admin=make_staff("oscar@nb.ac.uk", Role.ORG_ADMIN, uni),
+        researcher=make_staff("rita@nb.ac.uk", Role.RESEARCHER, uni),
+        outsider=make_staff("olga@sg.ac.uk", Role.PRACTITIONER, uni2, service=other_wellbeing),
+        student_user=student_user,
+        student=student,
+        agreement=agreement,
+    )
