@@ -24,6 +24,10 @@ CLINICAL_ROLES = frozenset({"practitioner", "triage", "liaison"})
 ACADEMIC_NEVER = frozenset({"assessment", "outcomes", "risk", "notes", "discharge"})
 # Case notes never leave the authoring service by consent, agreement or override.
 SERVICE_ONLY = frozenset({"notes"})
+# Facts about the student rather than records a service wrote: a care relationship shows
+# them whole. Every other category is held by the service that wrote it, and a care
+# relationship shows only what the user's own service wrote; the rest needs consent.
+STUDENT_LEVEL = frozenset({"identity", "registration"})
 
 
 @dataclass(frozen=True)
@@ -76,30 +80,37 @@ class Facts:
 
 @dataclass(frozen=True)
 class Decision:
+    """The answer for one category. `whole` is false when only the user's own service's
+    entries may be shown; `limit` then says, in plain words, why the rest is hidden."""
+
     allowed: bool
     basis: str
     reason: str
     seat: Seat | None = None
+    whole: bool = True
+    limit: str = ""
 
 
 def decide_access(facts: Facts, category: str, purpose: str = "direct_care") -> Decision:
     """Decide one read of `category` for `purpose`, trying each of the user's seats in turn.
 
     Allowed on the first basis that holds (own record, care relationship, department,
-    consent, break-glass); otherwise refused with the reason from the most relevant seat.
+    consent, break-glass), preferring a seat that may see the whole category; otherwise
+    refused with the reason from the most relevant seat.
     """
     if category not in CATEGORIES:
         raise ValueError(f"Unknown data category: {category!r}")
     if facts.is_self:
         return Decision(True, "self", "This is your own record.")
-    refusals = []
-    for seat in sorted(facts.seats, key=_seat_priority):
-        decision = _decide_for_seat(facts, seat, category, purpose)
-        if decision.allowed:
-            return decision
-        refusals.append(decision)
-    if refusals:
-        return refusals[0]
+    decisions = [
+        _decide_for_seat(facts, seat, category, purpose)
+        for seat in sorted(facts.seats, key=_seat_priority)
+    ]
+    allowed = [d for d in decisions if d.allowed]
+    if allowed:
+        return next((d for d in allowed if d.whole), allowed[0])
+    if decisions:
+        return decisions[0]
     return Decision(False, "none", "You have no role in any service or department.")
 
 
@@ -144,31 +155,48 @@ def _decide_for_academic(
 def _decide_for_clinician(
     facts: Facts, seat: Seat, category: str, purpose: str, label: str
 ) -> Decision:
-    if purpose == "direct_care":
-        if any(service_id == seat.service_id for service_id, _ in facts.relationships):
-            return Decision(
-                True, "relationship", f"{seat.place} is involved in the student's care.", seat
-            )
-        if seat.role == "liaison" and category not in SERVICE_ONLY:
-            for _, org_id in facts.relationships:
-                if org_id == seat.organisation_id or facts.agreement_covers(
-                    seat.organisation_id, org_id, category, purpose
-                ):
-                    return Decision(
-                        True,
-                        "relationship",
-                        "A partner service is involved in the student's care.",
-                        seat,
-                    )
+    related = purpose == "direct_care" and any(
+        service_id == seat.service_id for service_id, _ in facts.relationships
+    )
+    if related and (category in STUDENT_LEVEL or category in SERVICE_ONLY):
+        return Decision(
+            True, "relationship", f"{seat.place} is involved in the student's care.", seat
+        )
+    if purpose == "direct_care" and seat.role == "liaison" and category not in SERVICE_ONLY:
+        for _, org_id in facts.relationships:
+            if org_id == seat.organisation_id or facts.agreement_covers(
+                seat.organisation_id, org_id, category, purpose
+            ):
+                return Decision(
+                    True,
+                    "relationship",
+                    "A partner service is involved in the student's care.",
+                    seat,
+                )
     if category in SERVICE_ONLY:
         return _refuse(seat, f"{label} stay with the service that wrote them.")
-    if _consented(facts, seat, category, purpose, include_service=True):
-        if _agreement_allows(facts, seat, category, purpose):
-            return Decision(True, "consent", f"The student shares {label.lower()} with you.", seat)
-        return _no_agreement(facts, seat, label)
+    consented = _consented(facts, seat, category, purpose, include_service=True)
+    if consented and _agreement_allows(facts, seat, category, purpose):
+        return Decision(True, "consent", f"The student shares {label.lower()} with you.", seat)
     if facts.break_glass:
         return Decision(True, "break_glass", "Emergency override in force.", seat)
-    return _refuse(seat, f"{label} is not shared with {seat.place}: no consent.")
+    refusal = (
+        _no_agreement(facts, seat, label).reason
+        if consented
+        else f"{label} is not shared with {seat.place}: no consent."
+    )
+    if related:
+        return Decision(
+            True,
+            "relationship",
+            f"{seat.place} is involved in the student's care.",
+            seat,
+            whole=False,
+            limit=f"{label} from other services is not shared with {seat.place}: no consent."
+            if not consented
+            else refusal,
+        )
+    return _refuse(seat, refusal)
 
 
 def _consented(

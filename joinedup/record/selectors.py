@@ -37,9 +37,8 @@ def record_for(user, student, *, request=None, purpose="direct_care") -> RecordV
     withheld for their safety. A constant number of queries, whatever the record's size.
     """
     decisions = decide_many(user, student, purpose=purpose, request=request)
-    allowed = [c for c, d in decisions.items() if d.allowed]
-    by_category: dict[str, list] = {c: [] for c in allowed}
-    for entry in _visible_entries(user, student, allowed):
+    by_category: dict[str, list] = {c: [] for c, d in decisions.items() if d.allowed}
+    for entry in _visible_entries(user, student, decisions):
         by_category[entry.category].append(entry)
     sections = [
         Section(c, Category(c).label, decisions[c], by_category.get(c, [])) for c in decisions
@@ -54,18 +53,20 @@ def record_for(user, student, *, request=None, purpose="direct_care") -> RecordV
     return view
 
 
-def _visible_entries(user, student, categories):
-    if not categories:
+def _visible_entries(user, student, decisions: dict[str, Decision]):
+    allowed = {c: d for c, d in decisions.items() if d.allowed}
+    if not allowed:
         return []
-    entries = RecordEntry.objects.filter(student=student, category__in=categories)
+    entries = RecordEntry.objects.filter(student=student, category__in=allowed)
     if student.user_id is not None and student.user_id == user.pk:
-        entries = entries.filter(is_withheld_from_student=False)
-    else:
-        own_services = [s.service_id for s in seats_of(user) if s.service_id]
-        own = Q(service_id__in=own_services)
-        entries = entries.filter(own | Q(is_private_to_service=False)).exclude(
-            Q(category__in=SERVICE_ONLY) & ~own
-        )
+        return entries.filter(is_withheld_from_student=False).select_related("service")
+    own = Q(service_id__in=[s.service_id for s in seats_of(user) if s.service_id])
+    # Only the user's own service's entries where the decision is not for the whole
+    # category, and always for case notes; never another service's private entries.
+    own_only = [c for c, d in allowed.items() if not d.whole or c in SERVICE_ONLY]
+    entries = entries.filter(own | Q(is_private_to_service=False)).exclude(
+        Q(category__in=own_only) & ~own
+    )
     return entries.select_related("service", "author")
 
 

@@ -8,35 +8,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0001_initial'),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RecordEntry',
+            name="RecordEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('category', models.CharField(choices=[('identity', 'Identity'), ('registration', 'Registration'), ('engagement', 'Engagement'), ('assessment', 'Assessment'), ('outcomes', 'Outcomes'), ('risk', 'Risk'), ('notes', 'Notes'), ('adjustments', 'Adjustments'), ('discharge', 'Discharge')], max_length=20)),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField()),
-                ('is_private_to_service', models.BooleanField(default=False, verbose_name='private to the authoring service')),
-                ('is_withheld_from_student', models.BooleanField(default=False, verbose_name='withheld from the student')),
-                ('withheld_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.service')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='people.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("identity", "Identity"),
+                            ("registration", "Registration"),
+                            ("engagement", "Engagement"),
+                            ("assessment", "Assessment"),
+                            ("outcomes", "Outcomes"),
+                            ("risk", "Risk"),
+                            ("notes", "Notes"),
+                            ("adjustments", "Adjustments"),
+                            ("discharge", "Discharge"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField()),
+                (
+                    "is_private_to_service",
+                    models.BooleanField(
+                        default=False, verbose_name="private to the authoring service"
+                    ),
+                ),
+                (
+                    "is_withheld_from_student",
+                    models.BooleanField(default=False, verbose_name="withheld from the student"),
+                ),
+                ("withheld_reason", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.service",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="people.student",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['student', 'category'], name='entry_student_category')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('is_withheld_from_student', False), models.Q(('withheld_reason', ''), _negated=True), _connector='OR'), name='entry_withheld_has_reason')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["student", "category"], name="entry_student_category")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("is_withheld_from_student", False),
+                            models.Q(("withheld_reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="entry_withheld_has_reason",
+                    )
+                ],
             },
         ),
     ]
