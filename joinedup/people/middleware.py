@@ -37,9 +37,6 @@ class StaffSecurityMiddleware:
 
 
 def _has_totp(request) -> bool:
-    if request.session.get("has_totp"):
-        return True
-    has = Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()
-    if has:
-        request.session["has_totp"] = True
-    return has
+    # Asked on every request, never cached in the session: a removed authenticator must send
+    # the member of staff back to enrolment at once.
+    return Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()

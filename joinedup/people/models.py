@@ -278,7 +278,9 @@ class Student(models.Model):
     def legal_name(self) -> str:
         return f"{self.legal_given_name} {self.legal_family_name}"
 
-    def clean(self):
+    def clean_fields(self, exclude=None):
+        # Normalise before the field checks, so "943 476 5919" meets max_length as 10 digits.
         self.nhs_number = normalise_nhs_number(self.nhs_number)
         self.term_postcode = normalise_postcode(self.term_postcode)
         self.home_postcode = normalise_postcode(self.home_postcode)
+        super().clean_fields(exclude=exclude)

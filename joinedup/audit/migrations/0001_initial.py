@@ -4,42 +4,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(unique=True)),
-                ('at', models.DateTimeField(db_index=True)),
-                ('actor_email', models.CharField(blank=True, max_length=254)),
-                ('actor_role', models.CharField(blank=True, max_length=20)),
-                ('actor_service', models.CharField(blank=True, max_length=200)),
-                ('actor_organisation', models.CharField(blank=True, max_length=200)),
-                ('category', models.CharField(blank=True, max_length=20)),
-                ('action', models.CharField(max_length=60)),
-                ('allowed', models.BooleanField(null=True)),
-                ('basis', models.CharField(blank=True, choices=[('self', 'their own record'), ('relationship', 'care relationship'), ('consent', "student's consent"), ('break_glass', 'emergency override'), ('department', 'student in their department'), ('none', 'no basis')], max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField(unique=True)),
+                ("at", models.DateTimeField(db_index=True)),
+                ("actor_email", models.CharField(blank=True, max_length=254)),
+                ("actor_role", models.CharField(blank=True, max_length=20)),
+                ("actor_service", models.CharField(blank=True, max_length=200)),
+                ("actor_organisation", models.CharField(blank=True, max_length=200)),
+                ("category", models.CharField(blank=True, max_length=20)),
+                ("action", models.CharField(max_length=60)),
+                ("allowed", models.BooleanField(null=True)),
+                (
+                    "basis",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("self", "their own record"),
+                            ("relationship", "care relationship"),
+                            ("consent", "student's consent"),
+                            ("break_glass", "emergency override"),
+                            ("department", "student in their department"),
+                            ("none", "no basis"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
             ],
             options={
-                'ordering': ['seq'],
+                "ordering": ["seq"],
             },
         ),
         migrations.CreateModel(
-            name='AuditHead',
+            name="AuditHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(default=0)),
-                ('hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField(default=0)),
+                ("hash", models.CharField(max_length=64)),
             ],
         ),
     ]

@@ -6,63 +6,129 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='BreakGlass',
+            name="BreakGlass",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('reason', models.TextField()),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('reported_to', models.EmailField(blank=True, max_length=254)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("reason", models.TextField()),
+                ("opened_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("reported_to", models.EmailField(blank=True, max_length=254)),
             ],
             options={
-                'ordering': ['-opened_at'],
+                "ordering": ["-opened_at"],
             },
         ),
         migrations.CreateModel(
-            name='CareRelationship',
+            name="CareRelationship",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('referral', 'Referral'), ('episode', 'Episode of care'), ('concern', 'Concern')], max_length=10)),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("referral", "Referral"),
+                            ("episode", "Episode of care"),
+                            ("concern", "Concern"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("opened_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ConsentGrant',
+            name="ConsentGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('category', models.CharField(choices=[('identity', 'Identity'), ('registration', 'Registration'), ('engagement', 'Engagement'), ('assessment', 'Assessment'), ('outcomes', 'Outcomes'), ('risk', 'Risk'), ('notes', 'Notes'), ('adjustments', 'Adjustments'), ('discharge', 'Discharge')], max_length=20)),
-                ('purpose', models.CharField(choices=[('direct_care', 'Direct care'), ('academic_support', 'Academic support')], max_length=20)),
-                ('how_given', models.CharField(choices=[('portal', 'In the student portal'), ('in_person', 'In person'), ('paper_form', 'On a paper form')], max_length=12)),
-                ('valid_from', models.DateTimeField(default=django.utils.timezone.now)),
-                ('valid_until', models.DateTimeField(blank=True, null=True)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("identity", "Identity"),
+                            ("registration", "Registration"),
+                            ("engagement", "Engagement"),
+                            ("assessment", "Assessment"),
+                            ("outcomes", "Outcomes"),
+                            ("risk", "Risk"),
+                            ("notes", "Notes"),
+                            ("adjustments", "Adjustments"),
+                            ("discharge", "Discharge"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("direct_care", "Direct care"),
+                            ("academic_support", "Academic support"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "how_given",
+                    models.CharField(
+                        choices=[
+                            ("portal", "In the student portal"),
+                            ("in_person", "In person"),
+                            ("paper_form", "On a paper form"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("valid_from", models.DateTimeField(default=django.utils.timezone.now)),
+                ("valid_until", models.DateTimeField(blank=True, null=True)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='DataSharingAgreement',
+            name="DataSharingAgreement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('categories', models.JSONField(default=list, help_text='Data categories covered.')),
-                ('purposes', models.JSONField(default=list, help_text='Purposes covered.')),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "categories",
+                    models.JSONField(default=list, help_text="Data categories covered."),
+                ),
+                ("purposes", models.JSONField(default=list, help_text="Purposes covered.")),
+                ("starts_on", models.DateField()),
+                ("ends_on", models.DateField(blank=True, null=True)),
             ],
         ),
     ]

@@ -6,89 +6,163 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('consent', '0001_initial'),
-        ('people', '0001_initial'),
+        ("consent", "0001_initial"),
+        ("people", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='breakglass',
-            name='student',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='break_glass_uses', to='people.student'),
+            model_name="breakglass",
+            name="student",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="break_glass_uses",
+                to="people.student",
+            ),
         ),
         migrations.AddField(
-            model_name='breakglass',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="breakglass",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='carerelationship',
-            name='service',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_relationships', to='people.service'),
+            model_name="carerelationship",
+            name="service",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="care_relationships",
+                to="people.service",
+            ),
         ),
         migrations.AddField(
-            model_name='carerelationship',
-            name='student',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='care_relationships', to='people.student'),
+            model_name="carerelationship",
+            name="student",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="care_relationships",
+                to="people.student",
+            ),
         ),
         migrations.AddField(
-            model_name='consentgrant',
-            name='recipient_department',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.department'),
+            model_name="consentgrant",
+            name="recipient_department",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="people.department",
+            ),
         ),
         migrations.AddField(
-            model_name='consentgrant',
-            name='recipient_organisation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.organisation'),
+            model_name="consentgrant",
+            name="recipient_organisation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="people.organisation",
+            ),
         ),
         migrations.AddField(
-            model_name='consentgrant',
-            name='recipient_service',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.service'),
+            model_name="consentgrant",
+            name="recipient_service",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="people.service",
+            ),
         ),
         migrations.AddField(
-            model_name='consentgrant',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="consentgrant",
+            name="recorded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='consentgrant',
-            name='student',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consent_grants', to='people.student'),
+            model_name="consentgrant",
+            name="student",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="consent_grants",
+                to="people.student",
+            ),
         ),
         migrations.AddField(
-            model_name='consentgrant',
-            name='withdrawn_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="consentgrant",
+            name="withdrawn_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='datasharingagreement',
-            name='organisations',
-            field=models.ManyToManyField(related_name='agreements', to='people.organisation'),
+            model_name="datasharingagreement",
+            name="organisations",
+            field=models.ManyToManyField(related_name="agreements", to="people.organisation"),
         ),
         migrations.AddIndex(
-            model_name='carerelationship',
-            index=models.Index(fields=['service', 'closed_at'], name='relationship_service_open'),
+            model_name="carerelationship",
+            index=models.Index(fields=["service", "closed_at"], name="relationship_service_open"),
         ),
         migrations.AddIndex(
-            model_name='carerelationship',
-            index=models.Index(fields=['student', 'closed_at'], name='relationship_student_open'),
+            model_name="carerelationship",
+            index=models.Index(fields=["student", "closed_at"], name="relationship_student_open"),
         ),
         migrations.AddIndex(
-            model_name='consentgrant',
-            index=models.Index(fields=['student', 'category'], name='consent_student_category'),
+            model_name="consentgrant",
+            index=models.Index(fields=["student", "category"], name="consent_student_category"),
         ),
         migrations.AddConstraint(
-            model_name='consentgrant',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('recipient_department__isnull', True), ('recipient_organisation__isnull', True), ('recipient_service__isnull', False)), models.Q(('recipient_department__isnull', False), ('recipient_organisation__isnull', True), ('recipient_service__isnull', True)), models.Q(('recipient_department__isnull', True), ('recipient_organisation__isnull', False), ('recipient_service__isnull', True)), _connector='OR'), name='consent_one_recipient'),
+            model_name="consentgrant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("recipient_department__isnull", True),
+                        ("recipient_organisation__isnull", True),
+                        ("recipient_service__isnull", False),
+                    ),
+                    models.Q(
+                        ("recipient_department__isnull", False),
+                        ("recipient_organisation__isnull", True),
+                        ("recipient_service__isnull", True),
+                    ),
+                    models.Q(
+                        ("recipient_department__isnull", True),
+                        ("recipient_organisation__isnull", False),
+                        ("recipient_service__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="consent_one_recipient",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consentgrant',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('valid_until__gt', models.F('valid_from')), _connector='OR'), name='consent_ends_after_start'),
+            model_name="consentgrant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_until__isnull", True),
+                    ("valid_until__gt", models.F("valid_from")),
+                    _connector="OR",
+                ),
+                name="consent_ends_after_start",
+            ),
         ),
     ]

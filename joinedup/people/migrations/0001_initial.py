@@ -10,128 +10,461 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='email address')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "email",
+                    models.EmailField(max_length=254, unique=True, verbose_name="email address"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'abstract': False,
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "abstract": False,
             },
             managers=[
-                ('objects', joinedup.people.models.UserManager()),
+                ("objects", joinedup.people.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('university', 'University'), ('nhs_trust', 'NHS trust'), ('gp_practice', 'GP practice'), ('third_sector', 'Third sector')], max_length=20)),
-                ('ods_code', models.CharField(blank=True, max_length=6, validators=[joinedup.people.validators.validate_ods_code], verbose_name='ODS code')),
-                ('data_protection_email', models.EmailField(blank=True, help_text='Told of every emergency override of the access policy.', max_length=254, verbose_name='data protection contact')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("university", "University"),
+                            ("nhs_trust", "NHS trust"),
+                            ("gp_practice", "GP practice"),
+                            ("third_sector", "Third sector"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "ods_code",
+                    models.CharField(
+                        blank=True,
+                        max_length=6,
+                        validators=[joinedup.people.validators.validate_ods_code],
+                        verbose_name="ODS code",
+                    ),
+                ),
+                (
+                    "data_protection_email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Told of every emergency override of the access policy.",
+                        max_length=254,
+                        verbose_name="data protection contact",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('ods_code', ''), _negated=True), fields=('ods_code',), name='unique_ods_code')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("ods_code", ""), _negated=True),
+                        fields=("ods_code",),
+                        name="unique_ods_code",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Department',
+            name="Department",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('organisation', models.ForeignKey(limit_choices_to={'kind': 'university'}, on_delete=django.db.models.deletion.PROTECT, related_name='departments', to='people.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        limit_choices_to={"kind": "university"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="departments",
+                        to="people.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation__name', 'name'],
+                "ordering": ["organisation__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('wellbeing', 'Wellbeing'), ('counselling', 'Counselling'), ('disability', 'Disability'), ('crisis', 'Crisis'), ('talking_therapies', 'NHS Talking Therapies'), ('community_mental_health', 'Community mental health'), ('student_liaison', 'Student liaison'), ('general_practice', 'General practice'), ('third_sector', 'Third sector')], max_length=30)),
-                ('waiting_standard_days', models.PositiveIntegerField(blank=True, help_text='Days from referral to first contact that the service aims for.', null=True, verbose_name='waiting-time standard (days)')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='services', to='people.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("wellbeing", "Wellbeing"),
+                            ("counselling", "Counselling"),
+                            ("disability", "Disability"),
+                            ("crisis", "Crisis"),
+                            ("talking_therapies", "NHS Talking Therapies"),
+                            ("community_mental_health", "Community mental health"),
+                            ("student_liaison", "Student liaison"),
+                            ("general_practice", "General practice"),
+                            ("third_sector", "Third sector"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "waiting_standard_days",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Days from referral to first contact that the service aims for.",
+                        null=True,
+                        verbose_name="waiting-time standard (days)",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="services",
+                        to="people.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation__name', 'name'],
+                "ordering": ["organisation__name", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('practitioner', 'Practitioner'), ('triage', 'Triage / duty'), ('liaison', 'Liaison'), ('service_manager', 'Service manager'), ('academic', 'Academic'), ('org_admin', 'Organisation admin'), ('researcher', 'Researcher')], max_length=20)),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='people.department')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='people.organisation')),
-                ('service', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='people.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("practitioner", "Practitioner"),
+                            ("triage", "Triage / duty"),
+                            ("liaison", "Liaison"),
+                            ("service_manager", "Service manager"),
+                            ("academic", "Academic"),
+                            ("org_admin", "Organisation admin"),
+                            ("researcher", "Researcher"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="people.department",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="people.organisation",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="people.service",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('service__isnull', True), ('department__isnull', True), _connector='OR'), name='membership_service_or_department'), models.UniqueConstraint(fields=('user', 'organisation', 'service', 'department', 'role'), name='unique_membership')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("service__isnull", True), ("department__isnull", True), _connector="OR"
+                        ),
+                        name="membership_service_or_department",
+                    ),
+                    models.UniqueConstraint(
+                        fields=("user", "organisation", "service", "department", "role"),
+                        name="unique_membership",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Student',
+            name="Student",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('legal_given_name', models.CharField(max_length=100, verbose_name='legal given name')),
-                ('legal_family_name', models.CharField(max_length=100, verbose_name='legal family name')),
-                ('preferred_name', models.CharField(blank=True, help_text='Shown everywhere.', max_length=100, verbose_name='preferred name')),
-                ('pronouns', models.CharField(blank=True, max_length=40)),
-                ('date_of_birth', models.DateField(verbose_name='date of birth')),
-                ('student_number', models.CharField(max_length=20, verbose_name='student number')),
-                ('nhs_number', models.CharField(blank=True, max_length=10, validators=[joinedup.people.validators.validate_nhs_number], verbose_name='NHS number')),
-                ('status', models.CharField(choices=[('enrolled', 'Enrolled'), ('interrupted', 'Interrupted'), ('withdrawn', 'Withdrawn'), ('graduated', 'Graduated')], default='enrolled', max_length=12)),
-                ('is_international', models.BooleanField(default=False, verbose_name='international student')),
-                ('is_not_gp_registered', models.BooleanField(default=False, verbose_name='not registered with a GP')),
-                ('term_postcode', models.CharField(blank=True, max_length=8, validators=[joinedup.people.validators.validate_postcode], verbose_name='term-time postcode')),
-                ('home_postcode', models.CharField(blank=True, max_length=8, validators=[joinedup.people.validators.validate_postcode], verbose_name='home postcode')),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=30)),
-                ('trusted_contact_name', models.CharField(blank=True, max_length=100, verbose_name='trusted contact')),
-                ('trusted_contact_relationship', models.CharField(blank=True, max_length=60)),
-                ('trusted_contact_phone', models.CharField(blank=True, max_length=30)),
-                ('trusted_contact_permission', models.CharField(choices=[('not_asked', 'Not answered yet'), ('never', 'Never contact them'), ('serious_concern', 'Contact them if there is a serious concern for my safety'), ('ask_me_first', 'Ask me first, unless I cannot be reached')], default='not_asked', max_length=20, verbose_name='when the university may contact them')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='students', to='people.department')),
-                ('gp_practice', models.ForeignKey(blank=True, limit_choices_to={'kind': 'gp_practice'}, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='registered_students', to='people.organisation')),
-                ('university', models.ForeignKey(limit_choices_to={'kind': 'university'}, on_delete=django.db.models.deletion.PROTECT, related_name='students', to='people.organisation')),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='student_record', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "legal_given_name",
+                    models.CharField(max_length=100, verbose_name="legal given name"),
+                ),
+                (
+                    "legal_family_name",
+                    models.CharField(max_length=100, verbose_name="legal family name"),
+                ),
+                (
+                    "preferred_name",
+                    models.CharField(
+                        blank=True,
+                        help_text="Shown everywhere.",
+                        max_length=100,
+                        verbose_name="preferred name",
+                    ),
+                ),
+                ("pronouns", models.CharField(blank=True, max_length=40)),
+                ("date_of_birth", models.DateField(verbose_name="date of birth")),
+                ("student_number", models.CharField(max_length=20, verbose_name="student number")),
+                (
+                    "nhs_number",
+                    models.CharField(
+                        blank=True,
+                        max_length=10,
+                        validators=[joinedup.people.validators.validate_nhs_number],
+                        verbose_name="NHS number",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("enrolled", "Enrolled"),
+                            ("interrupted", "Interrupted"),
+                            ("withdrawn", "Withdrawn"),
+                            ("graduated", "Graduated"),
+                        ],
+                        default="enrolled",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "is_international",
+                    models.BooleanField(default=False, verbose_name="international student"),
+                ),
+                (
+                    "is_not_gp_registered",
+                    models.BooleanField(default=False, verbose_name="not registered with a GP"),
+                ),
+                (
+                    "term_postcode",
+                    models.CharField(
+                        blank=True,
+                        max_length=8,
+                        validators=[joinedup.people.validators.validate_postcode],
+                        verbose_name="term-time postcode",
+                    ),
+                ),
+                (
+                    "home_postcode",
+                    models.CharField(
+                        blank=True,
+                        max_length=8,
+                        validators=[joinedup.people.validators.validate_postcode],
+                        verbose_name="home postcode",
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=30)),
+                (
+                    "trusted_contact_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="trusted contact"),
+                ),
+                ("trusted_contact_relationship", models.CharField(blank=True, max_length=60)),
+                ("trusted_contact_phone", models.CharField(blank=True, max_length=30)),
+                (
+                    "trusted_contact_permission",
+                    models.CharField(
+                        choices=[
+                            ("not_asked", "Not answered yet"),
+                            ("never", "Never contact them"),
+                            (
+                                "serious_concern",
+                                "Contact them if there is a serious concern for my safety",
+                            ),
+                            ("ask_me_first", "Ask me first, unless I cannot be reached"),
+                        ],
+                        default="not_asked",
+                        max_length=20,
+                        verbose_name="when the university may contact them",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="students",
+                        to="people.department",
+                    ),
+                ),
+                (
+                    "gp_practice",
+                    models.ForeignKey(
+                        blank=True,
+                        limit_choices_to={"kind": "gp_practice"},
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="registered_students",
+                        to="people.organisation",
+                    ),
+                ),
+                (
+                    "university",
+                    models.ForeignKey(
+                        limit_choices_to={"kind": "university"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="students",
+                        to="people.organisation",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="student_record",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['preferred_name', 'legal_family_name'],
-                'indexes': [models.Index(fields=['student_number'], name='people_stud_student_3aeb60_idx')],
-                'constraints': [models.UniqueConstraint(fields=('university', 'student_number'), name='unique_student_number')],
+                "ordering": ["preferred_name", "legal_family_name"],
+                "indexes": [
+                    models.Index(fields=["student_number"], name="people_stud_student_3aeb60_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("university", "student_number"), name="unique_student_number"
+                    )
+                ],
             },
         ),
     ]
