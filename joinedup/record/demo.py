@@ -1,0 +1,337 @@
+"""A deterministic demo hub: two universities, an NHS trust, GP practices, a charity,
+about 300 students with varied consents and care relationships, and one login per role."""
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.db import transaction
+from django.utils import timezone
+from nhs_number import REGION_SYNTHETIC
+from nhs_number import generate as generate_nhs_numbers
+
+from joinedup.consent.models import CareRelationship, ConsentGrant, DataSharingAgreement
+from joinedup.people.models import Department, Membership, Organisation, Service, Student, User
+from joinedup.record.models import RecordEntry
+
+DEMO_PASSWORD = "joinedup-demo"  # noqa: S105 - printed for people trying the demo
+DEMO_TOTP_SECRET = "JOINEDUPDEMOTOTPSECRETXYZ234567A"  # noqa: S105
+SEED = 2026
+
+GIVEN = ["Aisha", "Ben", "Chloe", "Dev", "Ella", "Femi", "Grace", "Hamza", "Isla", "Jack",
+         "Kai", "Leah", "Mo", "Nia", "Oscar", "Priya", "Quinn", "Rosa", "Sam", "Tariq",
+         "Uma", "Vik", "Wren", "Xin", "Yusuf", "Zara"]  # fmt: skip
+FAMILY = ["Ahmed", "Brown", "Chen", "Davies", "Evans", "Friedman", "Green", "Hughes",
+          "Iqbal", "Jones", "Khan", "Lewis", "Morgan", "Nowak", "Okafor", "Patel",
+          "Roberts", "Singh", "Taylor", "Walker", "Wilson", "Wright", "Young"]  # fmt: skip
+PREFERRED = ["Jo", "Alex", "Sunny", "Max", "Robin", "Charlie"]
+PRONOUNS = ["she/her", "he/him", "they/them", ""]
+POSTCODES = ["LS2 9JT", "M13 9PL", "BS8 1TH", "L69 3BX", "S10 2TN", "NE1 7RU"]
+
+RISK_TEXT = (
+    "Reports low mood for three months and passive thoughts of not wanting to be here, "
+    "no plan or intent. Protective factors: close friend, sister, wants to finish the degree."
+)
+ASSESSMENT_TEXT = (
+    "In my own words: things got hard after my grandad died in the first term. I stopped "
+    "going to lectures and sleep badly. I have tried the GP and a self-help app. I want to "
+    "talk to someone regularly and to sort out my deadlines."
+)
+
+
+@dataclass(frozen=True)
+class Login:
+    role: str
+    email: str
+    organisation: str
+    service: str
+
+
+def build_demo_hub(students_per_university: int = 150) -> list[Login]:
+    """Create the demo hub in one transaction; the same every time."""
+    rng = random.Random(SEED)  # noqa: S311 - repeatable demo data, not secrets
+    with transaction.atomic():
+        hub = _organisations()
+        logins = _staff(hub)
+        _students(hub, rng, students_per_university)
+        _story_student(hub)
+    return logins
+
+
+def demo_logins() -> list[Login]:
+    """The logins of a hub already loaded."""
+    rows = []
+    for user in User.objects.filter(email__endswith="@demo.joinedup.example").order_by("pk"):
+        membership = user.memberships.select_related(
+            "organisation", "service", "department"
+        ).first()
+        if membership:
+            place = membership.service or membership.department or membership.organisation
+            rows.append(
+                Login(membership.role, user.email, membership.organisation.name, str(place))
+            )
+        elif hasattr(user, "student_record"):
+            rows.append(Login("student", user.email, user.student_record.university.name, "—"))
+    return rows
+
+
+def _organisations() -> dict:
+    hub: dict = {}
+    for key, name in [("north", "University of Northbridge"), ("south", "Southgate University")]:
+        uni = Organisation.objects.create(
+            name=name, kind="university",
+            data_protection_email=f"dpo@{key}.demo.joinedup.example",
+        )  # fmt: skip
+        hub[key] = uni
+        hub[f"{key}_wellbeing"] = Service.objects.create(
+            organisation=uni, name=f"{name.split()[-1]} Wellbeing Service", kind="wellbeing",
+            waiting_standard_days=10,
+        )  # fmt: skip
+        hub[f"{key}_counselling"] = Service.objects.create(
+            organisation=uni, name=f"{name.split()[-1]} Counselling Service",
+            kind="counselling", waiting_standard_days=21,
+        )  # fmt: skip
+        hub[f"{key}_disability"] = Service.objects.create(
+            organisation=uni, name=f"{name.split()[-1]} Disability Service", kind="disability"
+        )
+    hub["north_history"] = Department.objects.create(organisation=hub["north"], name="History")
+    hub["north_computing"] = Department.objects.create(
+        organisation=hub["north"], name="Computer Science"
+    )
+    hub["south_nursing"] = Department.objects.create(organisation=hub["south"], name="Nursing")
+    hub["south_law"] = Department.objects.create(organisation=hub["south"], name="Law")
+    trust = Organisation.objects.create(
+        name="Northbridge and Southgate NHS Foundation Trust", kind="nhs_trust", ods_code="RX4",
+        data_protection_email="dpo@trust.demo.joinedup.example",
+    )  # fmt: skip
+    hub["trust"] = trust
+    for key, name, kind, days in [
+        ("crisis", "Crisis Team", "crisis", 1),
+        ("talking", "NHS Talking Therapies", "talking_therapies", 42),
+        ("cmht", "Community Mental Health Team", "community_mental_health", 28),
+        ("liaison", "Student Liaison Service", "student_liaison", 14),
+    ]:
+        hub[key] = Service.objects.create(
+            organisation=trust, name=name, kind=kind, waiting_standard_days=days
+        )
+    hub["gps"] = [
+        Organisation.objects.create(name="Riverside Medical Practice", kind="gp_practice",
+                                    ods_code="B82005"),
+        Organisation.objects.create(name="University Health Centre", kind="gp_practice",
+                                    ods_code="B82018"),
+    ]  # fmt: skip
+    charity = Organisation.objects.create(name="Mind in Northbridge", kind="third_sector")
+    hub["charity"] = Service.objects.create(
+        organisation=charity, name="Student Peer Support", kind="third_sector"
+    )
+    clinical = ["identity", "registration", "engagement", "assessment", "outcomes", "risk",
+                "discharge"]  # fmt: skip
+    for uni in (hub["north"], hub["south"]):
+        agreement = DataSharingAgreement.objects.create(
+            title=f"{uni.name} and NHS student mental health partnership",
+            categories=clinical, purposes=["direct_care"], starts_on=dt.date(2024, 9, 1),
+        )  # fmt: skip
+        agreement.organisations.set([uni, trust])
+        charity_agreement = DataSharingAgreement.objects.create(
+            title=f"{uni.name} and Mind peer support", categories=["identity", "engagement"],
+            purposes=["direct_care"], starts_on=dt.date(2025, 1, 1),
+        )  # fmt: skip
+        charity_agreement.organisations.set([uni, charity])
+    return hub
+
+
+STAFF = [
+    ("practitioner", "practitioner", "north", "north_wellbeing", None, "Priya", "Shah"),
+    ("counsellor", "practitioner", "north", "north_counselling", None, "Colin", "Reid"),
+    ("nhs-clinician", "practitioner", "trust", "crisis", None, "Cara", "Mensah"),
+    ("triage", "triage", "trust", "talking", None, "Tom", "Fletcher"),
+    ("liaison", "liaison", "trust", "liaison", None, "Lee", "Okoro"),
+    ("service-manager", "service_manager", "north", "north_wellbeing", None, "Sam", "Price"),
+    ("academic", "academic", "north", None, "north_history", "Anna", "Kowalski"),
+    ("org-admin", "org_admin", "north", None, None, "Oscar", "Hart"),
+    ("researcher", "researcher", "north", None, None, "Rita", "Gomez"),
+]
+
+
+def _staff(hub) -> list[Login]:
+    logins = []
+    for handle, role, org, service, department, first, last in STAFF:
+        user = User.objects.create_user(
+            f"{handle}@demo.joinedup.example", DEMO_PASSWORD, first_name=first, last_name=last
+        )
+        membership = Membership.objects.create(
+            user=user, organisation=hub[org], role=role,
+            service=hub[service] if service else None,
+            department=hub[department] if department else None,
+        )  # fmt: skip
+        TOTP.activate(user, DEMO_TOTP_SECRET)
+        place = membership.service or membership.department or membership.organisation
+        logins.append(Login(role, user.email, hub[org].name, str(place)))
+    return logins
+
+
+def _students(hub, rng: random.Random, per_university: int) -> None:
+    now = timezone.now()
+    recorder = User.objects.get(email="practitioner@demo.joinedup.example")
+    nhs_numbers = iter(_synthetic_nhs_numbers(rng, 2 * per_university))
+    students, relationships, grants, entries = [], [], [], []
+    gps = hub["gps"]
+    for key, departments in [("north", ["north_history", "north_computing"]),
+                             ("south", ["south_nursing", "south_law"])]:  # fmt: skip
+        for n in range(per_university):
+            given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+            international = rng.random() < 0.2
+            students.append(Student(
+                university=hub[key], department=hub[rng.choice(departments)],
+                legal_given_name=given, legal_family_name=family,
+                preferred_name=rng.choice(PREFERRED) if rng.random() < 0.15 else "",
+                pronouns=rng.choice(PRONOUNS),
+                date_of_birth=dt.date(1998 + rng.randrange(8), rng.randrange(1, 13),
+                                      rng.randrange(1, 29)),
+                student_number=f"{key[0].upper()}{2400000 + n}",
+                nhs_number=next(nhs_numbers) if rng.random() < 0.75 else "",
+                gp_practice=None if international and rng.random() < 0.5 else gps[n % 2],
+                is_international=international,
+                is_not_gp_registered=international and rng.random() < 0.5,
+                status=rng.choices(["enrolled", "interrupted", "withdrawn"], [90, 7, 3])[0],
+                term_postcode=rng.choice(POSTCODES), home_postcode=rng.choice(POSTCODES),
+                email=f"{given.lower()}.{family.lower()}{n}@{key}.demo.joinedup.example",
+            ))  # fmt: skip
+    Student.objects.bulk_create(students, batch_size=500)
+    students = list(Student.objects.select_related("university").order_by("pk"))
+    for student in students:
+        key = "north" if student.university_id == hub["north"].pk else "south"
+        roll = rng.random()
+        services = []
+        if roll < 0.55:
+            services.append(hub[f"{key}_wellbeing"])
+        if 0.3 < roll < 0.5:
+            services.append(hub[f"{key}_counselling"])
+        if 0.45 < roll < 0.6:
+            services.append(hub["talking"])
+        if 0.58 < roll < 0.62:
+            services.append(hub["crisis"])
+        if 0.6 < roll < 0.66:
+            services.append(hub["charity"])
+        for service in services:
+            opened = now - dt.timedelta(days=rng.randrange(3, 200))
+            relationships.append(CareRelationship(
+                student=student, service=service, reason="episode", opened_at=opened,
+                closed_at=opened + dt.timedelta(days=60) if rng.random() < 0.1 else None,
+            ))  # fmt: skip
+            if service.organisation_id != student.university_id and rng.random() < 0.6:
+                for category in ("assessment", "risk"):
+                    grants.append(_grant(student, category, recorder, service=service))
+        if rng.random() < 0.3:
+            grants.append(_grant(student, "engagement", recorder, department=student.department,
+                                 purpose="academic_support"))  # fmt: skip
+        if rng.random() < 0.15:
+            grants.append(
+                _grant(
+                    student,
+                    "adjustments",
+                    recorder,
+                    department=student.department,
+                    purpose="academic_support",
+                )
+            )
+        if services and rng.random() < 0.5:
+            entries.append(RecordEntry(student=student, category="assessment", service=services[0],
+                                       author=recorder, title="Shared assessment",
+                                       body=ASSESSMENT_TEXT))  # fmt: skip
+        if services and rng.random() < 0.25:
+            entries.append(
+                RecordEntry(
+                    student=student,
+                    category="risk",
+                    service=services[0],
+                    author=recorder,
+                    title="Risk summary",
+                    body=RISK_TEXT,
+                )
+            )
+    CareRelationship.objects.bulk_create(relationships, batch_size=500)
+    ConsentGrant.objects.bulk_create(grants, batch_size=500)
+    RecordEntry.objects.bulk_create(entries, batch_size=500)
+
+
+def _grant(student, category, recorder, *, service=None, department=None,
+           purpose="direct_care") -> ConsentGrant:  # fmt: skip
+    return ConsentGrant(
+        student=student, category=category, purpose=purpose, how_given="portal",
+        recipient_service=service, recipient_department=department, recorded_by=recorder,
+    )  # fmt: skip
+
+
+def _synthetic_nhs_numbers(rng: random.Random, count: int) -> list[str]:
+    """NHS numbers from the range reserved for test data (999…), never a real person's."""
+    random.seed(rng.random())
+    return [str(n) for n in generate_nhs_numbers(for_region=REGION_SYNTHETIC, quantity=count)]
+
+
+def _story_student(hub) -> None:
+    """One student with a full story, and the demo student login, for a guided tour."""
+    user = User.objects.create_user("student@demo.joinedup.example", DEMO_PASSWORD,
+                                    first_name="Jo", last_name="Morgan")  # fmt: skip
+    student = Student.objects.create(
+        user=user, university=hub["north"], department=hub["north_history"],
+        legal_given_name="Joanna", legal_family_name="Morgan", preferred_name="Jo",
+        pronouns="they/them", date_of_birth=dt.date(2004, 3, 14), student_number="N2499999",
+        nhs_number="9990000018", gp_practice=hub["gps"][1], term_postcode="LS2 9JT",
+        home_postcode="BS8 1TH", email="student@demo.joinedup.example",
+    )  # fmt: skip
+    practitioner = User.objects.get(email="practitioner@demo.joinedup.example")
+    clinician = User.objects.get(email="nhs-clinician@demo.joinedup.example")
+    now = timezone.now()
+    CareRelationship.objects.create(
+        student=student,
+        service=hub["north_wellbeing"],
+        reason="episode",
+        opened_at=now - dt.timedelta(days=40),
+    )
+    CareRelationship.objects.create(student=student, service=hub["crisis"], reason="referral",
+                                    opened_at=now - dt.timedelta(days=3))  # fmt: skip
+    RecordEntry.objects.create(student=student, category="assessment",
+                               service=hub["north_wellbeing"], author=practitioner,
+                               title="Shared assessment", body=ASSESSMENT_TEXT)  # fmt: skip
+    RecordEntry.objects.create(
+        student=student,
+        category="risk",
+        service=hub["north_wellbeing"],
+        author=practitioner,
+        title="Risk summary",
+        body=RISK_TEXT,
+    )
+    RecordEntry.objects.create(
+        student=student,
+        category="notes",
+        service=hub["north_wellbeing"],
+        author=practitioner,
+        title="Session 3",
+        body="Worked on a sleep routine; reviewed deadlines.",
+    )
+    RecordEntry.objects.create(
+        student=student,
+        category="risk",
+        service=hub["crisis"],
+        author=clinician,
+        title="Crisis contact",
+        body="Seen by the Crisis Team out of hours; safe to go home.",
+    )
+    ConsentGrant.objects.create(student=student, category="assessment", purpose="direct_care",
+                                how_given="portal", recipient_organisation=hub["trust"],
+                                recorded_by=user)  # fmt: skip
+    ConsentGrant.objects.create(
+        student=student,
+        category="engagement",
+        purpose="academic_support",
+        how_given="portal",
+        recipient_department=hub["north_history"],
+        recorded_by=user,
+    )
+
+
+def is_loaded() -> bool:
+    return Authenticator.objects.filter(user__email__endswith="@demo.joinedup.example").exists()
