@@ -1,0 +1,28 @@
+# Sourced by scripts/start and scripts/test: a virtualenv with the pinned packages, and the
+# front-end packages from npm. Safe to run again; it only installs what is missing.
+
+find_python() {
+    local candidate
+    for candidate in "${PYTHON:-}" python3.13 python3.12 python3 \
+        /root/.pyenv/versions/3.13*/bin/python3 /root/.pyenv/versions/3.12*/bin/python3; do
+        [ -n "$candidate" ] || continue
+        if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    echo "JoinedUp needs Python 3.12 or newer; set PYTHON=/path/to/python3.12." >&2
+    return 1
+}
+
+install_app() {
+    local extras="${1:-}"
+    if [ ! -x .venv/bin/python ]; then
+        "$(find_python)" -m venv .venv
+        .venv/bin/python -m pip install --quiet --upgrade pip
+    fi
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
+    if [ ! -d node_modules/nhsuk-frontend ] || [ package-lock.json -nt node_modules ]; then
+        npm ci --no-audit --no-fund --loglevel=error
+    fi
+}
