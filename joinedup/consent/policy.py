@@ -154,7 +154,7 @@ def _partners(agreements, organisation_id: int, category: str, purpose: str) -> 
 
 
 def readable_students(user, category: str, purpose: str = "direct_care", *,
-                      bases=("relationship", "department", "consent", "break_glass")
+                      bases=("self", "relationship", "department", "consent", "break_glass")
                       ) -> QuerySet[Student]:  # fmt: skip
     """The students whose `category` `user` may read: `decide_access` as one SQL filter.
 
@@ -165,6 +165,8 @@ def readable_students(user, category: str, purpose: str = "direct_care", *,
     seats = seats_of(user)
     agreements = _agreements_of({s.organisation_id for s in seats})
     condition = Q(pk__in=[])
+    if "self" in bases and user.is_authenticated:
+        condition |= Q(user_id=user.pk)  # a student always reads their own record
     open_relationship = CareRelationship.objects.open().filter(student=OuterRef("pk"))
     for seat in seats:
         clinical, academic = seat.role in CLINICAL_ROLES, seat.role == "academic"

@@ -44,13 +44,20 @@ def record_for(user, student, *, request=None, purpose="direct_care") -> RecordV
         Section(c, Category(c).label, decisions[c], by_category.get(c, [])) for c in decisions
     ]
     view = RecordView(student=student, sections=sections)
-    if decisions["engagement"].allowed:
+    engagement = decisions["engagement"]
+    if engagement.allowed:
+        relationships = CareRelationship.objects.filter(student=student)
+        if not engagement.whole:
+            # Which other services are involved is their engagement data: it needs consent.
+            relationships = relationships.filter(service_id__in=_own_service_ids(user))
         view.services = list(
-            CareRelationship.objects.filter(student=student)
-            .select_related("service__organisation")
-            .order_by("-opened_at")
+            relationships.select_related("service__organisation").order_by("-opened_at")
         )
     return view
+
+
+def _own_service_ids(user) -> list[int]:
+    return [s.service_id for s in seats_of(user) if s.service_id]
 
 
 def _visible_entries(user, student, decisions: dict[str, Decision]):
@@ -60,7 +67,7 @@ def _visible_entries(user, student, decisions: dict[str, Decision]):
     entries = RecordEntry.objects.filter(student=student, category__in=allowed)
     if student.user_id is not None and student.user_id == user.pk:
         return entries.filter(is_withheld_from_student=False).select_related("service")
-    own = Q(service_id__in=[s.service_id for s in seats_of(user) if s.service_id])
+    own = Q(service_id__in=_own_service_ids(user))
     # Only the user's own service's entries where the decision is not for the whole
     # category, and always for case notes; never another service's private entries.
     own_only = [c for c, d in allowed.items() if not d.whole or c in SERVICE_ONLY]
