@@ -1,0 +1,77 @@
+"""Signing in with a real browser: every step is accessible, staff must enrol a second factor."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import PASSWORD, make_staff
+from joinedup.conftest import assert_accessible, login
+from joinedup.people.models import Role
+
+pytestmark = pytest.mark.browser
+
+
+def test_staff_sign_in_with_password_and_totp_reaches_the_caseload(hub, page):
+    login(page, hub.crisis_practitioner)  # checks each page on the way with axe
+
+    expect(page).to_have_url(re.compile(r"/students/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Caseload")
+
+
+def test_staff_without_totp_is_sent_to_enrol_an_authenticator(hub, page):
+    newcomer = make_staff("nina@nb.ac.uk", Role.PRACTITIONER, hub.university,
+                          service=hub.wellbeing, totp=False)  # fmt: skip
+
+    login(page, newcomer, totp=False)
+
+    # allauth asks for the password again before a second factor is added.
+    expect(page).to_have_url(re.compile(r"/accounts/reauthenticate/\?next=.*totp.*activate"))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Activate Authenticator App")
+    assert_accessible(page)
+
+    page.goto("/students/")
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/$"))
+    expect(page.get_by_text(hub.student.student_number)).to_have_count(0)
+    assert_accessible(page)
+
+
+def test_wrong_totp_code_is_refused_accessibly(hub, page):
+    page.goto("/accounts/login/")
+    assert_accessible(page)
+    page.get_by_label("Email").fill(hub.practitioner.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    assert_accessible(page)
+
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_text("Incorrect code.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
+    assert_accessible(page)
+
+
+def test_break_glass_without_a_reason_shows_the_error(hub, page):
+    login(page, hub.crisis_practitioner)
+    page.goto("/break-glass/")
+    assert_accessible(page)
+
+    page.get_by_label("University").select_option(label=hub.university.name)
+    page.get_by_label("Student number").fill(hub.student.student_number)
+    page.get_by_role("button", name="Open emergency access").click()
+
+    reason = page.locator(".nhsuk-form-group", has=page.locator("#id_reason"))
+    expect(reason).to_have_class(re.compile(r"nhsuk-form-group--error"))
+    expect(reason.locator(".nhsuk-error-message")).to_contain_text("This field is required.")
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("There is a problem")
+    expect(summary.get_by_role("link", name="This field is required.")).to_have_attribute(
+        "href", "#id_reason"
+    )
+    expect(page.locator("#id_reason")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page)

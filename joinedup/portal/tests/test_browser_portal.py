@@ -1,0 +1,55 @@
+"""The student's portal on a phone: who has looked at their record, and withdrawing a consent."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from joinedup.conftest import assert_accessible, login
+from joinedup.consent.models import ConsentGrant
+from joinedup.consent.services import record_consent
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def risk_shared_with_crisis_team(hub) -> ConsentGrant:
+    return record_consent(
+        actor=hub.practitioner, student=hub.student, category="risk", purpose="direct_care",
+        how_given="in_person", recipient_service=hub.crisis,
+    )  # fmt: skip
+
+
+def test_student_sees_who_looked_and_withdraws_a_consent(
+    hub, risk_shared_with_crisis_team, page, phone_page
+):
+    # A Wellbeing practitioner reads the record first, in their own browser.
+    login(page, hub.practitioner)
+    page.goto(f"/students/{hub.student.uuid}/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(hub.student.display_name)
+    assert_accessible(page)
+
+    login(phone_page, hub.student_user, totp=False)
+    expect(phone_page).to_have_url(re.compile(r"/me/$"))
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text(
+        f"Hello, {hub.student.display_name}"
+    )
+
+    looked = phone_page.get_by_role("table", name="Who has looked at your record")
+    reads = looked.get_by_role("row").filter(has_text="Wellbeing, University of Northbridge")
+    expect(reads.first).to_contain_text("(practitioner)")
+    expect(reads.first).to_contain_text("Care relationship")
+    expect(reads.filter(has_text="Risk").first).to_be_attached()
+
+    consents = phone_page.get_by_role("table", name="Your consents")
+    grant = consents.get_by_role("row").filter(has_text="Crisis Team")
+    expect(grant).to_contain_text("Risk")
+    grant.get_by_role("button", name=re.compile(r"^Withdraw")).click()
+
+    expect(phone_page).to_have_url(re.compile(r"/me/$"))
+    expect(phone_page.get_by_role("status")).to_contain_text("Consent withdrawn.")
+    expect(grant).to_contain_text(re.compile(r"Withdrawn \d{1,2} \w{3} \d{4}"))
+    expect(grant.get_by_role("button")).to_have_count(0)
+    assert_accessible(phone_page)
+    risk_shared_with_crisis_team.refresh_from_db()
+    assert risk_shared_with_crisis_team.withdrawn_by == hub.student_user
