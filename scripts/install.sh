@@ -21,7 +21,12 @@ install_app() {
         "$(find_python)" -m venv .venv
         .venv/bin/python -m pip install --quiet --upgrade pip
     fi
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
+    mkdir -p var
+    if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+        -e ".${extras:+[$extras]}" >var/pip-install.log 2>&1; then
+        cat var/pip-install.log >&2
+        return 1
+    fi
     if [ ! -d node_modules/nhsuk-frontend ] || [ package-lock.json -nt node_modules ]; then
         npm ci --no-audit --no-fund --loglevel=error
     fi
