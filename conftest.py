@@ -19,6 +19,9 @@ def pytest_configure(config):
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    # Look static files up per request, as in development: otherwise WhiteNoise indexes every
+    # file of every finder each time a test client starts (about 0.7 s per test).
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 def make_staff(email, role, organisation, *, service=None, department=None, totp=True) -> User:

@@ -1,0 +1,256 @@
+"""`readable_students()` (the policy as one SQL filter) agrees with `decide()` row by row."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from conftest import make_student
+from joinedup.consent.models import BreakGlass, CareRelationship, DataSharingAgreement
+from joinedup.consent.policy import decide, decide_many, readable_students
+from joinedup.consent.rules import CATEGORIES
+from joinedup.consent.services import (
+    close_care_relationship,
+    open_break_glass,
+    open_care_relationship,
+    withdraw_consent,
+)
+from joinedup.consent.tests.factories import give_consent
+
+CAST = (
+    "practitioner",
+    "counsellor",
+    "crisis_practitioner",
+    "triage",
+    "liaison",
+    "service_manager",
+    "academic",
+    "org_admin",
+    "researcher",
+    "outsider",
+    "student_user",
+)
+PURPOSES = ("direct_care", "academic_support")
+
+
+@pytest.fixture
+def students(hub) -> dict:
+    """Students in varied situations, by name; `hub.student` is "in_wellbeing_care"."""
+    now, today = timezone.now(), timezone.localdate()
+    s = {"in_wellbeing_care": hub.student}
+    for n, name in enumerate(
+        (
+            "consents_to_counselling",
+            "consents_to_trust",
+            "consents_to_history",
+            "at_other_university",
+            "under_break_glass",
+            "consent_withdrawn",
+            "consent_expired_or_not_yet",
+            "agreement_ending",
+            "care_closed_and_in_crisis_team",
+            "in_talking_therapies",
+            "in_history_only",
+        ),
+        start=1,
+    ):
+        other = name in ("at_other_university", "agreement_ending")
+        university = hub.other_university if other else hub.university
+        department = hub.history if name in ("consents_to_history", "in_history_only") else None
+        s[name] = make_student(
+            university, f"S{n:04d}", department=department, legal_family_name=name
+        )
+
+    for category in ("identity", "assessment", "notes", "outcomes"):
+        give_consent(hub, category, hub.counselling, student=s["consents_to_counselling"])
+    for category in ("identity", "risk", "adjustments", "notes"):
+        give_consent(hub, category, hub.trust, student=s["consents_to_trust"])
+    for category in ("identity", "engagement", "adjustments", "risk"):
+        give_consent(
+            hub, category, hub.history, student=s["consents_to_history"], purpose="academic_support"
+        )
+    give_consent(hub, "adjustments", hub.university, student=s["consents_to_history"])
+
+    open_care_relationship(
+        student=s["at_other_university"], service=hub.other_wellbeing, reason="referral"
+    )
+    for category in ("identity", "engagement"):
+        give_consent(hub, category, hub.wellbeing, student=s["at_other_university"])
+    give_consent(hub, "identity", hub.talking, student=s["at_other_university"])
+
+    open_break_glass(
+        actor=hub.crisis_practitioner,
+        student=s["under_break_glass"],
+        reason="Risk to life: the student has stopped answering.",
+    )
+    BreakGlass.objects.create(
+        user=hub.triage,
+        student=s["under_break_glass"],
+        reason="An emergency last week.",
+        opened_at=now - dt.timedelta(days=7),
+        expires_at=now - dt.timedelta(days=7) + dt.timedelta(hours=4),
+    )
+
+    for category in ("identity", "risk"):
+        grant = give_consent(hub, category, hub.crisis, student=s["consent_withdrawn"])
+        withdraw_consent(actor=hub.practitioner, grant=grant)
+    give_consent(hub, "engagement", hub.crisis, student=s["consent_withdrawn"])
+
+    give_consent(
+        hub,
+        "identity",
+        hub.crisis,
+        student=s["consent_expired_or_not_yet"],
+        valid_from=now - dt.timedelta(days=30),
+        valid_until=now - dt.timedelta(days=1),
+    )
+    give_consent(
+        hub,
+        "identity",
+        hub.counselling,
+        student=s["consent_expired_or_not_yet"],
+        valid_from=now + dt.timedelta(days=1),
+    )
+
+    # Southgate's agreement with the trust ended yesterday; its agreement with Northbridge
+    # ends today (still in force); one with the trust for outcomes starts tomorrow.
+    long_ago, day = dt.date(2020, 1, 1), dt.timedelta(days=1)
+    for title, org, ends_on, starts_on, categories in (
+        ("Ended", hub.trust, today - day, long_ago, ["identity", "risk"]),
+        ("Ends today", hub.university, today, long_ago, ["identity", "engagement"]),
+        ("Not yet", hub.trust, None, today + day, ["outcomes"]),
+    ):
+        agreement = DataSharingAgreement.objects.create(
+            title=title,
+            categories=categories,
+            purposes=["direct_care"],
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+        agreement.organisations.set([hub.other_university, org])
+    for category in ("identity", "risk", "outcomes"):
+        give_consent(hub, category, hub.trust, student=s["agreement_ending"])
+    for category in ("identity", "engagement"):
+        give_consent(hub, category, hub.wellbeing, student=s["agreement_ending"])
+
+    closed = open_care_relationship(
+        student=s["care_closed_and_in_crisis_team"], service=hub.counselling, reason="episode"
+    )
+    close_care_relationship(relationship=closed)
+    open_care_relationship(
+        student=s["care_closed_and_in_crisis_team"], service=hub.crisis, reason="referral"
+    )
+
+    open_care_relationship(
+        student=s["in_talking_therapies"], service=hub.talking, reason="referral"
+    )
+    return s
+
+
+def _by_decision(user, students):
+    """(purpose, category) -> names of the students `decide` lets `user` read."""
+    readable = {(p, c): set() for p in PURPOSES for c in CATEGORIES}
+    for purpose in PURPOSES:
+        for name, student in students.items():
+            # decide() is decide_many() for one category; one call per student keeps this fast.
+            for category, decision in decide_many(user, student, CATEGORIES, purpose).items():
+                if decision.allowed:
+                    readable[purpose, category].add(name)
+    return readable
+
+
+def _by_query(user, students):
+    names = {student.pk: name for name, student in students.items()}
+    return {
+        (purpose, category): {
+            names[pk]
+            for pk in readable_students(user, category, purpose).values_list("pk", flat=True)
+        }
+        for purpose in PURPOSES
+        for category in CATEGORIES
+    }
+
+
+@pytest.mark.parametrize("member", CAST)
+def test_readable_students_agrees_with_decide(hub, students, member):
+    user = getattr(hub, member)
+
+    assert _by_query(user, students) == _by_decision(user, students)
+
+
+def test_decide_many_is_decide_for_each_category(hub, students):
+    student = students["consents_to_trust"]
+
+    decisions = decide_many(hub.crisis_practitioner, student, CATEGORIES)
+
+    assert decisions == {c: decide(hub.crisis_practitioner, student, c) for c in CATEGORIES}
+
+
+@pytest.mark.parametrize(
+    ("member", "category", "purpose", "readable"),
+    [
+        ("practitioner", "notes", "direct_care", {"in_wellbeing_care"}),
+        ("counsellor", "assessment", "direct_care", {"consents_to_counselling"}),
+        ("counsellor", "notes", "direct_care", set()),
+        ("counsellor", "identity", "direct_care", {"consents_to_counselling"}),
+        (
+            "crisis_practitioner",
+            "identity",
+            "direct_care",
+            {"consents_to_trust", "under_break_glass", "care_closed_and_in_crisis_team"},
+        ),
+        ("crisis_practitioner", "engagement", "direct_care", {"consent_withdrawn",
+                                                               "under_break_glass",
+                                                               "care_closed_and_in_crisis_team"}),
+        ("crisis_practitioner", "adjustments", "direct_care", {"under_break_glass",
+                                                                "care_closed_and_in_crisis_team"}),
+        ("triage", "risk", "direct_care", {"consents_to_trust", "in_talking_therapies"}),
+        (
+            "liaison",
+            "risk",
+            "direct_care",
+            {"consents_to_trust", "in_wellbeing_care", "care_closed_and_in_crisis_team",
+             "in_talking_therapies"},
+        ),
+        ("academic", "identity", "direct_care", {"in_wellbeing_care", "consents_to_history",
+                                                 "in_history_only"}),
+        ("academic", "adjustments", "academic_support", {"consents_to_history"}),
+        ("academic", "risk", "academic_support", set()),
+        ("practitioner", "identity", "direct_care", {"in_wellbeing_care", "at_other_university",
+                                                     "agreement_ending"}),
+        ("outsider", "identity", "direct_care", {"at_other_university"}),
+        ("service_manager", "identity", "direct_care", set()),
+        ("researcher", "identity", "direct_care", set()),
+        ("org_admin", "identity", "direct_care", set()),
+        ("student_user", "notes", "direct_care", {"in_wellbeing_care"}),
+    ],
+)  # fmt: skip
+def test_readable_students_in_each_situation(hub, students, member, category, purpose, readable):
+    user = getattr(hub, member)
+    names = {student.pk: name for name, student in students.items()}
+
+    found = readable_students(user, category, purpose).values_list("pk", flat=True)
+
+    assert {names[pk] for pk in found} == readable
+
+
+@pytest.mark.parametrize("member", ["practitioner", "crisis_practitioner", "triage", "liaison"])
+def test_relationship_basis_alone_lists_the_students_decided_by_relationship(hub, students, member):
+    user = getattr(hub, member)
+    by_relationship = {
+        student.pk
+        for student in students.values()
+        if decide(user, student, "identity").basis == "relationship"
+    }
+
+    found = readable_students(user, "identity", bases=("relationship",))
+
+    assert set(found.values_list("pk", flat=True)) == by_relationship
+
+
+def test_closing_the_last_care_relationship_drops_the_student_at_once(hub, students):
+    relationship = CareRelationship.objects.open().get(student=hub.student)
+    close_care_relationship(relationship=relationship)
+
+    assert not readable_students(hub.practitioner, "identity").filter(pk=hub.student.pk).exists()
+    assert not decide(hub.practitioner, hub.student, "identity").allowed

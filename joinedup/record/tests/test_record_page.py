@@ -1,0 +1,171 @@
+"""The record page: allowed sections with their content, refused ones with the plain reason."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from joinedup.consent.services import open_care_relationship
+from joinedup.consent.tests.factories import give_consent
+from joinedup.record.tests.factories import write_entry
+
+
+def record_page(client, user, student):
+    client.force_login(user)
+    response = client.get(reverse("record:student-detail", args=[student.uuid]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def section(html: str, category: str) -> str:
+    """The HTML of one category's section of the record page."""
+    match = re.search(rf'<section [^>]*data-category="{category}">(.*?)</section>', html, re.S)
+    assert match, f"no {category} section"
+    return match.group(1)
+
+
+@pytest.fixture
+def entries(hub):
+    """Entries in the hub student's record from Wellbeing (in their care) and Counselling."""
+    student = hub.student
+    return {
+        "own_risk": write_entry(student, "risk", hub.wellbeing, hub.practitioner),
+        "own_note": write_entry(student, "notes", hub.wellbeing, hub.practitioner),
+        "own_private": write_entry(
+            student,
+            "assessment",
+            hub.wellbeing,
+            hub.practitioner,
+            title="Wellbeing private",
+            private=True,
+        ),
+        "counselling_assessment": write_entry(
+            student, "assessment", hub.counselling, hub.counsellor
+        ),
+        "counselling_private": write_entry(
+            student,
+            "assessment",
+            hub.counselling,
+            hub.counsellor,
+            title="Counselling private",
+            private=True,
+        ),
+        "counselling_note": write_entry(student, "notes", hub.counselling, hub.counsellor),
+        "counselling_risk": write_entry(student, "risk", hub.counselling, hub.counsellor),
+    }
+
+
+def test_practitioner_in_the_students_care_sees_identity_and_own_services_entries(
+    hub, client, entries
+):
+    html = record_page(client, hub.practitioner, hub.student)
+
+    assert "Alexandra StudentNB1000001" in section(html, "identity")
+    assert "Wellbeing is involved in the student&#x27;s care." in section(html, "identity")
+    assert entries["own_risk"].body in section(html, "risk")
+    assert entries["own_note"].body in section(html, "notes")
+    assert entries["own_private"].body in section(html, "assessment")
+
+
+def test_care_relationship_hides_other_services_entries_and_says_why(hub, client, entries):
+    html = record_page(client, hub.practitioner, hub.student)
+
+    risk = section(html, "risk")
+    assert entries["counselling_risk"].body not in risk
+    assert "Risk from other services is not shared with Wellbeing: no consent." in risk
+    assert entries["counselling_assessment"].body not in html
+
+
+def test_refused_sections_show_the_plain_reason_and_no_content(hub, client, entries):
+    give_consent(hub, "identity", hub.crisis, student=hub.student)
+
+    html = record_page(client, hub.crisis_practitioner, hub.student)
+
+    assert "Risk is not shared with Crisis Team: no consent." in section(html, "risk")
+    assert "Notes stay with the service that wrote them." in section(html, "notes")
+    for entry in entries.values():
+        assert entry.body not in html
+    assert "data-refused" not in section(html, "identity")
+
+
+def test_academic_sees_why_clinical_sections_are_closed(hub, client, entries):
+    html = record_page(client, hub.academic, hub.student)
+
+    assert "Assessment is never shown to academic staff." in section(html, "assessment")
+    assert "Adjustments is not shared with History: no consent." in section(html, "adjustments")
+    for entry in entries.values():
+        assert entry.body not in html
+
+
+def test_with_consent_another_services_entries_show_but_never_its_private_ones(
+    hub, client, entries
+):
+    give_consent(hub, "assessment", hub.wellbeing)
+
+    assessment = section(record_page(client, hub.practitioner, hub.student), "assessment")
+
+    assert entries["counselling_assessment"].body in assessment
+    assert entries["own_private"].body in assessment
+    assert entries["counselling_private"].body not in assessment
+    assert "Shown because: The student shares assessment with you." in assessment
+
+
+def test_other_services_notes_never_show_even_with_consent(hub, client, entries):
+    give_consent(hub, "notes", hub.wellbeing)
+    give_consent(hub, "notes", hub.university)
+
+    notes = section(record_page(client, hub.practitioner, hub.student), "notes")
+
+    assert entries["own_note"].body in notes
+    assert entries["counselling_note"].body not in notes
+
+
+def test_engagement_from_a_relationship_alone_lists_only_my_service(hub, client):
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+
+    engagement = section(record_page(client, hub.practitioner, hub.student), "engagement")
+
+    assert "Wellbeing (University of Northbridge)" in engagement
+    assert "Crisis Team" not in engagement
+
+
+def test_engagement_shared_by_consent_lists_every_service_involved(hub, client):
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    give_consent(hub, "engagement", hub.wellbeing)
+
+    engagement = section(record_page(client, hub.practitioner, hub.student), "engagement")
+
+    assert "Wellbeing (University of Northbridge)" in engagement
+    assert "Crisis Team (Northbridge NHS Trust)" in engagement
+
+
+def test_student_sees_their_record_but_not_entries_withheld_for_their_safety(hub, client):
+    shown = write_entry(hub.student, "risk", hub.counselling, hub.counsellor, private=True)
+    withheld = write_entry(
+        hub.student, "risk", hub.wellbeing, hub.practitioner, title="Withheld",
+        withheld_reason="Would cause serious harm now; review at next session.",
+    )  # fmt: skip
+
+    risk = section(record_page(client, hub.student_user, hub.student), "risk")
+
+    assert shown.body in risk
+    assert withheld.body not in risk
+
+
+def test_outsider_gets_404(hub, client):
+    client.force_login(hub.outsider)
+
+    response = client.get(reverse("record:student-detail", args=[hub.student.uuid]))
+
+    assert response.status_code == 404
+
+
+def test_page_reads_are_audited_once_per_category(hub, client):
+    from joinedup.audit.models import AuditEvent
+
+    record_page(client, hub.practitioner, hub.student)
+
+    reads = AuditEvent.objects.filter(actor=hub.practitioner, action="record.read")
+    # One for the identity check that opens the page, then one per section.
+    assert reads.count() == 1 + 9
+    assert set(reads.values_list("allowed", flat=True)) == {True}
