@@ -1,0 +1,118 @@
+"""Server time and query count of the caseload and the student record page at hub scale.
+
+Seeds 150,000 students (once per database; reused on later runs), then times each page
+in-process through Django's test client, on SQLite and, when it answers, on PostgreSQL.
+
+    .venv/bin/python benchmarks/record_page.py [--students 150000] [--requests 200]
+
+Target (issue #2): p95 at most 100 ms; a query count that does not grow with students.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = "postgres://postgres@127.0.0.1:5432/joinedup_bench"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--students", type=int, default=150_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        measure(args.requests)
+        return
+    databases = {"sqlite": f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}"}
+    if _postgres_answers():
+        databases["postgresql"] = PG_URL
+    for name, url in databases.items():
+        env = os.environ | {"DATABASE_URL": url, "DEBUG": "1"}
+        run = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*run, "migrate", "-v0"], env=env, check=True)
+        have = int(
+            subprocess.run(
+                [*run, "shell", "-v0", "-c", "from joinedup.people.models import Student;"
+                 "print(Student.objects.count())"],
+                env=env, check=True, capture_output=True, text=True,
+            ).stdout.strip()
+        )  # fmt: skip
+        if have < args.students:
+            started = time.perf_counter()
+            subprocess.run([*run, "seed", "--students", str(args.students - have)], env=env,
+                           check=True)  # fmt: skip
+            print(f"[{name}] seeded {args.students - have} students in "
+                  f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        print(f"[{name}]")
+        subprocess.run([sys.executable, __file__, "--measure", "--requests", str(args.requests)],
+                       env=env, check=True)  # fmt: skip
+
+
+def _postgres_answers() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True,
+                             connect_timeout=3) as conn:  # fmt: skip
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = 'joinedup_bench'"
+            ).fetchone()
+            if not exists:
+                conn.execute("CREATE DATABASE joinedup_bench")
+        return True
+    except Exception as error:  # any failure means: skip PostgreSQL
+        print(f"PostgreSQL not measured: {error}")
+        return False
+
+
+def measure(requests: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "joinedup.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    from joinedup.consent.policy import readable_students
+    from joinedup.people.models import Student, User
+
+    setup_test_environment()
+    # The counselling service holds the largest seeded caseload (about 15,000 students).
+    user = User.objects.get(email="counsellor@demo.joinedup.example")
+    client = Client()
+    client.force_login(user)
+    students = Student.objects.count()
+    on_caseload = readable_students(user, "identity", bases=("relationship",)).count()
+    student = readable_students(user, "identity", bases=("relationship",)).order_by("pk").last()
+    pages = {
+        "caseload": "/students/",
+        "caseload search": "/students/?q=Patel",
+        "caseload page 100": "/students/?page=100",
+        "record page": f"/students/{student.uuid}/",
+    }
+    print(f"  {students} students, {on_caseload} on this practitioner's caseload")
+    for label, url in pages.items():
+        client.get(url)  # warm up
+        times = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        p50 = statistics.median(times)
+        p95 = statistics.quantiles(times, n=20)[18]
+        print(f"  {label:<18} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   {len(queries)} queries")
+
+
+if __name__ == "__main__":
+    main()
