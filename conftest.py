@@ -8,7 +8,15 @@ from allauth.mfa.totp.internal.auth import TOTP
 
 from joinedup.consent.models import DataSharingAgreement
 from joinedup.consent.services import open_care_relationship
-from joinedup.people.models import Department, Membership, Organisation, Role, Service, Student, User
+from joinedup.people.models import (
+    Department,
+    Membership,
+    Organisation,
+    Role,
+    Service,
+    Student,
+    User,
+)
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "correct horse battery staple 42"
@@ -126,7 +134,9 @@ def hub(db) -> Hub:
         history=history,
         practitioner=make_staff("priya@nb.ac.uk", Role.PRACTITIONER, uni, service=wellbeing),
         counsellor=make_staff("colin@nb.ac.uk", Role.PRACTITIONER, uni, service=counselling),
-        crisis_practitioner=make_staff("cara@nhs.example", Role.PRACTITIONER, trust, service=crisis),
+        crisis_practitioner=make_staff(
+            "cara@nhs.example", Role.PRACTITIONER, trust, service=crisis
+        ),
         triage=make_staff("tom@nhs.example", Role.TRIAGE, trust, service=talking),
         liaison=make_staff("lee@nhs.example", Role.LIAISON, trust, service=liaison_service),
         service_manager=make_staff("sam@nb.ac.uk", Role.SERVICE_MANAGER, uni, service=wellbeing),
