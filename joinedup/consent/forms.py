@@ -13,7 +13,10 @@ class RecordConsentForm(StyledFormMixin, forms.Form):
     category = forms.ChoiceField(
         label=_("What the student agrees to share"), choices=Category.choices
     )
-    recipient = forms.ChoiceField(label=_("Who with"))
+    recipient = forms.ChoiceField(
+        label=_("Who with"),
+        error_messages={"required": _("Choose who the student agrees to share with.")},
+    )
     purpose = forms.ChoiceField(label=_("For what purpose"), choices=Purpose.choices)
     how_given = forms.ChoiceField(
         label=_("How the student gave it"),
@@ -69,6 +72,9 @@ class BreakGlassForm(StyledFormMixin, forms.Form):
     student_number = forms.CharField(label=_("Student number"), max_length=20)
     reason = forms.CharField(
         label=_("Reason"),
+        error_messages={
+            "required": _("Write the reason: what risk to life makes this access necessary.")
+        },
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
             "Say what risk to life makes this necessary. Your data protection officer is "

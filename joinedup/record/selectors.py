@@ -77,8 +77,18 @@ def _visible_entries(user, student, decisions: dict[str, Decision]):
     return entries.select_related("service", "author")
 
 
-def consents_of(student):
-    return ConsentGrant.objects.filter(student=student).select_related(
+def consents_of(student, *, user=None):
+    """The student's consents; with `user`, only those given to the user's own service,
+    department or organisation (the list names recipients, so it is engagement data)."""
+    grants = ConsentGrant.objects.filter(student=student).select_related(
         "recipient_service", "recipient_department", "recipient_organisation", "recorded_by",
         "withdrawn_by",
     )  # fmt: skip
+    if user is not None:
+        seats = seats_of(user)
+        grants = grants.filter(
+            Q(recipient_service_id__in=[s.service_id for s in seats if s.service_id])
+            | Q(recipient_department_id__in=[s.department_id for s in seats if s.department_id])
+            | Q(recipient_organisation_id__in=[s.organisation_id for s in seats])
+        )
+    return grants

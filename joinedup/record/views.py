@@ -38,5 +38,8 @@ def student_detail(request, student_uuid):
     """The student's record: each category the policy allows, and why the others are hidden."""
     student = get_student_for_user(request.user, student_uuid, request=request)
     record = record_for(request.user, student, request=request)
-    consents = consents_of(student) if record.section("engagement").decision.allowed else []
+    engagement = record.section("engagement").decision
+    consents = consents_of(student, user=None if engagement.whole else request.user)
+    if not engagement.allowed:
+        consents = []
     return render(request, "record/student_detail.html", {"record": record, "consents": consents})

@@ -123,7 +123,12 @@ def test_consent_to_a_department_lets_the_tutor_see_adjustments(hub, client):
             "The end must be after the start.",
             id="end-at-start",
         ),
-        pytest.param({"recipient": ""}, "recipient", "This field is required.", id="no-recipient"),
+        pytest.param(
+            {"recipient": ""},
+            "recipient",
+            "Choose who the student agrees to share with.",
+            id="no-recipient",
+        ),
         pytest.param(
             {"recipient": "service:999999"},
             "recipient",
@@ -201,8 +206,14 @@ def break_glass_form(hub, reason=REASON, student_number="NB1000001"):
 @pytest.mark.parametrize(
     ("reason", "message"),
     [
-        pytest.param("", "This field is required.", id="blank"),
-        pytest.param("   \n ", "This field is required.", id="only-spaces"),
+        pytest.param(
+            "", "Write the reason: what risk to life makes this access necessary.", id="blank"
+        ),
+        pytest.param(
+            "   \n ",
+            "Write the reason: what risk to life makes this access necessary.",
+            id="only-spaces",
+        ),
         pytest.param(
             "urgent",
             "Write the reason: what risk to life makes this access necessary.",

@@ -67,11 +67,15 @@ def test_break_glass_without_a_reason_shows_the_error(hub, page):
 
     reason = page.locator(".nhsuk-form-group", has=page.locator("#id_reason"))
     expect(reason).to_have_class(re.compile(r"nhsuk-form-group--error"))
-    expect(reason.locator(".nhsuk-error-message")).to_contain_text("This field is required.")
+    expect(reason.locator(".nhsuk-error-message")).to_contain_text(
+        "Write the reason: what risk to life makes this access necessary."
+    )
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("There is a problem")
-    expect(summary.get_by_role("link", name="This field is required.")).to_have_attribute(
-        "href", "#id_reason"
-    )
+    expect(
+        summary.get_by_role(
+            "link", name="Write the reason: what risk to life makes this access necessary."
+        )
+    ).to_have_attribute("href", "#id_reason")
     expect(page.locator("#id_reason")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page)

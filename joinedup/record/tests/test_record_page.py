@@ -169,3 +169,24 @@ def test_page_reads_are_audited_once_per_category(hub, client):
     # One for the identity check that opens the page, then one per section.
     assert reads.count() == 1 + 9
     assert set(reads.values_list("allowed", flat=True)) == {True}
+
+
+def test_partial_engagement_lists_only_consents_to_my_service(hub, client):
+    """A service seeing only its own engagement must not learn of other recipients."""
+    from joinedup.consent.services import open_care_relationship, record_consent
+
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    record_consent(
+        actor=hub.practitioner, student=hub.student, category="risk", purpose="direct_care",
+        how_given="in_person", recipient_service=hub.talking,
+    )  # fmt: skip
+    client.force_login(hub.crisis_practitioner)
+    html = client.get(f"/students/{hub.student.uuid}/").content.decode()
+    assert "Talking Therapies" not in html
+    record_consent(
+        actor=hub.practitioner, student=hub.student, category="risk", purpose="direct_care",
+        how_given="in_person", recipient_service=hub.crisis,
+    )  # fmt: skip
+    html = client.get(f"/students/{hub.student.uuid}/").content.decode()
+    assert "Risk → Crisis Team" in html
+    assert "Talking Therapies" not in html
