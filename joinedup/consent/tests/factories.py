@@ -10,6 +10,20 @@ _RECIPIENT_FIELD = {
     Organisation: "recipient_organisation",
 }
 
+# Every member of staff in the `hub` cast (root conftest.py), outsider included.
+STAFF_CAST = (
+    "practitioner",
+    "counsellor",
+    "crisis_practitioner",
+    "triage",
+    "liaison",
+    "service_manager",
+    "academic",
+    "org_admin",
+    "researcher",
+    "outsider",
+)
+
 
 def give_consent(hub, category, recipient, *, student=None, purpose="direct_care", actor=None,
                  how_given="in_person", **fields) -> ConsentGrant:  # fmt: skip

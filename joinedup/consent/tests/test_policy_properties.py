@@ -17,7 +17,7 @@ from conftest import make_student
 from joinedup.consent.policy import decide
 from joinedup.consent.rules import CATEGORIES
 from joinedup.consent.services import open_break_glass, open_care_relationship, withdraw_consent
-from joinedup.consent.tests.factories import give_consent
+from joinedup.consent.tests.factories import STAFF_CAST, give_consent
 from joinedup.people.models import User
 from joinedup.record.models import RecordEntry
 from joinedup.record.selectors import record_for
@@ -29,18 +29,7 @@ PROPERTY_SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-CAST = (
-    "practitioner",
-    "counsellor",
-    "crisis_practitioner",
-    "triage",
-    "liaison",
-    "service_manager",
-    "academic",
-    "org_admin",
-    "researcher",
-    "outsider",
-)
+CAST = STAFF_CAST
 CLINICAL_CAST = ("practitioner", "counsellor", "crisis_practitioner", "triage", "liaison")
 SERVICES = ("wellbeing", "counselling", "crisis", "talking", "liaison_service", "other_wellbeing")
 RECIPIENTS = (*SERVICES, "university", "trust", "other_university", "history")

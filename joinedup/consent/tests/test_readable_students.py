@@ -15,21 +15,9 @@ from joinedup.consent.services import (
     open_care_relationship,
     withdraw_consent,
 )
-from joinedup.consent.tests.factories import give_consent
+from joinedup.consent.tests.factories import STAFF_CAST, give_consent
 
-CAST = (
-    "practitioner",
-    "counsellor",
-    "crisis_practitioner",
-    "triage",
-    "liaison",
-    "service_manager",
-    "academic",
-    "org_admin",
-    "researcher",
-    "outsider",
-    "student_user",
-)
+CAST = (*STAFF_CAST, "student_user")
 PURPOSES = ("direct_care", "academic_support")
 
 
