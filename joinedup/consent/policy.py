@@ -8,6 +8,7 @@
 from itertools import combinations
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from joinedup.audit.services import Entry, append, request_id_of
@@ -35,10 +36,17 @@ def decide(user, student: Student, category: str, purpose: str = "direct_care", 
 
 
 def decide_many(user, student: Student, categories=CATEGORIES, purpose: str = "direct_care", *,
-                request=None, action: str = "record.read") -> dict[str, Decision]:  # fmt: skip
-    """Decide several categories at once (one set of queries), auditing each decision."""
+                request=None, action: str = "record.read", gate: str | None = None,
+                ) -> dict[str, Decision]:  # fmt: skip
+    """Decide several categories at once (one set of queries), auditing each decision.
+
+    With `gate` (a category), nothing else is read when the gate is refused: only that
+    refusal is returned and audited, as when a page needs the student's identity first.
+    """
     facts = gather_facts(user, student)
     decisions = {category: decide_access(facts, category, purpose) for category in categories}
+    if gate is not None and not decisions[gate].allowed:
+        decisions = {gate: decisions[gate]}
     append(
         [_entry(user, student, category, d, action, request) for category, d in decisions.items()]
     )
@@ -211,18 +219,24 @@ def _students_in(rows: QuerySet) -> Q:
     return Q(pk__in=rows.values("student_id"))
 
 
-def get_student_for_user(user, student_uuid, *, request=None) -> Student:
-    """The student, if the policy lets `user` read their identity; else 404 (audited).
-
-    Missing and forbidden look the same, so ids cannot be probed.
-    """
-    from django.http import Http404
-
+def find_student(student_uuid) -> Student:
+    """The student with this uuid, or 404. Callers decide access before showing anything."""
     student = (
         Student.objects.select_related("university", "department", "gp_practice")
         .filter(uuid=student_uuid)
         .first()
     )
-    if student is None or not decide(user, student, "identity", request=request).allowed:
+    if student is None:
+        raise Http404("No such student.")
+    return student
+
+
+def get_student_for_user(user, student_uuid, *, request=None) -> Student:
+    """The student, if the policy lets `user` read their identity; else 404 (audited).
+
+    Missing and forbidden look the same, so ids cannot be probed.
+    """
+    student = find_student(student_uuid)
+    if not decide(user, student, "identity", request=request).allowed:
         raise Http404("No such student.")
     return student

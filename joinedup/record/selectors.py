@@ -3,9 +3,10 @@
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.http import Http404
 
 from joinedup.consent.models import CareRelationship, Category, ConsentGrant
-from joinedup.consent.policy import decide_many, seats_of
+from joinedup.consent.policy import decide_many, find_student, seats_of
 from joinedup.consent.rules import SERVICE_ONLY, Decision
 from joinedup.record.models import RecordEntry
 
@@ -29,14 +30,17 @@ class RecordView:
         return next(s for s in self.sections if s.category == category)
 
 
-def record_for(user, student, *, request=None, purpose="direct_care") -> RecordView:
+def record_for(user, student, *, request=None, purpose="direct_care", gate=None) -> RecordView:
     """Every category of a student's record, each decided (and audited) by the policy.
 
     Only the sections the policy allows carry content; entries are filtered further:
     another service's private entries and notes never show, nor (to the student) entries
     withheld for their safety. A constant number of queries, whatever the record's size.
     """
-    decisions = decide_many(user, student, purpose=purpose, request=request)
+    decisions = decide_many(user, student, purpose=purpose, request=request, gate=gate)
+    if gate is not None and len(decisions) == 1:
+        refused = decisions[gate]
+        return RecordView(student=student, sections=[Section(gate, Category(gate).label, refused)])
     by_category: dict[str, list] = {c: [] for c, d in decisions.items() if d.allowed}
     for entry in _visible_entries(user, student, decisions):
         by_category[entry.category].append(entry)
@@ -46,18 +50,32 @@ def record_for(user, student, *, request=None, purpose="direct_care") -> RecordV
     view = RecordView(student=student, sections=sections)
     engagement = decisions["engagement"]
     if engagement.allowed:
-        relationships = CareRelationship.objects.filter(student=student)
-        if not engagement.whole:
-            # Which other services are involved is their engagement data: it needs consent.
-            relationships = relationships.filter(service_id__in=_own_service_ids(user))
-        view.services = list(
-            relationships.select_related("service__organisation").order_by("-opened_at")
-        )
+        # Both lists name other services, so a partial view shows only the user's own.
+        view.services = list(_involved_services(user, student, engagement))
+        view.consents = list(consents_of(student, user=None if engagement.whole else user))
     return view
+
+
+def _involved_services(user, student, engagement: Decision):
+    relationships = CareRelationship.objects.filter(student=student)
+    if not engagement.whole:
+        relationships = relationships.filter(service_id__in=_own_service_ids(user))
+    return relationships.select_related("service__organisation").order_by("-opened_at")
 
 
 def _own_service_ids(user) -> list[int]:
     return [s.service_id for s in seats_of(user) if s.service_id]
+
+
+def get_record_for_user(user, student_uuid, *, request=None) -> RecordView:
+    """The record, decided in one pass; 404 unless `user` may read the student's identity.
+
+    Missing and forbidden look the same, and every refusal is audited by `record_for`.
+    """
+    record = record_for(user, find_student(student_uuid), request=request, gate="identity")
+    if not record.section("identity").decision.allowed:
+        raise Http404("No such student.")
+    return record
 
 
 def _visible_entries(user, student, decisions: dict[str, Decision]):

@@ -3,9 +3,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.policy import get_student_for_user, readable_students, seats_of
+from joinedup.consent.policy import readable_students, seats_of
 from joinedup.people.permissions import can_view_caseload, capability_required
-from joinedup.record.selectors import consents_of, record_for
+from joinedup.record.selectors import get_record_for_user
 
 PAGE_SIZE = 25
 
@@ -36,10 +36,5 @@ def caseload(request):
 @login_required
 def student_detail(request, student_uuid):
     """The student's record: each category the policy allows, and why the others are hidden."""
-    student = get_student_for_user(request.user, student_uuid, request=request)
-    record = record_for(request.user, student, request=request)
-    engagement = record.section("engagement").decision
-    consents = consents_of(student, user=None if engagement.whole else request.user)
-    if not engagement.allowed:
-        consents = []
-    return render(request, "record/student_detail.html", {"record": record, "consents": consents})
+    record = get_record_for_user(request.user, student_uuid, request=request)
+    return render(request, "record/student_detail.html", {"record": record})
