@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "joinedup.audit",
     "joinedup.consent",
     "joinedup.record",
+    "joinedup.referrals",
+    "joinedup.measures",
     "joinedup.portal",
 ]
 
@@ -139,6 +141,8 @@ MFA_TOTP_ISSUER = "JoinedUp"
 STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT", 30 * 60)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
+# Questionnaire links sent to students stop working after this many hours.
+COMPLETION_LINK_HOURS = env_int("COMPLETION_LINK_HOURS", 72)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -151,6 +155,8 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [
     ("nhsuk", BASE_DIR / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"),
     ("htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+    ("chartjs-annotation", BASE_DIR / "node_modules" / "chartjs-plugin-annotation" / "dist"),
     BASE_DIR / "joinedup" / "static",
 ]
 STORAGES = {

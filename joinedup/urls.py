@@ -10,4 +10,5 @@ urlpatterns = [
     path("students/", include("joinedup.record.urls")),
     path("me/", include("joinedup.portal.urls")),
     path("", include("joinedup.consent.urls")),
+    path("", include("joinedup.measures.urls")),
 ]

@@ -7,4 +7,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("consents/<uuid:grant_uuid>/withdraw/", views.grant_withdraw, name="grant-withdraw"),
     path("trusted-contact/", views.trusted_contact, name="trusted-contact"),
+    path("scores/", views.scores, name="scores"),
+    path(
+        "questionnaires/<str:token>/", views.questionnaire_complete, name="questionnaire-complete"
+    ),
 ]

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -14,6 +14,10 @@ from joinedup.consent.models import ConsentGrant
 from joinedup.consent.policy import decide_many
 from joinedup.consent.services import withdraw_consent
 from joinedup.lib.forms import StyledFormMixin
+from joinedup.measures import instruments
+from joinedup.measures.forms import QuestionnaireForm
+from joinedup.measures.selectors import get_outcomes_for_user, item_texts
+from joinedup.measures.services import complete_from_link, link_from_token
 from joinedup.people.models import Student
 from joinedup.people.services import update_trusted_contact
 from joinedup.record.selectors import consents_of
@@ -81,3 +85,79 @@ def trusted_contact(request):
         messages.success(request, _("Your trusted contact is saved."))
         return redirect("portal:home")
     return render(request, "portal/trusted_contact.html", {"form": form})
+
+
+@login_required
+def scores(request):
+    """The student's own questionnaire scores over time, in plain words."""
+    student = _own_student(request)
+    view = get_outcomes_for_user(request.user, student.uuid, request=request)
+    trajectories = [
+        (t, PLAIN_NAMES[t.instrument.code], _kind_summary(t)) for t in view.trajectories
+    ]
+    return render(request, "portal/scores.html", {"trajectories": trajectories})
+
+
+def _kind_summary(trajectory) -> str:
+    """How things have gone since the first questionnaire, without clinical terms."""
+    scored = trajectory.scored
+    if len(scored) < 2:
+        return _("This is your first one. Later ones will show how things change.")
+    change = scored[-1].main_score - scored[0].main_score
+    if change == 0:
+        return _("Your latest answers are about the same as your first ones.")
+    if (change < 0) == (trajectory.instrument.improvement == "decrease"):
+        return _("Your latest answers suggest things are better than when you started.")
+    return _(
+        "Your latest answers suggest things are harder than when you started. It may help to "
+        "talk about this with your practitioner."
+    )
+
+
+PLAIN_NAMES = {
+    "PHQ-9": gettext_lazy("Low mood"),
+    "GAD-7": gettext_lazy("Worry and anxiety"),
+    "CORE-10": gettext_lazy("How you have been feeling"),
+    "CORE-OM": gettext_lazy("How you have been feeling"),
+    "WEMWBS": gettext_lazy("Wellbeing"),
+    "SWEMWBS": gettext_lazy("Wellbeing"),
+}
+
+
+def questionnaire_complete(request, token):
+    """Questionnaires from a one-time link, completed on the student's own device.
+
+    The link is the authority (signed, expiring, single use), so no sign-in is needed; the
+    page shows no personal data, only the service's name and the questions.
+    """
+    link = link_from_token(token)
+    if link is None:
+        raise Http404
+    if not link.is_usable():
+        return render(request, "portal/questionnaire_gone.html", status=410)
+    data = request.POST if request.method == "POST" else None
+    forms_by_code = {
+        code: QuestionnaireForm(
+            data, prefix=code, instrument=instrument, texts=item_texts(instrument)
+        )
+        for code in link.codes
+        for instrument in [instruments.get(code)]
+    }
+    valid = [form.is_valid() for form in forms_by_code.values()]  # every form shows its errors
+    if data is not None and all(valid):
+        try:
+            recorded = complete_from_link(
+                link=link,
+                request=request,
+                answers_by_code={code: form.answers() for code, form in forms_by_code.items()},
+            )
+        except ValidationError:
+            return render(request, "portal/questionnaire_gone.html", status=410)
+        return render(
+            request,
+            "portal/questionnaire_done.html",
+            {"has_risk": any(a.has_risk for a in recorded)},
+        )
+    return render(
+        request, "portal/questionnaire_form.html", {"link": link, "forms": forms_by_code.values()}
+    )

@@ -13,8 +13,10 @@ from nhs_number import REGION_SYNTHETIC
 from nhs_number import generate as generate_nhs_numbers
 
 from joinedup.consent.models import CareRelationship, ConsentGrant, DataSharingAgreement
+from joinedup.measures.demo import add_demo_measures, add_story_measures
 from joinedup.people.models import Department, Membership, Organisation, Service, Student, User
 from joinedup.record.models import RecordEntry
+from joinedup.referrals.models import Episode
 
 DEMO_PASSWORD = "joinedup-demo"  # noqa: S105 - printed for people trying the demo
 DEMO_TOTP_SECRET = "JOINEDUPDEMOTOTPSECRETXYZ234567A"  # noqa: S105
@@ -255,6 +257,7 @@ def _students(hub, rng: random.Random, per_university: int) -> None:
     CareRelationship.objects.bulk_create(relationships, batch_size=500)
     ConsentGrant.objects.bulk_create(grants, batch_size=500)
     RecordEntry.objects.bulk_create(entries, batch_size=500)
+    add_demo_measures(hub, relationships, rng, recorder)
 
 
 def _grant(student, category, recorder, *, service=None, department=None,
@@ -285,12 +288,19 @@ def _story_student(hub) -> None:
     practitioner = User.objects.get(email="practitioner@demo.joinedup.example")
     clinician = User.objects.get(email="nhs-clinician@demo.joinedup.example")
     now = timezone.now()
-    CareRelationship.objects.create(
+    relationship = CareRelationship.objects.create(
         student=student,
         service=hub["north_wellbeing"],
         reason="episode",
         opened_at=now - dt.timedelta(days=40),
     )
+    episode = Episode.objects.create(
+        student=student,
+        service=hub["north_wellbeing"],
+        relationship=relationship,
+        started_at=relationship.opened_at,
+    )
+    add_story_measures(episode, practitioner)
     CareRelationship.objects.create(student=student, service=hub["crisis"], reason="referral",
                                     opened_at=now - dt.timedelta(days=3))  # fmt: skip
     RecordEntry.objects.create(student=student, category="assessment",

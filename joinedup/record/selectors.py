@@ -29,6 +29,10 @@ class RecordView:
     def section(self, category: str) -> Section:
         return next(s for s in self.sections if s.category == category)
 
+    @property
+    def outcomes_allowed(self) -> bool:
+        return any(s.category == "outcomes" and s.decision.allowed for s in self.sections)
+
 
 def record_for(user, student, *, request=None, purpose="direct_care", gate=None) -> RecordView:
     """Every category of a student's record, each decided (and audited) by the policy.

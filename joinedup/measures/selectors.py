@@ -1,0 +1,228 @@
+"""Reads of questionnaires, always through the access policy (category `outcomes`)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.http import Http404
+
+from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.consent.policy import decide_many, find_student, seats_of
+from joinedup.consent.rules import Decision
+from joinedup.measures import instruments, outcomes
+from joinedup.measures.models import Administration, LicensedItemText, RiskSignal, RoutineMeasure
+from joinedup.measures.rules import due_session
+from joinedup.referrals.models import Episode
+
+
+@dataclass
+class Trajectory:
+    """One measure's scores for one student, oldest first, with what a chart needs."""
+
+    instrument: instruments.Instrument
+    administrations: list
+
+    @property
+    def scored(self) -> list:
+        return [a for a in self.administrations if a.is_valid]
+
+    @property
+    def change(self):
+        scored = self.scored
+        if len(scored) < 2 or self.instrument.reliable_change is None:
+            return None
+        return outcomes.reliable_change(
+            self.instrument.code, scored[0].main_score, scored[-1].main_score
+        )
+
+    def chart(self) -> dict:
+        """The chart's data: points, band shading, cut-off and the reliable-change band
+        around the first score."""
+        instrument, scored = self.instrument, self.scored
+        bands = list(instrument.bands)
+        rci = instrument.reliable_change
+        first = scored[0].main_score if scored else None
+        return {
+            "code": instrument.code,
+            "min": instrument.score_min,
+            "max": instrument.score_max,
+            "cutoff": instrument.caseness_cutoff,
+            "bands": [
+                {
+                    "label": b.label,
+                    "from": b.lower,
+                    "to": bands[i + 1].lower if i + 1 < len(bands) else instrument.score_max,
+                }
+                for i, b in enumerate(bands)
+            ],
+            "reliable": None
+            if rci is None or first is None
+            else {
+                "from": max(first - rci, instrument.score_min),
+                "to": min(first + rci, instrument.score_max),
+            },
+            "points": [
+                {
+                    "label": a.completed_at.strftime("%d %b %Y"),
+                    "session": a.session_number,
+                    "score": round(a.main_score, 1),
+                }
+                for a in scored
+            ],
+        }
+
+
+@dataclass
+class DueEpisode:
+    episode: Episode
+    session_number: int
+    codes: list[str]
+
+
+@dataclass
+class OutcomesView:
+    student: object
+    decision: Decision
+    trajectories: list[Trajectory] = field(default_factory=list)
+    due: list[DueEpisode] = field(default_factory=list)
+
+
+def get_outcomes_for_user(user, student_uuid, *, request=None) -> OutcomesView:
+    """A student's questionnaires as `user` may see them; 404 unless the policy allows
+    both their identity and their outcomes (missing and forbidden look the same).
+
+    A care relationship alone shows only the user's own services' questionnaires; consent or
+    emergency access shows every service's; the student sees all of their own.
+    """
+    student = find_student(student_uuid)
+    decisions = decide_many(
+        user,
+        student,
+        ["identity", "outcomes"],
+        request=request,
+        action="measures.outcomes.read",
+        gate="identity",
+    )
+    if not all(d.allowed for d in decisions.values()) or len(decisions) < 2:
+        raise Http404("No such student.")
+    view = OutcomesView(student=student, decision=decisions["outcomes"])
+    administrations = Administration.objects.filter(student=student).select_related("service")
+    if view.decision.basis != "self" and not view.decision.whole:
+        administrations = administrations.filter(service_id__in=_own_service_ids(user))
+    by_code = defaultdict(list)
+    for administration in administrations:
+        by_code[administration.code].append(administration)
+    view.trajectories = [
+        Trajectory(instrument, by_code[instrument.code])
+        for instrument in instruments.all_instruments()
+        if by_code[instrument.code]
+    ]
+    if view.decision.basis != "self":
+        view.due = due_for(
+            Episode.objects.open()
+            .filter(student=student, service_id__in=_own_service_ids(user))
+            .select_related("service")
+        )
+    return view
+
+
+def _own_service_ids(user) -> list[int]:
+    return [s.service_id for s in seats_of(user) if s.service_id]
+
+
+def due_for(episodes) -> list[DueEpisode]:
+    """Which routine questionnaires each open episode is due, in two queries."""
+    episodes = list(episodes)
+    routine = defaultdict(set)
+    for service_id, code in RoutineMeasure.objects.filter(
+        service_id__in={e.service_id for e in episodes}
+    ).values_list("service_id", "code"):
+        routine[service_id].add(code)
+    recorded = defaultdict(lambda: defaultdict(set))
+    for episode_id, session, code in Administration.objects.filter(
+        episode__in=episodes, session_number__isnull=False
+    ).values_list("episode_id", "session_number", "code"):
+        recorded[episode_id][session].add(code)
+    due = []
+    for episode in episodes:
+        session, codes = due_session(routine[episode.service_id], recorded[episode.pk])
+        due.append(DueEpisode(episode, session, codes))
+    return due
+
+
+@dataclass
+class Worklist:
+    due: list[DueEpisode]
+    signals: list[RiskSignal]
+
+
+def worklist_for(user, *, request=None) -> Worklist:
+    """Questionnaires due across my services' open episodes, and unacknowledged risk
+    signals, in a constant number of queries. Listing names is audited per student."""
+    service_ids = _own_service_ids(user)
+    episodes = (
+        Episode.objects.open()
+        .filter(service_id__in=service_ids)
+        .select_related("student", "service")
+        .order_by("student__preferred_name", "student__legal_family_name", "pk")
+    )
+    due = [d for d in due_for(episodes) if d.codes]
+    signals = list(
+        RiskSignal.objects.filter(service_id__in=service_ids, acknowledged_at__isnull=True)
+        .select_related("student", "service", "administration")
+        .order_by("raised_at")
+    )
+    seat = next((s for s in seats_of(user) if s.service_id), None)
+    shown = {d.episode.student for d in due} | {s.student for s in signals}
+    append(
+        [
+            Entry(
+                action="measures.worklist.listed",
+                actor=user,
+                student=student,
+                category="outcomes",
+                allowed=True,
+                basis="relationship",
+                reason="Listed on the questionnaire worklist.",
+                actor_role=seat.role if seat else "",
+                actor_service=seat.place if seat else "",
+                actor_organisation=seat.organisation_name if seat else "",
+                request_id=request_id_of(request),
+            )
+            for student in sorted(shown, key=lambda s: s.pk)
+        ]
+    )
+    return Worklist(due=due, signals=signals)
+
+
+def get_episode_for_user(user, episode_uuid) -> Episode:
+    """An open episode of one of the user's services, or 404."""
+    episode = (
+        Episode.objects.open()
+        .filter(uuid=episode_uuid, service_id__in=_own_service_ids(user))
+        .select_related("student", "service")
+        .first()
+    )
+    if episode is None:
+        raise Http404("No such episode.")
+    return episode
+
+
+def get_signal_for_user(user, signal_uuid) -> RiskSignal:
+    signal = (
+        RiskSignal.objects.filter(uuid=signal_uuid, service_id__in=_own_service_ids(user))
+        .select_related("student", "service")
+        .first()
+    )
+    if signal is None:
+        raise Http404("No such signal.")
+    return signal
+
+
+def item_texts(instrument) -> dict[int, str]:
+    """Each item's text: shipped where the licence allows, else loaded by a licensed
+    service (`joinedup load_item_texts`), else a plain label."""
+    loaded = dict(LicensedItemText.objects.filter(code=instrument.code).values_list("item", "text"))
+    return {
+        item.number: item.text or loaded.get(item.number) or f"Item {item.number}"
+        for item in instrument.items
+    }

@@ -1,0 +1,250 @@
+"""Recording questionnaires, sending completion links and raising risk signals.
+
+Every change is audited in the `outcomes` category. Emails go out after commit, through
+background tasks, and never carry clinical content.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.consent.models import CareRelationship
+from joinedup.consent.policy import seats_of
+from joinedup.measures import instruments, scoring
+from joinedup.measures.models import Administration, Answer, CompletionLink, RiskSignal
+from joinedup.measures.rules import positive_risk_items
+from joinedup.measures.tasks import email_completion_link, email_risk_signal
+
+LINK_SALT = "joinedup.measures.link"
+
+
+def _entry(action, actor, student, *, reason="", request=None, service=None) -> Entry:
+    seats = seats_of(actor) if actor is not None else ()
+    seat = next((s for s in seats if service and s.service_id == service.pk), None)
+    return Entry(
+        action=action,
+        actor=actor,
+        student=student,
+        category="outcomes",
+        reason=reason,
+        actor_role=seat.role
+        if seat
+        else ("student" if actor is None or student.user_id == actor.pk else ""),
+        actor_service=seat.place if seat else "",
+        actor_organisation=seat.organisation_name if seat else "",
+        request_id=request_id_of(request),
+    )
+
+
+def record_administration(
+    *,
+    actor,
+    student,
+    service,
+    code: str,
+    answers: list[int | None],
+    method: str,
+    episode=None,
+    session_number: int | None = None,
+    completed_at=None,
+    request=None,
+) -> Administration:
+    """Score and store one questionnaire with its answers, item by item.
+
+    Raises `ValueError` for answers the measure does not allow (naming the item) and
+    `ValidationError` when the measure was already recorded for that session. A positive
+    risk item raises a signal for every service with a care relationship.
+    """
+    result = scoring.score(code, answers)
+    try:
+        with transaction.atomic():
+            administration = Administration.objects.create(
+                student=student,
+                service=service,
+                episode=episode,
+                session_number=session_number,
+                code=code,
+                completed_at=completed_at or timezone.now(),
+                method=method,
+                recorded_by=actor,
+                **_score_fields(result),
+            )
+            Answer.objects.bulk_create(
+                Answer(administration=administration, item=n, value=value)
+                for n, value in enumerate(answers, start=1)
+                if value is not None
+            )
+            append(
+                [
+                    _entry(
+                        "measures.administration.recorded",
+                        actor,
+                        student,
+                        request=request,
+                        service=service,
+                        reason=f"{code}, session {session_number or '—'}",
+                    )
+                ]
+            )
+            if result.risk:
+                raise_risk_signals(administration, answers)
+    except IntegrityError as error:
+        raise ValidationError(
+            _("%(code)s has already been recorded for session %(session)s.")
+            % {"code": code, "session": session_number}
+        ) from error
+    return administration
+
+
+def _score_fields(result) -> dict:
+    return {
+        "is_valid": result.valid,
+        "is_prorated": result.prorated,
+        "total": result.total,
+        "main_score": result.main_score,
+        "band": result.band or "",
+        "is_case": result.caseness,
+        "has_risk": result.risk,
+        "risk_unanswered": result.risk_unanswered,
+        "subscales": dict(result.subscales or {}),
+    }
+
+
+def raise_risk_signals(administration: Administration, answers) -> list[RiskSignal]:
+    """Raise a signal for each service with an open care relationship (and the recording
+    service), and email its clinical staff after commit."""
+    instrument = instruments.get(administration.code)
+    items = positive_risk_items([i.number for i in instrument.items if i.risk], answers)
+    summary = _("%(code)s risk item %(items)s answered above zero") % {
+        "code": administration.code,
+        "items": ", ".join(str(n) for n in items),
+    }
+    service_ids = set(
+        CareRelationship.objects.open()
+        .filter(student=administration.student)
+        .values_list("service_id", flat=True)
+    ) | {administration.service_id}
+    signals = RiskSignal.objects.bulk_create(
+        RiskSignal(
+            administration=administration,
+            student=administration.student,
+            service_id=service_id,
+            summary=summary,
+        )
+        for service_id in sorted(service_ids)
+    )
+    for signal in RiskSignal.objects.filter(administration=administration):
+        transaction.on_commit(lambda pk=signal.pk: email_risk_signal.enqueue(pk))
+    return signals
+
+
+def acknowledge_risk_signal(*, actor, signal: RiskSignal, request=None) -> RiskSignal:
+    """Record that a member of the service has seen the signal and will act on it."""
+    with transaction.atomic():
+        updated = RiskSignal.objects.filter(pk=signal.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=actor
+        )
+        if not updated:
+            raise ValidationError(_("This signal has already been acknowledged."))
+        append(
+            [
+                _entry(
+                    "measures.signal.acknowledged",
+                    actor,
+                    signal.student,
+                    request=request,
+                    service=signal.service,
+                    reason=signal.summary,
+                )
+            ]
+        )
+    signal.refresh_from_db()
+    return signal
+
+
+def send_completion_link(
+    *, actor, episode, session_number: int, codes: list[str], request=None
+) -> str:
+    """Create a single-use link for the student's questionnaires and email it to them.
+
+    Returns the link's signed token, so staff can also give it to the student directly.
+    """
+    for code in codes:
+        instruments.get(code)  # an unknown measure raises ValueError here
+    if not codes:
+        raise ValidationError(_("Choose at least one questionnaire."))
+    with transaction.atomic():
+        link = CompletionLink.objects.create(
+            episode=episode,
+            session_number=session_number,
+            codes=list(codes),
+            created_by=actor,
+            expires_at=timezone.now() + timedelta(hours=settings.COMPLETION_LINK_HOURS),
+        )
+        append(
+            [
+                _entry(
+                    "measures.link.sent",
+                    actor,
+                    episode.student,
+                    request=request,
+                    service=episode.service,
+                    reason=f"{', '.join(codes)}, session {session_number}",
+                )
+            ]
+        )
+        transaction.on_commit(lambda: email_completion_link.enqueue(link.pk, token_of(link)))
+    return token_of(link)
+
+
+def token_of(link: CompletionLink) -> str:
+    return signing.dumps(str(link.uuid), salt=LINK_SALT)
+
+
+def link_from_token(token: str) -> CompletionLink | None:
+    """The link a token names, if the signature is good; expiry and use are checked apart."""
+    try:
+        link_uuid = signing.loads(token, salt=LINK_SALT)
+    except signing.BadSignature:
+        return None
+    return (
+        CompletionLink.objects.select_related("episode__student", "episode__service")
+        .filter(uuid=link_uuid)
+        .first()
+    )
+
+
+def complete_from_link(
+    *, link: CompletionLink, answers_by_code: dict[str, list[int | None]], request=None
+) -> list[Administration]:
+    """Record the student's answers from a link, once: a second use is refused."""
+    episode = link.episode
+    student = episode.student
+    with transaction.atomic():
+        now = timezone.now()
+        claimed = CompletionLink.objects.filter(
+            pk=link.pk, used_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if not claimed:
+            raise ValidationError(_("This link has already been used or has expired."))
+        return [
+            record_administration(
+                actor=student.user,
+                student=student,
+                service=episode.service,
+                code=code,
+                answers=answers_by_code[code],
+                method=Administration.Method.LINK,
+                episode=episode,
+                session_number=link.session_number,
+                completed_at=now,
+                request=request,
+            )
+            for code in link.codes
+        ]
