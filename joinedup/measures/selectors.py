@@ -34,6 +34,12 @@ class Trajectory:
             self.instrument.code, scored[0].main_score, scored[-1].main_score
         )
 
+    def kind_chart(self) -> dict:
+        """The student's chart: their scores, lightly shaded, without clinical labels."""
+        chart = self.chart()
+        chart["bands"] = [band | {"label": ""} for band in chart["bands"]]
+        return chart | {"cutoff": None, "reliable": None}
+
     def chart(self) -> dict:
         """The chart's data: points, band shading, cut-off and the reliable-change band
         around the first score."""

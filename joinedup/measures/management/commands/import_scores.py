@@ -27,7 +27,8 @@ class Command(BaseCommand):
             raise CommandError(f"{by} is not a member of {service_obj}.")
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
-        rows = sum(1 for _ in file.open(encoding="utf-8-sig")) - 1
+        with file.open(encoding="utf-8-sig") as lines:
+            rows = sum(1 for _ in lines) - 1
         with (
             file.open(newline="", encoding="utf-8-sig") as lines,
             tqdm(total=rows, unit="rows", disable=options["verbosity"] == 0) as bar,
