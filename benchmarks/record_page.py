@@ -10,14 +10,11 @@ Target (issue #2): p95 at most 100 ms; a query count that does not grow with stu
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_URL = "postgres://postgres@127.0.0.1:5432/joinedup_bench"
+from timing import MANAGE, databases, production, setup_django, time_pages
 
 
 def main() -> None:
@@ -29,12 +26,9 @@ def main() -> None:
     if args.measure:
         measure(args.requests)
         return
-    databases = {"sqlite": f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}"}
-    if _postgres_answers():
-        databases["postgresql"] = PG_URL
-    for name, url in databases.items():
+    for name, url in databases("bench").items():
         env = os.environ | {"DATABASE_URL": url, "DEBUG": "1"}
-        run = [sys.executable, str(ROOT / "manage.py")]
+        run = MANAGE
         subprocess.run([*run, "migrate", "-v0"], env=env, check=True)
         have = int(
             subprocess.run(
@@ -50,43 +44,14 @@ def main() -> None:
             print(f"[{name}] seeded {args.students - have} students in "
                   f"{time.perf_counter() - started:.1f} s")  # fmt: skip
         print(f"[{name}]")
-        # Measure as production runs: DEBUG off (no query log, no static file rescans),
-        # persistent database connections.
-        production = env | {
-            "DEBUG": "0",
-            "SECRET_KEY": "benchmark-only-key-" + "x" * 40,
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "0",
-            "DATABASE_CONN_MAX_AGE": "60",
-        }
-        subprocess.run([*run, "collectstatic", "--noinput", "-v0"], env=production, check=True)
+        production_env = production(env)
+        subprocess.run([*run, "collectstatic", "--noinput", "-v0"], env=production_env, check=True)
         subprocess.run([sys.executable, __file__, "--measure", "--requests", str(args.requests)],
-                       env=production, check=True)  # fmt: skip
-
-
-def _postgres_answers() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True,
-                             connect_timeout=3) as conn:  # fmt: skip
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = 'joinedup_bench'"
-            ).fetchone()
-            if not exists:
-                conn.execute("CREATE DATABASE joinedup_bench")
-        return True
-    except Exception as error:  # any failure means: skip PostgreSQL
-        print(f"PostgreSQL not measured: {error}")
-        return False
+                       env=production_env, check=True)  # fmt: skip
 
 
 def measure(requests: int) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "joinedup.settings")
-    import django
-
-    django.setup()
+    setup_django()
     from django.test import Client
     from django.test.utils import setup_test_environment
 
@@ -104,44 +69,12 @@ def measure(requests: int) -> None:
         caseload = readable_students(user, "identity", bases=("relationship",))
         student = caseload.order_by("pk").last()
         print(f"  {students} students; {email.split('@')[0]}: {caseload.count()} on the caseload")
-        _time_pages(client, requests, {
+        time_pages(client, requests, {
             "caseload": "/students/",
             "caseload search": "/students/?q=Patel",
             "caseload page 20": "/students/?page=20",
             "record page": f"/students/{student.uuid}/",
         })  # fmt: skip
-
-
-def _time_pages(client, requests, pages) -> None:
-    """Time each page through the WSGI handler itself (no test-client instrumentation)."""
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.db import connection
-    from django.test import RequestFactory
-    from django.test.utils import CaptureQueriesContext
-
-    app, factory = WSGIHandler(), RequestFactory()
-    cookie = "; ".join(f"{k}={v.value}" for k, v in client.cookies.items())
-
-    def get(url: str) -> str:
-        path, _, query = url.partition("?")
-        environ = factory._base_environ(PATH_INFO=path, QUERY_STRING=query, HTTP_COOKIE=cookie)
-        statuses: list[str] = []
-        b"".join(app(environ, lambda status, headers, *args: statuses.append(status)))
-        return statuses[0]
-
-    for label, url in pages.items():
-        get(url)  # warm up
-        times = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            status = get(url)
-            times.append((time.perf_counter() - started) * 1000)
-            assert status.startswith("200"), (url, status)
-        with CaptureQueriesContext(connection) as queries:
-            get(url)
-        p50 = statistics.median(times)
-        p95 = statistics.quantiles(times, n=20)[18]
-        print(f"  {label:<18} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   {len(queries)} queries")
 
 
 if __name__ == "__main__":

@@ -8,4 +8,4 @@ class MeasuresConfig(AppConfig):
         from joinedup.measures import instruments
 
         # A broken definition file stops the app with a message naming the file and field.
-        instruments.load()
+        instruments.all_instruments()

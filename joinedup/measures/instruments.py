@@ -241,7 +241,7 @@ def _check_short_form(instrument: Instrument, found: dict[str, Instrument]) -> N
     for number in instrument.source_items:
         if not 1 <= number <= parent.item_count:
             raise ValueError(
-                f"{where}, items: item {number} is outside {_span(1, parent.item_count)} "
+                f"{where}, items: item {number} is outside {format_range(1, parent.item_count)} "
                 f"({parent.code})"
             )
     if (parent.answer_min, parent.answer_max) != (instrument.answer_min, instrument.answer_max):
@@ -294,8 +294,8 @@ def check_definition(data: dict[str, Any], source: str = "definition") -> Instru
         low, high = expected_range
         raise scoring.error(
             "score_min",
-            f"the range {_span(score_min, score_max)} does not follow from the "
-            f"items; expected {_span(low, high)}",
+            f"the range {format_range(score_min, score_max)} does not follow from the "
+            f"items; expected {format_range(low, high)}",
         )
     if caseness_cutoff is not None:
         if improvement != "decrease":
@@ -305,7 +305,7 @@ def check_definition(data: dict[str, Any], source: str = "definition") -> Instru
         if not score_min < caseness_cutoff <= score_max:
             raise scoring.error(
                 "caseness_cutoff",
-                f"{_number(caseness_cutoff)} is outside {_span(score_min, score_max)}",
+                f"{_number(caseness_cutoff)} is outside {format_range(score_min, score_max)}",
             )
     for key, value in (
         ("reliable_change", reliable_change),
@@ -319,7 +319,7 @@ def check_definition(data: dict[str, Any], source: str = "definition") -> Instru
     prorate = missing.get("prorate", bool)
     if not 0 <= max_missing < item_count:
         raise missing.error(
-            "max_missing", f"{max_missing} is not one of {_span(0, item_count - 1)}"
+            "max_missing", f"{max_missing} is not one of {format_range(0, item_count - 1)}"
         )
     if max_missing and not prorate:
         raise missing.error("prorate", "must be true when items may be missing")
@@ -338,7 +338,8 @@ def check_definition(data: dict[str, Any], source: str = "definition") -> Instru
         risk_threshold = risk.get("threshold", int)
         if not answer_min < risk_threshold <= answer_max:
             raise risk.error(
-                "threshold", f"{risk_threshold} is not one of {_span(answer_min + 1, answer_max)}"
+                "threshold",
+                f"{risk_threshold} is not one of {format_range(answer_min + 1, answer_max)}",
             )
         risk_by_kind = risk.get("report_by_kind", bool, default=False)
         risk.finish()
@@ -411,7 +412,9 @@ def _read_options(
     for entry in table.tables(key):
         value = entry.get("value", int)
         if not answer_min <= value <= answer_max:
-            raise entry.error("value", f"{value} is not one of {_span(answer_min, answer_max)}")
+            raise entry.error(
+                "value", f"{value} is not one of {format_range(answer_min, answer_max)}"
+            )
         options.append(Option(label=entry.text("label"), value=value, loinc=entry.answer_loinc()))
         entry.finish()
     values = [option.value for option in options]
@@ -460,7 +463,7 @@ def _check_numbering(table: "_Table", key: str, numbers: list[int]) -> None:
     for expected in range(1, last + 1):
         if expected not in seen:
             raise table.error(
-                key, f"item {expected} is missing (items are numbered {_span(1, last)})"
+                key, f"item {expected} is missing (items are numbered {format_range(1, last)})"
             )
     if numbers != sorted(numbers):
         raise table.error(key, f"items must be listed in order, not {_list(numbers)}")
@@ -499,7 +502,7 @@ def _read_subscales(top: "_Table", item_count: int) -> tuple[Subscale, ...]:
         max_missing = entry.get("max_missing", int)
         if not 0 <= max_missing < len(numbers):
             raise entry.error(
-                "max_missing", f"{max_missing} is not one of {_span(0, len(numbers) - 1)}"
+                "max_missing", f"{max_missing} is not one of {format_range(0, len(numbers) - 1)}"
             )
         subscales.append(Subscale(code, entry.text("name"), numbers, max_missing))
         entry.finish()
@@ -537,7 +540,8 @@ def _read_conversion(
     raws = [row.raw for row in rows]
     if rows and raws != list(range(raw_min, raw_max + 1)):
         raise top.error(
-            "conversion", f"must give each raw score {_span(raw_min, raw_max)} once, in order"
+            "conversion",
+            f"must give each raw score {format_range(raw_min, raw_max)} once, in order",
         )
     return tuple(rows)
 
@@ -622,7 +626,7 @@ class _Table:
             if not _is_kind(number, int):
                 raise self.error(key, f"{number!r} is not an item number")
             if item_count is not None and not 1 <= number <= item_count:
-                raise self.error(key, f"item {number} is outside {_span(1, item_count)}")
+                raise self.error(key, f"item {number} is outside {format_range(1, item_count)}")
         if len(set(numbers)) != len(numbers):
             raise self.error(key, f"lists an item twice: {_list(numbers)}")
         return tuple(numbers)
@@ -694,7 +698,7 @@ def _loinc_check_digit(body: str) -> int:
     return (10 - total % 10) % 10
 
 
-def _span(low: float, high: float) -> str:
+def format_range(low: float, high: float) -> str:
     """A range as printed in messages, with an en dash: "0\u20133"."""
     return f"{_number(low)}\u2013{_number(high)}"
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from joinedup.measures import instruments
-from joinedup.measures.instruments import CLINICAL_SCORE_FACTOR, Instrument
+from joinedup.measures.instruments import CLINICAL_SCORE_FACTOR, Instrument, format_range
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def check_main_score(code: str, value: float) -> None:
     if not is_number or not instrument.score_min <= value <= instrument.score_max:
         raise ValueError(
             f"{code} score {value!r} is not within "
-            f"{_span(instrument.score_min, instrument.score_max)}"
+            f"{format_range(instrument.score_min, instrument.score_max)}"
         )
 
 
@@ -187,7 +187,7 @@ def _check_answers(instrument: Instrument, answers: Sequence[int | None]) -> Non
         raise ValueError(
             f"{instrument.code} has {count} items; got {len(answers)} answers: {detail}"
         )
-    allowed = _span(instrument.answer_min, instrument.answer_max)
+    allowed = format_range(instrument.answer_min, instrument.answer_max)
     for item, answer in zip(instrument.items, answers, strict=True):
         if answer is None:
             continue
@@ -222,11 +222,3 @@ def _domain_mean(values: list[int | None], subscale: instruments.Subscale) -> fl
     if len(values) - len(answered) > subscale.max_missing:
         return None
     return sum(answered) / len(answered)
-
-
-def _span(low: float, high: float) -> str:
-    return f"{_number(low)}\u2013{_number(high)}"
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)

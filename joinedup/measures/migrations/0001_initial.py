@@ -8,138 +8,321 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0001_initial'),
-        ('referrals', '0001_initial'),
+        ("people", "0001_initial"),
+        ("referrals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Administration',
+            name="Administration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('session_number', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('code', models.CharField(choices=[('PHQ-9', 'PHQ-9'), ('GAD-7', 'GAD-7'), ('CORE-10', 'CORE-10'), ('CORE-OM', 'CORE-OM'), ('WEMWBS', 'WEMWBS'), ('SWEMWBS', 'SWEMWBS')], max_length=10, verbose_name='measure')),
-                ('completed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('method', models.CharField(choices=[('in_session', 'Recorded in a session'), ('link', 'Completed by the student from a link'), ('imported', 'Imported from another system')], max_length=12)),
-                ('is_valid', models.BooleanField()),
-                ('is_prorated', models.BooleanField(default=False)),
-                ('total', models.FloatField(blank=True, null=True)),
-                ('main_score', models.FloatField(blank=True, null=True)),
-                ('band', models.CharField(blank=True, max_length=30)),
-                ('is_case', models.BooleanField(blank=True, null=True)),
-                ('has_risk', models.BooleanField(default=False)),
-                ('risk_unanswered', models.BooleanField(default=False)),
-                ('subscales', models.JSONField(blank=True, default=dict)),
-                ('import_key', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('episode', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='administrations', to='referrals.episode')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='people.service')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='administrations', to='people.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("session_number", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "code",
+                    models.CharField(
+                        choices=[
+                            ("PHQ-9", "PHQ-9"),
+                            ("GAD-7", "GAD-7"),
+                            ("CORE-10", "CORE-10"),
+                            ("CORE-OM", "CORE-OM"),
+                            ("WEMWBS", "WEMWBS"),
+                            ("SWEMWBS", "SWEMWBS"),
+                        ],
+                        max_length=10,
+                        verbose_name="measure",
+                    ),
+                ),
+                ("completed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("in_session", "Recorded in a session"),
+                            ("link", "Completed by the student from a link"),
+                            ("imported", "Imported from another system"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("is_valid", models.BooleanField()),
+                ("is_prorated", models.BooleanField(default=False)),
+                ("total", models.FloatField(blank=True, null=True)),
+                ("main_score", models.FloatField(blank=True, null=True)),
+                ("band", models.CharField(blank=True, max_length=30)),
+                ("is_case", models.BooleanField(blank=True, null=True)),
+                ("has_risk", models.BooleanField(default=False)),
+                ("risk_unanswered", models.BooleanField(default=False)),
+                ("subscales", models.JSONField(blank=True, default=dict)),
+                ("import_key", models.CharField(blank=True, max_length=64, null=True, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="administrations",
+                        to="referrals.episode",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="people.service",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="administrations",
+                        to="people.student",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['completed_at', 'pk'],
+                "ordering": ["completed_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Answer',
+            name="Answer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('item', models.PositiveSmallIntegerField()),
-                ('value', models.PositiveSmallIntegerField()),
-                ('administration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='measures.administration')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("item", models.PositiveSmallIntegerField()),
+                ("value", models.PositiveSmallIntegerField()),
+                (
+                    "administration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="measures.administration",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['administration', 'item'],
+                "ordering": ["administration", "item"],
             },
         ),
         migrations.CreateModel(
-            name='CompletionLink',
+            name="CompletionLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('session_number', models.PositiveSmallIntegerField()),
-                ('codes', models.JSONField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='completion_links', to='referrals.episode')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("session_number", models.PositiveSmallIntegerField()),
+                ("codes", models.JSONField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="completion_links",
+                        to="referrals.episode",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='LicensedItemText',
+            name="LicensedItemText",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(choices=[('PHQ-9', 'PHQ-9'), ('GAD-7', 'GAD-7'), ('CORE-10', 'CORE-10'), ('CORE-OM', 'CORE-OM'), ('WEMWBS', 'WEMWBS'), ('SWEMWBS', 'SWEMWBS')], max_length=10)),
-                ('item', models.PositiveSmallIntegerField()),
-                ('text', models.CharField(max_length=300)),
-                ('loaded_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        choices=[
+                            ("PHQ-9", "PHQ-9"),
+                            ("GAD-7", "GAD-7"),
+                            ("CORE-10", "CORE-10"),
+                            ("CORE-OM", "CORE-OM"),
+                            ("WEMWBS", "WEMWBS"),
+                            ("SWEMWBS", "SWEMWBS"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("item", models.PositiveSmallIntegerField()),
+                ("text", models.CharField(max_length=300)),
+                ("loaded_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['code', 'item'],
-                'constraints': [models.UniqueConstraint(fields=('code', 'item'), name='licensed_text_unique')],
+                "ordering": ["code", "item"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("code", "item"), name="licensed_text_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RiskSignal',
+            name="RiskSignal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('summary', models.CharField(max_length=200)),
-                ('raised_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('administration', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risk_signals', to='measures.administration')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='risk_signals', to='people.service')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='risk_signals', to='people.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("summary", models.CharField(max_length=200)),
+                ("raised_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "administration",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_signals",
+                        to="measures.administration",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="risk_signals",
+                        to="people.service",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="risk_signals",
+                        to="people.student",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-raised_at'],
+                "ordering": ["-raised_at"],
             },
         ),
         migrations.CreateModel(
-            name='RoutineMeasure',
+            name="RoutineMeasure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(choices=[('PHQ-9', 'PHQ-9'), ('GAD-7', 'GAD-7'), ('CORE-10', 'CORE-10'), ('CORE-OM', 'CORE-OM'), ('WEMWBS', 'WEMWBS'), ('SWEMWBS', 'SWEMWBS')], max_length=10)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='routine_measures', to='people.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        choices=[
+                            ("PHQ-9", "PHQ-9"),
+                            ("GAD-7", "GAD-7"),
+                            ("CORE-10", "CORE-10"),
+                            ("CORE-OM", "CORE-OM"),
+                            ("WEMWBS", "WEMWBS"),
+                            ("SWEMWBS", "SWEMWBS"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="routine_measures",
+                        to="people.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['service', 'code'],
+                "ordering": ["service", "code"],
             },
         ),
         migrations.AddIndex(
-            model_name='administration',
-            index=models.Index(fields=['student', 'code', 'completed_at'], name='administration_trajectory'),
+            model_name="administration",
+            index=models.Index(
+                fields=["student", "code", "completed_at"], name="administration_trajectory"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='administration',
-            constraint=models.UniqueConstraint(condition=models.Q(('episode__isnull', False), ('session_number__isnull', False)), fields=('episode', 'session_number', 'code'), name='administration_once_per_session'),
+            model_name="administration",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("episode__isnull", False), ("session_number__isnull", False)),
+                fields=("episode", "session_number", "code"),
+                name="administration_once_per_session",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answer',
-            constraint=models.UniqueConstraint(fields=('administration', 'item'), name='answer_once_per_item'),
+            model_name="answer",
+            constraint=models.UniqueConstraint(
+                fields=("administration", "item"), name="answer_once_per_item"
+            ),
         ),
         migrations.AddIndex(
-            model_name='risksignal',
-            index=models.Index(fields=['service', 'acknowledged_at'], name='signal_service_open'),
+            model_name="risksignal",
+            index=models.Index(fields=["service", "acknowledged_at"], name="signal_service_open"),
         ),
         migrations.AddConstraint(
-            model_name='risksignal',
-            constraint=models.UniqueConstraint(fields=('administration', 'service'), name='signal_once_per_service'),
+            model_name="risksignal",
+            constraint=models.UniqueConstraint(
+                fields=("administration", "service"), name="signal_once_per_service"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='routinemeasure',
-            constraint=models.UniqueConstraint(fields=('service', 'code'), name='routine_measure_unique'),
+            model_name="routinemeasure",
+            constraint=models.UniqueConstraint(
+                fields=("service", "code"), name="routine_measure_unique"
+            ),
         ),
     ]

@@ -7,31 +7,79 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('consent', '0002_initial'),
-        ('people', '0001_initial'),
+        ("consent", "0002_initial"),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Episode',
+            name="Episode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('ending', models.CharField(blank=True, choices=[('planned', 'Planned ending'), ('unplanned', 'Unplanned ending (stopped attending)')], max_length=10)),
-                ('relationship', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='episodes', to='consent.carerelationship')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='episodes', to='people.service')),
-                ('student', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='episodes', to='people.student')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "ending",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("planned", "Planned ending"),
+                            ("unplanned", "Unplanned ending (stopped attending)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "relationship",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="episodes",
+                        to="consent.carerelationship",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="episodes",
+                        to="people.service",
+                    ),
+                ),
+                (
+                    "student",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="episodes",
+                        to="people.student",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
-                'indexes': [models.Index(fields=['service', 'ended_at'], name='episode_service_open')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('ended_at__isnull', True), ('ending', '')), models.Q(('ended_at__isnull', False), models.Q(('ending', ''), _negated=True)), _connector='OR'), name='episode_ended_has_ending')],
+                "ordering": ["-started_at"],
+                "indexes": [
+                    models.Index(fields=["service", "ended_at"], name="episode_service_open")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("ended_at__isnull", True), ("ending", "")),
+                            models.Q(
+                                ("ended_at__isnull", False), models.Q(("ending", ""), _negated=True)
+                            ),
+                            _connector="OR",
+                        ),
+                        name="episode_ended_has_ending",
+                    )
+                ],
             },
         ),
     ]
