@@ -11,4 +11,5 @@ urlpatterns = [
     path("me/", include("joinedup.portal.urls")),
     path("", include("joinedup.consent.urls")),
     path("", include("joinedup.measures.urls")),
+    path("", include("joinedup.referrals.urls")),
 ]

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from joinedup.consent.models import CareRelationship
 from joinedup.people.models import Service, Student
 
+__all__ = ["Episode", "EpisodeQuerySet"]
+
 
 class EpisodeQuerySet(models.QuerySet):
     def open(self):
