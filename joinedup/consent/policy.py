@@ -26,7 +26,14 @@ from joinedup.consent.rules import (
 )
 from joinedup.people.models import Student
 
-__all__ = ["Decision", "decide", "decide_many", "readable_students", "seats_of"]
+__all__ = [
+    "Decision",
+    "decide",
+    "decide_for_service",
+    "decide_many",
+    "readable_students",
+    "seats_of",
+]
 
 
 def decide(user, student: Student, category: str, purpose: str = "direct_care", *,
@@ -93,12 +100,16 @@ def seats_of(user) -> tuple[Seat, ...]:
 
 
 def gather_facts(user, student: Student) -> Facts:
-    now = timezone.now()
     seats = seats_of(user)
     if user.is_authenticated and student.user_id == user.pk:
         return Facts(seats=seats, is_self=True)
+    return _facts_for_seats(seats, student, user=user)
+
+
+def _facts_for_seats(seats: tuple[Seat, ...], student: Student, *, user=None) -> Facts:
     if not seats:
         return Facts(seats=())
+    now = timezone.now()
     relationships = frozenset(
         CareRelationship.objects.open()
         .filter(student=student)
@@ -114,7 +125,8 @@ def gather_facts(user, student: Student) -> Facts:
         )
     )  # fmt: skip
     break_glass = (
-        any(s.role in CLINICAL_ROLES for s in seats)
+        user is not None
+        and any(s.role in CLINICAL_ROLES for s in seats)
         and BreakGlass.objects.filter(
             user=user, student=student, opened_at__lte=now, expires_at__gt=now
         ).exists()
@@ -128,6 +140,21 @@ def gather_facts(user, student: Student) -> Facts:
         agreements=_agreements_of({s.organisation_id for s in seats}),
         break_glass=break_glass,
     )
+
+
+def decide_for_service(service, student: Student, category: str,
+                       purpose: str = "direct_care") -> Decision:  # fmt: skip
+    """What a practitioner of `service` would be allowed to read, without auditing (no one
+    reads anything): whether consent lets a referral carry a category to that service, and
+    what a recipient would see."""
+    seat = Seat(
+        role="practitioner",
+        organisation_id=service.organisation_id,
+        organisation_name=service.organisation.name,
+        service_id=service.pk,
+        service_name=service.name,
+    )
+    return decide_access(_facts_for_seats((seat,), student), category, purpose)
 
 
 def _active_agreements(organisation_ids):

@@ -137,11 +137,16 @@ def _decide_for_seat(facts: Facts, seat: Seat, category: str, purpose: str) -> D
     return _decide_for_clinician(facts, seat, category, purpose, label)
 
 
+def _is(label: str) -> str:
+    """The verb agreeing with a category label: "Risk is", "Outcomes are"."""
+    return "are" if label.endswith("s") else "is"
+
+
 def _decide_for_academic(
     facts: Facts, seat: Seat, category: str, purpose: str, label: str
 ) -> Decision:
     if category in ACADEMIC_NEVER:
-        return _refuse(seat, f"{label} is never shown to academic staff.")
+        return _refuse(seat, f"{label} {_is(label)} never shown to academic staff.")
     in_department = seat.department_id is not None and seat.department_id == facts.department_id
     if category == "identity" and in_department:
         return Decision(True, "department", f"The student is in {seat.place}.", seat)
@@ -149,7 +154,7 @@ def _decide_for_academic(
         if _agreement_allows(facts, seat, category, purpose):
             return Decision(True, "consent", f"The student shares {label.lower()} with you.", seat)
         return _no_agreement(facts, seat, label)
-    return _refuse(seat, f"{label} is not shared with {seat.place}: no consent.")
+    return _refuse(seat, f"{label} {_is(label)} not shared with {seat.place}: no consent.")
 
 
 def _decide_for_clinician(
@@ -183,7 +188,7 @@ def _decide_for_clinician(
     refusal = (
         _no_agreement(facts, seat, label).reason
         if consented
-        else f"{label} is not shared with {seat.place}: no consent."
+        else f"{label} {_is(label)} not shared with {seat.place}: no consent."
     )
     if related:
         return Decision(
@@ -192,7 +197,7 @@ def _decide_for_clinician(
             f"{seat.place} is involved in the student's care.",
             seat,
             whole=False,
-            limit=f"{label} from other services is not shared with {seat.place}: no consent."
+            limit=f"{label} from other services {_is(label)} not shared with {seat.place}: no consent."
             if not consented
             else refusal,
         )

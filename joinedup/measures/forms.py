@@ -27,8 +27,11 @@ class QuestionnaireForm(forms.Form):
                 empty_value=None,
             )
         self.fields["save_unscored"] = forms.BooleanField(
-            label=_l("Save without a score (some items were not answered)"), required=False
+            label=_l("Save without a score (some items were not answered)"),
+            required=False,
+            widget=forms.CheckboxInput(attrs={"class": "nhsuk-checkboxes__input"}),
         )
+        self.unanswered: list[int] = []
 
     def item_fields(self):
         return [self[f"item_{item.number}"] for item in self.instrument.items]
@@ -41,6 +44,7 @@ class QuestionnaireForm(forms.Form):
         if missing == len(answers):
             raise forms.ValidationError(_("Answer the questions before saving."))
         if not result.valid and not cleaned.get("save_unscored"):
+            self.unanswered = [n for n, a in enumerate(answers, 1) if a is None]
             raise forms.ValidationError(
                 _(
                     "%(n)d questions are unanswered, so %(code)s cannot be scored. Answer them, "
@@ -50,6 +54,12 @@ class QuestionnaireForm(forms.Form):
             )
         return cleaned
 
+    def first_unanswered_id(self) -> str:
+        """Where the error summary links: the first option of the first unanswered item."""
+        if not self.unanswered:
+            return ""
+        return self[f"item_{self.unanswered[0]}"].subwidgets[0].id_for_label
+
     def answers(self) -> list[int | None]:
         data = self.cleaned_data
         return [data.get(f"item_{item.number}") for item in self.instrument.items]
@@ -58,7 +68,9 @@ class QuestionnaireForm(forms.Form):
 class SessionForm(StyledFormMixin, forms.Form):
     session_number = forms.IntegerField(label=_l("Session number"), min_value=1, max_value=200)
     completed_on = forms.DateField(
-        label=_l("Date completed"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_l("Date completed"),
+        # A date input shows only ISO dates, whatever the language's own date format.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def clean_completed_on(self):

@@ -218,7 +218,8 @@ def test_academic_never_sees_clinical_categories_even_with_consent(category, gra
     decision = decide_access(facts, category, grant.purpose)
 
     assert not decision.allowed
-    assert decision.reason == f"{category.capitalize()} is never shown to academic staff."
+    verb = "are" if category.endswith("s") else "is"
+    assert decision.reason == f"{category.capitalize()} {verb} never shown to academic staff."
 
 
 @pytest.mark.parametrize(
@@ -408,7 +409,7 @@ def test_consent_opens_only_its_own_category_and_recipient(grant, category):
             SEATS["academic"],
             Facts(seats=(SEATS["academic"],), university_id=UNIVERSITY),
             "adjustments",
-            "Adjustments is not shared with History: no consent.",
+            "Adjustments are not shared with History: no consent.",
             id="academic-no-consent",
         ),
         pytest.param(

@@ -48,7 +48,11 @@ def test_too_many_unanswered_items_is_refused_and_nothing_is_saved(hub, client, 
     url = reverse("measures:administration-create", args=[episode.uuid, "PHQ-9"])
     response = client.post(url, phq9_post([3, 3, 2, 2, 2, 2, None, None, None]))
     assert response.status_code == 200
-    assert "3 questions are unanswered, so PHQ-9 cannot be scored" in response.content.decode()
+    html = response.content.decode()
+    assert "3 questions are unanswered, so PHQ-9 cannot be scored" in html
+    # The error summary takes the reader to the first unanswered question; each is marked.
+    assert 'href="#id_item_7_0"' in html
+    assert html.count("Not answered") == 3
     assert not Administration.objects.exists()
     # Ticking "save without a score" keeps an honest record that is not scored.
     client.post(url, phq9_post([3, 3, 2, 2, 2, 2, None, None, None], save_unscored="on"))

@@ -93,7 +93,7 @@ def test_academic_sees_why_clinical_sections_are_closed(hub, client, entries):
     html = record_page(client, hub.academic, hub.student)
 
     assert "Assessment is never shown to academic staff." in section(html, "assessment")
-    assert "Adjustments is not shared with History: no consent." in section(html, "adjustments")
+    assert "Adjustments are not shared with History: no consent." in section(html, "adjustments")
     for entry in entries.values():
         assert entry.body not in html
 
