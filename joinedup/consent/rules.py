@@ -197,9 +197,10 @@ def _decide_for_clinician(
             f"{seat.place} is involved in the student's care.",
             seat,
             whole=False,
-            limit=f"{label} from other services {_is(label)} not shared with {seat.place}: no consent."
-            if not consented
-            else refusal,
+            limit=refusal
+            if consented
+            else f"{label} from other services {_is(label)} not shared with {seat.place}: "
+            "no consent.",
         )
     return _refuse(seat, refusal)
 
