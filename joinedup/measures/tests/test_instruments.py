@@ -1,7 +1,6 @@
 """The definition files and their checks (shared/spec/measures.md §0 to §6). No database."""
 
 # Error messages print ranges with an en dash (U+2013), so the expected strings do too.
-# ruff: noqa: RUF001
 
 import copy
 import re

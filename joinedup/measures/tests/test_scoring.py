@@ -1,7 +1,6 @@
 """Scoring rules of shared/spec/measures.md §0 to §6, one table row per rule. No database."""
 
 # Error messages print ranges with an en dash (U+2013), so the expected strings do too.
-# ruff: noqa: RUF001
 
 import re
 
