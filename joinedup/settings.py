@@ -143,6 +143,13 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
 # Questionnaire links sent to students stop working after this many hours.
 COMPLETION_LINK_HOURS = env_int("COMPLETION_LINK_HOURS", 72)
+# Thresholds of the gap rules (joinedup.referrals.rules).
+GAP_THRESHOLDS = {
+    "declined_days": env_int("GAP_DECLINED_DAYS", 7),
+    "nhs_discharge_days": env_int("GAP_NHS_DISCHARGE_DAYS", 7),
+    "held_weeks": env_int("GAP_HELD_WEEKS", 6),
+    "no_contact_weeks": env_int("GAP_NO_CONTACT_WEEKS", 4),
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

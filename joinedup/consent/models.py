@@ -119,6 +119,13 @@ class DataSharingAgreement(models.Model):
     purposes = models.JSONField(default=list, help_text=_("Purposes covered."))
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
+    follow_up_hours = models.PositiveIntegerField(
+        default=72,
+        help_text=_(
+            "After an NHS crisis contact or discharge, the university follows up within this "
+            "many hours."
+        ),
+    )
 
     def __str__(self):
         return self.title

@@ -1,0 +1,224 @@
+"""Referrals between services, their appointments, follow-up tasks and gap worklist items."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from joinedup.people.models import Service, Student
+from joinedup.record.models import RecordEntry
+from joinedup.referrals.models.episodes import Episode
+
+__all__ = ["Appointment", "FollowUpTask", "GapItem", "Referral", "ReferralQuerySet"]
+
+
+class ReferralQuerySet(models.QuerySet):
+    def open(self):
+        """Referrals still in motion: sent and not yet declined, withdrawn or discharged."""
+        return self.filter(state__in=Referral.OPEN_STATES)
+
+
+class Referral(models.Model):
+    """A move of a student from one service (or themselves) to another."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        WAITING = "waiting", _("Waiting")
+        IN_TREATMENT = "in_treatment", _("In treatment")
+        DISCHARGED = "discharged", _("Discharged")
+
+    class Source(models.TextChoices):
+        SELF = "self", _("Self-referral")
+        SERVICE = "service", _("Another service")
+        GP = "gp", _("GP")
+        ACADEMIC = "academic", _("Academic concern")
+
+    class DeclineReason(models.TextChoices):
+        NOT_ELIGIBLE = "not_eligible", _("Does not meet the service's criteria")
+        NEEDS_HIGHER_INTENSITY = "higher", _("Needs a more intensive service")
+        NEEDS_LOWER_INTENSITY = "lower", _("Needs a less intensive service")
+        OUT_OF_AREA = "out_of_area", _("Outside the service's area")
+        DECLINED_BY_STUDENT = "student", _("The student did not want the service")
+        NO_CONTACT = "no_contact", _("Could not contact the student")
+        DUPLICATE = "duplicate", _("Already known to the service")
+
+    class Ending(models.TextChoices):
+        PLANNED = "planned", _("Planned ending")
+        UNPLANNED = "unplanned", _("Unplanned ending")
+
+    OPEN_STATES = ("sent", "accepted", "waiting", "in_treatment")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    student = models.ForeignKey(Student, models.CASCADE, related_name="referrals")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    from_service = models.ForeignKey(
+        Service, models.PROTECT, null=True, blank=True, related_name="referrals_made"
+    )
+    to_service = models.ForeignKey(Service, models.PROTECT, related_name="referrals_received")
+    state = models.CharField(max_length=14, choices=State.choices, default=State.DRAFT)
+    # Raised on every transition: an action taken against an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    reason = models.TextField(_("reason for referral"))
+    carries_assessment = models.BooleanField(default=False)
+    shared_entries = models.ManyToManyField(RecordEntry, blank=True, related_name="referrals")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.CharField(max_length=14, choices=DeclineReason.choices, blank=True)
+    signposted_to = models.CharField(max_length=200, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    treatment_started_at = models.DateTimeField(null=True, blank=True)
+    discharged_at = models.DateTimeField(null=True, blank=True)
+    ending = models.CharField(max_length=10, choices=Ending.choices, blank=True)
+    episode = models.OneToOneField(
+        Episode, models.PROTECT, null=True, blank=True, related_name="referral"
+    )
+    last_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    last_changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["to_service", "state", "sent_at"], name="referral_waiting_list"),
+            models.Index(fields=["student", "state"], name="referral_student_state"),
+            models.Index(fields=["state", "decided_at"], name="referral_state_decided"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="declined") | ~Q(decline_reason=""),
+                name="referral_declined_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_service=models.F("to_service")),
+                name="referral_to_another_service",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_service or self.get_source_display()} → {self.to_service}"
+
+
+class Appointment(models.Model):
+    """A session inside an episode of care."""
+
+    class Kind(models.TextChoices):
+        ASSESSMENT = "assessment", _("Assessment")
+        TREATMENT = "treatment", _("Treatment")
+        REVIEW = "review", _("Review")
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        ATTENDED = "attended", _("Attended")
+        MISSED = "missed", _("Missed (did not attend)")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class CancelledBy(models.TextChoices):
+        STUDENT = "student", _("The student")
+        SERVICE = "service", _("The service")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    episode = models.ForeignKey(Episode, models.CASCADE, related_name="appointments")
+    starts_at = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["episode", "status", "starts_at"], name="appointment_episode")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="cancelled") ^ Q(cancelled_by=""),
+                name="appointment_cancelled_says_by_whom",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class FollowUpTask(models.Model):
+    """Work a university service must do after an NHS crisis contact or discharge."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    student = models.ForeignKey(Student, models.CASCADE, related_name="follow_up_tasks")
+    service = models.ForeignKey(Service, models.PROTECT, related_name="follow_up_tasks")
+    referral = models.ForeignKey(
+        Referral, models.CASCADE, null=True, blank=True, related_name="follow_up_tasks"
+    )
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.TextField(blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(fields=["service", "completed_at", "due_at"], name="task_service_due")
+        ]
+
+    def __str__(self):
+        return self.reason
+
+
+class GapItem(models.Model):
+    """A student a gap rule found falling through; resolved by a recorded action."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rule = models.CharField(max_length=40)
+    # What the rule found, so one finding is raised once: e.g. "declined:<referral id>".
+    key = models.CharField(max_length=80, unique=True)
+    student = models.ForeignKey(Student, models.CASCADE, related_name="gap_items")
+    service = models.ForeignKey(Service, models.PROTECT, related_name="gap_items")
+    referral = models.ForeignKey(
+        Referral, models.CASCADE, null=True, blank=True, related_name="gap_items"
+    )
+    detail = models.CharField(max_length=300)
+    found_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["found_at"]
+        indexes = [models.Index(fields=["service", "resolved_at"], name="gap_service_open")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | ~Q(action=""),
+                name="gap_resolved_has_action",
+            )
+        ]
+
+    def __str__(self):
+        return self.detail

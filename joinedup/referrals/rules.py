@@ -1,0 +1,261 @@
+"""Pure rules of referrals: the state machine, the waiting clocks and the gap rules.
+
+No database, request or clock: callers pass plain values and `now`.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+# action → (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "send": (frozenset({"draft"}), "sent"),
+    "accept": (frozenset({"sent"}), "accepted"),
+    "decline": (frozenset({"sent"}), "declined"),
+    "withdraw": (frozenset({"draft", "sent", "accepted", "waiting"}), "withdrawn"),
+    "add_to_waiting_list": (frozenset({"accepted"}), "waiting"),
+    "start_treatment": (frozenset({"accepted", "waiting"}), "in_treatment"),
+    "discharge": (frozenset({"accepted", "waiting", "in_treatment"}), "discharged"),
+}
+STATE_WORDS = {
+    "draft": "is still a draft",
+    "sent": "has been sent and not yet decided",
+    "accepted": "has been accepted",
+    "declined": "was declined",
+    "withdrawn": "was withdrawn",
+    "waiting": "is on the waiting list",
+    "in_treatment": "is in treatment",
+    "discharged": "has ended with a discharge",
+}
+ACTION_WORDS = {
+    "send": "sent",
+    "accept": "accepted",
+    "decline": "declined",
+    "withdraw": "withdrawn",
+    "add_to_waiting_list": "put on the waiting list",
+    "start_treatment": "started in treatment",
+    "discharge": "discharged",
+}
+
+
+class TransitionError(ValueError):
+    """An action the referral's state does not allow; the message says why."""
+
+
+def next_state(state: str, action: str) -> str:
+    """The state `action` leads to from `state`, or `TransitionError` saying why not."""
+    if action not in TRANSITIONS:
+        raise TransitionError(f"Unknown action {action!r}.")
+    sources, target = TRANSITIONS[action]
+    if state not in sources:
+        raise TransitionError(
+            f"This referral {STATE_WORDS[state]}, so it cannot be {ACTION_WORDS[action]}."
+        )
+    return target
+
+
+def allowed_actions(state: str) -> list[str]:
+    return [action for action, (sources, _) in TRANSITIONS.items() if state in sources]
+
+
+# A wait at or beyond this share of the standard shows amber: near the standard.
+AMBER_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The waiting clocks of one referral, in whole days, against the service's standard."""
+
+    to_first_contact: int | None
+    to_treatment: int | None
+    waited: int  # days from sent to treatment start, or to `now` while still waiting
+    standard: int | None
+    still_waiting: bool
+
+    @property
+    def colour(self) -> str:
+        """green, amber (near the standard) or red (past it); green without a standard."""
+        if not self.standard:
+            return "green"
+        if self.waited > self.standard:
+            return "red"
+        return "amber" if self.waited >= AMBER_SHARE * self.standard else "green"
+
+
+def clock(
+    sent_at: dt.datetime,
+    first_contact_at: dt.datetime | None,
+    treatment_started_at: dt.datetime | None,
+    standard_days: int | None,
+    now: dt.datetime,
+) -> Clock:
+    """Days from sent to first contact and to treatment start (spec evaluation.md); while
+    still waiting, the wait so far counts against the standard."""
+
+    def days(end):
+        return None if end is None else (end.date() - sent_at.date()).days
+
+    waited = days(treatment_started_at)
+    return Clock(
+        to_first_contact=days(first_contact_at),
+        to_treatment=waited,
+        waited=waited if waited is not None else (now.date() - sent_at.date()).days,
+        standard=standard_days,
+        still_waiting=treatment_started_at is None,
+    )
+
+
+# Gap rules -------------------------------------------------------------------------------
+# Each rule takes plain facts and returns findings; thresholds are arguments with defaults
+# that settings can override. A finding names the service that should act.
+
+
+@dataclass(frozen=True)
+class ReferralFact:
+    id: int
+    student_id: int
+    from_service_id: int | None
+    to_service_id: int
+    to_nhs: bool
+    to_university: bool
+    state: str
+    sent_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    discharged_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class EpisodeFact:
+    id: int
+    student_id: int
+    service_id: int
+    university_service: bool
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    last_contact_at: dt.datetime | None  # the latest attended appointment
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    key: str
+    student_id: int
+    service_id: int
+    detail: str
+    referral_id: int | None = None
+
+
+def declined_with_no_other_service(
+    referrals: list[ReferralFact], episodes: list[EpisodeFact], now: dt.datetime, days: int = 7
+) -> list[Finding]:
+    """A referral declined at least `days` ago, and the student has no open referral or
+    episode anywhere else since: nobody is holding them."""
+    open_students = {r.student_id for r in referrals if r.state in OPEN} | {
+        e.student_id for e in episodes if e.ended_at is None
+    }
+    return [
+        Finding(
+            "declined_no_other_service",
+            f"declined:{r.id}",
+            r.student_id,
+            r.from_service_id or r.to_service_id,
+            f"Declined {(now - r.decided_at).days} days ago and not open to any other service.",
+            r.id,
+        )
+        for r in referrals
+        if r.state == "declined"
+        and r.decided_at
+        and now - r.decided_at >= dt.timedelta(days=days)
+        and r.student_id not in open_students
+    ]
+
+
+def nhs_discharge_without_university_contact(
+    referrals: list[ReferralFact],
+    episodes: list[EpisodeFact],
+    university_service_of: dict[int, int],
+    now: dt.datetime,
+    days: int = 7,
+) -> list[Finding]:
+    """Discharged from an NHS service at least `days` ago with no university contact since
+    (no attended appointment in a university service's episode after the discharge)."""
+    last_university_contact: dict[int, dt.datetime] = {}
+    for e in episodes:
+        if e.university_service and e.last_contact_at:
+            seen = last_university_contact.get(e.student_id)
+            last_university_contact[e.student_id] = max(filter(None, [seen, e.last_contact_at]))
+    findings = []
+    for r in referrals:
+        if not (r.to_nhs and r.state == "discharged" and r.discharged_at):
+            continue
+        if now - r.discharged_at < dt.timedelta(days=days):
+            continue
+        contact = last_university_contact.get(r.student_id)
+        if contact and contact >= r.discharged_at:
+            continue
+        service = university_service_of.get(r.student_id)
+        if service is None:
+            continue
+        findings.append(
+            Finding(
+                "nhs_discharge_no_contact",
+                f"discharge:{r.id}",
+                r.student_id,
+                service,
+                f"Discharged from the NHS {(now - r.discharged_at).days} days ago; no university "
+                "contact since.",
+                r.id,
+            )
+        )
+    return findings
+
+
+def held_while_waiting_for_nhs(
+    referrals: list[ReferralFact], episodes: list[EpisodeFact], now: dt.datetime, weeks: int = 6
+) -> list[Finding]:
+    """Seen by a university service in an open episode while waiting more than `weeks` for
+    an NHS service that has not started treatment."""
+    holding = {}
+    for e in episodes:
+        if e.university_service and e.ended_at is None:
+            holding.setdefault(e.student_id, e.service_id)
+    return [
+        Finding(
+            "held_waiting_for_nhs",
+            f"held:{r.id}",
+            r.student_id,
+            holding[r.student_id],
+            f"Held by a university service while waiting {(now - r.sent_at).days // 7} weeks "
+            "for an NHS service.",
+            r.id,
+        )
+        for r in referrals
+        if r.to_nhs
+        and r.state in WAITING
+        and r.sent_at
+        and now - r.sent_at > dt.timedelta(weeks=weeks)
+        and r.student_id in holding
+    ]
+
+
+def no_contact_in_open_episode(
+    episodes: list[EpisodeFact], now: dt.datetime, weeks: int = 4
+) -> list[Finding]:
+    """An open episode with no attended appointment for `weeks` (or ever, once it is that
+    old)."""
+    limit = dt.timedelta(weeks=weeks)
+    return [
+        Finding(
+            "no_contact_open_episode",
+            f"no_contact:{e.id}:{(e.last_contact_at or e.started_at).date().isoformat()}",
+            e.student_id,
+            e.service_id,
+            f"No contact for {(now - (e.last_contact_at or e.started_at)).days // 7} weeks in "
+            "an open episode.",
+        )
+        for e in episodes
+        if e.ended_at is None and now - (e.last_contact_at or e.started_at) >= limit
+    ]
+
+
+OPEN = frozenset({"sent", "accepted", "waiting", "in_treatment"})
+WAITING = frozenset({"sent", "accepted", "waiting"})

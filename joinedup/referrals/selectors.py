@@ -1,0 +1,255 @@
+"""Reads of referrals, through the access policy: a referral is `engagement` data; what it
+carries (assessment, discharge summary) is decided per entry."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.consent.policy import decide_many, readable_students, seats_of
+from joinedup.consent.rules import CLINICAL_ROLES, Decision
+from joinedup.measures.models import RiskSignal
+from joinedup.people.models import Service
+from joinedup.referrals import rules
+from joinedup.referrals.models import FollowUpTask, GapItem, Referral
+
+
+def clinical_service_ids(user) -> list[int]:
+    return [s.service_id for s in seats_of(user) if s.service_id and s.role in CLINICAL_ROLES]
+
+
+def managed_service_ids(user) -> list[int]:
+    return [s.service_id for s in seats_of(user) if s.service_id]
+
+
+@dataclass
+class ReferralView:
+    referral: Referral
+    decisions: dict[str, Decision]
+    is_receiver: bool
+    is_referrer: bool
+    clock: rules.Clock | None
+    carried: list = field(default_factory=list)
+
+    @property
+    def actions(self) -> list[str]:
+        """What this user may do next: the referrer sends and withdraws; the receiver does
+        the rest."""
+        referral = self.referral
+        possible = rules.allowed_actions(referral.state)
+        if referral.state in ("accepted", "waiting") and referral.first_contact_at is None:
+            possible.append("first_contact")
+        mine = []
+        if self.is_referrer:
+            mine += [a for a in possible if a in ("send", "withdraw")]
+        if self.is_receiver:
+            mine += [a for a in possible if a not in ("send", "withdraw")]
+        return mine
+
+
+def get_referral_for_user(user, referral_uuid, *, request=None) -> ReferralView:
+    """The referral, for a clinical member of the referring or receiving service whose
+    access to the student's engagement the policy allows; else 404 (audited)."""
+    own = clinical_service_ids(user)
+    referral = (
+        Referral.objects.filter(
+            Q(from_service_id__in=own) | Q(to_service_id__in=own), uuid=referral_uuid
+        )
+        .select_related(
+            "student__university",
+            "from_service__organisation",
+            "to_service__organisation",
+            "created_by",
+            "episode",
+        )
+        .first()
+    )
+    if referral is None:
+        raise Http404("No such referral.")
+    decisions = decide_many(
+        user,
+        referral.student,
+        ["identity", "engagement", "assessment", "discharge"],
+        request=request,
+        action="referrals.referral.read",
+        gate="identity",
+    )
+    if not all(
+        decisions.get(c, Decision(False, "", "")).allowed for c in ("identity", "engagement")
+    ):
+        raise Http404("No such referral.")
+    view = ReferralView(
+        referral=referral,
+        decisions=decisions,
+        is_receiver=referral.to_service_id in own,
+        is_referrer=referral.from_service_id in own,
+        clock=_clock(referral),
+    )
+    view.carried = [
+        e
+        for e in referral.shared_entries.select_related("service", "author")
+        if _may_read(decisions.get(e.category), e, own)
+    ]
+    return view
+
+
+def _may_read(decision: Decision | None, entry, own) -> bool:
+    if decision is None or not decision.allowed:
+        return False
+    return decision.whole or entry.service_id in own
+
+
+def _clock(referral: Referral) -> rules.Clock | None:
+    if referral.sent_at is None:
+        return None
+    return rules.clock(
+        referral.sent_at,
+        referral.first_contact_at,
+        referral.treatment_started_at,
+        referral.to_service.waiting_standard_days,
+        timezone.now(),
+    )
+
+
+@dataclass
+class WaitingRow:
+    referral: Referral
+    clock: rules.Clock
+    has_risk_signal: bool
+
+
+def waiting_list_for(user, service: Service, *, request=None) -> list[WaitingRow]:
+    """Referrals waiting for `service`, longest wait first, each with its clock and whether
+    a risk signal is waiting; constant queries. Listing names is audited per student."""
+    referrals = list(
+        Referral.objects.filter(to_service=service, state__in=rules.WAITING)
+        .select_related("student", "from_service", "to_service")
+        .order_by("sent_at", "pk")
+    )
+    students = {r.student_id for r in referrals}
+    signalled = set(
+        RiskSignal.objects.filter(
+            service=service, acknowledged_at__isnull=True, student_id__in=students
+        ).values_list("student_id", flat=True)
+    )
+    _audit_listing(
+        user, [r.student for r in referrals], service, "referrals.waiting_list.listed", request
+    )
+    return [WaitingRow(r, _clock(r), r.student_id in signalled) for r in referrals]
+
+
+def sent_by(user, *, request=None) -> list[tuple[Referral, rules.Clock | None]]:
+    """Referrals made by my services that are still open or changed in the last 90 days."""
+    since = timezone.now() - timedelta(days=90)
+    referrals = list(
+        Referral.objects.filter(from_service_id__in=clinical_service_ids(user))
+        .filter(Q(state__in=("draft", *rules.OPEN)) | Q(last_changed_at__gte=since))
+        .select_related("student", "to_service", "from_service")
+        .order_by("-created_at")[:200]
+    )
+    _audit_listing(user, [r.student for r in referrals], None, "referrals.sent.listed", request)
+    return [(r, _clock(r)) for r in referrals]
+
+
+def follow_ups_for(user, *, request=None) -> list[FollowUpTask]:
+    tasks = list(
+        FollowUpTask.objects.filter(
+            service_id__in=managed_service_ids(user), completed_at__isnull=True
+        )
+        .select_related("student", "service", "referral__to_service")
+        .order_by("due_at")
+    )
+    _audit_listing(user, [t.student for t in tasks], None, "referrals.follow_ups.listed", request)
+    return tasks
+
+
+def get_follow_up_for_user(user, task_uuid) -> FollowUpTask:
+    task = FollowUpTask.objects.filter(
+        uuid=task_uuid, service_id__in=managed_service_ids(user)
+    ).first()
+    if task is None:
+        raise Http404("No such follow-up.")
+    return task
+
+
+def gap_services_of(user) -> list[int]:
+    """Services whose gap items the user works: a service manager's own services; a liaison
+    worker's organisation's services and those of partner organisations."""
+    seats = seats_of(user)
+    services = {s.service_id for s in seats if s.role == "service_manager" and s.service_id}
+    liaison_orgs = {s.organisation_id for s in seats if s.role == "liaison"}
+    if liaison_orgs:
+        partners = set(
+            Service.objects.filter(
+                organisation__agreements__organisations__in=liaison_orgs
+            ).values_list("pk", flat=True)
+        )
+        services |= partners | set(
+            Service.objects.filter(organisation_id__in=liaison_orgs).values_list("pk", flat=True)
+        )
+    return sorted(services)
+
+
+@dataclass
+class GapRow:
+    item: GapItem
+    named: bool  # whether the policy lets the user read the student's identity
+
+
+def gap_worklist_for(user, *, request=None) -> list[GapRow]:
+    """Open gap items for the user's services, oldest first, in a constant number of
+    queries. The student is named only where the policy lets the user read their identity
+    (the same rule as one SQL filter); each name shown is audited."""
+    items = list(
+        GapItem.objects.filter(service_id__in=gap_services_of(user), resolved_at__isnull=True)
+        .select_related("student", "service")
+        .order_by("found_at")[:GAP_PAGE]
+    )
+    readable = set(
+        readable_students(user, "identity")
+        .filter(pk__in=[item.student_id for item in items])
+        .values_list("pk", flat=True)
+    )
+    _audit_listing(
+        user,
+        [i.student for i in items if i.student_id in readable],
+        None,
+        "referrals.gaps.listed",
+        request,
+    )
+    return [GapRow(item, item.student_id in readable) for item in items]
+
+
+GAP_PAGE = 200
+
+
+def get_gap_item_for_user(user, item_uuid) -> GapItem:
+    item = GapItem.objects.filter(uuid=item_uuid, service_id__in=gap_services_of(user)).first()
+    if item is None:
+        raise Http404("No such item.")
+    return item
+
+
+def _audit_listing(user, students, service, action, request) -> None:
+    seat = next((s for s in seats_of(user) if service is None or s.service_id == service.pk), None)
+    append(
+        [
+            Entry(
+                action=action,
+                actor=user,
+                student=student,
+                category="engagement",
+                allowed=True,
+                basis="relationship",
+                reason="Listed.",
+                actor_role=seat.role if seat else "",
+                actor_service=seat.place if seat else "",
+                actor_organisation=seat.organisation_name if seat else "",
+                request_id=request_id_of(request),
+            )
+            for student in {s.pk: s for s in students}.values()
+        ]
+    )

@@ -1,0 +1,315 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from joinedup.consent.policy import get_student_for_user, seats_of
+from joinedup.people.models import Service
+from joinedup.people.permissions import can_view_caseload, capability_required
+from joinedup.referrals import forms, selectors, services
+from joinedup.referrals.models import Appointment
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """Put a service's refusal next to the field it is about, or above the form."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _own_service(user):
+    seat = next(
+        (
+            s
+            for s in seats_of(user)
+            if s.service_id and s.role in ("practitioner", "triage", "liaison")
+        ),
+        None,
+    )
+    return Service.objects.get(pk=seat.service_id) if seat else None
+
+
+@login_required
+@capability_required(can_view_caseload)
+def referral_create(request, student_uuid):
+    """Refer a student from my service to another, in this organisation or another."""
+    student = get_student_for_user(request.user, student_uuid, request=request)
+    from_service = _own_service(request.user)
+    form = forms.ReferralForm(request.POST or None, from_service=from_service)
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral = services.create_referral(
+                actor=request.user,
+                student=student,
+                from_service=from_service,
+                source="service",
+                send=request.POST.get("draft") is None,
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Referral sent.") if referral.sent_at else _("Referral saved as a draft."),
+            )
+            return redirect("referrals:referral-detail", referral.uuid)
+    return render(request, "referrals/referral_form.html", {"form": form, "student": student})
+
+
+@login_required
+@capability_required(can_view_caseload)
+def referral_detail(request, referral_uuid):
+    """A referral as both sides see it: state, clocks, receipt, what it carries, actions."""
+    view = selectors.get_referral_for_user(request.user, referral_uuid, request=request)
+    if view.is_receiver:
+        services.mark_opened(actor=request.user, referral=view.referral)
+    return render(request, "referrals/referral_detail.html", _detail_context(view))
+
+
+def _detail_context(view, **forms_with_errors) -> dict:
+    context = {
+        "view": view,
+        "referral": view.referral,
+        "decline_form": forms.DeclineForm(),
+        "moment_form": forms.MomentForm(),
+        "discharge_form": forms.DischargeForm(),
+        "assessment_form": forms.AssessmentForm(),
+        "appointment_form": forms.AppointmentForm(),
+        "appointments": view.referral.episode.appointments.all() if view.referral.episode else [],
+    }
+    return context | forms_with_errors
+
+
+# action name → (its form, or None, and the service it calls)
+ACTIONS = {
+    "send": (None, services.send_referral),
+    "accept": (None, services.accept_referral),
+    "decline": (forms.DeclineForm, services.decline_referral),
+    "withdraw": (None, services.withdraw_referral),
+    "add_to_waiting_list": (None, services.add_to_waiting_list),
+    "first_contact": (forms.MomentForm, services.record_first_contact),
+    "start_treatment": (forms.MomentForm, services.start_treatment),
+    "discharge": (forms.DischargeForm, services.discharge_referral),
+}
+FORM_CONTEXT = {
+    forms.DeclineForm: "decline_form",
+    forms.MomentForm: "moment_form",
+    forms.DischargeForm: "discharge_form",
+}
+
+
+@login_required
+@capability_required(can_view_caseload)
+@require_POST
+def referral_action(request, referral_uuid, action):
+    """One step of the referral's life; an illegal or stale step is refused and explained."""
+    if action not in ACTIONS:
+        raise Http404
+    view = selectors.get_referral_for_user(request.user, referral_uuid, request=request)
+    form_class, service = ACTIONS[action]
+    form = form_class(request.POST) if form_class else None
+    if action not in view.actions:
+        messages.error(request, _("You cannot do that to this referral now."))
+        return redirect("referrals:referral-detail", referral_uuid)
+    if form is None or form.is_valid():
+        try:
+            service(
+                actor=request.user,
+                referral=view.referral,
+                request=request,
+                version=int(request.POST.get("version", 0)),
+                **(form.cleaned_data if form else {}),
+            )
+        except ValidationError as error:
+            if form is None or isinstance(error, services.ConflictError):
+                messages.error(request, " ".join(error.messages))
+                return redirect("referrals:referral-detail", referral_uuid)
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Done."))
+            return redirect("referrals:referral-detail", referral_uuid)
+    return render(
+        request,
+        "referrals/referral_detail.html",
+        _detail_context(view, **{FORM_CONTEXT[form_class]: form}),
+        status=400,
+    )
+
+
+@login_required
+@capability_required(can_view_caseload)
+@require_POST
+def assessment_add(request, referral_uuid):
+    view = selectors.get_referral_for_user(request.user, referral_uuid, request=request)
+    form = forms.AssessmentForm(request.POST)
+    if view.is_receiver and form.is_valid():
+        services.add_to_assessment(
+            actor=request.user,
+            referral=view.referral,
+            text=form.cleaned_data["text"],
+            request=request,
+        )
+        messages.success(request, _("Added to the shared assessment."))
+        return redirect("referrals:referral-detail", referral_uuid)
+    return render(
+        request,
+        "referrals/referral_detail.html",
+        _detail_context(view, assessment_form=form),
+        status=400,
+    )
+
+
+@login_required
+@capability_required(can_view_caseload)
+@require_POST
+def appointment_create(request, referral_uuid):
+    view = selectors.get_referral_for_user(request.user, referral_uuid, request=request)
+    form = forms.AppointmentForm(request.POST)
+    if not (view.is_receiver and view.referral.episode):
+        raise Http404
+    if form.is_valid():
+        try:
+            services.book_appointment(
+                actor=request.user,
+                episode=view.referral.episode,
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Appointment booked."))
+            return redirect("referrals:referral-detail", referral_uuid)
+    return render(
+        request,
+        "referrals/referral_detail.html",
+        _detail_context(view, appointment_form=form),
+        status=400,
+    )
+
+
+@login_required
+@capability_required(can_view_caseload)
+@require_POST
+def appointment_record(request, appointment_uuid):
+    appointment = (
+        Appointment.objects.filter(
+            uuid=appointment_uuid,
+            episode__service_id__in=selectors.clinical_service_ids(request.user),
+        )
+        .select_related("episode__student", "episode__service", "episode__referral")
+        .first()
+    )
+    if appointment is None:
+        raise Http404
+    form = forms.AppointmentOutcomeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_appointment(
+                actor=request.user, appointment=appointment, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Appointment updated."))
+    else:
+        messages.error(request, _("Choose what happened."))
+    return redirect("referrals:referral-detail", appointment.episode.referral.uuid)
+
+
+@login_required
+@capability_required(can_view_caseload)
+def waiting_list(request):
+    """My service's waiting list, longest wait first, with each referral's clock."""
+    service = _own_service(request.user)
+    rows = selectors.waiting_list_for(request.user, service, request=request) if service else []
+    return render(request, "referrals/waiting_list.html", {"service": service, "rows": rows})
+
+
+@login_required
+@capability_required(can_view_caseload)
+def referral_list(request):
+    """Referrals my service made: receipt, state and the same clock the receiver sees."""
+    rows = selectors.sent_by(request.user, request=request)
+    return render(request, "referrals/referral_list.html", {"rows": rows})
+
+
+@login_required
+def follow_ups(request):
+    """Follow-ups my services owe after NHS crisis contacts and discharges."""
+    tasks = selectors.follow_ups_for(request.user, request=request)
+    return render(
+        request, "referrals/follow_ups.html", {"tasks": tasks, "form": forms.OutcomeForm()}
+    )
+
+
+@login_required
+@require_POST
+def follow_up_complete(request, task_uuid):
+    task = selectors.get_follow_up_for_user(request.user, task_uuid)
+    form = forms.OutcomeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.complete_follow_up(
+                actor=request.user, task=task, outcome=form.cleaned_data["text"], request=request
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Follow-up recorded."))
+    else:
+        messages.error(request, _("Say what was done."))
+    return redirect("referrals:follow-ups")
+
+
+@login_required
+def gaps(request):
+    """Students the gap rules found falling through, for liaison staff and managers."""
+    if not selectors.gap_services_of(request.user):
+        raise Http404
+    rows = selectors.gap_worklist_for(request.user, request=request)
+    return render(request, "referrals/gaps.html", {"rows": rows, "form": forms.OutcomeForm()})
+
+
+@login_required
+@require_POST
+def gap_resolve(request, item_uuid):
+    item = selectors.get_gap_item_for_user(request.user, item_uuid)
+    form = forms.OutcomeForm(request.POST)
+    if form.is_valid():
+        services.resolve_gap_item(
+            actor=request.user, item=item, action=form.cleaned_data["text"], request=request
+        )
+        messages.success(request, _("Recorded what was done."))
+    else:
+        messages.error(request, _("Say what was done for the student."))
+    return redirect("referrals:gaps")
+
+
+@login_required
+@capability_required(can_view_caseload)
+def crisis_contact(request, student_uuid):
+    """A crisis service records a contact; the university is asked to follow up."""
+    student = get_student_for_user(request.user, student_uuid, request=request)
+    service = _own_service(request.user)
+    if service is None or service.kind != Service.Kind.CRISIS:
+        raise Http404
+    form = forms.CrisisContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.record_crisis_contact(
+            actor=request.user,
+            student=student,
+            service=service,
+            note=form.cleaned_data["note"],
+            request=request,
+        )
+        messages.success(request, _("Crisis contact recorded; the university will follow up."))
+        return redirect("record:student-detail", student.uuid)
+    return render(request, "referrals/crisis_contact.html", {"form": form, "student": student})
