@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import CareRelationship, DataSharingAgreement
@@ -29,6 +30,12 @@ from joinedup.referrals.models import (
 )
 
 DEFAULT_FOLLOW_UP_HOURS = 72
+SOURCE_PHRASES = {
+    "self": gettext_lazy("self-referrals"),
+    "service": gettext_lazy("referrals from other services"),
+    "gp": gettext_lazy("referrals from GPs"),
+    "academic": gettext_lazy("referrals from academic staff"),
+}
 
 
 class ConflictError(ValidationError):
@@ -137,7 +144,7 @@ def create_referral(
         raise ValidationError(
             {
                 "to_service": _("%(service)s does not take %(kind)s.")
-                % {"service": to_service.name, "kind": Referral.Source(source).label.lower() + "s"}
+                % {"service": to_service.name, "kind": SOURCE_PHRASES[source]}
             }
         )
     if not reason.strip():
@@ -298,6 +305,10 @@ def discharge_referral(
     read through the policy), the episode ends, and a crisis service's discharge creates a
     follow-up task for the student's university."""
     at = at or timezone.now()
+    try:
+        rules.next_state(referral.state, "discharge")
+    except rules.TransitionError as error:
+        raise ValidationError(str(error)) from error
     errors = {}
     if ending not in Referral.Ending.values:
         errors["ending"] = _("Say whether the ending was planned.")
@@ -582,6 +593,7 @@ def create_follow_up(*, student, reason: str, referral: Referral | None = None):
         service=service,
         referral=referral,
         reason=reason,
+        created_at=now,
         due_at=now + timedelta(hours=hours),
     )
     open_care_relationship(

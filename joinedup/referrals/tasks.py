@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from joinedup.people.models import CLINICAL_ROLES, Role, User
+from joinedup.referrals.gaps import detect_gaps as run_gap_rules
 from joinedup.referrals.models import FollowUpTask, Referral
 
 
@@ -95,3 +96,9 @@ def email_overdue_follow_up(task_id: int) -> None:
         _members(follow_up.service, [Role.SERVICE_MANAGER])
         or _members(follow_up.service, CLINICAL_ROLES),
     )
+
+
+@task
+def detect_gaps() -> int:
+    """The daily gap detection run; returns how many new items it raised."""
+    return len(run_gap_rules())

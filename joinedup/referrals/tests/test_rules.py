@@ -8,8 +8,9 @@ from joinedup.referrals import rules
 from joinedup.referrals.rules import EpisodeFact, ReferralFact
 
 STATES = list(rules.STATE_WORDS)
-LEGAL = {(source, action) for action, (sources, _) in rules.TRANSITIONS.items()
-         for source in sources}  # fmt: skip
+LEGAL = {
+    (source, action) for action, (sources, _) in rules.TRANSITIONS.items() for source in sources
+}
 NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
 
 
@@ -68,9 +69,15 @@ def days_ago(n: float) -> dt.datetime:
 
 @pytest.mark.parametrize(
     ("waited", "standard", "colour"),
-    [(0, 42, "green"), (33, 42, "green"), (34, 42, "amber"), (42, 42, "amber"), (43, 42, "red"),
-     (400, None, "green")],
-)  # fmt: skip
+    [
+        (0, 42, "green"),
+        (33, 42, "green"),
+        (34, 42, "amber"),
+        (42, 42, "amber"),
+        (43, 42, "red"),
+        (400, None, "green"),
+    ],
+)
 def test_clock_colours_against_the_standard(waited, standard, colour):
     assert rules.clock(days_ago(waited), None, None, standard, NOW).colour == colour
 
@@ -78,46 +85,76 @@ def test_clock_colours_against_the_standard(waited, standard, colour):
 def test_a_still_waiting_referral_counts_its_wait_so_far():
     clock = rules.clock(days_ago(20), days_ago(10), None, 42, NOW)
     assert (clock.to_first_contact, clock.to_treatment, clock.waited, clock.still_waiting) == (
-        10, None, 20, True
-    )  # fmt: skip
+        10,
+        None,
+        20,
+        True,
+    )
 
 
 def test_the_clock_stops_at_treatment_start():
     clock = rules.clock(days_ago(60), days_ago(50), days_ago(30), 42, NOW)
     assert (clock.to_treatment, clock.waited, clock.still_waiting, clock.colour) == (
-        30, 30, False, "green"
-    )  # fmt: skip
+        30,
+        30,
+        False,
+        "green",
+    )
 
 
-def referral(id=1, student=1, *, state="sent", to_nhs=True, sent=30, decided=None,
-             discharged=None, from_service=10, to_service=20) -> ReferralFact:  # fmt: skip
+def referral(
+    id=1,
+    student=1,
+    *,
+    state="sent",
+    to_nhs=True,
+    sent=30,
+    decided=None,
+    discharged=None,
+    from_service=10,
+    to_service=20,
+) -> ReferralFact:
     return ReferralFact(
-        id, student, from_service, to_service, to_nhs, not to_nhs, state,
+        id,
+        student,
+        from_service,
+        to_service,
+        to_nhs,
+        not to_nhs,
+        state,
         days_ago(sent) if sent is not None else None,
         days_ago(decided) if decided is not None else None,
         days_ago(discharged) if discharged is not None else None,
-    )  # fmt: skip
+    )
 
 
-def episode(id=1, student=1, *, service=10, university=True, started=60, ended=None,
-            contact=None) -> EpisodeFact:  # fmt: skip
+def episode(
+    id=1, student=1, *, service=10, university=True, started=60, ended=None, contact=None
+) -> EpisodeFact:
     return EpisodeFact(
-        id, student, service, university, days_ago(started),
+        id,
+        student,
+        service,
+        university,
+        days_ago(started),
         days_ago(ended) if ended is not None else None,
         days_ago(contact) if contact is not None else None,
-    )  # fmt: skip
+    )
 
 
 class TestDeclinedWithNoOtherService:
     def test_found_after_the_threshold(self):
         found = rules.declined_with_no_other_service(
-            [referral(state="declined", decided=8)], [], NOW, days=7)  # fmt: skip
+            [referral(state="declined", decided=8)], [], NOW, days=7
+        )
         assert [(f.rule, f.key, f.service_id) for f in found] == [
-            ("declined_no_other_service", "declined:1", 10)]  # fmt: skip
+            ("declined_no_other_service", "declined:1", 10)
+        ]
 
     def test_not_found_before_the_threshold(self):
         assert not rules.declined_with_no_other_service(
-            [referral(state="declined", decided=6)], [], NOW, days=7)  # fmt: skip
+            [referral(state="declined", decided=6)], [], NOW, days=7
+        )
 
     def test_not_found_when_another_service_holds_the_student(self):
         assert not rules.declined_with_no_other_service(
@@ -129,13 +166,15 @@ class TestDeclinedWithNoOtherService:
 
     def test_an_ended_episode_does_not_hold_the_student(self):
         assert rules.declined_with_no_other_service(
-            [referral(state="declined", decided=8)], [episode(ended=20)], NOW)  # fmt: skip
+            [referral(state="declined", decided=8)], [episode(ended=20)], NOW
+        )
 
 
 class TestNhsDischargeWithoutUniversityContact:
     def find(self, referrals, episodes):
         return rules.nhs_discharge_without_university_contact(
-            referrals, episodes, {1: 99}, NOW, days=7)  # fmt: skip
+            referrals, episodes, {1: 99}, NOW, days=7
+        )
 
     def test_found_with_no_contact_since_discharge(self):
         found = self.find([referral(state="discharged", discharged=10)], [episode(contact=12)])
@@ -160,14 +199,16 @@ class TestHeldWhileWaitingForNhs:
 
     @pytest.mark.parametrize("state", ["in_treatment", "declined", "discharged"])
     def test_not_found_once_the_nhs_has_decided_or_started(self, state):
-        assert not rules.held_while_waiting_for_nhs([referral(sent=50, state=state)],
-                                                    [episode()], NOW)  # fmt: skip
+        assert not rules.held_while_waiting_for_nhs(
+            [referral(sent=50, state=state)], [episode()], NOW
+        )
 
     def test_not_found_within_the_limit_or_without_a_holding_service(self):
         assert not rules.held_while_waiting_for_nhs([referral(sent=40)], [episode()], NOW)
         assert not rules.held_while_waiting_for_nhs([referral(sent=50)], [], NOW)
         assert not rules.held_while_waiting_for_nhs(
-            [referral(sent=50)], [episode(university=False)], NOW)  # fmt: skip
+            [referral(sent=50)], [episode(university=False)], NOW
+        )
 
 
 class TestNoContactInOpenEpisode:
