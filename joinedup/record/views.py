@@ -4,8 +4,14 @@ from django.shortcuts import render
 
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import readable_students, seats_of
+from joinedup.people.models import Service
 from joinedup.people.permissions import can_view_caseload, capability_required
 from joinedup.record.selectors import get_record_for_user
+
+
+def crisis_service_ids() -> set[int]:
+    return set(Service.objects.filter(kind=Service.Kind.CRISIS).values_list("pk", flat=True))
+
 
 PAGE_SIZE = 25
 
@@ -37,4 +43,9 @@ def caseload(request):
 def student_detail(request, student_uuid):
     """The student's record: each category the policy allows, and why the others are hidden."""
     record = get_record_for_user(request.user, student_uuid, request=request)
-    return render(request, "record/student_detail.html", {"record": record})
+    seats = seats_of(request.user)
+    return render(request, "record/student_detail.html", {
+        "record": record,
+        "is_clinical": can_view_caseload(request.user),
+        "is_crisis": any(s.service_id in crisis_service_ids() for s in seats),
+    })  # fmt: skip

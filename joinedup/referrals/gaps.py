@@ -45,6 +45,7 @@ def find_gaps(now=None) -> list[rules.Finding]:
 
 def detect_gaps(now=None, *, dry_run: bool = False) -> list[GapItem]:
     """Raise an item for each finding not raised before; returns the new items."""
+    started = timezone.now()
     findings = find_gaps(now)
     known = set(
         GapItem.objects.filter(key__in=[f.key for f in findings]).values_list("key", flat=True)
@@ -65,6 +66,8 @@ def detect_gaps(now=None, *, dry_run: bool = False) -> list[GapItem]:
         return new
     with transaction.atomic():
         GapItem.objects.bulk_create(new, ignore_conflicts=True)
+        # Re-read: another run may have raised some of them meanwhile (keys are unique).
+        new = list(GapItem.objects.filter(key__in=[i.key for i in new], found_at__gte=started))
         append(
             [
                 Entry(

@@ -25,6 +25,10 @@ _ALL_DAY_WORDS = {"24 hours", "open 24 hours", "all day"}
 _CLOSED_WORDS = {"", "closed"}
 
 
+# Weekday ("0" is Monday; JSON keys are strings) → spans of ["HH:MM", "HH:MM"].
+OpeningHours = Mapping[str | int, Sequence[Sequence[str]]]
+
+
 class HoursError(ValueError):
     """Opening hours written in a way we cannot read; the message says what to fix."""
 
@@ -46,7 +50,7 @@ def minutes_of(time: str, *, is_end: bool = False) -> int:
     return hours * 60 + minutes
 
 
-def spans_of(opening_hours: Mapping, weekday: int) -> list[list[str]]:
+def spans_of(opening_hours: OpeningHours, weekday: int) -> list[Sequence[str]]:
     """The spans of one weekday (0 is Monday); JSON keys are strings, plain ints work too."""
     return list(opening_hours.get(str(weekday), opening_hours.get(weekday, [])))
 
@@ -57,7 +61,7 @@ def _interval(span: Sequence[str]) -> tuple[int, int]:
     return (start, end) if end > start else (start, end + MINUTES_PER_DAY)
 
 
-def is_open(opening_hours: Mapping, now_local: datetime) -> bool:
+def is_open(opening_hours: OpeningHours, now_local: datetime) -> bool:
     """Whether a service with these opening hours is open at `now_local` (UK local time).
 
     A span past midnight keeps the service open into the small hours of the next day.
@@ -98,7 +102,7 @@ def parse_day_hours(text: str) -> list[list[str]]:
     if text.lower() in _ALL_DAY_WORDS:
         return [list(ALL_DAY)]
     spans = []
-    for part in (p.strip() for p in text.split(",")):
+    for part in filter(None, (p.strip() for p in text.split(","))):
         times = _SPAN_SEPARATOR.split(part)
         if len(times) != 2 or not all(times):
             raise HoursError(
@@ -136,7 +140,7 @@ def day_spans_problem(spans: Sequence[Sequence[str]]) -> str | None:
     return None
 
 
-def opening_hours_problem(opening_hours) -> str | None:
+def opening_hours_problem(opening_hours: object) -> str | None:
     """What is wrong with stored opening hours (shape, times, overlaps), or None."""
     if not isinstance(opening_hours, Mapping):
         return _("Opening hours must map weekdays to lists of openings.")

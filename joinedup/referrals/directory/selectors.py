@@ -93,7 +93,7 @@ def get_listing(
 ) -> Listing:
     """One service's directory listing, or Http404. `waits_by_service` as in `directory_for`."""
     service = (
-        Service.objects.select_related("organisation", "directory_entry__updated_by")
+        Service.objects.select_related("organisation", "directory_entry")
         .filter(uuid=service_uuid)
         .first()
     )

@@ -1,0 +1,186 @@
+"""Referral pages: who may see them, the steps, and what each side sees."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from joinedup.referrals import services
+from joinedup.referrals.gaps import detect_gaps
+from joinedup.referrals.models import FollowUpTask, Referral
+from joinedup.referrals.tests.factories import refer
+
+
+def page(client, user, name, *args, **kwargs):
+    client.force_login(user)
+    response = client.get(reverse(name, args=args), **kwargs)
+    return response.status_code, response.content.decode()
+
+
+def act(client, user, referral, action, **data):
+    client.force_login(user)
+    return client.post(
+        reverse("referrals:referral-action", args=[referral.uuid, action]),
+        {"version": Referral.objects.get(pk=referral.pk).version, **data},
+        follow=True,
+    )
+
+
+def test_a_practitioner_refers_from_the_form(hub, client):
+    client.force_login(hub.practitioner)
+    url = reverse("referrals:referral-create", args=[hub.student.uuid])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"to_service": hub.talking.pk, "reason": "Low mood."})
+    referral = Referral.objects.get()
+    assert response.url == reverse("referrals:referral-detail", args=[referral.uuid])
+    assert (referral.from_service, referral.state) == (hub.wellbeing, "sent")
+
+
+def test_the_form_explains_a_refusal_next_to_the_field(hub, client):
+    client.force_login(hub.practitioner)
+    url = reverse("referrals:referral-create", args=[hub.student.uuid])
+    html = client.post(
+        url, {"to_service": hub.talking.pk, "reason": "Low mood.", "carry_assessment": "on"}
+    ).content.decode()
+    assert "has not agreed to share their assessment with Talking Therapies" in html
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("outsider", 404),
+        ("counsellor", 404),
+        ("crisis_practitioner", 404),
+        ("academic", 403),
+        ("researcher", 403),
+    ],
+)
+def test_people_outside_the_two_services_cannot_open_it(hub, client, who, expected):
+    referral = refer(hub)
+    status, _ = page(client, getattr(hub, who), "referrals:referral-detail", referral.uuid)
+    assert status == expected
+
+
+def test_the_receiver_opening_it_is_the_referrers_receipt(hub, client):
+    referral = refer(hub)
+    _, html = page(client, hub.practitioner, "referrals:referral-detail", referral.uuid)
+    assert "Not opened yet" in html
+    page(client, hub.triage, "referrals:referral-detail", referral.uuid)
+    _, html = page(client, hub.practitioner, "referrals:referral-detail", referral.uuid)
+    assert "Opened by the receiving service on" in html
+    assert Referral.objects.get().opened_by == hub.triage
+
+
+def test_the_receiver_accepts_and_the_referrer_cannot(hub, client):
+    referral = refer(hub)
+    response = act(client, hub.practitioner, referral, "accept")
+    assert "You cannot do that to this referral now." in response.content.decode()
+    act(client, hub.triage, referral, "accept")
+    assert Referral.objects.get().state == "accepted"
+
+
+def test_declining_without_a_reason_says_so_and_changes_nothing(hub, client):
+    referral = refer(hub)
+    response = act(client, hub.triage, referral, "decline", reason="")
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert Referral.objects.get().state == "sent"
+
+
+def test_acting_on_an_out_of_date_page_is_refused_with_what_happened(hub, client):
+    referral = refer(hub)
+    seen = referral.version  # the referrer's page shows this version
+    services.accept_referral(actor=hub.triage, referral=referral, version=seen)
+    client.force_login(hub.practitioner)
+    response = client.post(
+        reverse("referrals:referral-action", args=[referral.uuid, "withdraw"]),
+        {"version": seen},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Tom changed this referral at" in html
+    assert "it has been accepted now. Nothing you did was saved." in html
+    assert Referral.objects.get().state == "accepted"
+
+
+def test_a_service_that_declined_no_longer_opens_the_referral(hub, client):
+    referral = refer(hub)
+    services.decline_referral(
+        actor=hub.triage, referral=referral, version=referral.version, reason="lower"
+    )
+    assert page(client, hub.triage, "referrals:referral-detail", referral.uuid)[0] == 404
+    assert page(client, hub.practitioner, "referrals:referral-detail", referral.uuid)[0] == 200
+
+
+def test_discharge_before_first_contact_is_explained_on_the_form(hub, client):
+    referral = refer(hub)
+    act(client, hub.triage, referral, "accept")
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    response = act(
+        client, hub.triage, referral, "discharge", ending="planned", summary="Well.", at=now
+    )
+    assert response.status_code == 400
+    assert "record the first contact before discharging" in response.content.decode()
+
+
+def test_the_waiting_list_is_ordered_by_wait_with_coloured_clocks(hub, client):
+    old, new = refer(hub), refer(hub, actor=hub.counsellor, frm=hub.counselling)
+    Referral.objects.filter(pk=old.pk).update(sent_at=timezone.now() - dt.timedelta(days=50))
+    status, html = page(client, hub.triage, "referrals:waiting-list")
+    assert status == 200
+    assert html.index(str(old.uuid)) < html.index(str(new.uuid))
+    assert 'data-clock="red"' in html
+    assert 'data-clock="green"' in html
+
+
+def test_the_referrer_sees_their_referrals_with_the_same_clock(hub, client):
+    referral = refer(hub)
+    status, html = page(client, hub.practitioner, "referrals:referral-list")
+    assert status == 200
+    assert str(referral.uuid) in html
+    assert 'data-clock="green"' in html
+
+
+def test_follow_ups_are_listed_and_completed_with_what_was_done(hub, client):
+    services.record_crisis_contact(
+        actor=hub.crisis_practitioner, student=hub.student, service=hub.crisis, note="Seen at A&E."
+    )
+    task = FollowUpTask.objects.get()
+    _, html = page(client, hub.practitioner, "referrals:follow-ups")
+    assert "Crisis contact with Crisis Team" in html
+    client.post(reverse("referrals:follow-up-complete", args=[task.uuid]), {"text": "Called."})
+    task.refresh_from_db()
+    assert task.outcome == "Called."
+
+
+def test_the_gap_worklist_names_students_only_where_the_policy_allows(hub, client):
+    referral = refer(hub)
+    referral = services.decline_referral(
+        actor=hub.triage, referral=referral, version=referral.version, reason="higher"
+    )
+    Referral.objects.filter(pk=referral.pk).update(decided_at=timezone.now() - dt.timedelta(days=8))
+    detect_gaps()
+    status, html = page(client, hub.service_manager, "referrals:gaps")
+    assert status == 200
+    assert "Declined 8 days ago" in html
+    assert "A student of Wellbeing" in html  # a manager is not in the student's care
+    assert hub.student.display_name not in html
+
+
+def test_the_gap_worklist_is_not_for_practitioners(hub, client):
+    status, _ = page(client, hub.practitioner, "referrals:gaps")
+    assert status == 404
+
+
+def test_only_a_crisis_service_records_crisis_contacts(hub, client):
+    from joinedup.consent.services import open_care_relationship
+
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    status, _ = page(client, hub.practitioner, "referrals:crisis-contact", hub.student.uuid)
+    assert status == 404
+    client.force_login(hub.crisis_practitioner)
+    url = reverse("referrals:crisis-contact", args=[hub.student.uuid])
+    client.post(url, {"note": "Seen out of hours."})
+    assert FollowUpTask.objects.get().service == hub.wellbeing
