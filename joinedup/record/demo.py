@@ -16,6 +16,8 @@ from joinedup.consent.models import CareRelationship, ConsentGrant, DataSharingA
 from joinedup.measures.demo import add_demo_measures, add_story_measures
 from joinedup.people.models import Department, Membership, Organisation, Service, Student, User
 from joinedup.record.models import RecordEntry
+from joinedup.referrals.demo import add_demo_referrals
+from joinedup.referrals.directory_demo import add_directory_entries
 from joinedup.referrals.models import Episode
 
 DEMO_PASSWORD = "joinedup-demo"  # noqa: S105 - printed for people trying the demo
@@ -57,8 +59,10 @@ def build_demo_hub(students_per_university: int = 150) -> list[Login]:
     with transaction.atomic():
         hub = _organisations()
         logins = _staff(hub)
+        add_directory_entries(hub)
         _students(hub, rng, students_per_university)
         _story_student(hub)
+        add_demo_referrals(hub, rng)
     return logins
 
 
