@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consent', '0002_initial'),
+        ("consent", "0002_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='datasharingagreement',
-            name='follow_up_hours',
-            field=models.PositiveIntegerField(default=72, help_text='After an NHS crisis contact or discharge, the university follows up within this many hours.'),
+            model_name="datasharingagreement",
+            name="follow_up_hours",
+            field=models.PositiveIntegerField(
+                default=72,
+                help_text="After an NHS crisis contact or discharge, the university follows up within this many hours.",
+            ),
         ),
     ]
