@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "joinedup.record",
     "joinedup.referrals",
     "joinedup.measures",
+    "joinedup.evaluation",
     "joinedup.portal",
 ]
 
@@ -164,6 +165,7 @@ STATICFILES_DIRS = [
     ("htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
     ("chartjs-annotation", BASE_DIR / "node_modules" / "chartjs-plugin-annotation" / "dist"),
+    ("chartjs-sankey", BASE_DIR / "node_modules" / "chartjs-chart-sankey" / "dist"),
     BASE_DIR / "joinedup" / "static",
 ]
 STORAGES = {

@@ -105,3 +105,21 @@ class CrisisContactForm(StyledFormMixin, forms.Form):
             "Written to the student's record as risk; the university is asked to follow up."
         ),
     )
+
+
+class PeriodForm(StyledFormMixin, forms.Form):
+    """A report period: start inclusive, end exclusive (shared/spec/evaluation.md)."""
+
+    start = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("Up to (not including)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["end"] <= cleaned["start"]:
+            self.add_error("end", _("The end must be after the start."))
+        return cleaned

@@ -4,6 +4,7 @@ carries (assessment, discharge summary) is decided per entry."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db.models import Count as DistinctCount
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils import timezone
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import decide_many, readable_students, seats_of
 from joinedup.consent.rules import CLINICAL_ROLES, Decision
+from joinedup.evaluation.rules import Count, disclose, rounded
 from joinedup.measures.models import RiskSignal
 from joinedup.people.models import Service
 from joinedup.referrals import rules
@@ -253,3 +255,38 @@ def _audit_listing(user, students, service, action, request) -> None:
             for student in {s.pk: s for s in students}.values()
         ]
     )
+
+
+@dataclass(frozen=True)
+class Flow:
+    source: str
+    target: str
+    students: int
+
+    @property
+    def shown(self) -> str:
+        return disclose(Count(self.students))
+
+    @property
+    def width(self) -> int | None:
+        return rounded(self.students)
+
+
+def pathway_flows(start, end) -> list[Flow]:
+    """Referrals sent in [start, end) between each pair of services (or from a source such
+    as self-referral), counted as distinct students, largest first, in one query."""
+    rows = (
+        Referral.objects.filter(sent_at__gte=start, sent_at__lt=end)
+        .values("source", "from_service__name", "to_service__name")
+        .annotate(students=DistinctCount("student", distinct=True))
+        .order_by("-students", "to_service__name")
+    )
+    sources = dict(Referral.Source.choices)
+    return [
+        Flow(
+            row["from_service__name"] or str(sources[row["source"]]),
+            row["to_service__name"],
+            row["students"],
+        )
+        for row in rows
+    ]

@@ -15,6 +15,7 @@ urlpatterns = [
         name="follow-up-complete",
     ),
     path("referrals/gaps/", views.gaps, name="gaps"),
+    path("referrals/pathways/", views.pathway_map, name="pathway-map"),
     path("referrals/gaps/<uuid:item_uuid>/resolve/", views.gap_resolve, name="gap-resolve"),
     path("referrals/<uuid:referral_uuid>/", views.referral_detail, name="referral-detail"),
     path(

@@ -1,14 +1,17 @@
+from datetime import datetime, time, timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from joinedup.consent.policy import get_student_for_user, seats_of
 from joinedup.people.models import Service
-from joinedup.people.permissions import can_view_caseload, capability_required
+from joinedup.people.permissions import can_view_caseload, capability_required, is_staff_member
 from joinedup.referrals import forms, selectors, services
 from joinedup.referrals.models import Appointment
 
@@ -313,3 +316,25 @@ def crisis_contact(request, student_uuid):
         messages.success(request, _("Crisis contact recorded; the university will follow up."))
         return redirect("record:student-detail", student.uuid)
     return render(request, "referrals/crisis_contact.html", {"form": form, "student": student})
+
+
+@login_required
+@capability_required(is_staff_member)
+def pathway_map(request):
+    """The hub's referral flows over a period: a diagram and the same figures as a table,
+    small numbers suppressed."""
+    today = timezone.localdate()
+    form = forms.PeriodForm(
+        request.GET or {"start": today - timedelta(days=365), "end": today + timedelta(days=1)}
+    )
+    flows = []
+    if form.is_valid():
+        start, end = (
+            timezone.make_aware(datetime.combine(form.cleaned_data[k], time.min))
+            for k in ("start", "end")
+        )
+        flows = selectors.pathway_flows(start, end)
+    chart = [{"from": f.source, "to": f.target, "flow": f.width} for f in flows if f.width]
+    return render(
+        request, "referrals/pathway_map.html", {"form": form, "flows": flows, "chart": chart}
+    )

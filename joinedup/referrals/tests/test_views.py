@@ -1,14 +1,18 @@
 """Referral pages: who may see them, the steps, and what each side sees."""
 
 import datetime as dt
+import json
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import make_student
 from joinedup.referrals import services
 from joinedup.referrals.gaps import detect_gaps
 from joinedup.referrals.models import FollowUpTask, Referral
+from joinedup.referrals.services import create_referral
 from joinedup.referrals.tests.factories import refer
 
 
@@ -184,3 +188,35 @@ def test_only_a_crisis_service_records_crisis_contacts(hub, client):
     url = reverse("referrals:crisis-contact", args=[hub.student.uuid])
     client.post(url, {"note": "Seen out of hours."})
     assert FollowUpTask.objects.get().service == hub.wellbeing
+
+
+def test_the_pathway_map_counts_students_per_flow_with_small_numbers_hidden(hub, client):
+    students = [make_student(hub.university, f"NB20000{n:02d}") for n in range(12)]
+    for n, student in enumerate(students):
+        create_referral(
+            actor=hub.practitioner,
+            student=student,
+            from_service=hub.wellbeing,
+            to_service=hub.talking if n < 9 else hub.crisis,
+            source="service",
+            reason="Low mood.",
+        )
+    status, html = page(client, hub.service_manager, "referrals:pathway-map")
+    assert status == 200
+    rows = re.findall(r"<tr class=\"nhsuk-table__row\" data-flow>(.*?)</tr>", html, re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows]
+    assert cells == [["Wellbeing", "Talking Therapies", "10"], ["Wellbeing", "Crisis Team", "*"]]
+    chart = json.loads(re.search(r'id="pathway-data" type="application/json">(.*?)<', html)[1])
+    assert chart == [{"from": "Wellbeing", "to": "Talking Therapies", "flow": 10}]
+
+
+def test_the_pathway_map_period_must_end_after_it_starts(hub, client):
+    client.force_login(hub.service_manager)
+    response = client.get(
+        reverse("referrals:pathway-map"), {"start": "2026-05-01", "end": "2026-04-01"}
+    )
+    assert "The end must be after the start." in response.content.decode()
+
+
+def test_students_do_not_see_the_pathway_map(hub, client):
+    assert page(client, hub.student_user, "referrals:pathway-map")[0] == 403
