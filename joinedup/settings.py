@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "joinedup.referrals",
     "joinedup.measures",
     "joinedup.evaluation",
+    "joinedup.risk",
     "joinedup.portal",
 ]
 

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("joinedup.consent.urls")),
     path("", include("joinedup.measures.urls")),
     path("", include("joinedup.referrals.urls")),
+    path("", include("joinedup.risk.urls")),
 ]

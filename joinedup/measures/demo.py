@@ -7,8 +7,11 @@ import random
 from django.utils import timezone
 
 from joinedup.measures import instruments, scoring
-from joinedup.measures.models import Administration, Answer, RiskSignal, RoutineMeasure
+from joinedup.measures.models import Administration, Answer, RoutineMeasure
 from joinedup.referrals.models import Episode
+from joinedup.risk.models import Flag
+from joinedup.risk.rules import due_at
+from joinedup.risk.services import AUTOMATIC_LEVEL, level_of_rank
 
 ROUTINE = {
     "north_wellbeing": ["GAD-7", "PHQ-9"],
@@ -127,17 +130,22 @@ def _save(rows) -> None:
         ),
         batch_size=2000,
     )
-    RiskSignal.objects.bulk_create(
-        RiskSignal(
-            administration=a,
-            student_id=a.student_id,
-            service_id=a.service_id,
-            summary=f"{a.code} risk item answered above zero",
-            raised_at=a.completed_at,
+    flagged = [a for a in administrations if a.has_risk]
+    if flagged:
+        high = level_of_rank(AUTOMATIC_LEVEL["questionnaire"])
+        Flag.objects.bulk_create(
+            Flag(
+                student_id=a.student_id,
+                service_id=a.service_id,
+                level=high,
+                source="questionnaire",
+                reason=f"{a.code} risk item answered above zero",
+                administration=a,
+                raised_at=a.completed_at,
+                due_at=due_at(a.completed_at, high.as_rule()),
+            )
+            for a in flagged
         )
-        for a in administrations
-        if a.has_risk
-    )
 
 
 def add_story_measures(episode, recorder) -> None:

@@ -1,4 +1,4 @@
-"""Questionnaire administrations, their answers, completion links and risk signals.
+"""Questionnaire administrations, their answers, and completion links.
 
 Everything here is in the `outcomes` data category of the access policy.
 """
@@ -128,34 +128,6 @@ class CompletionLink(models.Model):
 
     def is_usable(self, now=None) -> bool:
         return self.used_at is None and (now or timezone.now()) < self.expires_at
-
-
-class RiskSignal(models.Model):
-    """A positive risk item, raised for one service with a care relationship; the service
-    acknowledges it. The risk work turns these into flags with escalation."""
-
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    administration = models.ForeignKey(Administration, models.CASCADE, related_name="risk_signals")
-    student = models.ForeignKey(Student, models.CASCADE, related_name="risk_signals")
-    service = models.ForeignKey(Service, models.PROTECT, related_name="risk_signals")
-    summary = models.CharField(max_length=200)
-    raised_at = models.DateTimeField(default=timezone.now)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-raised_at"]
-        indexes = [models.Index(fields=["service", "acknowledged_at"], name="signal_service_open")]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["administration", "service"], name="signal_once_per_service"
-            )
-        ]
-
-    def __str__(self):
-        return self.summary
 
 
 class LicensedItemText(models.Model):

@@ -9,7 +9,7 @@ from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import decide_many, find_student, seats_of
 from joinedup.consent.rules import Decision
 from joinedup.measures import instruments, outcomes
-from joinedup.measures.models import Administration, LicensedItemText, RiskSignal, RoutineMeasure
+from joinedup.measures.models import Administration, LicensedItemText, RoutineMeasure
 from joinedup.measures.rules import due_session
 from joinedup.referrals.models import Episode
 
@@ -158,12 +158,11 @@ def due_for(episodes) -> list[DueEpisode]:
 @dataclass
 class Worklist:
     due: list[DueEpisode]
-    signals: list[RiskSignal]
 
 
 def worklist_for(user, *, request=None) -> Worklist:
-    """Questionnaires due across my services' open episodes, and unacknowledged risk
-    signals, in a constant number of queries. Listing names is audited per student."""
+    """Questionnaires due across my services' open episodes, in a constant number of
+    queries. Listing names is audited per student."""
     service_ids = _own_service_ids(user)
     episodes = (
         Episode.objects.open()
@@ -172,13 +171,8 @@ def worklist_for(user, *, request=None) -> Worklist:
         .order_by("student__preferred_name", "student__legal_family_name", "pk")
     )
     due = [d for d in due_for(episodes) if d.codes]
-    signals = list(
-        RiskSignal.objects.filter(service_id__in=service_ids, acknowledged_at__isnull=True)
-        .select_related("student", "service", "administration")
-        .order_by("raised_at")
-    )
     seat = next((s for s in seats_of(user) if s.service_id), None)
-    shown = {d.episode.student for d in due} | {s.student for s in signals}
+    shown = {d.episode.student for d in due}
     append(
         [
             Entry(
@@ -197,7 +191,7 @@ def worklist_for(user, *, request=None) -> Worklist:
             for student in sorted(shown, key=lambda s: s.pk)
         ]
     )
-    return Worklist(due=due, signals=signals)
+    return Worklist(due=due)
 
 
 def get_episode_for_user(user, episode_uuid) -> Episode:
@@ -211,17 +205,6 @@ def get_episode_for_user(user, episode_uuid) -> Episode:
     if episode is None:
         raise Http404("No such episode.")
     return episode
-
-
-def get_signal_for_user(user, signal_uuid) -> RiskSignal:
-    signal = (
-        RiskSignal.objects.filter(uuid=signal_uuid, service_id__in=_own_service_ids(user))
-        .select_related("student", "service")
-        .first()
-    )
-    if signal is None:
-        raise Http404("No such signal.")
-    return signal
 
 
 def item_texts(instrument) -> dict[int, str]:

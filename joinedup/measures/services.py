@@ -1,4 +1,4 @@
-"""Recording questionnaires, sending completion links and raising risk signals.
+"""Recording questionnaires and sending completion links; a risk item raises a risk flag.
 
 Every change is audited in the `outcomes` category. Emails go out after commit, through
 background tasks, and never carry clinical content.
@@ -14,12 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.models import CareRelationship
 from joinedup.consent.policy import seats_of
 from joinedup.measures import instruments, scoring
-from joinedup.measures.models import Administration, Answer, CompletionLink, RiskSignal
+from joinedup.measures.models import Administration, Answer, CompletionLink
 from joinedup.measures.rules import positive_risk_items
-from joinedup.measures.tasks import email_completion_link, email_risk_signal
+from joinedup.measures.tasks import email_completion_link
+from joinedup.risk.services import raise_automatic_flag
 
 LINK_SALT = "joinedup.measures.link"
 
@@ -59,7 +59,7 @@ def record_administration(
 
     Raises `ValueError` for answers the measure does not allow (naming the item) and
     `ValidationError` when the measure was already recorded for that session. A positive
-    risk item raises a signal for every service with a care relationship.
+    risk item raises a risk flag for the services in the student's care.
     """
     result = scoring.score(code, answers)
     try:
@@ -93,7 +93,7 @@ def record_administration(
                 ]
             )
             if result.risk:
-                raise_risk_signals(administration, answers)
+                raise_risk_flag(administration, answers)
     except IntegrityError as error:
         raise ValidationError(
             _("%(code)s has already been recorded for session %(session)s.")
@@ -116,56 +116,22 @@ def _score_fields(result) -> dict:
     }
 
 
-def raise_risk_signals(administration: Administration, answers) -> list[RiskSignal]:
-    """Raise a signal for each service with an open care relationship (and the recording
-    service), and email its clinical staff after commit."""
+def raise_risk_flag(administration: Administration, answers) -> None:
+    """A positive risk item raises a flag (joinedup.risk) for the services in the student's
+    care to acknowledge in time, with its escalation route."""
     instrument = instruments.get(administration.code)
     items = positive_risk_items([i.number for i in instrument.items if i.risk], answers)
     summary = _("%(code)s risk item %(items)s answered above zero") % {
         "code": administration.code,
         "items": ", ".join(str(n) for n in items),
     }
-    service_ids = set(
-        CareRelationship.objects.open()
-        .filter(student=administration.student)
-        .values_list("service_id", flat=True)
-    ) | {administration.service_id}
-    signals = RiskSignal.objects.bulk_create(
-        RiskSignal(
-            administration=administration,
-            student=administration.student,
-            service_id=service_id,
-            summary=summary,
-        )
-        for service_id in sorted(service_ids)
+    raise_automatic_flag(
+        student=administration.student,
+        service=administration.service,
+        source="questionnaire",
+        reason=summary,
+        administration=administration,
     )
-    for signal in RiskSignal.objects.filter(administration=administration):
-        transaction.on_commit(lambda pk=signal.pk: email_risk_signal.enqueue(pk))
-    return signals
-
-
-def acknowledge_risk_signal(*, actor, signal: RiskSignal, request=None) -> RiskSignal:
-    """Record that a member of the service has seen the signal and will act on it."""
-    with transaction.atomic():
-        updated = RiskSignal.objects.filter(pk=signal.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=timezone.now(), acknowledged_by=actor
-        )
-        if not updated:
-            raise ValidationError(_("This signal has already been acknowledged."))
-        append(
-            [
-                _entry(
-                    "measures.signal.acknowledged",
-                    actor,
-                    signal.student,
-                    request=request,
-                    service=signal.service,
-                    reason=signal.summary,
-                )
-            ]
-        )
-    signal.refresh_from_db()
-    return signal
 
 
 def send_completion_link(

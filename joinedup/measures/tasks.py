@@ -7,38 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from joinedup.measures.models import CompletionLink, RiskSignal
-from joinedup.people.models import CLINICAL_ROLES, User
-
-
-@task
-def email_risk_signal(signal_id: int) -> None:
-    """Tell the clinical staff of the signal's service that a student needs follow-up."""
-    signal = RiskSignal.objects.select_related("service").get(pk=signal_id)
-    recipients = list(
-        User.objects.filter(
-            memberships__service=signal.service,
-            memberships__role__in=CLINICAL_ROLES,
-            is_active=True,
-        )
-        .values_list("email", flat=True)
-        .distinct()
-    )
-    if not recipients:
-        return
-    send_mail(
-        subject=_("A student in your care needs follow-up"),
-        message=_(
-            "A questionnaire answer from a student in the care of %(service)s needs prompt "
-            "follow-up.\nSign in to see it on your worklist: %(link)s"
-        )
-        % {
-            "service": signal.service.name,
-            "link": settings.SITE_URL + reverse("measures:worklist"),
-        },
-        from_email=None,
-        recipient_list=recipients,
-    )
+from joinedup.measures.models import CompletionLink
 
 
 @task

@@ -13,9 +13,4 @@ urlpatterns = [
         name="administration-create",
     ),
     path("episodes/<uuid:episode_uuid>/links/", views.link_create, name="link-create"),
-    path(
-        "measures/signals/<uuid:signal_uuid>/acknowledge/",
-        views.signal_acknowledge,
-        name="signal-acknowledge",
-    ),
 ]

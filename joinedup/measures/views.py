@@ -17,12 +17,10 @@ from joinedup.measures.selectors import (
     due_for,
     get_episode_for_user,
     get_outcomes_for_user,
-    get_signal_for_user,
     item_texts,
     worklist_for,
 )
 from joinedup.measures.services import (
-    acknowledge_risk_signal,
     record_administration,
     send_completion_link,
 )
@@ -32,7 +30,7 @@ from joinedup.people.permissions import can_view_caseload, capability_required
 @login_required
 @capability_required(can_view_caseload)
 def worklist(request):
-    """Questionnaires due across my services, and risk signals waiting to be acknowledged."""
+    """Questionnaires due across my services."""
     return render(
         request, "measures/worklist.html", {"worklist": worklist_for(request.user, request=request)}
     )
@@ -127,17 +125,3 @@ def link_create(request, episode_uuid):
         % {"url": url},
     )
     return redirect("measures:outcomes", episode.student.uuid)
-
-
-@login_required
-@capability_required(can_view_caseload)
-@require_POST
-def signal_acknowledge(request, signal_uuid):
-    signal = get_signal_for_user(request.user, signal_uuid)
-    try:
-        acknowledge_risk_signal(actor=request.user, signal=signal, request=request)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Signal acknowledged."))
-    return redirect("measures:worklist")

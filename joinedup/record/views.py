@@ -7,6 +7,7 @@ from joinedup.consent.policy import readable_students, seats_of
 from joinedup.people.models import Service
 from joinedup.people.permissions import can_view_caseload, capability_required
 from joinedup.record.selectors import get_record_for_user
+from joinedup.risk.selectors import current_levels
 
 
 def crisis_service_ids() -> set[int]:
@@ -28,14 +29,18 @@ def caseload(request):
         .order_by("preferred_name", "legal_family_name", "pk")
     )
     page = Paginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
+    levels = current_levels(request.user, [student.pk for student in page])
     seat = next(s for s in seats_of(request.user) if s.service_id)
     append([
         Entry(action="record.caseload.listed", actor=request.user, student=student,
-              category="identity", allowed=True, basis="relationship",
+              category=category, allowed=True, basis="relationship",
               reason="Listed on the caseload.", actor_role=seat.role, actor_service=seat.place,
               actor_organisation=seat.organisation_name, request_id=request_id_of(request))
         for student in page
+        for category in (("identity", "risk") if student.pk in levels else ("identity",))
     ])  # fmt: skip
+    for student in page:
+        student.risk_level = levels.get(student.pk, "")
     return render(request, "record/caseload.html", {"page": page, "query": query})
 
 
@@ -44,8 +49,11 @@ def student_detail(request, student_uuid):
     """The student's record: each category the policy allows, and why the others are hidden."""
     record = get_record_for_user(request.user, student_uuid, request=request)
     seats = seats_of(request.user)
+    risk = record.section("risk").decision if len(record.sections) > 1 else None
     return render(request, "record/student_detail.html", {
         "record": record,
         "is_clinical": can_view_caseload(request.user),
         "is_crisis": any(s.service_id in crisis_service_ids() for s in seats),
+        "risk_level": current_levels(request.user, [record.student.pk]).get(record.student.pk)
+        if risk and risk.allowed else None,
     })  # fmt: skip

@@ -13,10 +13,11 @@ from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import decide_many, readable_students, seats_of
 from joinedup.consent.rules import CLINICAL_ROLES, Decision
 from joinedup.evaluation.rules import Count, disclose, rounded
-from joinedup.measures.models import RiskSignal
 from joinedup.people.models import Service
 from joinedup.referrals import rules
 from joinedup.referrals.models import FollowUpTask, GapItem, Referral
+from joinedup.risk.models import Flag
+from joinedup.risk.selectors import current_levels
 
 
 def clinical_service_ids(user) -> list[int]:
@@ -120,27 +121,33 @@ def _clock(referral: Referral) -> rules.Clock | None:
 class WaitingRow:
     referral: Referral
     clock: rules.Clock
-    has_risk_signal: bool
+    risk_level: str
+    has_open_flag: bool
 
 
 def waiting_list_for(user, service: Service, *, request=None) -> list[WaitingRow]:
-    """Referrals waiting for `service`, longest wait first, each with its clock and whether
-    a risk signal is waiting; constant queries. Listing names is audited per student."""
+    """Referrals waiting for `service`, longest wait first, each with its clock, the
+    student's current risk level and whether a risk flag waits; constant queries. Listing
+    names is audited per student."""
     referrals = list(
         Referral.objects.filter(to_service=service, state__in=rules.WAITING)
         .select_related("student", "from_service", "to_service")
         .order_by("sent_at", "pk")
     )
     students = {r.student_id for r in referrals}
-    signalled = set(
-        RiskSignal.objects.filter(
-            service=service, acknowledged_at__isnull=True, student_id__in=students
+    levels = current_levels(user, students)
+    flagged = set(
+        Flag.objects.filter(
+            acknowledged_at__isnull=True, student_id__in=list(students)
         ).values_list("student_id", flat=True)
     )
     _audit_listing(
         user, [r.student for r in referrals], service, "referrals.waiting_list.listed", request
     )
-    return [WaitingRow(r, _clock(r), r.student_id in signalled) for r in referrals]
+    return [
+        WaitingRow(r, _clock(r), levels.get(r.student_id, ""), r.student_id in flagged)
+        for r in referrals
+    ]
 
 
 def sent_by(user, *, request=None) -> list[tuple[Referral, rules.Clock | None]]:

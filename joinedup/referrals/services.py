@@ -28,6 +28,7 @@ from joinedup.referrals.models import (
     GapItem,
     Referral,
 )
+from joinedup.risk.services import raise_automatic_flag
 
 DEFAULT_FOLLOW_UP_HOURS = 72
 SOURCE_PHRASES = {
@@ -553,8 +554,10 @@ def record_crisis_contact(
                 )
             ]
         )
-        create_follow_up(
-            student=student, reason=_("Crisis contact with %(service)s") % {"service": service.name}
+        reason = _("Crisis contact with %(service)s") % {"service": service.name}
+        create_follow_up(student=student, reason=reason)
+        raise_automatic_flag(
+            student=student, service=service, source="crisis_contact", reason=reason
         )
     return entry
 

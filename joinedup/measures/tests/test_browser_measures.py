@@ -11,9 +11,10 @@ from playwright.sync_api import expect
 
 from joinedup.conftest import assert_accessible, login
 from joinedup.measures import instruments
-from joinedup.measures.models import Administration, CompletionLink, RiskSignal
+from joinedup.measures.models import Administration, CompletionLink
 from joinedup.measures.services import send_completion_link
 from joinedup.measures.tests.factories import start_episode
+from joinedup.risk.models import Flag
 
 pytestmark = pytest.mark.browser
 
@@ -316,7 +317,7 @@ def test_student_completes_questionnaires_from_a_link_on_a_phone(hub, page, phon
     assert Administration.objects.filter(episode=episode).count() == 2
 
 
-def test_a_positive_phq9_item_9_raises_a_signal_the_service_sees(hub, page, phone_page):
+def test_a_positive_phq9_item_9_raises_a_flag_the_service_acknowledges(hub, page, phone_page):
     episode = start_episode(hub)
     token = send_completion_link(
         actor=hub.practitioner, episode=episode, session_number=1, codes=["PHQ-9"]
@@ -338,32 +339,36 @@ def test_a_positive_phq9_item_9_raises_a_signal_the_service_sees(hub, page, phon
     for number in SUPPORT_NUMBERS:
         expect(support).to_contain_text(number)
     assert_accessible(phone_page)
-    signal = RiskSignal.objects.get()
-    assert (signal.student, signal.service, signal.acknowledged_at) == (
+    flag = Flag.objects.get()
+    assert (flag.student, flag.service, flag.acknowledged_at, flag.level.name) == (
         hub.student,
         hub.wellbeing,
         None,
+        "High",
     )
-    assert signal.administration.has_risk
-    assert signal.administration.method == "link"
+    assert flag.administration.has_risk
+    assert flag.administration.method == "link"
 
     login(page, hub.practitioner)
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Worklist").click()
-    expect(page).to_have_url(re.compile(r"/measures/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Questionnaire worklist")
-    card = page.locator(f'[data-signal="{signal.uuid}"]')
+    assert_accessible(page)
+    page.get_by_role("link", name="Risk flags to acknowledge").click()
+    expect(page).to_have_url(re.compile(r"/risk/flags/$"))
+    card = page.locator(f'[data-flag="{flag.uuid}"]')
     expect(card.get_by_role("link", name=hub.student.display_name)).to_have_attribute(
-        "href", f"/students/{hub.student.uuid}/measures/"
+        "href", f"/students/{hub.student.uuid}/risk/"
     )
-    expect(card).to_contain_text("PHQ-9 risk item 9 answered above zero · Wellbeing")
+    expect(card).to_contain_text("PHQ-9 risk item 9 answered above zero")
+    expect(card).to_contain_text("High")
     assert_accessible(page)
     card.get_by_role("button", name=f"Acknowledge {hub.student.display_name}").click()
 
-    expect(page).to_have_url(re.compile(r"/measures/$"))
-    expect(page.get_by_role("status")).to_contain_text("Signal acknowledged.")
-    expect(page.locator("[data-signal]")).to_have_count(0)
-    expect(page.get_by_role("main")).to_contain_text("No risk signals are waiting.")
+    expect(page).to_have_url(re.compile(r"/risk/flags/$"))
+    expect(page.get_by_role("status")).to_contain_text("Flag acknowledged.")
+    expect(page.locator("[data-flag]")).to_have_count(0)
+    expect(page.get_by_role("main")).to_contain_text("No flags are waiting.")
     assert_accessible(page)
-    signal.refresh_from_db()
-    assert signal.acknowledged_by == hub.practitioner
-    assert signal.acknowledged_at is not None
+    flag.refresh_from_db()
+    assert flag.acknowledged_by == hub.practitioner
+    assert flag.acknowledged_at is not None

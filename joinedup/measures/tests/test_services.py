@@ -1,5 +1,6 @@
 """Recording questionnaires, completion links and risk signals."""
 
+import datetime as dt
 from datetime import timedelta
 
 import pytest
@@ -9,14 +10,14 @@ from django.utils import timezone
 
 from joinedup.audit.models import AuditEvent
 from joinedup.consent.services import open_care_relationship
-from joinedup.measures.models import Administration, CompletionLink, RiskSignal
+from joinedup.measures.models import Administration, CompletionLink
 from joinedup.measures.services import (
-    acknowledge_risk_signal,
     complete_from_link,
     link_from_token,
     send_completion_link,
 )
 from joinedup.measures.tests.factories import PHQ9_ITEM9, PHQ9_MODERATE, record, start_episode
+from joinedup.risk.models import Flag
 
 
 @pytest.fixture
@@ -63,15 +64,20 @@ def test_a_measure_cannot_be_recorded_twice_for_one_session(hub, episode):
     assert Administration.objects.count() == 1
 
 
-def test_a_positive_item_9_signals_every_service_in_the_students_care(
+def test_a_positive_item_9_raises_a_flag_for_every_service_in_the_students_care(
     hub, episode, mailoutbox, django_capture_on_commit_callbacks
 ):
     open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
     with django_capture_on_commit_callbacks(execute=True):
         administration = record(episode, hub.practitioner, answers=PHQ9_ITEM9)
-    signals = RiskSignal.objects.filter(administration=administration)
-    assert {s.service for s in signals} == {hub.wellbeing, hub.crisis}
-    assert signals.first().summary == "PHQ-9 risk item 9 answered above zero"
+    flag = Flag.objects.get()
+    assert (flag.administration, flag.source, flag.level.name) == (
+        administration,
+        "questionnaire",
+        "High",
+    )
+    assert flag.reason == "PHQ-9 risk item 9 answered above zero"
+    assert flag.due_at - flag.raised_at == dt.timedelta(hours=24)
     recipients = {address for mail in mailoutbox for address in mail.to}
     assert {hub.practitioner.email, hub.crisis_practitioner.email} <= recipients
     for mail in mailoutbox:
@@ -81,22 +87,13 @@ def test_a_positive_item_9_signals_every_service_in_the_students_care(
         assert hub.student.preferred_name not in mail.body
 
 
-def test_no_signal_without_a_positive_risk_item(
+def test_no_flag_without_a_positive_risk_item(
     hub, episode, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         record(episode, hub.practitioner, answers=[3, 3, 3, 3, 3, 3, 3, 3, None])
-    assert not RiskSignal.objects.exists()
+    assert not Flag.objects.exists()
     assert mailoutbox == []
-
-
-def test_a_signal_is_acknowledged_once(hub, episode):
-    record(episode, hub.practitioner, answers=PHQ9_ITEM9)
-    signal = RiskSignal.objects.get()
-    acknowledge_risk_signal(actor=hub.practitioner, signal=signal)
-    assert signal.acknowledged_by == hub.practitioner
-    with pytest.raises(ValidationError, match="already been acknowledged"):
-        acknowledge_risk_signal(actor=hub.practitioner, signal=signal)
 
 
 def test_a_link_is_emailed_to_the_student_and_works_once(

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from joinedup.consent.services import open_care_relationship
 from joinedup.consent.tests.factories import give_consent
-from joinedup.measures.models import Administration, CompletionLink, RiskSignal
+from joinedup.measures.models import Administration, CompletionLink
 from joinedup.measures.tests.factories import PHQ9_ITEM9, record, start_episode
 
 
@@ -138,26 +138,12 @@ def test_an_unknown_measure_is_404(hub, client, episode):
     assert client.get(url).status_code == 404
 
 
-def test_the_worklist_shows_due_questionnaires_and_signals_to_acknowledge(hub, client, episode):
+def test_the_worklist_shows_due_questionnaires_and_links_to_risk_flags(hub, client, episode):
     record(episode, hub.practitioner, answers=PHQ9_ITEM9)
     client.force_login(hub.practitioner)
     html = client.get(reverse("measures:worklist")).content.decode()
-    signal = RiskSignal.objects.get()
-    assert f'data-signal="{signal.uuid}"' in html
     assert "GAD-7" in html  # still due for session 1
-    client.post(reverse("measures:signal-acknowledge", args=[signal.uuid]))
-    html = client.get(reverse("measures:worklist")).content.decode()
-    assert "No risk signals are waiting." in html
-
-
-def test_another_service_cannot_acknowledge_a_signal(hub, client, episode):
-    record(episode, hub.practitioner, answers=PHQ9_ITEM9)
-    signal = RiskSignal.objects.get()
-    client.force_login(hub.outsider)
-    response = client.post(reverse("measures:signal-acknowledge", args=[signal.uuid]))
-    assert response.status_code == 404
-    signal.refresh_from_db()
-    assert signal.acknowledged_at is None
+    assert reverse("risk:flags") in html
 
 
 def test_the_worklist_is_for_clinical_staff(hub, client):

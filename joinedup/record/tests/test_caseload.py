@@ -164,7 +164,7 @@ def test_caseload_stays_within_a_fixed_number_of_queries(
     client.force_login(hub.practitioner)
     client.get(CASELOAD)
 
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(23):
         client.get(CASELOAD, {"page": 2})
 
 

@@ -1,0 +1,51 @@
+"""Pure rules of the shared risk language: overall levels, response deadlines and the
+escalation route. No database, request or clock."""
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DOMAINS = ("self", "self_neglect", "from_others", "to_others", "academic")
+
+
+@dataclass(frozen=True)
+class Level:
+    rank: int
+    name: str
+    response_hours: int
+
+
+def overall(levels_by_domain: Mapping[str, Level | None]) -> Level | None:
+    """The overall level is the highest level of any domain (None when none is rated)."""
+    rated = [level for level in levels_by_domain.values() if level is not None]
+    return max(rated, key=lambda level: level.rank) if rated else None
+
+
+def due_at(raised_at: dt.datetime, level: Level) -> dt.datetime:
+    """When a flag of `level` must have been acknowledged."""
+    return raised_at + dt.timedelta(hours=level.response_hours)
+
+
+# Stages of the escalation route: first the duty (triage) workers of the services in the
+# student's care, then their service managers.
+NOT_DUE, DUTY, MANAGER = 0, 1, 2
+
+
+def escalation_stage(raised_at: dt.datetime, level: Level, now: dt.datetime) -> int:
+    """Where an unacknowledged flag stands on the route: past its deadline it goes to the
+    duty worker; a further response period later, to the service manager."""
+    deadline = due_at(raised_at, level)
+    if now < deadline:
+        return NOT_DUE
+    if now < deadline + dt.timedelta(hours=max(level.response_hours, 1)):
+        return DUTY
+    return MANAGER
+
+
+def label(level: Level | None, service_name: str = "", service_label: str = "") -> str:
+    """The shared level with the service's own word for it: "High — Crisis Team: Amber"."""
+    if level is None:
+        return "Not assessed"
+    if service_label:
+        return f"{level.name} — {service_name}: {service_label}"
+    return level.name

@@ -1,0 +1,153 @@
+"""Reads of risk, through the access policy (category `risk`): another service's
+assessments and flag details need the student's consent, as for every clinical category."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.http import Http404
+
+from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.consent.models import CareRelationship
+from joinedup.consent.policy import decide_many, find_student, readable_students, seats_of
+from joinedup.consent.rules import Decision
+from joinedup.risk import rules
+from joinedup.risk.levels import ensure_default_levels
+from joinedup.risk.models import Flag, RiskAssessment, RiskLevel, ServiceScale
+
+
+def own_service_ids(user) -> list[int]:
+    return [s.service_id for s in seats_of(user) if s.service_id]
+
+
+def _whole_risk_students(user, student_ids) -> set[int]:
+    """Students whose risk data from every service the user may read (consent or override)."""
+    return set(
+        readable_students(user, "risk", bases=("consent", "break_glass"))
+        .filter(pk__in=list(student_ids))
+        .values_list("pk", flat=True)
+    )
+
+
+def current_levels(user, student_ids) -> dict[int, str]:
+    """Each student's current level as the user may see it: the latest assessment from a
+    service whose risk the user may read, labelled with that service's own word. Three
+    queries, whatever the number of students."""
+    student_ids = list(student_ids)
+    if not student_ids:
+        return {}
+    own = own_service_ids(user)
+    whole = _whole_risk_students(user, student_ids)
+    latest: dict[int, RiskAssessment] = {}
+    for assessment in (
+        RiskAssessment.objects.filter(student_id__in=student_ids)
+        .filter(Q(service_id__in=own) | Q(student_id__in=whole))
+        .select_related("level", "service")
+        .order_by("student_id", "-created_at")
+    ):
+        latest.setdefault(assessment.student_id, assessment)
+    words = _service_words({a.service_id for a in latest.values()})
+    return {
+        student_id: rules.label(
+            a.level.as_rule(), a.service.name, words.get((a.service_id, a.level_id), "")
+        )
+        for student_id, a in latest.items()
+    }
+
+
+def _service_words(service_ids) -> dict[tuple[int, int], str]:
+    words = {}
+    for scale in ServiceScale.objects.filter(service_id__in=service_ids).order_by("pk"):
+        words.setdefault((scale.service_id, scale.level_id), scale.label)
+    return words
+
+
+@dataclass
+class FlagRow:
+    flag: Flag
+    detail_shown: bool
+
+
+def open_flags_for(user, *, request=None) -> list[FlagRow]:
+    """Unacknowledged flags of students in my services' care, most urgent first. Another
+    service's reason is shown only with the student's consent; shown names are audited."""
+    own = own_service_ids(user)
+    caring = CareRelationship.objects.open().filter(service_id__in=own).values("student_id")
+    flags = list(
+        Flag.objects.filter(acknowledged_at__isnull=True, student_id__in=caring)
+        .select_related("student", "level", "service")
+        .order_by("due_at")[:300]
+    )
+    whole = _whole_risk_students(user, {f.student_id for f in flags})
+    seat = next((s for s in seats_of(user) if s.service_id), None)
+    append(
+        [
+            Entry(
+                action="risk.flags.listed",
+                actor=user,
+                student=student,
+                category="risk",
+                allowed=True,
+                basis="relationship",
+                reason="Listed on the flags worklist.",
+                actor_role=seat.role if seat else "",
+                actor_service=seat.place if seat else "",
+                actor_organisation=seat.organisation_name if seat else "",
+                request_id=request_id_of(request),
+            )
+            for student in {f.student_id: f.student for f in flags}.values()
+        ]
+    )
+    return [FlagRow(f, f.service_id in own or f.student_id in whole) for f in flags]
+
+
+def get_flag_for_user(user, flag_uuid) -> Flag:
+    own = own_service_ids(user)
+    caring = CareRelationship.objects.open().filter(service_id__in=own).values("student_id")
+    flag = (
+        Flag.objects.filter(uuid=flag_uuid, student_id__in=caring)
+        .select_related("student", "level")
+        .first()
+    )
+    if flag is None:
+        raise Http404("No such flag.")
+    return flag
+
+
+@dataclass
+class RiskView:
+    student: object
+    decision: Decision
+    current: str
+    assessments: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
+    levels: list = field(default_factory=list)
+
+
+def get_risk_for_user(user, student_uuid, *, request=None) -> RiskView:
+    """A student's risk as the user may see it; 404 unless identity and risk are allowed."""
+    student = find_student(student_uuid)
+    decisions = decide_many(
+        user, student, ["identity", "risk"], request=request, action="risk.read", gate="identity"
+    )
+    if len(decisions) < 2 or not all(d.allowed for d in decisions.values()):
+        raise Http404("No such student.")
+    decision = decisions["risk"]
+    own = own_service_ids(user)
+    assessments = RiskAssessment.objects.filter(student=student).select_related(
+        "level", "service", "author"
+    )
+    flags = Flag.objects.filter(student=student).select_related("level", "service")
+    if decision.basis != "self" and not decision.whole:
+        assessments, flags = (
+            assessments.filter(service_id__in=own),
+            flags.filter(service_id__in=own),
+        )
+    ensure_default_levels()
+    return RiskView(
+        student=student,
+        decision=decision,
+        current=current_levels(user, [student.pk]).get(student.pk, "Not assessed"),
+        assessments=list(assessments),
+        flags=list(flags.order_by("-raised_at")[:50]),
+        levels=list(RiskLevel.objects.all()),
+    )

@@ -1,0 +1,223 @@
+"""Recording risk: assessments, flags, acknowledgement and escalation. Each is audited in
+category `risk`; emails carry no clinical content."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.consent.models import CareRelationship
+from joinedup.consent.policy import seats_of
+from joinedup.risk import rules, tasks
+from joinedup.risk.levels import ensure_default_levels
+from joinedup.risk.models import Domain, Escalation, Flag, RiskAssessment, RiskLevel
+
+# A questionnaire's positive risk item, and a crisis contact, raise a flag at this level.
+AUTOMATIC_LEVEL = {"questionnaire": 3, "crisis_contact": 3}
+
+
+def _entry(action, actor, student, *, reason="", request=None, service=None) -> Entry:
+    seats = seats_of(actor) if actor is not None else ()
+    seat = next((s for s in seats if service and s.service_id == service.pk), None)
+    return Entry(
+        action=action,
+        actor=actor,
+        student=student,
+        category="risk",
+        reason=reason,
+        actor_role=seat.role if seat else "",
+        actor_service=seat.place if seat else "",
+        actor_organisation=seat.organisation_name if seat else "",
+        request_id=request_id_of(request),
+    )
+
+
+def level_of_rank(rank: int) -> RiskLevel:
+    ensure_default_levels()
+    return RiskLevel.objects.get(rank=rank)
+
+
+def record_assessment(
+    *,
+    actor,
+    student,
+    service,
+    domain_levels: dict[str, int | None],
+    factors: str,
+    plan: str,
+    review_on,
+    protective_factors: str = "",
+    request=None,
+) -> RiskAssessment:
+    """A structured risk assessment; its level is the highest of the domains rated."""
+    ensure_default_levels()
+    levels = {lvl.rank: lvl for lvl in RiskLevel.objects.all()}
+    rated = {d: r for d, r in domain_levels.items() if r is not None}
+    errors = {}
+    if unknown := set(rated) - set(Domain.values):
+        errors["domain_levels"] = _("Unknown domains: %(d)s.") % {"d": ", ".join(sorted(unknown))}
+    elif not rated:
+        errors["domain_levels"] = _("Rate at least one domain.")
+    elif any(rank not in levels for rank in rated.values()):
+        errors["domain_levels"] = _("Choose a level from the shared risk language.")
+    if not factors.strip():
+        errors["factors"] = _("Describe the risk factors.")
+    if not plan.strip():
+        errors["plan"] = _("Write the plan.")
+    if review_on is None or review_on < timezone.localdate():
+        errors["review_on"] = _("The review date must be today or later.")
+    if errors:
+        raise ValidationError(errors)
+    top = rules.overall({d: levels[r].as_rule() for d, r in rated.items()})
+    with transaction.atomic():
+        assessment = RiskAssessment.objects.create(
+            student=student,
+            service=service,
+            author=actor,
+            domain_levels=rated,
+            level=levels[top.rank],
+            factors=factors.strip(),
+            protective_factors=protective_factors.strip(),
+            plan=plan.strip(),
+            review_on=review_on,
+        )
+        append(
+            [
+                _entry(
+                    "risk.assessment.recorded",
+                    actor,
+                    student,
+                    request=request,
+                    service=service,
+                    reason=top.name,
+                )
+            ]
+        )
+    return assessment
+
+
+def raise_flag(
+    *,
+    student,
+    service,
+    level: RiskLevel | None,
+    source: str,
+    reason: str,
+    actor=None,
+    request=None,
+    administration=None,
+) -> Flag:
+    """Raise a flag for the services in the student's care to acknowledge in time."""
+    if level is None:
+        raise ValidationError({"level": _("Choose the flag's level.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why you are raising the flag.")})
+    now = timezone.now()
+    with transaction.atomic():
+        flag = Flag.objects.create(
+            student=student,
+            service=service,
+            level=level,
+            source=source,
+            reason=reason.strip()[:300],
+            raised_by=actor,
+            administration=administration,
+            raised_at=now,
+            due_at=rules.due_at(now, level.as_rule()),
+        )
+        append(
+            [
+                _entry(
+                    "risk.flag.raised",
+                    actor,
+                    student,
+                    request=request,
+                    service=service,
+                    reason=f"{level.name}: {source}",
+                )
+            ]
+        )
+        transaction.on_commit(lambda: tasks.email_flag_raised.enqueue(flag.pk))
+    return flag
+
+
+def raise_automatic_flag(
+    *, student, service, source: str, reason: str, administration=None
+) -> Flag:
+    """A flag from a questionnaire's risk item or a crisis contact (no one raised it by hand)."""
+    return raise_flag(
+        student=student,
+        service=service,
+        source=source,
+        reason=reason,
+        level=level_of_rank(AUTOMATIC_LEVEL[source]),
+        administration=administration,
+    )
+
+
+def acknowledge_flag(*, actor, flag: Flag, request=None) -> Flag:
+    """Acknowledge: only a member of a service with an open care relationship may."""
+    own = {s.service_id for s in seats_of(actor) if s.service_id}
+    caring = set(
+        CareRelationship.objects.open()
+        .filter(student=flag.student, service_id__in=own)
+        .values_list("service_id", flat=True)
+    )
+    if not caring:
+        raise ValidationError(
+            _("Only a service with a care relationship with the student can acknowledge this flag.")
+        )
+    with transaction.atomic():
+        updated = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=actor
+        )
+        if not updated:
+            raise ValidationError(_("This flag has already been acknowledged."))
+        append(
+            [
+                _entry(
+                    "risk.flag.acknowledged",
+                    actor,
+                    flag.student,
+                    request=request,
+                    reason=flag.level.name,
+                )
+            ]
+        )
+    flag.refresh_from_db()
+    return flag
+
+
+def escalate_flags(now=None) -> list[Escalation]:
+    """Move each unacknowledged flag along its escalation route, recording each step."""
+    now = now or timezone.now()
+    escalations = []
+    for flag in Flag.objects.filter(acknowledged_at__isnull=True, due_at__lte=now).select_related(
+        "level", "student"
+    ):
+        stage = rules.escalation_stage(flag.raised_at, flag.level.as_rule(), now)
+        if stage <= flag.escalation_stage:
+            continue
+        with transaction.atomic():
+            if not Flag.objects.filter(
+                pk=flag.pk, escalation_stage__lt=stage, acknowledged_at__isnull=True
+            ).update(escalation_stage=stage):
+                continue
+            recipients = tasks.escalation_recipients(flag, stage)
+            escalation = Escalation.objects.create(
+                flag=flag, stage=stage, sent_to=recipients, at=now
+            )
+            append(
+                [
+                    Entry(
+                        "risk.flag.escalated",
+                        student=flag.student,
+                        category="risk",
+                        reason=f"stage {stage}: {', '.join(recipients)}",
+                    )
+                ]
+            )
+            transaction.on_commit(lambda pk=escalation.pk: tasks.email_escalation.enqueue(pk))
+            escalations.append(escalation)
+    return escalations

@@ -1,0 +1,88 @@
+"""Risk emails, sent outside the request: what happened and a link, never clinical
+content or the student's name."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.tasks import task
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from joinedup.consent.models import CareRelationship
+from joinedup.people.models import CLINICAL_ROLES, Role, User
+from joinedup.risk import rules
+from joinedup.risk.models import Escalation, Flag
+
+
+def _caring_services(flag: Flag) -> list[int]:
+    return list(
+        CareRelationship.objects.open()
+        .filter(student=flag.student)
+        .values_list("service_id", flat=True)
+    ) or [flag.service_id]
+
+
+def _emails(service_ids, roles) -> list[str]:
+    return sorted(
+        set(
+            User.objects.filter(
+                memberships__service_id__in=service_ids, memberships__role__in=roles, is_active=True
+            ).values_list("email", flat=True)
+        )
+    )
+
+
+def escalation_recipients(flag: Flag, stage: int) -> list[str]:
+    """Duty (triage) workers of the services in the student's care, or their managers;
+    a service without a duty worker escalates to its practitioners."""
+    services = _caring_services(flag)
+    if stage == rules.DUTY:
+        return _emails(services, [Role.TRIAGE]) or _emails(services, CLINICAL_ROLES)
+    return _emails(services, [Role.SERVICE_MANAGER]) or _emails(services, CLINICAL_ROLES)
+
+
+def _link() -> str:
+    return settings.SITE_URL + reverse("risk:flags")
+
+
+@task
+def email_flag_raised(flag_id: int) -> None:
+    flag = Flag.objects.select_related("level").get(pk=flag_id)
+    recipients = _emails(_caring_services(flag), CLINICAL_ROLES)
+    if recipients:
+        send_mail(
+            _("A %(level)s risk flag needs acknowledging") % {"level": flag.level.name.lower()},
+            _(
+                "A student in your care has a %(level)s risk flag. Acknowledge it by %(due)s: "
+                "%(link)s"
+            )
+            % {
+                "level": flag.level.name.lower(),
+                "link": _link(),
+                "due": timezone.localtime(flag.due_at).strftime("%d %b %Y %H:%M"),
+            },
+            None,
+            recipients,
+        )
+
+
+@task
+def email_escalation(escalation_id: int) -> None:
+    escalation = Escalation.objects.select_related("flag__level").get(pk=escalation_id)
+    flag = escalation.flag
+    if escalation.sent_to:
+        send_mail(
+            _("Escalation: a %(level)s risk flag is not acknowledged")
+            % {"level": flag.level.name.lower()},
+            _(
+                "A %(level)s risk flag for a student in your services' care was due for "
+                "acknowledgement at %(due)s and nobody has acknowledged it. Act now: %(link)s"
+            )
+            % {
+                "level": flag.level.name.lower(),
+                "link": _link(),
+                "due": timezone.localtime(flag.due_at).strftime("%d %b %Y %H:%M"),
+            },
+            None,
+            escalation.sent_to,
+        )

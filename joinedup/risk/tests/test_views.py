@@ -1,0 +1,118 @@
+"""Risk pages: the flags worklist, the student's risk page, and who may see them."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from joinedup.risk import services
+from joinedup.risk.models import Flag, RiskAssessment
+
+
+def raise_flag(hub):
+    return services.raise_flag(
+        student=hub.student,
+        service=hub.wellbeing,
+        actor=hub.practitioner,
+        level=services.level_of_rank(3),
+        source="practitioner",
+        reason="Said they had a plan.",
+    )
+
+
+def test_the_flags_page_lists_and_acknowledges(hub, client):
+    flag = raise_flag(hub)
+    client.force_login(hub.practitioner)
+    html = client.get(reverse("risk:flags")).content.decode()
+    assert f'data-flag="{flag.uuid}"' in html
+    assert "Said they had a plan." in html
+    client.post(reverse("risk:flag-acknowledge", args=[flag.uuid]))
+    assert Flag.objects.get().acknowledged_by == hub.practitioner
+
+
+def test_another_services_flag_reason_needs_consent(hub, client):
+    from joinedup.consent.services import open_care_relationship
+
+    raise_flag(hub)
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    client.force_login(hub.crisis_practitioner)
+    html = client.get(reverse("risk:flags")).content.decode()
+    assert "Raised by Wellbeing; the details need the student's consent." in html
+    assert "Said they had a plan." not in html
+
+
+def test_a_service_not_in_the_students_care_does_not_see_the_flag(hub, client):
+    flag = raise_flag(hub)
+    client.force_login(hub.outsider)
+    assert f'data-flag="{flag.uuid}"' not in client.get(reverse("risk:flags")).content.decode()
+    response = client.post(reverse("risk:flag-acknowledge", args=[flag.uuid]))
+    assert response.status_code == 404
+
+
+def test_recording_an_assessment_from_the_risk_page(hub, client):
+    client.force_login(hub.practitioner)
+    url = reverse("risk:student-risk", args=[hub.student.uuid])
+    response = client.post(
+        url,
+        {
+            "kind": "assessment",
+            "domain_self": "2",
+            "domain_academic": "3",
+            "factors": "Exams.",
+            "plan": "Weekly.",
+            "review_on": timezone.localdate().isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    assert RiskAssessment.objects.get().level.name == "High"
+    html = client.get(url).content.decode()
+    assert "Current level: <strong>High</strong>" in html
+
+
+def test_a_bad_assessment_is_refused_next_to_the_field(hub, client):
+    client.force_login(hub.practitioner)
+    url = reverse("risk:student-risk", args=[hub.student.uuid])
+    response = client.post(
+        url,
+        {
+            "kind": "assessment",
+            "factors": "Exams.",
+            "plan": "Weekly.",
+            "review_on": timezone.localdate().isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    assert "Rate at least one domain." in response.content.decode()
+    assert not RiskAssessment.objects.exists()
+
+
+def test_a_flag_without_a_level_is_refused(hub, client):
+    client.force_login(hub.practitioner)
+    url = reverse("risk:student-risk", args=[hub.student.uuid])
+    response = client.post(url, {"kind": "flag", "reason": "Worried."})
+    assert "Choose the flag&#x27;s level." in response.content.decode()
+    assert not Flag.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("who", "status"), [("outsider", 404), ("academic", 403), ("researcher", 403)]
+)
+def test_people_without_access_cannot_open_the_risk_page(hub, client, who, status):
+    client.force_login(getattr(hub, who))
+    assert client.get(reverse("risk:student-risk", args=[hub.student.uuid])).status_code == status
+
+
+def test_the_caseload_and_record_page_show_the_current_level(hub, client):
+    services.record_assessment(
+        actor=hub.practitioner,
+        student=hub.student,
+        service=hub.wellbeing,
+        domain_levels={"self": 2},
+        factors="Low mood.",
+        plan="Weekly.",
+        review_on=timezone.localdate(),
+    )
+    client.force_login(hub.practitioner)
+    caseload = client.get(reverse("record:caseload")).content.decode()
+    assert "Moderate" in caseload
+    record = client.get(reverse("record:student-detail", args=[hub.student.uuid])).content.decode()
+    assert "Current risk level: <strong>Moderate</strong>" in record

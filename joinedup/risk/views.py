@@ -1,0 +1,97 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from joinedup.consent.models import CareRelationship
+from joinedup.people.models import Service
+from joinedup.people.permissions import can_view_caseload, capability_required
+from joinedup.risk import forms, selectors, services
+
+
+@login_required
+@capability_required(can_view_caseload)
+def flags(request):
+    """Flags waiting for my services to acknowledge, most urgent first."""
+    rows = selectors.open_flags_for(request.user, request=request)
+    return render(request, "risk/flags.html", {"rows": rows})
+
+
+@login_required
+@capability_required(can_view_caseload)
+@require_POST
+def flag_acknowledge(request, flag_uuid):
+    flag = selectors.get_flag_for_user(request.user, flag_uuid)
+    try:
+        services.acknowledge_flag(actor=request.user, flag=flag, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Flag acknowledged."))
+    return redirect(request.POST.get("next") or "risk:flags")
+
+
+def _caring_service(user, student):
+    """The user's service with an open care relationship with the student, or 404."""
+    own = selectors.own_service_ids(user)
+    relationship = (
+        CareRelationship.objects.open().filter(student=student, service_id__in=own).first()
+    )
+    if relationship is None:
+        raise Http404
+    return Service.objects.get(pk=relationship.service_id)
+
+
+@login_required
+@capability_required(can_view_caseload)
+def student_risk(request, student_uuid):
+    """The student's current level, assessments and flags; record an assessment or raise a
+    flag (the form says which) as a service in the student's care."""
+    view = selectors.get_risk_for_user(request.user, student_uuid, request=request)
+    kind = request.POST.get("kind")
+    assessment_form = forms.AssessmentForm(request.POST if kind == "assessment" else None)
+    flag_form = forms.FlagForm(request.POST if kind == "flag" else None)
+    if kind in ("assessment", "flag"):
+        service = _caring_service(request.user, view.student)
+        form = assessment_form if kind == "assessment" else flag_form
+        if form.is_valid() and _save(request, kind, form, view.student, service):
+            return redirect("risk:student-risk", view.student.uuid)
+    context = {"view": view, "assessment_form": assessment_form, "flag_form": flag_form}
+    return render(request, "risk/student_risk.html", context, status=400 if kind else 200)
+
+
+def _save(request, kind, form, student, service) -> bool:
+    try:
+        if kind == "assessment":
+            services.record_assessment(
+                actor=request.user,
+                student=student,
+                service=service,
+                domain_levels=form.domain_levels(),
+                request=request,
+                **{
+                    k: form.cleaned_data[k]
+                    for k in ("factors", "protective_factors", "plan", "review_on")
+                },
+            )
+            messages.success(request, _("Risk assessment recorded."))
+        else:
+            services.raise_flag(
+                student=student,
+                service=service,
+                actor=request.user,
+                source="practitioner",
+                request=request,
+                **form.cleaned_data,
+            )
+            messages.success(
+                request, _("Flag raised; the services in the student's care are told.")
+            )
+    except ValidationError as error:
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+        return False
+    return True
