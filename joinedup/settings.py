@@ -151,6 +151,8 @@ GAP_THRESHOLDS = {
     "nhs_discharge_days": env_int("GAP_NHS_DISCHARGE_DAYS", 7),
     "held_weeks": env_int("GAP_HELD_WEEKS", 6),
     "no_contact_weeks": env_int("GAP_NO_CONTACT_WEEKS", 4),
+    "waiting_risk_rank": env_int("GAP_WAITING_RISK_RANK", 2),
+    "concern_hours": env_int("GAP_CONCERN_HOURS", 48),
 }
 
 LANGUAGE_CODE = "en-gb"

@@ -5,13 +5,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from joinedup.audit.services import Entry, append
 from joinedup.people.models import Organisation, Service, Student
 from joinedup.referrals import rules
 from joinedup.referrals.models import Episode, GapItem, Referral
+from joinedup.risk.models import Concern, RiskAssessment
 
 # How far back a closed referral or episode can matter to a rule.
 LOOKBACK = timedelta(days=120)
@@ -40,6 +41,12 @@ def find_gaps(now=None) -> list[rules.Finding]:
         ),
         *rules.held_while_waiting_for_nhs(referrals, episodes, now, weeks=thresholds["held_weeks"]),
         *rules.no_contact_in_open_episode(episodes, now, weeks=thresholds["no_contact_weeks"]),
+        *rules.waiting_past_standard_with_risk(
+            _waiting_facts(), now, min_rank=thresholds["waiting_risk_rank"]
+        ),
+        *rules.concern_without_triage_outcome(
+            _concern_facts(now), now, hours=thresholds["concern_hours"]
+        ),
     ]
 
 
@@ -162,3 +169,33 @@ def _university_services(student_ids) -> dict[int, int]:
         )
         if university in wellbeing
     }
+
+
+def _waiting_facts() -> list[rules.WaitingFact]:
+    """Referrals still waiting, with the student's latest assessed risk level (any service:
+    the rule raises an item; the worklist decides what each reader may see)."""
+    latest_rank = (
+        RiskAssessment.objects.filter(student_id=OuterRef("student_id"))
+        .order_by("-created_at")
+        .values("level__rank")[:1]
+    )
+    rows = (
+        Referral.objects.filter(state__in=rules.WAITING, sent_at__isnull=False)
+        .annotate(risk_rank=Subquery(latest_rank))
+        .values_list(
+            "pk",
+            "student_id",
+            "to_service_id",
+            "sent_at",
+            "to_service__waiting_standard_days",
+            "risk_rank",
+        )
+    )
+    return [rules.WaitingFact(*row) for row in rows]
+
+
+def _concern_facts(now) -> list[rules.ConcernFact]:
+    rows = Concern.objects.filter(outcome="", raised_at__gte=now - LOOKBACK).values_list(
+        "pk", "student_id", "service_id", "raised_at"
+    )
+    return [rules.ConcernFact(*row, has_outcome=False) for row in rows]

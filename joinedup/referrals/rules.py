@@ -257,5 +257,65 @@ def no_contact_in_open_episode(
     ]
 
 
+@dataclass(frozen=True)
+class WaitingFact:
+    id: int
+    student_id: int
+    to_service_id: int
+    sent_at: dt.datetime
+    standard_days: int | None
+    risk_rank: int | None  # the student's latest assessed level (1 Low … 4 Immediate)
+
+
+def waiting_past_standard_with_risk(
+    waiting: list[WaitingFact], now: dt.datetime, min_rank: int = 2
+) -> list[Finding]:
+    """Still waiting beyond the service's standard while the latest risk is moderate or
+    higher: the waiting list must not hold someone at risk."""
+    return [
+        Finding(
+            "waiting_past_standard_at_risk",
+            f"waiting_risk:{w.id}",
+            w.student_id,
+            w.to_service_id,
+            f"Waiting {(now.date() - w.sent_at.date()).days} days (standard {w.standard_days}) "
+            "with risk at moderate or higher.",
+            w.id,
+        )
+        for w in waiting
+        if w.standard_days
+        and (now.date() - w.sent_at.date()).days > w.standard_days
+        and w.risk_rank is not None
+        and w.risk_rank >= min_rank
+    ]
+
+
+@dataclass(frozen=True)
+class ConcernFact:
+    id: int
+    student_id: int
+    service_id: int
+    raised_at: dt.datetime
+    has_outcome: bool
+
+
+def concern_without_triage_outcome(
+    concerns: list[ConcernFact], now: dt.datetime, hours: int = 48
+) -> list[Finding]:
+    """A concern with no triage outcome `hours` after it was raised."""
+    return [
+        Finding(
+            "concern_no_outcome",
+            f"concern:{c.id}",
+            c.student_id,
+            c.service_id,
+            f"A concern raised {int((now - c.raised_at).total_seconds() // 3600)} hours ago "
+            "has no triage outcome.",
+        )
+        for c in concerns
+        if not c.has_outcome and now - c.raised_at >= dt.timedelta(hours=hours)
+    ]
+
+
 OPEN = frozenset({"sent", "accepted", "waiting", "in_treatment"})
 WAITING = frozenset({"sent", "accepted", "waiting"})

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.lib.forms import StyledFormMixin
-from joinedup.risk.models import Domain, RiskLevel
+from joinedup.risk.models import Concern, Domain, RiskLevel
 
 
 class AssessmentForm(StyledFormMixin, forms.Form):
@@ -51,4 +51,52 @@ class FlagForm(StyledFormMixin, forms.Form):
     )
     reason = forms.CharField(
         label=_("Why"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ConcernForm(StyledFormMixin, forms.Form):
+    """Raise a concern in under two minutes."""
+
+    student_number = forms.CharField(
+        label=_("The student's number"),
+        max_length=20,
+        help_text=_("On their student card or university email."),
+    )
+    observed = forms.CharField(
+        label=_("What have you noticed?"),
+        help_text=_("What you saw or heard, in your own words. No need for a diagnosis."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    urgency = forms.ChoiceField(
+        label=_("How urgent does it feel?"), choices=[("", _("Choose")), *Concern.Urgency.choices]
+    )
+    student_knows = forms.ChoiceField(
+        label=_("Does the student know you are raising this?"),
+        choices=[("", _("Choose")), *Concern.Knows.choices],
+    )
+    student_agreed = forms.BooleanField(
+        label=_("The student agreed to me passing this on"), required=False
+    )
+    anonymous = forms.BooleanField(
+        label=_("Keep my name private (you will get a private code to read replies)"),
+        required=False,
+    )
+
+    def __init__(self, *args, is_student=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not is_student:
+            del self.fields["anonymous"]
+
+
+class MessageForm(StyledFormMixin, forms.Form):
+    text = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Please do not include clinical detail."),
+    )
+
+
+class OutcomeForm(StyledFormMixin, forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", _("Choose")), *Concern.Outcome.choices]
     )

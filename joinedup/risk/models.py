@@ -141,3 +141,77 @@ class Escalation(models.Model):
 
     def __str__(self):
         return f"stage {self.stage} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Concern(models.Model):
+    """A worry about a student raised by a member of staff or a fellow student. It goes to
+    the triage of the student's university wellbeing service with a response clock."""
+
+    class Urgency(models.TextChoices):
+        URGENT = "urgent", _("Urgent: today")
+        SOON = "soon", _("Soon: within a day")
+        ROUTINE = "routine", _("Not urgent")
+
+    class Knows(models.TextChoices):
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        UNSURE = "unsure", _("Not sure")
+
+    class Outcome(models.TextChoices):
+        CONTACTED = "contacted", _("The service contacted the student")
+        ALREADY_KNOWN = "known", _("The student is already in contact with support")
+        SIGNPOSTED = "signposted", _("The student was signposted")
+        REFERRED = "referred", _("The student was referred on")
+        NO_ACTION = "no_action", _("No further action")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    student = models.ForeignKey(Student, models.CASCADE, related_name="concerns")
+    service = models.ForeignKey(Service, models.PROTECT, related_name="concerns")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when a student raised it anonymously."),
+    )
+    is_from_student = models.BooleanField(default=False)
+    # A digest of the private code an anonymous reporter uses to read replies.
+    code_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    observed = models.TextField(_("what you observed"))
+    urgency = models.CharField(max_length=8, choices=Urgency.choices)
+    student_knows = models.CharField(max_length=6, choices=Knows.choices)
+    student_agreed = models.BooleanField(_("the student agreed to it being passed on"))
+    raised_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["service", "outcome", "due_at"], name="concern_triage")]
+
+    def __str__(self):
+        return f"{self.get_urgency_display()} concern"
+
+
+class ConcernMessage(models.Model):
+    """One message of a concern's thread between triage and the person who raised it."""
+
+    concern = models.ForeignKey(Concern, models.CASCADE, related_name="messages")
+    from_reporter = models.BooleanField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return self.text[:40]

@@ -49,3 +49,12 @@ def label(level: Level | None, service_name: str = "", service_label: str = "") 
     if service_label:
         return f"{level.name} — {service_name}: {service_label}"
     return level.name
+
+
+# Hours within which triage must respond to a concern, by urgency.
+CONCERN_RESPONSE_HOURS = {"urgent": 4, "soon": 24, "routine": 72}
+
+
+def concern_due_at(raised_at: dt.datetime, urgency: str) -> dt.datetime:
+    """When triage must have responded to a concern: faster when urgent."""
+    return raised_at + dt.timedelta(hours=CONCERN_RESPONSE_HOURS[urgency])

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from joinedup.consent.models import CareRelationship
 from joinedup.people.models import CLINICAL_ROLES, Role, User
 from joinedup.risk import rules
-from joinedup.risk.models import Escalation, Flag
+from joinedup.risk.models import Concern, Escalation, Flag
 
 
 def _caring_services(flag: Flag) -> list[int]:
@@ -85,4 +85,55 @@ def email_escalation(escalation_id: int) -> None:
             },
             None,
             escalation.sent_to,
+        )
+
+
+def _concern_link(concern) -> str:
+    return settings.SITE_URL + reverse("risk:concern-detail", args=[concern.uuid])
+
+
+@task
+def email_concern_raised(concern_id: int) -> None:
+    """Tell the triage of the service that a concern has arrived, and how soon to respond."""
+    concern = Concern.objects.select_related("service").get(pk=concern_id)
+    recipients = _emails([concern.service_id], [Role.TRIAGE]) or _emails(
+        [concern.service_id], CLINICAL_ROLES
+    )
+    if recipients:
+        send_mail(
+            _("New %(urgency)s concern for %(service)s")
+            % {"urgency": concern.urgency, "service": concern.service.name},
+            _("A concern about a student has been raised. Respond by %(due)s: %(link)s")
+            % {
+                "due": timezone.localtime(concern.due_at).strftime("%d %b %Y %H:%M"),
+                "link": _concern_link(concern),
+            },
+            None,
+            recipients,
+        )
+
+
+@task
+def email_concern_acknowledged(concern_id: int) -> None:
+    concern = Concern.objects.select_related("reporter", "service").get(pk=concern_id)
+    if concern.reporter:
+        send_mail(
+            _("Your concern has been picked up"),
+            _("%(service)s has picked up the concern you raised. See it: %(link)s")
+            % {"service": concern.service.name, "link": _concern_link(concern)},
+            None,
+            [concern.reporter.email],
+        )
+
+
+@task
+def email_concern_reply(concern_id: int) -> None:
+    concern = Concern.objects.select_related("reporter", "service").get(pk=concern_id)
+    if concern.reporter:
+        send_mail(
+            _("A reply about the concern you raised"),
+            _("%(service)s has written about the concern you raised. Read it: %(link)s")
+            % {"service": concern.service.name, "link": _concern_link(concern)},
+            None,
+            [concern.reporter.email],
         )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from joinedup.risk import views
+from joinedup.risk import concern_views, views
 
 app_name = "risk"
 
@@ -12,4 +12,13 @@ urlpatterns = [
         name="flag-acknowledge",
     ),
     path("students/<uuid:student_uuid>/risk/", views.student_risk, name="student-risk"),
+    path("concerns/", concern_views.concern_list, name="concerns"),
+    path("concerns/new/", concern_views.concern_create, name="concern-create"),
+    path("concerns/private/<str:code>/", concern_views.concern_private, name="concern-private"),
+    path("concerns/<uuid:concern_uuid>/", concern_views.concern_detail, name="concern-detail"),
+    path(
+        "concerns/<uuid:concern_uuid>/<str:action>/",
+        concern_views.concern_action,
+        name="concern-action",
+    ),
 ]

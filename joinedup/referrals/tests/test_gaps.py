@@ -79,3 +79,39 @@ def test_held_by_the_university_while_waiting_for_the_nhs(hub):
     Referral.objects.filter(pk=referral.pk).update(sent_at=timezone.now() - dt.timedelta(weeks=7))
     rules_found = {i.rule for i in detect_gaps()}
     assert "held_waiting_for_nhs" in rules_found
+
+
+def test_waiting_past_the_standard_with_moderate_risk_is_found(hub):
+    from joinedup.risk.services import record_assessment
+
+    referral = refer(hub)
+    Referral.objects.filter(pk=referral.pk).update(sent_at=timezone.now() - dt.timedelta(days=50))
+    assert "waiting_past_standard_at_risk" not in {i.rule for i in detect_gaps()}
+    record_assessment(
+        actor=hub.practitioner,
+        student=hub.student,
+        service=hub.wellbeing,
+        domain_levels={"self": 2},
+        factors="Low mood.",
+        plan="Weekly.",
+        review_on=timezone.localdate(),
+    )
+    assert "waiting_past_standard_at_risk" in {i.rule for i in detect_gaps()}
+
+
+def test_a_concern_with_no_triage_outcome_after_two_days_is_found(hub):
+    import time_machine
+
+    from joinedup.risk.concerns import raise_concern
+
+    raise_concern(
+        reporter=hub.academic,
+        student=hub.student,
+        observed="Withdrawn in class.",
+        urgency="routine",
+        student_knows="no",
+        student_agreed=False,
+    )
+    assert detect_gaps() == []
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=49)):
+        assert [i.rule for i in detect_gaps()] == ["concern_no_outcome"]

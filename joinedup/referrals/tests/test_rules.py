@@ -228,3 +228,33 @@ class TestNoContactInOpenEpisode:
         first = rules.no_contact_in_open_episode([episode(contact=40)], NOW)[0]
         later = rules.no_contact_in_open_episode([episode(contact=30)], NOW)[0]
         assert first.key != later.key
+
+
+class TestWaitingPastStandardWithRisk:
+    def fact(self, *, sent=50, standard=42, rank=2):
+        return rules.WaitingFact(1, 1, 20, days_ago(sent), standard, rank)
+
+    def test_found_past_the_standard_at_moderate_or_higher(self):
+        found = rules.waiting_past_standard_with_risk([self.fact()], NOW)
+        assert [(f.rule, f.key) for f in found] == [
+            ("waiting_past_standard_at_risk", "waiting_risk:1")
+        ]
+
+    @pytest.mark.parametrize(
+        "changes", [{"sent": 42}, {"rank": 1}, {"rank": None}, {"standard": None}]
+    )
+    def test_not_found_within_the_standard_at_low_risk_or_unassessed(self, changes):
+        assert not rules.waiting_past_standard_with_risk([self.fact(**changes)], NOW)
+
+
+class TestConcernWithoutTriageOutcome:
+    def test_found_after_the_threshold_without_an_outcome(self):
+        concern = rules.ConcernFact(7, 1, 10, NOW - dt.timedelta(hours=49), has_outcome=False)
+        assert [f.key for f in rules.concern_without_triage_outcome([concern], NOW)] == [
+            "concern:7"
+        ]
+
+    def test_not_found_before_the_threshold_or_with_an_outcome(self):
+        early = rules.ConcernFact(7, 1, 10, NOW - dt.timedelta(hours=47), has_outcome=False)
+        done = rules.ConcernFact(8, 1, 10, NOW - dt.timedelta(hours=90), has_outcome=True)
+        assert not rules.concern_without_triage_outcome([early, done], NOW)

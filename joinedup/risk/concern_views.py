@@ -1,0 +1,162 @@
+"""Pages for concerns: raising one, the triage queue, the thread, the private code."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from joinedup.consent.policy import decide_many, seats_of
+from joinedup.people.models import Service, Student
+from joinedup.risk import concerns, forms
+from joinedup.risk.models import Concern
+
+
+def _triage_service_ids(user) -> list[int]:
+    return [
+        s.service_id
+        for s in seats_of(user)
+        if s.service_id and s.role in ("triage", "practitioner", "liaison")
+    ]
+
+
+@login_required
+def concern_create(request):
+    """Raise a concern; then see guidance: what to do now, and where to signpost."""
+    is_student = hasattr(request.user, "student_record")
+    initial = {}
+    if request.method == "GET" and (uuid := request.GET.get("student")):
+        student = Student.objects.filter(uuid=uuid).first()
+        if student and decide_many(request.user, student, ["identity"])["identity"].allowed:
+            initial["student_number"] = student.student_number
+    form = forms.ConcernForm(request.POST or None, is_student=is_student, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            student = concerns.find_student_for_concern(request.user, data["student_number"])
+            concern, code = concerns.raise_concern(
+                reporter=request.user,
+                student=student,
+                observed=data["observed"],
+                urgency=data["urgency"],
+                student_knows=data["student_knows"],
+                student_agreed=data["student_agreed"],
+                anonymous=data.get("anonymous", False),
+                request=request,
+            )
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            return render(
+                request,
+                "risk/concern_raised.html",
+                {
+                    "concern": concern,
+                    "code": code,
+                    "signposts": Service.objects.filter(
+                        organisation_id=student.university_id
+                    ).select_related("directory_entry"),
+                },
+            )
+    return render(request, "risk/concern_form.html", {"form": form})
+
+
+@login_required
+def concern_list(request):
+    """Concerns I raised, and, for triage, the concerns waiting for my services."""
+    mine = Concern.objects.filter(reporter=request.user).select_related("service")
+    queue = Concern.objects.filter(
+        service_id__in=_triage_service_ids(request.user), outcome=""
+    ).select_related("student", "service")
+    return render(request, "risk/concern_list.html", {"mine": mine, "queue": queue})
+
+
+def _concern_for(user, concern_uuid) -> tuple[Concern, bool]:
+    """The concern and whether the user sees it as triage; 404 for anyone else."""
+    concern = (
+        Concern.objects.filter(uuid=concern_uuid)
+        .select_related("student", "service", "reporter")
+        .first()
+    )
+    if concern is None:
+        raise Http404
+    if concern.service_id in _triage_service_ids(user):
+        return concern, True
+    if concern.reporter_id == user.pk:
+        return concern, False
+    raise Http404
+
+
+@login_required
+def concern_detail(request, concern_uuid):
+    concern, as_triage = _concern_for(request.user, concern_uuid)
+    if as_triage:
+        decide_many(
+            request.user,
+            concern.student,
+            ["identity", "risk"],
+            request=request,
+            action="risk.concern.read",
+        )
+    return render(
+        request,
+        "risk/concern_detail.html",
+        {
+            "concern": concern,
+            "as_triage": as_triage,
+            "message_form": forms.MessageForm(),
+            "outcome_form": forms.OutcomeForm(),
+            "shared": "" if as_triage else concerns.shared_with_reporter(concern, request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def concern_action(request, concern_uuid, action):
+    concern, as_triage = _concern_for(request.user, concern_uuid)
+    try:
+        if action == "message":
+            form = forms.MessageForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Write your message."))
+            concerns.add_message(
+                concern=concern,
+                text=form.cleaned_data["text"],
+                actor=request.user,
+                from_reporter=not as_triage,
+                request=request,
+            )
+        elif as_triage and action == "acknowledge":
+            concerns.acknowledge_concern(actor=request.user, concern=concern, request=request)
+        elif as_triage and action == "outcome":
+            concerns.record_concern_outcome(
+                actor=request.user,
+                concern=concern,
+                outcome=request.POST.get("outcome", ""),
+                request=request,
+            )
+        else:
+            raise Http404
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("risk:concern-detail", concern.uuid)
+
+
+def concern_private(request, code):
+    """An anonymous student reads replies and writes back with their private code."""
+    concern = (
+        Concern.objects.filter(code_digest=concerns.digest(code)).select_related("service").first()
+    )
+    if concern is None:
+        raise Http404
+    form = forms.MessageForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        concerns.add_message(concern=concern, text=form.cleaned_data["text"], from_reporter=True)
+        return redirect("risk:concern-private", code)
+    return render(request, "risk/concern_private.html", {"concern": concern, "form": form})

@@ -1,0 +1,208 @@
+"""Concerns raised by staff or fellow students: to the triage of the student's university
+wellbeing service, with a response clock and a thread that carries no clinical detail."""
+
+import hashlib
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.consent.models import CareRelationship
+from joinedup.consent.policy import decide
+from joinedup.consent.services import open_care_relationship
+from joinedup.people.models import Service, Student
+from joinedup.risk import rules, tasks
+from joinedup.risk.models import Concern, ConcernMessage
+
+
+def digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def find_student_for_concern(reporter, student_number: str) -> Student:
+    """The student a concern is about, by student number at the reporter's university."""
+    number = student_number.strip()
+    universities = {m.organisation_id for m in reporter.memberships.all()}
+    own = getattr(reporter, "student_record", None)
+    if own is not None:
+        universities.add(own.university_id)
+    student = Student.objects.filter(
+        student_number__iexact=number, university_id__in=universities
+    ).first()
+    if not number or student is None:
+        raise ValidationError(
+            {
+                "student_number": _(
+                    "We could not find a student with that number at your university. Check the "
+                    "number on their student card or email."
+                )
+            }
+        )
+    return student
+
+
+def raise_concern(
+    *,
+    reporter,
+    student,
+    observed: str,
+    urgency: str,
+    student_knows: str,
+    student_agreed: bool,
+    anonymous: bool = False,
+    request=None,
+) -> tuple[Concern, str]:
+    """Raise a concern; returns it and, for an anonymous student, the private code with
+    which they read replies (shown once, stored only as a digest)."""
+    errors = {}
+    if student is None:
+        errors["student_number"] = _("Say which student you are worried about.")
+    if not observed.strip():
+        errors["observed"] = _("Say what you observed.")
+    if urgency not in Concern.Urgency.values:
+        errors["urgency"] = _("Say how urgent it feels.")
+    if student_knows not in Concern.Knows.values:
+        errors["student_knows"] = _("Say whether the student knows you are raising this.")
+    service = (
+        student
+        and Service.objects.filter(
+            organisation_id=student.university_id, kind=Service.Kind.WELLBEING
+        )
+        .order_by("pk")
+        .first()
+    )
+    if student is not None and service is None:
+        errors["student_number"] = _("The student's university has no wellbeing service here.")
+    if errors:
+        raise ValidationError(errors)
+    is_student = hasattr(reporter, "student_record")
+    code = secrets.token_urlsafe(9) if anonymous and is_student else ""
+    now = timezone.now()
+    with transaction.atomic():
+        concern = Concern.objects.create(
+            student=student,
+            service=service,
+            reporter=None if code else reporter,
+            is_from_student=is_student,
+            code_digest=digest(code) if code else "",
+            observed=observed.strip(),
+            urgency=urgency,
+            student_knows=student_knows,
+            student_agreed=student_agreed,
+            raised_at=now,
+            due_at=rules.concern_due_at(now, urgency),
+        )
+        open_care_relationship(
+            student=student, service=service, reason=CareRelationship.Reason.CONCERN, actor=reporter
+        )
+        append(
+            [
+                Entry(
+                    "risk.concern.raised",
+                    actor=None if code else reporter,
+                    student=student,
+                    category="risk",
+                    reason=concern.get_urgency_display(),
+                    request_id=request_id_of(request),
+                )
+            ]
+        )
+        transaction.on_commit(lambda: tasks.email_concern_raised.enqueue(concern.pk))
+    return concern, code
+
+
+def acknowledge_concern(*, actor, concern: Concern, request=None) -> Concern:
+    """Triage picks the concern up; the person who raised it is told."""
+    with transaction.atomic():
+        if not Concern.objects.filter(pk=concern.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=actor
+        ):
+            raise ValidationError(_("This concern has already been acknowledged."))
+        append(
+            [
+                Entry(
+                    "risk.concern.acknowledged",
+                    actor=actor,
+                    student=concern.student,
+                    category="risk",
+                    request_id=request_id_of(request),
+                )
+            ]
+        )
+        transaction.on_commit(lambda: tasks.email_concern_acknowledged.enqueue(concern.pk))
+    concern.refresh_from_db()
+    return concern
+
+
+def add_message(
+    *, concern: Concern, text: str, actor=None, from_reporter: bool, request=None
+) -> ConcernMessage:
+    """A message in the concern's thread: triage asks, the reporter adds what they see."""
+    if not text.strip():
+        raise ValidationError({"text": _("Write your message.")})
+    with transaction.atomic():
+        message = ConcernMessage.objects.create(
+            concern=concern, from_reporter=from_reporter, author=actor, text=text.strip()
+        )
+        append(
+            [
+                Entry(
+                    "risk.concern.message",
+                    actor=actor,
+                    student=concern.student,
+                    category="risk",
+                    request_id=request_id_of(request),
+                )
+            ]
+        )
+        if not from_reporter and concern.reporter_id:
+            transaction.on_commit(lambda: tasks.email_concern_reply.enqueue(concern.pk))
+    return message
+
+
+def record_concern_outcome(*, actor, concern: Concern, outcome: str, request=None) -> Concern:
+    if outcome not in Concern.Outcome.values:
+        raise ValidationError({"outcome": _("Choose the outcome.")})
+    with transaction.atomic():
+        now = timezone.now()
+        Concern.objects.filter(pk=concern.pk).update(
+            outcome=outcome,
+            outcome_at=now,
+            acknowledged_at=concern.acknowledged_at or now,
+            acknowledged_by=concern.acknowledged_by or actor,
+        )
+        append(
+            [
+                Entry(
+                    "risk.concern.outcome",
+                    actor=actor,
+                    student=concern.student,
+                    category="risk",
+                    reason=outcome,
+                    request_id=request_id_of(request),
+                )
+            ]
+        )
+    concern.refresh_from_db()
+    return concern
+
+
+def shared_with_reporter(concern: Concern, reporter) -> str:
+    """What the reporter may learn afterwards: only what the student shares with them (for
+    an academic, their department) — never clinical detail."""
+    if (
+        reporter is None
+        or not decide(reporter, concern.student, "engagement", purpose="academic_support").allowed
+    ):
+        return ""
+    if (
+        CareRelationship.objects.open()
+        .filter(student=concern.student)
+        .exclude(reason=CareRelationship.Reason.CONCERN)
+        .exists()
+    ):
+        return _("The student is in contact with support.")
+    return ""
