@@ -19,6 +19,7 @@ from joinedup.record.models import RecordEntry
 from joinedup.referrals.demo import add_demo_referrals
 from joinedup.referrals.directory_demo import add_directory_entries
 from joinedup.referrals.models import Episode
+from joinedup.risk.demo import add_demo_risk
 
 DEMO_PASSWORD = "joinedup-demo"  # noqa: S105 - printed for people trying the demo
 DEMO_TOTP_SECRET = "JOINEDUPDEMOTOTPSECRETXYZ234567A"  # noqa: S105
@@ -62,6 +63,7 @@ def build_demo_hub(students_per_university: int = 150) -> list[Login]:
         add_directory_entries(hub)
         _students(hub, rng, students_per_university)
         _story_student(hub)
+        add_demo_risk(hub, rng)
         add_demo_referrals(hub, rng)
     return logins
 
