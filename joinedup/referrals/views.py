@@ -76,18 +76,25 @@ def referral_detail(request, referral_uuid):
     return render(request, "referrals/referral_detail.html", _detail_context(view))
 
 
-def _detail_context(view, **forms_with_errors) -> dict:
+def _detail_context(view, *, failed: tuple[str, object] | None = None, **forms_with_errors):
+    """The page's context; `failed` is an action and its form, shown with its errors."""
+    errored = dict([failed]) if failed else {}
     context = {
         "view": view,
         "referral": view.referral,
-        "decline_form": forms.DeclineForm(),
-        "moment_form": forms.MomentForm(),
-        "discharge_form": forms.DischargeForm(),
+        "action_forms": [(a, errored.get(a) or _action_form(a)) for a in view.actions],
         "assessment_form": forms.AssessmentForm(),
         "appointment_form": forms.AppointmentForm(),
         "appointments": view.referral.episode.appointments.all() if view.referral.episode else [],
     }
     return context | forms_with_errors
+
+
+def _action_form(action: str, data=None):
+    """The form of an action, if it has one; ids are prefixed by the action, because
+    several action forms share one page."""
+    form_class = ACTIONS[action][0]
+    return form_class(data, auto_id=f"id_{action}_%s") if form_class else None
 
 
 # action name → (its form, or None, and the service it calls)
@@ -101,11 +108,6 @@ ACTIONS = {
     "start_treatment": (forms.MomentForm, services.start_treatment),
     "discharge": (forms.DischargeForm, services.discharge_referral),
 }
-FORM_CONTEXT = {
-    forms.DeclineForm: "decline_form",
-    forms.MomentForm: "moment_form",
-    forms.DischargeForm: "discharge_form",
-}
 
 
 @login_required
@@ -116,8 +118,8 @@ def referral_action(request, referral_uuid, action):
     if action not in ACTIONS:
         raise Http404
     view = selectors.get_referral_for_user(request.user, referral_uuid, request=request)
-    form_class, service = ACTIONS[action]
-    form = form_class(request.POST) if form_class else None
+    service = ACTIONS[action][1]
+    form = _action_form(action, request.POST)
     if action not in view.actions:
         messages.error(request, _("You cannot do that to this referral now."))
         return redirect("referrals:referral-detail", referral_uuid)
@@ -141,7 +143,7 @@ def referral_action(request, referral_uuid, action):
     return render(
         request,
         "referrals/referral_detail.html",
-        _detail_context(view, **{FORM_CONTEXT[form_class]: form}),
+        _detail_context(view, failed=(action, form)),
         status=400,
     )
 
