@@ -8,6 +8,7 @@ urlpatterns = [
     path("consents/<uuid:grant_uuid>/withdraw/", views.grant_withdraw, name="grant-withdraw"),
     path("trusted-contact/", views.trusted_contact, name="trusted-contact"),
     path("scores/", views.scores, name="scores"),
+    path("safety-plan/", views.safety_plan, name="safety-plan"),
     path(
         "questionnaires/<str:token>/", views.questionnaire_complete, name="questionnaire-complete"
     ),

@@ -21,6 +21,9 @@ from joinedup.measures.services import complete_from_link, link_from_token
 from joinedup.people.models import Student
 from joinedup.people.services import update_trusted_contact
 from joinedup.record.selectors import consents_of
+from joinedup.risk.forms import SafetyPlanForm
+from joinedup.risk.selectors import safety_plans_for
+from joinedup.risk.services import save_safety_plan
 
 
 def _own_student(request) -> Student:
@@ -161,3 +164,36 @@ def questionnaire_complete(request, token):
     return render(
         request, "portal/questionnaire_form.html", {"link": link, "forms": forms_by_code.values()}
     )
+
+
+@login_required
+def safety_plan(request):
+    """The student's safety plans: they read every part and edit their own words."""
+    student = _own_student(request)
+    decision = decide_many(request.user, student, ["risk"], request=request)["risk"]
+    plans = safety_plans_for(request.user, student, decision)
+    chosen = next((p for p in plans if str(p.uuid) == request.POST.get("plan")), None)
+
+    def form_for(plan, data=None):
+        # Several plans' forms share the page: each has its own field ids.
+        return SafetyPlanForm(
+            data, instance=plan, student_part_only=True, auto_id=f"id_plan{plan.pk}_%s"
+        )
+
+    form = form_for(chosen, request.POST) if chosen else None
+    if form is not None and form.is_valid():
+        try:
+            save_safety_plan(
+                actor=request.user,
+                student=student,
+                service=chosen.service,
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your safety plan is saved."))
+            return redirect("portal:safety-plan")
+    forms_by_plan = [(p, form if p == chosen else form_for(p)) for p in plans]
+    return render(request, "portal/safety_plan.html", {"plans": forms_by_plan})

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.lib.forms import StyledFormMixin
-from joinedup.risk.models import Concern, Domain, RiskLevel
+from joinedup.risk.models import Concern, Domain, RiskLevel, SafetyPlan
 
 
 class AssessmentForm(StyledFormMixin, forms.Form):
@@ -100,3 +100,33 @@ class OutcomeForm(StyledFormMixin, forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[("", _("Choose")), *Concern.Outcome.choices]
     )
+
+
+class SafetyPlanForm(StyledFormMixin, forms.ModelForm):
+    """The plan's parts in the student's words; staff also see the professional parts."""
+
+    class Meta:
+        model = SafetyPlan
+        fields = [
+            "warning_signs",
+            "things_that_help",
+            "people_and_places",
+            "making_safer",
+            "professional_contacts",
+            "crisis_numbers",
+        ]
+        widgets = {f: forms.Textarea(attrs={"rows": 3}) for f in fields}
+        help_texts = {
+            "warning_signs": _(
+                "Thoughts, feelings or situations that tell you a crisis may be coming."
+            ),
+            "things_that_help": _("Things you can do on your own to take your mind off it."),
+            "people_and_places": _("People and places that help; who you can ask for help."),
+            "making_safer": _("How to make your surroundings safer."),
+        }
+
+    def __init__(self, *args, student_part_only=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if student_part_only:
+            for name in ("professional_contacts", "crisis_numbers"):
+                del self.fields[name]

@@ -215,3 +215,37 @@ class ConcernMessage(models.Model):
 
     def __str__(self):
         return self.text[:40]
+
+
+DEFAULT_CRISIS_NUMBERS = (
+    "Emergency: 999. NHS 111, option 2 for mental health, any time. Samaritans: 116 123, "
+    "free, any time. Shout: text SHOUT to 85258."
+)
+
+
+class SafetyPlan(models.Model):
+    """A safety plan written with the student. The student edits their part in the portal;
+    another service sees it only with the student's consent (category `risk`)."""
+
+    STUDENT_FIELDS = ("warning_signs", "things_that_help", "people_and_places", "making_safer")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    student = models.ForeignKey(Student, models.CASCADE, related_name="safety_plans")
+    service = models.ForeignKey(Service, models.PROTECT, related_name="+")
+    warning_signs = models.TextField(_("warning signs"), blank=True)
+    things_that_help = models.TextField(_("things that help"), blank=True)
+    people_and_places = models.TextField(_("people and places"), blank=True)
+    professional_contacts = models.TextField(_("professional contacts"), blank=True)
+    crisis_numbers = models.TextField(_("crisis numbers"), default=DEFAULT_CRISIS_NUMBERS)
+    making_safer = models.TextField(_("making the situation safer"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "service"], name="one_plan_per_service")
+        ]
+
+    def __str__(self):
+        return f"Safety plan ({self.service})"

@@ -12,7 +12,7 @@ from joinedup.consent.policy import decide_many, find_student, readable_students
 from joinedup.consent.rules import Decision
 from joinedup.risk import rules
 from joinedup.risk.levels import ensure_default_levels
-from joinedup.risk.models import Flag, RiskAssessment, RiskLevel, ServiceScale
+from joinedup.risk.models import Flag, RiskAssessment, RiskLevel, SafetyPlan, ServiceScale
 
 
 def own_service_ids(user) -> list[int]:
@@ -151,3 +151,12 @@ def get_risk_for_user(user, student_uuid, *, request=None) -> RiskView:
         flags=list(flags.order_by("-raised_at")[:50]),
         levels=list(RiskLevel.objects.all()),
     )
+
+
+def safety_plans_for(user, student, decision: Decision) -> list:
+    """The safety plans the user may read: the student's own all; staff their own
+    service's, and every service's with the student's consent."""
+    plans = SafetyPlan.objects.filter(student=student).select_related("service", "updated_by")
+    if decision.basis != "self" and not decision.whole:
+        plans = plans.filter(service_id__in=own_service_ids(user))
+    return list(plans)

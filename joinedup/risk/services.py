@@ -11,7 +11,14 @@ from joinedup.consent.models import CareRelationship
 from joinedup.consent.policy import seats_of
 from joinedup.risk import rules, tasks
 from joinedup.risk.levels import ensure_default_levels
-from joinedup.risk.models import Domain, Escalation, Flag, RiskAssessment, RiskLevel
+from joinedup.risk.models import (
+    Domain,
+    Escalation,
+    Flag,
+    RiskAssessment,
+    RiskLevel,
+    SafetyPlan,
+)
 
 # A questionnaire's positive risk item, and a crisis contact, raise a flag at this level.
 AUTOMATIC_LEVEL = {"questionnaire": 3, "crisis_contact": 3}
@@ -221,3 +228,34 @@ def escalate_flags(now=None) -> list[Escalation]:
             transaction.on_commit(lambda pk=escalation.pk: tasks.email_escalation.enqueue(pk))
             escalations.append(escalation)
     return escalations
+
+
+SAFETY_PLAN_FIELDS = (
+    "warning_signs",
+    "things_that_help",
+    "people_and_places",
+    "professional_contacts",
+    "crisis_numbers",
+    "making_safer",
+)
+
+
+def save_safety_plan(*, actor, student, service, request=None, **values) -> SafetyPlan:
+    """Write the safety plan with the student. Staff may write every part; the student only
+    theirs (`SafetyPlan.STUDENT_FIELDS`)."""
+    is_student = student.user_id is not None and student.user_id == actor.pk
+    allowed = SafetyPlan.STUDENT_FIELDS if is_student else SAFETY_PLAN_FIELDS
+    if unknown := set(values) - set(allowed):
+        raise ValidationError(_("You cannot change: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+    if not any(str(v).strip() for v in values.values()):
+        raise ValidationError(_("Write at least one part of the plan."))
+    with transaction.atomic():
+        plan, _created = SafetyPlan.objects.get_or_create(
+            student=student, service=service, defaults={"updated_by": actor}
+        )
+        for name, value in values.items():
+            setattr(plan, name, value.strip())
+        plan.updated_by = actor
+        plan.save()
+        append([_entry("risk.safety_plan.saved", actor, student, request=request, service=service)])
+    return plan

@@ -12,6 +12,7 @@ urlpatterns = [
         name="flag-acknowledge",
     ),
     path("students/<uuid:student_uuid>/risk/", views.student_risk, name="student-risk"),
+    path("students/<uuid:student_uuid>/safety-plan/", views.safety_plan, name="safety-plan"),
     path("concerns/", concern_views.concern_list, name="concerns"),
     path("concerns/new/", concern_views.concern_create, name="concern-create"),
     path("concerns/private/<str:code>/", concern_views.concern_private, name="concern-private"),

@@ -10,6 +10,7 @@ from joinedup.consent.models import CareRelationship
 from joinedup.people.models import Service
 from joinedup.people.permissions import can_view_caseload, capability_required
 from joinedup.risk import forms, selectors, services
+from joinedup.risk.models import SafetyPlan
 
 
 @login_required
@@ -95,3 +96,33 @@ def _save(request, kind, form, student, service) -> bool:
             form.add_error(name if name in form.fields else None, errors)
         return False
     return True
+
+
+@login_required
+@capability_required(can_view_caseload)
+def safety_plan(request, student_uuid):
+    """Safety plans the user may see, and the plan their service writes with the student."""
+    view = selectors.get_risk_for_user(request.user, student_uuid, request=request)
+    service = _caring_service(request.user, view.student)
+    plan = SafetyPlan.objects.filter(student=view.student, service=service).first()
+    form = forms.SafetyPlanForm(request.POST or None, instance=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_safety_plan(
+                actor=request.user,
+                student=view.student,
+                service=service,
+                request=request,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Safety plan saved."))
+            return redirect("risk:safety-plan", view.student.uuid)
+    plans = selectors.safety_plans_for(request.user, view.student, view.decision)
+    return render(
+        request,
+        "risk/safety_plan.html",
+        {"view": view, "plans": plans, "form": form, "service": service},
+    )
