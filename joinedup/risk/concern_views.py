@@ -50,18 +50,32 @@ def concern_create(request):
             for name, errors in error.message_dict.items():
                 form.add_error(name if name in form.fields else None, errors)
         else:
-            return render(
-                request,
-                "risk/concern_raised.html",
-                {
-                    "concern": concern,
-                    "code": code,
-                    "signposts": Service.objects.filter(
-                        organisation_id=student.university_id
-                    ).select_related("directory_entry"),
-                },
-            )
+            # Post, redirect, get: reloading the guidance must not raise the concern again.
+            request.session["concern_raised"] = {"uuid": str(concern.uuid), "code": code}
+            return redirect("risk:concern-raised")
     return render(request, "risk/concern_form.html", {"form": form})
+
+
+@login_required
+def concern_raised(request):
+    """Guidance after raising a concern; an anonymous student's code is shown once."""
+    raised = request.session.get("concern_raised")
+    concern = (
+        raised
+        and Concern.objects.filter(uuid=raised["uuid"]).select_related("service", "student").first()
+    )
+    if concern is None:
+        return redirect("risk:concerns")
+    code = raised.pop("code", "")
+    request.session["concern_raised"] = raised
+    signposts = Service.objects.filter(
+        organisation_id=concern.student.university_id
+    ).select_related("directory_entry")
+    return render(
+        request,
+        "risk/concern_raised.html",
+        {"concern": concern, "code": code, "signposts": signposts},
+    )
 
 
 @login_required
@@ -117,34 +131,53 @@ def concern_detail(request, concern_uuid):
 @login_required
 @require_POST
 def concern_action(request, concern_uuid, action):
+    """Pick up, record an outcome, or write in the thread; bad input is shown with the
+    form, nothing lost."""
     concern, as_triage = _concern_for(request.user, concern_uuid)
+    if action not in ("message", "acknowledge", "outcome") or (
+        action != "message" and not as_triage
+    ):
+        raise Http404
+    forms_shown = {"message_form": forms.MessageForm(), "outcome_form": forms.OutcomeForm()}
     try:
         if action == "message":
-            form = forms.MessageForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(_("Write your message."))
-            concerns.add_message(
-                concern=concern,
-                text=form.cleaned_data["text"],
-                actor=request.user,
-                from_reporter=not as_triage,
-                request=request,
-            )
-        elif as_triage and action == "acknowledge":
+            form = forms_shown["message_form"] = forms.MessageForm(request.POST)
+            if form.is_valid():
+                concerns.add_message(
+                    concern=concern,
+                    text=form.cleaned_data["text"],
+                    actor=request.user,
+                    from_reporter=not as_triage,
+                    request=request,
+                )
+        elif action == "acknowledge":
+            form = None
             concerns.acknowledge_concern(actor=request.user, concern=concern, request=request)
-        elif as_triage and action == "outcome":
-            concerns.record_concern_outcome(
-                actor=request.user,
-                concern=concern,
-                outcome=request.POST.get("outcome", ""),
-                request=request,
-            )
         else:
-            raise Http404
+            form = forms_shown["outcome_form"] = forms.OutcomeForm(request.POST)
+            if form.is_valid():
+                concerns.record_concern_outcome(
+                    actor=request.user,
+                    concern=concern,
+                    outcome=form.cleaned_data["outcome"],
+                    request=request,
+                )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Saved."))
+        return redirect("risk:concern-detail", concern.uuid)
+    if form is not None and form.errors:
+        return render(
+            request,
+            "risk/concern_detail.html",
+            {
+                "concern": concern,
+                "as_triage": as_triage,
+                **forms_shown,
+                "shared": "" if as_triage else concerns.shared_with_reporter(concern, request.user),
+            },
+            status=400,
+        )
+    messages.success(request, _("Saved."))
     return redirect("risk:concern-detail", concern.uuid)
 
 
@@ -157,6 +190,8 @@ def concern_private(request, code):
         raise Http404
     form = forms.MessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        concerns.add_message(concern=concern, text=form.cleaned_data["text"], from_reporter=True)
+        concerns.add_message(
+            concern=concern, text=form.cleaned_data["text"], from_reporter=True, request=request
+        )
         return redirect("risk:concern-private", code)
     return render(request, "risk/concern_private.html", {"concern": concern, "form": form})

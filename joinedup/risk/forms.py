@@ -32,6 +32,12 @@ class AssessmentForm(StyledFormMixin, forms.Form):
             self.fields = {f"domain_{value}": field, **self.fields}
         self.order_fields([f"domain_{v}" for v, _ in Domain.choices])
 
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(f"domain_{v}") for v, _label in Domain.choices):
+            self.add_error("domain_self", _("Rate at least one domain."))
+        return cleaned
+
     def clean_review_on(self):
         value = self.cleaned_data["review_on"]
         if value < timezone.localdate():
@@ -61,18 +67,23 @@ class ConcernForm(StyledFormMixin, forms.Form):
         label=_("The student's number"),
         max_length=20,
         help_text=_("On their student card or university email."),
+        error_messages={"required": _("Give the student's number.")},
     )
     observed = forms.CharField(
         label=_("What have you noticed?"),
         help_text=_("What you saw or heard, in your own words. No need for a diagnosis."),
         widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Say what you have noticed.")},
     )
     urgency = forms.ChoiceField(
-        label=_("How urgent does it feel?"), choices=[("", _("Choose")), *Concern.Urgency.choices]
+        label=_("How urgent does it feel?"),
+        choices=[("", _("Choose")), *Concern.Urgency.choices],
+        error_messages={"required": _("Say how urgent it feels.")},
     )
     student_knows = forms.ChoiceField(
         label=_("Does the student know you are raising this?"),
         choices=[("", _("Choose")), *Concern.Knows.choices],
+        error_messages={"required": _("Say whether the student knows.")},
     )
     student_agreed = forms.BooleanField(
         label=_("The student agreed to me passing this on"), required=False

@@ -15,6 +15,7 @@ urlpatterns = [
     path("students/<uuid:student_uuid>/safety-plan/", views.safety_plan, name="safety-plan"),
     path("concerns/", concern_views.concern_list, name="concerns"),
     path("concerns/new/", concern_views.concern_create, name="concern-create"),
+    path("concerns/raised/", concern_views.concern_raised, name="concern-raised"),
     path("concerns/private/<str:code>/", concern_views.concern_private, name="concern-private"),
     path("concerns/<uuid:concern_uuid>/", concern_views.concern_detail, name="concern-detail"),
     path(

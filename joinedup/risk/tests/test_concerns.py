@@ -141,6 +141,7 @@ def test_raising_from_the_form_shows_guidance_and_signposts(hub, client):
             "urgency": "soon",
             "student_knows": "no",
         },
+        follow=True,
     ).content.decode()
     assert "What to do now" in html
     assert "116 123" in html
