@@ -101,7 +101,8 @@ def _visible_entries(user, student, decisions: dict[str, Decision]):
 
 def consents_of(student, *, user=None):
     """The student's consents; with `user`, only those given to the user's own service,
-    department or organisation (the list names recipients, so it is engagement data)."""
+    department or organisation, or recorded by the user (the list names recipients, so it
+    is engagement data)."""
     grants = ConsentGrant.objects.filter(student=student).select_related(
         "recipient_service", "recipient_department", "recipient_organisation", "recorded_by",
         "withdrawn_by",
@@ -109,7 +110,8 @@ def consents_of(student, *, user=None):
     if user is not None:
         seats = seats_of(user)
         grants = grants.filter(
-            Q(recipient_service_id__in=[s.service_id for s in seats if s.service_id])
+            Q(recorded_by=user)
+            | Q(recipient_service_id__in=[s.service_id for s in seats if s.service_id])
             | Q(recipient_department_id__in=[s.department_id for s in seats if s.department_id])
             | Q(recipient_organisation_id__in=[s.organisation_id for s in seats])
         )

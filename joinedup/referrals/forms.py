@@ -43,6 +43,7 @@ class DeclineForm(StyledFormMixin, forms.Form):
     reason = forms.ChoiceField(
         label=_("Reason for declining"),
         choices=[("", _("Choose a reason")), *Referral.DeclineReason.choices],
+        error_messages={"required": _("Choose the reason for declining.")},
     )
     signposted_to = forms.CharField(
         label=_("Where the student was signposted"), required=False, max_length=200
@@ -50,7 +51,14 @@ class DeclineForm(StyledFormMixin, forms.Form):
 
 
 class MomentForm(StyledFormMixin, forms.Form):
-    at = forms.DateTimeField(label=_("When"), widget=DATE_TIME)
+    at = forms.DateTimeField(
+        label=_("When"),
+        widget=DATE_TIME,
+        error_messages={
+            "required": _("Give the date and time."),
+            "invalid": _("Give a date and time like 31/01/2026 14:30."),
+        },
+    )
 
     def clean_at(self):
         at = self.cleaned_data["at"]
@@ -61,12 +69,15 @@ class MomentForm(StyledFormMixin, forms.Form):
 
 class DischargeForm(MomentForm):
     ending = forms.ChoiceField(
-        label=_("Ending"), choices=[("", _("Choose")), *Referral.Ending.choices]
+        label=_("Ending"),
+        choices=[("", _("Choose")), *Referral.Ending.choices],
+        error_messages={"required": _("Say whether the ending was planned.")},
     )
     summary = forms.CharField(
         label=_("Discharge summary"),
         help_text=_("It goes back to the referring service when the student's consent allows."),
         widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": _("Write the discharge summary.")},
     )
 
 
@@ -77,7 +88,11 @@ class AssessmentForm(StyledFormMixin, forms.Form):
 
 
 class AppointmentForm(StyledFormMixin, forms.Form):
-    starts_at = forms.DateTimeField(label=_("Date and time"), widget=DATE_TIME)
+    starts_at = forms.DateTimeField(
+        label=_("Date and time"),
+        widget=DATE_TIME,
+        error_messages={"required": _("Give the appointment's date and time.")},
+    )
     kind = forms.ChoiceField(label=_("Kind"), choices=Appointment.Kind.choices)
 
 

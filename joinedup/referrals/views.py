@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from joinedup.consent.policy import get_student_for_user, seats_of
@@ -110,6 +111,17 @@ ACTIONS = {
 }
 
 
+LEAVES_RECEIVER = {
+    "decline": gettext_lazy(
+        "Referral declined. Your service no longer has access to the student's record."
+    ),
+    "discharge": gettext_lazy(
+        "Discharged. The summary goes back to the referring service; your service no longer "
+        "has access to the student's record."
+    ),
+}
+
+
 @login_required
 @capability_required(can_view_caseload)
 @require_POST
@@ -138,6 +150,11 @@ def referral_action(request, referral_uuid, action):
                 return redirect("referrals:referral-detail", referral_uuid)
             _add_errors(form, error)
         else:
+            if action in LEAVES_RECEIVER and view.is_receiver and not view.is_referrer:
+                # The step closed this service's care relationship: the referral is no
+                # longer this user's to open, so say so and go back to the waiting list.
+                messages.success(request, LEAVES_RECEIVER[action])
+                return redirect("referrals:waiting-list")
             messages.success(request, _("Done."))
             return redirect("referrals:referral-detail", referral_uuid)
     return render(

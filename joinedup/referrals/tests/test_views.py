@@ -89,7 +89,7 @@ def test_declining_without_a_reason_says_so_and_changes_nothing(hub, client):
     referral = refer(hub)
     response = act(client, hub.triage, referral, "decline", reason="")
     assert response.status_code == 400
-    assert "This field is required." in response.content.decode()
+    assert "Choose the reason for declining." in response.content.decode()
     assert Referral.objects.get().state == "sent"
 
 
