@@ -9,6 +9,7 @@ urlpatterns = [
     path("trusted-contact/", views.trusted_contact, name="trusted-contact"),
     path("scores/", views.scores, name="scores"),
     path("safety-plan/", views.safety_plan, name="safety-plan"),
+    path("return-to-study/", views.return_plans, name="return-plans"),
     path(
         "questionnaires/<str:token>/", views.questionnaire_complete, name="questionnaire-complete"
     ),

@@ -21,9 +21,9 @@ from joinedup.measures.services import complete_from_link, link_from_token
 from joinedup.people.models import Student
 from joinedup.people.services import update_trusted_contact
 from joinedup.record.selectors import consents_of
-from joinedup.risk.forms import SafetyPlanForm
-from joinedup.risk.selectors import safety_plans_for
-from joinedup.risk.services import save_safety_plan
+from joinedup.risk.forms import SafetyPlanForm, StudentViewForm
+from joinedup.risk.selectors import return_plans_for, safety_plans_for
+from joinedup.risk.services import record_student_view, save_safety_plan
 
 
 def _own_student(request) -> Student:
@@ -197,3 +197,22 @@ def safety_plan(request):
             return redirect("portal:safety-plan")
     forms_by_plan = [(p, form if p == chosen else form_for(p)) for p in plans]
     return render(request, "portal/safety_plan.html", {"plans": forms_by_plan})
+
+
+@login_required
+def return_plans(request):
+    """The student's return-to-study plans, and their own view of each."""
+    student = _own_student(request)
+    decision = decide_many(request.user, student, ["risk"], request=request)["risk"]
+    plans = return_plans_for(request.user, student, decision)
+    chosen = next((p for p in plans if str(p.uuid) == request.POST.get("plan")), None)
+    form = StudentViewForm(request.POST if chosen else None)
+    if chosen and form.is_valid():
+        record_student_view(
+            actor=request.user, plan=chosen, request=request, text=form.cleaned_data["student_view"]
+        )
+        messages.success(request, _("Your view is saved."))
+        return redirect("portal:return-plans")
+    return render(
+        request, "portal/return_plans.html", {"plans": plans, "form": form, "chosen": chosen}
+    )

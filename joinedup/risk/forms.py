@@ -3,7 +3,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.lib.forms import StyledFormMixin
-from joinedup.risk.models import Concern, Domain, RiskLevel, SafetyPlan
+from joinedup.people.models import Service
+from joinedup.risk.models import Concern, Domain, ReturnToStudyPlan, RiskLevel, SafetyPlan
 
 
 class AssessmentForm(StyledFormMixin, forms.Form):
@@ -141,3 +142,51 @@ class SafetyPlanForm(StyledFormMixin, forms.ModelForm):
         if student_part_only:
             for name in ("professional_contacts", "crisis_numbers"):
                 del self.fields[name]
+
+
+class ReturnPlanForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = ReturnToStudyPlan
+        fields = [
+            "nhs_service",
+            "university_service",
+            "support_agreed",
+            "who_does_what",
+            "adjustments",
+            "review_on",
+            "fit_to_study",
+            "nhs_view",
+            "university_view",
+        ]
+        widgets = {
+            "review_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            **{
+                f: forms.Textarea(attrs={"rows": 3})
+                for f in (
+                    "support_agreed",
+                    "who_does_what",
+                    "adjustments",
+                    "nhs_view",
+                    "university_view",
+                )
+            },
+        }
+
+    def __init__(self, *args, student, **kwargs):
+        super().__init__(*args, **kwargs)
+        services = Service.objects.select_related("organisation").order_by("name")
+        self.fields["nhs_service"].queryset = services.filter(organisation__kind="nhs_trust")
+        self.fields["university_service"].queryset = services.filter(
+            organisation_id=student.university_id
+        )
+
+    def _post_clean(self):
+        """Shape only: `save_return_plan` checks the plan's rules and explains each one."""
+
+
+class StudentViewForm(StyledFormMixin, forms.Form):
+    student_view = forms.CharField(
+        label=_("Your view"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("How you feel about going back, and what would help."),
+    )

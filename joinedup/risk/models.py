@@ -249,3 +249,50 @@ class SafetyPlan(models.Model):
 
     def __str__(self):
         return f"Safety plan ({self.service})"
+
+
+class ReturnToStudyPlan(models.Model):
+    """After a crisis or hospital stay: the NHS service, the university's wellbeing service
+    and (with consent, adjustments only) the department agree support, who does what and
+    when to review, with the student's own view. A fit-to-study disagreement keeps both
+    views."""
+
+    class FitToStudy(models.TextChoices):
+        AGREED = "agreed", _("Agreed: fit to return")
+        NOT_YET = "not_yet", _("Agreed: not yet fit to return")
+        DISAGREED = "disagreed", _("The services disagree")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    student = models.ForeignKey(Student, models.CASCADE, related_name="return_plans")
+    nhs_service = models.ForeignKey(Service, models.PROTECT, related_name="+")
+    university_service = models.ForeignKey(Service, models.PROTECT, related_name="+")
+    support_agreed = models.TextField(_("support agreed"))
+    who_does_what = models.TextField(_("who does what"))
+    adjustments = models.TextField(
+        _("adjustments for the department"),
+        blank=True,
+        help_text=_("Shown to the department only if the student consents, and nothing else."),
+    )
+    review_on = models.DateField(_("review date"))
+    fit_to_study = models.CharField(max_length=10, choices=FitToStudy.choices)
+    nhs_view = models.TextField(_("the NHS service's view"), blank=True)
+    university_view = models.TextField(_("the university's view"), blank=True)
+    student_view = models.TextField(_("the student's own view"), blank=True)
+    adjustments_entry = models.ForeignKey(
+        "record.RecordEntry", models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(fit_to_study="disagreed")
+                | (~models.Q(nhs_view="") & ~models.Q(university_view="")),
+                name="disagreement_has_both_views",
+            )
+        ]
+
+    def __str__(self):
+        return f"Return to study ({self.university_service})"

@@ -12,7 +12,14 @@ from joinedup.consent.policy import decide_many, find_student, readable_students
 from joinedup.consent.rules import Decision
 from joinedup.risk import rules
 from joinedup.risk.levels import ensure_default_levels
-from joinedup.risk.models import Flag, RiskAssessment, RiskLevel, SafetyPlan, ServiceScale
+from joinedup.risk.models import (
+    Flag,
+    ReturnToStudyPlan,
+    RiskAssessment,
+    RiskLevel,
+    SafetyPlan,
+    ServiceScale,
+)
 
 
 def own_service_ids(user) -> list[int]:
@@ -159,4 +166,16 @@ def safety_plans_for(user, student, decision: Decision) -> list:
     plans = SafetyPlan.objects.filter(student=student).select_related("service", "updated_by")
     if decision.basis != "self" and not decision.whole:
         plans = plans.filter(service_id__in=own_service_ids(user))
+    return list(plans)
+
+
+def return_plans_for(user, student, decision: Decision) -> list:
+    """Return-to-study plans: the student's own all; staff those their service is part of,
+    and every one with the student's consent."""
+    plans = ReturnToStudyPlan.objects.filter(student=student).select_related(
+        "nhs_service", "university_service"
+    )
+    if decision.basis != "self" and not decision.whole:
+        own = own_service_ids(user)
+        plans = plans.filter(Q(nhs_service_id__in=own) | Q(university_service_id__in=own))
     return list(plans)

@@ -9,12 +9,14 @@ from django.utils.translation import gettext as _
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import CareRelationship
 from joinedup.consent.policy import seats_of
+from joinedup.record.models import RecordEntry
 from joinedup.risk import rules, tasks
 from joinedup.risk.levels import ensure_default_levels
 from joinedup.risk.models import (
     Domain,
     Escalation,
     Flag,
+    ReturnToStudyPlan,
     RiskAssessment,
     RiskLevel,
     SafetyPlan,
@@ -258,4 +260,96 @@ def save_safety_plan(*, actor, student, service, request=None, **values) -> Safe
         plan.updated_by = actor
         plan.save()
         append([_entry("risk.safety_plan.saved", actor, student, request=request, service=service)])
+    return plan
+
+
+RETURN_PLAN_FIELDS = (
+    "support_agreed",
+    "who_does_what",
+    "adjustments",
+    "review_on",
+    "fit_to_study",
+    "nhs_view",
+    "university_view",
+)
+
+
+def save_return_plan(
+    *, actor, student, nhs_service, university_service, plan=None, request=None, **values
+) -> ReturnToStudyPlan:
+    """Agree a return to study between an NHS service and the university's wellbeing
+    service. The adjustments alone go to the record as category `adjustments`, which the
+    department sees only with the student's consent."""
+    errors = {}
+    if nhs_service.organisation.kind != "nhs_trust":
+        errors["nhs_service"] = _("Choose an NHS service.")
+    if university_service.organisation_id != student.university_id:
+        errors["university_service"] = _("Choose a service of the student's university.")
+    for name in ("support_agreed", "who_does_what"):
+        if not str(values.get(name, "")).strip():
+            errors[name] = _("This part of the plan is needed.")
+    if values.get("review_on") is None or values["review_on"] < timezone.localdate():
+        errors["review_on"] = _("The review date must be today or later.")
+    fit = values.get("fit_to_study")
+    if fit not in ReturnToStudyPlan.FitToStudy.values:
+        errors["fit_to_study"] = _("Say whether the student is fit to return.")
+    elif fit == "disagreed":
+        for name in ("nhs_view", "university_view"):
+            if not str(values.get(name, "")).strip():
+                errors[name] = _("When the services disagree, record both views.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        plan = plan or ReturnToStudyPlan(student=student, created_by=actor)
+        plan.nhs_service, plan.university_service = nhs_service, university_service
+        for name in RETURN_PLAN_FIELDS:
+            setattr(
+                plan, name, values[name].strip() if isinstance(values[name], str) else values[name]
+            )
+        plan.adjustments_entry = _adjustments_entry(plan, actor)
+        plan.save()
+        append(
+            [
+                _entry(
+                    "risk.return_plan.saved",
+                    actor,
+                    student,
+                    request=request,
+                    service=university_service,
+                    reason=plan.get_fit_to_study_display(),
+                )
+            ]
+        )
+    return plan
+
+
+def _adjustments_entry(plan, actor):
+    entry = plan.adjustments_entry
+    if not plan.adjustments:
+        if entry is not None:
+            entry.delete()
+        return None
+    if entry is None:
+        entry = RecordEntry(
+            student=plan.student,
+            category="adjustments",
+            author=actor,
+            service=plan.university_service,
+            title=_("Return to study: adjustments"),
+        )
+    entry.body = plan.adjustments
+    entry.save()
+    return entry
+
+
+def record_student_view(
+    *, actor, plan: ReturnToStudyPlan, text: str, request=None
+) -> ReturnToStudyPlan:
+    """The student's own view of their return to study, in their words."""
+    if not text.strip():
+        raise ValidationError({"student_view": _("Write your view.")})
+    with transaction.atomic():
+        plan.student_view = text.strip()
+        plan.save(update_fields=["student_view", "updated_at"])
+        append([_entry("risk.return_plan.student_view", actor, plan.student, request=request)])
     return plan

@@ -13,6 +13,7 @@ urlpatterns = [
     ),
     path("students/<uuid:student_uuid>/risk/", views.student_risk, name="student-risk"),
     path("students/<uuid:student_uuid>/safety-plan/", views.safety_plan, name="safety-plan"),
+    path("students/<uuid:student_uuid>/return-to-study/", views.return_plans, name="return-plans"),
     path("concerns/", concern_views.concern_list, name="concerns"),
     path("concerns/new/", concern_views.concern_create, name="concern-create"),
     path("concerns/raised/", concern_views.concern_raised, name="concern-raised"),

@@ -126,3 +126,26 @@ def safety_plan(request, student_uuid):
         "risk/safety_plan.html",
         {"view": view, "plans": plans, "form": form, "service": service},
     )
+
+
+@login_required
+@capability_required(can_view_caseload)
+def return_plans(request, student_uuid):
+    """Return-to-study plans the user may see, and a new one agreed between services."""
+    view = selectors.get_risk_for_user(request.user, student_uuid, request=request)
+    _caring_service(request.user, view.student)
+    form = forms.ReturnPlanForm(request.POST or None, student=view.student)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.save_return_plan(
+                actor=request.user, student=view.student, request=request, **data
+            )
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        else:
+            messages.success(request, _("Return-to-study plan saved."))
+            return redirect("risk:return-plans", view.student.uuid)
+    plans = selectors.return_plans_for(request.user, view.student, view.decision)
+    return render(request, "risk/return_plans.html", {"view": view, "plans": plans, "form": form})
