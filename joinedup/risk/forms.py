@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.lib.forms import StyledFormMixin
-from joinedup.people.models import Service
+from joinedup.people.models import Service, User
 from joinedup.risk.models import Concern, Domain, ReturnToStudyPlan, RiskLevel, SafetyPlan
 
 
@@ -190,3 +190,36 @@ class StudentViewForm(StyledFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("How you feel about going back, and what would help."),
     )
+
+
+class PanelForm(StyledFormMixin, forms.Form):
+    title = forms.CharField(
+        label=_("Title"), max_length=200, error_messages={"required": _("Give the panel a title.")}
+    )
+    meets_at = forms.DateTimeField(
+        label=_("Meets at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"required": _("Say when the panel meets.")},
+    )
+
+
+class PanelActionForm(StyledFormMixin, forms.Form):
+    description = forms.CharField(
+        label=_("Action"), max_length=300, error_messages={"required": _("Describe the action.")}
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Owner"),
+        queryset=None,
+        empty_label=_("Choose"),
+        error_messages={"required": _("Every action needs an owner.")},
+    )
+    due_on = forms.DateField(
+        label=_("Due"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": _("Every action needs a due date.")},
+    )
+
+    def __init__(self, *args, panel, **kwargs):
+        super().__init__(*args, auto_id="id_action_%s", **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(pk__in=panel.members.values("user"))
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.email

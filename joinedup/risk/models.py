@@ -296,3 +296,77 @@ class ReturnToStudyPlan(models.Model):
 
     def __str__(self):
         return f"Return to study ({self.university_service})"
+
+
+class Panel(models.Model):
+    """A case review panel: a multi-disciplinary meeting across organisations."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    meets_at = models.DateTimeField()
+    organiser = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-meets_at"]
+
+    def __str__(self):
+        return self.title
+
+
+class PanelMember(models.Model):
+    """Someone invited to a panel, from one service; whether they attended is recorded."""
+
+    panel = models.ForeignKey(Panel, models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    service = models.ForeignKey(Service, models.PROTECT, related_name="+")
+    attended = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["service__name"]
+        constraints = [models.UniqueConstraint(fields=["panel", "user"], name="panel_member_once")]
+
+    def __str__(self):
+        return f"{self.user} ({self.service})"
+
+
+class PanelCase(models.Model):
+    """A student on a panel's agenda, with the presenting service's summary and the
+    panel's decision."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    panel = models.ForeignKey(Panel, models.CASCADE, related_name="cases")
+    student = models.ForeignKey(Student, models.CASCADE, related_name="+")
+    service = models.ForeignKey(Service, models.PROTECT, related_name="+")
+    summary = models.TextField()
+    decision = models.TextField(blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at"]
+        constraints = [models.UniqueConstraint(fields=["panel", "student"], name="panel_case_once")]
+
+    def __str__(self):
+        return f"Case on {self.panel}"
+
+
+class PanelAction(models.Model):
+    """An action a panel agreed, with an owner and a due date, followed to completion."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    panel = models.ForeignKey(Panel, models.CASCADE, related_name="actions")
+    case = models.ForeignKey(
+        PanelCase, models.CASCADE, null=True, blank=True, related_name="actions"
+    )
+    description = models.CharField(max_length=300)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    due_on = models.DateField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on"]
+        indexes = [models.Index(fields=["owner", "completed_at"], name="panel_action_owner")]
+
+    def __str__(self):
+        return self.description

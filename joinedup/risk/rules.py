@@ -58,3 +58,24 @@ CONCERN_RESPONSE_HOURS = {"urgent": 4, "soon": 24, "routine": 72}
 def concern_due_at(raised_at: dt.datetime, urgency: str) -> dt.datetime:
     """When triage must have responded to a concern: faster when urgent."""
     return raised_at + dt.timedelta(hours=CONCERN_RESPONSE_HOURS[urgency])
+
+
+# A case stays visible to the panel's members until the panel closes, and at most this long
+# after the meeting.
+PANEL_WINDOW = dt.timedelta(hours=24)
+
+
+def case_visible(
+    now: dt.datetime,
+    *,
+    is_member: bool,
+    added_at: dt.datetime,
+    meets_at: dt.datetime,
+    closed_at: dt.datetime | None,
+) -> bool:
+    """A member sees a case from when it is put on the agenda until the panel closes, or a
+    day after the meeting, whichever is first."""
+    end = meets_at + PANEL_WINDOW
+    if closed_at is not None:
+        end = min(end, closed_at)
+    return is_member and added_at <= now <= end

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from joinedup.risk import concern_views, views
+from joinedup.risk import concern_views, panel_views, views
 
 app_name = "risk"
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("students/<uuid:student_uuid>/risk/", views.student_risk, name="student-risk"),
     path("students/<uuid:student_uuid>/safety-plan/", views.safety_plan, name="safety-plan"),
     path("students/<uuid:student_uuid>/return-to-study/", views.return_plans, name="return-plans"),
+    path("panels/", panel_views.panel_list, name="panels"),
+    path("panels/<uuid:panel_uuid>/", panel_views.panel_detail, name="panel-detail"),
+    path("panels/<uuid:panel_uuid>/<str:step>/", panel_views.panel_step, name="panel-step"),
     path("concerns/", concern_views.concern_list, name="concerns"),
     path("concerns/new/", concern_views.concern_create, name="concern-create"),
     path("concerns/raised/", concern_views.concern_raised, name="concern-raised"),
