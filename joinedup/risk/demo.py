@@ -6,10 +6,21 @@ import random
 from django.utils import timezone
 
 from joinedup.consent.models import CareRelationship
-from joinedup.people.models import User
+from joinedup.people.models import Student, User
 from joinedup.risk import rules
 from joinedup.risk.levels import ensure_default_levels
-from joinedup.risk.models import Concern, ConcernMessage, RiskAssessment, RiskLevel, ServiceScale
+from joinedup.risk.models import (
+    Concern,
+    ConcernMessage,
+    Panel,
+    PanelAction,
+    PanelCase,
+    PanelMember,
+    RiskAssessment,
+    RiskLevel,
+    SafetyPlan,
+    ServiceScale,
+)
 
 SCALES = {
     "crisis": ["Green", "Amber", "Red", "Red — immediate"],
@@ -61,6 +72,48 @@ def add_demo_risk(hub, rng: random.Random) -> None:
         )
     RiskAssessment.objects.bulk_create(assessments)
     _concerns(hub, relationships, now)
+    _story(hub, author, now)
+
+
+def _story(hub, author, now) -> None:
+    """The story student's safety plan, and a panel next week with their case on it."""
+    student = Student.objects.get(student_number="N2499999")
+    SafetyPlan.objects.create(
+        student=student,
+        service=hub["north_wellbeing"],
+        updated_by=author,
+        warning_signs="Not sleeping; skipping lectures; staying in my room.",
+        things_that_help="Running by the river; music; calling my sister.",
+        people_and_places="My sister Amy; the library café; the chaplaincy.",
+        professional_contacts="Priya Shah, Northbridge Wellbeing Service, 0113 496 0100.",
+        making_safer="Keep medication with my flatmate during exams.",
+    )
+    panel = Panel.objects.create(
+        title="Northbridge and NHS complex cases",
+        organiser=author,
+        meets_at=now + dt.timedelta(days=7),
+    )
+    clinician = User.objects.get(email="nhs-clinician@demo.joinedup.example")
+    PanelMember.objects.bulk_create(
+        [
+            PanelMember(panel=panel, user=author, service=hub["north_wellbeing"]),
+            PanelMember(panel=panel, user=clinician, service=hub["crisis"]),
+        ]
+    )
+    case = PanelCase.objects.create(
+        panel=panel,
+        student=student,
+        service=hub["north_wellbeing"],
+        added_by=author,
+        summary="Crisis contact last week; exams in three weeks; wants to stay on the course.",
+    )
+    PanelAction.objects.create(
+        panel=panel,
+        case=case,
+        owner=author,
+        description="Agree exam adjustments with the History department",
+        due_on=(now + dt.timedelta(days=10)).date(),
+    )
 
 
 def _concerns(hub, relationships, now) -> None:
