@@ -16,6 +16,7 @@ from joinedup.risk.models import (
     PanelAction,
     PanelCase,
     PanelMember,
+    ReturnToStudyPlan,
     RiskAssessment,
     RiskLevel,
     SafetyPlan,
@@ -106,6 +107,20 @@ def _story(hub, author, now) -> None:
         service=hub["north_wellbeing"],
         added_by=author,
         summary="Crisis contact last week; exams in three weeks; wants to stay on the course.",
+    )
+    ReturnToStudyPlan.objects.create(
+        student=student,
+        nhs_service=hub["crisis"],
+        university_service=hub["north_wellbeing"],
+        support_agreed="Weekly Wellbeing sessions; Crisis Team follow-up call after a week.",
+        who_does_what="Crisis Team: follow-up call. Wellbeing: weekly sessions and exam plan.",
+        adjustments="Two-week extension on the history essay; a quiet room for exams.",
+        review_on=(now + dt.timedelta(days=21)).date(),
+        fit_to_study="disagreed",
+        nhs_view="Return after one more week at home.",
+        university_view="Return now on a reduced timetable, with weekly check-ins.",
+        student_view="I want to go back for the seminars I enjoy first.",
+        created_by=author,
     )
     PanelAction.objects.create(
         panel=panel,

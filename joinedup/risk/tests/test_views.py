@@ -116,3 +116,16 @@ def test_the_caseload_and_record_page_show_the_current_level(hub, client):
     assert "Moderate" in caseload
     record = client.get(reverse("record:student-detail", args=[hub.student.uuid])).content.decode()
     assert "Current risk level: <strong>Moderate</strong>" in record
+
+
+def test_the_hub_edits_its_risk_language_in_the_admin(admin_client, admin_user):
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from conftest import TOTP_SECRET
+    from joinedup.risk.levels import ensure_default_levels
+
+    TOTP.activate(admin_user, TOTP_SECRET)  # administrators need a second factor too
+    ensure_default_levels()
+    html = admin_client.get(reverse("admin:risk_risklevel_changelist")).content.decode()
+    assert "Immediate" in html
+    assert admin_client.get(reverse("admin:risk_servicescale_add")).status_code == 200
