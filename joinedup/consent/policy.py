@@ -36,15 +36,23 @@ __all__ = [
 ]
 
 
-def decide(user, student: Student, category: str, purpose: str = "direct_care", *,
-           request=None) -> Decision:  # fmt: skip
+def decide(
+    user, student: Student, category: str, purpose: str = "direct_care", *, request=None
+) -> Decision:
     """Decide and audit one read of `category` of `student`'s data by `user`."""
     return decide_many(user, student, [category], purpose, request=request)[category]
 
 
-def decide_many(user, student: Student, categories=CATEGORIES, purpose: str = "direct_care", *,
-                request=None, action: str = "record.read", gate: str | None = None,
-                ) -> dict[str, Decision]:  # fmt: skip
+def decide_many(
+    user,
+    student: Student,
+    categories=CATEGORIES,
+    purpose: str = "direct_care",
+    *,
+    request=None,
+    action: str = "record.read",
+    gate: str | None = None,
+) -> dict[str, Decision]:
     """Decide several categories at once (one set of queries), auditing each decision.
 
     With `gate` (a category), nothing else is read when the gate is refused: only that
@@ -120,10 +128,13 @@ def _facts_for_seats(seats: tuple[Seat, ...], student: Student, *, user=None) ->
         for row in ConsentGrant.objects.active(now)
         .filter(student=student)
         .values_list(
-            "category", "purpose", "recipient_service_id", "recipient_department_id",
+            "category",
+            "purpose",
+            "recipient_service_id",
+            "recipient_department_id",
             "recipient_organisation_id",
         )
-    )  # fmt: skip
+    )
     break_glass = (
         user is not None
         and any(s.role in CLINICAL_ROLES for s in seats)
@@ -142,8 +153,9 @@ def _facts_for_seats(seats: tuple[Seat, ...], student: Student, *, user=None) ->
     )
 
 
-def decide_for_service(service, student: Student, category: str,
-                       purpose: str = "direct_care") -> Decision:  # fmt: skip
+def decide_for_service(
+    service, student: Student, category: str, purpose: str = "direct_care"
+) -> Decision:
     """What a practitioner of `service` would be allowed to read, without auditing (no one
     reads anything): whether consent lets a referral carry a category to that service, and
     what a recipient would see."""
@@ -188,9 +200,13 @@ def _partners(agreements, organisation_id: int, category: str, purpose: str) -> 
     return partners
 
 
-def readable_students(user, category: str, purpose: str = "direct_care", *,
-                      bases=("self", "relationship", "department", "consent", "break_glass")
-                      ) -> QuerySet[Student]:  # fmt: skip
+def readable_students(
+    user,
+    category: str,
+    purpose: str = "direct_care",
+    *,
+    bases=("self", "relationship", "department", "consent", "break_glass"),
+) -> QuerySet[Student]:
     """The students whose `category` `user` may read: `decide_access` as one SQL filter.
 
     `bases` narrows the list (the caseload uses only care relationships). This makes no
@@ -267,3 +283,57 @@ def get_student_for_user(user, student_uuid, *, request=None) -> Student:
     if not decide(user, student, "identity", request=request).allowed:
         raise Http404("No such student.")
     return student
+
+
+def entry_for(
+    action: str, actor, student, *, category: str, service=None, reason: str = "", request=None
+) -> Entry:
+    """An audit entry for `actor` changing or reading `student`'s data, naming the seat they
+    act in (their seat in `service`); the student themselves (or no one signed in, as with
+    a questionnaire link) is recorded as the student."""
+    seats = seats_of(actor) if actor is not None else ()
+    seat = next((s for s in seats if service is not None and s.service_id == service.pk), None)
+    is_student = actor is None or getattr(actor, "pk", None) == student.user_id
+    return Entry(
+        action=action,
+        actor=actor,
+        student=student,
+        category=category,
+        reason=reason,
+        actor_role=seat.role if seat else ("student" if is_student else ""),
+        actor_service=seat.place if seat else "",
+        actor_organisation=seat.organisation_name if seat else "",
+        request_id=request_id_of(request),
+    )
+
+
+def audit_listing(
+    user,
+    students,
+    *,
+    action: str,
+    reason: str,
+    request=None,
+    categories=lambda student: ("identity",),
+) -> None:
+    """Audit each student a list page shows (once each), in the categories it shows."""
+    seat = next((s for s in seats_of(user) if s.service_id), None)
+    append(
+        [
+            Entry(
+                action=action,
+                actor=user,
+                student=student,
+                category=category,
+                allowed=True,
+                basis="relationship",
+                reason=reason,
+                actor_role=seat.role if seat else "",
+                actor_service=seat.place if seat else "",
+                actor_organisation=seat.organisation_name if seat else "",
+                request_id=request_id_of(request),
+            )
+            for student in {s.pk: s for s in students}.values()
+            for category in categories(student)
+        ]
+    )

@@ -5,8 +5,7 @@ from dataclasses import dataclass, field
 
 from django.http import Http404
 
-from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.policy import decide_many, find_student, seats_of
+from joinedup.consent.policy import audit_listing, decide_many, find_student, seats_of
 from joinedup.consent.rules import Decision
 from joinedup.measures import instruments, outcomes
 from joinedup.measures.models import Administration, LicensedItemText, RoutineMeasure
@@ -171,25 +170,13 @@ def worklist_for(user, *, request=None) -> Worklist:
         .order_by("student__preferred_name", "student__legal_family_name", "pk")
     )
     due = [d for d in due_for(episodes) if d.codes]
-    seat = next((s for s in seats_of(user) if s.service_id), None)
-    shown = {d.episode.student for d in due}
-    append(
-        [
-            Entry(
-                action="measures.worklist.listed",
-                actor=user,
-                student=student,
-                category="outcomes",
-                allowed=True,
-                basis="relationship",
-                reason="Listed on the questionnaire worklist.",
-                actor_role=seat.role if seat else "",
-                actor_service=seat.place if seat else "",
-                actor_organisation=seat.organisation_name if seat else "",
-                request_id=request_id_of(request),
-            )
-            for student in sorted(shown, key=lambda s: s.pk)
-        ]
+    audit_listing(
+        user,
+        [d.episode.student for d in due],
+        action="measures.worklist.listed",
+        reason="Listed on the questionnaire worklist.",
+        request=request,
+        categories=lambda student: ("outcomes",),
     )
     return Worklist(due=due)
 

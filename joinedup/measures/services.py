@@ -5,6 +5,7 @@ background tasks, and never carry clinical content.
 """
 
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core import signing
@@ -13,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.policy import seats_of
+from joinedup.audit.services import append
+from joinedup.consent.policy import entry_for
 from joinedup.measures import instruments, scoring
 from joinedup.measures.models import Administration, Answer, CompletionLink
 from joinedup.measures.rules import positive_risk_items
@@ -24,22 +25,7 @@ from joinedup.risk.services import raise_automatic_flag
 LINK_SALT = "joinedup.measures.link"
 
 
-def _entry(action, actor, student, *, reason="", request=None, service=None) -> Entry:
-    seats = seats_of(actor) if actor is not None else ()
-    seat = next((s for s in seats if service and s.service_id == service.pk), None)
-    return Entry(
-        action=action,
-        actor=actor,
-        student=student,
-        category="outcomes",
-        reason=reason,
-        actor_role=seat.role
-        if seat
-        else ("student" if actor is None or student.user_id == actor.pk else ""),
-        actor_service=seat.place if seat else "",
-        actor_organisation=seat.organisation_name if seat else "",
-        request_id=request_id_of(request),
-    )
+_entry = partial(entry_for, category="outcomes")
 
 
 def record_administration(

@@ -2,8 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.policy import readable_students, seats_of
+from joinedup.consent.policy import audit_listing, readable_students, seats_of
 from joinedup.people.models import Service
 from joinedup.people.permissions import can_view_caseload, capability_required
 from joinedup.record.selectors import get_record_for_user
@@ -30,15 +29,14 @@ def caseload(request):
     )
     page = Paginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
     levels = current_levels(request.user, [student.pk for student in page])
-    seat = next(s for s in seats_of(request.user) if s.service_id)
-    append([
-        Entry(action="record.caseload.listed", actor=request.user, student=student,
-              category=category, allowed=True, basis="relationship",
-              reason="Listed on the caseload.", actor_role=seat.role, actor_service=seat.place,
-              actor_organisation=seat.organisation_name, request_id=request_id_of(request))
-        for student in page
-        for category in (("identity", "risk") if student.pk in levels else ("identity",))
-    ])  # fmt: skip
+    audit_listing(
+        request.user,
+        list(page),
+        action="record.caseload.listed",
+        reason="Listed on the caseload.",
+        request=request,
+        categories=lambda s: ("identity", "risk") if s.pk in levels else ("identity",),
+    )
     for student in page:
         student.risk_level = levels.get(student.pk, "")
     return render(request, "record/caseload.html", {"page": page, "query": query})

@@ -9,8 +9,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.policy import decide_many, readable_students, seats_of
+from joinedup.consent.policy import audit_listing, decide_many, readable_students, seats_of
 from joinedup.consent.rules import CLINICAL_ROLES, Decision
 from joinedup.evaluation.rules import Count, disclose, rounded
 from joinedup.people.models import Service
@@ -243,24 +242,13 @@ def get_gap_item_for_user(user, item_uuid) -> GapItem:
 
 
 def _audit_listing(user, students, service, action, request) -> None:
-    seat = next((s for s in seats_of(user) if service is None or s.service_id == service.pk), None)
-    append(
-        [
-            Entry(
-                action=action,
-                actor=user,
-                student=student,
-                category="engagement",
-                allowed=True,
-                basis="relationship",
-                reason="Listed.",
-                actor_role=seat.role if seat else "",
-                actor_service=seat.place if seat else "",
-                actor_organisation=seat.organisation_name if seat else "",
-                request_id=request_id_of(request),
-            )
-            for student in {s.pk: s for s in students}.values()
-        ]
+    audit_listing(
+        user,
+        students,
+        action=action,
+        reason="Listed.",
+        request=request,
+        categories=lambda student: ("engagement",),
     )
 
 

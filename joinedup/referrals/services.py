@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.audit.services import Entry, append
 from joinedup.consent.models import CareRelationship, DataSharingAgreement
-from joinedup.consent.policy import decide_for_service, seats_of
+from joinedup.consent.policy import decide_for_service, entry_for
 from joinedup.consent.services import close_care_relationship, open_care_relationship
 from joinedup.people.models import Service
 from joinedup.record.models import RecordEntry
@@ -43,21 +43,8 @@ class ConflictError(ValidationError):
     """Someone else changed the referral first; the message says who did what, and when."""
 
 
-def _entry(
-    action, actor, student, *, category="engagement", reason="", request=None, service=None
-) -> Entry:
-    seat = next((s for s in seats_of(actor) if service and s.service_id == service.pk), None)
-    return Entry(
-        action=action,
-        actor=actor,
-        student=student,
-        category=category,
-        reason=reason,
-        actor_role=seat.role if seat else "",
-        actor_service=seat.place if seat else "",
-        actor_organisation=seat.organisation_name if seat else "",
-        request_id=request_id_of(request),
-    )
+def _entry(action, actor, student, *, category="engagement", **details):
+    return entry_for(action, actor, student, category=category, **details)
 
 
 # Episodes ---------------------------------------------------------------------------------

@@ -6,9 +6,14 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.http import Http404
 
-from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import CareRelationship
-from joinedup.consent.policy import decide_many, find_student, readable_students, seats_of
+from joinedup.consent.policy import (
+    audit_listing,
+    decide_many,
+    find_student,
+    readable_students,
+    seats_of,
+)
 from joinedup.consent.rules import Decision
 from joinedup.risk import rules
 from joinedup.risk.levels import ensure_default_levels
@@ -85,24 +90,13 @@ def open_flags_for(user, *, request=None) -> list[FlagRow]:
         .order_by("due_at")[:300]
     )
     whole = _whole_risk_students(user, {f.student_id for f in flags})
-    seat = next((s for s in seats_of(user) if s.service_id), None)
-    append(
-        [
-            Entry(
-                action="risk.flags.listed",
-                actor=user,
-                student=student,
-                category="risk",
-                allowed=True,
-                basis="relationship",
-                reason="Listed on the flags worklist.",
-                actor_role=seat.role if seat else "",
-                actor_service=seat.place if seat else "",
-                actor_organisation=seat.organisation_name if seat else "",
-                request_id=request_id_of(request),
-            )
-            for student in {f.student_id: f.student for f in flags}.values()
-        ]
+    audit_listing(
+        user,
+        [f.student for f in flags],
+        action="risk.flags.listed",
+        reason="Listed on the flags worklist.",
+        request=request,
+        categories=lambda student: ("risk",),
     )
     return [FlagRow(f, f.service_id in own or f.student_id in whole) for f in flags]
 

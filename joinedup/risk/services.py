@@ -1,14 +1,16 @@
 """Recording risk: assessments, flags, acknowledgement and escalation. Each is audited in
 category `risk`; emails carry no clinical content."""
 
+from functools import partial
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.audit.services import Entry, append
 from joinedup.consent.models import CareRelationship
-from joinedup.consent.policy import seats_of
+from joinedup.consent.policy import entry_for, seats_of
 from joinedup.record.models import RecordEntry
 from joinedup.risk import rules, tasks
 from joinedup.risk.levels import ensure_default_levels
@@ -26,20 +28,7 @@ from joinedup.risk.models import (
 AUTOMATIC_LEVEL = {"questionnaire": 3, "crisis_contact": 3}
 
 
-def _entry(action, actor, student, *, reason="", request=None, service=None) -> Entry:
-    seats = seats_of(actor) if actor is not None else ()
-    seat = next((s for s in seats if service and s.service_id == service.pk), None)
-    return Entry(
-        action=action,
-        actor=actor,
-        student=student,
-        category="risk",
-        reason=reason,
-        actor_role=seat.role if seat else "",
-        actor_service=seat.place if seat else "",
-        actor_organisation=seat.organisation_name if seat else "",
-        request_id=request_id_of(request),
-    )
+_entry = partial(entry_for, category="risk")
 
 
 def level_of_rank(rank: int) -> RiskLevel:
