@@ -1,9 +1,11 @@
 """Reads of referrals, through the access policy: a referral is `engagement` data; what it
 carries (assessment, discharge summary) is decided per entry."""
 
+import math
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
+from django.core.paginator import Paginator
 from django.db.models import Count as DistinctCount
 from django.db.models import Q
 from django.http import Http404
@@ -124,29 +126,64 @@ class WaitingRow:
     has_open_flag: bool
 
 
-def waiting_list_for(user, service: Service, *, request=None) -> list[WaitingRow]:
-    """Referrals waiting for `service`, longest wait first, each with its clock, the
-    student's current risk level and whether a risk flag waits; constant queries. Listing
-    names is audited per student."""
-    referrals = list(
-        Referral.objects.filter(to_service=service, state__in=rules.WAITING)
-        .select_related("student", "from_service", "to_service")
-        .order_by("sent_at", "pk")
-    )
-    students = {r.student_id for r in referrals}
+@dataclass
+class WaitingList:
+    rows: list[WaitingRow]
+    page: object
+    colours: dict[str, int]  # how many of the whole list are green, amber and red
+
+
+WAITING_PAGE = 50
+
+
+def waiting_list_for(user, service: Service, *, page_number=None, request=None) -> WaitingList:
+    """Referrals waiting for `service`, longest wait first, a page at a time, each with its
+    clock, the student's current risk level and whether a risk flag waits, and how many of
+    the whole list are green, amber and red; constant queries. Names shown are audited."""
+    waiting = Referral.objects.filter(to_service=service, state__in=rules.WAITING)
+    page = Paginator(
+        waiting.select_related("student", "from_service", "to_service").order_by("sent_at", "pk"),
+        WAITING_PAGE,
+    ).get_page(page_number)
+    referrals = list(page)
+    students = [r.student_id for r in referrals]
     levels = current_levels(user, students)
     flagged = set(
-        Flag.objects.filter(
-            acknowledged_at__isnull=True, student_id__in=list(students)
-        ).values_list("student_id", flat=True)
+        Flag.objects.filter(acknowledged_at__isnull=True, student_id__in=students).values_list(
+            "student_id", flat=True
+        )
     )
     _audit_listing(
         user, [r.student for r in referrals], service, "referrals.waiting_list.listed", request
     )
-    return [
+    rows = [
         WaitingRow(r, _clock(r), levels.get(r.student_id, ""), r.student_id in flagged)
         for r in referrals
     ]
+    return WaitingList(rows, page, _colour_counts(waiting, service.waiting_standard_days))
+
+
+def _colour_counts(waiting, standard: int | None) -> dict[str, int]:
+    """The clock colours of a whole waiting list, counted in SQL (`rules.Clock.colour`)."""
+    total = waiting.count()
+    if not standard:
+        return {"green": total, "amber": 0, "red": 0}
+    today = timezone.now().date()
+
+    def sent_before(days: int):
+        return datetime.combine(today - timedelta(days=days), time.min, tzinfo=UTC)
+
+    counts = waiting.aggregate(
+        red=DistinctCount("pk", filter=Q(sent_at__lt=sent_before(standard))),
+        late=DistinctCount(
+            "pk", filter=Q(sent_at__lt=sent_before(math.ceil(rules.AMBER_SHARE * standard) - 1))
+        ),
+    )
+    return {
+        "red": counts["red"],
+        "amber": counts["late"] - counts["red"],
+        "green": total - counts["late"],
+    }
 
 
 def sent_by(user, *, request=None) -> list[tuple[Referral, rules.Clock | None]]:
@@ -211,16 +248,17 @@ def gap_worklist_for(user, *, request=None) -> list[GapRow]:
     """Open gap items for the user's services, oldest first, in a constant number of
     queries. The student is named only where the policy lets the user read their identity
     (the same rule as one SQL filter); each name shown is audited."""
+    page = GapItem.objects.filter(
+        service_id__in=gap_services_of(user), resolved_at__isnull=True
+    ).order_by("found_at")[:GAP_PAGE]
+    # Take the page first, then join: joining before the limit walks every student.
     items = list(
-        GapItem.objects.filter(service_id__in=gap_services_of(user), resolved_at__isnull=True)
+        GapItem.objects.filter(pk__in=list(page.values_list("pk", flat=True)))
         .select_related("student", "service")
-        .order_by("found_at")[:GAP_PAGE]
+        .order_by("found_at", "pk")
     )
-    readable = set(
-        readable_students(user, "identity")
-        .filter(pk__in=[item.student_id for item in items])
-        .values_list("pk", flat=True)
-    )
+    ids = [item.student_id for item in items]
+    readable = set(readable_students(user, "identity", among=ids).values_list("pk", flat=True))
     _audit_listing(
         user,
         [i.student for i in items if i.student_id in readable],

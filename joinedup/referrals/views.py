@@ -251,8 +251,10 @@ def appointment_record(request, appointment_uuid):
 def waiting_list(request):
     """My service's waiting list, longest wait first, with each referral's clock."""
     service = _own_service(request.user)
-    rows = selectors.waiting_list_for(request.user, service, request=request) if service else []
-    return render(request, "referrals/waiting_list.html", {"service": service, "rows": rows})
+    waiting = service and selectors.waiting_list_for(
+        request.user, service, page_number=request.GET.get("page"), request=request
+    )
+    return render(request, "referrals/waiting_list.html", {"service": service, "waiting": waiting})
 
 
 @login_required

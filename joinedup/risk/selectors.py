@@ -34,9 +34,9 @@ def own_service_ids(user) -> list[int]:
 def _whole_risk_students(user, student_ids) -> set[int]:
     """Students whose risk data from every service the user may read (consent or override)."""
     return set(
-        readable_students(user, "risk", bases=("consent", "break_glass"))
-        .filter(pk__in=list(student_ids))
-        .values_list("pk", flat=True)
+        readable_students(
+            user, "risk", bases=("consent", "break_glass"), among=list(student_ids)
+        ).values_list("pk", flat=True)
     )
 
 

@@ -220,3 +220,36 @@ def test_the_pathway_map_period_must_end_after_it_starts(hub, client):
 
 def test_students_do_not_see_the_pathway_map(hub, client):
     assert page(client, hub.student_user, "referrals:pathway-map")[0] == 403
+
+
+def test_the_waiting_list_counts_its_colours_in_sql_as_the_clocks_do(hub, client):
+    from joinedup.referrals.rules import AMBER_SHARE
+
+    assert AMBER_SHARE == 0.8
+    ages = [50, 43, 42, 34, 33, 1]  # standard 42: red past 42, amber from 34
+    for n, days in enumerate(ages):
+        student = make_student(hub.university, f"NB40000{n:02d}")
+        referral = create_referral(
+            actor=hub.practitioner,
+            student=student,
+            from_service=hub.wellbeing,
+            to_service=hub.talking,
+            source="service",
+            reason="Low mood.",
+        )
+        Referral.objects.filter(pk=referral.pk).update(
+            sent_at=timezone.now() - dt.timedelta(days=days)
+        )
+    _, html = page(client, hub.triage, "referrals:waiting-list")
+    assert "6 waiting: 2 past the standard, 2 near it, 2 within it." in html
+    assert html.count('data-clock="red"') == 2
+    assert html.count('data-clock="orange"') + html.count('data-clock="amber"') == 2
+
+
+def test_readable_students_among_a_few_agrees_with_the_whole_rule(hub):
+    from joinedup.consent.policy import readable_students
+
+    other = make_student(hub.university, "NB4999999")
+    ids = [hub.student.pk, other.pk]
+    whole = set(readable_students(hub.practitioner, "identity").filter(pk__in=ids))
+    assert set(readable_students(hub.practitioner, "identity", among=ids)) == whole == {hub.student}
