@@ -502,8 +502,10 @@ def measure(requests: int, results: Path) -> None:
         user = users[handle]
         if page == "waiting list":
             service = Service.objects.get(name=WAITING_AS[handle])
-            rows = len(selectors.waiting_list_for(user, service))
-            label, url = f"{page}, {handle} ({rows:,} rows)", WAITING_URL
+            waiting = selectors.waiting_list_for(user, service)
+            rows = len(waiting.rows)
+            total = waiting.page.paginator.count
+            label, url = f"{page}, {handle} ({rows:,} rows of {total:,})", WAITING_URL
         else:
             rows = len(selectors.gap_worklist_for(user))
             total = GapItem.objects.filter(
