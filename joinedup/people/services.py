@@ -5,18 +5,59 @@ from django.db import transaction
 from joinedup.audit.services import Entry, append
 
 
-def update_trusted_contact(*, actor, student, trusted_contact_name, trusted_contact_relationship,
-                           trusted_contact_phone, trusted_contact_permission):  # fmt: skip
+def update_trusted_contact(
+    *,
+    actor,
+    student,
+    trusted_contact_name,
+    trusted_contact_relationship,
+    trusted_contact_phone,
+    trusted_contact_permission,
+):
     """The student names a trusted contact and says when the university may contact them."""
     student.trusted_contact_name = trusted_contact_name
     student.trusted_contact_relationship = trusted_contact_relationship
     student.trusted_contact_phone = trusted_contact_phone
     student.trusted_contact_permission = trusted_contact_permission
     with transaction.atomic():
-        student.save(update_fields=[
-            "trusted_contact_name", "trusted_contact_relationship", "trusted_contact_phone",
-            "trusted_contact_permission",
-        ])  # fmt: skip
-        append([Entry(action="people.student.trusted_contact_changed", actor=actor,
-                      student=student, category="identity", actor_role="student")])  # fmt: skip
+        student.save(
+            update_fields=[
+                "trusted_contact_name",
+                "trusted_contact_relationship",
+                "trusted_contact_phone",
+                "trusted_contact_permission",
+            ]
+        )
+        append(
+            [
+                Entry(
+                    action="people.student.trusted_contact_changed",
+                    actor=actor,
+                    student=student,
+                    category="identity",
+                    actor_role="student",
+                )
+            ]
+        )
+    return student
+
+
+def update_name_and_pronouns(*, actor, student, preferred_name: str, pronouns: str):
+    """The student's preferred name and pronouns are theirs to set; every page uses them at
+    once (the legal name stays for where it is needed)."""
+    student.preferred_name = preferred_name.strip()
+    student.pronouns = pronouns.strip()
+    with transaction.atomic():
+        student.save(update_fields=["preferred_name", "pronouns"])
+        append(
+            [
+                Entry(
+                    action="people.student.name_changed",
+                    actor=actor,
+                    student=student,
+                    category="identity",
+                    actor_role="student",
+                )
+            ]
+        )
     return student

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("consents/<uuid:grant_uuid>/withdraw/", views.grant_withdraw, name="grant-withdraw"),
     path("trusted-contact/", views.trusted_contact, name="trusted-contact"),
+    path("name/", views.name, name="name"),
     path("scores/", views.scores, name="scores"),
     path("safety-plan/", views.safety_plan, name="safety-plan"),
     path("return-to-study/", views.return_plans, name="return-plans"),

@@ -19,7 +19,7 @@ from joinedup.measures.forms import QuestionnaireForm
 from joinedup.measures.selectors import get_outcomes_for_user, item_texts
 from joinedup.measures.services import complete_from_link, link_from_token
 from joinedup.people.models import Student
-from joinedup.people.services import update_trusted_contact
+from joinedup.people.services import update_name_and_pronouns, update_trusted_contact
 from joinedup.record.selectors import consents_of
 from joinedup.risk.forms import SafetyPlanForm, StudentViewForm
 from joinedup.risk.selectors import return_plans_for, safety_plans_for
@@ -216,3 +216,30 @@ def return_plans(request):
     return render(
         request, "portal/return_plans.html", {"plans": plans, "form": form, "chosen": chosen}
     )
+
+
+class NameForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Student
+        fields = ["preferred_name", "pronouns"]
+        labels = {
+            "preferred_name": gettext_lazy("The name you want us to use"),
+            "pronouns": gettext_lazy("Your pronouns (optional)"),
+        }
+        help_texts = {
+            "preferred_name": gettext_lazy(
+                "Every service sees this name. Leave it empty to use your legal first name."
+            ),
+        }
+
+
+@login_required
+def name(request):
+    """The student's preferred name and pronouns, used everywhere at once."""
+    student = _own_student(request)
+    form = NameForm(request.POST or None, instance=student)
+    if request.method == "POST" and form.is_valid():
+        update_name_and_pronouns(actor=request.user, student=student, **form.cleaned_data)
+        messages.success(request, _("Saved. Every service now sees this name."))
+        return redirect("portal:home")
+    return render(request, "portal/name.html", {"form": form})

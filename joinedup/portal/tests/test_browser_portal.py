@@ -53,3 +53,17 @@ def test_student_sees_who_looked_and_withdraws_a_consent(
     assert_accessible(phone_page)
     risk_shared_with_crisis_team.refresh_from_db()
     assert risk_shared_with_crisis_team.withdrawn_by == hub.student_user
+
+
+def test_student_changes_the_name_and_pronouns_services_use_on_a_phone(hub, phone_page):
+    login(phone_page, hub.student_user, totp=False)
+    phone_page.get_by_role("link", name="Change the name and pronouns we use").click()
+    assert_accessible(phone_page)
+    phone_page.get_by_label("The name you want us to use").fill("Lex")
+    phone_page.get_by_label("Your pronouns (optional)").fill("they/them")
+    phone_page.get_by_role("button", name="Save").click()
+    expect(phone_page.get_by_role("status")).to_contain_text("Every service now sees this name.")
+    expect(phone_page.get_by_role("heading", level=1)).to_contain_text("Hello, Lex")
+    assert_accessible(phone_page)
+    hub.student.refresh_from_db()
+    assert (hub.student.preferred_name, hub.student.pronouns) == ("Lex", "they/them")

@@ -212,3 +212,20 @@ def test_portal_asks_for_a_trusted_contact_until_answered(hub, student_client):
     student_client.post(TRUSTED_CONTACT, {"trusted_contact_permission": "never"})
 
     assert "Tell us about a trusted contact" not in text(student_client.get(HOME))
+
+
+def test_the_student_sets_the_name_and_pronouns_every_service_sees(hub, client):
+    from django.urls import reverse
+
+    from joinedup.audit.models import AuditEvent
+
+    client.force_login(hub.student_user)
+    response = client.post(
+        reverse("portal:name"), {"preferred_name": "Lex", "pronouns": "they/them"}
+    )
+    assert response.status_code == 302
+    client.force_login(hub.practitioner)
+    html = client.get(reverse("record:student-detail", args=[hub.student.uuid])).content.decode()
+    assert "Lex" in html
+    assert "they/them" in html
+    assert AuditEvent.objects.filter(action="people.student.name_changed").exists()
