@@ -10,17 +10,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from joinedup.audit.selectors import accesses_to
+from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import ConsentGrant
 from joinedup.consent.policy import decide_many
-from joinedup.consent.services import withdraw_consent
+from joinedup.consent.rules import CATEGORIES
+from joinedup.consent.services import record_consent, withdraw_all_consents, withdraw_consent
 from joinedup.lib.forms import StyledFormMixin
 from joinedup.measures import instruments
 from joinedup.measures.forms import QuestionnaireForm
 from joinedup.measures.selectors import get_outcomes_for_user, item_texts
 from joinedup.measures.services import complete_from_link, link_from_token
-from joinedup.people.models import Student
+from joinedup.people.models import Service, Student
 from joinedup.people.services import update_name_and_pronouns, update_trusted_contact
-from joinedup.record.selectors import consents_of
+from joinedup.record.selectors import consents_of, preview_for_service
 from joinedup.risk.forms import SafetyPlanForm, StudentViewForm
 from joinedup.risk.selectors import return_plans_for, safety_plans_for
 from joinedup.risk.services import record_student_view, save_safety_plan
@@ -243,3 +245,129 @@ def name(request):
         messages.success(request, _("Saved. Every service now sees this name."))
         return redirect("portal:home")
     return render(request, "portal/name.html", {"form": form})
+
+
+SHAREABLE = ["assessment", "outcomes", "risk", "discharge", "engagement"]
+DEPARTMENT_SHAREABLE = ["engagement", "adjustments"]
+WHY = {
+    "assessment": gettext_lazy("Your story, told once: they will not ask you to repeat it."),
+    "outcomes": gettext_lazy("Your questionnaire answers: they can see how things are going."),
+    "risk": gettext_lazy("Your risk summary and safety plan: so they can keep you safe."),
+    "discharge": gettext_lazy("Summaries when a service finishes working with you."),
+    "engagement": gettext_lazy("Which services you are in touch with, and your appointments."),
+    "adjustments": gettext_lazy(
+        "Support agreed for your studies, such as extensions. Never anything clinical."
+    ),
+}
+
+
+@login_required
+def consents(request):
+    """Share or stop sharing each kind of information with each service in your care, and
+    with your department; see exactly what each service would see."""
+    student = _own_student(request)
+    if request.method == "POST":
+        _toggle(request, student)
+        return redirect("portal:consents")
+    active = ConsentGrant.objects.active().filter(student=student)
+    shared = {(g.recipient_service_id, g.recipient_department_id, g.category) for g in active}
+    services = (
+        Service.objects.filter(
+            care_relationships__student=student, care_relationships__closed_at__isnull=True
+        )
+        .distinct()
+        .select_related("organisation")
+    )
+    rows = [
+        (s, None, [(c, WHY[c], (s.pk, None, c) in shared) for c in SHAREABLE]) for s in services
+    ]
+    if student.department:
+        rows.append(
+            (
+                None,
+                student.department,
+                [
+                    (c, WHY[c], (None, student.department_id, c) in shared)
+                    for c in DEPARTMENT_SHAREABLE
+                ],
+            )
+        )
+    return render(request, "portal/consents.html", {"rows": rows})
+
+
+def _toggle(request, student) -> None:
+    category = request.POST.get("category", "")
+    service = Service.objects.filter(uuid=request.POST.get("service") or None).first()
+    department = student.department if request.POST.get("department") else None
+    allowed = DEPARTMENT_SHAREABLE if department else SHAREABLE
+    if (service is None and department is None) or category not in allowed:
+        append(
+            [
+                Entry(
+                    "consent.grant.refused",
+                    actor=request.user,
+                    student=student,
+                    category=category if category in CATEGORIES else "",
+                    actor_role="student",
+                    reason="Not a category this recipient may hold.",
+                    request_id=request_id_of(request),
+                )
+            ]
+        )
+        messages.error(
+            request,
+            _(
+                "That cannot be shared with them: case notes never leave the service that wrote "
+                "them, and academic staff never see clinical information."
+            ),
+        )
+        return
+    purpose = "academic_support" if department else "direct_care"
+    grants = ConsentGrant.objects.active().filter(
+        student=student,
+        category=category,
+        recipient_service=service,
+        recipient_department=department,
+        purpose=purpose,
+    )
+    if request.POST.get("share") == "on":
+        record_consent(
+            actor=request.user,
+            student=student,
+            category=category,
+            purpose=purpose,
+            how_given="portal",
+            recipient_service=service,
+            recipient_department=department,
+            request=request,
+        )
+        messages.success(request, _("Shared. It applies straight away."))
+    else:
+        for grant in grants:
+            withdraw_consent(actor=request.user, grant=grant, request=request)
+        messages.success(request, _("Stopped sharing. It applies straight away."))
+
+
+@login_required
+def consent_preview(request, service_uuid):
+    """Exactly what a service would see of your record, now."""
+    student = _own_student(request)
+    service = Service.objects.filter(uuid=service_uuid).select_related("organisation").first()
+    if service is None:
+        raise Http404
+    return render(
+        request,
+        "record/student_detail.html",
+        {"record": preview_for_service(service, student), "service": service, "preview": True},
+    )
+
+
+@login_required
+@require_POST
+def consents_withdraw_all(request):
+    student = _own_student(request)
+    count = withdraw_all_consents(actor=request.user, student=student, request=request)
+    messages.success(
+        request, _("All %(n)d consents withdrawn. It applies straight away.") % {"n": count}
+    )
+    return redirect("portal:consents")

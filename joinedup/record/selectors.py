@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.http import Http404
 
 from joinedup.consent.models import CareRelationship, Category, ConsentGrant
-from joinedup.consent.policy import decide_many, find_student, seats_of
-from joinedup.consent.rules import SERVICE_ONLY, Decision
+from joinedup.consent.policy import decide_for_service, decide_many, find_student, seats_of
+from joinedup.consent.rules import CATEGORIES, SERVICE_ONLY, Decision
 from joinedup.record.models import RecordEntry
 
 
@@ -46,7 +46,8 @@ def record_for(user, student, *, request=None, purpose="direct_care", gate=None)
         refused = decisions[gate]
         return RecordView(student=student, sections=[Section(gate, Category(gate).label, refused)])
     by_category: dict[str, list] = {c: [] for c, d in decisions.items() if d.allowed}
-    for entry in _visible_entries(user, student, decisions):
+    is_self = student.user_id is not None and student.user_id == user.pk
+    for entry in _visible_entries(_own_service_ids(user), is_self, student, decisions):
         by_category[entry.category].append(entry)
     sections = [
         Section(c, Category(c).label, decisions[c], by_category.get(c, [])) for c in decisions
@@ -82,14 +83,14 @@ def get_record_for_user(user, student_uuid, *, request=None) -> RecordView:
     return record
 
 
-def _visible_entries(user, student, decisions: dict[str, Decision]):
+def _visible_entries(own_ids, is_self: bool, student, decisions: dict[str, Decision]):
     allowed = {c: d for c, d in decisions.items() if d.allowed}
     if not allowed:
         return []
     entries = RecordEntry.objects.filter(student=student, category__in=allowed)
-    if student.user_id is not None and student.user_id == user.pk:
+    if is_self:
         return entries.filter(is_withheld_from_student=False).select_related("service")
-    own = Q(service_id__in=_own_service_ids(user))
+    own = Q(service_id__in=own_ids)
     # Only the user's own service's entries where the decision is not for the whole
     # category, and always for case notes; never another service's private entries.
     own_only = [c for c, d in allowed.items() if not d.whole or c in SERVICE_ONLY]
@@ -104,9 +105,12 @@ def consents_of(student, *, user=None):
     department or organisation, or recorded by the user (the list names recipients, so it
     is engagement data)."""
     grants = ConsentGrant.objects.filter(student=student).select_related(
-        "recipient_service", "recipient_department", "recipient_organisation", "recorded_by",
+        "recipient_service",
+        "recipient_department",
+        "recipient_organisation",
+        "recorded_by",
         "withdrawn_by",
-    )  # fmt: skip
+    )
     if user is not None:
         seats = seats_of(user)
         grants = grants.filter(
@@ -116,3 +120,30 @@ def consents_of(student, *, user=None):
             | Q(recipient_organisation_id__in=[s.organisation_id for s in seats])
         )
     return grants
+
+
+def preview_for_service(service, student) -> RecordView:
+    """Exactly what a practitioner of `service` would see of the student's record, for the
+    student to check before and after they share: the same rule and the same filters as
+    `record_for`, decided without anyone reading (so nothing is audited as a read)."""
+    decisions = {c: decide_for_service(service, student, c) for c in CATEGORIES}
+    by_category: dict[str, list] = {c: [] for c, d in decisions.items() if d.allowed}
+    for entry in _visible_entries([service.pk], False, student, decisions):
+        by_category[entry.category].append(entry)
+    sections = [
+        Section(c, Category(c).label, decisions[c], by_category.get(c, [])) for c in decisions
+    ]
+    view = RecordView(student=student, sections=sections)
+    engagement = decisions["engagement"]
+    if engagement.allowed:
+        relationships = CareRelationship.objects.filter(student=student)
+        if not engagement.whole:
+            relationships = relationships.filter(service=service)
+        view.services = list(relationships.select_related("service__organisation"))
+        grants = ConsentGrant.objects.filter(student=student)
+        if not engagement.whole:
+            grants = grants.filter(
+                Q(recipient_service=service) | Q(recipient_organisation_id=service.organisation_id)
+            )
+        view.consents = list(grants)
+    return view

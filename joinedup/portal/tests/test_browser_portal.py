@@ -15,9 +15,13 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def risk_shared_with_crisis_team(hub) -> ConsentGrant:
     return record_consent(
-        actor=hub.practitioner, student=hub.student, category="risk", purpose="direct_care",
-        how_given="in_person", recipient_service=hub.crisis,
-    )  # fmt: skip
+        actor=hub.practitioner,
+        student=hub.student,
+        category="risk",
+        purpose="direct_care",
+        how_given="in_person",
+        recipient_service=hub.crisis,
+    )
 
 
 def test_student_sees_who_looked_and_withdraws_a_consent(
@@ -67,3 +71,40 @@ def test_student_changes_the_name_and_pronouns_services_use_on_a_phone(hub, phon
     assert_accessible(phone_page)
     hub.student.refresh_from_db()
     assert (hub.student.preferred_name, hub.student.pronouns) == ("Lex", "they/them")
+
+
+def test_student_shares_previews_and_stops_sharing_on_a_phone(hub, page, phone_page):
+    from joinedup.consent.services import open_care_relationship
+    from joinedup.record.models import RecordEntry
+
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    RecordEntry.objects.create(
+        student=hub.student,
+        category="risk",
+        service=hub.wellbeing,
+        author=hub.practitioner,
+        title="Wellbeing risk summary",
+        body="Low risk; protective friends.",
+    )
+    login(phone_page, hub.student_user, totp=False)
+    phone_page.get_by_role(
+        "link", name="Choose what I share, and see what each service sees"
+    ).click()
+    assert_accessible(phone_page)
+    phone_page.get_by_role("button", name="Share risk — Crisis Team").click()
+    expect(phone_page.get_by_role("status")).to_contain_text("Shared.")
+    phone_page.get_by_role("link", name="See exactly what Crisis Team sees").click()
+    expect(phone_page.locator("[data-preview]")).to_contain_text("Crisis Team would see now")
+    expect(phone_page.locator('[data-category="risk"]')).to_contain_text("Wellbeing risk summary")
+    assert_accessible(phone_page)
+
+    # The Crisis Team sees it too, then loses it the moment the student stops sharing.
+    login(page, hub.crisis_practitioner)
+    page.goto(f"/students/{hub.student.uuid}/")
+    expect(page.locator('[data-category="risk"]')).to_contain_text("Wellbeing risk summary")
+    phone_page.get_by_role("link", name="Back to what I share").click()
+    phone_page.get_by_role("button", name="Stop sharing risk — Crisis Team").click()
+    expect(phone_page.get_by_role("status")).to_contain_text("Stopped sharing.")
+    assert_accessible(phone_page)
+    page.reload()
+    expect(page.locator('[data-category="risk"]')).not_to_contain_text("Wellbeing risk summary")
