@@ -22,6 +22,7 @@ from joinedup.measures.selectors import get_outcomes_for_user, item_texts
 from joinedup.measures.services import complete_from_link, link_from_token
 from joinedup.people.models import Service, Student
 from joinedup.people.services import update_name_and_pronouns, update_trusted_contact
+from joinedup.portal.selectors import my_record
 from joinedup.record.selectors import consents_of, preview_for_service
 from joinedup.risk.forms import SafetyPlanForm, StudentViewForm
 from joinedup.risk.selectors import return_plans_for, safety_plans_for
@@ -46,7 +47,12 @@ def home(request):
     return render(
         request,
         "portal/home.html",
-        {"student": student, "consents": consents_of(student), "accesses": accesses},
+        {
+            "student": student,
+            "consents": consents_of(student),
+            "accesses": accesses,
+            "mine": my_record(student),
+        },
     )
 
 

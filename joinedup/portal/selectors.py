@@ -1,0 +1,109 @@
+"""The student's own record, in plain words: who is involved and what each holds, where
+they are on each waiting list, and their next appointments."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from joinedup.consent.models import CareRelationship
+from joinedup.measures.models import Administration
+from joinedup.record.models import RecordEntry
+from joinedup.referrals import rules
+from joinedup.referrals.directory.rules import typical_wait_days
+from joinedup.referrals.directory.selectors import recent_waits_by_service
+from joinedup.referrals.models import Appointment, Referral
+from joinedup.risk.models import RiskAssessment
+
+# What each kind of information is, in the student's words.
+PLAIN = {
+    "assessment": "your story and what you want from support",
+    "outcomes": "your questionnaire answers",
+    "risk": "notes about keeping you safe",
+    "notes": "their own session notes",
+    "adjustments": "support agreed for your studies",
+    "discharge": "summaries from when they finished working with you",
+}
+
+
+@dataclass
+class Involved:
+    service: object
+    since: object
+    holds: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Waiting:
+    referral: Referral
+    position: int
+    waited: int
+    expected: int | None  # days left, from the service's typical wait
+
+
+@dataclass
+class MyRecord:
+    involved: list[Involved]
+    waiting: list[Waiting]
+    appointments: list
+
+
+def my_record(student) -> MyRecord:
+    """A fixed number of queries, whatever the size of the record."""
+    relationships = (
+        CareRelationship.objects.open()
+        .filter(student=student)
+        .select_related("service__organisation")
+        .order_by("opened_at")
+    )
+    held = defaultdict(Counter)
+    for service_id, category in RecordEntry.objects.filter(
+        student=student, is_withheld_from_student=False
+    ).values_list("service_id", "category"):
+        held[service_id][category] += 1
+    for service_id in Administration.objects.filter(student=student).values_list(
+        "service_id", flat=True
+    ):
+        held[service_id]["outcomes"] += 1
+    for service_id in RiskAssessment.objects.filter(student=student).values_list(
+        "service_id", flat=True
+    ):
+        held[service_id]["risk"] += 1
+    involved = {}
+    for r in relationships:
+        involved.setdefault(r.service_id, Involved(r.service, r.opened_at))
+    for service_id, item in involved.items():
+        item.holds = [PLAIN[c] for c in PLAIN if held[service_id][c]]
+    return MyRecord(list(involved.values()), _waiting(student), _appointments(student))
+
+
+def _waiting(student) -> list[Waiting]:
+    mine = list(
+        Referral.objects.filter(student=student, state__in=rules.WAITING).select_related(
+            "to_service"
+        )
+    )
+    if not mine:
+        return []
+    now = timezone.now()
+    waits = recent_waits_by_service([r.to_service_id for r in mine])
+    result = []
+    for referral in mine:
+        ahead = Referral.objects.filter(
+            to_service=referral.to_service_id, state__in=rules.WAITING, sent_at__lt=referral.sent_at
+        ).count()
+        waited = (now.date() - referral.sent_at.date()).days
+        typical = typical_wait_days(waits.get(referral.to_service_id, []))
+        expected = max(typical - waited, 0) if typical is not None else None
+        result.append(Waiting(referral, ahead + 1, waited, expected))
+    return result
+
+
+def _appointments(student) -> list:
+    return list(
+        Appointment.objects.filter(
+            episode__student=student, status="booked", starts_at__gte=timezone.now()
+        )
+        .select_related("episode__service")
+        .order_by("starts_at")[:10]
+    )

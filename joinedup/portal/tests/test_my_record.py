@@ -1,0 +1,66 @@
+"""The student's own record in plain words: who is involved, waiting lists, appointments."""
+
+import datetime as dt
+
+from django.urls import reverse
+from django.utils import timezone
+
+from conftest import make_student
+from joinedup.portal.selectors import my_record
+from joinedup.record.tests.factories import write_entry
+from joinedup.referrals import services
+from joinedup.referrals.models import Referral
+
+
+def refer(hub, student, days_ago):
+    referral = services.create_referral(
+        actor=hub.practitioner,
+        student=student,
+        from_service=hub.wellbeing,
+        to_service=hub.talking,
+        source="service",
+        reason="Low mood.",
+    )
+    Referral.objects.filter(pk=referral.pk).update(
+        sent_at=timezone.now() - dt.timedelta(days=days_ago)
+    )
+    return referral
+
+
+def test_who_is_involved_and_what_each_holds(hub):
+    write_entry(hub.student, "assessment", hub.wellbeing, hub.practitioner)
+    write_entry(hub.student, "risk", hub.wellbeing, hub.practitioner, withheld_reason="For safety.")
+    [wellbeing] = my_record(hub.student).involved
+    assert wellbeing.service == hub.wellbeing
+    assert wellbeing.holds == ["your story and what you want from support"]
+
+
+def test_the_place_on_the_waiting_list_and_the_expected_wait(hub):
+    for n in range(2):
+        refer(hub, make_student(hub.university, f"NB50000{n}"), days_ago=30 + n)
+    refer(hub, hub.student, days_ago=10)
+    [waiting] = my_record(hub.student).waiting
+    assert (waiting.position, waiting.waited, waiting.expected) == (3, 10, None)
+
+
+def test_the_next_appointments(hub):
+    referral = refer(hub, hub.student, days_ago=1)
+    referral = services.accept_referral(
+        actor=hub.triage, referral=referral, version=referral.version
+    )
+    services.book_appointment(
+        actor=hub.triage,
+        episode=referral.episode,
+        kind="assessment",
+        starts_at=timezone.now() + dt.timedelta(days=3),
+    )
+    [appointment] = my_record(hub.student).appointments
+    assert appointment.episode.service == hub.talking
+
+
+def test_the_portal_home_shows_it_in_plain_words(hub, client):
+    refer(hub, hub.student, days_ago=4)
+    client.force_login(hub.student_user)
+    html = client.get(reverse("portal:home")).content.decode()
+    assert "Talking Therapies: you are number 1 on the list, and have waited 4 days." in html
+    assert "Who is working with you" in html
