@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from joinedup.consent.models import CareRelationship
-from joinedup.measures.models import Administration
+from joinedup.measures.models import Administration, CompletionLink
+from joinedup.measures.services import token_of
 from joinedup.record.models import RecordEntry
 from joinedup.referrals import rules
 from joinedup.referrals.directory.rules import typical_wait_days
@@ -46,6 +47,7 @@ class MyRecord:
     involved: list[Involved]
     waiting: list[Waiting]
     appointments: list
+    to_complete: list = field(default_factory=list)  # (link, token) of questionnaires due
 
 
 def my_record(student) -> MyRecord:
@@ -74,7 +76,17 @@ def my_record(student) -> MyRecord:
         involved.setdefault(r.service_id, Involved(r.service, r.opened_at))
     for service_id, item in involved.items():
         item.holds = [PLAIN[c] for c in PLAIN if held[service_id][c]]
-    return MyRecord(list(involved.values()), _waiting(student), _appointments(student))
+    return MyRecord(
+        list(involved.values()), _waiting(student), _appointments(student), _to_complete(student)
+    )
+
+
+def _to_complete(student) -> list:
+    """Questionnaires a service has asked for and the student has not yet answered."""
+    links = CompletionLink.objects.filter(
+        episode__student=student, used_at__isnull=True, expires_at__gt=timezone.now()
+    ).select_related("episode__service")
+    return [(link, token_of(link)) for link in links]
 
 
 def _waiting(student) -> list[Waiting]:

@@ -64,3 +64,18 @@ def test_the_portal_home_shows_it_in_plain_words(hub, client):
     html = client.get(reverse("portal:home")).content.decode()
     assert "Talking Therapies: you are number 1 on the list, and have waited 4 days." in html
     assert "Who is working with you" in html
+
+
+def test_questionnaires_to_fill_in_are_listed_until_answered(hub, client):
+    from joinedup.measures.services import complete_from_link, link_from_token, send_completion_link
+    from joinedup.measures.tests.factories import start_episode
+
+    episode = start_episode(hub)
+    token = send_completion_link(
+        actor=hub.practitioner, episode=episode, session_number=1, codes=["GAD-7"]
+    )
+    client.force_login(hub.student_user)
+    html = client.get(reverse("portal:home")).content.decode()
+    assert reverse("portal:questionnaire-complete", args=[token]) in html
+    complete_from_link(link=link_from_token(token), answers_by_code={"GAD-7": [1] * 7})
+    assert my_record(hub.student).to_complete == []
