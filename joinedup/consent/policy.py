@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from joinedup.audit.models import AuditEvent
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import BreakGlass, CareRelationship, ConsentGrant, DataSharingAgreement
 from joinedup.consent.rules import (
@@ -25,6 +26,7 @@ from joinedup.consent.rules import (
     decide_access,
 )
 from joinedup.people.models import Student
+from joinedup.people.services import notify_student
 
 __all__ = [
     "Decision",
@@ -62,10 +64,27 @@ def decide_many(
     decisions = {category: decide_access(facts, category, purpose) for category in categories}
     if gate is not None and not decisions[gate].allowed:
         decisions = {gate: decisions[gate]}
-    append(
+    events = append(
         [_entry(user, student, category, d, action, request) for category, d in decisions.items()]
     )
+    if student.notify_new_access:
+        _tell_of_first_access(student, decisions, events)
     return decisions
+
+
+def _tell_of_first_access(student, decisions: dict[str, Decision], events) -> None:
+    """The student asked to be told the first time a new service opens their record."""
+    seat = next((d.seat for d in decisions.values() if d.allowed and d.basis != "self"), None)
+    if seat is None:
+        return
+    earlier = AuditEvent.objects.filter(
+        student=student, allowed=True, actor_service=seat.place, seq__lt=min(e.seq for e in events)
+    )
+    if not earlier.exists():
+        notify_student(
+            student,
+            f"{seat.place} ({seat.organisation_name}) opened your record for the first time.",
+        )
 
 
 def _entry(user, student, category, decision: Decision, action, request) -> Entry:

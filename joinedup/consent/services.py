@@ -14,6 +14,7 @@ from joinedup.consent.policy import seats_of
 from joinedup.consent.rules import CLINICAL_ROLES
 from joinedup.consent.tasks import report_break_glass
 from joinedup.people.models import Organisation
+from joinedup.people.services import notify_student
 
 
 def _change(action, actor, student, category="", reason="", request=None, seat=None,
@@ -175,4 +176,10 @@ def open_break_glass(*, actor, student, reason: str, request=None) -> BreakGlass
         )
         if access.reported_to:
             transaction.on_commit(lambda: report_break_glass.enqueue(access.pk))
+        if student.notify_break_glass:
+            notify_student(
+                student,
+                _("Emergency access to your record was opened by %(service)s: %(reason)s")
+                % {"service": seats[0].place, "reason": reason},
+            )
     return access

@@ -253,6 +253,12 @@ class Student(models.Model):
         choices=TrustedContactPermission.choices,
         default=TrustedContactPermission.NOT_ASKED,
     )
+    notify_new_access = models.BooleanField(
+        _("tell me the first time a new service opens my record"), default=False
+    )
+    notify_break_glass = models.BooleanField(
+        _("tell me whenever emergency access is used"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = StudentQuerySet.as_manager()
@@ -284,3 +290,17 @@ class Student(models.Model):
         self.term_postcode = normalise_postcode(self.term_postcode)
         self.home_postcode = normalise_postcode(self.home_postcode)
         super().clean_fields(exclude=exclude)
+
+
+class Notification(models.Model):
+    """A message to a student in their portal (and by email): who opened their record."""
+
+    student = models.ForeignKey(Student, models.CASCADE, related_name="notifications")
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.text

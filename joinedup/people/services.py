@@ -3,6 +3,8 @@
 from django.db import transaction
 
 from joinedup.audit.services import Entry, append
+from joinedup.people.models import Notification
+from joinedup.people.tasks import email_notification
 
 
 def update_trusted_contact(
@@ -53,6 +55,30 @@ def update_name_and_pronouns(*, actor, student, preferred_name: str, pronouns: s
             [
                 Entry(
                     action="people.student.name_changed",
+                    actor=actor,
+                    student=student,
+                    category="identity",
+                    actor_role="student",
+                )
+            ]
+        )
+    return student
+
+
+def notify_student(student, text: str) -> None:
+    """Tell the student in their portal, and by email after commit."""
+    notification = Notification.objects.create(student=student, text=text)
+    transaction.on_commit(lambda: email_notification.enqueue(notification.pk))
+
+
+def update_notifications(*, actor, student, notify_new_access: bool, notify_break_glass: bool):
+    student.notify_new_access, student.notify_break_glass = notify_new_access, notify_break_glass
+    with transaction.atomic():
+        student.save(update_fields=["notify_new_access", "notify_break_glass"])
+        append(
+            [
+                Entry(
+                    action="people.student.notifications_changed",
                     actor=actor,
                     student=student,
                     category="identity",

@@ -21,7 +21,11 @@ from joinedup.measures.forms import QuestionnaireForm
 from joinedup.measures.selectors import get_outcomes_for_user, item_texts
 from joinedup.measures.services import complete_from_link, link_from_token
 from joinedup.people.models import Service, Student
-from joinedup.people.services import update_name_and_pronouns, update_trusted_contact
+from joinedup.people.services import (
+    update_name_and_pronouns,
+    update_notifications,
+    update_trusted_contact,
+)
 from joinedup.portal.selectors import my_record
 from joinedup.record.selectors import consents_of, preview_for_service
 from joinedup.risk.forms import SafetyPlanForm, StudentViewForm
@@ -377,3 +381,18 @@ def consents_withdraw_all(request):
         request, _("All %(n)d consents withdrawn. It applies straight away.") % {"n": count}
     )
     return redirect("portal:consents")
+
+
+@login_required
+@require_POST
+def notifications(request):
+    """Whether to be told when a new service opens the record, or emergency access is used."""
+    student = _own_student(request)
+    update_notifications(
+        actor=request.user,
+        student=student,
+        notify_new_access=request.POST.get("notify_new_access") == "on",
+        notify_break_glass=request.POST.get("notify_break_glass") == "on",
+    )
+    messages.success(request, _("Your choices are saved."))
+    return redirect("portal:home")

@@ -1,0 +1,45 @@
+"""A student can ask to be told when a new service opens their record, and whenever
+emergency access is used."""
+
+from django.urls import reverse
+
+from joinedup.consent.policy import decide
+from joinedup.consent.services import open_break_glass, open_care_relationship
+from joinedup.people.models import Notification
+
+
+def opt_in(hub, client, **choices):
+    client.force_login(hub.student_user)
+    client.post(reverse("portal:notifications"), choices)
+    hub.student.refresh_from_db()
+
+
+def test_the_first_access_by_a_new_service_is_told_once(
+    hub, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    opt_in(hub, client, notify_new_access="on")
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(hub.crisis_practitioner, hub.student, "identity")
+        decide(hub.crisis_practitioner, hub.student, "identity")
+    assert [n.text for n in Notification.objects.all()] == [
+        "Crisis Team (Northbridge NHS Trust) opened your record for the first time."
+    ]
+    assert mailoutbox[-1].to == [hub.student_user.email]
+    assert "Crisis Team" in mailoutbox[-1].body
+    html = client.get(reverse("portal:home")).content.decode()
+    assert "opened your record for the first time" in html
+
+
+def test_nothing_is_told_without_asking(hub):
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    decide(hub.crisis_practitioner, hub.student, "identity")
+    assert not Notification.objects.exists()
+
+
+def test_emergency_access_is_told_when_asked(hub, client):
+    opt_in(hub, client, notify_break_glass="on")
+    open_break_glass(
+        actor=hub.crisis_practitioner, student=hub.student, reason="Called 999; risk to life."
+    )
+    assert Notification.objects.filter(text__startswith="Emergency access to your record").exists()
