@@ -45,20 +45,25 @@ def record_for(user, student, *, request=None, purpose="direct_care", gate=None)
     if gate is not None and len(decisions) == 1:
         refused = decisions[gate]
         return RecordView(student=student, sections=[Section(gate, Category(gate).label, refused)])
-    by_category: dict[str, list] = {c: [] for c, d in decisions.items() if d.allowed}
     is_self = student.user_id is not None and student.user_id == user.pk
-    for entry in _visible_entries(_own_service_ids(user), is_self, student, decisions):
-        by_category[entry.category].append(entry)
-    sections = [
-        Section(c, Category(c).label, decisions[c], by_category.get(c, [])) for c in decisions
-    ]
-    view = RecordView(student=student, sections=sections)
+    view = _view(student, decisions, _own_service_ids(user), is_self)
     engagement = decisions["engagement"]
     if engagement.allowed:
         # Both lists name other services, so a partial view shows only the user's own.
         view.services = list(_involved_services(user, student, engagement))
         view.consents = list(consents_of(student, user=None if engagement.whole else user))
     return view
+
+
+def _view(student, decisions: dict[str, Decision], own_ids, is_self: bool) -> RecordView:
+    """Each category's section, carrying the entries its decision lets through."""
+    by_category: dict[str, list] = {c: [] for c, d in decisions.items() if d.allowed}
+    for entry in _visible_entries(own_ids, is_self, student, decisions):
+        by_category[entry.category].append(entry)
+    sections = [
+        Section(c, Category(c).label, decisions[c], by_category.get(c, [])) for c in decisions
+    ]
+    return RecordView(student=student, sections=sections)
 
 
 def _involved_services(user, student, engagement: Decision):
@@ -127,13 +132,7 @@ def preview_for_service(service, student) -> RecordView:
     student to check before and after they share: the same rule and the same filters as
     `record_for`, decided without anyone reading (so nothing is audited as a read)."""
     decisions = {c: decide_for_service(service, student, c) for c in CATEGORIES}
-    by_category: dict[str, list] = {c: [] for c, d in decisions.items() if d.allowed}
-    for entry in _visible_entries([service.pk], False, student, decisions):
-        by_category[entry.category].append(entry)
-    sections = [
-        Section(c, Category(c).label, decisions[c], by_category.get(c, [])) for c in decisions
-    ]
-    view = RecordView(student=student, sections=sections)
+    view = _view(student, decisions, [service.pk], is_self=False)
     engagement = decisions["engagement"]
     if engagement.allowed:
         relationships = CareRelationship.objects.filter(student=student)
