@@ -8,6 +8,7 @@ urlpatterns = [
     path("consents/<uuid:grant_uuid>/withdraw/", views.grant_withdraw, name="grant-withdraw"),
     path("trusted-contact/", views.trusted_contact, name="trusted-contact"),
     path("name/", views.name, name="name"),
+    path("data.json", views.my_data, name="my-data"),
     path("notifications/", views.notifications, name="notifications"),
     path("consents/", views.consents, name="consents"),
     path("consents/withdraw-all/", views.consents_withdraw_all, name="consents-withdraw-all"),

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +26,7 @@ from joinedup.people.services import (
     update_notifications,
     update_trusted_contact,
 )
+from joinedup.portal.exports import subject_access
 from joinedup.portal.selectors import my_record
 from joinedup.record.selectors import consents_of, preview_for_service
 from joinedup.risk.forms import SafetyPlanForm, StudentViewForm
@@ -396,3 +397,26 @@ def notifications(request):
     )
     messages.success(request, _("Your choices are saved."))
     return redirect("portal:home")
+
+
+@login_required
+def my_data(request):
+    """A subject access download: everything held about the student that they may see."""
+    student = _own_student(request)
+    append(
+        [
+            Entry(
+                "portal.data.downloaded",
+                actor=request.user,
+                student=student,
+                category="identity",
+                actor_role="student",
+                basis="self",
+                allowed=True,
+                request_id=request_id_of(request),
+            )
+        ]
+    )
+    response = JsonResponse(subject_access(student), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="my-joinedup-record.json"'
+    return response

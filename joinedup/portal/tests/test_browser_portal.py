@@ -108,3 +108,16 @@ def test_student_shares_previews_and_stops_sharing_on_a_phone(hub, page, phone_p
     assert_accessible(phone_page)
     page.reload()
     expect(page.locator('[data-category="risk"]')).not_to_contain_text("Wellbeing risk summary")
+
+
+def test_student_downloads_their_data_on_a_phone(hub, phone_page, tmp_path):
+    import json
+
+    login(phone_page, hub.student_user, totp=False)
+    assert_accessible(phone_page)
+    with phone_page.expect_download() as download:
+        phone_page.get_by_role("link", name="Download everything we hold about me (JSON)").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == "my-joinedup-record.json"
+    assert json.loads(path.read_text())["identity"]["student_number"] == "NB1000001"

@@ -1,0 +1,101 @@
+"""Subject access: everything held about a student that they may see, as plain data."""
+
+from django.utils import timezone
+
+from joinedup.audit.selectors import accesses_to
+from joinedup.consent.models import ConsentGrant
+from joinedup.measures.models import Administration
+from joinedup.record.models import RecordEntry
+from joinedup.referrals.models import Appointment, Referral
+from joinedup.risk.models import Flag, ReturnToStudyPlan, RiskAssessment, SafetyPlan
+
+
+def _when(value):
+    return value.isoformat() if value else None
+
+
+def subject_access(student) -> dict:
+    """The student's own data, in a fixed number of queries. Entries a clinician withheld
+    for the student's safety are left out, as on every page the student sees."""
+    return {
+        "produced_at": _when(timezone.now()),
+        "identity": {
+            "preferred_name": student.display_name, "legal_name": student.legal_name,
+            "pronouns": student.pronouns, "date_of_birth": _when(student.date_of_birth),
+            "student_number": student.student_number, "nhs_number": student.nhs_number,
+            "email": student.email, "phone": student.phone,
+            "trusted_contact": {"name": student.trusted_contact_name,
+                                "relationship": student.trusted_contact_relationship,
+                                "phone": student.trusted_contact_phone,
+                                "permission": student.trusted_contact_permission},
+        },
+        "registration": {
+            "university": student.university.name,
+            "department": student.department.name if student.department else None,
+            "status": student.status, "international": student.is_international,
+            "gp_practice": student.gp_practice.name if student.gp_practice else None,
+            "term_postcode": student.term_postcode, "home_postcode": student.home_postcode,
+        },
+        "consents": [
+            {"category": g.category, "recipient": str(g.recipient), "purpose": g.purpose,
+             "how_given": g.how_given, "from": _when(g.valid_from),
+             "until": _when(g.valid_until), "withdrawn": _when(g.withdrawn_at)}
+            for g in ConsentGrant.objects.filter(student=student).select_related(
+                "recipient_service", "recipient_department", "recipient_organisation")
+        ],
+        "record": [
+            {"category": e.category, "service": e.service.name, "title": e.title,
+             "text": e.body, "written": _when(e.created_at)}
+            for e in RecordEntry.objects.filter(student=student, is_withheld_from_student=False)
+            .select_related("service")
+        ],
+        "questionnaires": [
+            {"measure": a.code, "completed": _when(a.completed_at), "service": a.service.name,
+             "score": a.main_score, "answers": {str(x.item): x.value for x in a.answers.all()}}
+            for a in Administration.objects.filter(student=student)
+            .select_related("service").prefetch_related("answers")
+        ],
+        "referrals": [
+            {"from": str(r.from_service or r.get_source_display()), "to": r.to_service.name,
+             "state": r.state, "sent": _when(r.sent_at), "reason": r.reason}
+            for r in Referral.objects.filter(student=student).select_related(
+                "from_service", "to_service")
+        ],
+        "appointments": [
+            {"service": a.episode.service.name, "when": _when(a.starts_at), "kind": a.kind,
+             "status": a.status}
+            for a in Appointment.objects.filter(episode__student=student).select_related(
+                "episode__service")
+        ],
+        "risk": {
+            "assessments": [
+                {"service": r.service.name, "level": r.level.name, "when": _when(r.created_at),
+                 "factors": r.factors, "protective_factors": r.protective_factors,
+                 "plan": r.plan}
+                for r in RiskAssessment.objects.filter(student=student).select_related(
+                    "service", "level")
+            ],
+            "flags": [
+                {"level": f.level.name, "reason": f.reason, "raised": _when(f.raised_at)}
+                for f in Flag.objects.filter(student=student).select_related("level")
+            ],
+            "safety_plans": [
+                {"service": p.service.name, "warning_signs": p.warning_signs,
+                 "things_that_help": p.things_that_help, "people_and_places": p.people_and_places,
+                 "professional_contacts": p.professional_contacts,
+                 "crisis_numbers": p.crisis_numbers, "making_safer": p.making_safer}
+                for p in SafetyPlan.objects.filter(student=student).select_related("service")
+            ],
+            "return_to_study": [
+                {"support_agreed": p.support_agreed, "who_does_what": p.who_does_what,
+                 "adjustments": p.adjustments, "fit_to_study": p.fit_to_study,
+                 "student_view": p.student_view, "review_on": _when(p.review_on)}
+                for p in ReturnToStudyPlan.objects.filter(student=student)
+            ],
+        },
+        "who_looked": [
+            {"when": _when(e.at), "service": e.actor_service, "role": e.actor_role,
+             "category": e.category, "basis": e.basis}
+            for e in accesses_to(student)
+        ],
+    }  # fmt: skip
