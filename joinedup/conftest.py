@@ -50,7 +50,7 @@ def browser():
 
     executable = shutil.which("chromium")
     if executable is None:
-        pytest.skip("Chromium is not installed (apt-get install chromium).")
+        pytest.fail("Chromium is not installed: run scripts/test, or apt-get install chromium.")
     with sync_playwright() as playwright:
         # Playwright's sync API keeps an asyncio loop running in this thread, and the tests
         # use the ORM between browser steps: Django would refuse with SynchronousOnlyOperation.

@@ -173,28 +173,34 @@ def _parse(raw: dict, line: int, item_columns: list[str]) -> _Row:
     completed_at = _date(raw.get("date") or "")
     session = _session(raw.get("session") or "")
     answers = _answers(raw, instrument, item_columns)
-    stated = (raw.get("score") or "").strip()
+    stated = _stated_score(raw)
     if answers is not None:
         result = scoring.score(code, answers)
         if (
-            stated
+            stated is not None
             and result.main_score is not None
-            and abs(float(stated) - result.main_score) > SCORE_TOLERANCE
+            and abs(stated - result.main_score) > SCORE_TOLERANCE
         ):
             raise ValueError(
-                f"The stated score {stated} does not match the answers, which "
+                f"The stated score {stated:g} does not match the answers, which "
                 f"score {result.main_score:g}."
             )
-    elif stated:
-        try:
-            value = float(stated)
-        except ValueError:
-            raise ValueError(f"The score {stated!r} is not a number.") from None
-        scoring.check_main_score(code, value)
-        result = _Stated.of(instrument, value)
+    elif stated is not None:
+        scoring.check_main_score(code, stated)
+        result = _Stated.of(instrument, stated)
     else:
         raise ValueError("The row has neither item answers nor a score.")
     return _Row(line, identifier, completed_at, code, session, answers, result)
+
+
+def _stated_score(raw: dict) -> float | None:
+    text = (raw.get("score") or "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"The score {text!r} is not a number.") from None
 
 
 @functools.cache

@@ -200,6 +200,8 @@ def sent_by(user, *, request=None) -> list[tuple[Referral, rules.Clock | None]]:
 
 
 def follow_ups_for(user, *, request=None) -> list[FollowUpTask]:
+    """Open follow-ups of my services. A manager without care of the student sees the task
+    but not who it is about (`task.named`); each name shown is audited."""
     tasks = list(
         FollowUpTask.objects.filter(
             service_id__in=managed_service_ids(user), completed_at__isnull=True
@@ -207,7 +209,16 @@ def follow_ups_for(user, *, request=None) -> list[FollowUpTask]:
         .select_related("student", "service", "referral__to_service")
         .order_by("due_at")
     )
-    _audit_listing(user, [t.student for t in tasks], None, "referrals.follow_ups.listed", request)
+    readable = set(
+        readable_students(user, "identity", among=[t.student_id for t in tasks]).values_list(
+            "pk", flat=True
+        )
+    )
+    for task in tasks:
+        task.named = task.student_id in readable
+    _audit_listing(
+        user, [t.student for t in tasks if t.named], None, "referrals.follow_ups.listed", request
+    )
     return tasks
 
 

@@ -122,6 +122,12 @@ LEAVES_RECEIVER = {
 }
 
 
+def _version(request) -> int:
+    """The version of the page the action came from; anything unreadable counts as stale."""
+    value = request.POST.get("version", "")
+    return int(value) if value.isdigit() else 0
+
+
 @login_required
 @capability_required(can_view_caseload)
 @require_POST
@@ -141,7 +147,7 @@ def referral_action(request, referral_uuid, action):
                 actor=request.user,
                 referral=view.referral,
                 request=request,
-                version=int(request.POST.get("version", 0)),
+                version=_version(request),
                 **(form.cleaned_data if form else {}),
             )
         except ValidationError as error:

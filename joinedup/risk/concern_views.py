@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from joinedup.consent.policy import decide_many, seats_of
+from joinedup.consent.policy import audit_listing, decide_many, seats_of
 from joinedup.people.models import Service, Student
 from joinedup.risk import concerns, forms
 from joinedup.risk.models import Concern
@@ -82,9 +82,19 @@ def concern_raised(request):
 def concern_list(request):
     """Concerns I raised, and, for triage, the concerns waiting for my services."""
     mine = Concern.objects.filter(reporter=request.user).select_related("service")
-    queue = Concern.objects.filter(
-        service_id__in=_triage_service_ids(request.user), outcome=""
-    ).select_related("student", "service")
+    queue = list(
+        Concern.objects.filter(
+            service_id__in=_triage_service_ids(request.user), outcome=""
+        ).select_related("student", "service")
+    )
+    audit_listing(
+        request.user,
+        [c.student for c in queue],
+        action="risk.concerns.listed",
+        reason="Listed on the concerns queue.",
+        request=request,
+        categories=lambda student: ("risk",),
+    )
     return render(request, "risk/concern_list.html", {"mine": mine, "queue": queue})
 
 

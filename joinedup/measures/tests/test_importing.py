@@ -123,3 +123,8 @@ def test_the_command_refuses_someone_outside_the_service(hub, tmp_path):
     path.write_text(HEADER)
     with pytest.raises(CommandError, match="is not a member of Wellbeing"):
         call_command("import_scores", path, service=hub.wellbeing.uuid, by=hub.outsider.email)
+
+
+def test_a_stated_score_that_is_not_a_number_is_explained_even_with_answers(hub):
+    report = run(hub, "NB1000001,,2025-10-01,PHQ-9,1,1,1,1,1,1,1,1,1,1,,ten")
+    assert report.errors == [(2, "The score 'ten' is not a number.")]

@@ -348,3 +348,18 @@ def test_every_step_is_audited(hub):
         "referrals.episode.opened",
     } <= actions
     assert referral.version == 4
+
+
+def test_the_follow_up_escalation_command(hub, capsys):
+    from django.core.management import call_command
+
+    services.record_crisis_contact(
+        actor=hub.crisis_practitioner,
+        student=hub.student,
+        service=hub.crisis,
+        note="Seen out of hours.",
+    )
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=73)):
+        call_command("escalate_follow_ups")
+    assert "Escalated 1 overdue follow-ups." in capsys.readouterr().out
+    assert FollowUpTask.objects.get().escalated_at is not None

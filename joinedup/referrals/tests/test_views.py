@@ -253,3 +253,26 @@ def test_readable_students_among_a_few_agrees_with_the_whole_rule(hub):
     ids = [hub.student.pk, other.pk]
     whole = set(readable_students(hub.practitioner, "identity").filter(pk__in=ids))
     assert set(readable_students(hub.practitioner, "identity", among=ids)) == whole == {hub.student}
+
+
+def test_an_unreadable_version_is_treated_as_a_stale_page(hub, client):
+    referral = refer(hub)
+    client.force_login(hub.triage)
+    response = client.post(
+        reverse("referrals:referral-action", args=[referral.uuid, "accept"]),
+        {"version": "abc"},
+        follow=True,
+    )
+    assert "changed this referral" in response.content.decode()
+    assert Referral.objects.get().state == "sent"
+
+
+def test_a_manager_sees_a_follow_up_but_not_who_it_is_about(hub, client):
+    services.record_crisis_contact(
+        actor=hub.crisis_practitioner, student=hub.student, service=hub.crisis, note="Seen at A&E."
+    )
+    _, html = page(client, hub.service_manager, "referrals:follow-ups")
+    assert "A student of Wellbeing" in html
+    assert hub.student.display_name not in html
+    _, html = page(client, hub.practitioner, "referrals:follow-ups")
+    assert hub.student.display_name in html

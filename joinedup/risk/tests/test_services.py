@@ -157,3 +157,13 @@ def test_a_crisis_contact_raises_a_high_flag(hub):
         "High",
         hub.crisis,
     )
+
+
+def test_the_escalation_command_moves_overdue_flags(hub, capsys):
+    from django.core.management import call_command
+
+    raised = flag(hub)
+    with time_machine.travel(raised.raised_at + dt.timedelta(hours=25)):
+        call_command("escalate_flags")
+    assert "Escalated 1 flags." in capsys.readouterr().out
+    assert Escalation.objects.get().stage == 1
