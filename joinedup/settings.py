@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "django_tasks_db",
+    "oauth2_provider",
     "joinedup.people",
     "joinedup.audit",
     "joinedup.consent",
@@ -55,6 +56,9 @@ INSTALLED_APPS = [
     "joinedup.evaluation",
     "joinedup.risk",
     "joinedup.portal",
+    "joinedup.feedback",
+    "joinedup.fhir",
+    "joinedup.api",
 ]
 
 MIDDLEWARE = [

@@ -13,4 +13,8 @@ urlpatterns = [
     path("", include("joinedup.measures.urls")),
     path("", include("joinedup.referrals.urls")),
     path("", include("joinedup.risk.urls")),
+    path("", include("joinedup.feedback.urls")),
+    path("reports/", include("joinedup.evaluation.urls")),
+    path("fhir/", include("joinedup.fhir.urls")),
+    path("api/", include("joinedup.api.urls")),
 ]

@@ -31,3 +31,17 @@ install_app() {
         npm ci --no-audit --no-fund --loglevel=error
     fi
 }
+
+# The libraries WeasyPrint draws PDFs with.
+PDF_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+
+# Install the named Debian packages that are missing (needs root, as on CI).
+install_debian() {
+    local package missing=()
+    for package in "$@"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "Installing Debian packages: ${missing[*]}…"
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+}

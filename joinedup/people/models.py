@@ -186,6 +186,40 @@ class StudentQuerySet(models.QuerySet):
 
 
 class Student(models.Model):
+    class Gender(models.TextChoices):
+        WOMAN = "woman", _("Woman")
+        MAN = "man", _("Man")
+        NON_BINARY = "non_binary", _("Non-binary")
+        OTHER = "other", _("In another way")
+        NOT_SAID = "not_said", _("Prefer not to say")
+
+    class EthnicityGroup(models.TextChoices):
+        # The five broad groups of the 2021 census in England and Wales.
+        ASIAN = "asian", _("Asian or Asian British")
+        BLACK = "black", _("Black, Black British, Caribbean or African")
+        MIXED = "mixed", _("Mixed or multiple ethnic groups")
+        WHITE = "white", _("White")
+        OTHER = "other", _("Other ethnic group")
+        NOT_SAID = "not_said", _("Prefer not to say")
+
+    class YesNoUnknown(models.TextChoices):
+        YES = "yes", _("Yes")
+        NO = "no", _("No")
+        NOT_SAID = "not_said", _("Prefer not to say")
+
+    class SexualOrientation(models.TextChoices):
+        HETEROSEXUAL = "heterosexual", _("Heterosexual or straight")
+        GAY_LESBIAN = "gay_lesbian", _("Gay or lesbian")
+        BISEXUAL = "bisexual", _("Bisexual")
+        OTHER = "other", _("Another orientation")
+        NOT_SAID = "not_said", _("Prefer not to say")
+
+    class LevelOfStudy(models.TextChoices):
+        FOUNDATION = "foundation", _("Foundation")
+        UNDERGRADUATE = "undergraduate", _("Undergraduate")
+        TAUGHT_POSTGRADUATE = "pgt", _("Taught postgraduate")
+        RESEARCH_POSTGRADUATE = "pgr", _("Research postgraduate")
+
     class Status(models.TextChoices):
         ENROLLED = "enrolled", _("Enrolled")
         INTERRUPTED = "interrupted", _("Interrupted")
@@ -253,6 +287,31 @@ class Student(models.Model):
         choices=TrustedContactPermission.choices,
         default=TrustedContactPermission.NOT_ASKED,
     )
+    # Equality monitoring (`shared/spec/evaluation.md`, "Equity"): blank means not recorded.
+    gender = models.CharField(max_length=20, choices=Gender.choices, blank=True)
+    ethnicity_group = models.CharField(
+        _("ethnicity group"), max_length=20, choices=EthnicityGroup.choices, blank=True
+    )
+    disability = models.CharField(max_length=20, choices=YesNoUnknown.choices, blank=True)
+    first_in_family = models.CharField(
+        _("first in family to attend university"),
+        max_length=20,
+        choices=YesNoUnknown.choices,
+        blank=True,
+    )
+    care_experienced = models.CharField(
+        _("care experienced"), max_length=20, choices=YesNoUnknown.choices, blank=True
+    )
+    sexual_orientation = models.CharField(
+        _("sexual orientation"), max_length=20, choices=SexualOrientation.choices, blank=True
+    )
+    level_of_study = models.CharField(
+        _("level of study"), max_length=20, choices=LevelOfStudy.choices, blank=True
+    )
+    year_of_study = models.PositiveSmallIntegerField(_("year of study"), null=True, blank=True)
+    # Recorded from the NHS partner: the student's records are left out of research
+    # extracts of NHS-sourced data.
+    national_data_opt_out = models.BooleanField(_("national data opt-out"), default=False)
     notify_new_access = models.BooleanField(
         _("tell me the first time a new service opens my record"), default=False
     )
