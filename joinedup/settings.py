@@ -115,9 +115,43 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so the audit chain never forks.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+if env_str("TEST_DATABASE_NAME", ""):
+    # Lets two test runs share one PostgreSQL server without sharing a test database.
+    DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "people.User"
+
+# System-to-system clients (FHIR and the JSON API) use OAuth 2.0 client credentials. Each
+# client application belongs to a system user with one membership (an organisation and a
+# service), so every read goes through the same access policy as that service's staff.
+FHIR_RESOURCES = (
+    "Patient",
+    "Organization",
+    "HealthcareService",
+    "ServiceRequest",
+    "Task",
+    "EpisodeOfCare",
+    "Questionnaire",
+    "QuestionnaireResponse",
+    "Observation",
+    "Flag",
+    "Consent",
+    "AuditEvent",
+)
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "system/*.read": "Read every resource the client's service may see",
+        **{f"system/{name}.read": f"Read {name} resources" for name in FHIR_RESOURCES},
+        "system/QuestionnaireResponse.write": "Send questionnaire responses",
+        "system/ServiceRequest.write": "Send referrals",
+        "system/Bundle.write": "Send transaction bundles",
+        "api.read": "Read through the JSON API",
+        "api.write": "Change through the JSON API",
+    },
+    "DEFAULT_SCOPES": [],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_TOKEN_SECONDS", 3600),
+}
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -17,4 +17,5 @@ urlpatterns = [
     path("reports/", include("joinedup.evaluation.urls")),
     path("fhir/", include("joinedup.fhir.urls")),
     path("api/", include("joinedup.api.urls")),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
 ]

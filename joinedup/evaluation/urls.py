@@ -1,3 +1,5 @@
+from joinedup.evaluation import project_urls, report_urls
+
 app_name = "evaluation"
 
-urlpatterns: list = []
+urlpatterns = [*report_urls.urlpatterns, *project_urls.urlpatterns]

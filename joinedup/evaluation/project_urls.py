@@ -1,0 +1,3 @@
+"""Evaluation projects, saved reports and research extracts."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Service reports and benchmarking."""
+
+urlpatterns: list = []
