@@ -7,7 +7,9 @@ _WIDGET_CLASSES = {
     forms.Select: "nhsuk-select",
     forms.Textarea: "nhsuk-textarea",
     forms.CheckboxInput: "nhsuk-checkboxes__input",
-    forms.RadioSelect: "",
+    # A CheckboxSelectMultiple is a RadioSelect too: the first match wins.
+    forms.CheckboxSelectMultiple: "nhsuk-checkboxes__input",
+    forms.RadioSelect: "nhsuk-radios__input",
 }
 
 

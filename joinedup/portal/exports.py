@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from joinedup.audit.selectors import accesses_to
 from joinedup.consent.models import ConsentGrant
+from joinedup.feedback.models import DraftComment, Feedback
 from joinedup.measures.models import Administration
 from joinedup.record.models import RecordEntry
 from joinedup.referrals.models import Appointment, Referral
@@ -93,6 +94,18 @@ def subject_access(student) -> dict:
                 for p in ReturnToStudyPlan.objects.filter(student=student)
             ],
         },
+        # Only feedback given by name: anonymous feedback has no link to the student.
+        "feedback": [
+            {"service": f.service.name, "month": f.given_in.strftime("%Y-%m"),
+             "answers": {str(label): value for label, value in f.answers},
+             "comment": f.comment}
+            for f in Feedback.objects.filter(student=student).select_related("service")
+        ],
+        "advisory_groups": [
+            {"group": c.draft.group.name, "draft": c.draft.title, "comment": c.text,
+             "written": _when(c.created_at)}
+            for c in DraftComment.objects.filter(student=student).select_related("draft__group")
+        ],
         "who_looked": [
             {"when": _when(e.at), "service": e.actor_service, "role": e.actor_role,
              "category": e.category, "basis": e.basis}

@@ -15,6 +15,7 @@ from joinedup.consent.models import ConsentGrant
 from joinedup.consent.policy import decide_many
 from joinedup.consent.rules import CATEGORIES
 from joinedup.consent.services import record_consent, withdraw_all_consents, withdraw_consent
+from joinedup.feedback.selectors import open_invitations
 from joinedup.lib.forms import StyledFormMixin
 from joinedup.measures import instruments
 from joinedup.measures.forms import QuestionnaireForm
@@ -57,6 +58,7 @@ def home(request):
             "consents": consents_of(student),
             "accesses": accesses,
             "mine": my_record(student),
+            "invitations": open_invitations(student),
         },
     )
 
