@@ -3,8 +3,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -17,6 +18,7 @@ from joinedup.consent.rules import CATEGORIES
 from joinedup.consent.services import record_consent, withdraw_all_consents, withdraw_consent
 from joinedup.feedback.selectors import open_invitations
 from joinedup.lib.forms import StyledFormMixin
+from joinedup.lib.pdf import render_pdf
 from joinedup.measures import instruments
 from joinedup.measures.forms import QuestionnaireForm
 from joinedup.measures.selectors import get_outcomes_for_user, item_texts
@@ -402,23 +404,38 @@ def notifications(request):
 
 
 @login_required
-def my_data(request):
-    """A subject access download: everything held about the student that they may see."""
-    student = _own_student(request)
+def my_data(request, fmt):
+    """A subject access download: everything held about the student that they may see, as
+    JSON, as a readable PDF, or as a FHIR Bundle. Only ever one's own: any other user is
+    refused in words, and the attempt is audited."""
+    student = getattr(request.user, "student_record", None)
     append(
         [
             Entry(
-                "portal.data.downloaded",
+                "portal.data.downloaded" if student else "portal.data.refused",
                 actor=request.user,
                 student=student,
                 category="identity",
-                actor_role="student",
-                basis="self",
-                allowed=True,
+                actor_role="student" if student else "",
+                basis="self" if student else "",
+                allowed=student is not None,
+                reason=fmt,
                 request_id=request_id_of(request),
             )
         ]
     )
-    response = JsonResponse(subject_access(student), json_dumps_params={"indent": 2})
-    response["Content-Disposition"] = 'attachment; filename="my-joinedup-record.json"'
+    if student is None:
+        return render(request, "portal/not_yours.html", status=403)
+    data = subject_access(student)
+    if fmt == "pdf":
+        response = HttpResponse(
+            render_pdf(
+                "portal/my_data.pdf.html",
+                {"data": data, "produced": timezone.localtime().strftime("%-d %B %Y, %H:%M")},
+            ),
+            content_type="application/pdf",
+        )
+    else:
+        response = JsonResponse(data, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="my-joinedup-record.{fmt}"'
     return response

@@ -1,8 +1,10 @@
 """Subject access: the student downloads everything held about them that they may see."""
 
+import io
 import json
 
 from django.urls import reverse
+from pypdf import PdfReader
 
 from joinedup.audit.models import AuditEvent
 from joinedup.measures.tests.factories import record, start_episode
@@ -32,6 +34,29 @@ def test_the_download_holds_the_record_without_what_was_withheld(hub, client):
     assert AuditEvent.objects.filter(action="portal.data.downloaded").exists()
 
 
-def test_only_students_download_their_own_data(hub, client):
+def test_the_pdf_is_readable_and_leaves_out_what_was_withheld(hub, client):
+    write_entry(hub.student, "assessment", hub.wellbeing, hub.practitioner, body="My story")
+    write_entry(
+        hub.student, "risk", hub.wellbeing, hub.practitioner, body="HELD BACK",
+        withheld_reason="For safety.",
+    )  # fmt: skip
+    client.force_login(hub.student_user)
+    response = client.get(reverse("portal:my-data-pdf"))
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="my-joinedup-record.pdf"'
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "My story" in text
+    assert "NB1000001" in text
+    assert "HELD BACK" not in text
+    assert AuditEvent.objects.filter(action="portal.data.downloaded", reason="pdf").exists()
+
+
+def test_someone_elses_data_is_refused_in_words_and_the_attempt_audited(hub, client):
     client.force_login(hub.practitioner)
-    assert client.get(reverse("portal:my-data")).status_code == 403
+    for name in ("portal:my-data", "portal:my-data-pdf"):
+        response = client.get(reverse(name))
+        assert response.status_code == 403
+        assert "You can download only your own record" in response.content.decode()
+    refused = AuditEvent.objects.filter(action="portal.data.refused")
+    assert refused.count() == 2
+    assert {e.allowed for e in refused} == {False}
