@@ -111,13 +111,23 @@ def test_student_shares_previews_and_stops_sharing_on_a_phone(hub, page, phone_p
 
 
 def test_student_downloads_their_data_on_a_phone(hub, phone_page, tmp_path):
+    import io
     import json
+
+    from pypdf import PdfReader
 
     login(phone_page, hub.student_user, totp=False)
     assert_accessible(phone_page)
     with phone_page.expect_download() as download:
-        phone_page.get_by_role("link", name="Download everything we hold about me (JSON)").click()
+        phone_page.get_by_role("link", name="as data (JSON)").click()
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     assert path.name == "my-joinedup-record.json"
     assert json.loads(path.read_text())["identity"]["student_number"] == "NB1000001"
+    with phone_page.expect_download() as download:
+        phone_page.get_by_role("link", name="to read (PDF)").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == "my-joinedup-record.pdf"
+    pdf = PdfReader(io.BytesIO(path.read_bytes()))
+    assert "Everything JoinedUp holds about you" in pdf.pages[0].extract_text()
