@@ -13,6 +13,7 @@ from nhs_number import REGION_SYNTHETIC
 from nhs_number import generate as generate_nhs_numbers
 
 from joinedup.consent.models import CareRelationship, ConsentGrant, DataSharingAgreement
+from joinedup.feedback.demo import add_demo_feedback
 from joinedup.measures.demo import add_demo_measures, add_story_measures
 from joinedup.people.models import Department, Membership, Organisation, Service, Student, User
 from joinedup.record.models import RecordEntry
@@ -65,6 +66,7 @@ def build_demo_hub(students_per_university: int = 150) -> list[Login]:
         _story_student(hub)
         add_demo_risk(hub, rng)
         add_demo_referrals(hub, rng)
+        add_demo_feedback(hub, rng)
     return logins
 
 
