@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "csp",
     "django_htmx",
+    "ninja",
     "django_tasks_db",
     "oauth2_provider",
     "joinedup.people",
@@ -129,6 +130,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "people.User"
 
+# The key of research extracts' pseudonyms (HMAC-SHA256): stable, and kept out of every
+# extract. Required when DEBUG is off; in development one is derived from SECRET_KEY.
+RESEARCH_PSEUDONYM_KEY = env_secret("RESEARCH_PSEUDONYM_KEY")
+
 # System-to-system clients (FHIR and the JSON API) use OAuth 2.0 client credentials. Each
 # client application belongs to a system user with one membership (an organisation and a
 # service), so every read goes through the same access policy as that service's staff.
@@ -157,6 +162,7 @@ OAUTH2_PROVIDER = {
         "api.write": "Change through the JSON API",
     },
     "DEFAULT_SCOPES": [],
+    "SCOPES_BACKEND_CLASS": "joinedup.fhir.scopes.RegisteredScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_TOKEN_SECONDS", 3600),
     # The OAuth 2.0 Security Best Current Practice (RFC 9700) in full.
     **{
@@ -171,7 +177,7 @@ OAUTH2_PROVIDER = {
             "REFRESH_TOKEN",
             "REDIRECT_URI_SCHEME",
         )
-    },  # fmt: skip
+    },
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }

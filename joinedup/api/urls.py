@@ -1,3 +1,5 @@
+from joinedup.api.api import api
+
 app_name = "api"
 
-urlpatterns: list = []
+urlpatterns = api.urls[0]

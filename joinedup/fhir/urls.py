@@ -1,3 +1,17 @@
+from django.urls import path
+
+from joinedup.fhir import views
+
 app_name = "fhir"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.system_endpoint, name="system"),
+    path("metadata", views.metadata, name="metadata"),
+    path("$export", views.export_kickoff, name="export"),
+    path("Patient/$export", views.export_kickoff, {"patient_level": True}, name="patient-export"),
+    path("Patient/<str:key>/$everything", views.patient_everything, name="patient-everything"),
+    path("$export-status/<uuid:job_uuid>", views.export_status, name="export-status"),
+    path("$export-files/<uuid:file_uuid>", views.export_file, name="export-file"),
+    path("<str:resource_type>", views.type_endpoint, name="type"),
+    path("<str:resource_type>/<str:key>", views.instance_endpoint, name="instance"),
+]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("name/", views.name, name="name"),
     path("data.json", views.my_data, {"fmt": "json"}, name="my-data"),
     path("data.pdf", views.my_data, {"fmt": "pdf"}, name="my-data-pdf"),
+    path("data.fhir.json", views.my_data, {"fmt": "fhir.json"}, name="my-data-fhir"),
     path("notifications/", views.notifications, name="notifications"),
     path("consents/", views.consents, name="consents"),
     path("consents/withdraw-all/", views.consents_withdraw_all, name="consents-withdraw-all"),

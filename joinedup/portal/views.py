@@ -17,6 +17,7 @@ from joinedup.consent.policy import decide_many
 from joinedup.consent.rules import CATEGORIES
 from joinedup.consent.services import record_consent, withdraw_all_consents, withdraw_consent
 from joinedup.feedback.selectors import open_invitations
+from joinedup.fhir.selectors import student_bundle
 from joinedup.lib.forms import StyledFormMixin
 from joinedup.lib.pdf import render_pdf
 from joinedup.measures import instruments
@@ -426,6 +427,14 @@ def my_data(request, fmt):
     )
     if student is None:
         return render(request, "portal/not_yours.html", status=403)
+    if fmt == "fhir.json":
+        response = JsonResponse(
+            student_bundle(request.user, student, request=request),
+            content_type="application/fhir+json",
+            json_dumps_params={"indent": 2},
+        )
+        response["Content-Disposition"] = 'attachment; filename="my-joinedup-record.fhir.json"'
+        return response
     data = subject_access(student)
     if fmt == "pdf":
         response = HttpResponse(

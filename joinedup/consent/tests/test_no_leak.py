@@ -34,7 +34,15 @@ STUDENT_PAGES = _student_patterns()
 PAGE_IDS = [name for name, _route in STUDENT_PAGES]
 # The pages that show nothing but who the student is: an academic may open them for a student
 # in their department; every other page is closed to academics.
-IDENTITY_PAGES = {"record:student-detail"}
+IDENTITY_PAGES = {"record:student-detail", "api:read_student"}
+# The JSON API answers for itself: a method the route lacks is 405 and a body of the wrong
+# shape 400 or 422, before any student is looked for, so the same for every id; a caller
+# who is not signed in gets 401, not a sign-in page.
+API_REFUSALS = (400, 404, 405, 422)
+
+
+def _is_api(name: str) -> bool:
+    return name.startswith("api:")
 
 
 def test_the_walk_finds_the_student_pages():
@@ -68,7 +76,7 @@ def test_refused_user_cannot_tell_a_real_student_from_a_missing_one(
     assert real.status_code == missing.status_code
     # A view behind a capability check refuses with 403 before it looks for the student, the
     # same for every id; every other refusal is a 404.
-    assert real.status_code in (403, 404)
+    assert real.status_code in ((403, *API_REFUSALS) if _is_api(name) else (403, 404))
     assert hub.student.legal_family_name not in real.content.decode()
 
 
@@ -81,15 +89,23 @@ def test_outsider_gets_404_on_every_student_page(hub, client, name, method):
     real = send(reverse(name, kwargs={"student_uuid": hub.student.uuid}))
     missing = send(reverse(name, kwargs={"student_uuid": uuid.uuid4()}))
 
-    assert (real.status_code, missing.status_code) == (404, 404)
+    if _is_api(name):
+        assert real.status_code == missing.status_code
+        assert real.status_code in API_REFUSALS
+        assert hub.student.legal_family_name not in real.content.decode()
+    else:
+        assert (real.status_code, missing.status_code) == (404, 404)
 
 
 @pytest.mark.parametrize("name", PAGE_IDS)
 def test_signed_out_visitor_is_sent_to_sign_in(hub, client, name):
     response = client.get(reverse(name, kwargs={"student_uuid": hub.student.uuid}))
 
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("account_login"))
+    if _is_api(name):
+        assert response.status_code == 401
+    else:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_academic_opens_the_record_of_a_student_in_their_department(hub, client):

@@ -13,4 +13,6 @@ def test_the_demo_hub_has_feedback_actions_a_group_and_an_invitation(db):
     assert {a.status for a in Action.objects.all()} == {"done", "in_progress"}
     student = Student.objects.get(user__email="student@demo.joinedup.example")
     assert AdvisoryGroup.objects.filter(members=student).exists()
-    assert [e.service.name for e in open_invitations(student)] == ["Northbridge Counselling Service"]
+    assert [e.service.name for e in open_invitations(student)] == [
+        "Northbridge Counselling Service"
+    ]

@@ -13,8 +13,9 @@ from joinedup.__main__ import main
 BASE_DIR = Path(settings.BASE_DIR)
 
 
-def test_main_runs_the_system_check(db, monkeypatch, capsys):
-    # The JSONField check asks the database what it supports, hence `db`.
+@pytest.mark.django_db(databases=["default", "reports"])
+def test_main_runs_the_system_check(monkeypatch, capsys):
+    # The JSONField check asks each database what it supports (the reports alias too).
     monkeypatch.setattr(sys, "argv", ["joinedup", "check"])
     main()
     assert "System check identified no issues" in capsys.readouterr().out

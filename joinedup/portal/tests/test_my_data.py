@@ -51,12 +51,32 @@ def test_the_pdf_is_readable_and_leaves_out_what_was_withheld(hub, client):
     assert AuditEvent.objects.filter(action="portal.data.downloaded", reason="pdf").exists()
 
 
+def test_the_fhir_bundle_is_valid_and_leaves_out_what_was_withheld(hub, client):
+    from fhir.resources.R4B.bundle import Bundle
+
+    hub.student.nhs_number = "9990000018"
+    hub.student.save()
+    record(start_episode(hub), hub.practitioner)
+    client.force_login(hub.student_user)
+    response = client.get(reverse("portal:my-data-fhir"))
+    assert response["Content-Type"] == "application/fhir+json"
+    bundle = Bundle.model_validate(json.loads(response.content))
+    assert bundle.type == "collection"
+    kinds = {entry.resource.get_resource_type() for entry in bundle.entry}
+    assert {"Patient", "QuestionnaireResponse", "Observation"} <= kinds
+    patient = next(e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient")
+    assert ("https://fhir.nhs.uk/Id/nhs-number", "9990000018") in {
+        (i.system, i.value) for i in patient.identifier
+    }
+    assert AuditEvent.objects.filter(action="portal.data.downloaded", reason="fhir.json").exists()
+
+
 def test_someone_elses_data_is_refused_in_words_and_the_attempt_audited(hub, client):
     client.force_login(hub.practitioner)
-    for name in ("portal:my-data", "portal:my-data-pdf"):
+    for name in ("portal:my-data", "portal:my-data-pdf", "portal:my-data-fhir"):
         response = client.get(reverse(name))
         assert response.status_code == 403
         assert "You can download only your own record" in response.content.decode()
     refused = AuditEvent.objects.filter(action="portal.data.refused")
-    assert refused.count() == 2
+    assert refused.count() == 3
     assert {e.allowed for e in refused} == {False}

@@ -1,0 +1,144 @@
+"""Forms of the evaluation app: research extracts, saving a report, evaluation projects."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from joinedup.evaluation.models import EvaluationProject, SavedReport
+from joinedup.evaluation.services import DEFAULT_K
+from joinedup.lib.forms import StyledFormMixin
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_DATE_ERRORS = {"invalid": _("Enter a real date, like 2025-09-01.")}
+
+
+class ExtractForm(StyledFormMixin, forms.Form):
+    starts_on = forms.DateField(
+        label=_("Episodes starting from"),
+        widget=_DATE,
+        error_messages={**_DATE_ERRORS, "required": _("Enter the first day of the period.")},
+    )
+    ends_on = forms.DateField(
+        label=_("Up to (not including)"),
+        widget=_DATE,
+        error_messages={**_DATE_ERRORS, "required": _("Enter the day after the period ends.")},
+    )
+    services = forms.ModelMultipleChoiceField(
+        label=_("Services"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one service.")},
+    )
+    k = forms.IntegerField(
+        label=_("Smallest group of students (k)"),
+        help_text=_("Every combination of age band, gender, ethnicity, disability, "
+                    "international status and institution must describe at least this many "
+                    "students. 5 unless your data sharing agreement says otherwise."),
+        initial=DEFAULT_K,
+        min_value=2,
+        max_value=50,
+        error_messages={
+            "min_value": _("k must be at least 2."),
+            "max_value": _("k must be 50 or less."),
+            "invalid": _("Enter k as a whole number."),
+            "required": _("Enter k, the smallest group of students."),
+        },
+    )  # fmt: skip
+
+    def __init__(self, *args, services, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["services"].queryset = services
+        for name, width in (("starts_on", 10), ("ends_on", 10), ("k", 2)):
+            self.fields[name].widget.attrs["class"] += f" nhsuk-input--width-{width}"
+        self.fields["services"].label_from_instance = lambda s: f"{s.name} ({s.organisation.name})"
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts_on and ends_on and starts_on >= ends_on:
+            self.add_error("ends_on", _("The end of the period must be after its start."))
+        return cleaned
+
+
+class SaveReportForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = SavedReport
+        fields = ["title"]
+        labels = {"title": _("Name this snapshot")}
+        error_messages = {"title": {"required": _("Give the snapshot a name.")}}
+
+
+class _ProjectForm(StyledFormMixin, forms.ModelForm):
+    """Each stage is its own form, so a project can be planned now and reported later."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if field.required:
+                label = str(field.label or name).lower()
+                field.error_messages["required"] = _("Enter %(what)s.") % {"what": label}
+
+
+class PlanForm(_ProjectForm):
+    class Meta:
+        model = EvaluationProject
+        fields = [
+            "title", "question", "design", "involved", "student_involvement", "starts_on",
+            "ends_on",
+        ]  # fmt: skip
+        widgets = {
+            "question": forms.Textarea(attrs={"rows": 3}),
+            "involved": forms.Textarea(attrs={"rows": 3}),
+            "student_involvement": forms.Textarea(attrs={"rows": 3}),
+            "starts_on": _DATE,
+            "ends_on": _DATE,
+        }
+        error_messages = {
+            "starts_on": _DATE_ERRORS,
+            "ends_on": _DATE_ERRORS,
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts_on and ends_on and starts_on > ends_on:
+            self.add_error("ends_on", _("The end of the timescale must not be before its start."))
+        return cleaned
+
+
+class ConductForm(_ProjectForm):
+    class Meta:
+        model = EvaluationProject
+        fields = ["data_used", "saved_reports"]
+        widgets = {
+            "data_used": forms.Textarea(attrs={"rows": 4}),
+            "saved_reports": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {
+            "data_used": _("Routine outcome measures, feedback, interviews, a research extract…"),
+        }
+
+    def __init__(self, *args, saved_reports, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["saved_reports"].queryset = saved_reports
+
+
+class ReportForm(_ProjectForm):
+    class Meta:
+        model = EvaluationProject
+        fields = ["findings", "what_works", "what_could_improve", "recommendations"]
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in fields}
+
+
+class ShareForm(_ProjectForm):
+    class Meta:
+        model = EvaluationProject
+        fields = ["shared_with", "shared_on"]
+        widgets = {"shared_with": forms.Textarea(attrs={"rows": 3}), "shared_on": _DATE}
+        help_texts = {
+            "shared_with": _("For example the student advisory group, the partnership board, "
+                             "a sector conference."),
+        }  # fmt: skip
+        error_messages = {"shared_on": _DATE_ERRORS}
+
+
+STAGE_FORMS = {"plan": PlanForm, "conduct": ConductForm, "report": ReportForm, "share": ShareForm}

@@ -1,0 +1,485 @@
+"""The figures of a service report, as pure functions over plain rows. No database, no clock.
+
+Every rule is from `shared/spec/evaluation.md` (periods, activity, waiting times, missed
+appointments, endings, outcomes) and `shared/spec/measures.md` (reliable change, NHS Talking
+Therapies outcomes, through `joinedup.measures.outcomes`). The report builder
+(`joinedup.evaluation.reports`) fetches the rows with a few aggregating queries and passes
+every figure these functions return through disclosure control.
+
+Days are whole days between calendar dates (UTC), as the referral clocks count them
+(`joinedup.referrals.rules.clock`); a row carries them as day numbers since 1970-01-01.
+"""
+
+import bisect
+import datetime as dt
+import functools
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from joinedup.measures import instruments
+from joinedup.measures.outcomes import EpisodeOutcome, episode_outcome, reliable_change
+
+# NHS Talking Therapies waiting-time standards: first treatment within 6 and 18 weeks [S18].
+TALKING_THERAPIES_STANDARDS_DAYS = (42, 126)
+PERCENTILES = (50, 75, 95)
+EPOCH = dt.date(1970, 1, 1)
+ACCEPTED_STATES = frozenset({"accepted", "waiting", "in_treatment", "discharged"})
+# Still waiting: sent, accepted or on the waiting list, with no treatment start yet.
+WAITING_STATES = frozenset({"sent", "accepted", "waiting"})
+# Bands of the waiting-time distribution chart, in days: [lower, upper).
+WAIT_BANDS = ((0, 14), (14, 28), (28, 42), (42, 84), (84, 126), (126, None))
+# Age bands for equity breakdowns, as (lowest age, label); the last band is open.
+AGE_BANDS = (
+    (0, "Under 18"),
+    (18, "18 to 20"),
+    (21, "21 to 24"),
+    (25, "25 to 29"),
+    (30, "30 to 39"),
+    (40, "40 and over"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralRow:
+    """One referral sent in the period. Days are day numbers; None when not yet reached."""
+
+    student: int
+    source: str
+    from_service: int | None
+    to_service: int
+    state: str
+    decline_reason: str
+    sent_day: int
+    first_contact_day: int | None
+    treatment_day: int | None
+    group: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeRow:
+    """One episode that ended in the period, with its first and last valid main score per
+    measure: `scores[code] = (first, last, number of valid scores)`."""
+
+    student: int
+    service: int
+    ending: str
+    attended_treatment: int
+    scores: dict = field(default_factory=dict, hash=False)
+    group: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentRow:
+    """Attended and missed appointments in the period of one episode."""
+
+    student: int
+    service: int
+    attended: int
+    missed: int
+    group: str = ""
+
+
+def day_number(day: dt.date) -> int:
+    return (day - EPOCH).days
+
+
+def date_of(day_number: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=day_number)
+
+
+def age_band(date_of_birth: dt.date, on: dt.date) -> str:
+    """The age band of someone born on `date_of_birth`, on the day `on` (whole years)."""
+    age = (
+        on.year
+        - date_of_birth.year
+        - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+    )
+    label = AGE_BANDS[0][1]
+    for lowest, band in AGE_BANDS:
+        if age >= lowest:
+            label = band
+    return label
+
+
+def nearest_rank(sorted_values: Sequence[int | float], percentile: int) -> int | float | None:
+    """The nearest-rank percentile: the value at rank ⌈p/100 × N⌉ of the sorted values
+    (1-based), so it is always one of the values. None for no values."""
+    if not sorted_values:
+        return None
+    rank = -(-percentile * len(sorted_values) // 100)
+    return sorted_values[max(rank, 1) - 1]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Waits in days: how many, from how many students, and their nearest-rank percentiles."""
+
+    count: int
+    students: int
+    percentiles: dict[int, int | None]
+    bands: tuple[int, ...]
+
+    @classmethod
+    def of(cls, waits: Sequence[int], students: int) -> "Distribution":
+        ordered = sorted(waits)
+        return cls(
+            count=len(ordered),
+            students=students,
+            percentiles={p: nearest_rank(ordered, p) for p in PERCENTILES},
+            bands=tuple(
+                (len(ordered) if high is None else bisect.bisect_left(ordered, high))
+                - bisect.bisect_left(ordered, low)
+                for low, high in WAIT_BANDS
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Referrals received in the period (to the chosen services), by source and outcome."""
+
+    referrals: int
+    students: int
+    by_source: dict[str, int]
+    from_services: dict[int, int]
+    by_outcome: dict[str, int]
+    declined_by_reason: dict[str, int]
+
+
+def activity(rows: Iterable[ReferralRow], services: frozenset[int]) -> Activity:
+    """Referrals received by the chosen services: by source (another service counted per
+    service) and by outcome (accepted, declined by reason, withdrawn, still open)."""
+    received = [r for r in rows if r.to_service in services]
+    by_source: dict[str, int] = {}
+    from_services: dict[int, int] = {}
+    by_outcome = dict.fromkeys(("accepted", "declined", "withdrawn", "open"), 0)
+    declined: dict[str, int] = {}
+    for r in received:
+        by_source[r.source] = by_source.get(r.source, 0) + 1
+        if r.from_service is not None:
+            from_services[r.from_service] = from_services.get(r.from_service, 0) + 1
+        outcome = referral_outcome(r.state)
+        by_outcome[outcome] += 1
+        if outcome == "declined":
+            declined[r.decline_reason] = declined.get(r.decline_reason, 0) + 1
+    return Activity(
+        referrals=len(received),
+        students=len({r.student for r in received}),
+        by_source=by_source,
+        from_services=from_services,
+        by_outcome=by_outcome,
+        declined_by_reason=declined,
+    )
+
+
+def referral_outcome(state: str) -> str:
+    """accepted (including later waiting, treatment and discharge), declined, withdrawn, or
+    open (sent and not yet decided)."""
+    if state in ACCEPTED_STATES:
+        return "accepted"
+    if state in {"declined", "withdrawn"}:
+        return state
+    return "open"
+
+
+def flows(rows: Iterable[ReferralRow], services: frozenset[int]) -> dict[tuple[int, int], set]:
+    """Onward flows: for each (from service, to service) pair touching the chosen services,
+    the distinct students referred between them."""
+    pairs: dict[tuple[int, int], set] = {}
+    for r in rows:
+        if r.from_service is not None and (r.from_service in services or r.to_service in services):
+            pairs.setdefault((r.from_service, r.to_service), set()).add(r.student)
+    return pairs
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Waiting times of referrals received in the period (spec "Waiting times")."""
+
+    to_first_contact: Distribution
+    to_treatment: Distribution
+    # Seen (first contact) within the receiving service's own standard, of those with one.
+    within_standard: int
+    with_standard: int
+    # NHS Talking Therapies: treatment started within 6 and within 18 weeks.
+    talking_therapies_started: int
+    talking_therapies_within: tuple[int, ...]
+    still_waiting: Distribution
+
+
+def waiting(
+    rows: Iterable[ReferralRow],
+    standards: dict[int, int],
+    talking_therapies: frozenset[int],
+    today: int,
+) -> Waiting:
+    """Waits from sent to first contact and to treatment start, the shares within each
+    service's standard, and the referrals still waiting with their wait so far (`today` is a
+    day number). Pass the referrals the chosen services received; `standards` maps each
+    service with a standard to its days (first contact), `talking_therapies` the NHS Talking
+    Therapies services, whose 6- and 18-week standards run to treatment start.
+
+    Referrals count in the period they were sent (`evaluation.md`), so the Talking Therapies
+    shares are of referrals sent in the period that have started treatment, rather than of
+    those that finished a course of treatment in it as NHS Digital publishes them [S19]."""
+    first, first_students = [], set()
+    treated, treated_students = [], set()
+    still, still_students = [], set()
+    within = with_standard = 0
+    tt_started = 0
+    tt_within = [0] * len(TALKING_THERAPIES_STANDARDS_DAYS)
+    for r in rows:
+        if r.first_contact_day is not None:
+            wait = r.first_contact_day - r.sent_day
+            first.append(wait)
+            first_students.add(r.student)
+            standard = standards.get(r.to_service)
+            if standard is not None:
+                with_standard += 1
+                within += wait <= standard
+        if r.treatment_day is not None:
+            wait = r.treatment_day - r.sent_day
+            treated.append(wait)
+            treated_students.add(r.student)
+            if r.to_service in talking_therapies:
+                tt_started += 1
+                for i, limit in enumerate(TALKING_THERAPIES_STANDARDS_DAYS):
+                    tt_within[i] += wait <= limit
+        elif r.state in WAITING_STATES:
+            still.append(today - r.sent_day)
+            still_students.add(r.student)
+    return Waiting(
+        to_first_contact=Distribution.of(first, len(first_students)),
+        to_treatment=Distribution.of(treated, len(treated_students)),
+        within_standard=within,
+        with_standard=with_standard,
+        talking_therapies_started=tt_started,
+        talking_therapies_within=tuple(tt_within),
+        still_waiting=Distribution.of(still, len(still_students)),
+    )
+
+
+@dataclass(frozen=True)
+class Appointments:
+    attended: int
+    missed: int
+    students: int
+
+    @property
+    def offered(self) -> int:
+        return self.attended + self.missed
+
+
+def appointments(rows: Iterable[AppointmentRow]) -> Appointments:
+    """Missed appointments: missed ÷ (attended + missed), per appointment."""
+    attended = missed = 0
+    students = set()
+    for r in rows:
+        attended += r.attended
+        missed += r.missed
+        if r.attended or r.missed:
+            students.add(r.student)
+    return Appointments(attended, missed, len(students))
+
+
+@dataclass(frozen=True)
+class Endings:
+    ended: int
+    planned: int
+    unplanned: int
+    students: int
+
+
+def endings(rows: Iterable[EpisodeRow]) -> Endings:
+    """Planned (agreed end) against unplanned (dropped out, no contact) endings, per episode."""
+    rows = list(rows)
+    planned = sum(1 for r in rows if r.ending == "planned")
+    return Endings(
+        ended=len(rows),
+        planned=planned,
+        unplanned=len(rows) - planned,
+        students=len({r.student for r in rows}),
+    )
+
+
+@dataclass(frozen=True)
+class MeasureOutcome:
+    """Outcomes on one measure for the episodes that ended in the period (spec "Outcomes").
+
+    `paired` episodes had a first and a last valid score; `not_available` ended without
+    (one score or none), so every ending is reported. Reliable change and clinically
+    significant change use the measure's published RCI and cut-off; they are None where the
+    measure has none. Recovery counts are of `case_at_start` episodes (clinical at first).
+    """
+
+    code: str
+    ended: int
+    paired: int
+    students: int
+    mean_first: float | None
+    mean_last: float | None
+    effect_size: float | None
+    reliable_improvement: int | None
+    no_reliable_change: int | None
+    reliable_deterioration: int | None
+    case_at_start: int | None
+    recovery: int | None
+    reliable_recovery: int | None
+    clinically_significant: int | None
+
+    @property
+    def not_available(self) -> int:
+        return self.ended - self.paired
+
+
+@functools.lru_cache(maxsize=65536)
+def _change(code: str, first: float, last: float):
+    return reliable_change(code, first, last)
+
+
+def measure_outcome(rows: Sequence[EpisodeRow], code: str) -> MeasureOutcome:
+    """Paired first/last scores on one measure, their means, the pre–post effect size (mean
+    change ÷ sample standard deviation of the first scores) and the reliable and clinically
+    significant change counts (Jacobson & Truax, `measures.md` §7).
+
+    Scores take few distinct values, so the pairs are counted once per distinct (first,
+    last) and every rule is applied to each distinct pair, weighted by its count."""
+    instrument = instruments.get(code)
+    pairs: Counter[tuple[float, float]] = Counter()
+    students = set()
+    for row in rows:
+        score = row.scores.get(code)
+        if score is not None and score[2] >= 2:
+            pairs[score[0], score[1]] += 1
+            students.add(row.student)
+    n = pairs.total()
+    mean_first = math.fsum(f * k for (f, _), k in pairs.items()) / n if n else None
+    mean_last = math.fsum(last * k for (_, last), k in pairs.items()) / n if n else None
+    effect_size = None
+    if n >= 2:
+        # Sample standard deviation (n - 1), summed exactly with fsum around the mean.
+        spread = math.fsum(k * (f - mean_first) ** 2 for (f, _), k in pairs.items())
+        sd = math.sqrt(spread / (n - 1))
+        if sd > 0:
+            effect_size = (mean_last - mean_first) / sd
+    counts: dict[str, int | None] = dict.fromkeys(
+        ("improved", "unchanged", "deteriorated", "case", "recovered", "reliably", "significant")
+    )
+    has_rci = instrument.reliable_change is not None
+    has_cutoff = instrument.caseness_cutoff is not None
+    if has_rci:
+        counts.update(improved=0, deteriorated=0)
+    if has_cutoff:
+        counts.update(case=0, recovered=0)
+        if has_rci:
+            counts.update(reliably=0, significant=0)
+    for (first, last), k in pairs.items():
+        change = _change(code, first, last) if has_rci else None
+        if change is not None:
+            counts["improved"] += k * change.reliable_improvement
+            counts["deteriorated"] += k * change.reliable_deterioration
+        if has_cutoff and instrument.is_case(first):
+            counts["case"] += k
+            recovered = not instrument.is_case(last)
+            counts["recovered"] += k * recovered
+            if change is not None:
+                counts["reliably"] += k * (recovered and change.reliable_improvement)
+                counts["significant"] += k * bool(change.clinically_significant)
+    if has_rci:
+        counts["unchanged"] = n - counts["improved"] - counts["deteriorated"]
+    return MeasureOutcome(
+        code=code,
+        ended=len(rows),
+        paired=n,
+        students=len(students),
+        mean_first=mean_first,
+        mean_last=mean_last,
+        effect_size=effect_size,
+        reliable_improvement=counts["improved"],
+        no_reliable_change=counts["unchanged"],
+        reliable_deterioration=counts["deteriorated"],
+        case_at_start=counts["case"],
+        recovery=counts["recovered"],
+        reliable_recovery=counts["reliably"],
+        clinically_significant=counts["significant"],
+    )
+
+
+@dataclass(frozen=True)
+class TalkingTherapiesOutcome:
+    """NHS Talking Therapies outcomes (`measures.md` §8) of the episodes ended in the period.
+
+    `finished` had at least two attended treatment appointments; `eligible` also had paired
+    PHQ-9 and GAD-7 scores (the reliable improvement denominator); `case_at_start` of those
+    were a case at the start (the recovery denominator).
+    """
+
+    ended: int
+    finished: int
+    eligible: int
+    students: int
+    case_at_start: int
+    recovery: int
+    reliable_improvement: int
+    reliable_deterioration: int
+    reliable_recovery: int
+
+    @property
+    def not_available(self) -> int:
+        return self.ended - self.eligible
+
+
+@functools.lru_cache(maxsize=65536)
+def _episode_outcome(attended: int, firsts: tuple, lasts: tuple) -> EpisodeOutcome:
+    # episode_outcome reads only each measure's first and last score and the number of
+    # sessions, so a first session, empty ones, and a last session give the same flags.
+    sessions = [dict(firsts)] + [{} for _ in range(max(attended - 2, 0))] + [dict(lasts)]
+    return episode_outcome(sessions[: max(attended, 0)] if attended < 2 else sessions)
+
+
+def talking_therapies_episode(row: EpisodeRow) -> EpisodeOutcome:
+    """The NHS Talking Therapies flags of one ended episode, by `episode_outcome` itself."""
+    firsts, lasts = [], []
+    for code in ("PHQ-9", "GAD-7"):
+        if code in row.scores:
+            first, last, n = row.scores[code]
+            firsts.append((code, first))
+            if n >= 2:
+                lasts.append((code, last))
+    # Cap the number of sessions: beyond two it changes nothing, and it keeps the cache small.
+    return _episode_outcome(min(row.attended_treatment, 3), tuple(firsts), tuple(lasts))
+
+
+def talking_therapies(rows: Sequence[EpisodeRow]) -> TalkingTherapiesOutcome:
+    """Counts of the NHS Talking Therapies flags over ended episodes."""
+    finished = eligible = case = recovery = improved = deteriorated = reliably = 0
+    students = set()
+    for row in rows:
+        if row.attended_treatment < 2:
+            continue  # not finished: every flag would be None
+        finished += 1
+        phq, gad = row.scores.get("PHQ-9"), row.scores.get("GAD-7")
+        if not (phq and gad and phq[2] >= 2 and gad[2] >= 2):
+            continue  # no paired scores on both measures: every flag would be None
+        outcome = talking_therapies_episode(row)
+        eligible += 1
+        students.add(row.student)
+        improved += outcome.reliable_improvement
+        deteriorated += outcome.reliable_deterioration
+        if outcome.caseness_at_start:
+            case += 1
+            recovery += outcome.recovery
+            reliably += outcome.reliable_recovery
+    return TalkingTherapiesOutcome(
+        ended=len(rows),
+        finished=finished,
+        eligible=eligible,
+        students=len(students),
+        case_at_start=case,
+        recovery=recovery,
+        reliable_improvement=improved,
+        reliable_deterioration=deteriorated,
+        reliable_recovery=reliably,
+    )

@@ -1,0 +1,236 @@
+"""The service report (page, CSV and PDF) and the benchmarking page.
+
+Only researchers and service managers run them; a service manager chooses among their own
+organisation's services. Every figure comes from `reports.build_report` or
+`reports.build_benchmark`, already through disclosure control, and every run is audited.
+"""
+
+import csv
+import io
+from datetime import timedelta
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from joinedup.evaluation import reports
+from joinedup.lib.forms import StyledFormMixin
+from joinedup.people.permissions import capability_required
+from joinedup.referrals.forms import PeriodForm
+
+report_runner_required = capability_required(reports.can_run_reports)
+LONGEST_PERIOD = timedelta(days=366 * 10)
+
+
+class ReportForm(StyledFormMixin, forms.Form):
+    """A report's parameters, named as the saved-report pages read them from the query."""
+
+    start = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("Up to (not including)"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    service = forms.ModelMultipleChoiceField(
+        label=_("Services"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one service.")},
+    )
+    breakdown = forms.ChoiceField(
+        label=_("Break every figure down by"),
+        required=False,
+        choices=[("", _("No breakdown: all students")), *reports.BREAKDOWNS.items()],
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = reports.report_services_for(user)
+        self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.organisation.name})"
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end <= start:
+            self.add_error("end", _("The end must be after the start."))
+        elif start and end and end - start > LONGEST_PERIOD:
+            self.add_error("end", _("A report can cover at most ten years."))
+        return cleaned
+
+    def parameters(self) -> reports.ReportParameters:
+        data = self.cleaned_data
+        return reports.ReportParameters(
+            data["start"],
+            data["end"],
+            tuple(sorted(s.pk for s in data["service"])),
+            data["breakdown"],
+        )
+
+
+def _default_period() -> dict:
+    today = timezone.localdate()
+    return {"start": today.replace(year=today.year - 1), "end": today + timedelta(days=1)}
+
+
+def _run(request, action: str):
+    """The form and, when it is valid, the report it asks for (audited)."""
+    form = ReportForm(request.GET or None, user=request.user, initial=_default_period())
+    if not form.is_valid():
+        return form, None, ""
+    parameters = form.parameters()
+    report = reports.build_report(parameters)
+    description = reports.describe(parameters, form.cleaned_data["service"])
+    reports.record_report_run(
+        actor=request.user, action=action, description=description, request=request
+    )
+    return form, report, description
+
+
+@require_GET
+@login_required
+@report_runner_required
+def report(request):
+    """The service report for a period and services, optionally by student group."""
+    form, built, description = _run(request, "evaluation.report.viewed")
+    return render(
+        request,
+        "evaluation/report.html",
+        {"form": form, "report": built, "description": description,
+         "query": request.GET.urlencode()},
+        status=400 if request.GET and not form.is_valid() else 200,
+    )  # fmt: skip
+
+
+@require_GET
+@login_required
+@report_runner_required
+def report_csv(request):
+    """The same report as a CSV file: one row per figure and student group."""
+    form, built, _description = _run(request, "evaluation.report.exported_csv")
+    if built is None:
+        return render(request, "evaluation/report.html", {"form": form}, status=400)
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(reports.csv_rows(built))
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(built)}.csv"'
+    return response
+
+
+@require_GET
+@login_required
+@report_runner_required
+def report_pdf(request):
+    """The same report as a PDF, drawn by WeasyPrint. Its charts (waits by length, mean
+    first and last scores) are SVG bars drawn on the server from the same disclosed figures;
+    the flows are given as their table."""
+    import weasyprint  # imported here: loading it takes a while and only this view needs it
+
+    form, built, description = _run(request, "evaluation.report.exported_pdf")
+    if built is None:
+        return render(request, "evaluation/report.html", {"form": form}, status=400)
+    html = render_to_string(
+        "evaluation/report_pdf.html",
+        {"report": built, "description": description, "bars": _bars(built)},
+        request=request,
+    )
+    pdf = weasyprint.HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(built)}.pdf"'
+    return response
+
+
+@require_GET
+@login_required
+@report_runner_required
+def benchmarking(request):
+    """Headline figures side by side for every service and institution, and funnel plots."""
+    form = PeriodForm(request.GET or None, initial=_default_period())
+    benchmark = None
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        benchmark = reports.build_benchmark(start, end)
+        reports.record_report_run(
+            actor=request.user,
+            action="evaluation.benchmark.viewed",
+            description=f"{start:%d %B %Y} to {end:%d %B %Y} (not including); all services",
+            request=request,
+        )
+    return render(
+        request,
+        "evaluation/benchmarking.html",
+        {"form": form, "benchmark": benchmark},
+        status=400 if request.GET and not form.is_valid() else 200,
+    )
+
+
+def _filename(built: dict) -> str:
+    period = built["parameters"]
+    return f"service-report-{period['start']}-to-{period['end']}"
+
+
+BAR_WIDTH = 380  # pixels for the largest bar of a PDF chart
+ROW_HEIGHT = 16
+
+
+def _bars(built: dict) -> dict:
+    """The PDF's bar charts as SVG geometry, drawn from the charts' disclosed numbers (a
+    suppressed figure has no bar and shows as *)."""
+    charts = built["charts"]
+    waiting = charts["waiting"]["datasets"][0]["data"]
+    largest = max((v for v in waiting if v), default=0) or 1
+    scores = charts["scores"]
+    highest = max((v for v in scores["first"] + scores["last"] if v), default=0) or 1
+
+    def shown(value):
+        return "*" if value is None else f"{value:g}"
+
+    waiting_rows = [
+        {
+            "label": label,
+            "y": i * ROW_HEIGHT,
+            "shown": shown(value),
+            "bars": [
+                {
+                    "offset": 2,
+                    "height": 10,
+                    "width": round(BAR_WIDTH * (value or 0) / largest),
+                    "muted": False,
+                }
+            ],
+        }
+        for i, (label, value) in enumerate(zip(charts["waiting"]["labels"], waiting, strict=True))
+    ]
+    score_rows = [
+        {
+            "label": code,
+            "y": i * ROW_HEIGHT,
+            "shown": f"{shown(first)} to {shown(last)}",
+            "bars": [
+                {
+                    "offset": 1,
+                    "height": 6,
+                    "width": round(BAR_WIDTH * (first or 0) / highest),
+                    "muted": True,
+                },
+                {
+                    "offset": 8,
+                    "height": 6,
+                    "width": round(BAR_WIDTH * (last or 0) / highest),
+                    "muted": False,
+                },
+            ],
+        }
+        for i, (code, first, last) in enumerate(
+            zip(scores["labels"], scores["first"], scores["last"], strict=True)
+        )
+    ]
+    return {
+        "waiting": {"rows": waiting_rows, "height": ROW_HEIGHT * len(waiting_rows)},
+        "scores": {"rows": score_rows, "height": ROW_HEIGHT * len(score_rows)},
+    }

@@ -1,0 +1,909 @@
+"""The service report and the benchmark between services: every figure, disclosed.
+
+`build_report(ReportParameters(...))` returns a JSON-serialisable dict for one period and
+one or more services, optionally broken down by one student attribute (equity). Every value
+in it has been through `joinedup.evaluation.rules.disclose`, including the numbers the charts
+draw. Saved report snapshots, exports and pages all use this one builder.
+
+The rows come from four aggregating queries on the `reports` database alias (which can point
+at a read replica): referrals sent in the period, episodes ended in it with their number of
+attended treatment appointments, each such episode's first and last valid score per measure
+(window functions), and each episode's attended and missed appointments in the period. The
+rules themselves are pure functions in `joinedup.evaluation.metrics`.
+
+Periods: start inclusive, end exclusive, as UK calendar days. Waits are whole days between
+UTC dates, as the referral clocks count them.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import connections
+from django.utils import timezone
+
+from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.consent.policy import seats_of
+from joinedup.evaluation import metrics
+from joinedup.evaluation.funnel import LIMITS, funnel
+from joinedup.evaluation.metrics import AppointmentRow, EpisodeRow, ReferralRow
+from joinedup.evaluation.rules import Count, Percentage, Statistic, Uncontrolled, disclose
+from joinedup.measures.instruments import CODES
+from joinedup.people.models import Role, Service, Student
+from joinedup.referrals.models import Referral
+
+ALL_STUDENTS = "All students"
+NOT_RECORDED = "Not recorded"
+NOT_DEFINED = "—"  # a figure the measure does not define (no reliable change index)
+
+# Student attributes a report can be broken down by (spec "Equity"), with their labels.
+BREAKDOWNS = {
+    "gender": "Gender",
+    "ethnicity_group": "Ethnicity group",
+    "disability": "Disability",
+    "is_international": "International student",
+    "first_in_family": "First in family to attend university",
+    "care_experienced": "Care experienced",
+    "sexual_orientation": "Sexual orientation",
+    "age_band": "Age band",
+    "level_of_study": "Level of study",
+    "year_of_study": "Year of study",
+}
+WAIT_BAND_LABELS = tuple(
+    f"{low // 7} to {high // 7} weeks" if high else f"{low // 7} weeks or more"
+    for low, high in metrics.WAIT_BANDS
+)
+SOURCE_LABELS = dict(Referral.Source.choices)
+DECLINE_LABELS = dict(Referral.DeclineReason.choices)
+
+
+@dataclass(frozen=True)
+class ReportParameters:
+    """What a report covers: the period [start, end), the services, and optionally one
+    student attribute to break every figure down by ("" for none)."""
+
+    start: date
+    end: date
+    service_ids: tuple[int, ...]
+    breakdown: str = ""
+
+    def __post_init__(self):
+        if self.end <= self.start:
+            raise ValueError("The end of the period must be after its start.")
+        if not self.service_ids:
+            raise ValueError("Choose at least one service.")
+        if self.breakdown and self.breakdown not in BREAKDOWNS:
+            raise ValueError(f"Unknown breakdown {self.breakdown!r}.")
+
+
+# Fetching ---------------------------------------------------------------------------------
+
+
+class _Sql:
+    """SQL fragments that differ between SQLite and PostgreSQL."""
+
+    def __init__(self, using: str):
+        self.connection = connections[using]
+        self.postgres = self.connection.vendor == "postgresql"
+
+    def day(self, column: str) -> str:
+        """A timestamp's UTC calendar date as a day number since 1970-01-01 (NULL stays)."""
+        if self.postgres:
+            return f"((({column}) AT TIME ZONE 'UTC')::date - DATE '1970-01-01')"
+        return f"CAST(julianday(date({column})) - 2440587.5 AS INTEGER)"
+
+    def date_day(self, column: str) -> str:
+        if self.postgres:
+            return f"({column} - DATE '1970-01-01')"
+        return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+
+    def first_and_last_score(self) -> tuple[str, str]:
+        """Aggregates giving the main score of the first and of the last administration in a
+        group, ordered by (completed_at, id) as the measures app orders them.
+
+        PostgreSQL takes the first element of an ordered array_agg. SQLite has neither, and
+        its window functions sort twice (four times slower here), so each row becomes one
+        text key that sorts in that order (the stored UTC text, then the zero-padded id) with
+        the score at its end; MIN and MAX pick the rows and `score` reads the score back."""
+        if self.postgres:
+            return (
+                "(array_agg(m.main_score ORDER BY m.completed_at, m.id))[1]",
+                "(array_agg(m.main_score ORDER BY m.completed_at DESC, m.id DESC))[1]",
+            )
+        key = "m.completed_at || ' ' || printf('%019d', m.id) || ' ' || m.main_score"
+        return f"MIN({key})", f"MAX({key})"
+
+    def score(self, value) -> float:
+        return value if self.postgres else float(value.rsplit(" ", 1)[1])
+
+    def group(self, breakdown: str) -> str:
+        if not breakdown:
+            return "''"
+        if breakdown == "age_band":
+            return self.date_day("s.date_of_birth")
+        return f"s.{Student._meta.get_field(breakdown).column}"
+
+    def instant(self, day: date) -> object:
+        aware = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        return self.connection.ops.adapt_datetimefield_value(aware)
+
+    def fetch(self, sql: str, params: Sequence) -> list[tuple]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+
+def _in(ids: Sequence[int]) -> str:
+    return ", ".join(str(int(i)) for i in ids)  # ints only: safe to inline
+
+
+def _labeller(breakdown: str) -> Callable[[object, int], str]:
+    """Turns a row's raw group value (and the day it is taken on, for ages) into a label."""
+    if not breakdown:
+        return lambda value, day: ALL_STUDENTS
+    if breakdown == "age_band":
+        return lambda value, day: metrics.age_band(metrics.date_of(value), metrics.date_of(day))
+    if breakdown == "is_international":
+        return lambda value, day: "Yes" if value else "No"
+    if breakdown == "year_of_study":
+        return lambda value, day: f"Year {value}" if value else NOT_RECORDED
+    choices = {str(k): str(v) for k, v in Student._meta.get_field(breakdown).choices}
+    return lambda value, day: choices.get(value, NOT_RECORDED) if value else NOT_RECORDED
+
+
+def group_order(breakdown: str) -> list[str]:
+    """The groups of a breakdown in a fixed order, "Not recorded" last where it can occur."""
+    if breakdown == "age_band":
+        return [label for _, label in metrics.AGE_BANDS]
+    if breakdown == "is_international":
+        return ["Yes", "No"]
+    if breakdown == "year_of_study":
+        return [f"Year {n}" for n in range(1, 8)] + [NOT_RECORDED]
+    return [str(v) for _, v in Student._meta.get_field(breakdown).choices] + [NOT_RECORDED]
+
+
+@dataclass
+class Rows:
+    referrals: list[ReferralRow]
+    episodes: list[EpisodeRow]
+    appointments: list[AppointmentRow]
+
+
+def fetch_rows(
+    start: date, end: date, service_ids: Sequence[int], breakdown: str = "", *, using="reports"
+) -> Rows:
+    """The rows every figure is computed from, in four queries. Only whole numbers and
+    column names of our own are written into the SQL; the period is passed as parameters."""
+    sql = _Sql(using)
+    ids, group = _in(service_ids), sql.group(breakdown)
+    join = "JOIN people_student s ON s.id = {}.student_id" if breakdown else ""
+    period = [sql.instant(start), sql.instant(end)]
+    label = _labeller(breakdown)
+
+    referral_sql = f"""
+        SELECT r.student_id, r.source, r.from_service_id, r.to_service_id, r.state,
+               r.decline_reason, {sql.day("r.sent_at")}, {sql.day("r.first_contact_at")},
+               {sql.day("r.treatment_started_at")}, {group}
+        FROM referrals_referral r {join.format("r")}
+        WHERE r.sent_at >= %s AND r.sent_at < %s
+          AND (r.to_service_id IN ({ids}) OR r.from_service_id IN ({ids}))"""  # noqa: S608
+    referrals = [
+        ReferralRow(*row[:9], label(row[9], row[6])) for row in sql.fetch(referral_sql, period)
+    ]
+    first, last = sql.first_and_last_score()
+    score_sql = f"""
+        SELECT m.episode_id, m.code, {first}, {last}, COUNT(*)
+        FROM measures_administration m
+        JOIN referrals_episode e ON e.id = m.episode_id
+        WHERE e.ended_at >= %s AND e.ended_at < %s AND e.service_id IN ({ids})
+          AND m.is_valid AND m.main_score IS NOT NULL
+        GROUP BY m.episode_id, m.code"""  # noqa: S608
+    scores: dict[int, dict] = {}
+    for episode, code, first_score, last_score, n in sql.fetch(score_sql, period):
+        scores.setdefault(episode, {})[code] = (
+            sql.score(first_score),
+            sql.score(last_score),
+            n,
+        )
+    episode_sql = f"""
+        SELECT e.id, e.student_id, e.service_id, e.ending, {group}, {sql.day("e.started_at")},
+               (SELECT COUNT(*) FROM referrals_appointment a
+                WHERE a.episode_id = e.id AND a.status = 'attended' AND a.kind = 'treatment')
+        FROM referrals_episode e {join.format("e")}
+        WHERE e.ended_at >= %s AND e.ended_at < %s AND e.service_id IN ({ids})"""  # noqa: S608
+    episodes = [
+        EpisodeRow(
+            student, service, ending, attended, scores.get(episode, {}), label(value, started)
+        )
+        for episode, student, service, ending, value, started, attended in sql.fetch(
+            episode_sql, period
+        )
+    ]
+    appointment_sql = f"""
+        SELECT a.episode_id, e.student_id, e.service_id, {group}, {sql.day("e.started_at")},
+               SUM(CASE WHEN a.status = 'attended' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN a.status = 'missed' THEN 1 ELSE 0 END)
+        FROM referrals_appointment a
+        JOIN referrals_episode e ON e.id = a.episode_id {join.format("e")}
+        WHERE a.starts_at >= %s AND a.starts_at < %s AND e.service_id IN ({ids})
+          AND a.status IN ('attended', 'missed')
+        GROUP BY 1, 2, 3, 4, 5"""  # noqa: S608
+    appointments = [
+        AppointmentRow(student, service, attended, missed, label(value, started))
+        for _, student, service, value, started, attended, missed in sql.fetch(
+            appointment_sql, period
+        )
+    ]
+    return Rows(referrals, episodes, appointments)
+
+
+# Figures ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every metric of one group of students (or one service), before disclosure."""
+
+    activity: metrics.Activity
+    waiting: metrics.Waiting
+    appointments: metrics.Appointments
+    endings: metrics.Endings
+    measures: dict[str, metrics.MeasureOutcome]
+    talking_therapies: metrics.TalkingTherapiesOutcome
+    flows: dict[tuple[int, int], set]
+
+
+def compute(rows: Rows, services: dict[int, Service], codes: Sequence[str], today: int) -> Figures:
+    """All the metrics of the rows, for the chosen `services`."""
+    chosen = frozenset(services)
+    received = [r for r in rows.referrals if r.to_service in chosen]
+    return Figures(
+        activity=metrics.activity(received, chosen),
+        waiting=metrics.waiting(
+            received,
+            {
+                pk: s.waiting_standard_days
+                for pk, s in services.items()
+                if s.waiting_standard_days is not None
+            },
+            frozenset(pk for pk, s in services.items() if s.kind == "talking_therapies"),
+            today,
+        ),
+        appointments=metrics.appointments(rows.appointments),
+        endings=metrics.endings(rows.episodes),
+        measures={code: metrics.measure_outcome(rows.episodes, code) for code in codes},
+        talking_therapies=metrics.talking_therapies(rows.episodes),
+        flows=metrics.flows(rows.referrals, chosen),
+    )
+
+
+def _codes_in(episodes: Sequence[EpisodeRow]) -> list[str]:
+    seen = {code for row in episodes for code in row.scores}
+    return [code for code in CODES if code in seen]
+
+
+def _split(rows: Rows, groups: Sequence[str]) -> dict[str, Rows]:
+    split = {group: Rows([], [], []) for group in groups}
+    for name in ("referrals", "episodes", "appointments"):
+        for row in getattr(rows, name):
+            if row.group in split:
+                getattr(split[row.group], name).append(row)
+    return split
+
+
+def _statistic(value: float | None, individuals: int, places: int = 1) -> str:
+    """A statistic of `individuals` people, disclosed; None when it cannot be worked out
+    from them (an effect size needs two different first scores) shows as a dash."""
+    if value is None and passes_students(individuals):
+        return disclose(Uncontrolled(NOT_DEFINED))
+    return disclose(Statistic(0.0 if value is None else value, individuals, places))
+
+
+def _percentage_or_undefined(numerator: int | None, denominator: int | None) -> str:
+    if numerator is None or denominator is None:
+        return disclose(Uncontrolled(NOT_DEFINED))
+    return disclose(Percentage(numerator, denominator))
+
+
+def _chart_number(shown: str) -> float | None:
+    """A disclosed figure as a number a chart may draw, or None where it is suppressed."""
+    try:
+        return float(shown)
+    except ValueError:
+        return None
+
+
+def _tables(
+    per_group: dict[str, Figures],
+    services: dict[int, Service],
+    names: dict[int, str],
+    codes: Sequence[str],
+) -> list[dict]:
+    """Every figure as tables of rows × groups, each value disclosed."""
+    groups = list(per_group.values())
+    tables = []
+
+    def table(key, section, title, rows):
+        tables.append(
+            {
+                "key": key,
+                "section": section,
+                "title": title,
+                "rows": [
+                    {"label": label, "values": [shown(figures) for figures in groups]}
+                    for label, shown in rows
+                ],
+            }
+        )
+
+    table(
+        "activity",
+        "Activity",
+        "Referrals received",
+        [
+            ("Referrals", lambda f: disclose(Count(f.activity.referrals))),
+            ("Students referred", lambda f: disclose(Count(f.activity.students))),
+        ],
+    )
+    sources = [(value, str(label)) for value, label in SOURCE_LABELS.items()]
+    from_services = sorted(
+        {s for f in groups for s in f.activity.from_services}, key=lambda pk: names.get(pk, "")
+    )
+    table(
+        "sources",
+        "Activity",
+        "Referrals by source",
+        [
+            *[
+                (label, lambda f, v=value: disclose(Count(f.activity.by_source.get(v, 0))))
+                for value, label in sources
+            ],
+            *[
+                (
+                    f"From {names.get(pk, 'another service')}",
+                    lambda f, pk=pk: disclose(Count(f.activity.from_services.get(pk, 0))),
+                )
+                for pk in from_services
+            ],
+        ],
+    )
+    reasons = sorted({r for f in groups for r in f.activity.declined_by_reason})
+    table(
+        "outcomes",
+        "Activity",
+        "Referrals by outcome",
+        [
+            (
+                "Accepted",
+                lambda f: disclose(
+                    Percentage(f.activity.by_outcome["accepted"], f.activity.referrals)
+                ),
+            ),
+            (
+                "Declined",
+                lambda f: disclose(
+                    Percentage(f.activity.by_outcome["declined"], f.activity.referrals)
+                ),
+            ),
+            *[
+                (
+                    f"Declined: {str(DECLINE_LABELS.get(reason, reason)).lower()}",
+                    lambda f, r=reason: disclose(Count(f.activity.declined_by_reason.get(r, 0))),
+                )
+                for reason in reasons
+            ],
+            (
+                "Withdrawn",
+                lambda f: disclose(
+                    Percentage(f.activity.by_outcome["withdrawn"], f.activity.referrals)
+                ),
+            ),
+            (
+                "Still open (not yet decided)",
+                lambda f: disclose(Percentage(f.activity.by_outcome["open"], f.activity.referrals)),
+            ),
+        ],
+    )
+    pairs = sorted(
+        {pair for f in groups for pair in f.flows},
+        key=lambda p: (names.get(p[0], ""), names.get(p[1], "")),
+    )
+    table(
+        "flows",
+        "Activity",
+        "Onward referrals between services (students)",
+        [
+            (
+                f"{names.get(a, '?')} → {names.get(b, '?')}",
+                lambda f, p=(a, b): disclose(Count(len(f.flows.get(p, ())))),
+            )
+            for a, b in pairs
+        ],
+    )
+
+    def wait_rows(name, attribute):
+        return [
+            (f"{name}: referrals", lambda f: disclose(Count(getattr(f.waiting, attribute).count))),
+            *[
+                (
+                    f"{name}: {'median' if p == 50 else f'{p}th percentile'} (days)",
+                    lambda f, p=p: _statistic(
+                        getattr(f.waiting, attribute).percentiles[p],
+                        getattr(f.waiting, attribute).students,
+                        0,
+                    ),
+                )
+                for p in metrics.PERCENTILES
+            ],
+        ]
+
+    standards = sorted(
+        {s.waiting_standard_days for s in services.values() if s.waiting_standard_days is not None}
+    )
+    tt = any(s.kind == "talking_therapies" for s in services.values())
+    table(
+        "waiting",
+        "Waiting times",
+        "Waiting times",
+        [
+            *wait_rows("To first contact", "to_first_contact"),
+            *(
+                [
+                    (
+                        "First contact within the service's standard "
+                        f"({', '.join(str(d) for d in standards)} days)",
+                        lambda f: disclose(
+                            Percentage(f.waiting.within_standard, f.waiting.with_standard)
+                        ),
+                    )
+                ]
+                if standards
+                else []
+            ),
+            *wait_rows("To treatment start", "to_treatment"),
+            *[
+                (
+                    f"NHS Talking Therapies: treatment within {days // 7} weeks",
+                    lambda f, i=i: disclose(
+                        Percentage(
+                            f.waiting.talking_therapies_within[i],
+                            f.waiting.talking_therapies_started,
+                        )
+                    ),
+                )
+                for i, days in enumerate(metrics.TALKING_THERAPIES_STANDARDS_DAYS)
+                if tt
+            ],
+            *wait_rows("Still waiting", "still_waiting"),
+        ],
+    )
+    table(
+        "wait-bands",
+        "Waiting times",
+        "Waits to first contact, by length",
+        [
+            (band, lambda f, i=i: disclose(Count(f.waiting.to_first_contact.bands[i])))
+            for i, band in enumerate(WAIT_BAND_LABELS)
+        ],
+    )
+    table(
+        "appointments",
+        "Appointments",
+        "Missed appointments",
+        [
+            ("Appointments attended", lambda f: disclose(Count(f.appointments.attended))),
+            ("Appointments missed", lambda f: disclose(Count(f.appointments.missed))),
+            ("Missed appointment rate", lambda f: _missed_rate(f.appointments)),
+        ],
+    )
+    table(
+        "endings",
+        "Endings",
+        "Endings",
+        [
+            ("Episodes ended", lambda f: disclose(Count(f.endings.ended))),
+            ("Planned endings", lambda f: disclose(Percentage(f.endings.planned, f.endings.ended))),
+            (
+                "Unplanned endings",
+                lambda f: disclose(Percentage(f.endings.unplanned, f.endings.ended)),
+            ),
+        ],
+    )
+    for code in codes:
+        table(
+            f"measure-{code}",
+            "Outcomes",
+            f"Outcomes on the {code}",
+            [
+                ("Episodes ended", lambda f, c=code: disclose(Count(f.measures[c].ended))),
+                (
+                    "With paired first and last scores",
+                    lambda f, c=code: disclose(Count(f.measures[c].paired)),
+                ),
+                (
+                    "Outcomes not available (no paired scores)",
+                    lambda f, c=code: disclose(Count(f.measures[c].not_available)),
+                ),
+                (
+                    "Mean first score",
+                    lambda f, c=code: _statistic(f.measures[c].mean_first, f.measures[c].students),
+                ),
+                (
+                    "Mean last score",
+                    lambda f, c=code: _statistic(f.measures[c].mean_last, f.measures[c].students),
+                ),
+                (
+                    "Effect size (mean change ÷ SD of first scores)",
+                    lambda f, c=code: _statistic(
+                        f.measures[c].effect_size, f.measures[c].students, 2
+                    ),
+                ),
+                *[
+                    (
+                        label,
+                        lambda f, c=code, a=attribute, d=denominator: _percentage_or_undefined(
+                            getattr(f.measures[c], a), getattr(f.measures[c], d)
+                        ),
+                    )
+                    for label, attribute, denominator in (
+                        ("Reliable improvement", "reliable_improvement", "paired"),
+                        ("No reliable change", "no_reliable_change", "paired"),
+                        ("Reliable deterioration", "reliable_deterioration", "paired"),
+                        (
+                            "Recovery (of those in the clinical range at first)",
+                            "recovery",
+                            "case_at_start",
+                        ),
+                        (
+                            "Reliable recovery (of those in the clinical range at first)",
+                            "reliable_recovery",
+                            "case_at_start",
+                        ),
+                        (
+                            "Clinically significant change (of those clinical at first)",
+                            "clinically_significant",
+                            "case_at_start",
+                        ),
+                    )
+                ],
+            ],
+        )
+    table(
+        "talking-therapies",
+        "Outcomes",
+        "NHS Talking Therapies outcomes (PHQ-9 and GAD-7)",
+        [
+            ("Episodes ended", lambda f: disclose(Count(f.talking_therapies.ended))),
+            (
+                "Finished a course of treatment (two or more treatment appointments)",
+                lambda f: disclose(Count(f.talking_therapies.finished)),
+            ),
+            (
+                "Outcomes not available (not finished, or no paired scores)",
+                lambda f: disclose(Count(f.talking_therapies.not_available)),
+            ),
+            (
+                "Reliable improvement",
+                lambda f: disclose(
+                    Percentage(
+                        f.talking_therapies.reliable_improvement, f.talking_therapies.eligible
+                    )
+                ),
+            ),
+            (
+                "Reliable deterioration",
+                lambda f: disclose(
+                    Percentage(
+                        f.talking_therapies.reliable_deterioration, f.talking_therapies.eligible
+                    )
+                ),
+            ),
+            (
+                "Recovery (of those at caseness at the start)",
+                lambda f: disclose(
+                    Percentage(f.talking_therapies.recovery, f.talking_therapies.case_at_start)
+                ),
+            ),
+            (
+                "Reliable recovery (of those at caseness at the start)",
+                lambda f: disclose(
+                    Percentage(
+                        f.talking_therapies.reliable_recovery, f.talking_therapies.case_at_start
+                    )
+                ),
+            ),
+        ],
+    )
+    return tables
+
+
+def _missed_rate(appointments: metrics.Appointments) -> str:
+    """Missed ÷ offered, per appointment; hidden when it comes from 1 to 7 students."""
+    if appointments.students and not passes_students(appointments.students):
+        return disclose(Statistic(0.0, appointments.students))
+    return disclose(Percentage(appointments.missed, appointments.offered))
+
+
+def passes_students(n: int) -> bool:
+    return disclose(Count(n)) != "*"
+
+
+def _charts(per_group: dict[str, Figures], names: dict[int, str], codes: Sequence[str]) -> dict:
+    """What the charts draw: only disclosed figures, parsed back to numbers."""
+    overall = next(iter(per_group.values()))
+    return {
+        "waiting": {
+            "labels": list(WAIT_BAND_LABELS),
+            "datasets": [
+                {
+                    "label": group,
+                    "data": [
+                        _chart_number(disclose(Count(n))) for n in f.waiting.to_first_contact.bands
+                    ],
+                }
+                for group, f in per_group.items()
+            ],
+        },
+        "scores": {
+            "labels": list(codes),
+            "first": [
+                _chart_number(
+                    _statistic(overall.measures[c].mean_first, overall.measures[c].students)
+                )
+                for c in codes
+            ],
+            "last": [
+                _chart_number(
+                    _statistic(overall.measures[c].mean_last, overall.measures[c].students)
+                )
+                for c in codes
+            ],
+        },
+        "flows": [
+            {"from": names.get(a, "?"), "to": names.get(b, "?"), "flow": width}
+            for (a, b), students in sorted(overall.flows.items())
+            if (width := _chart_number(disclose(Count(len(students)))))
+        ],
+    }
+
+
+def _services(service_ids: Sequence[int], using: str) -> dict[int, Service]:
+    return {
+        s.pk: s
+        for s in Service.objects.using(using)
+        .select_related("organisation")
+        .filter(pk__in=service_ids)
+        .order_by("organisation__name", "name")
+    }
+
+
+def build_report(
+    parameters: ReportParameters, *, using: str = "reports", today: date | None = None
+) -> dict:
+    """The service report for `parameters`: tables of disclosed figures (one column per
+    student group, "All students" first), the charts' data, and what produced it.
+    `today` (default: today) dates the still-waiting referrals' current wait."""
+    today = today or timezone.localdate()
+    services = _services(parameters.service_ids, using)
+    if set(services) != set(parameters.service_ids):
+        raise ValueError("Some of the chosen services do not exist.")
+    rows = fetch_rows(
+        parameters.start, parameters.end, list(services), parameters.breakdown, using=using
+    )
+    names = dict(Service.objects.using(using).values_list("pk", "name"))
+    codes = _codes_in(rows.episodes)
+    day = metrics.day_number(today)
+    per_group = {ALL_STUDENTS: compute(rows, services, codes, day)}
+    if parameters.breakdown:
+        order = group_order(parameters.breakdown)
+        for group, group_rows in _split(rows, order).items():
+            per_group[group] = compute(group_rows, services, codes, day)
+    return {
+        "parameters": {
+            "start": parameters.start.isoformat(),
+            "end": parameters.end.isoformat(),
+            "service_ids": list(parameters.service_ids),
+            "breakdown": parameters.breakdown,
+        },
+        "services": [
+            {
+                "id": pk,
+                "name": s.name,
+                "organisation": s.organisation.name,
+                "waiting_standard_days": s.waiting_standard_days,
+            }
+            for pk, s in services.items()
+        ],
+        "breakdown_label": BREAKDOWNS.get(parameters.breakdown, ""),
+        "groups": list(per_group),
+        "tables": _tables(per_group, services, names, codes),
+        "charts": _charts(per_group, names, codes),
+    }
+
+
+def csv_rows(report: dict) -> list[list[str]]:
+    """The report as flat rows for a CSV file: section, table, figure, group, value."""
+    rows = [["section", "table", "figure", "group", "value"]]
+    for table in report["tables"]:
+        for row in table["rows"]:
+            for group, value in zip(report["groups"], row["values"], strict=True):
+                rows.append([table["section"], table["title"], row["label"], group, value])
+    return rows
+
+
+# Benchmarking -----------------------------------------------------------------------------
+
+HEADLINES = (
+    ("Referrals", lambda f: disclose(Count(f.activity.referrals))),
+    (
+        "Median days to first contact",
+        lambda f: _statistic(
+            f.waiting.to_first_contact.percentiles[50], f.waiting.to_first_contact.students, 0
+        ),
+    ),
+    (
+        "First contact within standard",
+        lambda f: disclose(Percentage(f.waiting.within_standard, f.waiting.with_standard)),
+    ),
+    ("Missed appointments", lambda f: _missed_rate(f.appointments)),
+    ("Planned endings", lambda f: disclose(Percentage(f.endings.planned, f.endings.ended))),
+    (
+        "Reliable improvement",
+        lambda f: disclose(
+            Percentage(f.talking_therapies.reliable_improvement, f.talking_therapies.eligible)
+        ),
+    ),
+    (
+        "Recovery",
+        lambda f: disclose(
+            Percentage(f.talking_therapies.recovery, f.talking_therapies.case_at_start)
+        ),
+    ),
+)
+
+
+def build_benchmark(
+    start: date, end: date, *, using: str = "reports", today: date | None = None
+) -> dict:
+    """The headline figures side by side for every service and every institution of the hub,
+    and funnel plots for NHS Talking Therapies recovery and reliable improvement."""
+    today = today or timezone.localdate()
+    services = _services(list(Service.objects.using(using).values_list("pk", flat=True)), using)
+    if not services:
+        return {"units": [], "headlines": [h for h, _ in HEADLINES], "funnels": {}}
+    rows = fetch_rows(start, end, list(services), using=using)
+    day = metrics.day_number(today)
+    units: list[tuple[str, str, dict[int, Service]]] = [
+        ("service", s.name, {pk: s}) for pk, s in services.items()
+    ]
+    organisations: dict[str, dict[int, Service]] = {}
+    for pk, s in services.items():
+        organisations.setdefault(s.organisation.name, {})[pk] = s
+    units += [("institution", name, members) for name, members in organisations.items()]
+    computed = []
+    for kind, name, members in units:
+        unit_rows = Rows(
+            [r for r in rows.referrals if r.to_service in members],
+            [r for r in rows.episodes if r.service in members],
+            [r for r in rows.appointments if r.service in members],
+        )
+        computed.append((kind, name, compute(unit_rows, members, [], day)))
+    funnels = {}
+    for key, title, numerator, denominator in (
+        ("recovery", "Recovery", "recovery", "case_at_start"),
+        ("reliable_improvement", "Reliable improvement", "reliable_improvement", "eligible"),
+    ):
+        for kind in ("service", "institution"):
+            funnels[f"{key}-{kind}"] = _funnel(
+                title,
+                kind,
+                [
+                    (
+                        name,
+                        getattr(f.talking_therapies, numerator),
+                        getattr(f.talking_therapies, denominator),
+                    )
+                    for k, name, f in computed
+                    if k == kind
+                ],
+            )
+    return {
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "headlines": [h for h, _ in HEADLINES],
+        "units": [
+            {"kind": kind, "name": name, "values": [shown(f) for _, shown in HEADLINES]}
+            for kind, name, f in computed
+        ],
+        "funnels": funnels,
+    }
+
+
+def _funnel(title: str, kind: str, units: list[tuple[str, int, int]]) -> dict:
+    """A funnel plot's data, disclosed: a unit is drawn only when its rate may be shown, at
+    its rounded size; whether it lies outside the limits is judged on the exact figures."""
+    plot = funnel(units)
+    points = []
+    for point in plot.points:
+        shown = disclose(Percentage(point.numerator, point.denominator))
+        size = _chart_number(disclose(Count(point.denominator)))
+        visible = shown not in ("*", "—")
+        points.append(
+            {
+                "label": point.label,
+                "shown": shown,
+                "x": size if visible else None,
+                "y": round(100 * point.rate, 1) if visible else None,
+                "flagged": visible and point.flagged,
+                "outside_95": visible and point.outside_95,
+            }
+        )
+    pooled = plot.pooled
+    return {
+        "title": title,
+        "kind": kind,
+        "pooled": None if pooled is None else round(100 * pooled, 1),
+        "points": points,
+        "curve": [
+            {
+                "n": c["n"],
+                **{
+                    name: [round(100 * c[name][0], 2), round(100 * c[name][1], 2)]
+                    for name in LIMITS
+                },
+            }
+            for c in plot.curve
+        ],
+    }
+
+
+# Who may run reports, and the audit of each run -------------------------------------------
+
+
+def report_services_for(user):
+    """The services `user` may report on: a researcher any service of the hub; a service
+    manager the services of their own organisations; anybody else none."""
+    seats = seats_of(user)
+    if any(seat.role == Role.RESEARCHER for seat in seats):
+        return Service.objects.select_related("organisation")
+    organisations = {seat.organisation_id for seat in seats if seat.role == Role.SERVICE_MANAGER}
+    return Service.objects.filter(organisation_id__in=organisations).select_related("organisation")
+
+
+def can_run_reports(user) -> bool:
+    return user.is_authenticated and any(
+        seat.role in (Role.RESEARCHER, Role.SERVICE_MANAGER) for seat in seats_of(user)
+    )
+
+
+def record_report_run(*, actor, action: str, description: str, request=None) -> None:
+    """Audit one run of a report or benchmark: who, in which role, and what it covered.
+    No student is named in a report, so the entry names none."""
+    seat = next(
+        (s for s in seats_of(actor) if s.role in (Role.RESEARCHER, Role.SERVICE_MANAGER)), None
+    )
+    append(
+        [
+            Entry(
+                action=action,
+                actor=actor,
+                allowed=True,
+                reason=description,
+                actor_role=seat.role if seat else "",
+                actor_service=seat.place if seat else "",
+                actor_organisation=seat.organisation_name if seat else "",
+                request_id=request_id_of(request),
+            )
+        ]
+    )
+
+
+def describe(parameters: ReportParameters, services: Sequence[Service]) -> str:
+    """The parameters in words, for the audit log and the page."""
+    words = (
+        f"{parameters.start:%d %B %Y} to {parameters.end:%d %B %Y} (not including); "
+        f"services: {', '.join(s.name for s in services)}"
+    )
+    if parameters.breakdown:
+        words += f"; by {BREAKDOWNS[parameters.breakdown].lower()}"
+    return words

@@ -1,0 +1,278 @@
+"""The report builder over a small hand-made hub: figures, breakdowns and disclosure."""
+
+import datetime as dt
+
+import pytest
+
+from conftest import make_student
+from joinedup.consent.models import CareRelationship
+from joinedup.evaluation import reports
+from joinedup.evaluation.reports import ReportParameters, build_report
+from joinedup.measures.models import Administration
+from joinedup.referrals.models import Appointment, Episode, Referral
+
+START, END = dt.date(2025, 1, 1), dt.date(2026, 1, 1)
+TODAY = dt.date(2026, 3, 1)
+
+
+def at(day: dt.date, hour: int = 12) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
+
+
+def add_referral(hub, student, to, sent, *, source="self", from_service=None, state="accepted",
+                 first=None, treated=None, decline_reason=""):  # fmt: skip
+    """A referral sent on `sent`, first seen and started after `first` and `treated` days."""
+    return Referral.objects.create(
+        student=student, source=source, from_service=from_service, to_service=to, state=state,
+        reason="Low mood", created_by=hub.practitioner, sent_at=at(sent),
+        first_contact_at=at(sent + dt.timedelta(days=first)) if first is not None else None,
+        treatment_started_at=at(sent + dt.timedelta(days=treated)) if treated is not None else None,
+        decline_reason=decline_reason,
+    )  # fmt: skip
+
+
+def add_episode(hub, student, service, started, ended, *, ending="planned", attended=0, missed=0,
+                scores=None):  # fmt: skip
+    """An ended episode with `attended` treatment appointments, `missed` ones, and a list of
+    main scores per measure, one administration a week."""
+    relationship = CareRelationship.objects.create(student=student, service=service,
+                                                   reason="episode")  # fmt: skip
+    episode = Episode.objects.create(
+        student=student, service=service, relationship=relationship, started_at=at(started),
+        ended_at=at(ended), ending=ending,
+    )  # fmt: skip
+    for i in range(attended + missed):
+        Appointment.objects.create(
+            episode=episode, starts_at=at(started + dt.timedelta(days=7 * i)), kind="treatment",
+            status="attended" if i < attended else "missed", recorded_by=hub.practitioner,
+        )  # fmt: skip
+    for code, values in (scores or {}).items():
+        for i, value in enumerate(values):
+            Administration.objects.create(
+                student=student, service=service, episode=episode, code=code,
+                completed_at=at(started + dt.timedelta(days=7 * i)), method="in_session",
+                is_valid=value is not None, main_score=value, total=value,
+            )  # fmt: skip
+    return episode
+
+
+def students(hub, count, start=0, **fields):
+    return [make_student(hub.university, f"NB2{start + i:06d}", **fields) for i in range(count)]
+
+
+@pytest.fixture
+def caseload(hub):
+    """Ten women and two students with no gender recorded, referred to Talking Therapies;
+    every woman finished treatment, recovering on both measures."""
+    women = students(hub, 10, gender="woman")
+    unrecorded = students(hub, 2, start=100)
+    for i, student in enumerate(women):
+        add_referral(hub, student, hub.talking, dt.date(2025, 3, 1) + dt.timedelta(days=i),
+                     first=7 + i, treated=30 + i)  # fmt: skip
+        add_episode(hub, student, hub.talking, dt.date(2025, 4, 15), dt.date(2025, 7, 1),
+                    attended=4, missed=1,
+                    scores={"PHQ-9": [18, 12, 6], "GAD-7": [14, 9, 4]})  # fmt: skip
+    for student in unrecorded:
+        add_referral(hub, student, hub.talking, dt.date(2025, 5, 1), state="sent")
+        add_episode(hub, student, hub.talking, dt.date(2025, 5, 1), dt.date(2025, 6, 1),
+                    ending="unplanned", attended=1, scores={"PHQ-9": [20]})  # fmt: skip
+    # Outside the period: never counted.
+    add_referral(hub, women[0], hub.talking, dt.date(2024, 12, 31), first=1)
+    add_referral(hub, women[0], hub.talking, dt.date(2026, 1, 1), first=1)
+    return women, unrecorded
+
+
+def run(hub, breakdown="", services=None):
+    services = services or (hub.talking.pk,)
+    return build_report(ReportParameters(START, END, services, breakdown), using="default",
+                        today=TODAY)  # fmt: skip
+
+
+def figure(report, key, label, group=reports.ALL_STUDENTS):
+    table = next(t for t in report["tables"] if t["key"] == key)
+    row = next(r for r in table["rows"] if r["label"] == label)
+    return row["values"][report["groups"].index(group)]
+
+
+def test_parameters_refuse_an_empty_period_no_services_and_unknown_breakdowns():
+    with pytest.raises(ValueError, match="after its start"):
+        ReportParameters(END, START, (1,))
+    with pytest.raises(ValueError, match="at least one service"):
+        ReportParameters(START, END, ())
+    with pytest.raises(ValueError, match="Unknown breakdown"):
+        ReportParameters(START, END, (1,), "legal_family_name")
+
+
+def test_a_report_counts_referrals_sent_in_the_period_only(hub, caseload):
+    report = run(hub)
+    assert figure(report, "activity", "Referrals") == "10"  # 12, rounded
+    assert figure(report, "activity", "Students referred") == "10"
+    assert figure(report, "sources", "Self-referral") == "10"
+    # 10 accepted of 12 referrals; 2 still waiting
+    assert figure(report, "outcomes", "Accepted") == "83% of 10"
+    assert figure(report, "outcomes", "Declined") == "0% of 10"
+
+
+def test_waiting_times_use_nearest_rank_and_the_talking_therapies_standards(hub, caseload):
+    report = run(hub)
+    # waits to first contact 7..16 days: median rank 5 = 11, 75th rank 8 = 14, 95th = 16
+    assert figure(report, "waiting", "To first contact: median (days)") == "11"
+    assert figure(report, "waiting", "To first contact: 75th percentile (days)") == "14"
+    assert figure(report, "waiting", "To first contact: 95th percentile (days)") == "16"
+    assert figure(report, "waiting", "First contact within the service's standard (42 days)") == (
+        "100% of 10"
+    )
+    assert figure(report, "waiting", "NHS Talking Therapies: treatment within 6 weeks") == (
+        "100% of 10"
+    )
+    # two still waiting: shown as a count of 1 to 7, and their wait is suppressed too
+    assert figure(report, "waiting", "Still waiting: referrals") == "*"
+    assert figure(report, "waiting", "Still waiting: median (days)") == "*"
+
+
+def test_missed_appointments_endings_and_outcomes(hub, caseload):
+    report = run(hub)
+    # 40 attended and 10 missed for the women, 2 attended for the others: 10 / 52
+    assert figure(report, "appointments", "Missed appointment rate") == "19% of 50"
+    assert figure(report, "endings", "Episodes ended") == "10"
+    assert figure(report, "endings", "Planned endings") == "83% of 10"
+    assert figure(report, "measure-PHQ-9", "With paired first and last scores") == "10"
+    assert figure(report, "measure-PHQ-9", "Outcomes not available (no paired scores)") == "*"
+    assert figure(report, "measure-PHQ-9", "Mean first score") == "18.0"
+    assert figure(report, "measure-PHQ-9", "Mean last score") == "6.0"
+    # every first score is 18: no spread, so no effect size
+    assert figure(report, "measure-PHQ-9", "Effect size (mean change ÷ SD of first scores)") == (
+        "—"
+    )
+    assert figure(report, "measure-PHQ-9", "Reliable improvement") == "100% of 10"
+    assert figure(report, "talking-therapies", "Recovery (of those at caseness at the start)") == (
+        "100% of 10"
+    )
+    assert figure(report, "talking-therapies",
+                  "Outcomes not available (not finished, or no paired scores)") == "*"  # fmt: skip
+
+
+def test_every_figure_can_be_broken_down_by_a_student_group(hub, caseload):
+    report = run(hub, "gender")
+    assert report["groups"][0] == reports.ALL_STUDENTS
+    assert "Not recorded" in report["groups"]
+    assert figure(report, "activity", "Students referred", "Woman") == "10"
+    assert figure(report, "activity", "Students referred", "Not recorded") == "*"
+    assert figure(report, "activity", "Students referred", "Man") == "0"
+    assert figure(report, "endings", "Unplanned endings", "Woman") == "0% of 10"
+    for table in report["tables"]:
+        for row in table["rows"]:
+            assert len(row["values"]) == len(report["groups"])
+
+
+def test_age_band_is_taken_at_referral(hub, caseload):
+    report = run(hub, "age_band")
+    # born 17 May 2004, referred in March to May 2025: 20
+    assert figure(report, "activity", "Students referred", "18 to 20") == "10"
+    assert figure(report, "activity", "Students referred", "21 to 24") == "0"
+
+
+def test_a_single_student_is_never_shown(hub):
+    (student,) = students(hub, 1, gender="man")
+    add_referral(hub, student, hub.talking, dt.date(2025, 2, 1), first=3, treated=10)
+    add_episode(hub, student, hub.talking, dt.date(2025, 2, 11), dt.date(2025, 4, 1),
+                attended=3, scores={"PHQ-9": [20, 5], "GAD-7": [15, 3]})  # fmt: skip
+    report = run(hub, "gender")
+    shown = {v for t in report["tables"] for r in t["rows"] for v in r["values"]}
+    assert shown <= {"*", "0", "—"}
+    assert report["charts"]["flows"] == []
+    assert {v for d in report["charts"]["waiting"]["datasets"] for v in d["data"]} == {None, 0}
+    assert report["charts"]["scores"]["first"] == [None, None]
+
+
+def test_an_empty_period_reports_zeros_and_dashes(hub):
+    report = run(hub)
+    assert figure(report, "activity", "Referrals") == "0"
+    assert figure(report, "waiting", "To first contact: median (days)") == "—"
+    assert figure(report, "endings", "Planned endings") == "—"
+
+
+def test_every_figure_passes_through_disclosure_control(hub, caseload, monkeypatch):
+    real = reports.disclose
+    monkeypatch.setattr(reports, "disclose", lambda figure: f"«{real(figure)}»")
+    report = run(hub, "gender")
+    values = [v for t in report["tables"] for r in t["rows"] for v in r["values"]]
+    assert values
+    assert all(v.startswith("«") and v.endswith("»") for v in values)
+    # The charts draw only numbers parsed back from disclosed figures: none parse here.
+    assert report["charts"]["flows"] == []
+    assert all(v is None for d in report["charts"]["waiting"]["datasets"] for v in d["data"])
+    assert all(v is None for v in report["charts"]["scores"]["first"])
+
+
+def test_onward_flows_count_distinct_students_between_services(hub):
+    referred = students(hub, 9)
+    for student in referred:
+        add_referral(hub, student, hub.talking, dt.date(2025, 6, 1), source="service",
+                     from_service=hub.wellbeing)  # fmt: skip
+        add_referral(hub, student, hub.talking, dt.date(2025, 6, 2), source="service",
+                     from_service=hub.wellbeing)  # fmt: skip
+    report = run(hub, services=(hub.wellbeing.pk,))
+    assert figure(report, "flows", "Wellbeing → Talking Therapies") == "10"  # 9 students
+    assert report["charts"]["flows"] == [
+        {"from": "Wellbeing", "to": "Talking Therapies", "flow": 10.0}
+    ]
+    # The wellbeing service received none of them.
+    assert figure(report, "activity", "Referrals") == "0"
+
+
+def test_csv_rows_carry_every_figure_for_every_group(hub, caseload):
+    report = run(hub, "gender")
+    rows = reports.csv_rows(report)
+    assert rows[0] == ["section", "table", "figure", "group", "value"]
+    figures = sum(len(t["rows"]) for t in report["tables"])
+    assert len(rows) == 1 + figures * len(report["groups"])
+    assert ["Activity", "Referrals received", "Students referred", "Woman", "10"] in rows
+
+
+def test_the_report_is_json_serialisable(hub, caseload):
+    import json
+
+    assert json.loads(json.dumps(run(hub, "ethnicity_group")))["groups"][-1] == "Not recorded"
+
+
+def test_benchmark_shows_every_service_and_institution_and_flags_nothing_by_rank(hub, caseload):
+    benchmark = reports.build_benchmark(START, END, using="default", today=TODAY)
+    names = [(u["kind"], u["name"]) for u in benchmark["units"]]
+    assert ("service", "Talking Therapies") in names
+    assert ("institution", "Northbridge NHS Trust") in names
+    talking = next(u for u in benchmark["units"] if u["name"] == "Talking Therapies")
+    assert talking["values"][benchmark["headlines"].index("Recovery")] == "100% of 10"
+    plot = benchmark["funnels"]["recovery-service"]
+    assert plot["pooled"] == 100.0
+    assert [p["label"] for p in plot["points"]] == ["Talking Therapies"]
+    assert plot["points"][0]["x"] == 10.0
+
+
+def test_a_funnel_never_draws_a_unit_from_one_to_seven_people():
+    plot = reports._funnel("Recovery", "service", [("Small", 0, 5), ("Big", 50, 100)])
+    small, big = plot["points"]
+    assert (small["shown"], small["x"], small["y"], small["flagged"]) == ("*", None, None, False)
+    # drawn at its rounded size, with the rate from the exact counts
+    assert (big["shown"], big["x"], big["y"]) == ("50% of 100", 100.0, 50.0)
+    # the pooled rate is the hub's: 50 / 105
+    assert plot["pooled"] == 47.6
+    assert plot["curve"][-1]["n"] == 100
+
+
+def test_first_and_last_scores_follow_completion_time_then_id(hub):
+    (student,) = students(hub, 1)
+    episode = add_episode(hub, student, hub.talking, dt.date(2025, 2, 1), dt.date(2025, 4, 1))
+    for days, score in ((10, 5), (0, 20), (20, 8), (20, 9)):  # created in this order
+        Administration.objects.create(
+            student=student, service=hub.talking, episode=episode, code="PHQ-9",
+            completed_at=at(dt.date(2025, 2, 1) + dt.timedelta(days=days)),
+            method="in_session", is_valid=True, main_score=score, total=score,
+        )  # fmt: skip
+    Administration.objects.create(
+        student=student, service=hub.talking, episode=episode, code="PHQ-9",
+        completed_at=at(dt.date(2025, 3, 30)), method="in_session", is_valid=False,
+    )  # an invalid last one is not a score  # fmt: skip
+    rows = reports.fetch_rows(START, END, [hub.talking.pk], using="default")
+    # first: the earliest (20); last: of the two latest at the same time, the later id (9)
+    assert rows.episodes[0].scores["PHQ-9"] == (20.0, 9.0, 4)

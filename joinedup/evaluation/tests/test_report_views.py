@@ -1,0 +1,150 @@
+"""The report page, its CSV and PDF downloads, and the benchmarking page."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.db import connections
+from django.urls import reverse
+
+from joinedup.audit.models import AuditEvent
+from joinedup.evaluation.tests.test_report import add_episode, add_referral, students
+
+URL = reverse("evaluation:report")
+
+
+@pytest.fixture
+def reports_alias():
+    """Reads through the `reports` alias see this test's data: in tests the alias mirrors
+    default, and here it shares default's connection (and so its open transaction)."""
+    original = connections["reports"]
+    connections["reports"] = connections["default"]
+    yield
+    connections["reports"] = original
+
+
+@pytest.fixture
+def wellbeing_caseload(hub, reports_alias):
+    for student in students(hub, 9, gender="woman"):
+        add_referral(hub, student, hub.wellbeing, dt.date(2025, 3, 3), first=5)
+        add_episode(hub, student, hub.wellbeing, dt.date(2025, 3, 10), dt.date(2025, 6, 1),
+                    attended=3, scores={"CORE-10": [20, 14, 8]})  # fmt: skip
+
+
+def query(hub, *services, breakdown=""):
+    return {"start": "2025-01-01", "end": "2026-01-01", "breakdown": breakdown,
+            "service": [s.pk for s in services or [hub.wellbeing]]}  # fmt: skip
+
+
+def test_a_service_manager_sees_the_form_and_only_their_organisations_services(client, hub):
+    client.force_login(hub.service_manager)
+    response = client.get(URL)
+    assert response.status_code == 200
+    choices = {str(label) for _, label in response.context["form"].fields["service"].choices}
+    assert "Wellbeing (University of Northbridge)" in choices
+    assert not any("Talking Therapies" in label for label in choices)
+
+
+def test_a_service_manager_runs_a_report_and_the_run_is_audited(client, hub, wellbeing_caseload):
+    client.force_login(hub.service_manager)
+    response = client.get(URL, query(hub, breakdown="gender"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-table="activity"' in page
+    assert "Woman" in page
+    # nobody is named
+    assert "Alexandra" not in page
+    assert "Student" not in page.replace("Students", "").replace("students", "")
+    event = AuditEvent.objects.filter(action="evaluation.report.viewed").get()
+    assert event.actor == hub.service_manager
+    assert event.student is None
+    assert "Wellbeing" in event.reason
+    assert "by gender" in event.reason
+
+
+def test_a_service_manager_cannot_report_on_another_organisations_service(client, hub):
+    client.force_login(hub.service_manager)
+    response = client.get(URL, query(hub, hub.talking))
+    assert response.status_code == 400
+    assert "not one of the available choices" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="evaluation.report.viewed").exists()
+
+
+def test_a_researcher_may_report_on_any_service(client, hub, reports_alias):
+    client.force_login(hub.researcher)
+    assert client.get(URL, query(hub, hub.talking, hub.wellbeing)).status_code == 200
+
+
+def test_bad_parameters_get_a_message_in_words(client, hub):
+    client.force_login(hub.service_manager)
+    response = client.get(URL, query(hub) | {"end": "2024-01-01"})
+    assert response.status_code == 400
+    assert "The end must be after the start." in response.content.decode()
+    response = client.get(URL, query(hub) | {"service": []})
+    assert "Choose at least one service." in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["practitioner", "academic", "org_admin", "outsider",
+                                 "student_user"])  # fmt: skip
+@pytest.mark.parametrize("name", ["report", "report-csv", "report-pdf", "benchmarking"])
+def test_nobody_else_may_run_reports(client, hub, who, name):
+    client.force_login(getattr(hub, who))
+    assert client.get(reverse(f"evaluation:{name}"), query(hub)).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+
+
+def test_the_csv_download_has_every_figure_and_is_audited(client, hub, wellbeing_caseload):
+    client.force_login(hub.service_manager)
+    response = client.get(reverse("evaluation:report-csv"), query(hub, breakdown="gender"))
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["section", "table", "figure", "group", "value"]
+    assert ["Activity", "Referrals received", "Students referred", "Woman", "10"] in rows
+    assert AuditEvent.objects.filter(action="evaluation.report.exported_csv").count() == 1
+
+
+def test_the_pdf_download_is_a_pdf_and_is_audited(client, hub, wellbeing_caseload):
+    client.force_login(hub.service_manager)
+    response = client.get(reverse("evaluation:report-pdf"), query(hub))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert AuditEvent.objects.filter(action="evaluation.report.exported_pdf").count() == 1
+
+
+def test_the_benchmarking_page_shows_units_and_funnels(client, hub, wellbeing_caseload):
+    client.force_login(hub.researcher)
+    response = client.get(reverse("evaluation:benchmarking"),
+                          {"start": "2025-01-01", "end": "2026-01-01"})  # fmt: skip
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-table="headlines"' in page
+    assert "Southgate Wellbeing" in page
+    assert "funnel-data" in page
+    assert AuditEvent.objects.filter(action="evaluation.benchmark.viewed").count() == 1
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "reports"])
+def test_reports_read_through_the_reports_alias(client, hub):
+    """No shared connection here: the page reads through the alias itself (a mirror)."""
+    for student in students(hub, 8):
+        add_referral(hub, student, hub.wellbeing, dt.date(2025, 3, 3), first=5)
+    client.force_login(hub.service_manager)
+    response = client.get(URL, query(hub))
+    table = next(t for t in response.context["report"]["tables"] if t["key"] == "activity")
+    assert table["rows"][0]["values"] == ["10"]
+
+
+@pytest.mark.parametrize("name", ["report-csv", "report-pdf"])
+def test_a_download_with_bad_parameters_says_why_and_is_not_audited(client, hub, name):
+    client.force_login(hub.service_manager)
+    response = client.get(reverse(f"evaluation:{name}"), query(hub) | {"start": "not a date"})
+    assert response.status_code == 400
+    assert "Enter a valid date." in response.content.decode()
+    assert not AuditEvent.objects.filter(action__startswith="evaluation.report").exists()

@@ -1,0 +1,235 @@
+"""The research extract's rules: pseudonyms, generalised dates and ages, k-anonymity and the
+release note. No database."""
+
+import hashlib
+import hmac
+from collections import Counter
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from joinedup.evaluation import research
+from joinedup.evaluation.research import (
+    GENERALISATION_STEPS,
+    NOT_SHOWN,
+    PseudonymKeyMissing,
+    age_band,
+    age_on,
+    k_anonymise,
+    month_of,
+    pseudonym,
+    pseudonym_key,
+    release_note_text,
+    wider_age_band,
+)
+
+KEY = b"a secret kept outside the extract"
+
+
+def test_the_same_student_has_the_same_pseudonym_in_every_extract():
+    assert pseudonym(42, KEY) == pseudonym(42, KEY)
+    assert pseudonym(42, KEY) != pseudonym(43, KEY)
+
+
+def test_the_pseudonym_is_hmac_sha256_of_the_internal_id():
+    expected = hmac.new(KEY, b"student:42", hashlib.sha256).hexdigest()
+    assert pseudonym(42, KEY) == expected
+    assert len(expected) == 64
+
+
+def test_without_the_key_the_pseudonym_cannot_be_reversed_by_trying_every_id():
+    target = pseudonym(1234, KEY)
+    # Someone holding the extract but not the key tries every id with plain hashes and
+    # guessed keys: no guess reproduces the pseudonym.
+    for guess in range(5000):
+        for text in (str(guess), f"student:{guess}"):
+            assert hashlib.sha256(text.encode()).hexdigest() != target
+        for key in (b"", b"secret", b"joinedup"):
+            assert pseudonym(guess, key) != target
+    assert pseudonym(1234, b"another deployment's key") != target
+
+
+def test_the_configured_key_is_used(settings):
+    settings.RESEARCH_PSEUDONYM_KEY = "configured"
+    assert pseudonym_key() == b"configured"
+
+
+def test_in_development_a_stable_key_is_derived_from_the_secret_key(settings):
+    settings.RESEARCH_PSEUDONYM_KEY = None
+    settings.DEBUG = True
+    first = pseudonym_key()
+    assert first == pseudonym_key()
+    assert settings.SECRET_KEY.encode() not in first
+    settings.SECRET_KEY = "another secret key for this test only"
+    assert pseudonym_key() != first
+
+
+def test_outside_development_a_missing_key_is_refused_clearly(settings):
+    settings.RESEARCH_PSEUDONYM_KEY = ""
+    settings.DEBUG = False
+    with pytest.raises(PseudonymKeyMissing, match="RESEARCH_PSEUDONYM_KEY is not set"):
+        pseudonym_key()
+
+
+@pytest.mark.parametrize(
+    ("moment", "shown"),
+    [
+        (date(2025, 3, 9), "2025-03"),
+        (datetime(2024, 12, 31, 23, 59, tzinfo=UTC), "2024-12"),
+        (None, ""),
+    ],
+)
+def test_dates_become_month_and_year(moment, shown):
+    assert month_of(moment) == shown
+
+
+@pytest.mark.parametrize(
+    ("born", "on", "age"),
+    [
+        (date(2004, 5, 17), date(2024, 5, 16), 19),
+        (date(2004, 5, 17), date(2024, 5, 17), 20),
+        (date(2004, 2, 29), date(2023, 2, 28), 18),
+    ],
+)
+def test_age_on_a_day(born, on, age):
+    assert age_on(born, on) == age
+
+
+@pytest.mark.parametrize(
+    ("age", "band", "wider"),
+    [
+        (14, "under-15", "under-15"),
+        (15, "15-19", "15-24"),
+        (19, "15-19", "15-24"),
+        (20, "20-24", "15-24"),
+        (24, "20-24", "15-24"),
+        (25, "25-29", "25-34"),
+        (37, "35-39", "35-44"),
+        (61, "60-64", "55-64"),
+    ],
+)
+def test_age_becomes_a_five_year_band_then_a_ten_year_band(age, band, wider):
+    assert age_band(age) == band
+    assert wider_age_band(band) == wider
+
+
+def _quasi(institution="Northbridge", age="20-24", gender="woman", ethnicity="white",
+           disability="no", international="no"):  # fmt: skip
+    return (institution, age, gender, ethnicity, disability, international)
+
+
+def test_groups_of_k_or_more_are_released_as_recorded():
+    subjects = {n: _quasi() for n in range(5)} | {n: _quasi(gender="man") for n in range(5, 10)}
+    result = k_anonymise(subjects, 5)
+    assert result.released == subjects
+    assert set(result.steps.values()) == {0}
+    assert result.suppressed == frozenset()
+
+
+def test_a_small_group_is_generalised_until_it_joins_others():
+    # Five women aged 20-24, and three students aged 15-19 and 20-24 differing only by
+    # ethnicity: widening the age band is not enough, hiding the ethnicity is.
+    subjects = {n: _quasi() for n in range(5)}
+    subjects |= {
+        5: _quasi(age="15-19", ethnicity="asian"),
+        6: _quasi(age="20-24", ethnicity="black"),
+        7: _quasi(age="15-19", ethnicity="mixed"),
+        8: _quasi(age="20-24", ethnicity="other"),
+        9: _quasi(age="15-19", ethnicity="not_recorded"),
+    }
+    result = k_anonymise(subjects, 5)
+    assert all(result.steps[n] == 0 for n in range(5))
+    for n in range(5, 10):
+        assert result.steps[n] == 2
+        assert result.released[n] == _quasi(age="15-24", ethnicity=NOT_SHOWN)
+    assert result.suppressed == frozenset()
+
+
+def test_students_who_cannot_reach_k_are_suppressed():
+    subjects = {n: _quasi() for n in range(5)} | {5: _quasi(institution="Southgate")}
+    result = k_anonymise(subjects, 5)
+    assert result.suppressed == frozenset({5})
+    assert 5 not in result.released
+    assert len(result.released) == 5
+
+
+def test_everyone_can_be_suppressed():
+    result = k_anonymise({n: _quasi(institution=str(n)) for n in range(4)}, 5)
+    assert result.released == {}
+    assert result.suppressed == frozenset(range(4))
+
+
+def test_k_below_two_is_refused():
+    with pytest.raises(ValueError, match="at least 2"):
+        k_anonymise({}, 1)
+
+
+_values = st.tuples(
+    st.sampled_from(["Northbridge", "Southgate"]),
+    st.sampled_from(["15-19", "20-24", "25-29", "30-34", "45-49"]),
+    st.sampled_from(["woman", "man", "non_binary", "not_recorded"]),
+    st.sampled_from(["asian", "black", "mixed", "white", "other"]),
+    st.sampled_from(["yes", "no", "not_said"]),
+    st.sampled_from(["yes", "no"]),
+)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(st.lists(_values, max_size=80), st.integers(min_value=2, max_value=10))
+def test_every_released_combination_describes_at_least_k_students(quasis, k):
+    result = k_anonymise(dict(enumerate(quasis)), k)
+    sizes = Counter(result.released.values())
+    assert all(size >= k for size in sizes.values())
+    # Nobody is lost: each student is released or suppressed, and keeps their institution.
+    assert set(result.released) | result.suppressed == set(range(len(quasis)))
+    assert all(result.released[n][0] == quasis[n][0] for n in result.released)
+    assert all(0 <= result.steps[n] <= len(GENERALISATION_STEPS) for n in result.released)
+
+
+def test_the_release_note_says_what_was_generalised_suppressed_and_left_out():
+    note = {
+        "starts_on": "2025-01-01",
+        "ends_on": "2026-01-01",
+        "services": ["Crisis Team", "Wellbeing"],
+        "produced_at": "2026-02-01T09:00:00+00:00",
+        "k": 5,
+        "rows": 40,
+        "students": 31,
+        "generalised": [
+            {"step": "age band widened to ten years", "students": 4, "rows": 6},
+            {"step": "ethnicity group not shown", "students": 3, "rows": 3},
+        ],
+        "suppressed": {"students": 2, "rows": 5},
+        "opted_out": {"students": 3, "rows": 4},
+    }
+    text = release_note_text(note)
+    assert "Rows released: 40 episodes of 31 students." in text
+    assert "at least 5 students" in text
+    assert "- age band widened to ten years: 4 students, 6 episodes" in text
+    assert "- ethnicity group not shown: 3 students, 3 episodes" in text
+    assert "Suppressed (left out, still in groups smaller than 5): 2 students, 5 episodes." in text
+    assert "opt-out are left out: 4 episodes of 3 students." in text
+    assert "Services: Crisis Team, Wellbeing." in text
+
+
+def test_the_data_dictionary_describes_every_column():
+    assert len(set(research.COLUMN_NAMES)) == len(research.COLUMNS)
+    assert all(column.description for column in research.COLUMNS)
+    assert set(research.QUASI_IDENTIFIERS) <= set(research.COLUMN_NAMES)
+
+
+def test_the_release_note_counts_one_in_the_singular():
+    note = {
+        "starts_on": "2025-01-01", "ends_on": "2026-01-01", "services": ["Wellbeing"],
+        "produced_at": "2026-02-01T09:00:00+00:00", "k": 5, "rows": 1, "students": 1,
+        "generalised": [], "suppressed": {"students": 1, "rows": 2},
+        "opted_out": {"students": 1, "rows": 1},
+    }  # fmt: skip
+    text = release_note_text(note)
+    assert "Rows released: 1 episode of 1 student." in text
+    assert "smaller than 5): 1 student, 2 episodes." in text
+    assert "opt-out are left out: 1 episode of 1 student." in text
+    assert "- none" in text

@@ -1,0 +1,382 @@
+"""Which rows of each FHIR resource type a user may see, through the access policy.
+
+Every resource about a student belongs to one data category of the policy
+(`joinedup.consent.rules.CATEGORIES`), as on the pages:
+
+    Patient                         identity (address, GP and status: registration)
+    ServiceRequest, Task,
+    EpisodeOfCare, Consent          engagement
+    QuestionnaireResponse,
+    Observation                     outcomes
+    Flag                            risk
+
+A row is visible when the policy lets the user read the student's identity and the row's
+category; where the decision covers only the user's own service (a care relationship without
+consent), only that service's rows. Organization, HealthcareService and Questionnaire are
+the public directory and need no decision. An AuditEvent is visible to whoever it records
+(a client sees its own reads) and, in their own data, to the student.
+
+Two paths, with the same outcome: `student_rows()` decides one student with `decide_many`
+(audited per category), for reads by id and whole-record bundles; `visible()` is the same
+rule as SQL filters (`readable_students`), for searches and exports, which audit the
+students they show. Both cost a constant number of queries whatever the number of rows.
+
+One difference, on the safe side: a liaison seat whose whole view comes from a partner
+service's care relationship sees every service's rows in a read, but only its own service's
+in a search (`readable_students` cannot tell that basis apart from its own relationships).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from joinedup.audit.models import AuditEvent
+from joinedup.consent.models import ConsentGrant
+from joinedup.consent.policy import decide_many, readable_students, seats_of
+from joinedup.consent.rules import STUDENT_LEVEL, Decision
+from joinedup.measures.models import Administration
+from joinedup.people.models import Organisation, Service, Student
+from joinedup.referrals.models import Episode, Referral
+from joinedup.risk.models import Flag
+
+STUDENT_RELATED = ("university", "gp_practice")
+
+
+def _student_key_only(rows: QuerySet) -> QuerySet:
+    """Rows with their student reduced to its uuid, all a reference needs: a bulk export
+    builds hundreds of thousands of these, and a whole Student row costs several times more.
+    (Reading any other student field from such a row would cost a query per row.)"""
+    return rows.select_related("student").defer(
+        *(f"student__{f.name}" for f in Student._meta.concrete_fields if f.name not in _KEY)
+    )
+
+
+_KEY = ("id", "uuid")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one resource type is stored and found: its model rows, category and fields."""
+
+    name: str
+    category: str | None
+    rows: Callable[[], QuerySet]
+    student: str | None = "student"  # the path from a row to its Student
+    own: Callable[[list[int], object], Q] | None = None  # the user's own service's rows
+    date: str | None = None
+    updated: object = None  # a field name or an expression
+    statuses: dict[str, Q] = field(default_factory=dict)
+    key: str = "uuid"
+
+
+def _service_rows(own, user) -> Q:
+    return Q(service_id__in=own)
+
+
+def _referral_rows(own, user) -> Q:
+    return Q(from_service_id__in=own) | Q(to_service_id__in=own)
+
+
+def _consent_rows(own, user) -> Q:
+    # As `record.selectors.consents_of`: a partial view lists only the consents given to
+    # the user's own service, department or organisation, or recorded by them.
+    seats = seats_of(user)
+    return (
+        Q(recorded_by=user)
+        | Q(recipient_service_id__in=own)
+        | Q(recipient_department_id__in=[s.department_id for s in seats if s.department_id])
+        | Q(recipient_organisation_id__in=[s.organisation_id for s in seats])
+    )
+
+
+def _referrals() -> QuerySet:
+    return _student_key_only(
+        Referral.objects.select_related("from_service__organisation", "to_service__organisation")
+    )
+
+
+def _administrations() -> QuerySet:
+    # Answers are fetched per batch by `resources.render`, as plain values.
+    return _student_key_only(Administration.objects.select_related("service__organisation"))
+
+
+def _referral_statuses(mapping: dict[str, str]) -> dict[str, Q]:
+    statuses: dict[str, list[str]] = {}
+    for state, status in mapping.items():
+        statuses.setdefault(status, []).append(state)
+    return {status: Q(state__in=states) for status, states in statuses.items()}
+
+
+def _kinds() -> dict[str, Kind]:
+    from joinedup.fhir.mapping import SERVICE_REQUEST_STATUS, TASK_STATUS
+
+    kinds = [
+        Kind(
+            "Patient",
+            "identity",
+            lambda: Student.objects.select_related(*STUDENT_RELATED),
+            student="",
+            updated="created_at",
+            statuses={
+                "true": Q(status__in=("enrolled", "interrupted")),
+                "false": ~Q(status__in=("enrolled", "interrupted")),
+            },
+        ),
+        Kind(
+            "Organization",
+            None,
+            lambda: Organisation.objects.all(),
+            student=None,
+        ),
+        Kind(
+            "HealthcareService",
+            None,
+            lambda: Service.objects.select_related("organisation"),
+            student=None,
+        ),
+        Kind(
+            "ServiceRequest",
+            "engagement",
+            _referrals,
+            own=_referral_rows,
+            date="created_at",
+            updated="last_changed_at",
+            statuses=_referral_statuses(SERVICE_REQUEST_STATUS),
+        ),
+        Kind(
+            "Task",
+            "engagement",
+            _referrals,
+            own=_referral_rows,
+            date="created_at",
+            updated="last_changed_at",
+            statuses=_referral_statuses(TASK_STATUS),
+        ),
+        Kind(
+            "EpisodeOfCare",
+            "engagement",
+            lambda: _student_key_only(
+                Episode.objects.select_related("service__organisation", "referral")
+            ),
+            own=_service_rows,
+            date="started_at",
+            updated=Coalesce("ended_at", "started_at"),
+            statuses={"active": Q(ended_at__isnull=True), "finished": Q(ended_at__isnull=False)},
+        ),
+        Kind(
+            "QuestionnaireResponse",
+            "outcomes",
+            _administrations,
+            own=_service_rows,
+            date="completed_at",
+            updated="created_at",
+            statuses={"completed": Q()},
+        ),
+        Kind(
+            "Observation",
+            "outcomes",
+            lambda: _administrations().filter(main_score__isnull=False),
+            own=_service_rows,
+            date="completed_at",
+            updated="created_at",
+            statuses={"final": Q()},
+        ),
+        Kind(
+            "Flag",
+            "risk",
+            lambda: _student_key_only(
+                Flag.objects.select_related("level", "service__organisation")
+            ),
+            own=_service_rows,
+            date="raised_at",
+            updated=Coalesce("acknowledged_at", "raised_at"),
+            statuses={
+                "active": Q(acknowledged_at__isnull=True),
+                "inactive": Q(acknowledged_at__isnull=False),
+            },
+        ),
+        Kind(
+            "Consent",
+            "engagement",
+            lambda: _student_key_only(
+                ConsentGrant.objects.select_related(
+                    "recipient_service",
+                    "recipient_department__organisation",
+                    "recipient_organisation",
+                )
+            ),
+            own=_consent_rows,
+            date="created_at",
+            updated=Coalesce("withdrawn_at", "created_at"),
+            # "active" and "inactive" depend on the time: see `consent_status`.
+        ),
+        Kind(
+            "AuditEvent",
+            None,
+            lambda: _student_key_only(AuditEvent.objects.all()),
+            date="at",
+            updated="at",
+            key="seq",
+        ),
+    ]
+    return {k.name: k for k in kinds}
+
+
+KINDS: dict[str, Kind] = _kinds()
+PERSONAL = tuple(name for name, kind in KINDS.items() if kind.category is not None)
+
+
+def own_service_ids(user) -> list[int]:
+    return [s.service_id for s in seats_of(user) if s.service_id]
+
+
+def consent_status(status: str, now) -> Q:
+    """The Consent `status` search as a filter at `now`."""
+    active = Q(withdrawn_at__isnull=True, valid_from__lte=now) & (
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    )
+    return active if status == "active" else ~active
+
+
+def _student_sets(user, kind: Kind) -> tuple[QuerySet, QuerySet | None, QuerySet | None]:
+    """The students whose rows of `kind` the user may see (identity and the category), and
+    those whose rows from every service they may see (None: every row, a student-level
+    category); each as a QuerySet of student pks."""
+    identity = readable_students(user, "identity").values("pk")
+    if kind.category in STUDENT_LEVEL:
+        return identity, None, None
+    readable = readable_students(user, kind.category).values("pk")
+    whole = readable_students(user, kind.category, bases=("self", "consent", "break_glass"))
+    return identity, readable, whole.values("pk")
+
+
+def visible(user, kind: Kind) -> QuerySet:
+    """Every row of `kind` the user may see, as one filtered QuerySet (no audit: the caller
+    audits the students whose rows it shows)."""
+    rows = kind.rows()
+    if kind.name == "AuditEvent":
+        return rows.filter(actor=user)
+    if kind.category is None:
+        return rows
+    key = "pk" if kind.name == "Patient" else "student_id"
+    identity, readable, whole = _student_sets(user, kind)
+    rows = rows.filter(**{f"{key}__in": identity})
+    if readable is None:
+        return rows
+    rows = rows.filter(**{f"{key}__in": readable})
+    return rows.filter(kind.own(own_service_ids(user), user) | Q(**{f"{key}__in": whole}))
+
+
+def visible_by_student(user, kind: Kind, size: int = 500):
+    """`visible()` in pieces of `size` students, for bulk export: the student sets are
+    worked out once, and each piece is then an indexed lookup by student (one big filtered
+    query re-evaluated per page would grow with the whole data set at every page)."""
+    key = "pk" if kind.name == "Patient" else "student_id"
+    identity, readable, whole = _student_sets(user, kind)
+    ids = set(identity.values_list("pk", flat=True))
+    if readable is not None:
+        ids &= set(readable.values_list("pk", flat=True))
+        whole_ids = set(whole.values_list("pk", flat=True))
+        own = kind.own(own_service_ids(user), user)
+    ordered = sorted(ids)
+    for offset in range(0, len(ordered), size):
+        piece = ordered[offset : offset + size]
+        rows = kind.rows().filter(**{f"{key}__in": piece})
+        if readable is not None:
+            rows = rows.filter(own | Q(student_id__in=[i for i in piece if i in whole_ids]))
+        yield rows
+
+
+def registration_readable(user, student_ids) -> set[int]:
+    """Of these students, those whose registration details the user may read."""
+    return set(
+        readable_students(user, "registration", among=list(student_ids)).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+@dataclass
+class StudentRows:
+    """One student's rows of each resource type that a user may see, decided once."""
+
+    student: Student
+    decisions: dict[str, Decision]
+    rows: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def with_registration(self) -> bool:
+        decision = self.decisions.get("registration")
+        return decision is not None and decision.allowed
+
+
+def decide_student(
+    user, student: Student, categories, *, request=None, action="fhir.read"
+) -> dict[str, Decision] | None:
+    """Decide (and audit) the categories for one student, identity first; None when the
+    user may not even know who the student is."""
+    decisions = decide_many(
+        user,
+        student,
+        ["identity", *[c for c in categories if c != "identity"]],
+        request=request,
+        action=action,
+        gate="identity",
+    )
+    return decisions if decisions["identity"].allowed else None
+
+
+def may_see(user, kind: Kind, row, decisions: dict[str, Decision]) -> bool:
+    """Whether one fetched row is visible under its student's decisions."""
+    decision = decisions.get(kind.category)
+    if decision is None or not decision.allowed:
+        return False
+    if decision.basis == "self" or decision.whole or kind.category in STUDENT_LEVEL:
+        return True
+    own = own_service_ids(user)
+    return type(row).objects.filter(pk=row.pk).filter(kind.own(own, user)).exists()
+
+
+def student_rows(user, student: Student, *, request=None, action="fhir.record.read"):
+    """Everything about one student that `user` may see, per resource type (audited once per
+    category); None when the user may not know the student. Constant queries.
+
+    The student also gets the audit trail of who read their record; staff and clients
+    get no AuditEvents here (their own actions are searchable at /fhir/AuditEvent)."""
+    categories = ["identity", "registration", "engagement", "outcomes", "risk"]
+    decisions = decide_student(user, student, categories, request=request, action=action)
+    if decisions is None:
+        return None
+    result = StudentRows(student=student, decisions=decisions)
+    own = own_service_ids(user)
+    fetched: dict[str, list] = {}  # a ServiceRequest and its Task share their rows
+    for name in PERSONAL:
+        kind = KINDS[name]
+        decision = decisions.get(kind.category)
+        if name in ("Patient", "AuditEvent") or decision is None or not decision.allowed:
+            continue
+        source = _SHARED_ROWS.get(name, name)
+        if source not in fetched:
+            rows = KINDS[source].rows().filter(student=student)
+            if decision.basis != "self" and not decision.whole:
+                rows = rows.filter(kind.own(own, user))
+            fetched[source] = list(rows)
+        result.rows[name] = fetched[source]
+    result.rows["Patient"] = [student]
+    if decisions["identity"].basis == "self":
+        result.rows["AuditEvent"] = _accesses(student)
+    return result
+
+
+# Resource types made from the same rows as another (an Observation is an administration's
+# score; rendering skips those without one).
+_SHARED_ROWS = {"Task": "ServiceRequest", "Observation": "QuestionnaireResponse"}
+
+
+def _accesses(student) -> list:
+    """Who read the student's record, for the student themself (as on their portal page)."""
+    from joinedup.audit.selectors import accesses_to
+
+    return list(_student_key_only(accesses_to(student)))

@@ -1,0 +1,90 @@
+"""The CapabilityStatement: exactly what this server supports, built from the same tables
+the search and create code use, so the two cannot drift apart."""
+
+from django.conf import settings
+
+from joinedup.fhir.search import PARAMETER_TYPES, SEARCH_PARAMETERS
+
+CREATABLE = ("QuestionnaireResponse", "ServiceRequest")
+_SPECIAL = ("_count", "_page", "_include", "_revinclude")
+
+
+def statement(base: str) -> dict:
+    return {
+        "resourceType": "CapabilityStatement",
+        "id": "joinedup",
+        "status": "active",
+        "date": "2026-11-23",
+        "kind": "instance",
+        "software": {"name": "JoinedUp"},
+        "implementation": {"description": "JoinedUp FHIR R4 server", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/"
+                                    "restful-security-service",
+                                    "code": "SMART-on-FHIR",
+                                }
+                            ]
+                        }
+                    ],
+                    "description": "OAuth 2.0 client credentials at /o/token/, with scopes "
+                    "system/<Resource>.read, system/*.read and system/<Resource>.write. Each "
+                    "client acts for one service; the student's consent decides what it sees.",
+                },
+                "resource": [_resource(name) for name in settings.FHIR_RESOURCES],
+                "interaction": [{"code": "transaction"}],
+                "operation": [
+                    {
+                        "name": "export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                    },
+                    {
+                        "name": "patient-export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
+                        "patient-export",
+                    },
+                ],
+            }
+        ],
+    }
+
+
+def _resource(name: str) -> dict:
+    interactions = ["read", "search-type"] + (["create"] if name in CREATABLE else [])
+    params = SEARCH_PARAMETERS[name]
+    resource = {
+        "type": name,
+        "interaction": [{"code": code} for code in interactions],
+        "searchParam": [
+            {"name": p, "type": PARAMETER_TYPES.get(p, "token")}
+            for p in params
+            if p not in _SPECIAL
+        ],
+    }
+    if "_include" in params:
+        resource["searchInclude"] = [f"{name}:patient", f"{name}:subject"]
+    if "_revinclude" in params:
+        resource["searchRevInclude"] = [
+            f"{other}:patient"
+            for other, other_params in SEARCH_PARAMETERS.items()
+            if "_include" in other_params
+        ]
+    if name == "Patient":
+        resource["supportedProfile"] = [
+            "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"
+        ]
+        resource["operation"] = [
+            {
+                "name": "everything",
+                "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+            }
+        ]
+    return resource

@@ -1,0 +1,166 @@
+"""FHIR Bulk Data export (`$export`): NDJSON files of every resource a client may see.
+
+The kick-off records an `ExportJob` and enqueues `tasks.run_export`, which writes one file per
+resource type through the same access rule as a search (`access.visible_by_student`: the
+readable students worked out once, then rows fetched a few hundred students at a time, in
+keyset-paged batches, so memory and time per batch stay flat whatever the size). Each student
+whose data goes out is audited once per category before the files can be fetched. Files are
+kept in the database beside the job, so they share its protection and go when it is
+cancelled or pruned (`prune_fhir_exports`); only the client that asked can fetch them."""
+
+import json
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from joinedup.consent.policy import audit_listing
+from joinedup.fhir.access import (
+    KINDS,
+    PERSONAL,
+    registration_readable,
+    visible,
+    visible_by_student,
+)
+from joinedup.fhir.errors import FhirError
+from joinedup.fhir.models import ExportFile, ExportJob
+from joinedup.fhir.resources import questionnaires, render
+from joinedup.fhir.search import date_range
+from joinedup.people.models import Student
+
+BATCH = 2000
+AUDIT_BATCH = 5000
+# A client's own audit trail is searchable (/fhir/AuditEvent) but not part of an export.
+SYSTEM_TYPES = (*(k for k in KINDS if k != "AuditEvent"), "Questionnaire")
+PATIENT_TYPES = tuple(t for t in PERSONAL if t != "AuditEvent")
+NDJSON_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
+
+
+def start_export(user, *, patient_level: bool, params, may_read, request_url: str) -> ExportJob:
+    """Check the kick-off parameters and record the job; the task starts after commit."""
+    from joinedup.fhir.tasks import run_export
+
+    allowed = PATIENT_TYPES if patient_level else SYSTEM_TYPES
+    for name in params:
+        if name not in ("_type", "_since", "_outputFormat"):
+            raise FhirError(400, f"The $export parameter {name!r} is not supported.",
+                            code="not-supported", expression=name)  # fmt: skip
+    output_format = params.get("_outputFormat", NDJSON_FORMATS[0])
+    if output_format not in NDJSON_FORMATS:
+        raise FhirError(400, f"Only NDJSON output is offered, not {output_format!r}.",
+                        code="not-supported", expression="_outputFormat")  # fmt: skip
+    types = [t for t in params.get("_type", "").split(",") if t] or list(allowed)
+    for name in types:
+        if name not in allowed:
+            raise FhirError(400, f"{name} cannot be exported here. Allowed: "
+                            f"{', '.join(allowed)}.", code="not-supported",
+                            expression="_type")  # fmt: skip
+    if params.get("_type"):
+        refused = [t for t in types if not may_read(t)]
+        if refused:
+            raise FhirError(403, f"This client's token lacks the scope system/{refused[0]}.read.",
+                            code="forbidden", expression="_type")  # fmt: skip
+    else:
+        types = [t for t in types if may_read(t)]
+    since = None
+    if params.get("_since"):
+        since = date_range(params["_since"].replace(" ", "+"), "_since")[0]
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            requested_by=user, request_url=request_url, resource_types=types, since=since
+        )
+        transaction.on_commit(lambda: run_export.enqueue(job.pk))
+    return job
+
+
+def write_export(job: ExportJob) -> None:
+    """Write the job's files, type by type; stops early when the client cancels.
+
+    Each student whose data goes out is audited once, with every category exported, before
+    the files can be fetched (one entry per student and category, not per row or type)."""
+    user = job.requested_by
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING)
+    audited: dict[int, set[str]] = {}
+    for number, name in enumerate(job.resource_types, start=1):
+        if ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.CANCELLED).exists():
+            return
+        ExportJob.objects.filter(pk=job.pk).update(
+            progress=f"Writing {name} ({number} of {len(job.resource_types)})"
+        )
+        lines, count = _export_type(user, name, job, audited)
+        if count:
+            ExportFile.objects.create(job=job, resource_type=name, count=count,
+                                      content="".join(lines))  # fmt: skip
+    _audit(user, audited, job)
+    ExportJob.objects.filter(pk=job.pk).exclude(status=ExportJob.Status.CANCELLED).update(
+        status=ExportJob.Status.COMPLETE, progress="", finished_at=timezone.now()
+    )
+
+
+def _audit(user, audited: dict[int, set[str]], job: ExportJob) -> None:
+    student_ids = sorted(audited)
+    for offset in range(0, len(student_ids), AUDIT_BATCH):
+        audit_listing(
+            user,
+            [Student(pk=pk) for pk in student_ids[offset : offset + AUDIT_BATCH]],
+            action="fhir.export",
+            reason=f"FHIR bulk export {job.uuid}",
+            categories=lambda student: sorted(audited[student.pk]),
+        )
+
+
+def _export_type(user, name: str, job: ExportJob, audited) -> tuple[list[str], int]:
+    if name == "Questionnaire":
+        resources = questionnaires()
+        return [_line(r) for r in resources], len(resources)
+    kind = KINDS[name]
+    pieces = visible_by_student(user, kind) if kind.category else [visible(user, kind)]
+    lines: list[str] = []
+    count = 0
+    now = timezone.now()
+    for rows in pieces:
+        if job.since is not None and kind.updated is not None:
+            updated = F(kind.updated) if isinstance(kind.updated, str) else kind.updated
+            rows = rows.alias(_updated=updated).filter(_updated__gte=job.since)
+        for batch in _batches(rows):
+            registration: set[int] = set()
+            if kind.category is not None:
+                student_ids = [r.pk if name == "Patient" else r.student_id for r in batch]
+                if name == "Patient":
+                    registration = registration_readable(user, student_ids)
+                for pk in student_ids:
+                    audited.setdefault(pk, {"identity"}).add(kind.category)
+                for pk in registration:
+                    audited[pk].add("registration")
+            for resource in render(name, batch, registration_ids=registration, now=now):
+                lines.append(_line(resource))
+                count += 1
+    return lines, count
+
+
+def _batches(rows):
+    last = 0
+    while True:
+        batch = list(rows.filter(pk__gt=last).order_by("pk")[:BATCH])
+        if batch:
+            yield batch
+        if len(batch) < BATCH:
+            return
+        last = batch[-1].pk
+
+
+def _line(resource: dict) -> str:
+    return json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def manifest(job: ExportJob, base: str) -> dict:
+    return {
+        "transactionTime": job.created_at.isoformat(),
+        "request": job.request_url,
+        "requiresAccessToken": True,
+        "output": [
+            {"type": f.resource_type, "url": f"{base}/$export-files/{f.uuid}", "count": f.count}
+            for f in job.files.only("uuid", "resource_type", "count", "job_id")
+        ],
+        "error": [],
+    }

@@ -1,0 +1,523 @@
+"""Receiving FHIR resources from partner systems: questionnaire responses, referrals, and
+transaction Bundles of them.
+
+Everything is checked before anything is saved, and saved through the other apps' services
+(`measures.services.record_administration`, `referrals.services.create_referral`), which
+score, audit and notify as on the pages. A resource carrying an identifier is remembered by
+it (`ExternalIdentifier`): sending it again returns the record already made.
+
+Questionnaire responses differ between systems, so items are matched by their LOINC code,
+never by linkId alone: the code comes from the item's `definition`, from the linkId when it
+is a LOINC code or path (as LHC-Forms writes "/44249-1/44250-9"), or from the sender's
+contained Questionnaire. An answer coding without a system is accepted when its code is a
+LOINC answer code of that measure. A total stated in the response is never trusted: the
+score is recomputed from the answers (`shared/spec/measures.md` §9).
+"""
+
+import datetime as dt
+import json
+import re
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import transaction as db_transaction
+from django.utils import timezone
+from pydantic import ValidationError as ModelError
+
+from joinedup.consent.policy import decide, seats_of
+from joinedup.fhir import mapping
+from joinedup.fhir.errors import BundleError, FhirError
+from joinedup.fhir.models import ExternalIdentifier
+from joinedup.fhir.resources import render
+from joinedup.measures import instruments
+from joinedup.measures.models import Administration
+from joinedup.measures.services import record_administration
+from joinedup.people.models import Service, Student
+from joinedup.people.validators import normalise_nhs_number
+from joinedup.referrals.models import Episode, Referral
+from joinedup.referrals.services import create_referral
+
+CREATABLE = ("QuestionnaireResponse", "ServiceRequest")
+MAX_BUNDLE_ENTRIES = 500
+_LOINC_AT_END = re.compile(r"(\d{1,7}-\d)$")
+
+
+def read_body(request, limit: int) -> dict:
+    """The request body as a JSON object; 413 when too large, 400 when not JSON."""
+    if len(request.body) > limit:
+        raise FhirError(
+            413, f"The request is larger than the limit of {limit:,} bytes.", code="too-costly"
+        )
+    try:
+        resource = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise FhirError(400, f"The body is not valid JSON: {error}.", code="structure") from error
+    if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+        raise FhirError(
+            400,
+            "The body must be a FHIR resource: a JSON object with a resourceType.",
+            code="structure",
+            expression="resourceType",
+        )
+    return resource
+
+
+def create(user, resource_type: str, resource: dict, *, request=None) -> tuple[dict, bool]:
+    """Create one resource; returns it as stored and whether it is new (False when its
+    identifier was seen before and nothing changed)."""
+    if resource_type not in CREATABLE:
+        raise FhirError(
+            405,
+            f"{resource_type} cannot be created here. This server accepts "
+            f"{' and '.join(CREATABLE)}.",
+            code="not-supported",
+        )
+    if resource.get("resourceType") != resource_type:
+        raise FhirError(
+            400,
+            f"The resource is a {resource.get('resourceType')}, but was sent to {resource_type}.",
+            expression="resourceType",
+        )
+    with db_transaction.atomic():
+        return _create(user, resource, request=request, here=resource_type)
+
+
+def _create(user, resource: dict, *, request, here: str) -> tuple[dict, bool]:
+    """`here` is the resource's FHIRPath in the request, named in every error."""
+    resource_type = resource["resourceType"]
+    parsed = _parse(resource, here)
+    existing = _already_made(resource_type, parsed)
+    if existing is not None:
+        return existing, False
+    if resource_type == "QuestionnaireResponse":
+        made = _questionnaire_response(user, parsed, here, request)
+    else:
+        made = _service_request(user, parsed, here, request)
+    _remember(resource_type, parsed, made.uuid)
+    return render(resource_type, [_reload(resource_type, made)])[0], True
+
+
+def _parse(resource: dict, here: str):
+    try:
+        return mapping.as_model(resource)
+    except ModelError as error:
+        first = error.errors()[0]
+        path = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}"
+            for part in first["loc"]
+            if part != "__root__"
+        ).lstrip(".")
+        raise FhirError(
+            400,
+            f"{resource['resourceType']}.{path}: {first['msg']}.",
+            code="structure",
+            expression=f"{here}.{path}",
+        ) from error
+    except (KeyError, TypeError, ValueError) as error:
+        raise FhirError(
+            400,
+            f"{resource.get('resourceType')!r} is not a resource type this server knows.",
+            code="structure",
+            expression=f"{here}.resourceType",
+        ) from error
+
+
+def _identifiers(parsed) -> list:
+    identifier = parsed.identifier
+    if identifier is None:
+        return []
+    found = identifier if isinstance(identifier, list) else [identifier]
+    return [i for i in found if i.system and i.value and i.system != mapping.ID_SYSTEM]
+
+
+def _already_made(resource_type: str, parsed) -> dict | None:
+    for identifier in _identifiers(parsed):
+        known = ExternalIdentifier.objects.filter(
+            resource_type=resource_type, system=identifier.system, value=identifier.value
+        ).first()
+        if known is not None:
+            row = _model(resource_type).objects.filter(uuid=known.target_uuid).first()
+            if row is not None:
+                return render(resource_type, [_reload(resource_type, row)])[0]
+    return None
+
+
+def _remember(resource_type: str, parsed, target_uuid) -> None:
+    ExternalIdentifier.objects.bulk_create(
+        ExternalIdentifier(
+            resource_type=resource_type,
+            system=i.system,
+            value=i.value,
+            target_uuid=target_uuid,
+        )
+        for i in _identifiers(parsed)
+    )
+
+
+def _model(resource_type: str):
+    return Administration if resource_type == "QuestionnaireResponse" else Referral
+
+
+def _reload(resource_type: str, row):
+    from joinedup.fhir.access import KINDS
+
+    return KINDS[resource_type].rows().get(pk=row.pk)
+
+
+# References -------------------------------------------------------------------------------
+
+
+def _service_of(user) -> Service:
+    seat = next(s for s in seats_of(user) if s.service_id)
+    return Service.objects.select_related("organisation").get(pk=seat.service_id)
+
+
+def _student(user, reference, field: str, request) -> Student:
+    """The student a reference names (`Patient/<id>`, or an NHS number identifier), if the
+    client may know them; otherwise the same refusal as for a student who does not exist."""
+    if reference is None:
+        raise FhirError(422, f"{field} is required: which student is this about?",
+                        code="required", expression=field)  # fmt: skip
+    student = None
+    if reference.reference:
+        key = reference.reference.removeprefix("Patient/")
+        if reference.reference.startswith("Patient/") and _is_uuid(key):
+            student = Student.objects.filter(uuid=key).first()
+    elif reference.identifier is not None:
+        identifier = reference.identifier
+        if identifier.system == mapping.NHS_NUMBER_SYSTEM and identifier.value:
+            number = normalise_nhs_number(identifier.value)
+            student = Student.objects.filter(nhs_number=number).first() if number else None
+    if student is None or not decide(user, student, "identity", request=request).allowed:
+        raise FhirError(
+            422,
+            f"{field} refers to a patient this server does not know (or your service may not "
+            "see): use Patient/<id> from a search, or an NHS number identifier.",
+            code="not-found",
+            expression=field,
+        )
+    return student
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+# QuestionnaireResponse --------------------------------------------------------------------
+
+
+def _questionnaire_response(user, response, here: str, request) -> Administration:
+    if response.status not in ("completed", "amended"):
+        raise FhirError(
+            422,
+            f"Only a completed questionnaire can be scored; this one is {response.status!r}.",
+            code="business-rule",
+            expression=f"{here}.status",
+        )
+    student = _student(user, response.subject, f"{here}.subject", request)
+    item_codes = _contained_item_codes(response)
+    instrument = _instrument(response, item_codes, here)
+    answers = _answers(instrument, response, item_codes, here)
+    completed_at = _moment(response.authored) or timezone.now()
+    if completed_at > timezone.now():
+        raise FhirError(422, "The questionnaire cannot be completed in the future.",
+                        code="business-rule", expression=f"{here}.authored")  # fmt: skip
+    service = _service_of(user)
+    try:
+        return record_administration(
+            actor=user,
+            student=student,
+            service=service,
+            code=instrument.code,
+            answers=answers,
+            method=Administration.Method.IMPORTED,
+            episode=Episode.objects.open().filter(student=student, service=service).first(),
+            completed_at=completed_at,
+            request=request,
+        )
+    except (ValueError, ValidationError) as error:
+        raise FhirError(422, _message(error), code="business-rule", expression=here) from error
+
+
+def _moment(value) -> dt.datetime | None:
+    """A FHIR dateTime as an aware datetime: a bare date means the start of that day here."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=timezone.get_current_timezone())
+    return value
+
+
+def _contained_item_codes(response) -> dict[str, str]:
+    """linkId → LOINC code, from the sender's own Questionnaire when it is contained."""
+    codes: dict[str, str] = {}
+    for contained in response.contained or []:
+        if contained.get_resource_type() != "Questionnaire":
+            continue
+        stack = list(contained.item or [])
+        while stack:
+            item = stack.pop()
+            stack.extend(item.item or [])
+            for coding in item.code or []:
+                if coding.system == mapping.LOINC and coding.code:
+                    codes[item.linkId] = coding.code
+    return codes
+
+
+def _loinc_of(item, contained: dict[str, str]) -> str | None:
+    if item.definition and "loinc.org" in item.definition:
+        match = _LOINC_AT_END.search(item.definition.rstrip("/"))
+        if match:
+            return match.group(1)
+    if item.linkId in contained:
+        return contained[item.linkId]
+    last = item.linkId.rstrip("/").rsplit("/", 1)[-1]
+    if instruments.loinc_code_problem(last) is None:
+        return last
+    return None
+
+
+def _flat_items(items):
+    for item in items or []:
+        yield item
+        yield from _flat_items(item.item)
+
+
+def _instrument(response, contained: dict[str, str], here: str):
+    """The measure: named by our Questionnaire's URL or a LOINC panel code, else the one
+    measure whose LOINC item codes include every coded item sent."""
+    every = instruments.all_instruments()
+    canonical = (response.questionnaire or "").split("|")[0]
+    panel = _LOINC_AT_END.search(canonical) if "loinc.org" in canonical else None
+    for instrument in every:
+        if canonical == mapping.questionnaire_url(instrument.code):
+            return instrument
+        if panel and instrument.loinc_panel == panel.group(1):
+            return instrument
+    codes = {_loinc_of(i, contained) for i in _flat_items(response.item)} - {None}
+    candidates = [
+        i
+        for i in every
+        if codes
+        and codes
+        <= {item.loinc for item in i.items} | {i.loinc_total} | {u.loinc for u in i.unscored_items}
+    ]
+    if len(candidates) != 1:
+        raise FhirError(
+            422,
+            "Cannot tell which questionnaire this is: refer to one of this server's "
+            "Questionnaires (GET /fhir/Questionnaire) or a LOINC panel code, or code each item "
+            "with its LOINC code.",
+            code="code-invalid",
+            expression=f"{here}.questionnaire",
+        )
+    return candidates[0]
+
+
+def _answers(instrument, response, contained: dict[str, str], here: str) -> list[int | None]:
+    ours = (response.questionnaire or "").split("|")[0] == mapping.questionnaire_url(
+        instrument.code
+    )
+    by_loinc = {item.loinc: item for item in instrument.items if item.loinc}
+    by_number = {str(item.number): item for item in instrument.items}
+    ignored = {instrument.loinc_total, *(u.loinc for u in instrument.unscored_items)}
+    answers: dict[int, int] = {}
+    for index, entry in enumerate(_flat_items(response.item)):
+        field = f"{here}.item[{index}]"
+        code = _loinc_of(entry, contained)
+        if entry.linkId == "total" or (code is not None and code in ignored):
+            continue  # a stated total is never trusted; unscored items are not stored
+        item = by_loinc.get(code) if code else None
+        if item is None and ours and code is None:
+            item = by_number.get(entry.linkId)
+        if item is None:
+            if not entry.answer:
+                continue  # a group or display item
+            raise FhirError(
+                422,
+                f"Item {entry.linkId!r} (LOINC {code or 'none'}) is not an item of "
+                f"{instrument.code}.",
+                code="code-invalid",
+                expression=field,
+            )
+        if item.number in answers:
+            raise FhirError(422, f"{instrument.code} item {item.number} is answered twice.",
+                            code="business-rule", expression=field)  # fmt: skip
+        if not entry.answer:
+            continue
+        answers[item.number] = _answer_value(instrument, item, entry.answer[0], field)
+    if not answers:
+        raise FhirError(422, f"The response answers none of {instrument.code}'s items.",
+                        code="required", expression=f"{here}.item")  # fmt: skip
+    return [answers.get(item.number) for item in instrument.items]
+
+
+def _answer_value(instrument, item, answer, field: str) -> int:
+    allowed = instruments.format_range(instrument.answer_min, instrument.answer_max)
+    if answer.valueCoding is not None:
+        coding = answer.valueCoding
+        for option in instrument.options:
+            ours = mapping.answer_coding(instrument, option)
+            loinc_ok = option.loinc and coding.code == option.loinc
+            if loinc_ok and coding.system in (None, mapping.LOINC):
+                return option.value
+            if coding.system == ours["system"] and coding.code == ours["code"]:
+                return option.value
+        raise FhirError(
+            422,
+            f"{instrument.code} item {item.number}: the answer code "
+            f"{coding.system or '(no system)'}|{coding.code} is not one of its answers.",
+            code="code-invalid",
+            expression=f"{field}.answer[0].valueCoding",
+        )
+    if answer.valueInteger is not None:
+        if not instrument.answer_min <= answer.valueInteger <= instrument.answer_max:
+            raise FhirError(
+                422,
+                f"{instrument.code} item {item.number}: {answer.valueInteger} is outside the "
+                f"answers {allowed}.",
+                code="value",
+                expression=f"{field}.answer[0].valueInteger",
+            )
+        return answer.valueInteger
+    raise FhirError(
+        422,
+        f"{instrument.code} item {item.number}: answer with a valueCoding (LOINC answer code) "
+        f"or a valueInteger ({allowed}).",
+        code="value",
+        expression=f"{field}.answer[0]",
+    )
+
+
+# ServiceRequest ---------------------------------------------------------------------------
+
+
+def _service_request(user, service_request, here: str, request) -> Referral:
+    if service_request.status not in ("active", "draft"):
+        raise FhirError(422, "A new referral must be active (sent) or draft.",
+                        code="business-rule", expression=f"{here}.status")  # fmt: skip
+    student = _student(user, service_request.subject, f"{here}.subject", request)
+    to_service = _performer(service_request, here)
+    reasons = [c.text for c in service_request.reasonCode or [] if c.text]
+    reasons += [n.text for n in service_request.note or [] if n.text]
+    from_service = _service_of(user)
+    source = "gp" if from_service.kind == Service.Kind.GENERAL_PRACTICE else "service"
+    try:
+        return create_referral(
+            actor=user,
+            student=student,
+            to_service=to_service,
+            source=source,
+            reason="\n\n".join(reasons),
+            from_service=from_service,
+            send=service_request.status == "active",
+            request=request,
+        )
+    except ValidationError as error:
+        fields = getattr(error, "message_dict", {})
+        expression = {
+            "to_service": f"{here}.performer[0]",
+            "reason": f"{here}.reasonCode[0].text",
+        }.get(next(iter(fields), ""), here)
+        raise FhirError(422, _message(error), code="business-rule",
+                        expression=expression) from error  # fmt: skip
+
+
+def _performer(service_request, here: str) -> Service:
+    performers = service_request.performer or []
+    reference = performers[0].reference if performers else None
+    key = (reference or "").removeprefix("HealthcareService/")
+    service = None
+    if reference and reference.startswith("HealthcareService/") and _is_uuid(key):
+        service = Service.objects.select_related("organisation").filter(uuid=key).first()
+    if service is None:
+        raise FhirError(
+            422,
+            "performer must name the receiving service as HealthcareService/<id> "
+            "(GET /fhir/HealthcareService lists them).",
+            code="not-found",
+            expression=f"{here}.performer[0]",
+        )
+    return service
+
+
+def _message(error) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
+# Transaction Bundles ----------------------------------------------------------------------
+
+
+def transaction(user, resource: dict, *, request=None) -> dict:
+    """Import a transaction Bundle: every entry or none. Each problem is reported as an
+    OperationOutcome issue naming the entry and the field; resending the same Bundle changes
+    nothing (entries are matched by their identifiers)."""
+    if resource.get("resourceType") != "Bundle":
+        raise FhirError(400, "POST a Bundle here.", expression="resourceType")
+    if resource.get("type") != "transaction":
+        raise FhirError(422, "Only transaction Bundles are accepted here (type: transaction).",
+                        expression="Bundle.type")  # fmt: skip
+    entries = resource.get("entry")
+    if not isinstance(entries, list) or not entries:
+        raise FhirError(422, "The Bundle has no entries.", code="required",
+                        expression="Bundle.entry")  # fmt: skip
+    if len(entries) > MAX_BUNDLE_ENTRIES:
+        raise FhirError(413, f"A Bundle may hold at most {MAX_BUNDLE_ENTRIES} entries.",
+                        code="too-costly", expression="Bundle.entry")  # fmt: skip
+    results, errors = [], []
+    with db_transaction.atomic():
+        for index, entry in enumerate(entries):
+            where = f"Bundle.entry[{index}]."
+            try:
+                with db_transaction.atomic():
+                    results.append(_entry(user, entry, where, request))
+            except FhirError as error:
+                error.diagnostics = f"Entry {index}: {error.diagnostics}"
+                error.expression = error.expression or where.rstrip(".")
+                errors.append(error)
+        if errors:
+            status = max(e.status for e in errors)
+            raise BundleError(status if status < 500 else 422, errors)
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction-response",
+        "entry": [
+            {
+                "resource": made,
+                "response": {
+                    "status": "201 Created" if is_new else "200 OK",
+                    "location": f"{made['resourceType']}/{made['id']}",
+                },
+            }
+            for made, is_new in results
+        ],
+    }
+
+
+def _entry(user, entry, where: str, request) -> tuple[dict, bool]:
+    if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+        raise FhirError(400, "Each entry needs a resource.", expression=f"{where}resource")
+    resource = entry["resource"]
+    resource_type = resource.get("resourceType")
+    request_part = entry.get("request")
+    request_part = request_part if isinstance(request_part, dict) else {}
+    method, url = request_part.get("method"), request_part.get("url")
+    if method != "POST" or not isinstance(url, str) or url.split("?")[0] != resource_type:
+        raise FhirError(
+            422,
+            f"Each entry must be a create: request.method POST and request.url {resource_type!r}.",
+            expression=f"{where}request",
+        )
+    if resource_type not in CREATABLE:
+        raise FhirError(422, f"{resource_type} cannot be imported. This server accepts "
+                        f"{' and '.join(CREATABLE)}.", code="not-supported",
+                        expression=f"{where}resource.resourceType")  # fmt: skip
+    return _create(user, resource, request=request, here=f"{where}resource")

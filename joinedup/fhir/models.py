@@ -1,0 +1,93 @@
+"""What the FHIR server remembers beyond the other apps' models: partners' identifiers for
+the records they sent (so resending changes nothing), and bulk export jobs."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ExternalIdentifier(models.Model):
+    """A partner system's identifier (system and value) for a record made from its resource.
+
+    Importing the same resource again finds this row and changes nothing; exports carry the
+    partner's identifier beside JoinedUp's own.
+    """
+
+    resource_type = models.CharField(max_length=40)
+    system = models.CharField(max_length=255)
+    value = models.CharField(max_length=255)
+    target_uuid = models.UUIDField(help_text=_("The uuid of the record made from the resource."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource_type", "system", "value"], name="external_identifier_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["resource_type", "target_uuid"], name="external_target")]
+
+    def __str__(self):
+        return f"{self.resource_type} {self.system}|{self.value}"
+
+    def as_fhir(self) -> dict:
+        return {"system": self.system, "value": self.value}
+
+
+class ExportJob(models.Model):
+    """A bulk data export a client started: its state, its files, and who may fetch them."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        COMPLETE = "complete", _("Complete")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    request_url = models.CharField(max_length=2000)
+    resource_types = models.JSONField(default=list)
+    since = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Export {self.uuid} ({self.status})"
+
+
+class ExportFile(models.Model):
+    """One NDJSON file of an export: every resource of one type the client may see."""
+
+    job = models.ForeignKey(ExportJob, models.CASCADE, related_name="files")
+    resource_type = models.CharField(max_length=40)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    count = models.PositiveIntegerField(default=0)
+    content = models.TextField()
+
+    class Meta:
+        ordering = ["resource_type"]
+
+    def __str__(self):
+        return f"{self.resource_type} ({self.count})"
+
+
+class ClientScopes(models.Model):
+    """The scopes a system client was registered with. A token's scopes are cut down to
+    these, whatever the client asked the token endpoint for."""
+
+    # The application's client id: a plain key, as django-oauth-toolkit's models are
+    # swappable and this app keeps its migrations free of that setting.
+    client_id = models.CharField(max_length=100, unique=True)
+    scopes = models.TextField()
+
+    def __str__(self):
+        return self.scopes

@@ -1,0 +1,184 @@
+"""Bulk Data `$export`: kick-off, polling, NDJSON files of only what the client may see."""
+
+import json
+
+import pytest
+
+from joinedup.audit.models import AuditEvent
+from joinedup.consent.services import record_consent
+from joinedup.fhir import mapping
+from joinedup.fhir.models import ExportJob
+from joinedup.fhir.tests.conftest import client_user, fhir_client
+
+ASYNC = {"Prefer": "respond-async"}
+
+
+@pytest.fixture
+def kick_off(django_capture_on_commit_callbacks):
+    """Start an export and run its task, as after the request's commit."""
+
+    def start(client, url="/fhir/$export", **params):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.get(url, params, headers=ASYNC)
+        assert response.status_code == 202, response.content
+        return response["Content-Location"].split("testserver", 1)[1]
+
+    return start
+
+
+def _files(client, status_url) -> dict[str, list[dict]]:
+    response = client.get(status_url)
+    assert response.status_code == 200, response.content
+    manifest = response.json()
+    assert manifest["requiresAccessToken"] is True
+    files = {}
+    for output in manifest["output"]:
+        download = client.get(output["url"].split("testserver", 1)[1])
+        assert download.status_code == 200
+        assert download["Content-Type"] == "application/fhir+ndjson"
+        lines = [json.loads(line) for line in download.content.decode().splitlines()]
+        assert len(lines) == output["count"]
+        for resource in lines:
+            mapping.as_model(resource)
+            assert resource["resourceType"] == output["type"]
+        files[output["type"]] = lines
+    return files
+
+
+def _ids(files, kind):
+    return {r["id"] for r in files.get(kind, [])}
+
+
+def test_export_writes_ndjson_of_everything_the_client_may_see(record, hub, kick_off):
+    client = fhir_client(hub.wellbeing)
+    files = _files(client, kick_off(client))
+    assert _ids(files, "Patient") == {str(record.student.uuid)}
+    assert _ids(files, "QuestionnaireResponse") == {str(record.phq9.uuid), str(record.gad7.uuid)}
+    assert _ids(files, "Flag") == {str(record.flag.uuid)}
+    assert len(files["Questionnaire"]) == 6
+    user = client_user(hub.wellbeing)
+    exported = AuditEvent.objects.filter(actor=user, action="fhir.export", student=record.student)
+    assert {"identity", "outcomes", "risk", "engagement"} <= set(
+        exported.values_list("category", flat=True)
+    )
+
+
+def test_export_leaves_out_categories_without_consent(record, hub, kick_off):
+    client = fhir_client(hub.talking)
+    files = _files(client, kick_off(client, "/fhir/Patient/$export"))
+    assert _ids(files, "Patient") == {str(record.student.uuid)}
+    assert not {"QuestionnaireResponse", "Observation", "Flag", "EpisodeOfCare"} & set(files)
+    assert _ids(files, "ServiceRequest") == {str(record.referral.uuid)}
+    record_consent(actor=hub.student_user, student=record.student, category="outcomes",
+                   purpose="direct_care", how_given="portal",
+                   recipient_service=hub.talking)  # fmt: skip
+    files = _files(client, kick_off(client, "/fhir/Patient/$export", _type="Observation"))
+    assert set(files) == {"Observation"}
+    assert _ids(files, "Observation") == {str(record.phq9.uuid), str(record.gad7.uuid)}
+
+
+def test_unrelated_client_exports_nothing_of_the_student(record, hub, kick_off):
+    client = fhir_client(hub.other_wellbeing)
+    files = _files(client, kick_off(client, "/fhir/Patient/$export"))
+    assert files == {}
+
+
+def test_status_is_202_with_progress_until_done(record, hub):
+    from joinedup.fhir import tasks
+
+    client = fhir_client(hub.wellbeing)
+    started = client.get("/fhir/$export", {"_type": "Patient"}, headers=ASYNC)
+    status_url = started["Content-Location"].split("testserver", 1)[1]
+    pending = client.get(status_url)  # the task runs after commit, which has not happened
+    assert pending.status_code == 202
+    assert pending["X-Progress"] == "Queued"
+    job = ExportJob.objects.get()
+    tasks.run_export.call(job.pk)
+    assert client.get(status_url).status_code == 200
+
+
+def test_files_and_status_belong_to_the_client_that_asked(record, hub, kick_off):
+    client = fhir_client(hub.wellbeing)
+    status_url = kick_off(client)
+    manifest = client.get(status_url).json()
+    other = fhir_client(hub.counselling)
+    assert other.get(status_url).status_code == 404
+    file_url = manifest["output"][0]["url"].split("testserver", 1)[1]
+    assert other.get(file_url).status_code == 404
+    assert fhir_client(hub.wellbeing).get(file_url).status_code == 404  # another client
+
+
+def test_delete_cancels_and_removes_the_files(record, hub, kick_off):
+    client = fhir_client(hub.wellbeing)
+    status_url = kick_off(client)
+    file_url = client.get(status_url).json()["output"][0]["url"].split("testserver", 1)[1]
+    assert client.delete(status_url).status_code == 202
+    assert client.get(status_url).status_code == 404
+    assert client.get(file_url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "expression"),
+    [
+        ({}, {}, "Prefer"),
+        ({"_type": "Encounter"}, ASYNC, "_type"),
+        ({"_outputFormat": "text/csv"}, ASYNC, "_outputFormat"),
+        ({"_since": "last week"}, ASYNC, "_since"),
+        ({"_elements": "id"}, ASYNC, "_elements"),
+    ],
+)
+def test_bad_kick_offs_are_refused_with_an_outcome(record, hub, params, headers, expression):
+    response = fhir_client(hub.wellbeing).get("/fhir/$export", params, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == [expression]
+    assert not ExportJob.objects.exists()
+
+
+def test_export_of_a_type_outside_the_token_scopes_is_refused(record, hub, kick_off):
+    client = fhir_client(hub.wellbeing, "system/Patient.read")
+    response = client.get("/fhir/$export", {"_type": "Flag"}, headers=ASYNC)
+    assert response.status_code == 403
+    files = _files(client, kick_off(client))  # without _type: only what the scopes allow
+    assert set(files) == {"Patient"}
+
+
+def test_since_exports_only_what_changed(record, hub, kick_off):
+    client = fhir_client(hub.wellbeing)
+    files = _files(client, kick_off(client, _type="Flag", _since="2999-01-01T00:00:00Z"))
+    assert files == {}
+
+
+def test_old_exports_are_pruned_with_their_files(record, hub, kick_off):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from joinedup.fhir.models import ExportFile
+
+    client = fhir_client(hub.wellbeing)
+    kick_off(client)
+    ExportJob.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
+    call_command("prune_fhir_exports", dry_run=True)
+    assert ExportFile.objects.exists()
+    call_command("prune_fhir_exports")
+    assert not ExportJob.objects.exists()
+    assert not ExportFile.objects.exists()
+
+
+@pytest.mark.parametrize("service", ["wellbeing", "talking", "other_wellbeing", "crisis"])
+def test_export_pieces_hold_exactly_the_rows_a_search_may_show(record, hub, service):
+    from joinedup.fhir.access import KINDS, PERSONAL, visible, visible_by_student
+    from joinedup.fhir.tests.conftest import token_for
+
+    record_consent(actor=hub.student_user, student=record.student, category="outcomes",
+                   purpose="direct_care", how_given="portal",
+                   recipient_service=hub.crisis)  # fmt: skip
+    token_for(getattr(hub, service))
+    user = client_user(getattr(hub, service))
+    for name in PERSONAL:
+        if name == "AuditEvent":
+            continue
+        kind = KINDS[name]
+        pieces = {row.pk for rows in visible_by_student(user, kind, size=1) for row in rows}
+        assert pieces == set(visible(user, kind).values_list("pk", flat=True)), name

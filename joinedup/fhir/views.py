@@ -1,0 +1,266 @@
+"""The FHIR R4 REST interface: capability statement, read, search, create, transaction.
+
+Clients authenticate with an OAuth 2.0 bearer token (client credentials); the acting user is
+the application's system user, whose one membership is the seat the access policy decides
+for. Token-authenticated views are exempt from CSRF (no cookies are involved) and never see
+the staff second-factor redirect (the session user is anonymous).
+"""
+
+import functools
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider.oauth2_backends import get_oauthlib_core
+
+from joinedup.fhir import capability, export, importing
+from joinedup.fhir.errors import FhirError, fhir_response, outcome_response
+from joinedup.fhir.mapping import bundle
+from joinedup.fhir.models import ClientScopes, ExportFile, ExportJob
+from joinedup.fhir.search import search
+from joinedup.fhir.selectors import find_student_by_id, read_resource, student_bundle
+
+MAX_BODY_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Client:
+    """The acting system user, with the token's scopes and those it was registered with
+    (None when registered elsewhere): an interaction needs both to allow it."""
+
+    user: object
+    scopes: frozenset[str]
+    registered: frozenset[str] | None = None
+
+    def may(self, resource_type: str, mode: str) -> bool:
+        return _covers(self.scopes, resource_type, mode) and (
+            self.registered is None or _covers(self.registered, resource_type, mode)
+        )
+
+
+def _covers(scopes: frozenset[str], resource_type: str, mode: str) -> bool:
+    return f"system/{resource_type}.{mode}" in scopes or f"system/*.{mode}" in scopes
+
+
+def fhir_endpoint(view):
+    """Authenticate the bearer token, and turn every `FhirError` into an OperationOutcome."""
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            request.fhir_client = _authenticate(request)
+            return view(request, *args, **kwargs)
+        except FhirError as error:
+            headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+            return outcome_response(error, headers)
+
+    return wrapper
+
+
+def _authenticate(request) -> Client:
+    valid, core_request = get_oauthlib_core().verify_request(request, scopes=[])
+    token = getattr(core_request, "access_token", None)
+    if not valid or token is None:
+        raise FhirError(
+            401,
+            "Send a valid access token: Authorization: Bearer <token> (from /o/token/).",
+            code="login",
+        )
+    application = token.application
+    user = application.user if application is not None else None
+    if user is None or not user.is_active or user.memberships.count() != 1:
+        raise FhirError(
+            403,
+            "This client is not set up to act for exactly one service. Ask an administrator to "
+            "register it with the create_client command.",
+            code="forbidden",
+        )
+    registered = ClientScopes.objects.filter(client_id=application.client_id).first()
+    return Client(
+        user=user,
+        scopes=frozenset(token.scope.split()),
+        registered=frozenset(registered.scopes.split()) if registered else None,
+    )
+
+
+def _require(client: Client, resource_type: str, mode: str) -> None:
+    if not client.may(resource_type, mode):
+        raise FhirError(
+            403,
+            f"This client's token lacks the scope system/{resource_type}.{mode}.",
+            code="forbidden",
+        )
+
+
+def _known(resource_type: str) -> None:
+    if resource_type not in settings.FHIR_RESOURCES:
+        raise FhirError(
+            404,
+            f"This server does not support {resource_type}. Supported: "
+            f"{', '.join(settings.FHIR_RESOURCES)}.",
+            code="not-supported",
+        )
+
+
+def base_url(request) -> str:
+    return request.build_absolute_uri("/fhir").rstrip("/")
+
+
+@csrf_exempt
+def metadata(request):
+    """The CapabilityStatement: public, as FHIR clients read it before they authenticate."""
+    if request.method != "GET":
+        return outcome_response(FhirError(405, "Use GET.", code="not-supported"))
+    return fhir_response(capability.statement(base_url(request)))
+
+
+@fhir_endpoint
+def type_endpoint(request, resource_type: str):
+    """GET: search. POST: create (QuestionnaireResponse and ServiceRequest only)."""
+    _known(resource_type)
+    client = request.fhir_client
+    if request.method == "POST":
+        _require(client, resource_type, "write")
+        resource = importing.read_body(request, MAX_BODY_BYTES)
+        made, is_new = importing.create(client.user, resource_type, resource, request=request)
+        return fhir_response(
+            made,
+            status=201 if is_new else 200,
+            headers={"Location": f"{base_url(request)}/{resource_type}/{made['id']}"},
+        )
+    if request.method != "GET":
+        raise FhirError(405, "Use GET to search or POST to create.", code="not-supported")
+    _require(client, resource_type, "read")
+    page = search(client.user, resource_type, request.GET, request=request)
+    base = base_url(request)
+    links = [("self", _page_url(request, resource_type, page.number))]
+    if page.has_next:
+        links.append(("next", _page_url(request, resource_type, page.number + 1)))
+    if page.number > 1:
+        links.append(("previous", _page_url(request, resource_type, page.number - 1)))
+    result = bundle("searchset", page.resources, base=base, total=page.total, links=links)
+    for resource in page.included:
+        result["entry"].append(
+            {
+                "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+                "resource": resource,
+                "search": {"mode": "include"},
+            }
+        )
+    return fhir_response(result)
+
+
+def _page_url(request, resource_type: str, number: int) -> str:
+    params = [(k, v) for k in request.GET for v in request.GET.getlist(k) if k != "_page"]
+    params.append(("_page", str(number)))
+    return f"{base_url(request)}/{resource_type}?{urlencode(params)}"
+
+
+@fhir_endpoint
+def instance_endpoint(request, resource_type: str, key: str):
+    """GET: read one resource, through the same decision as the pages (audited)."""
+    _known(resource_type)
+    if request.method != "GET":
+        raise FhirError(405, "Use GET to read a resource.", code="not-supported")
+    client = request.fhir_client
+    _require(client, resource_type, "read")
+    return fhir_response(read_resource(client.user, resource_type, key, request=request))
+
+
+@fhir_endpoint
+def system_endpoint(request):
+    """POST a transaction Bundle (partner import): all or nothing."""
+    if request.method != "POST":
+        raise FhirError(405, "POST a transaction Bundle here.", code="not-supported")
+    client = request.fhir_client
+    _require(client, "Bundle", "write")
+    resource = importing.read_body(request, MAX_BODY_BYTES * 10)
+    return fhir_response(importing.transaction(client.user, resource, request=request))
+
+
+# Bulk Data export ---------------------------------------------------------------------------
+
+
+@fhir_endpoint
+def export_kickoff(request, patient_level: bool = False):
+    """Start an export: `Prefer: respond-async` is required; 202 with the status URL."""
+    if request.method != "GET":
+        raise FhirError(405, "Start an export with GET.", code="not-supported")
+    if "respond-async" not in request.headers.get("Prefer", ""):
+        raise FhirError(400, "A bulk export needs the header Prefer: respond-async.",
+                        code="required", expression="Prefer")  # fmt: skip
+    client = request.fhir_client
+    job = export.start_export(
+        client.user,
+        patient_level=patient_level,
+        params=request.GET,
+        may_read=lambda name: client.may(name, "read"),
+        request_url=request.build_absolute_uri(),
+    )
+    response = HttpResponse(status=202)
+    response["Content-Location"] = f"{base_url(request)}/$export-status/{job.uuid}"
+    return response
+
+
+@fhir_endpoint
+def export_status(request, job_uuid):
+    """Poll (GET) or cancel (DELETE) an export; only the client that started it may."""
+    job = ExportJob.objects.filter(uuid=job_uuid, requested_by=request.fhir_client.user).first()
+    if job is None or job.status == ExportJob.Status.CANCELLED:
+        raise FhirError(404, "No such export (it may have been cancelled).", code="not-found")
+    if request.method == "DELETE":
+        job.status = ExportJob.Status.CANCELLED
+        job.save(update_fields=["status"])
+        job.files.all().delete()
+        return HttpResponse(status=202)
+    if request.method != "GET":
+        raise FhirError(405, "Poll with GET or cancel with DELETE.", code="not-supported")
+    if job.status == ExportJob.Status.FAILED:
+        return outcome_response(FhirError(500, job.error, code="exception"))
+    if job.status != ExportJob.Status.COMPLETE:
+        response = HttpResponse(status=202)
+        response["X-Progress"] = job.progress or "Queued"
+        response["Retry-After"] = "5"
+        return response
+    return JsonResponse(export.manifest(job, base_url(request)))
+
+
+@fhir_endpoint
+def export_file(request, file_uuid):
+    """One NDJSON file of a finished export, for the client that asked for it."""
+    if request.method != "GET":
+        raise FhirError(405, "Fetch a file with GET.", code="not-supported")
+    file = (
+        ExportFile.objects.filter(
+            uuid=file_uuid,
+            job__requested_by=request.fhir_client.user,
+            job__status=ExportJob.Status.COMPLETE,
+        )
+        .only("content", "resource_type")
+        .first()
+    )
+    if file is None:
+        raise FhirError(404, "No such export file.", code="not-found")
+    _require(request.fhir_client, file.resource_type, "read")
+    return HttpResponse(file.content, content_type="application/fhir+ndjson")
+
+
+@fhir_endpoint
+def patient_everything(request, key: str):
+    """`Patient/<id>/$everything`: the student's whole record as the client may see it (the
+    same Bundle the student downloads of themself), limited to the types its scopes allow."""
+    if request.method != "GET":
+        raise FhirError(405, "Use GET.", code="not-supported")
+    client = request.fhir_client
+    _require(client, "Patient", "read")
+    student = find_student_by_id(key)
+    result = student_bundle(client.user, student, request=request) if student else None
+    if result is None:
+        raise FhirError(404, f"Patient/{key} was not found.", code="not-found")
+    entries = [e for e in result["entry"] if client.may(e["resource"]["resourceType"], "read")]
+    return fhir_response(
+        {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+    )

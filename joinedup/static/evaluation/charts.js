@@ -1,0 +1,76 @@
+// Draws the report's and the benchmark's charts from the figures the page embeds. Every
+// number here has already been through disclosure control; a suppressed figure is null and
+// is left out. The table beside each chart carries the same figures.
+(function () {
+  "use strict";
+  var BLUE = "#005eb8", PALE = "#41b6e6", GREY = "#768692", RED = "#d5281b";
+  var PALETTE = [BLUE, PALE, "#007f3b", "#ffb81c", "#7c2855", "#330072", GREY, "#ed8b00"];
+
+  function bar(canvas, labels, datasets, yTitle) {
+    return new window.Chart(canvas, {
+      type: "bar",
+      data: {labels: labels, datasets: datasets},
+      options: {animation: false, maintainAspectRatio: false,
+                scales: {y: {beginAtZero: true, title: {display: true, text: yTitle}}}}
+    });
+  }
+
+  var draw = {
+    waiting: function (canvas, charts) {
+      var w = charts.waiting;
+      bar(canvas, w.labels, w.datasets.map(function (d, i) {
+        return {label: d.label, data: d.data, backgroundColor: PALETTE[i % PALETTE.length]};
+      }), "Referrals");
+    },
+    scores: function (canvas, charts) {
+      var s = charts.scores;
+      bar(canvas, s.labels, [
+        {label: "Mean first score", data: s.first, backgroundColor: GREY},
+        {label: "Mean last score", data: s.last, backgroundColor: BLUE}
+      ], "Score");
+    },
+    flows: function (canvas, charts) {
+      new window.Chart(canvas, {
+        type: "sankey",
+        data: {datasets: [{data: charts.flows, colorFrom: function () { return BLUE; },
+                           colorTo: function () { return PALE; }, colorMode: "gradient",
+                           borderWidth: 0}]},
+        options: {animation: false, maintainAspectRatio: false}
+      });
+    },
+    funnel: function (canvas, charts) {
+      var f = charts[canvas.dataset.funnel];
+      function line(name, side, label, colour, dash) {
+        return {type: "line", label: label, borderColor: colour, borderDash: dash,
+                pointRadius: 0, borderWidth: 1, fill: false,
+                data: f.curve.map(function (c) { return {x: c.n, y: c[name][side]}; })};
+      }
+      var points = f.points.filter(function (p) { return p.x !== null; });
+      new window.Chart(canvas, {
+        type: "scatter",
+        data: {datasets: [
+          {label: "Units", data: points.map(function (p) { return {x: p.x, y: p.y, label: p.label}; }),
+           pointBackgroundColor: points.map(function (p) { return p.flagged ? RED : BLUE; }),
+           pointRadius: 5},
+          {type: "line", label: "Pooled rate", borderColor: GREY, pointRadius: 0, borderWidth: 1,
+           data: f.curve.map(function (c) { return {x: c.n, y: f.pooled}; })},
+          line("95", 0, "95% limits", PALE, [4, 4]), line("95", 1, "95% limits (upper)", PALE, [4, 4]),
+          line("99.8", 0, "99.8% limits", GREY, []), line("99.8", 1, "99.8% limits (upper)", GREY, [])
+        ]},
+        options: {animation: false, maintainAspectRatio: false,
+                  plugins: {legend: {labels: {filter: function (item) {
+                    return item.text.indexOf("(upper)") === -1; }}}},
+                  scales: {x: {type: "linear", beginAtZero: true,
+                               title: {display: true, text: "Eligible episodes"}},
+                           y: {min: 0, max: 100, title: {display: true, text: "Rate (%)"}}}}
+      });
+    }
+  };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      var charts = JSON.parse(document.getElementById(canvas.dataset.source).textContent);
+      draw[canvas.dataset.chart](canvas, charts);
+    });
+  });
+})();
