@@ -1,5 +1,8 @@
 """Receiving FHIR resources from partner systems: questionnaire responses, referrals, and
-transaction Bundles of them.
+transaction Bundles of them, which may also carry the patient, the organisations and services
+they name, and episodes of care (`joinedup.fhir.importing_patients` says what of those may be
+created). A Bundle's entries are processed in `BUNDLE_ORDER`, references between them
+translated to the records they became here.
 
 Everything is checked before anything is saved, and saved through the other apps' services
 (`measures.services.record_administration`, `referrals.services.create_referral`), which
@@ -25,9 +28,8 @@ from django.utils import timezone
 from pydantic import ValidationError as ModelError
 
 from joinedup.consent.policy import decide, seats_of
-from joinedup.fhir import mapping
+from joinedup.fhir import importing_patients, mapping
 from joinedup.fhir.errors import BundleError, FhirError
-from joinedup.fhir.models import ExternalIdentifier
 from joinedup.fhir.resources import render
 from joinedup.measures import instruments
 from joinedup.measures.models import Administration
@@ -38,6 +40,16 @@ from joinedup.referrals.models import Episode, Referral
 from joinedup.referrals.services import create_referral
 
 CREATABLE = ("QuestionnaireResponse", "ServiceRequest")
+# What a transaction Bundle may carry, in the order its entries are processed: each kind
+# refers only to kinds before it, whatever order the sender listed them in.
+BUNDLE_ORDER = (
+    "Organization",
+    "HealthcareService",
+    "Patient",
+    "EpisodeOfCare",
+    "ServiceRequest",
+    "QuestionnaireResponse",
+)
 MAX_BUNDLE_ENTRIES = 500
 _LOINC_AT_END = re.compile(r"(\d{1,7}-\d)$")
 
@@ -82,19 +94,32 @@ def create(user, resource_type: str, resource: dict, *, request=None) -> tuple[d
         return _create(user, resource, request=request, here=resource_type)
 
 
-def _create(user, resource: dict, *, request, here: str) -> tuple[dict, bool]:
-    """`here` is the resource's FHIRPath in the request, named in every error."""
+def _create(user, resource: dict, *, request, here: str, refs=None) -> tuple[dict, bool]:
+    """`here` is the resource's FHIRPath in the request, named in every error; `refs`
+    translates references to other entries of the same Bundle."""
+    refs = refs if refs is not None else importing_patients.References()
     resource_type = resource["resourceType"]
     parsed = _parse(resource, here)
-    existing = _already_made(resource_type, parsed)
-    if existing is not None:
-        return existing, False
-    if resource_type == "QuestionnaireResponse":
-        made = _questionnaire_response(user, parsed, here, request)
+    places = {
+        "HealthcareService": importing_patients.service,
+        "Patient": importing_patients.patient,
+        "EpisodeOfCare": importing_patients.episode,
+    }
+    if resource_type == "Organization":
+        made, is_new = importing_patients.organisation(user, parsed, here=here, request=request)
+    elif resource_type in places:
+        made, is_new = places[resource_type](user, parsed, here=here, refs=refs, request=request)
     else:
-        made = _service_request(user, parsed, here, request)
-    _remember(resource_type, parsed, made.uuid)
-    return render(resource_type, [_reload(resource_type, made)])[0], True
+        existing = _already_made(user, resource_type, parsed, here, request)
+        if existing is not None:
+            return existing, False
+        if resource_type == "QuestionnaireResponse":
+            made = _questionnaire_response(user, parsed, here, request, refs)
+        else:
+            made = _service_request(user, parsed, here, request, refs)
+        importing_patients.remember(resource_type, parsed, made.uuid)
+        is_new = True
+    return render(resource_type, [_reload(resource_type, made)])[0], is_new
 
 
 def _parse(resource: dict, here: str):
@@ -122,36 +147,18 @@ def _parse(resource: dict, here: str):
         ) from error
 
 
-def _identifiers(parsed) -> list:
-    identifier = parsed.identifier
-    if identifier is None:
-        return []
-    found = identifier if isinstance(identifier, list) else [identifier]
-    return [i for i in found if i.system and i.value and i.system != mapping.ID_SYSTEM]
-
-
-def _already_made(resource_type: str, parsed) -> dict | None:
-    for identifier in _identifiers(parsed):
-        known = ExternalIdentifier.objects.filter(
-            resource_type=resource_type, system=identifier.system, value=identifier.value
-        ).first()
-        if known is not None:
-            row = _model(resource_type).objects.filter(uuid=known.target_uuid).first()
-            if row is not None:
-                return render(resource_type, [_reload(resource_type, row)])[0]
-    return None
-
-
-def _remember(resource_type: str, parsed, target_uuid) -> None:
-    ExternalIdentifier.objects.bulk_create(
-        ExternalIdentifier(
-            resource_type=resource_type,
-            system=i.system,
-            value=i.value,
-            target_uuid=target_uuid,
-        )
-        for i in _identifiers(parsed)
-    )
+def _already_made(user, resource_type: str, parsed, here: str, request) -> dict | None:
+    """The record made before from a resource with one of these identifiers, if any (and if
+    the client may see it: an identifier is no way into someone else's record)."""
+    row = importing_patients.remembered(resource_type, parsed, _model(resource_type))
+    if row is None:
+        return None
+    try:
+        importing_patients.only_visible(user, row, resource_type, request)
+    except FhirError as error:
+        error.expression = f"{here}.identifier"
+        raise
+    return render(resource_type, [_reload(resource_type, row)])[0]
 
 
 def _model(resource_type: str):
@@ -172,7 +179,7 @@ def _service_of(user) -> Service:
     return Service.objects.select_related("organisation").get(pk=seat.service_id)
 
 
-def _student(user, reference, field: str, request) -> Student:
+def _student(user, reference, field: str, request, refs=None) -> Student:
     """The student a reference names (`Patient/<id>`, or an NHS number identifier), if the
     client may know them; otherwise the same refusal as for a student who does not exist."""
     if reference is None:
@@ -180,8 +187,9 @@ def _student(user, reference, field: str, request) -> Student:
                         code="required", expression=field)  # fmt: skip
     student = None
     if reference.reference:
-        key = reference.reference.removeprefix("Patient/")
-        if reference.reference.startswith("Patient/") and _is_uuid(key):
+        local = refs.resolve(reference.reference) if refs else reference.reference
+        key = local.removeprefix("Patient/")
+        if local.startswith("Patient/") and _is_uuid(key):
             student = Student.objects.filter(uuid=key).first()
     elif reference.identifier is not None:
         identifier = reference.identifier
@@ -210,7 +218,7 @@ def _is_uuid(value: str) -> bool:
 # QuestionnaireResponse --------------------------------------------------------------------
 
 
-def _questionnaire_response(user, response, here: str, request) -> Administration:
+def _questionnaire_response(user, response, here: str, request, refs=None) -> Administration:
     if response.status not in ("completed", "amended"):
         raise FhirError(
             422,
@@ -218,7 +226,7 @@ def _questionnaire_response(user, response, here: str, request) -> Administratio
             code="business-rule",
             expression=f"{here}.status",
         )
-    student = _student(user, response.subject, f"{here}.subject", request)
+    student = _student(user, response.subject, f"{here}.subject", request, refs)
     item_codes = _contained_item_codes(response)
     instrument = _instrument(response, item_codes, here)
     answers = _answers(instrument, response, item_codes, here)
@@ -398,12 +406,12 @@ def _answer_value(instrument, item, answer, field: str) -> int:
 # ServiceRequest ---------------------------------------------------------------------------
 
 
-def _service_request(user, service_request, here: str, request) -> Referral:
+def _service_request(user, service_request, here: str, request, refs=None) -> Referral:
     if service_request.status not in ("active", "draft"):
         raise FhirError(422, "A new referral must be active (sent) or draft.",
                         code="business-rule", expression=f"{here}.status")  # fmt: skip
-    student = _student(user, service_request.subject, f"{here}.subject", request)
-    to_service = _performer(service_request, here)
+    student = _student(user, service_request.subject, f"{here}.subject", request, refs)
+    to_service = _performer(service_request, here, refs)
     reasons = [c.text for c in service_request.reasonCode or [] if c.text]
     reasons += [n.text for n in service_request.note or [] if n.text]
     from_service = _service_of(user)
@@ -429,9 +437,11 @@ def _service_request(user, service_request, here: str, request) -> Referral:
                         expression=expression) from error  # fmt: skip
 
 
-def _performer(service_request, here: str) -> Service:
+def _performer(service_request, here: str, refs=None) -> Service:
     performers = service_request.performer or []
     reference = performers[0].reference if performers else None
+    if reference and refs is not None:
+        reference = refs.resolve(reference)
     key = (reference or "").removeprefix("HealthcareService/")
     service = None
     if reference and reference.startswith("HealthcareService/") and _is_uuid(key):
@@ -472,20 +482,30 @@ def transaction(user, resource: dict, *, request=None) -> dict:
     if len(entries) > MAX_BUNDLE_ENTRIES:
         raise FhirError(413, f"A Bundle may hold at most {MAX_BUNDLE_ENTRIES} entries.",
                         code="too-costly", expression="Bundle.entry")  # fmt: skip
-    results, errors = [], []
+    results: dict[int, tuple[dict, bool]] = {}
+    errors: list[tuple[int, FhirError]] = []
+    refs = importing_patients.References()
     with db_transaction.atomic():
-        for index, entry in enumerate(entries):
+        for index in _processing_order(entries):
+            entry = entries[index]
             where = f"Bundle.entry[{index}]."
             try:
                 with db_transaction.atomic():
-                    results.append(_entry(user, entry, where, request))
+                    results[index] = _entry(user, entry, where, request, refs)
+                refs.add(entry, entry["resource"], results[index][0])
             except FhirError as error:
                 error.diagnostics = f"Entry {index}: {error.diagnostics}"
                 error.expression = error.expression or where.rstrip(".")
-                errors.append(error)
+                errors.append((index, error))
+        for error in importing_patients.unreachable_patients(user, refs):
+            index = int(error.expression.split("[", 1)[1].split("]", 1)[0])
+            error.diagnostics = f"Entry {index}: {error.diagnostics}"
+            errors.append((index, error))
         if errors:
-            status = max(e.status for e in errors)
-            raise BundleError(status if status < 500 else 422, errors)
+            problems = [error for _index, error in sorted(errors, key=lambda pair: pair[0])]
+            status = max(e.status for e in problems)
+            raise BundleError(status if status < 500 else 422, problems)
+    results = [results[index] for index in range(len(entries))]
     return {
         "resourceType": "Bundle",
         "type": "transaction-response",
@@ -502,7 +522,20 @@ def transaction(user, resource: dict, *, request=None) -> dict:
     }
 
 
-def _entry(user, entry, where: str, request) -> tuple[dict, bool]:
+def _processing_order(entries: list) -> list[int]:
+    """Entry indexes with the kinds others refer to first (see `BUNDLE_ORDER`); an entry of
+    another kind keeps its place at the end, where `_entry` refuses it."""
+
+    def rank(index: int) -> int:
+        entry = entries[index]
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        kind = resource.get("resourceType") if isinstance(resource, dict) else None
+        return BUNDLE_ORDER.index(kind) if kind in BUNDLE_ORDER else len(BUNDLE_ORDER)
+
+    return sorted(range(len(entries)), key=lambda index: (rank(index), index))
+
+
+def _entry(user, entry, where: str, request, refs) -> tuple[dict, bool]:
     if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
         raise FhirError(400, "Each entry needs a resource.", expression=f"{where}resource")
     resource = entry["resource"]
@@ -516,8 +549,8 @@ def _entry(user, entry, where: str, request) -> tuple[dict, bool]:
             f"Each entry must be a create: request.method POST and request.url {resource_type!r}.",
             expression=f"{where}request",
         )
-    if resource_type not in CREATABLE:
-        raise FhirError(422, f"{resource_type} cannot be imported. This server accepts "
-                        f"{' and '.join(CREATABLE)}.", code="not-supported",
+    if resource_type not in BUNDLE_ORDER:
+        raise FhirError(422, f"{resource_type} cannot be imported. A Bundle may carry "
+                        f"{', '.join(BUNDLE_ORDER)}.", code="not-supported",
                         expression=f"{where}resource.resourceType")  # fmt: skip
-    return _create(user, resource, request=request, here=f"{where}resource")
+    return _create(user, resource, request=request, here=f"{where}resource", refs=refs)

@@ -1,16 +1,25 @@
 """`student_bundle`: one student's record as a FHIR collection, as the reader may see it,
-and a round trip of what partners send (export, delete, import, export again)."""
+and a round trip into an empty instance (export, empty the database, import, export
+again)."""
+
+import json
+import re
 
 from django.db import connection
+from django.db import transaction as db_transaction
 from django.test.utils import CaptureQueriesContext
 
+from joinedup.consent.models import CareRelationship
 from joinedup.fhir import mapping
-from joinedup.fhir.importing import transaction
+from joinedup.fhir.importing_patients import SOURCE_ID_SYSTEM
+from joinedup.fhir.models import ExternalIdentifier
 from joinedup.fhir.selectors import student_bundle
-from joinedup.fhir.tests.conftest import client_user, token_for
+from joinedup.fhir.tests.conftest import client_user, fhir_client, token_for
 from joinedup.measures.models import Administration
 from joinedup.measures.services import record_administration
-from joinedup.referrals.models import Referral
+from joinedup.people.models import Organisation, Service, Student, User
+from joinedup.referrals.models import Episode, Referral
+from joinedup.risk.models import Flag
 
 
 def _types(result) -> dict[str, set[str]]:
@@ -80,43 +89,153 @@ def test_bundle_queries_do_not_grow_with_the_record(record, hub):
     assert queries() == before
 
 
-def _comparable(result) -> list:
-    """What must survive a round trip: the clinical content, not ids or record times."""
-    kept = []
-    for entry in result["entry"]:
-        resource = dict(entry["resource"])
-        kind = resource["resourceType"]
-        if kind == "QuestionnaireResponse":
-            kept.append((kind, resource["questionnaire"], resource["authored"],
-                         repr(resource["item"])))  # fmt: skip
-        elif kind == "Observation":
-            kept.append((kind, repr(resource["code"]), resource["valueQuantity"]["value"],
-                         resource["effectiveDateTime"]))  # fmt: skip
-        elif kind == "ServiceRequest":
-            kept.append((kind, resource["status"], repr(resource["performer"]),
-                         repr(resource["reasonCode"]), repr(resource["requester"])))  # fmt: skip
-    return sorted(kept)
+# Round trip -------------------------------------------------------------------------------
+
+IMPORTED = ("Organization", "HealthcareService", "Patient", "EpisodeOfCare", "ServiceRequest",
+            "QuestionnaireResponse")  # fmt: skip
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# Set by the server when it stores a record, not by the sender: a round trip cannot keep them.
+SERVER_TIMES = {"authoredOn", "lastModified"}
+SERVER_IDS = {mapping.ID_SYSTEM, SOURCE_ID_SYSTEM}
 
 
-def test_round_trip_export_delete_import_export(record, hub):
-    token_for(hub.wellbeing, "system/*.read system/Bundle.write")
-    client = client_user(hub.wellbeing)
-    exported = student_bundle(client, record.student)
-    before = _comparable(exported)
-    assert len(before) == 5  # two responses, two scores, one referral
-    partner = {
+def _strip(value, kind: str = ""):
+    """A resource without server-assigned ids (uuids anywhere, our own identifiers), meta and
+    the times the server sets itself."""
+    if isinstance(value, dict):
+        kept = {}
+        for key, item in value.items():
+            if key in ("id", "meta", "fullUrl") or key in SERVER_TIMES:
+                continue
+            if kind == "Flag" and key == "period":  # raised when the import scored it
+                continue
+            if key == "identifier" and isinstance(item, dict) and item.get("system") in SERVER_IDS:
+                continue
+            kept[key] = _strip(item)
+        return kept
+    if isinstance(value, list):
+        return [
+            _strip(item)
+            for item in value
+            if not (isinstance(item, dict) and item.get("system") in SERVER_IDS)
+        ]
+    if isinstance(value, str):
+        return UUID.sub("<id>", value)
+    return value
+
+
+def _comparable(result) -> list[str]:
+    """Every resource of the record but consents and audit events (neither is imported)."""
+    return sorted(
+        json.dumps(_strip(e["resource"], e["resource"]["resourceType"]), sort_keys=True)
+        for e in result["entry"]
+        if e["resource"]["resourceType"] not in ("Consent", "AuditEvent")
+    )
+
+
+def _as_transaction(exported) -> dict:
+    return {
         "resourceType": "Bundle",
         "type": "transaction",
         "entry": [
-            {"resource": e["resource"], "request": {"method": "POST",
-                                                    "url": e["resource"]["resourceType"]}}
+            {"fullUrl": e["fullUrl"], "resource": e["resource"],
+             "request": {"method": "POST", "url": e["resource"]["resourceType"]}}
             for e in exported["entry"]
-            if e["resource"]["resourceType"] in ("QuestionnaireResponse", "ServiceRequest")
+            if e["resource"]["resourceType"] in IMPORTED
         ],
     }  # fmt: skip
-    Administration.objects.filter(student=record.student).delete()
-    Referral.objects.filter(student=record.student).delete()
-    assert _comparable(student_bundle(client, record.student)) == []
-    response = transaction(client, partner)
-    assert [e["response"]["status"] for e in response["entry"]] == ["201 Created"] * 3
-    assert _comparable(student_bundle(client, record.student)) == before
+
+
+class _DiscardError(Exception):
+    """Raised to roll back the instance a record was exported from."""
+
+
+def _export_then_discard(request) -> dict:
+    """Build a student's record (the `record` fixture), export it as a client of the wellbeing
+    service, then roll the whole database back: only the exported Bundle survives."""
+    exported = None
+    try:
+        with db_transaction.atomic():
+            hub = request.getfixturevalue("hub")
+            record = request.getfixturevalue("record")
+            hub.university.ods_code = "NBU01"  # found by its ODS code in the new instance
+            hub.university.save()
+            token_for(hub.wellbeing, "system/*.read system/Bundle.write")
+            exported = _valid(student_bundle(client_user(hub.wellbeing), record.student))
+            raise _DiscardError
+    except _DiscardError:
+        pass
+    for model in (Student, Organisation, Service, Referral, Administration, Episode, Flag,
+                  CareRelationship, ExternalIdentifier, User):  # fmt: skip
+        assert not model.objects.exists(), model
+    return exported
+
+
+def _post_bundle(client, bundle, expect=200) -> dict:
+    response = client.post("/fhir/", json.dumps(bundle), content_type=mapping.FHIR_JSON)
+    assert response.status_code == expect, response.content
+    return _valid_any(response.json())
+
+
+def _valid_any(result) -> dict:
+    mapping.as_model(result)
+    return result
+
+
+def test_round_trip_into_an_empty_instance(request, db):
+    """Export a record, start again from an empty database, import it as a client of the new
+    instance (whose administrator set up only its own services), export again: the same
+    record, and sending it twice changes nothing."""
+    exported = _export_then_discard(request)
+    before = _comparable(exported)
+    kinds = [json.loads(r)["resourceType"] for r in before]
+    assert {k: kinds.count(k) for k in set(kinds)} == {
+        "Patient": 1, "Organization": 3, "HealthcareService": 2, "EpisodeOfCare": 1,
+        "ServiceRequest": 1, "Task": 1, "QuestionnaireResponse": 2, "Observation": 2, "Flag": 1,
+    }  # fmt: skip
+    bundle = _as_transaction(exported)
+    # The new instance's directory, as its administrator set it up: new ids, no GP practice.
+    university = Organisation.objects.create(
+        name="University of Northbridge", kind="university", ods_code="NBU01"
+    )
+    trust = Organisation.objects.create(name="Northbridge NHS Trust", kind="nhs_trust",
+                                        ods_code="RX4")  # fmt: skip
+    wellbeing = Service.objects.create(organisation=university, name="Wellbeing",
+                                       kind="wellbeing")  # fmt: skip
+    Service.objects.create(organisation=trust, name="Talking Therapies", kind="talking_therapies")
+    partner = fhir_client(wellbeing, "system/*.read system/Bundle.write")
+
+    response = _post_bundle(partner, bundle)
+    statuses = {
+        (entry["resource"]["resourceType"], result["response"]["status"])
+        for entry, result in zip(bundle["entry"], response["entry"], strict=True)
+    }
+    assert statuses == {
+        ("Organization", "200 OK"), ("Organization", "201 Created"),  # the GP practice
+        ("HealthcareService", "200 OK"), ("Patient", "201 Created"),
+        ("EpisodeOfCare", "201 Created"), ("ServiceRequest", "201 Created"),
+        ("QuestionnaireResponse", "201 Created"),
+    }  # fmt: skip
+    student = Student.objects.get()
+    assert student.university == university
+    assert student.gp_practice.ods_code == "B82001"
+    after = _comparable(student_bundle(client_user(wellbeing), student))
+    assert after == before
+
+    counts = [m.objects.count() for m in (Student, Organisation, Service, Referral,
+                                          Administration, Episode, Flag)]  # fmt: skip
+    again = _post_bundle(partner, bundle)
+    assert {e["response"]["status"] for e in again["entry"]} == {"200 OK"}
+    assert counts == [m.objects.count() for m in (Student, Organisation, Service, Referral,
+                                                  Administration, Episode, Flag)]  # fmt: skip
+    assert _comparable(student_bundle(client_user(wellbeing), student)) == before
+
+
+def test_an_empty_instance_refuses_a_client_that_may_not_write_bundles(record, hub):
+    token_for(hub.wellbeing, "system/*.read system/Bundle.write")
+    bundle = _as_transaction(student_bundle(client_user(hub.wellbeing), record.student))
+    reader = fhir_client(hub.other_wellbeing, "system/*.read")
+    students = Student.objects.count()
+    outcome = _post_bundle(reader, bundle, 403)
+    assert "system/Bundle.write" in outcome["issue"][0]["diagnostics"]
+    assert Student.objects.count() == students
