@@ -5,11 +5,13 @@ one or more services, optionally broken down by one student attribute (equity). 
 in it has been through `joinedup.evaluation.rules.disclose`, including the numbers the charts
 draw. Saved report snapshots, exports and pages all use this one builder.
 
-The rows come from four aggregating queries on the `reports` database alias (which can point
-at a read replica): referrals sent in the period, episodes ended in it with their number of
-attended treatment appointments, each such episode's first and last valid score per measure
-(window functions), and each episode's attended and missed appointments in the period. The
-rules themselves are pure functions in `joinedup.evaluation.metrics`.
+The rows come from three aggregating queries on the `reports` database alias (which can point
+at a read replica): referrals sent in the period; each episode ended in the period's first and
+last valid score per measure (read in order from the `administration_valid_scores` index); and
+one pass over the chosen services' episodes with their appointments, giving each ended
+episode its attended treatment appointments and each episode its attended and missed
+appointments in the period. The rules themselves are pure functions in
+`joinedup.evaluation.metrics`.
 
 Periods: start inclusive, end exclusive, as UK calendar days. Waits are whole days between
 UTC dates, as the referral clocks count them.
@@ -114,6 +116,14 @@ class _Sql:
         key = "m.completed_at || ' ' || printf('%019d', m.id) || ' ' || m.main_score"
         return f"MIN({key})", f"MAX({key})"
 
+    def valid_score(self) -> str:
+        """Valid administrations with a main score, written as the partial index
+        `administration_valid_scores` states it, so that each engine can read the scores
+        from that index in order (SQLite matches the index's condition as written)."""
+        if self.postgres:
+            return "m.is_valid AND m.main_score IS NOT NULL"
+        return "m.is_valid = 1 AND m.main_score IS NOT NULL"
+
     def score(self, value) -> float:
         return value if self.postgres else float(value.rsplit(" ", 1)[1])
 
@@ -173,11 +183,21 @@ class Rows:
 def fetch_rows(
     start: date, end: date, service_ids: Sequence[int], breakdown: str = "", *, using="reports"
 ) -> Rows:
-    """The rows every figure is computed from, in four queries. Only whole numbers and
-    column names of our own are written into the SQL; the period is passed as parameters."""
+    """The rows every figure is computed from, in three queries. Only whole numbers and
+    column names of our own are written into the SQL; the period is passed as parameters.
+
+    Episodes and appointments come from one pass over the chosen services' episodes and
+    their attended and missed appointments: per episode, whether it ended in the period,
+    its attended treatment appointments (all of them, for the Talking Therapies "finished a
+    course of treatment" rule) and its attended and missed appointments in the period. The
+    rows are built as plain tuples; without a breakdown every row's group is a constant the
+    query itself returns, so no Python runs per row."""
     sql = _Sql(using)
-    ids, group = _in(service_ids), sql.group(breakdown)
+    ids = _in(service_ids)
     join = "JOIN people_student s ON s.id = {}.student_id" if breakdown else ""
+    # Without a breakdown, the group label is a parameter and rows are used as they come.
+    group = sql.group(breakdown) if breakdown else "%s"
+    group_params = [] if breakdown else [ALL_STUDENTS]
     period = [sql.instant(start), sql.instant(end)]
     label = _labeller(breakdown)
 
@@ -188,53 +208,74 @@ def fetch_rows(
         FROM referrals_referral r {join.format("r")}
         WHERE r.sent_at >= %s AND r.sent_at < %s
           AND (r.to_service_id IN ({ids}) OR r.from_service_id IN ({ids}))"""  # noqa: S608
-    referrals = [
-        ReferralRow(*row[:9], label(row[9], row[6])) for row in sql.fetch(referral_sql, period)
-    ]
+    fetched = sql.fetch(referral_sql, group_params + period)
+    if breakdown:
+        referrals = [ReferralRow(*row[:9], label(row[9], row[6])) for row in fetched]
+    else:
+        referrals = list(map(ReferralRow._make, fetched))
+    del fetched
+
     first, last = sql.first_and_last_score()
     score_sql = f"""
         SELECT m.episode_id, m.code, {first}, {last}, COUNT(*)
         FROM measures_administration m
         JOIN referrals_episode e ON e.id = m.episode_id
         WHERE e.ended_at >= %s AND e.ended_at < %s AND e.service_id IN ({ids})
-          AND m.is_valid AND m.main_score IS NOT NULL
+          AND {sql.valid_score()}
         GROUP BY m.episode_id, m.code"""  # noqa: S608
     scores: dict[int, dict] = {}
+    read = sql.score
     for episode, code, first_score, last_score, n in sql.fetch(score_sql, period):
-        scores.setdefault(episode, {})[code] = (
-            sql.score(first_score),
-            sql.score(last_score),
-            n,
-        )
+        if episode in scores:
+            scores[episode][code] = (read(first_score), read(last_score), n)
+        else:
+            scores[episode] = {code: (read(first_score), read(last_score), n)}
+
+    in_period = "{0} >= %s AND {0} < %s"
+    grouped = "e.id, s.id" if breakdown else "e.id"
     episode_sql = f"""
         SELECT e.id, e.student_id, e.service_id, e.ending, {group}, {sql.day("e.started_at")},
-               (SELECT COUNT(*) FROM referrals_appointment a
-                WHERE a.episode_id = e.id AND a.status = 'attended' AND a.kind = 'treatment')
+               CASE WHEN {in_period.format("e.ended_at")} THEN 1 ELSE 0 END,
+               SUM(CASE WHEN a.status = 'attended' AND a.kind = 'treatment' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN a.status = 'attended' AND {in_period.format("a.starts_at")}
+                   THEN 1 ELSE 0 END),
+               SUM(CASE WHEN a.status = 'missed' AND {in_period.format("a.starts_at")}
+                   THEN 1 ELSE 0 END)
         FROM referrals_episode e {join.format("e")}
-        WHERE e.ended_at >= %s AND e.ended_at < %s AND e.service_id IN ({ids})"""  # noqa: S608
-    episodes = [
-        EpisodeRow(
-            student, service, ending, attended, scores.get(episode, {}), label(value, started)
-        )
-        for episode, student, service, ending, value, started, attended in sql.fetch(
-            episode_sql, period
-        )
-    ]
-    appointment_sql = f"""
-        SELECT a.episode_id, e.student_id, e.service_id, {group}, {sql.day("e.started_at")},
-               SUM(CASE WHEN a.status = 'attended' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN a.status = 'missed' THEN 1 ELSE 0 END)
-        FROM referrals_appointment a
-        JOIN referrals_episode e ON e.id = a.episode_id {join.format("e")}
-        WHERE a.starts_at >= %s AND a.starts_at < %s AND e.service_id IN ({ids})
-          AND a.status IN ('attended', 'missed')
-        GROUP BY 1, 2, 3, 4, 5"""  # noqa: S608
-    appointments = [
-        AppointmentRow(student, service, attended, missed, label(value, started))
-        for _, student, service, value, started, attended, missed in sql.fetch(
-            appointment_sql, period
-        )
-    ]
+        LEFT JOIN referrals_appointment a
+          ON a.episode_id = e.id AND a.status IN ('attended', 'missed')
+        WHERE e.service_id IN ({ids})
+        GROUP BY {grouped}"""  # noqa: S608
+    episodes: list[EpisodeRow] = []
+    appointments: list[AppointmentRow] = []
+    for (
+        episode,
+        student,
+        service,
+        ending,
+        value,
+        started,
+        ended,
+        treated,
+        attended,
+        missed,
+    ) in sql.fetch(episode_sql, group_params + period * 3):
+        if not ended and not attended and not missed:
+            continue
+        group_label = label(value, started) if breakdown else value
+        if ended:
+            episodes.append(
+                EpisodeRow(
+                    student,
+                    service,
+                    ending,
+                    treated,
+                    scores.get(episode, metrics.NO_SCORES),
+                    group_label,
+                )
+            )
+        if attended or missed:
+            appointments.append(AppointmentRow(student, service, attended, missed, group_label))
     return Rows(referrals, episodes, appointments)
 
 

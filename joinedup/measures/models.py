@@ -77,7 +77,15 @@ class Administration(models.Model):
         indexes = [
             models.Index(
                 fields=["student", "code", "completed_at"], name="administration_trajectory"
-            )
+            ),
+            # Service reports read each episode's valid scores per measure in (completed_at,
+            # id) order for the first and last score: this index holds them in that order,
+            # with the score, so neither engine sorts nor reads the table.
+            models.Index(
+                fields=["episode", "code", "completed_at", "id", "main_score"],
+                condition=Q(is_valid=True, main_score__isnull=False),
+                name="administration_valid_scores",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -276,3 +276,34 @@ def test_first_and_last_scores_follow_completion_time_then_id(hub):
     rows = reports.fetch_rows(START, END, [hub.talking.pk], using="default")
     # first: the earliest (20); last: of the two latest at the same time, the later id (9)
     assert rows.episodes[0].scores["PHQ-9"] == (20.0, 9.0, 4)
+
+
+def test_episodes_and_appointments_are_read_in_one_pass_with_their_own_periods(hub):
+    """An ending counts in the period it ended, with every attended treatment appointment
+    of its episode; appointments count in the period they took place, whatever the episode."""
+    first, second, third = students(hub, 3, gender="woman")
+    # Ended in the period; two treatment appointments before it began, one missed in it,
+    # an assessment that is not treatment, and a cancelled one that is neither.
+    ended = add_episode(hub, first, hub.talking, dt.date(2024, 11, 1), dt.date(2025, 2, 1),
+                        attended=2)  # fmt: skip
+    for day, kind, status in ((dt.date(2025, 1, 10), "treatment", "missed"),
+                              (dt.date(2025, 1, 17), "assessment", "attended"),
+                              (dt.date(2025, 1, 24), "treatment", "cancelled")):  # fmt: skip
+        Appointment.objects.create(episode=ended, starts_at=at(day), kind=kind, status=status,
+                                   cancelled_by="student" if status == "cancelled" else "",
+                                   recorded_by=hub.practitioner)  # fmt: skip
+    # Ended after the period: weekly from 20 December, attended on 20 and 27 December (in
+    # the period) and 3 January, missed on 10 and 17 January (after it).
+    add_episode(hub, second, hub.talking, dt.date(2025, 12, 20), dt.date(2026, 2, 1),
+                attended=3, missed=2)  # fmt: skip
+    # Ended in the period with no appointment at all.
+    add_episode(hub, third, hub.talking, dt.date(2025, 3, 1), dt.date(2025, 3, 2))
+    rows = reports.fetch_rows(START, END, [hub.talking.pk], using="default")
+    assert sorted((r.student, r.attended_treatment) for r in rows.episodes) == [
+        (first.pk, 2),
+        (third.pk, 0),
+    ]
+    assert {r.student: (r.attended, r.missed) for r in rows.appointments} == {
+        first.pk: (1, 1),  # the assessment attended and the treatment missed in the period
+        second.pk: (2, 0),
+    }
