@@ -269,7 +269,7 @@ def visible(user, kind: Kind) -> QuerySet:
     return rows.filter(kind.own(own_service_ids(user), user) | Q(**{f"{key}__in": whole}))
 
 
-def visible_by_student(user, kind: Kind, size: int = 500):
+def visible_by_student(user, kind: Kind, size: int = 2000):
     """`visible()` in pieces of `size` students, for bulk export: the student sets are
     worked out once, and each piece is then an indexed lookup by student (one big filtered
     query re-evaluated per page would grow with the whole data set at every page)."""
@@ -289,13 +289,11 @@ def visible_by_student(user, kind: Kind, size: int = 500):
         yield rows
 
 
-def registration_readable(user, student_ids) -> set[int]:
-    """Of these students, those whose registration details the user may read."""
-    return set(
-        readable_students(user, "registration", among=list(student_ids)).values_list(
-            "pk", flat=True
-        )
-    )
+def registration_readable(user, student_ids=None) -> set[int]:
+    """Of these students (None: of all), those whose registration details the user may
+    read."""
+    among = None if student_ids is None else list(student_ids)
+    return set(readable_students(user, "registration", among=among).values_list("pk", flat=True))
 
 
 @dataclass

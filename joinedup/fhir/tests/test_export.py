@@ -8,7 +8,7 @@ from joinedup.audit.models import AuditEvent
 from joinedup.consent.services import record_consent
 from joinedup.fhir import mapping
 from joinedup.fhir.models import ExportJob
-from joinedup.fhir.tests.conftest import client_user, fhir_client
+from joinedup.fhir.tests.conftest import client_user, fhir_client, token_for
 
 ASYNC = {"Prefer": "respond-async"}
 
@@ -182,3 +182,46 @@ def test_export_pieces_hold_exactly_the_rows_a_search_may_show(record, hub, serv
         kind = KINDS[name]
         pieces = {row.pk for rows in visible_by_student(user, kind, size=1) for row in rows}
         assert pieces == set(visible(user, kind).values_list("pk", flat=True)), name
+
+
+def test_rows_built_from_plain_values_render_as_model_rows_do(record, hub):
+    """The export builds its rows from `values_list` (`plain.PlainRows`): every resource type
+    must come out exactly as from the model instances a search or read renders."""
+    from django.utils import timezone
+
+    from joinedup.fhir.access import KINDS, visible
+    from joinedup.fhir.plain import Directory, PlainRows
+    from joinedup.fhir.resources import render
+    from joinedup.referrals.models import Referral
+
+    Referral.objects.filter(pk=record.referral.pk).update(episode=record.episode)
+    record_consent(actor=hub.student_user, student=record.student, category="outcomes",
+                   purpose="direct_care", how_given="portal",
+                   recipient_organisation=hub.university)  # fmt: skip
+    record_consent(actor=hub.student_user, student=record.student, category="risk",
+                   purpose="direct_care", how_given="portal",
+                   recipient_department=record.student.department)  # fmt: skip
+    token_for(hub.wellbeing)
+    user = client_user(hub.wellbeing)
+    now = timezone.now()
+    directory = Directory()
+    for name, kind in KINDS.items():
+        rows = visible(user, kind).order_by("pk")
+        as_models = render(name, rows, registration_ids={record.student.pk}, now=now)
+        plain = PlainRows(rows, directory).fetch(rows)
+        assert render(name, plain, registration_ids={record.student.pk}, now=now) == as_models
+        assert as_models or name in ("AuditEvent",), name
+        for resource in as_models:
+            mapping.as_model(resource)
+
+
+def test_observations_rendered_with_their_responses_match_those_exported_alone(
+    record, hub, kick_off
+):
+    client = fhir_client(hub.wellbeing)
+    alone = _files(client, kick_off(client, _type="Observation"))
+    together = _files(client, kick_off(client, _type="QuestionnaireResponse,Observation"))
+    reversed_order = _files(client, kick_off(client, _type="Observation,QuestionnaireResponse"))
+    assert alone["Observation"] == together["Observation"] == reversed_order["Observation"]
+    assert together["QuestionnaireResponse"] == reversed_order["QuestionnaireResponse"]
+    assert _ids(alone, "Observation") == {str(record.phq9.uuid), str(record.gad7.uuid)}
