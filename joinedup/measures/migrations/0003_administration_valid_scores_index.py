@@ -5,17 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('measures', '0002_remove_risk_signal'),
-        ('people', '0003_equality_monitoring_and_data_opt_out'),
-        ('referrals', '0002_directory_referrals_appointments_gaps'),
+        ("measures", "0002_remove_risk_signal"),
+        ("people", "0003_equality_monitoring_and_data_opt_out"),
+        ("referrals", "0002_directory_referrals_appointments_gaps"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='administration',
-            index=models.Index(condition=models.Q(('is_valid', True), ('main_score__isnull', False)), fields=['episode', 'code', 'completed_at', 'id', 'main_score'], name='administration_valid_scores'),
+            model_name="administration",
+            index=models.Index(
+                condition=models.Q(("is_valid", True), ("main_score__isnull", False)),
+                fields=["episode", "code", "completed_at", "id", "main_score"],
+                name="administration_valid_scores",
+            ),
         ),
     ]
