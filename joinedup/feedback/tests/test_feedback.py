@@ -276,3 +276,18 @@ def test_an_organisation_wide_manager_sees_every_service(hub, ended):
 
     head = make_staff("head@nb.ac.uk", Role.SERVICE_MANAGER, hub.university)
     assert set(feedback_services_of(head)) == {hub.wellbeing, hub.counselling}
+
+
+def test_anonymous_feedback_reaches_no_api_or_fhir_view_of_the_student(client, hub, ended):
+    from joinedup.fhir.selectors import student_bundle
+
+    _give(hub.student, ended, anonymous=True, comment="Nobody may link this")
+    bundle = json.dumps(student_bundle(hub.student_user, hub.student))
+    assert "Nobody may link this" not in bundle
+    client.force_login(hub.practitioner)
+    api = client.get(f"/api/students/{hub.student.uuid}")
+    assert api.status_code == 200
+    assert "Nobody may link this" not in api.content.decode()
+    staff_page = client.get(reverse("feedback:list")).content.decode()
+    assert "Nobody may link this" in staff_page
+    assert hub.student.display_name not in staff_page
