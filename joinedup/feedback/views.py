@@ -8,9 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import audit_listing, readable_students
 from joinedup.feedback import forms, selectors, services
 from joinedup.feedback.models import AdvisoryGroup, Draft, GroupAction, Theme
@@ -150,7 +153,10 @@ def tag(request, feedback_uuid):
             messages.error(request, message)
     else:
         messages.success(request, _("Themes saved."))
-    return redirect(request.POST.get("next") or "feedback:list")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("feedback:list")
+    return redirect(back)
 
 
 def _scopes(user):
@@ -265,6 +271,26 @@ def groups(request):
     )
 
 
+def _audit_names(request, students, group: AdvisoryGroup) -> None:
+    """Members agreed to be known to those who run their group: a manager reading their names
+    (the member list, comments on drafts) is audited on that basis."""
+    append(
+        [
+            Entry(
+                action="feedback.group.names_read",
+                actor=request.user,
+                student=student,
+                category="identity",
+                allowed=True,
+                basis="consent",
+                reason=f"Member of the advisory group “{group.name}”",
+                request_id=request_id_of(request),
+            )
+            for student in {s.pk: s for s in students}.values()
+        ]
+    )
+
+
 def _group_for(request, group_uuid) -> AdvisoryGroup:
     return get_object_or_404(selectors.groups_for(request.user), uuid=group_uuid)
 
@@ -274,6 +300,9 @@ def group_detail(request, group_uuid, *, part=None, part_form=None):
     group = _group_for(request, group_uuid)
     managing = selectors.can_manage_group(request.user, group)
     student = getattr(request.user, "student_record", None)
+    members = list(group.members.all()) if managing else None
+    if members:
+        _audit_names(request, members, group)
     forms_by_part = {
         name: (part_form if name == part else form_class(prefix=name))
         for name, form_class in forms.GROUP_PARTS.items()
@@ -285,7 +314,7 @@ def group_detail(request, group_uuid, *, part=None, part_form=None):
             "group": group,
             "managing": managing,
             "is_member": student is not None and group.members.filter(pk=student.pk).exists(),
-            "members": group.members.all() if managing else None,
+            "members": members,
             "meetings": group.meetings.all(),
             "actions": group.actions.select_related("meeting"),
             "decisions": group.decisions.select_related("meeting"),
@@ -370,7 +399,9 @@ def draft(request, draft_uuid):
                 messages.success(request, _("Thank you. Your comment has been sent."))
                 return redirect("feedback:draft", item.uuid)
     comments = item.comments.select_related("student")
-    if not managing:
+    if managing:
+        _audit_names(request, [c.student for c in comments], item.group)
+    else:
         comments = comments.filter(student=student) if student else comments.none()
     return render(
         request,

@@ -291,3 +291,13 @@ def test_anonymous_feedback_reaches_no_api_or_fhir_view_of_the_student(client, h
     staff_page = client.get(reverse("feedback:list")).content.decode()
     assert "Nobody may link this" in staff_page
     assert hub.student.display_name not in staff_page
+
+
+def test_tagging_never_redirects_off_the_site(client, hub, ended):
+    feedback = _give(hub.student, ended)
+    client.force_login(hub.practitioner)
+    url = reverse("feedback:tag", args=[feedback.uuid])
+    away = client.post(url, {"next": "https://evil.example/"})
+    assert away.url == reverse("feedback:list")
+    home = client.post(url, {"next": "/feedback/?service=1"})
+    assert home.url == "/feedback/?service=1"

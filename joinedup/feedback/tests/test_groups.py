@@ -116,3 +116,20 @@ def test_a_manager_creates_a_group(client, hub):
     assert group.service == hub.wellbeing
     client.force_login(hub.student_user)
     assert client.post(reverse("feedback:groups"), {"name": "x"}).status_code == 403
+
+
+def test_a_manager_reading_member_names_is_audited(client, hub, group):
+    from joinedup.audit.models import AuditEvent
+
+    group.members.add(hub.student)
+    draft = _draft(group)
+    services.comment_on_draft(student=hub.student, draft=draft, text="Fine by me")
+    client.force_login(hub.service_manager)
+    client.get(reverse("feedback:group", args=[group.uuid]))
+    client.get(reverse("feedback:draft", args=[draft.uuid]))
+    reads = AuditEvent.objects.filter(action="feedback.group.names_read", student=hub.student)
+    assert reads.count() == 2
+    assert {(e.basis, e.category) for e in reads} == {("consent", "identity")}
+    client.force_login(hub.student_user)
+    client.get(reverse("feedback:group", args=[group.uuid]))
+    assert reads.count() == 2  # a member sees no member list, so nothing is read
