@@ -83,6 +83,11 @@ def limits_at(n: int, p0: float) -> dict[str, tuple[float, float]]:
     }
 
 
+def curve_sizes(largest: int, points: int = 40) -> list[int]:
+    """Log-spaced sizes from 1 to `largest`, so the narrow end of the funnel is smooth."""
+    return sorted({max(1, round(largest ** (i / points))) for i in range(points + 1)})
+
+
 def funnel(units: list[tuple[str, int, int]], *, curve_points: int = 40) -> Funnel:
     """The funnel for units given as (label, numerator, denominator). Units with no eligible
     episodes are left out; the pooled rate is the sum of numerators over the sum of
@@ -94,7 +99,5 @@ def funnel(units: list[tuple[str, int, int]], *, curve_points: int = 40) -> Funn
     p0 = sum(num for _, num, _ in units) / total
     points = [Point(label, num, den, num / den, limits_at(den, p0)) for label, num, den in units]
     largest = max(den for _, _, den in units)
-    # Log-spaced sizes from 1 to the largest unit, so the narrow end of the funnel is smooth.
-    sizes = sorted({max(1, round(largest ** (i / curve_points))) for i in range(curve_points + 1)})
-    curve = [{"n": n, **limits_at(n, p0)} for n in sizes]
+    curve = [{"n": n, **limits_at(n, p0)} for n in curve_sizes(largest, curve_points)]
     return Funnel(p0, points, curve)

@@ -75,7 +75,7 @@ class ReportForm(StyledFormMixin, forms.Form):
 
 def _default_period() -> dict:
     today = timezone.localdate()
-    return {"start": today.replace(year=today.year - 1), "end": today + timedelta(days=1)}
+    return {"start": today - timedelta(days=365), "end": today + timedelta(days=1)}
 
 
 def _run(request, action: str):

@@ -28,9 +28,16 @@ from django.utils import timezone
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import seats_of
 from joinedup.evaluation import metrics
-from joinedup.evaluation.funnel import LIMITS, funnel
+from joinedup.evaluation.funnel import curve_sizes, funnel, limits_at
 from joinedup.evaluation.metrics import AppointmentRow, EpisodeRow, ReferralRow
-from joinedup.evaluation.rules import Count, Percentage, Statistic, Uncontrolled, disclose
+from joinedup.evaluation.rules import (
+    Count,
+    Percentage,
+    Statistic,
+    Uncontrolled,
+    disclose,
+    rounded,
+)
 from joinedup.measures.instruments import CODES
 from joinedup.people.models import Role, Service, Student
 from joinedup.referrals.models import Referral
@@ -860,40 +867,52 @@ def build_benchmark(
     }
 
 
+def _shown_percent(numerator: int, denominator: int) -> int | None:
+    """A rate as the whole percentage disclosure control shows, or None where it hides it."""
+    shown = disclose(Percentage(numerator, denominator))
+    return None if shown in ("*", "—") else int(shown.split("%", 1)[0])
+
+
 def _funnel(title: str, kind: str, units: list[tuple[str, int, int]]) -> dict:
-    """A funnel plot's data, disclosed: a unit is drawn only when its rate may be shown, at
-    its rounded size; whether it lies outside the limits is judged on the exact figures."""
-    plot = funnel(units)
+    """A funnel plot's data, disclosed. A unit whose rate disclosure control hides is left
+    out of the plot altogether (its row shows *): otherwise the hub rate, and the limits
+    drawn around it, would let its counts be worked out from the others'. The rest are drawn
+    at their rounded size and shown percentage, around the shown hub rate of those units;
+    whether a unit lies outside the limits is judged on the exact figures."""
+    shown_units = [u for u in units if _shown_percent(u[1], u[2]) is not None]
+    plot = funnel(shown_units)
+    judged = {point.label: point for point in plot.points}
     points = []
-    for point in plot.points:
-        shown = disclose(Percentage(point.numerator, point.denominator))
-        size = _chart_number(disclose(Count(point.denominator)))
-        visible = shown not in ("*", "—")
+    for label, numerator, denominator in units:
+        if not denominator:
+            continue  # no eligible episodes: not a unit of this plot
+        point = judged.get(label)
         points.append(
             {
-                "label": point.label,
-                "shown": shown,
-                "x": size if visible else None,
-                "y": round(100 * point.rate, 1) if visible else None,
-                "flagged": visible and point.flagged,
-                "outside_95": visible and point.outside_95,
+                "label": label,
+                "shown": disclose(Percentage(numerator, denominator)),
+                "x": _chart_number(disclose(Count(denominator))) if point else None,
+                "y": _shown_percent(numerator, denominator) if point else None,
+                "flagged": bool(point and point.flagged),
+                "outside_95": bool(point and point.outside_95),
             }
         )
-    pooled = plot.pooled
+    pooled = _shown_percent(sum(u[1] for u in shown_units), sum(u[2] for u in shown_units))
+    largest = max((rounded(u[2]) or 0 for u in shown_units), default=0)
     return {
         "title": title,
         "kind": kind,
-        "pooled": None if pooled is None else round(100 * pooled, 1),
+        "pooled": pooled,
         "points": points,
         "curve": [
             {
-                "n": c["n"],
+                "n": n,
                 **{
-                    name: [round(100 * c[name][0], 2), round(100 * c[name][1], 2)]
-                    for name in LIMITS
+                    name: [round(100 * low, 2), round(100 * high, 2)]
+                    for name, (low, high) in limits_at(n, pooled / 100).items()
                 },
             }
-            for c in plot.curve
+            for n in (curve_sizes(largest) if pooled is not None and largest else [])
         ],
     }
 

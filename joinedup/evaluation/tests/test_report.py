@@ -253,11 +253,21 @@ def test_a_funnel_never_draws_a_unit_from_one_to_seven_people():
     plot = reports._funnel("Recovery", "service", [("Small", 0, 5), ("Big", 50, 100)])
     small, big = plot["points"]
     assert (small["shown"], small["x"], small["y"], small["flagged"]) == ("*", None, None, False)
-    # drawn at its rounded size, with the rate from the exact counts
-    assert (big["shown"], big["x"], big["y"]) == ("50% of 100", 100.0, 50.0)
-    # the pooled rate is the hub's: 50 / 105
-    assert plot["pooled"] == 47.6
+    # drawn at its rounded size and its shown percentage
+    assert (big["shown"], big["x"], big["y"]) == ("50% of 100", 100.0, 50)
+    # the hidden unit is left out of the hub rate too, so its 0 of 5 cannot be read off it
+    assert plot["pooled"] == 50
     assert plot["curve"][-1]["n"] == 100
+
+
+def test_no_drawn_funnel_number_tells_a_suppressed_unit_from_another():
+    """A small unit's outcome must not move anything drawn: its 0 of 3 and 3 of 3 give the
+    same plot (the exact hub rates would be 38.8% and 41.7%)."""
+    low = reports._funnel("Recovery", "service", [("Small", 0, 3), ("Big", 40, 102)])
+    high = reports._funnel("Recovery", "service", [("Small", 3, 3), ("Big", 40, 102)])
+    assert low == high
+    assert low["curve"][-1]["n"] == 100  # the largest size rounded: 102 is drawn as 100
+    assert low["pooled"] == 39
 
 
 def test_first_and_last_scores_follow_completion_time_then_id(hub):
