@@ -1,6 +1,8 @@
 """Writing to the audit log: the one way entries are appended."""
 
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,10 +29,47 @@ class Entry:
     extra: dict = field(default_factory=dict)
 
 
+_kept: ContextVar[list | None] = ContextVar("audit_kept", default=None)
+
+
+@contextmanager
+def kept_through_rollback():
+    """Entries appended inside the block are appended again if it ends in an error. Wrap a
+    transaction that may be rolled back (an import refused halfway) in it, outside the
+    `atomic` block, so that what was decided on the way still leaves its trace."""
+    kept: list[Entry] = []
+    token = _kept.set(kept)
+    try:
+        yield
+    except BaseException:
+        _kept.reset(token)
+        token = None
+        append(_without_rolled_back_students(kept))
+        raise
+    finally:
+        if token is not None:
+            _kept.reset(token)
+
+
+def _without_rolled_back_students(entries: list[Entry]) -> list[Entry]:
+    """A student created in the rolled-back transaction no longer exists: their entries are
+    kept, naming no student."""
+    from joinedup.people.models import Student
+
+    ids = {e.student.pk for e in entries if e.student is not None}
+    existing = set(Student.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return [
+        e if e.student is None or e.student.pk in existing else replace(e, student=None)
+        for e in entries
+    ]
+
+
 def append(entries: list[Entry]) -> list[AuditEvent]:
     """Append entries to the chain in one transaction, holding the head row's lock."""
     if not entries:
         return []
+    if (kept := _kept.get()) is not None:
+        kept.extend(entries)
     with transaction.atomic():
         head = _locked_head()
         now = timezone.now()

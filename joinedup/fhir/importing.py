@@ -20,14 +20,14 @@ score is recomputed from the answers (`shared/spec/measures.md` §9).
 import datetime as dt
 import json
 import re
-import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 from pydantic import ValidationError as ModelError
 
-from joinedup.consent.policy import decide, seats_of
+from joinedup.audit.services import kept_through_rollback
+from joinedup.consent.policy import decide
 from joinedup.fhir import importing_patients, mapping
 from joinedup.fhir.errors import BundleError, FhirError
 from joinedup.fhir.resources import render
@@ -90,7 +90,7 @@ def create(user, resource_type: str, resource: dict, *, request=None) -> tuple[d
             f"The resource is a {resource.get('resourceType')}, but was sent to {resource_type}.",
             expression="resourceType",
         )
-    with db_transaction.atomic():
+    with kept_through_rollback(), db_transaction.atomic():
         return _create(user, resource, request=request, here=resource_type)
 
 
@@ -174,11 +174,6 @@ def _reload(resource_type: str, row):
 # References -------------------------------------------------------------------------------
 
 
-def _service_of(user) -> Service:
-    seat = next(s for s in seats_of(user) if s.service_id)
-    return Service.objects.select_related("organisation").get(pk=seat.service_id)
-
-
 def _student(user, reference, field: str, request, refs=None) -> Student:
     """The student a reference names (`Patient/<id>`, or an NHS number identifier), if the
     client may know them; otherwise the same refusal as for a student who does not exist."""
@@ -189,7 +184,7 @@ def _student(user, reference, field: str, request, refs=None) -> Student:
     if reference.reference:
         local = refs.resolve(reference.reference) if refs else reference.reference
         key = local.removeprefix("Patient/")
-        if local.startswith("Patient/") and _is_uuid(key):
+        if local.startswith("Patient/") and importing_patients.is_uuid(key):
             student = Student.objects.filter(uuid=key).first()
     elif reference.identifier is not None:
         identifier = reference.identifier
@@ -205,14 +200,6 @@ def _student(user, reference, field: str, request, refs=None) -> Student:
             expression=field,
         )
     return student
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 # QuestionnaireResponse --------------------------------------------------------------------
@@ -234,7 +221,7 @@ def _questionnaire_response(user, response, here: str, request, refs=None) -> Ad
     if completed_at > timezone.now():
         raise FhirError(422, "The questionnaire cannot be completed in the future.",
                         code="business-rule", expression=f"{here}.authored")  # fmt: skip
-    service = _service_of(user)
+    service = importing_patients.client_service(user)
     try:
         return record_administration(
             actor=user,
@@ -414,7 +401,7 @@ def _service_request(user, service_request, here: str, request, refs=None) -> Re
     to_service = _performer(service_request, here, refs)
     reasons = [c.text for c in service_request.reasonCode or [] if c.text]
     reasons += [n.text for n in service_request.note or [] if n.text]
-    from_service = _service_of(user)
+    from_service = importing_patients.client_service(user)
     source = "gp" if from_service.kind == Service.Kind.GENERAL_PRACTICE else "service"
     try:
         return create_referral(
@@ -444,7 +431,7 @@ def _performer(service_request, here: str, refs=None) -> Service:
         reference = refs.resolve(reference)
     key = (reference or "").removeprefix("HealthcareService/")
     service = None
-    if reference and reference.startswith("HealthcareService/") and _is_uuid(key):
+    if reference and reference.startswith("HealthcareService/") and importing_patients.is_uuid(key):
         service = Service.objects.select_related("organisation").filter(uuid=key).first()
     if service is None:
         raise FhirError(
@@ -485,7 +472,7 @@ def transaction(user, resource: dict, *, request=None) -> dict:
     results: dict[int, tuple[dict, bool]] = {}
     errors: list[tuple[int, FhirError]] = []
     refs = importing_patients.References()
-    with db_transaction.atomic():
+    with kept_through_rollback(), db_transaction.atomic():
         for index in _processing_order(entries):
             entry = entries[index]
             where = f"Bundle.entry[{index}]."

@@ -42,7 +42,7 @@ from django.utils import timezone
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import CareRelationship
 from joinedup.consent.policy import decide, entry_for, seats_of
-from joinedup.fhir import mapping
+from joinedup.fhir import access, mapping
 from joinedup.fhir.errors import FhirError
 from joinedup.fhir.models import ExternalIdentifier
 from joinedup.people.models import Organisation, Service, Student
@@ -113,7 +113,7 @@ def own_ids(parsed) -> list[str]:
     """Values of this server's own id identifiers (uuids of records here, if they exist)."""
     identifier = parsed.identifier
     found = identifier if isinstance(identifier, list) else [identifier] if identifier else []
-    return [i.value for i in found if i.system == mapping.ID_SYSTEM and _is_uuid(i.value)]
+    return [i.value for i in found if i.system == mapping.ID_SYSTEM and is_uuid(i.value)]
 
 
 def remembered(resource_type: str, parsed, model):
@@ -153,7 +153,7 @@ def _exists_here(resource_type: str, value: str) -> bool:
     return model is not None and model.objects.filter(uuid=value).exists()
 
 
-def _is_uuid(value) -> bool:
+def is_uuid(value) -> bool:
     try:
         uuid.UUID(str(value))
     except ValueError:
@@ -233,7 +233,7 @@ def organisation_of(reference, refs: References, field: str) -> Organisation:
     if reference is not None and reference.reference:
         local = refs.resolve(reference.reference)
         key = local.removeprefix("Organization/")
-        if local.startswith("Organization/") and _is_uuid(key):
+        if local.startswith("Organization/") and is_uuid(key):
             found = Organisation.objects.filter(uuid=key).first()
     elif reference is not None and reference.identifier is not None:
         identifier = reference.identifier
@@ -492,7 +492,7 @@ def _episode_student(parsed, refs: References, here: str) -> Student:
     local = refs.resolve(reference) if reference else ""
     key = local.removeprefix("Patient/")
     student = None
-    if local.startswith("Patient/") and _is_uuid(key):
+    if local.startswith("Patient/") and is_uuid(key):
         student = Student.objects.filter(uuid=key).first()
     if student is None:
         raise FhirError(422, f"{field} must name the Patient: an entry of this Bundle or "
@@ -537,7 +537,8 @@ def only_visible(user, row, resource_type: str, request=None) -> None:
     )
     if category is None:
         return
-    if not decide(user, row.student, category, request=request).allowed:
+    decisions = access.decide_student(user, row.student, [category], request=request)
+    if not decisions or not access.may_see(user, access.KINDS[resource_type], row, decisions):
         raise FhirError(
             409,
             "This identifier already belongs to a record your service may not see: give the "

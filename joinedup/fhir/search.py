@@ -26,6 +26,8 @@ from joinedup.fhir.resources import questionnaires, render
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
+# Deep enough for any real search; a larger page would overflow the database OFFSET.
+MAX_PAGE = 100_000
 COMMON = ("_id", "_count", "_page")
 STUDENT_BOUND = ("identifier", "patient", "subject", "status", "date", "_lastUpdated")
 SEARCH_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -86,7 +88,7 @@ def search(user, resource_type: str, params, *, request=None) -> Page:
                 expression=name,
             )
     count = _positive(params, "_count", DEFAULT_COUNT, MAX_COUNT)
-    number = _positive(params, "_page", 1, None)
+    number = _positive(params, "_page", 1, MAX_PAGE)
     if resource_type == "Questionnaire":
         return _questionnaires(params, count, number)
     kind = KINDS[resource_type]
@@ -213,7 +215,7 @@ def _apply(kind: Kind, rows: QuerySet, name: str, value: str) -> QuerySet:
 
 def _key_filter(kind: Kind, values: list[str]) -> Q:
     if kind.key == "seq":
-        if not all(v.isdigit() for v in values):
+        if not all(is_whole_number(v) for v in values):
             raise FhirError(400, "An AuditEvent id is a whole number.", expression="_id")
         return Q(seq__in=[int(v) for v in values])
     return Q(uuid__in=[_uuid(v, "_id") for v in values])
@@ -306,7 +308,7 @@ def date_range(text: str, name: str) -> tuple[dt.datetime, dt.datetime]:
         else:
             start = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
             end = start + dt.timedelta(seconds=1)
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise FhirError(400, f"{name}: {text} is not a real date.", expression=name) from error
     if timezone.is_naive(start):  # a time without an offset
         start, end = start.replace(tzinfo=zone), end.replace(tzinfo=zone)
@@ -329,10 +331,15 @@ def _uuid(value: str, name: str) -> uuid.UUID:
         ) from error
 
 
-def _positive(params, name: str, default: int, most: int | None) -> int:
+def is_whole_number(value: str) -> bool:
+    """Plain ASCII digits a database integer can hold ("²" is a digit to Python)."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
+def _positive(params, name: str, default: int, most: int) -> int:
     value = params.get(name)
     if value is None:
         return default
-    if not value.isdigit() or int(value) < 1:
+    if not is_whole_number(value) or int(value) < 1:
         raise FhirError(400, f"{name} must be a whole number above 0.", expression=name)
-    return min(int(value), most) if most else int(value)
+    return min(int(value), most)

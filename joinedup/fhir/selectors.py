@@ -11,6 +11,7 @@ from joinedup.fhir.access import student_rows
 from joinedup.fhir.errors import not_found
 from joinedup.fhir.mapping import bundle
 from joinedup.fhir.resources import questionnaires, render
+from joinedup.fhir.search import is_whole_number
 from joinedup.people.models import Student
 
 # The order resources appear in a record Bundle: the student first, then what refers to them.
@@ -129,7 +130,7 @@ def _allowed(decisions) -> bool:
 
 def _fetch(kind, key: str):
     if kind.key == "seq":
-        return kind.rows().filter(seq=int(key)).first() if key.isdigit() else None
+        return kind.rows().filter(seq=int(key)).first() if is_whole_number(key) else None
     try:
         return kind.rows().filter(uuid=uuid.UUID(key)).first()
     except ValueError:  # a malformed id is simply not found

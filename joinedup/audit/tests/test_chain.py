@@ -311,3 +311,24 @@ def test_concurrent_appends_keep_one_chain():
     result = verify_audit_chain()
     assert result.broken is None
     assert result.checked == total
+
+
+def test_entries_appended_in_a_rolled_back_transaction_are_kept(hub):
+    from joinedup.audit.services import kept_through_rollback
+    from joinedup.people.models import Student
+
+    def an_import_that_fails():
+        with kept_through_rollback(), transaction.atomic():
+            append([Entry("import.tried", student=hub.student)])
+            created = Student.objects.create(
+                university=hub.university, legal_given_name="A", legal_family_name="B",
+                date_of_birth=hub.student.date_of_birth, student_number="GONE1",
+            )  # fmt: skip
+            append([Entry("import.tried", student=created)])
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        an_import_that_fails()
+    kept = AuditEvent.objects.filter(action="import.tried").order_by("seq")
+    assert [e.student_id for e in kept] == [hub.student.pk, None]
+    assert verify_audit_chain().broken is None
