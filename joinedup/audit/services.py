@@ -64,44 +64,73 @@ def _without_rolled_back_students(entries: list[Entry]) -> list[Entry]:
     ]
 
 
-def append(entries: list[Entry]) -> list[AuditEvent]:
-    """Append entries to the chain in one transaction, holding the head row's lock."""
+def append(entries: list[Entry]) -> range:
+    """Append entries to the chain in one transaction, holding the head row's lock; returns
+    the sequence numbers they were given, in order.
+
+    Rows are written from plain values (COPY on PostgreSQL, one prepared INSERT on SQLite):
+    a bulk export audits tens of thousands of students at once."""
     if not entries:
-        return []
+        return range(0)
     if (kept := _kept.get()) is not None:
         kept.extend(entries)
     with transaction.atomic():
         head = _locked_head()
-        now = timezone.now()
-        events = []
+        connection = transaction.get_connection()
+        at = timezone.now()
+        stamp = at.isoformat()
+        stored_at = AuditEvent._meta.get_field("at").get_db_prep_save(at, connection)
+        rows = []
+        first = head.seq + 1
         prev, seq = head.hash, head.seq
         for entry in entries:
             seq += 1
             actor = entry.actor if getattr(entry.actor, "is_authenticated", False) else None
-            event = AuditEvent(
-                seq=seq,
-                at=now,
-                actor=actor,
-                actor_email=actor.email if actor else "",
-                actor_role=entry.actor_role,
-                actor_service=entry.actor_service,
-                actor_organisation=entry.actor_organisation,
-                student=entry.student,
-                category=entry.category,
-                action=entry.action,
-                allowed=entry.allowed,
-                basis=entry.basis,
-                reason=entry.reason,
-                request_id=entry.request_id,
-                prev_hash=prev,
-            )
-            event.hash = entry_hash(prev, event.hashed_fields())
-            prev = event.hash
-            events.append(event)
-        AuditEvent.objects.bulk_create(events)
+            fields = {
+                "seq": seq,
+                "at": stamp,
+                "actor_id": actor.pk if actor else None,
+                "actor_email": actor.email if actor else "",
+                "actor_role": entry.actor_role,
+                "actor_service": entry.actor_service,
+                "actor_organisation": entry.actor_organisation,
+                "student_id": entry.student.pk if entry.student is not None else None,
+                "category": entry.category,
+                "action": entry.action,
+                "allowed": entry.allowed,
+                "basis": entry.basis,
+                "reason": entry.reason,
+                "request_id": entry.request_id,
+            }
+            digest = entry_hash(prev, fields)
+            row = [*fields.values(), prev, digest]
+            row[_AT] = stored_at
+            rows.append(row)
+            prev = digest
+        _insert(connection, rows)
         head.seq, head.hash = seq, prev
         head.save(update_fields=["seq", "hash"])
-    return events
+    return range(first, seq + 1)
+
+
+# The stored columns, in the order `append` builds each row: the hashed fields (as listed in
+# the dict it hashes), then the links.
+_COLUMNS = (*AuditEvent.HASHED_FIELDS, "prev_hash", "hash")
+_AT = _COLUMNS.index("at")
+
+
+def _insert(connection, rows: list[list]) -> None:
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            placeholders = ", ".join(["%s"] * len(_COLUMNS))
+            insert = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 - model's own names
+            cursor.executemany(insert, rows)
 
 
 def _locked_head() -> AuditHead:

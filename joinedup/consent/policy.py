@@ -64,21 +64,21 @@ def decide_many(
     decisions = {category: decide_access(facts, category, purpose) for category in categories}
     if gate is not None and not decisions[gate].allowed:
         decisions = {gate: decisions[gate]}
-    events = append(
+    seqs = append(
         [_entry(user, student, category, d, action, request) for category, d in decisions.items()]
     )
     if student.notify_new_access:
-        _tell_of_first_access(student, decisions, events)
+        _tell_of_first_access(student, decisions, seqs)
     return decisions
 
 
-def _tell_of_first_access(student, decisions: dict[str, Decision], events) -> None:
+def _tell_of_first_access(student, decisions: dict[str, Decision], seqs: range) -> None:
     """The student asked to be told the first time a new service opens their record."""
     seat = next((d.seat for d in decisions.values() if d.allowed and d.basis != "self"), None)
     if seat is None:
         return
     earlier = AuditEvent.objects.filter(
-        student=student, allowed=True, actor_service=seat.place, seq__lt=min(e.seq for e in events)
+        student=student, allowed=True, actor_service=seat.place, seq__lt=seqs[0]
     )
     if not earlier.exists():
         notify_student(

@@ -20,10 +20,15 @@ TABLE = AuditEvent._meta.db_table
 TRIGGER = "audit_append_only"
 
 
+def _stored(entries: list[Entry]) -> list[AuditEvent]:
+    """Append the entries and read back what was stored."""
+    return list(AuditEvent.objects.filter(seq__in=append(entries)).order_by("seq"))
+
+
 def _append(count: int, prefix: str = "test.event") -> list[AuditEvent]:
     events = []
     for number in range(count):
-        events += append([Entry(action=f"{prefix}.{number}", allowed=True, reason="seen")])
+        events += _stored([Entry(action=f"{prefix}.{number}", allowed=True, reason="seen")])
     return events
 
 
@@ -83,13 +88,13 @@ def _assert_command_names_break(problem: str) -> None:
 
 
 def test_append_nothing_writes_nothing(db):
-    assert append([]) == []
+    assert list(append([])) == []
     assert not AuditEvent.objects.exists()
     assert not AuditHead.objects.exists()
 
 
 def test_first_entry_links_to_genesis(db):
-    (event,) = append([Entry(action="test.first")])
+    (event,) = _stored([Entry(action="test.first")])
     assert event.seq == 1
     assert event.prev_hash == GENESIS_HASH
     assert event.hash == entry_hash(GENESIS_HASH, event.hashed_fields())
@@ -108,7 +113,7 @@ def test_append_builds_a_linked_chain(db):
 
 def test_one_append_of_several_entries_links_them_in_order(db):
     _append(1)
-    events = append([Entry(action=f"test.batch.{n}") for n in range(3)])
+    events = _stored([Entry(action=f"test.batch.{n}") for n in range(3)])
     assert [event.seq for event in events] == [2, 3, 4]
     assert events[0].prev_hash == AuditEvent.objects.get(seq=1).hash
     assert events[1].prev_hash == events[0].hash
@@ -123,17 +128,40 @@ def test_head_records_the_last_entry(db):
 
 def test_append_records_the_signed_in_actor(db):
     user = User.objects.create_user("auditor@nb.ac.uk", "pw")
-    (event,) = append([Entry(action="test.actor", actor=user, actor_role="practitioner")])
-    event = AuditEvent.objects.get(pk=event.pk)
+    (event,) = _stored([Entry(action="test.actor", actor=user, actor_role="practitioner")])
     assert event.actor == user
     assert event.actor_email == "auditor@nb.ac.uk"
     assert event.actor_role == "practitioner"
 
 
+def test_every_field_is_stored_as_given_and_hashed_as_stored(hub):
+    """Rows are written from plain values: each field, awkward text included, must come back
+    exactly, and the stored row must hash to its stored hash."""
+    entry = Entry(
+        action="test.fields", actor=hub.practitioner, student=hub.student, category="risk",
+        allowed=False, basis="none", reason="tab\there, new\nline, back\\slash, “quotes”, é",
+        actor_role="practitioner", actor_service="Wellbeing", actor_organisation="Uni",
+        request_id="req-1",
+    )  # fmt: skip
+    (event,) = _stored([entry])
+    assert (event.actor_id, event.actor_email) == (hub.practitioner.pk, hub.practitioner.email)
+    assert event.student_id == hub.student.pk
+    for name in ("action", "category", "allowed", "basis", "reason", "actor_role",
+                 "actor_service", "actor_organisation", "request_id"):  # fmt: skip
+        assert getattr(event, name) == getattr(entry, name), name
+    assert event.hash == entry_hash(event.prev_hash, event.hashed_fields())
+    assert verify_audit_chain().broken is None
+
+
+def test_append_returns_the_sequence_numbers_given(db):
+    _append(2)
+    assert list(append([Entry(action="test.a"), Entry(action="test.b")])) == [3, 4]
+
+
 def test_anonymous_actor_is_recorded_as_nobody(db):
     from django.contrib.auth.models import AnonymousUser
 
-    (event,) = append([Entry(action="test.anonymous", actor=AnonymousUser())])
+    (event,) = _stored([Entry(action="test.anonymous", actor=AnonymousUser())])
     assert event.actor is None
     assert event.actor_email == ""
 
