@@ -337,13 +337,28 @@ def may_see(user, kind: Kind, row, decisions: dict[str, Decision]) -> bool:
     return type(row).objects.filter(pk=row.pk).filter(kind.own(own, user)).exists()
 
 
-def student_rows(user, student: Student, *, request=None, action="fhir.record.read"):
+_RECORD_CATEGORIES = ("identity", "registration", "engagement", "outcomes", "risk")
+
+
+def _record_categories(types) -> list[str]:
+    """The categories a record of these resource types shows: identity always (who the
+    student is), registration with the Patient (address, GP, status)."""
+    needed = {"identity"} | {KINDS[name].category for name in types if name in KINDS}
+    if "Patient" in types:
+        needed.add("registration")
+    return [category for category in _RECORD_CATEGORIES if category in needed]
+
+
+def student_rows(user, student: Student, *, types=None, request=None, action="fhir.record.read"):
     """Everything about one student that `user` may see, per resource type (audited once per
-    category); None when the user may not know the student. Constant queries.
+    category); None when the user may not know the student. Constant queries. With `types`,
+    only those resource types, and only their categories are decided and audited: a
+    category whose rows are not wanted is not read.
 
     The student also gets the audit trail of who read their record; staff and clients
     get no AuditEvents here (their own actions are searchable at /fhir/AuditEvent)."""
-    categories = ["identity", "registration", "engagement", "outcomes", "risk"]
+    types = set(KINDS) if types is None else set(types)
+    categories = _record_categories(types)
     decisions = decide_student(user, student, categories, request=request, action=action)
     if decisions is None:
         return None
@@ -353,7 +368,7 @@ def student_rows(user, student: Student, *, request=None, action="fhir.record.re
     for name in PERSONAL:
         kind = KINDS[name]
         decision = decisions.get(kind.category)
-        if name in ("Patient", "AuditEvent") or decision is None or not decision.allowed:
+        if name == "Patient" or name not in types or decision is None or not decision.allowed:
             continue
         source = _SHARED_ROWS.get(name, name)
         if source not in fetched:
@@ -362,8 +377,9 @@ def student_rows(user, student: Student, *, request=None, action="fhir.record.re
                 rows = rows.filter(kind.own(own, user))
             fetched[source] = list(rows)
         result.rows[name] = fetched[source]
-    result.rows["Patient"] = [student]
-    if decisions["identity"].basis == "self":
+    if "Patient" in types:
+        result.rows["Patient"] = [student]
+    if decisions["identity"].basis == "self" and "AuditEvent" in types:
         result.rows["AuditEvent"] = _accesses(student)
     return result
 

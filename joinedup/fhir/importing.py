@@ -153,11 +153,7 @@ def _already_made(user, resource_type: str, parsed, here: str, request) -> dict 
     row = importing_patients.remembered(resource_type, parsed, _model(resource_type))
     if row is None:
         return None
-    try:
-        importing_patients.only_visible(user, row, resource_type, request)
-    except FhirError as error:
-        error.expression = f"{here}.identifier"
-        raise
+    importing_patients.only_visible(user, row, resource_type, request, here=here)
     return render(resource_type, [_reload(resource_type, row)])[0]
 
 

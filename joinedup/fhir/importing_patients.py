@@ -15,15 +15,21 @@ What may be created, and why:
   `managingOrganization` (or by the student-number identifier's assigner, which is what this
   server emits). A match is used only if the client may already know the student, and is
   never changed by the import. A new student is created from the resource, only if the
-  same Bundle carries an EpisodeOfCare of the client's service for them: otherwise nobody
-  here could see the student, and resending the Bundle would be refused. (A refused match
-  tells the client that the NHS number is known here; only clients registered with
-  `system/Bundle.write` may import, and each refusal is audited.)
+  same Bundle carries an active EpisodeOfCare of the client's service for them: otherwise
+  nobody here could see the student, and resending the Bundle would be refused. A match the
+  client may not know is audited as a refused read and then treated as no match: checked
+  as a new patient and refused with the same words as a new patient without an episode
+  (`unreachable`), so a refusal never tells the client that the student exists here. (A
+  Bundle that would add the student with their episode is still refused, which only an
+  existing student explains: only clients registered with `system/Bundle.write` may
+  import, and each refusal is audited.)
 - **EpisodeOfCare**: only for the client's own service (an episode opens that service's care
   relationship, as accepting a referral does), and only for a student this Bundle added or
   one the service already has an open care relationship with: an import never opens a
   service's access to a student someone else brought. Only active episodes: FHIR does not
-  say whether a finished one ended as planned, which the service's reports count.
+  say whether a finished one ended as planned, which the service's reports count. An
+  episode found again (by identifier, or by service and start) is returned only after the
+  same decision as a read of it (`only_visible`), audited.
 
 This server's own ids (`urn:joinedup:id`) on resources from another JoinedUp instance name
 records there, not here: they are remembered under `SOURCE_ID_SYSTEM`, so resending finds
@@ -294,26 +300,22 @@ def patient(user, parsed, *, here: str, refs: References, request=None) -> tuple
         (None, None),
     )
     nhs_number = normalise_nhs_number(nhs.value) if nhs else ""
+    # A student the client may not know is treated as if not found (`hidden`, refused below
+    # as a new patient would be), so no answer tells the client that they exist here.
+    hidden = None
     found = Student.objects.filter(nhs_number=nhs_number).first() if nhs_number else None
-    # The university matters only when the NHS number found nobody: a student known here
-    # by NHS number is used even if the sender's university is not.
+    if found is not None and not _may_know(user, found, refs, request):
+        hidden, found = found, None
+    # The university matters only when the NHS number found nobody the client may know: a
+    # student known here by NHS number is used even if the sender's university is not.
     university = None if found else _university(parsed, number, number_index, refs, here)
     if found is None and university is not None and number is not None:
         found = Student.objects.filter(
             university=university, student_number=number.value.strip()
         ).first()
-    if found is not None and found.pk in refs.created_students:
-        return found, False  # the same patient twice in one Bundle
+        if found is not None and not _may_know(user, found, refs, request):
+            hidden, found = found, None
     if found is not None:
-        if not decide(user, found, "identity", request=request).allowed:
-            raise FhirError(
-                422,
-                "This Patient is a student already known here whom your service may not see, "
-                "so your service cannot import anything about them until they are referred "
-                "to it.",
-                code="not-found",
-                expression=f"{here}.identifier",
-            )
         return found, False
     if university is None:
         raise FhirError(
@@ -331,7 +333,11 @@ def patient(user, parsed, *, here: str, refs: References, request=None) -> tuple
             code="required",
             expression=f"{here}.identifier",
         )
-    student = _new_student(parsed, university, number.value.strip(), nhs_number, refs, here)
+    student = _new_student(
+        parsed, university, number.value.strip(), nhs_number, refs, here, unique=hidden is None
+    )
+    if hidden is not None:
+        raise unreachable(here)
     student.save()
     refs.created_students[student.pk] = here
     own = client_service(user)
@@ -351,6 +357,14 @@ def patient(user, parsed, *, here: str, refs: References, request=None) -> tuple
     return student, True
 
 
+def _may_know(user, student, refs: References, request) -> bool:
+    """Whether the client may know this student (decided and audited), or this Bundle has
+    just added them (the same patient twice)."""
+    if student.pk in refs.created_students:
+        return True
+    return decide(user, student, "identity", request=request).allowed
+
+
 def _university(parsed, number, number_index, refs: References, here: str):
     if parsed.managingOrganization is not None:
         field = f"{here}.managingOrganization"
@@ -367,7 +381,12 @@ def _university(parsed, number, number_index, refs: References, here: str):
     return found
 
 
-def _new_student(parsed, university, student_number, nhs_number, refs, here) -> Student:
+def _new_student(
+    parsed, university, student_number, nhs_number, refs, here, *, unique: bool = True
+) -> Student:
+    """The student a Patient describes, checked but not saved. `unique=False` leaves out
+    the check that the student number is free, for a match the client may not know (which
+    is never saved, and must not be revealed by that check)."""
     names = parsed.name or []
     official = next((n for n in names if n.use == "official"), names[0] if names else None)
     usual = next((n for n in names if n.use == "usual"), None)
@@ -405,7 +424,7 @@ def _new_student(parsed, university, student_number, nhs_number, refs, here) -> 
         gp_practice=gp,
     )
     try:
-        student.full_clean(exclude=["user", "department"])
+        student.full_clean(exclude=["user", "department"], validate_constraints=unique)
     except ValidationError as error:
         field = next(iter(getattr(error, "message_dict", {})), "")
         raise FhirError(422, " ".join(error.messages), code="value",
@@ -431,10 +450,11 @@ def _pronouns(parsed) -> str:
 
 def episode(user, parsed, *, here: str, refs: References, request=None) -> tuple[Episode, bool]:
     """An episode of the client's own service, for a student this Bundle added or one the
-    service already cares for."""
+    service already cares for. One found again is decided and audited as a read."""
     own = client_service(user)
     found = remembered("EpisodeOfCare", parsed, Episode)
     if found is not None:
+        only_visible(user, found, "EpisodeOfCare", request, here=here)
         if own is None or found.service_id != own.pk:
             raise FhirError(409, "This identifier belongs to another service's episode.",
                             code="conflict", expression=f"{here}.identifier")  # fmt: skip
@@ -480,6 +500,7 @@ def episode(user, parsed, *, here: str, refs: References, request=None) -> tuple
                         expression=f"{here}.period.start")  # fmt: skip
     same = Episode.objects.filter(student=student, service=own, started_at=start).first()
     if same is not None:
+        only_visible(user, same, "EpisodeOfCare", request, here=here)
         return same, False
     made = open_episode(actor=user, student=student, service=own, started_at=start)
     remember("EpisodeOfCare", parsed, made.uuid)
@@ -516,27 +537,29 @@ def unreachable_patients(user, refs: References) -> list[FhirError]:
         .filter(student__in=list(refs.created_students), service=own)
         .values_list("student_id", flat=True)
     )
-    return [
-        FhirError(
-            422,
-            "A new patient must come with an EpisodeOfCare of your service in the same Bundle "
-            "(status active or finished): otherwise nobody here could see what you send.",
-            code="business-rule",
-            expression=here,
-        )
-        for pk, here in refs.created_students.items()
-        if pk not in cared_for
-    ]
+    return [unreachable(here) for pk, here in refs.created_students.items() if pk not in cared_for]
 
 
-def only_visible(user, row, resource_type: str, request=None) -> None:
-    """Refuse a match by identifier to a record the client may not see: otherwise resending
-    someone else's identifier would read their record."""
-    category = {"QuestionnaireResponse": "outcomes", "ServiceRequest": "engagement"}.get(
-        resource_type
+def unreachable(here: str) -> FhirError:
+    """The refusal of a patient the client could not see after the import: one new here
+    without an episode of its service, or one known here whom it may not see. Both get these
+    same words, so the refusal does not tell which (whether the student exists here)."""
+    return FhirError(
+        422,
+        "A patient can be imported only if your service may already see them, or if they are "
+        "new here and this Bundle carries an EpisodeOfCare of your service for them with "
+        "status active (an episode with any other status, finished included, is refused): "
+        "otherwise your service could not see what you send.",
+        code="business-rule",
+        expression=here,
     )
-    if category is None:
-        return
+
+
+def only_visible(user, row, resource_type: str, request=None, *, here: str = "") -> None:
+    """Decide (and audit) a match by identifier as a read of the record, and refuse one the
+    client may not see: otherwise resending someone else's identifier would read their
+    record."""
+    category = access.KINDS[resource_type].category
     decisions = access.decide_student(user, row.student, [category], request=request)
     if not decisions or not access.may_see(user, access.KINDS[resource_type], row, decisions):
         raise FhirError(
@@ -544,5 +567,5 @@ def only_visible(user, row, resource_type: str, request=None) -> None:
             "This identifier already belongs to a record your service may not see: give the "
             "resource an identifier of your own.",
             code="conflict",
-            expression="identifier",
+            expression=f"{here}.identifier" if here else "identifier",
         )

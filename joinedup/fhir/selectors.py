@@ -37,15 +37,16 @@ def fhir_base(request=None) -> str:
     return f"{settings.SITE_URL.rstrip('/')}/fhir"
 
 
-def student_bundle(user, student, *, request=None) -> dict | None:
+def student_bundle(user, student, *, types=None, request=None) -> dict | None:
     """Everything about `student` that `user` may see, as a FHIR `collection` Bundle.
 
     `user` is the student themself (subject access: their whole record, and who read it) or
     a member of staff or system client (exactly what the access policy lets them read, each
     category decided and audited once). The organisations and services the resources refer
-    to are included. None when `user` may not know the student at all.
+    to are included. With `types` (resource type names), only those types, and only their
+    categories are decided and audited. None when `user` may not know the student at all.
     """
-    found = student_rows(user, student, request=request, action="fhir.record.read")
+    found = student_rows(user, student, types=types, request=request, action="fhir.record.read")
     if found is None:
         return None
     now = timezone.now()

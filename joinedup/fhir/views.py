@@ -251,13 +251,16 @@ def export_file(request, file_uuid):
 @fhir_endpoint
 def patient_everything(request, key: str):
     """`Patient/<id>/$everything`: the student's whole record as the client may see it (the
-    same Bundle the student downloads of themself), limited to the types its scopes allow."""
+    same Bundle the student downloads of themself), limited to the types its scopes allow.
+    The scopes narrow the types before the policy decides, so only the categories that go
+    out to the client are decided and audited."""
     if request.method != "GET":
         raise FhirError(405, "Use GET.", code="not-supported")
     client = request.fhir_client
     _require(client, "Patient", "read")
     student = find_student_by_id(key)
-    result = student_bundle(client.user, student, request=request) if student else None
+    types = [name for name in settings.FHIR_RESOURCES if client.may(name, "read")]
+    result = student_bundle(client.user, student, types=types, request=request) if student else None
     if result is None:
         raise FhirError(404, f"Patient/{key} was not found.", code="not-found")
     entries = [e for e in result["entry"] if client.may(e["resource"]["resourceType"], "read")]

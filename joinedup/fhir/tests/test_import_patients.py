@@ -5,10 +5,11 @@ import json
 
 import pytest
 
+from joinedup.audit.models import AuditEvent
 from joinedup.consent.models import CareRelationship
 from joinedup.fhir import mapping
 from joinedup.fhir.models import ExternalIdentifier
-from joinedup.fhir.tests.conftest import ALL_READ, ALL_WRITE, fhir_client
+from joinedup.fhir.tests.conftest import ALL_READ, ALL_WRITE, client_user, fhir_client
 from joinedup.measures.models import Administration
 from joinedup.people.models import Organisation, Student
 from joinedup.referrals.models import Episode, Referral
@@ -124,8 +125,9 @@ def test_a_patient_the_client_may_not_see_is_refused_and_nothing_is_saved(record
     before = _counts()
     outcome = _post(outsider, [(PATIENT_URL, patient), (None, _episode(hub.other_wellbeing))],
                     422)  # fmt: skip
-    assert outcome["issue"][0]["expression"] == ["Bundle.entry[0].resource.identifier"]
+    assert outcome["issue"][0]["expression"] == ["Bundle.entry[0].resource"]
     assert outcome["issue"][0]["diagnostics"].startswith("Entry 0: ")
+    assert "known here" not in outcome["issue"][0]["diagnostics"]
     assert _counts() == before
 
 
@@ -283,3 +285,97 @@ def test_odd_shapes_of_the_new_kinds_get_a_4xx_never_a_server_error(hub, writer,
     assert 400 <= response.status_code < 500, response.content
     assert response.json()["issue"][0]["expression"][0].startswith("Bundle.entry[0].resource")
     assert _counts() == before
+
+
+# Bundles around a Patient entry that would be refused even if the student were new here.
+REFUSED_BUNDLES = {
+    "alone": lambda patient: [(PATIENT_URL, patient)],
+    "with-response": lambda patient: [(PATIENT_URL, patient), (None, _phq9())],
+    "no-university": lambda patient: [(PATIENT_URL, patient | {"managingOrganization": None})],
+    "no-birth-date": lambda patient: [(PATIENT_URL, patient | {"birthDate": None})],
+}
+
+
+@pytest.mark.parametrize(
+    ("matched_by", "bundle"),
+    [
+        *(("nhs-number", name) for name in REFUSED_BUNDLES),
+        # Without a university a student number matches nobody: nothing to compare.
+        *(("student-number", name) for name in REFUSED_BUNDLES if name != "no-university"),
+    ],
+)
+def test_a_patient_the_client_may_not_see_is_refused_as_if_unknown_here(
+    record, hub, matched_by, bundle
+):
+    outsider = fhir_client(hub.other_wellbeing, f"{ALL_READ} {ALL_WRITE}")
+    unknown = _patient(hub.university)
+    known = _patient(hub.university)
+    if matched_by == "nhs-number":
+        known["identifier"][0]["value"] = record.student.nhs_number
+    else:
+        known["identifier"][1]["value"] = record.student.student_number
+
+    def refusal(patient):
+        entries = [(url, {k: v for k, v in r.items() if v is not None})
+                   for url, r in REFUSED_BUNDLES[bundle](patient)]  # fmt: skip
+        return _post(outsider, entries, 422)
+
+    before = _counts()
+    assert refusal(known) == refusal(unknown)
+    assert _counts() == before
+    refused = AuditEvent.objects.filter(
+        student=record.student, actor=client_user(hub.other_wellbeing), category="identity"
+    )
+    assert list(refused.values_list("allowed", flat=True)) == [False]
+
+
+@pytest.mark.parametrize("identified", [True, False], ids=["by-identifier", "by-start"])
+def test_an_episode_matched_on_import_is_decided_and_audited_as_a_read(hub, writer, identified):
+    episode = _episode(hub.wellbeing)
+    if not identified:
+        del episode["identifier"]
+    entries = [(PATIENT_URL, _patient(hub.university)), (None, episode)]
+    _post(writer, entries, 200)
+    student = Student.objects.get(nhs_number=NEW_NHS_NUMBER)
+    reads = AuditEvent.objects.filter(student=student, category="engagement", action="fhir.read")
+    assert not reads.exists()
+    again = _post(writer, entries, 200)
+    assert again["entry"][1]["response"]["status"] == "200 OK"
+    assert list(reads.values_list("actor", "allowed")) == [(client_user(hub.wellbeing).pk, True)]
+
+
+@pytest.mark.parametrize("service", ["other_wellbeing", "talking"])
+def test_an_episode_matched_by_identifier_the_client_may_not_see_is_refused_like_any_match(
+    record, hub, service
+):
+    # Southgate may not know the student; Talking Therapies may (the referral), but not
+    # Wellbeing's episode nor its questionnaire results.
+    client = fhir_client(getattr(hub, service), f"{ALL_READ} {ALL_WRITE}")
+    ours = [{"system": mapping.ID_SYSTEM, "value": str(record.episode.uuid)}]
+    episode = _episode(getattr(hub, service), f"Patient/{record.student.uuid}", identifier=ours)
+    response = _phq9(f"Patient/{record.student.uuid}")
+    response["identifier"] = {"system": mapping.ID_SYSTEM, "value": str(record.phq9.uuid)}
+    reads = AuditEvent.objects.filter(
+        student=record.student, actor=client_user(getattr(hub, service)), action="fhir.read"
+    )
+    refused = _post(client, [(None, episode)], 409)
+    assert reads.exists()  # the decision was made, and audited
+    assert refused == _post(client, [(None, response)], 409)
+    assert "Wellbeing" not in json.dumps(refused)
+
+
+def test_a_new_patient_without_an_episode_is_told_the_rule_that_is_enforced(hub, writer):
+    finished = _episode(hub.wellbeing, status="finished",
+                        period={"start": "2026-09-01T09:00:00+00:00",
+                                "end": "2026-10-01T09:00:00+00:00"})  # fmt: skip
+    outcome = _post(writer, [(PATIENT_URL, _patient(hub.university)), (None, finished)], 422)
+    patient_issue, episode_issue = outcome["issue"]
+    assert patient_issue["expression"] == ["Bundle.entry[0].resource"]
+    assert patient_issue["diagnostics"] == (
+        "Entry 0: A patient can be imported only if your service may already see them, or if "
+        "they are new here and this Bundle carries an EpisodeOfCare of your service for them "
+        "with status active (an episode with any other status, finished included, is "
+        "refused): otherwise your service could not see what you send."
+    )
+    assert episode_issue["expression"] == ["Bundle.entry[1].resource.status"]
+    assert "finished episode cannot be imported" in episode_issue["diagnostics"]

@@ -316,3 +316,19 @@ def test_patient_everything_returns_the_record_the_client_may_see(record, hub):
     outsider = fhir_client(hub.other_wellbeing)
     _get(outsider, f"/fhir/Patient/{record.student.uuid}/$everything", expect=404)
     _get(outsider, "/fhir/Patient/nonsense/$everything", expect=404)
+
+
+def test_patient_everything_audits_only_the_categories_its_scopes_let_out(record, hub):
+    narrow = fhir_client(hub.wellbeing, "system/Patient.read system/QuestionnaireResponse.read")
+    body = _get(narrow, f"/fhir/Patient/{record.student.uuid}/$everything")
+    assert {e["resource"]["resourceType"] for e in body["entry"]} == {
+        "Patient", "QuestionnaireResponse"
+    }  # fmt: skip
+    audited = AuditEvent.objects.filter(
+        actor=client_user(hub.wellbeing), action="fhir.record.read", student=record.student
+    )
+    # Not risk (Flag) nor engagement (EpisodeOfCare, ServiceRequest): none of those went out.
+    assert sorted(audited.values_list("category", flat=True)) == [
+        "identity", "outcomes", "registration"
+    ]  # fmt: skip
+    assert all(audited.values_list("allowed", flat=True))
