@@ -7,15 +7,19 @@ keyset-paged batches, so memory and time per batch stay flat whatever the size).
 fetched as plain values and built without Django's per-instance work (`plain.PlainRows`), and
 Observations are rendered in the QuestionnaireResponse pass over the same administrations:
 both render exactly what the model rows would (tested). Each student whose data goes out is
-audited once per category before the files can be fetched. Files are kept in the database
-beside the job, so they share its protection and go when it is cancelled or pruned
-(`prune_fhir_exports`); only the client that asked can fetch them."""
+audited once per category before the files can be fetched. Files are gzipped batch by batch
+as they are written and kept in the database beside the job, so they share its protection
+and go when it is cancelled or pruned (`prune_fhir_exports`); only the client that asked can
+fetch them."""
 
 import json
+import zlib
 
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 
 from joinedup.consent.policy import audit_listing
 from joinedup.fhir.access import (
@@ -95,10 +99,10 @@ def write_export(job: ExportJob) -> None:
         ExportJob.objects.filter(pk=job.pk).update(
             progress=f"Writing {name} ({number} of {len(job.resource_types)})"
         )
-        lines, count = _export_type(user, name, job, audited, shared)
-        if count:
-            ExportFile.objects.create(job=job, resource_type=name, count=count,
-                                      content="".join(lines))  # fmt: skip
+        file = _export_type(user, name, job, audited, shared)
+        if file.count:
+            ExportFile.objects.create(job=job, resource_type=name, count=file.count,
+                                      gzipped=file.finish())  # fmt: skip
     _audit(user, audited, job)
     ExportJob.objects.filter(pk=job.pk).exclude(status=ExportJob.Status.CANCELLED).update(
         status=ExportJob.Status.COMPLETE, progress="", finished_at=timezone.now()
@@ -117,26 +121,46 @@ def _audit(user, audited: dict[int, set[str]], job: ExportJob) -> None:
         )
 
 
-def _export_type(user, name: str, job: ExportJob, audited, shared) -> tuple[list[str], int]:
-    """One type's NDJSON lines and their count, noting in `audited` the categories each
-    student's rows went out in. A type whose rows another type's pass already rendered
-    (`SHARED_ROWS`) takes its lines from `shared`."""
-    if name == "Questionnaire":
-        resources = questionnaires()
-        return [_line(r) for r in resources], len(resources)
+class GzippedNdjson:
+    """An NDJSON file being written, gzipped as it goes: a batch of resources at a time."""
+
+    # Level 1: four times faster than the default, and the file still shrinks about tenfold.
+    LEVEL = 1
+
+    def __init__(self):
+        self.count = 0
+        self._compressor = zlib.compressobj(self.LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        self._parts: list[bytes] = []
+
+    def write(self, resources) -> None:
+        lines = [_ENCODER.encode(resource) for resource in resources]
+        if lines:
+            self.count += len(lines)
+            self._parts.append(self._compressor.compress(("\n".join(lines) + "\n").encode()))
+
+    def finish(self) -> bytes:
+        self._parts.append(self._compressor.flush())
+        return b"".join(self._parts)
+
+
+def _export_type(user, name: str, job: ExportJob, audited, shared) -> GzippedNdjson:
+    """One type's file, noting in `audited` the categories each student's rows went out in.
+    A type whose rows another type's pass already rendered (`SHARED_ROWS`) takes its file
+    from `shared`."""
     if name in shared:
-        lines = shared.pop(name)
-        return lines, len(lines)
+        return shared.pop(name)
+    file = GzippedNdjson()
+    if name == "Questionnaire":
+        file.write(questionnaires())
+        return file
     kind = KINDS[name]
     # Types made from the same rows, with the same access rule and audit category, are
     # rendered in this one pass (an Observation is a scored administration's total).
     later = job.resource_types[job.resource_types.index(name) + 1 :]
     also = [t for t, source in SHARED_ROWS.items() if source == name and t in later]
     for other in also:
-        shared[other] = []
+        shared[other] = GzippedNdjson()
     pieces = visible_by_student(user, kind) if kind.category else [visible(user, kind)]
-    lines: list[str] = []
-    count = 0
     now = timezone.now()
     directory = Directory()
     plain = None
@@ -158,12 +182,10 @@ def _export_type(user, name: str, job: ExportJob, audited, shared) -> tuple[list
                     audited.setdefault(pk, {"identity"}).add(kind.category)
                 for pk in registration:
                     audited[pk].add("registration")
-            for resource in render(name, batch, registration_ids=registration, now=now):
-                lines.append(_line(resource))
-                count += 1
+            file.write(render(name, batch, registration_ids=registration, now=now))
             for other in also:
-                shared[other].extend(_line(r) for r in render(other, batch, now=now))
-    return lines, count
+                shared[other].write(render(other, batch, now=now))
+    return file
 
 
 def _batches(rows, plain: PlainRows):
@@ -182,8 +204,33 @@ def _batches(rows, plain: PlainRows):
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def _line(resource: dict) -> str:
-    return _ENCODER.encode(resource) + "\n"
+def file_response(file: ExportFile, accept_encoding: str):
+    """The file as stored (gzipped) to a client that accepts gzip, else unzipped as it is
+    sent, a piece at a time."""
+    if _accepts_gzip(accept_encoding):
+        response = HttpResponse(bytes(file.gzipped), content_type=NDJSON_FORMATS[0])
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = StreamingHttpResponse(_gunzip(bytes(file.gzipped)),
+                                         content_type=NDJSON_FORMATS[0])  # fmt: skip
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return response
+
+
+def _accepts_gzip(accept_encoding: str) -> bool:
+    for coding in accept_encoding.split(","):
+        name, *parameters = (part.strip().lower() for part in coding.split(";"))
+        if name in ("gzip", "*"):
+            return not any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+                           for p in parameters)  # fmt: skip
+    return False
+
+
+def _gunzip(data: bytes, piece: int = 1 << 20):
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    for offset in range(0, len(data), piece):
+        yield decompressor.decompress(data[offset : offset + piece])
+    yield decompressor.flush()
 
 
 def manifest(job: ExportJob, base: str) -> dict:

@@ -65,13 +65,14 @@ class ExportJob(models.Model):
 
 
 class ExportFile(models.Model):
-    """One NDJSON file of an export: every resource of one type the client may see."""
+    """One NDJSON file of an export: every resource of one type the client may see, kept
+    gzipped (NDJSON of FHIR resources shrinks about tenfold)."""
 
     job = models.ForeignKey(ExportJob, models.CASCADE, related_name="files")
     resource_type = models.CharField(max_length=40)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     count = models.PositiveIntegerField(default=0)
-    content = models.TextField()
+    gzipped = models.BinaryField()
 
     class Meta:
         ordering = ["resource_type"]

@@ -239,13 +239,13 @@ def export_file(request, file_uuid):
             job__requested_by=request.fhir_client.user,
             job__status=ExportJob.Status.COMPLETE,
         )
-        .only("content", "resource_type")
+        .only("gzipped", "resource_type")
         .first()
     )
     if file is None:
         raise FhirError(404, "No such export file.", code="not-found")
     _require(request.fhir_client, file.resource_type, "read")
-    return HttpResponse(file.content, content_type="application/fhir+ndjson")
+    return export.file_response(file, request.headers.get("Accept-Encoding", ""))
 
 
 @fhir_endpoint

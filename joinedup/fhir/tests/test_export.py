@@ -1,5 +1,6 @@
 """Bulk Data `$export`: kick-off, polling, NDJSON files of only what the client may see."""
 
+import gzip
 import json
 
 import pytest
@@ -36,7 +37,9 @@ def _files(client, status_url) -> dict[str, list[dict]]:
         download = client.get(output["url"].split("testserver", 1)[1])
         assert download.status_code == 200
         assert download["Content-Type"] == "application/fhir+ndjson"
-        lines = [json.loads(line) for line in download.content.decode().splitlines()]
+        assert "Content-Encoding" not in download  # unzipped for a client that did not ask
+        text = b"".join(download.streaming_content).decode()
+        lines = [json.loads(line) for line in text.splitlines()]
         assert len(lines) == output["count"]
         for resource in lines:
             mapping.as_model(resource)
@@ -225,3 +228,40 @@ def test_observations_rendered_with_their_responses_match_those_exported_alone(
     assert alone["Observation"] == together["Observation"] == reversed_order["Observation"]
     assert together["QuestionnaireResponse"] == reversed_order["QuestionnaireResponse"]
     assert _ids(alone, "Observation") == {str(record.phq9.uuid), str(record.gad7.uuid)}
+
+
+@pytest.mark.parametrize(
+    ("accept", "zipped"),
+    [("gzip", True), ("br, gzip;q=0.5", True), ("*", True), ("gzip;q=0", False),
+     ("identity", False), ("", False)],
+)  # fmt: skip
+def test_files_are_sent_gzipped_only_to_a_client_that_accepts_it(
+    record, hub, kick_off, accept, zipped
+):
+    client = fhir_client(hub.wellbeing)
+    manifest = client.get(kick_off(client)).json()
+    url = next(o["url"] for o in manifest["output"] if o["type"] == "QuestionnaireResponse")
+    download = client.get(url.split("testserver", 1)[1], headers={"Accept-Encoding": accept})
+    assert download.status_code == 200
+    assert "Accept-Encoding" in download["Vary"]
+    if zipped:
+        assert download["Content-Encoding"] == "gzip"
+        text = gzip.decompress(download.content).decode()
+    else:
+        assert "Content-Encoding" not in download
+        text = b"".join(download.streaming_content).decode()
+    ids = {json.loads(line)["id"] for line in text.splitlines()}
+    assert ids == {str(record.phq9.uuid), str(record.gad7.uuid)}
+
+
+def test_a_file_is_written_gzipped_batch_by_batch():
+    from joinedup.fhir.export import GzippedNdjson
+
+    file = GzippedNdjson()
+    file.write([{"resourceType": "Patient", "id": "1"}, {"resourceType": "Patient", "id": "é"}])
+    file.write([])
+    file.write([{"resourceType": "Patient", "id": "3"}])
+    text = gzip.decompress(file.finish()).decode()
+    assert file.count == 3
+    assert [json.loads(line)["id"] for line in text.splitlines()] == ["1", "é", "3"]
+    assert text.endswith("}\n")
