@@ -7,6 +7,8 @@
   from one deployment and cannot be re-identified without the key;
 - no names, contact details, student numbers, NHS numbers, free text or exact dates: dates
   become a month (`2025-03`), age a five-year band (`20-24`);
+- outcomes: the first and last valid score of every measure the service report covers
+  (`MEASURE_COLUMNS`), and the NHS Talking Therapies flags;
 - the quasi-identifiers (institution, age band, gender, ethnicity group, disability,
   international) are checked for k-anonymity: every combination released describes at least
   k students. A student in a smaller group is generalised step by step (`GENERALISATION_STEPS`)
@@ -35,6 +37,8 @@ from pathlib import Path
 import duckdb
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from joinedup.measures import instruments
 
 NOT_RECORDED = "not_recorded"
 NOT_SHOWN = "not_shown"
@@ -194,6 +198,50 @@ class Column:
     description: str
 
 
+# What a measure's main score is, by its scoring method (`measures.md` §1 to §6).
+_MAIN_SCORES = {
+    "sum": "total",
+    "clinical_score": "clinical score (mean item score × 10)",
+    "conversion_table": "metric score (raw score converted with the Rasch table)",
+}
+
+
+def measure_column(code: str) -> str:
+    """The prefix of a measure's columns: its code in lower case, letters and digits only
+    (`PHQ-9` → `phq9`, `CORE-OM` → `coreom`)."""
+    return "".join(c for c in code.lower() if c.isalnum())
+
+
+def _measure_columns() -> tuple[Column, ...]:
+    """A first and a last score for every scored measure, as the service report covers them
+    (`joinedup.measures.instruments.CODES`, in that order)."""
+    columns = []
+    for instrument in instruments.all_instruments():
+        score = _MAIN_SCORES[instrument.method]
+        better = "lower" if instrument.improvement == "decrease" else "higher"
+        scale = (
+            f"{instrument.score_min:g} to {instrument.score_max:g}; {better} is better. "
+            f"{instrument.name}."
+        )
+        prefix = measure_column(instrument.code)
+        columns += [
+            Column(
+                f"{prefix}_first",
+                "DOUBLE",
+                f"First valid {instrument.code} {score} in the episode: {scale}",
+            ),
+            Column(
+                f"{prefix}_last",
+                "DOUBLE",
+                f"Last valid {instrument.code} {score} in the episode (blank with only one): "
+                f"{scale}",
+            ),
+        ]
+    return tuple(columns)
+
+
+MEASURE_COLUMNS = _measure_columns()
+
 COLUMNS = (
     Column("pseudonym", "VARCHAR", "Pseudonymous student identifier: HMAC-SHA256 of the "
            "internal student id under a key kept outside the extract. The same student has "
@@ -228,12 +276,7 @@ COLUMNS = (
     Column("ending", "VARCHAR", "planned, unplanned, or open."),
     Column("appointments_attended", "INTEGER", "Appointments attended in the episode."),
     Column("appointments_missed", "INTEGER", "Appointments missed (did not attend)."),
-    Column("phq9_first", "DOUBLE", "First valid PHQ-9 total in the episode."),
-    Column("phq9_last", "DOUBLE", "Last valid PHQ-9 total in the episode (blank with only "
-           "one)."),
-    Column("gad7_first", "DOUBLE", "First valid GAD-7 total in the episode."),
-    Column("gad7_last", "DOUBLE", "Last valid GAD-7 total in the episode (blank with only "
-           "one)."),
+    *MEASURE_COLUMNS,
     Column("has_paired_outcome", "BOOLEAN", "Whether the ended episode has a first and last "
            "PHQ-9 and GAD-7 over two or more sessions (NHS Talking Therapies rules, "
            "measures.md §8). False episodes count in 'outcomes not available'."),

@@ -4,7 +4,9 @@ Research extracts are run by researchers and service managers only, over the ser
 may report on (`reports.report_services_for`: a researcher the whole hub, a service manager
 their own organisation's); each run, its completion and each download is written to the
 audit log. Evaluation projects and saved reports belong to the organisation of the person
-who made them, and are shared with its researchers and service managers.
+who made them, and are shared with its researchers and service managers; a saved report only
+with those who may report on all of its services, and each opening or download of one is
+audited like a run of the live report.
 
 Extract rows are built here from the database and made safe by the pure rules in
 `joinedup.evaluation.research`.
@@ -28,8 +30,9 @@ from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import seats_of
 from joinedup.evaluation import reports, research
 from joinedup.evaluation.models import EvaluationProject, ResearchExtract, SavedReport
+from joinedup.measures.instruments import CODES
 from joinedup.measures.models import Administration
-from joinedup.measures.outcomes import TALKING_THERAPIES_MEASURES, episode_outcome
+from joinedup.measures.outcomes import episode_outcome
 from joinedup.people.models import Organisation, Role
 from joinedup.referrals.models import Episode
 
@@ -241,12 +244,19 @@ class _EpisodeFacts:
     quasi: dict
 
 
-def extract_rows(extract: ResearchExtract, key: bytes, *, progress=lambda f, s: None):
+def extract_rows(
+    extract: ResearchExtract, key: bytes, *, progress=lambda f, s: None, using: str = "reports"
+):
     """The extract's rows (one per episode of care started in the period at the chosen
-    services) and its release note, with opt-outs left out and k-anonymity enforced."""
+    services) and its release note, with opt-outs left out and k-anonymity enforced.
+
+    Episodes and scores are read through the `reports` database alias, as the service
+    reports are (it can point at a read replica); the extract's own record, written by this
+    app, is read from the default database."""
     service_ids = list(extract.services.values_list("pk", flat=True))
     episodes = (
-        Episode.objects.filter(
+        Episode.objects.using(using)
+        .filter(
             service_id__in=service_ids,
             started_at__gte=_aware(extract.starts_on),
             started_at__lt=_aware(extract.ends_on),
@@ -275,7 +285,7 @@ def extract_rows(extract: ResearchExtract, key: bytes, *, progress=lambda f, s: 
             continue
         kept.append(_episode_facts(e, key, zone))
     progress(0.2, _("Reading questionnaires"))
-    _add_outcomes(kept, progress)
+    _add_outcomes(kept, progress, using)
 
     progress(0.9, _("Checking k-anonymity"))
     first_start: dict[int, date] = {}
@@ -333,18 +343,17 @@ def _episode_facts(e: dict, key: bytes, zone) -> _EpisodeFacts:
     )
 
 
-def _add_outcomes(kept: list[_EpisodeFacts], progress) -> None:
-    """First and last PHQ-9 and GAD-7, and the Talking Therapies flags of ended episodes,
-    read in chunks so memory and progress stay steady on a hub-sized extract."""
+def _add_outcomes(kept: list[_EpisodeFacts], progress, using: str) -> None:
+    """First and last scores of every measure, and the Talking Therapies flags of ended
+    episodes, read in chunks so memory and progress stay steady on a hub-sized extract."""
     by_id = {facts.episode_id: facts for facts in kept}
     episode_ids = list(by_id)
     for start in range(0, len(episode_ids), _CHUNK):
         chunk = episode_ids[start : start + _CHUNK]
         sessions: dict[int, dict] = defaultdict(dict)
         administrations = (
-            Administration.objects.filter(
-                episode_id__in=chunk, is_valid=True, code__in=TALKING_THERAPIES_MEASURES
-            )
+            Administration.objects.using(using)
+            .filter(episode_id__in=chunk, is_valid=True, code__in=CODES)
             .order_by("episode_id", "completed_at", "pk")
             .values_list("episode_id", "session_number", "completed_at", "code", "main_score")
         )
@@ -357,14 +366,13 @@ def _add_outcomes(kept: list[_EpisodeFacts], progress) -> None:
 
 
 def _set_outcome(row: dict, sessions: list[dict]) -> None:
-    def scores(code):
-        return [s[code] for s in sessions if s.get(code) is not None]
-
-    phq9, gad7 = scores("PHQ-9"), scores("GAD-7")
-    row["phq9_first"] = phq9[0] if phq9 else None
-    row["phq9_last"] = phq9[-1] if len(phq9) > 1 else None
-    row["gad7_first"] = gad7[0] if gad7 else None
-    row["gad7_last"] = gad7[-1] if len(gad7) > 1 else None
+    """A row's first and last score on each measure (`research.MEASURE_COLUMNS`) and its
+    NHS Talking Therapies flags (from the PHQ-9 and GAD-7 only)."""
+    for code in CODES:
+        scores = [s[code] for s in sessions if s.get(code) is not None]
+        prefix = research.measure_column(code)
+        row[f"{prefix}_first"] = scores[0] if scores else None
+        row[f"{prefix}_last"] = scores[-1] if len(scores) > 1 else None
     outcome = episode_outcome(sessions) if row["ending"] != "open" else None
     paired = bool(outcome and outcome.finished_treatment and outcome.has_paired_scores)
     row["has_paired_outcome"] = paired if outcome else None
@@ -445,6 +453,9 @@ def update_project(*, actor, project: EvaluationProject, values: dict) -> Evalua
         allowed = set(saved_reports_for(actor).values_list("pk", flat=True))
         if any(r.pk not in allowed for r in saved_reports):
             raise ValidationError(_("Link only saved reports of your own organisation."))
+        # Links the actor cannot see (a colleague's snapshot of services they do not report
+        # on) were not offered to them, so they stay as they are.
+        saved_reports = [*saved_reports, *project.saved_reports.exclude(pk__in=allowed)]
     with transaction.atomic():
         for name, value in values.items():
             setattr(project, name, value)
@@ -460,17 +471,66 @@ def update_project(*, actor, project: EvaluationProject, values: dict) -> Evalua
 
 
 def saved_reports_for(user):
-    """Snapshots saved in the organisations where `user` is a researcher or service manager."""
-    return SavedReport.objects.filter(
+    """The snapshots `user` may open: those saved in an organisation where they are a
+    researcher or service manager, and on services all of which they may report on now
+    (`reports.report_services_for`, the report page's rule). So a researcher sees every
+    snapshot of their organisation, and a service manager only those a report of their own
+    could have produced, not a researcher's snapshot of another organisation's services.
+
+    The services are stored in each snapshot's parameters (JSON), so they are checked here
+    rather than in SQL; an organisation keeps few snapshots."""
+    snapshots = SavedReport.objects.filter(
         organisation_id__in=evaluation_organisation_ids(user)
     ).select_related("saved_by", "organisation")
+    allowed = set(reports.report_services_for(user).values_list("pk", flat=True))
+    visible = [
+        pk
+        for pk, parameters in snapshots.values_list("pk", "parameters")
+        if _covers(allowed, parameters)
+    ]
+    return snapshots.filter(pk__in=visible)
+
+
+def _covers(allowed: set[int], parameters) -> bool:
+    """Whether a snapshot's stored services are all among `allowed` (and there are some)."""
+    service_ids = parameters.get("service_ids") if isinstance(parameters, dict) else None
+    return bool(service_ids) and all(pk in allowed for pk in service_ids)
 
 
 def get_saved_report_for_user(user, report_uuid) -> SavedReport:
+    """The snapshot, if `user` may open it (`saved_reports_for`); else 404."""
     report = saved_reports_for(user).filter(uuid=report_uuid).first()
     if report is None:
         raise Http404("No such saved report.")
     return report
+
+
+def describe_saved_report(report: SavedReport) -> str:
+    """A snapshot's parameters in words, as `reports.describe` gives a live report's."""
+    parameters = report.parameters
+    words = (
+        f"{parameters.get('start', '?')} to {parameters.get('end', '?')} (not including); "
+        f"services: {', '.join(parameters.get('services', []))}"
+    )
+    breakdown = report.figures.get("breakdown_label") if isinstance(report.figures, dict) else ""
+    if breakdown:
+        words += f"; by {breakdown.lower()}"
+    return words
+
+
+def record_saved_report_use(*, actor, report: SavedReport, action: str, request=None) -> None:
+    """Audit one opening or download of a snapshot, as each run of a live report is: who,
+    in which role, and which snapshot. No student is named in one, so the entry names none."""
+    append(
+        [
+            _entry(
+                actor,
+                action,
+                f"Saved report {report.uuid}: {report.title}; {describe_saved_report(report)}.",
+                request,
+            )
+        ]
+    )
 
 
 def parameters_as_data(parameters) -> dict:

@@ -23,6 +23,8 @@ from joinedup.measures.models import Administration
 from joinedup.people.models import Role
 from joinedup.referrals.models import Appointment, Episode, Referral
 
+pytestmark = pytest.mark.usefixtures("reports_alias")
+
 KEY = "test pseudonym key, kept outside every extract"
 START, END = dt.date(2025, 1, 1), dt.date(2026, 1, 1)
 GIVEN_NAMES = [
@@ -451,3 +453,37 @@ def test_recent_extract_files_are_kept(produced, settings):
     extract, _files = produced
     call_command("remove_old_extracts", "--days", "30", stdout=io.StringIO())
     assert (settings.VAR_DIR / extract.file_path).exists()
+
+
+def test_every_measure_of_the_service_report_has_its_first_and_last_score(
+    hub, cohort, settings, django_capture_on_commit_callbacks
+):
+    """Not only the PHQ-9 and GAD-7: each measure the report covers, as its main score (a
+    CORE clinical score, the SWEMWBS metric score). The Talking Therapies flags still come
+    from the PHQ-9 and GAD-7 alone."""
+    student = cohort[0]
+    episode = Episode.objects.get(student=student, service=hub.talking)
+    scores = {"CORE-10": (20, 9), "CORE-OM": (15.5, 8.25), "WEMWBS": (40, 52),
+              "SWEMWBS": (19.25, 23.21)}  # fmt: skip
+    for code, (first, last) in scores.items():
+        for session, score in ((1, first), (2, None), (3, last)):
+            Administration.objects.create(
+                student=student, service=hub.talking, episode=episode, session_number=session,
+                code=code, completed_at=_when(2, session), method="in_session",
+                is_valid=score is not None, total=score, main_score=score,
+            )  # fmt: skip
+    rows = _rows(_files(settings, _run(hub, django_capture_on_commit_callbacks)))
+    pseudonym = research.pseudonym(student.pk, KEY.encode())
+    talking = next(r for r in rows if r["pseudonym"] == pseudonym and r["service"] != "Wellbeing")
+    assert {
+        code: (talking[f"{research.measure_column(code)}_first"],
+               talking[f"{research.measure_column(code)}_last"])
+        for code in scores
+    } == {"CORE-10": ("20.0", "9.0"), "CORE-OM": ("15.5", "8.25"), "WEMWBS": ("40.0", "52.0"),
+          "SWEMWBS": ("19.25", "23.21")}  # fmt: skip
+    assert (talking["phq9_first"], talking["phq9_last"]) == ("15.0", "5.0")
+    assert (talking["gad7_first"], talking["gad7_last"]) == ("12.0", "4.0")
+    assert talking["recovery"] == talking["reliable_improvement"] == "true"
+    wellbeing = next(r for r in rows if r["pseudonym"] == pseudonym and r["service"] == "Wellbeing")
+    assert wellbeing["core10_first"] == wellbeing["swemwbs_last"] == ""
+    assert research.smallest_group(rows) >= 5

@@ -12,7 +12,10 @@ from joinedup.evaluation import services
 from joinedup.evaluation.models import ResearchExtract
 from joinedup.evaluation.tests.test_extract import END, START, cohort  # noqa: F401
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, databases=["default", "reports"]),
+]
 
 # The data fixtures come before `page`: a live server started before the test database is
 # set up leaves a connection open.

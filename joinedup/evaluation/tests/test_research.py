@@ -25,6 +25,7 @@ from joinedup.evaluation.research import (
     release_note_text,
     wider_age_band,
 )
+from joinedup.measures.instruments import CODES
 
 KEY = b"a secret kept outside the extract"
 
@@ -219,6 +220,20 @@ def test_the_data_dictionary_describes_every_column():
     assert len(set(research.COLUMN_NAMES)) == len(research.COLUMNS)
     assert all(column.description for column in research.COLUMNS)
     assert set(research.QUASI_IDENTIFIERS) <= set(research.COLUMN_NAMES)
+
+
+def test_the_data_dictionary_has_a_first_and_last_score_of_every_measure():
+    columns = {column.name: column for column in research.COLUMNS}
+    for code in CODES:
+        for end in ("first", "last"):
+            column = columns[f"{research.measure_column(code)}_{end}"]
+            assert column.type == "DOUBLE"
+            assert code in column.description
+    assert research.measure_column("PHQ-9") == "phq9"
+    assert research.measure_column("CORE-OM") == "coreom"
+    assert "clinical score" in columns["core10_first"].description
+    assert "metric score" in columns["swemwbs_last"].description
+    assert "higher is better" in columns["wemwbs_first"].description
 
 
 def test_the_release_note_counts_one_in_the_singular():
