@@ -1,14 +1,80 @@
-"""Forms of the evaluation app: research extracts, saving a report, evaluation projects."""
+"""Forms of the evaluation app: a report's period and parameters, research extracts, saving
+a report, evaluation projects."""
+
+from datetime import timedelta
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from joinedup.evaluation import reports
 from joinedup.evaluation.models import EvaluationProject, SavedReport
 from joinedup.evaluation.services import DEFAULT_K
 from joinedup.lib.forms import StyledFormMixin
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _DATE_ERRORS = {"invalid": _("Enter a real date, like 2025-09-01.")}
+# The longest period a report or benchmark may cover: longer ones take the reports database
+# a long time and no question the sector asks needs them.
+LONGEST_PERIOD = timedelta(days=366 * 10)
+
+
+class PeriodForm(StyledFormMixin, forms.Form):
+    """A report's period, start inclusive and end exclusive (shared/spec/evaluation.md), of at
+    most ten years. The report page, its downloads, saving a snapshot, benchmarking and the
+    API all read their period through this form, so each refuses the same periods with the
+    same message."""
+
+    start = forms.DateField(label=_("From"), widget=_DATE)
+    end = forms.DateField(label=_("Up to (not including)"), widget=_DATE)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end <= start:
+            self.add_error("end", _("The end must be after the start."))
+        elif start and end and end - start > LONGEST_PERIOD:
+            self.add_error("end", _("A report can cover at most ten years."))
+        return cleaned
+
+
+class ReportForm(PeriodForm):
+    """A report's parameters, named as the saved-report pages read them from the query: the
+    period, the services `user` may report on, and an optional breakdown."""
+
+    service = forms.ModelMultipleChoiceField(
+        label=_("Services"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one service.")},
+    )
+    breakdown = forms.ChoiceField(
+        label=_("Break every figure down by"),
+        required=False,
+        choices=[("", _("No breakdown: all students")), *reports.BREAKDOWNS.items()],
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = reports.report_services_for(user)
+        self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.organisation.name})"
+
+    def parameters(self) -> reports.ReportParameters:
+        data = self.cleaned_data
+        return reports.ReportParameters(
+            data["start"],
+            data["end"],
+            tuple(sorted(s.pk for s in data["service"])),
+            data["breakdown"],
+        )
+
+    def problems(self) -> list[str]:
+        """Every error in words, each with the label of its field, for pages that show the
+        parameters' problems rather than the form itself."""
+        return [
+            f"{self.fields[name].label}: {message}" if name in self.fields else str(message)
+            for name, messages in self.errors.items()
+            for message in messages
+        ]
 
 
 class ExtractForm(StyledFormMixin, forms.Form):
@@ -122,7 +188,9 @@ class ConductForm(_ProjectForm):
         self.fields["saved_reports"].queryset = saved_reports
 
 
-class ReportForm(_ProjectForm):
+class FindingsForm(_ProjectForm):
+    """The report stage of a project: what it found."""
+
     class Meta:
         model = EvaluationProject
         fields = ["findings", "what_works", "what_could_improve", "recommendations"]
@@ -141,4 +209,4 @@ class ShareForm(_ProjectForm):
         error_messages = {"shared_on": _DATE_ERRORS}
 
 
-STAGE_FORMS = {"plan": PlanForm, "conduct": ConductForm, "report": ReportForm, "share": ShareForm}
+STAGE_FORMS = {"plan": PlanForm, "conduct": ConductForm, "report": FindingsForm, "share": ShareForm}

@@ -16,4 +16,6 @@ urlpatterns = [
     path("saved/", views.saved_report_list, name="saved-report-list"),
     path("saved/new/", views.saved_report_create, name="saved-report-create"),
     path("saved/<uuid:report_uuid>/", views.saved_report_detail, name="saved-report-detail"),
+    path("saved/<uuid:report_uuid>/report.csv", views.saved_report_csv, name="saved-report-csv"),
+    path("saved/<uuid:report_uuid>/report.pdf", views.saved_report_pdf, name="saved-report-pdf"),
 ]

@@ -5,8 +5,6 @@ Only researchers and service managers reach them; each object is fetched through
 is a 404.
 """
 
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,9 +14,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from joinedup.evaluation import services
-from joinedup.evaluation.forms import STAGE_FORMS, ConductForm, ExtractForm, SaveReportForm
+from joinedup.evaluation.forms import (
+    STAGE_FORMS,
+    ConductForm,
+    ExtractForm,
+    ReportForm,
+    SaveReportForm,
+)
 from joinedup.evaluation.models import ResearchExtract
-from joinedup.evaluation.reports import ReportParameters
+from joinedup.evaluation.report_views import csv_response, pdf_response, report_filename
 from joinedup.evaluation.research import PseudonymKeyMissing
 from joinedup.people.permissions import capability_required
 
@@ -115,8 +119,15 @@ def project_create(request):
 @login_required
 @evaluator_required
 def project_detail(request, project_uuid):
+    """A project's four stages; of its linked snapshots, only those the viewer may open."""
     project = services.get_project_for_user(request.user, project_uuid)
-    return render(request, "evaluation/projects/detail.html", {"project": project})
+    saved_reports = services.saved_reports_for(request.user).filter(projects=project)
+    hidden = project.saved_reports.count() - len(saved_reports)
+    return render(
+        request,
+        "evaluation/projects/detail.html",
+        {"project": project, "saved_reports": saved_reports, "hidden_saved_reports": hidden},
+    )
 
 
 @login_required
@@ -159,9 +170,11 @@ def saved_report_list(request):
 @login_required
 @evaluator_required
 def saved_report_create(request):
-    """Save the report the GET parameters describe (the same as the report page's) as a
-    frozen snapshot: asks for a name, then stores the figures as they are now."""
-    parameters, problem = _report_parameters(request.GET)
+    """Save the report the GET parameters describe (the same as the report page's, read by
+    the same form) as a frozen snapshot: asks for a name, then stores the figures as they
+    are now. Parameters the report page would refuse are refused here, with its messages."""
+    parameters_form = ReportForm(request.GET, user=request.user)
+    parameters = parameters_form.parameters() if parameters_form.is_valid() else None
     form = SaveReportForm(request.POST if request.method == "POST" else None)
     if parameters is not None and form.is_valid():
         try:
@@ -179,29 +192,56 @@ def saved_report_create(request):
     return render(
         request,
         "evaluation/projects/saved_report_form.html",
-        {"form": form, "parameters": parameters, "problem": problem},
-        status=400 if problem else 200,
+        {"form": form, "parameters": parameters, "problems": parameters_form.problems()},
+        status=400 if parameters is None else 200,
     )
 
 
 @login_required
 @evaluator_required
+@require_GET
 def saved_report_detail(request, report_uuid):
-    """A snapshot's frozen figures, exactly as saved; nothing is recomputed."""
+    """A snapshot's frozen figures and charts, exactly as saved; nothing is recomputed.
+    Each opening is audited, as each run of a live report is."""
     report = services.get_saved_report_for_user(request.user, report_uuid)
+    services.record_saved_report_use(
+        actor=request.user, report=report, action="evaluation.saved_report.viewed", request=request
+    )
     return render(request, "evaluation/projects/saved_report_detail.html", {"report": report})
 
 
-def _report_parameters(query):
-    """The report parameters in a query string (the report page's: `start`, `end`, one
-    `service` per service, `breakdown`), or a message saying what is wrong with them."""
-    try:
-        start = date.fromisoformat(query.get("start", ""))
-        end = date.fromisoformat(query.get("end", ""))
-        service_ids = tuple(sorted({int(s) for s in query.getlist("service")}))
-    except ValueError:
-        return None, _("The report's period or services are missing or not valid.")
-    try:
-        return ReportParameters(start, end, service_ids, query.get("breakdown", "")), ""
-    except ValueError as error:
-        return None, str(error)
+@login_required
+@evaluator_required
+@require_GET
+def saved_report_csv(request, report_uuid):
+    """A snapshot's frozen figures as the live report's CSV (audited)."""
+    report = services.get_saved_report_for_user(request.user, report_uuid)
+    services.record_saved_report_use(
+        actor=request.user,
+        report=report,
+        action="evaluation.saved_report.exported_csv",
+        request=request,
+    )
+    return csv_response(report.figures, report_filename(report.figures, "saved-report"))
+
+
+@login_required
+@evaluator_required
+@require_GET
+def saved_report_pdf(request, report_uuid):
+    """A snapshot's frozen figures as the live report's PDF (audited)."""
+    report = services.get_saved_report_for_user(request.user, report_uuid)
+    services.record_saved_report_use(
+        actor=request.user,
+        report=report,
+        action="evaluation.saved_report.exported_pdf",
+        request=request,
+    )
+    description = _("Saved report snapshot “%(title)s”, frozen on %(saved)s: %(what)s.") % {
+        "title": report.title,
+        "saved": f"{report.saved_at:%d %B %Y}",
+        "what": services.describe_saved_report(report),
+    }
+    return pdf_response(
+        request, report.figures, description, report_filename(report.figures, "saved-report")
+    )

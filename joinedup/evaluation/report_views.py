@@ -3,74 +3,25 @@
 Only researchers and service managers run them; a service manager chooses among their own
 organisation's services. Every figure comes from `reports.build_report` or
 `reports.build_benchmark`, already through disclosure control, and every run is audited.
+The CSV and PDF renderers also serve saved snapshots, fed from their frozen figures.
 """
 
 import csv
 import io
 from datetime import timedelta
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from joinedup.evaluation import reports
-from joinedup.lib.forms import StyledFormMixin
+from joinedup.evaluation.forms import PeriodForm, ReportForm
 from joinedup.people.permissions import capability_required
-from joinedup.referrals.forms import PeriodForm
 
 report_runner_required = capability_required(reports.can_run_reports)
-LONGEST_PERIOD = timedelta(days=366 * 10)
-
-
-class ReportForm(StyledFormMixin, forms.Form):
-    """A report's parameters, named as the saved-report pages read them from the query."""
-
-    start = forms.DateField(
-        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    end = forms.DateField(
-        label=_("Up to (not including)"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    service = forms.ModelMultipleChoiceField(
-        label=_("Services"),
-        queryset=None,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Choose at least one service.")},
-    )
-    breakdown = forms.ChoiceField(
-        label=_("Break every figure down by"),
-        required=False,
-        choices=[("", _("No breakdown: all students")), *reports.BREAKDOWNS.items()],
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = reports.report_services_for(user)
-        self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.organisation.name})"
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end and end <= start:
-            self.add_error("end", _("The end must be after the start."))
-        elif start and end and end - start > LONGEST_PERIOD:
-            self.add_error("end", _("A report can cover at most ten years."))
-        return cleaned
-
-    def parameters(self) -> reports.ReportParameters:
-        data = self.cleaned_data
-        return reports.ReportParameters(
-            data["start"],
-            data["end"],
-            tuple(sorted(s.pk for s in data["service"])),
-            data["breakdown"],
-        )
 
 
 def _default_period() -> dict:
@@ -115,11 +66,7 @@ def report_csv(request):
     form, built, _description = _run(request, "evaluation.report.exported_csv")
     if built is None:
         return render(request, "evaluation/report.html", {"form": form}, status=400)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(reports.csv_rows(built))
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(built)}.csv"'
-    return response
+    return csv_response(built, report_filename(built))
 
 
 @require_GET
@@ -129,20 +76,10 @@ def report_pdf(request):
     """The same report as a PDF, drawn by WeasyPrint. Its charts (waits by length, mean
     first and last scores) are SVG bars drawn on the server from the same disclosed figures;
     the flows are given as their table."""
-    import weasyprint  # imported here: loading it takes a while and only this view needs it
-
     form, built, description = _run(request, "evaluation.report.exported_pdf")
     if built is None:
         return render(request, "evaluation/report.html", {"form": form}, status=400)
-    html = render_to_string(
-        "evaluation/report_pdf.html",
-        {"report": built, "description": description, "bars": _bars(built)},
-        request=request,
-    )
-    pdf = weasyprint.HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(built)}.pdf"'
-    return response
+    return pdf_response(request, built, description, report_filename(built))
 
 
 @require_GET
@@ -169,9 +106,36 @@ def benchmarking(request):
     )
 
 
-def _filename(built: dict) -> str:
+def report_filename(built: dict, prefix: str = "service-report") -> str:
+    """A download's name (without its suffix), from the report's period."""
     period = built["parameters"]
-    return f"service-report-{period['start']}-to-{period['end']}"
+    return f"{prefix}-{period['start']}-to-{period['end']}"
+
+
+def csv_response(built: dict, filename: str) -> HttpResponse:
+    """A built report (live or a snapshot's frozen figures) as a CSV download: one row per
+    figure and student group."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(reports.csv_rows(built))
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def pdf_response(request, built: dict, description: str, filename: str) -> HttpResponse:
+    """A built report (live or a snapshot's frozen figures) as a PDF download, drawn by
+    WeasyPrint from the same disclosed figures and chart data."""
+    import weasyprint  # imported here: loading it takes a while and only PDFs need it
+
+    html = render_to_string(
+        "evaluation/report_pdf.html",
+        {"report": built, "description": description, "bars": _bars(built)},
+        request=request,
+    )
+    pdf = weasyprint.HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
+    return response
 
 
 BAR_WIDTH = 380  # pixels for the largest bar of a PDF chart

@@ -31,6 +31,15 @@ def project(client, hub):
     return EvaluationProject.objects.get()
 
 
+def _snapshot(hub, user, service, title):
+    """A snapshot as saved (its figures do not matter here)."""
+    return SavedReport.objects.create(
+        organisation=hub.university, title=title, figures={}, saved_by=user,
+        parameters={"start": "2025-01-01", "end": "2026-01-01", "service_ids": [service.pk],
+                    "breakdown": "", "services": [service.name]},
+    )  # fmt: skip
+
+
 def _edit(client, project, stage, data):
     return client.post(reverse("evaluation:project-edit", args=[project.uuid, stage]), data)
 
@@ -48,10 +57,7 @@ def test_a_service_manager_plans_an_evaluation(client, hub):
 
 
 def test_each_stage_is_recorded_and_shown(client, hub, project):
-    snapshot = SavedReport.objects.create(
-        organisation=hub.university, title="Wellbeing 2025", parameters={}, figures={},
-        saved_by=hub.service_manager,
-    )  # fmt: skip
+    snapshot = _snapshot(hub, hub.service_manager, hub.wellbeing, "Wellbeing 2025")
     client.force_login(hub.researcher)
     _edit(client, project, "conduct", {"data_used": "PHQ-9 and GAD-7 at every session",
                                        "saved_reports": [snapshot.pk]})  # fmt: skip
@@ -143,3 +149,26 @@ def test_other_roles_cannot_reach_projects(client, hub, role):
     assert client.get(reverse("evaluation:project-list")).status_code == 403
     assert _start(client).status_code == 403
     assert not EvaluationProject.objects.exists()
+
+
+def test_a_service_manager_keeps_links_to_snapshots_they_may_not_open(client, hub, project):
+    """A researcher links a snapshot of a service the service manager does not report on:
+    the manager neither sees it on the project nor drops it by saving the conduct stage."""
+    ours = _snapshot(hub, hub.service_manager, hub.wellbeing, "Wellbeing 2025")
+    theirs = _snapshot(hub, hub.researcher, hub.talking, "Talking Therapies 2025")
+    client.force_login(hub.researcher)
+    _edit(client, project, "conduct", {"data_used": "x", "saved_reports": [ours.pk, theirs.pk]})
+    assert set(project.saved_reports.all()) == {ours, theirs}
+
+    client.force_login(hub.service_manager)
+    page = client.get(reverse("evaluation:project-detail", args=[project.uuid])).content.decode()
+    assert "Wellbeing 2025" in page
+    assert "Talking Therapies 2025" not in page
+    assert "Linked but not shown: 1 snapshot of services you do not report on." in page
+    form = client.get(reverse("evaluation:project-edit", args=[project.uuid, "conduct"]))
+    assert "Talking Therapies 2025" not in form.content.decode()
+    response = _edit(client, project, "conduct", {"data_used": "y", "saved_reports": []})
+    assert response.status_code == 302
+    assert list(project.saved_reports.all()) == [theirs]
+    project.refresh_from_db()
+    assert project.data_used == "y"

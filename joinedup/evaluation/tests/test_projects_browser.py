@@ -16,7 +16,7 @@ pytestmark = [
 ]
 
 
-def test_a_service_manager_saves_a_snapshot_and_records_an_evaluation(hub, page):
+def test_a_service_manager_saves_a_snapshot_and_records_an_evaluation(hub, page, tmp_path):
     for student in students(hub, 10):
         add_referral(hub, student, hub.wellbeing, dt.date(2025, 3, 3), first=5)
     login(page, hub.service_manager)
@@ -32,7 +32,19 @@ def test_a_service_manager_saves_a_snapshot_and_records_an_evaluation(hub, page)
     page.get_by_role("button", name="Save snapshot").click()
     expect(page.get_by_role("heading", name="Wellbeing referrals 2025")).to_be_visible()
     expect(page.locator('table[data-table="activity"] tbody tr').first).to_contain_text("10")
+    # The live report's charts, drawn from the frozen figures, and its downloads.
+    drawn = page.evaluate(
+        "() => Chart.getChart(document.querySelector('canvas[data-chart=waiting]'))"
+        ".data.datasets.map(d => d.label)"
+    )
+    assert drawn == ["All students"]
     assert_accessible(page)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download as CSV").click()
+    csv_path = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(csv_path)
+    assert csv_path.name == "saved-report-2025-01-01-to-2026-01-01.csv"
+    assert "Referrals received" in csv_path.read_text()
     page.get_by_role("link", name="Saved report snapshots").click()
     expect(page.get_by_role("link", name="Wellbeing referrals 2025")).to_be_visible()
     assert_accessible(page)

@@ -3,25 +3,16 @@
 import csv
 import datetime as dt
 import io
+from urllib.parse import urlencode
 
 import pytest
-from django.db import connections
 from django.urls import reverse
 
 from joinedup.audit.models import AuditEvent
+from joinedup.evaluation.models import SavedReport
 from joinedup.evaluation.tests.test_report import add_episode, add_referral, students
 
 URL = reverse("evaluation:report")
-
-
-@pytest.fixture
-def reports_alias():
-    """Reads through the `reports` alias see this test's data: in tests the alias mirrors
-    default, and here it shares default's connection (and so its open transaction)."""
-    original = connections["reports"]
-    connections["reports"] = connections["default"]
-    yield
-    connections["reports"] = original
 
 
 @pytest.fixture
@@ -148,3 +139,31 @@ def test_a_download_with_bad_parameters_says_why_and_is_not_audited(client, hub,
     assert response.status_code == 400
     assert "Enter a valid date." in response.content.decode()
     assert not AuditEvent.objects.filter(action__startswith="evaluation.report").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["report", "report-csv", "report-pdf", "benchmarking", "saved-report-create"]
+)
+def test_every_entry_point_refuses_more_than_ten_years_and_audits_nothing(client, hub, name):
+    """The report page, its downloads, benchmarking and saving a snapshot read the period
+    through one form, so each refuses the same period with the same message."""
+    client.force_login(hub.researcher)
+    url = reverse(f"evaluation:{name}")
+    params = query(hub) | {"start": "2000-01-01"}
+    if name == "saved-report-create":
+        response = client.post(url + "?" + urlencode(params, doseq=True), {"title": "All of it"})
+    else:
+        response = client.get(url, params)
+    assert response.status_code == 400
+    assert "A report can cover at most ten years." in response.content.decode()
+    assert not AuditEvent.objects.filter(action__startswith="evaluation.").exists()
+    assert not SavedReport.objects.exists()
+
+
+def test_benchmarking_explains_a_bad_period(client, hub):
+    client.force_login(hub.researcher)
+    url = reverse("evaluation:benchmarking")
+    response = client.get(url, {"start": "2026-01-01", "end": "2025-01-01"})
+    assert response.status_code == 400
+    assert "The end must be after the start." in response.content.decode()
+    assert not AuditEvent.objects.filter(action="evaluation.benchmark.viewed").exists()
