@@ -5,9 +5,9 @@ one or more services, optionally broken down by one student attribute (equity). 
 in it has been through `joinedup.evaluation.rules.disclose`, including the numbers the charts
 draw. Saved report snapshots, exports and pages all use this one builder.
 
-The rows come from three aggregating queries on the `reports` database alias (which can point
-at a read replica): referrals sent in the period; each episode ended in the period's first and
-last valid score per measure (read in order from the `administration_valid_scores` index); and
+The rows come from three queries on the `reports` database alias (which can point at a read
+replica): referrals sent in the period; each episode ended in the period's first and last
+valid score per measure (read in order from the `administration_valid_scores` index); and
 one pass over the chosen services' episodes with their appointments, giving each ended
 episode its attended treatment appointments and each episode its attended and missed
 appointments in the period. The rules themselves are pure functions in
@@ -19,6 +19,7 @@ UTC dates, as the referral clocks count them.
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -93,8 +94,13 @@ class _Sql:
     """SQL fragments that differ between SQLite and PostgreSQL."""
 
     def __init__(self, using: str):
-        self.connection = connections[using]
-        self.postgres = self.connection.vendor == "postgresql"
+        self.using = using
+        self.postgres = connections[using].vendor == "postgresql"
+
+    @property
+    def connection(self):
+        """This thread's connection: `fetch_rows` reads from several threads at once."""
+        return connections[self.using]
 
     def day(self, column: str) -> str:
         """A timestamp's UTC calendar date as a day number since 1970-01-01 (NULL stays)."""
@@ -107,32 +113,61 @@ class _Sql:
             return f"({column} - DATE '1970-01-01')"
         return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
 
-    def first_and_last_score(self) -> tuple[str, str]:
-        """Aggregates giving the main score of the first and of the last administration in a
-        group, ordered by (completed_at, id) as the measures app orders them.
+    def first_and_last_scores(self, ids: str, period: list) -> dict[int, dict]:
+        """Each episode ended in the period: per measure, the main score of its first and of
+        its last valid administration, ordered by (completed_at, id) as the measures app
+        orders them, and how many valid scores it has: `scores[episode][code] = (first,
+        last, n)`.
 
-        PostgreSQL takes the first element of an ordered array_agg. SQLite has neither, and
-        its window functions sort twice (four times slower here), so each row becomes one
-        text key that sorts in that order (the stored UTC text, then the zero-padded id) with
-        the score at its end; MIN and MAX pick the rows and `score` reads the score back."""
+        The episodes are a subquery, so both engines walk the `administration_valid_scores`
+        index in its own order (episode, measure, time, id) with no sort. PostgreSQL takes
+        the first and last of each group in SQL. SQLite has no such aggregate, and building
+        a sortable key per row for MIN and MAX costs more than reading the rows, so its
+        rows come back in index order and each group's first and last are picked here."""
+        valid = (
+            "m.is_valid AND m.main_score IS NOT NULL"
+            if self.postgres
+            else "m.is_valid = 1 AND m.main_score IS NOT NULL"  # as the partial index says it
+        )
+        ended = f"""m.episode_id IN (
+            SELECT e.id FROM referrals_episode e
+            WHERE e.ended_at >= %s AND e.ended_at < %s AND e.service_id IN ({ids}))"""  # noqa: S608
+        scores: dict[int, dict] = {}
         if self.postgres:
-            return (
-                "(array_agg(m.main_score ORDER BY m.completed_at, m.id))[1]",
-                "(array_agg(m.main_score ORDER BY m.completed_at DESC, m.id DESC))[1]",
+            rows = self.fetch(
+                f"""SELECT m.episode_id, m.code,
+                       (array_agg(m.main_score ORDER BY m.completed_at, m.id))[1],
+                       (array_agg(m.main_score ORDER BY m.completed_at DESC, m.id DESC))[1],
+                       COUNT(*)
+                FROM measures_administration m WHERE {ended} AND {valid}
+                GROUP BY m.episode_id, m.code""",  # noqa: S608
+                period,
             )
-        key = "m.completed_at || ' ' || printf('%019d', m.id) || ' ' || m.main_score"
-        return f"MIN({key})", f"MAX({key})"
-
-    def valid_score(self) -> str:
-        """Valid administrations with a main score, written as the partial index
-        `administration_valid_scores` states it, so that each engine can read the scores
-        from that index in order (SQLite matches the index's condition as written)."""
-        if self.postgres:
-            return "m.is_valid AND m.main_score IS NOT NULL"
-        return "m.is_valid = 1 AND m.main_score IS NOT NULL"
-
-    def score(self, value) -> float:
-        return value if self.postgres else float(value.rsplit(" ", 1)[1])
+            for episode, code, first, last, n in rows:
+                scores.setdefault(episode, {})[code] = (first, last, n)
+            return scores
+        episode = code = first = last = None
+        n = 0
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT m.episode_id, m.code, m.main_score
+                FROM measures_administration m WHERE {ended} AND {valid}
+                ORDER BY m.episode_id, m.code, m.completed_at, m.id""",  # noqa: S608
+                period,
+            )
+            # In batches: a hub has millions of scores.
+            for batch in iter(lambda: cursor.fetchmany(10_000), []):
+                for row_episode, row_code, score in batch:
+                    if row_episode == episode and row_code == code:
+                        last = score
+                        n += 1
+                        continue
+                    if n:
+                        scores.setdefault(episode, {})[code] = (first, last, n)
+                    episode, code, first, last, n = row_episode, row_code, score, score, 1
+        if n:
+            scores.setdefault(episode, {})[code] = (first, last, n)
+        return scores
 
     def group(self, breakdown: str) -> str:
         if not breakdown:
@@ -187,11 +222,37 @@ class Rows:
     appointments: list[AppointmentRow]
 
 
+def in_parallel(using: str, *reads: Callable[[], object]) -> list:
+    """The results of independent reads of the `using` database. On PostgreSQL they run at
+    once, each on its own connection, so the server works on one while Python handles
+    another's rows.
+
+    They run one after another on SQLite, whose driver passes the interpreter back and forth
+    between threads for every row fetched (three reads at once took twice as long), and
+    inside a transaction, whose uncommitted rows another connection could not see."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return [read() for read in reads]
+    with ThreadPoolExecutor(max_workers=len(reads) - 1) as pool:
+        others = [pool.submit(_closing, using, read) for read in reads[1:]]
+        first = reads[0]()
+        return [first, *(other.result() for other in others)]
+
+
+def _closing(using: str, read: Callable[[], object]):
+    """Run `read` in a worker thread, then close that thread's connection."""
+    try:
+        return read()
+    finally:
+        connections[using].close()
+
+
 def fetch_rows(
     start: date, end: date, service_ids: Sequence[int], breakdown: str = "", *, using="reports"
 ) -> Rows:
-    """The rows every figure is computed from, in three queries. Only whole numbers and
-    column names of our own are written into the SQL; the period is passed as parameters.
+    """The rows every figure is computed from, in three queries run at once (`in_parallel`).
+    Only whole numbers and column names of our own are written into the SQL; the period is
+    passed as parameters.
 
     Episodes and appointments come from one pass over the chosen services' episodes and
     their attended and missed appointments: per episode, whether it ended in the period,
@@ -215,28 +276,12 @@ def fetch_rows(
         FROM referrals_referral r {join.format("r")}
         WHERE r.sent_at >= %s AND r.sent_at < %s
           AND (r.to_service_id IN ({ids}) OR r.from_service_id IN ({ids}))"""  # noqa: S608
-    fetched = sql.fetch(referral_sql, group_params + period)
-    if breakdown:
-        referrals = [ReferralRow(*row[:9], label(row[9], row[6])) for row in fetched]
-    else:
-        referrals = list(map(ReferralRow._make, fetched))
-    del fetched
 
-    first, last = sql.first_and_last_score()
-    score_sql = f"""
-        SELECT m.episode_id, m.code, {first}, {last}, COUNT(*)
-        FROM measures_administration m
-        JOIN referrals_episode e ON e.id = m.episode_id
-        WHERE e.ended_at >= %s AND e.ended_at < %s AND e.service_id IN ({ids})
-          AND {sql.valid_score()}
-        GROUP BY m.episode_id, m.code"""  # noqa: S608
-    scores: dict[int, dict] = {}
-    read = sql.score
-    for episode, code, first_score, last_score, n in sql.fetch(score_sql, period):
-        if episode in scores:
-            scores[episode][code] = (read(first_score), read(last_score), n)
-        else:
-            scores[episode] = {code: (read(first_score), read(last_score), n)}
+    def fetch_referrals() -> list[ReferralRow]:
+        fetched = sql.fetch(referral_sql, group_params + period)
+        if breakdown:
+            return [ReferralRow(*row[:9], label(row[9], row[6])) for row in fetched]
+        return list(map(ReferralRow._make, fetched))
 
     in_period = "{0} >= %s AND {0} < %s"
     grouped = "e.id, s.id" if breakdown else "e.id"
@@ -253,6 +298,12 @@ def fetch_rows(
           ON a.episode_id = e.id AND a.status IN ('attended', 'missed')
         WHERE e.service_id IN ({ids})
         GROUP BY {grouped}"""  # noqa: S608
+    referrals, scores, fetched = in_parallel(
+        using,
+        fetch_referrals,
+        lambda: sql.first_and_last_scores(ids, period),
+        lambda: sql.fetch(episode_sql, group_params + period * 3),
+    )
     episodes: list[EpisodeRow] = []
     appointments: list[AppointmentRow] = []
     for (
@@ -266,7 +317,7 @@ def fetch_rows(
         treated,
         attended,
         missed,
-    ) in sql.fetch(episode_sql, group_params + period * 3):
+    ) in fetched:
         if not ended and not attended and not missed:
             continue
         group_label = label(value, started) if breakdown else value
