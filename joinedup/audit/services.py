@@ -85,6 +85,8 @@ def append(entries: list[Entry]) -> range:
         prev, seq = head.hash, head.seq
         for entry in entries:
             seq += 1
+            if entry.student is not None and entry.student.pk is None:
+                raise ValueError(f"{entry.action}: the student is not saved, so cannot be named.")
             actor = entry.actor if getattr(entry.actor, "is_authenticated", False) else None
             fields = {
                 "seq": seq,

@@ -153,6 +153,16 @@ def test_every_field_is_stored_as_given_and_hashed_as_stored(hub):
     assert verify_audit_chain().broken is None
 
 
+def test_an_unsaved_student_is_refused_and_nothing_is_written(hub):
+    from joinedup.people.models import Student
+
+    with pytest.raises(ValueError, match="not saved"):
+        append([Entry(action="test.ok", student=hub.student),
+                Entry(action="test.unsaved", student=Student(legal_given_name="New"))])  # fmt: skip
+    assert not AuditEvent.objects.filter(action__startswith="test.").exists()
+    assert verify_audit_chain().broken is None
+
+
 def test_append_returns_the_sequence_numbers_given(db):
     _append(2)
     assert list(append([Entry(action="test.a"), Entry(action="test.b")])) == [3, 4]
