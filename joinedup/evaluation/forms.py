@@ -10,6 +10,7 @@ from joinedup.evaluation import reports
 from joinedup.evaluation.models import EvaluationProject, SavedReport
 from joinedup.evaluation.services import DEFAULT_K
 from joinedup.lib.forms import StyledFormMixin
+from joinedup.referrals import forms as referrals_forms
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _DATE_ERRORS = {"invalid": _("Enter a real date, like 2025-09-01.")}
@@ -18,21 +19,16 @@ _DATE_ERRORS = {"invalid": _("Enter a real date, like 2025-09-01.")}
 LONGEST_PERIOD = timedelta(days=366 * 10)
 
 
-class PeriodForm(StyledFormMixin, forms.Form):
-    """A report's period, start inclusive and end exclusive (shared/spec/evaluation.md), of at
-    most ten years. The report page, its downloads, saving a snapshot, benchmarking and the
-    API all read their period through this form, so each refuses the same periods with the
-    same message."""
-
-    start = forms.DateField(label=_("From"), widget=_DATE)
-    end = forms.DateField(label=_("Up to (not including)"), widget=_DATE)
+class PeriodForm(referrals_forms.PeriodForm):
+    """A report's period (the pathway map's, start inclusive and end exclusive) of at most ten
+    years. The report page, its downloads, saving a snapshot, benchmarking and the API all
+    read their period through this form, so each refuses the same periods with the same
+    message."""
 
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end and end <= start:
-            self.add_error("end", _("The end must be after the start."))
-        elif start and end and end - start > LONGEST_PERIOD:
+        if start and end and end - start > LONGEST_PERIOD and "end" not in self.errors:
             self.add_error("end", _("A report can cover at most ten years."))
         return cleaned
 

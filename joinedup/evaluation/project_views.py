@@ -203,10 +203,7 @@ def saved_report_create(request):
 def saved_report_detail(request, report_uuid):
     """A snapshot's frozen figures and charts, exactly as saved; nothing is recomputed.
     Each opening is audited, as each run of a live report is."""
-    report = services.get_saved_report_for_user(request.user, report_uuid)
-    services.record_saved_report_use(
-        actor=request.user, report=report, action="evaluation.saved_report.viewed", request=request
-    )
+    report = _saved_report_used(request, report_uuid, "evaluation.saved_report.viewed")
     return render(request, "evaluation/projects/saved_report_detail.html", {"report": report})
 
 
@@ -215,13 +212,7 @@ def saved_report_detail(request, report_uuid):
 @require_GET
 def saved_report_csv(request, report_uuid):
     """A snapshot's frozen figures as the live report's CSV (audited)."""
-    report = services.get_saved_report_for_user(request.user, report_uuid)
-    services.record_saved_report_use(
-        actor=request.user,
-        report=report,
-        action="evaluation.saved_report.exported_csv",
-        request=request,
-    )
+    report = _saved_report_used(request, report_uuid, "evaluation.saved_report.exported_csv")
     return csv_response(report.figures, report_filename(report.figures, "saved-report"))
 
 
@@ -230,18 +221,22 @@ def saved_report_csv(request, report_uuid):
 @require_GET
 def saved_report_pdf(request, report_uuid):
     """A snapshot's frozen figures as the live report's PDF (audited)."""
-    report = services.get_saved_report_for_user(request.user, report_uuid)
-    services.record_saved_report_use(
-        actor=request.user,
-        report=report,
-        action="evaluation.saved_report.exported_pdf",
-        request=request,
-    )
+    report = _saved_report_used(request, report_uuid, "evaluation.saved_report.exported_pdf")
     description = _("Saved report snapshot “%(title)s”, frozen on %(saved)s: %(what)s.") % {
         "title": report.title,
         "saved": f"{report.saved_at:%d %B %Y}",
         "what": services.describe_saved_report(report),
     }
     return pdf_response(
-        request, report.figures, description, report_filename(report.figures, "saved-report")
+        report.figures, description, report_filename(report.figures, "saved-report")
     )
+
+
+def _saved_report_used(request, report_uuid, action: str):
+    """The snapshot, if the user may open it (else 404, and nothing audited), with this use
+    audited."""
+    report = services.get_saved_report_for_user(request.user, report_uuid)
+    services.record_saved_report_use(
+        actor=request.user, report=report, action=action, request=request
+    )
+    return report

@@ -13,12 +13,12 @@ from datetime import timedelta
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from joinedup.evaluation import reports
 from joinedup.evaluation.forms import PeriodForm, ReportForm
+from joinedup.lib.pdf import render_pdf
 from joinedup.people.permissions import capability_required
 
 report_runner_required = capability_required(reports.can_run_reports)
@@ -79,7 +79,7 @@ def report_pdf(request):
     form, built, description = _run(request, "evaluation.report.exported_pdf")
     if built is None:
         return render(request, "evaluation/report.html", {"form": form}, status=400)
-    return pdf_response(request, built, description, report_filename(built))
+    return pdf_response(built, description, report_filename(built))
 
 
 @require_GET
@@ -122,17 +122,13 @@ def csv_response(built: dict, filename: str) -> HttpResponse:
     return response
 
 
-def pdf_response(request, built: dict, description: str, filename: str) -> HttpResponse:
+def pdf_response(built: dict, description: str, filename: str) -> HttpResponse:
     """A built report (live or a snapshot's frozen figures) as a PDF download, drawn by
     WeasyPrint from the same disclosed figures and chart data."""
-    import weasyprint  # imported here: loading it takes a while and only PDFs need it
-
-    html = render_to_string(
+    pdf = render_pdf(
         "evaluation/report_pdf.html",
         {"report": built, "description": description, "bars": _bars(built)},
-        request=request,
     )
-    pdf = weasyprint.HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}.pdf"'
     return response
