@@ -7,7 +7,7 @@ draw. Saved report snapshots, exports and pages all use this one builder.
 
 The rows come from three queries on the `reports` database alias (which can point at a read
 replica): referrals sent in the period; each episode ended in the period's first and last
-valid score per measure (read in order from the `administration_valid_scores` index); and
+valid score per measure (which the database keeps, `measures.EpisodeScores`); and
 one pass over the chosen services' episodes with their appointments, giving each ended
 episode its attended treatment appointments and each episode its attended and missed
 appointments in the period. The rules themselves are pure functions in
@@ -18,8 +18,10 @@ UTC dates, as the referral clocks count them.
 """
 
 import datetime as dt
+import functools
+import gc
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -117,55 +119,17 @@ class _Sql:
         """Each episode ended in the period: per measure, the main score of its first and of
         its last valid administration, ordered by (completed_at, id) as the measures app
         orders them, and how many valid scores it has: `scores[episode][code] = (first,
-        last, n)`.
-
-        The episodes are a subquery, so both engines walk the `administration_valid_scores`
-        index in its own order (episode, measure, time, id) with no sort. PostgreSQL takes
-        the first and last of each group in SQL. SQLite has no such aggregate, and building
-        a sortable key per row for MIN and MAX costs more than reading the rows, so its
-        rows come back in index order and each group's first and last are picked here."""
-        valid = (
-            "m.is_valid AND m.main_score IS NOT NULL"
-            if self.postgres
-            else "m.is_valid = 1 AND m.main_score IS NOT NULL"  # as the partial index says it
+        last, n)`. The database keeps these per episode and measure (`EpisodeScores`), so a
+        report reads one row for each rather than every score."""
+        rows = self.fetch(
+            f"""SELECT s.episode_id, s.code, s.first_score, s.last_score, s.scores
+            FROM measures_episodescores s WHERE s.episode_id IN (
+                SELECT e.id FROM referrals_episode e
+                WHERE e.ended_at >= %s AND e.ended_at < %s AND e.service_id IN ({ids}))""",  # noqa: S608
+            period,
         )
-        ended = f"""m.episode_id IN (
-            SELECT e.id FROM referrals_episode e
-            WHERE e.ended_at >= %s AND e.ended_at < %s AND e.service_id IN ({ids}))"""  # noqa: S608
         scores: dict[int, dict] = {}
-        if self.postgres:
-            rows = self.fetch(
-                f"""SELECT m.episode_id, m.code,
-                       (array_agg(m.main_score ORDER BY m.completed_at, m.id))[1],
-                       (array_agg(m.main_score ORDER BY m.completed_at DESC, m.id DESC))[1],
-                       COUNT(*)
-                FROM measures_administration m WHERE {ended} AND {valid}
-                GROUP BY m.episode_id, m.code""",  # noqa: S608
-                period,
-            )
-            for episode, code, first, last, n in rows:
-                scores.setdefault(episode, {})[code] = (first, last, n)
-            return scores
-        episode = code = first = last = None
-        n = 0
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                f"""SELECT m.episode_id, m.code, m.main_score
-                FROM measures_administration m WHERE {ended} AND {valid}
-                ORDER BY m.episode_id, m.code, m.completed_at, m.id""",  # noqa: S608
-                period,
-            )
-            # In batches: a hub has millions of scores.
-            for batch in iter(lambda: cursor.fetchmany(10_000), []):
-                for row_episode, row_code, score in batch:
-                    if row_episode == episode and row_code == code:
-                        last = score
-                        n += 1
-                        continue
-                    if n:
-                        scores.setdefault(episode, {})[code] = (first, last, n)
-                    episode, code, first, last, n = row_episode, row_code, score, score, 1
-        if n:
+        for episode, code, first, last, n in rows:
             scores.setdefault(episode, {})[code] = (first, last, n)
         return scores
 
@@ -215,28 +179,58 @@ def group_order(breakdown: str) -> list[str]:
     return [str(v) for _, v in Student._meta.get_field(breakdown).choices] + [NOT_RECORDED]
 
 
-@dataclass
 class Rows:
-    referrals: list[ReferralRow]
-    episodes: list[EpisodeRow]
-    appointments: list[AppointmentRow]
+    """The rows every figure is computed from. A report's episodes and appointments may
+    still be on their way (`arriving`, a future of both lists) when its referrals are here:
+    reading them waits for them, so the referral figures can be worked out meanwhile."""
+
+    def __init__(
+        self,
+        referrals: list[ReferralRow],
+        episodes: list[EpisodeRow] | None = None,
+        appointments: list[AppointmentRow] | None = None,
+        *,
+        arriving: Future | None = None,
+    ):
+        self.referrals = referrals
+        self._episodes = episodes if episodes is not None else []
+        self._appointments = appointments if appointments is not None else []
+        self._arriving = arriving
+
+    def _arrived(self) -> None:
+        if self._arriving is not None:
+            self._episodes, self._appointments = self._arriving.result()
+            self._arriving = None
+
+    @property
+    def episodes(self) -> list[EpisodeRow]:
+        self._arrived()
+        return self._episodes
+
+    @property
+    def appointments(self) -> list[AppointmentRow]:
+        self._arrived()
+        return self._appointments
 
 
-def in_parallel(using: str, *reads: Callable[[], object]) -> list:
-    """The results of independent reads of the `using` database. On PostgreSQL they run at
-    once, each on its own connection, so the server works on one while Python handles
-    another's rows.
+def in_background[T](using: str, read: Callable[[], T]) -> Future[T]:
+    """`read` of the `using` database, started now. On PostgreSQL it runs in a thread of its
+    own, on a connection of its own (closed when it is done), so the server works on it
+    while this thread goes on.
 
-    They run one after another on SQLite, whose driver passes the interpreter back and forth
-    between threads for every row fetched (three reads at once took twice as long), and
-    inside a transaction, whose uncommitted rows another connection could not see."""
+    On SQLite it runs at once, here: its driver passes the interpreter back and forth
+    between threads for every row fetched (three reads at once took twice as long). So does
+    a read inside a transaction, whose uncommitted rows another connection could not see."""
     connection = connections[using]
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return [read() for read in reads]
-    with ThreadPoolExecutor(max_workers=len(reads) - 1) as pool:
-        others = [pool.submit(_closing, using, read) for read in reads[1:]]
-        first = reads[0]()
-        return [first, *(other.result() for other in others)]
+        done: Future[T] = Future()
+        done.set_result(read())
+        return done
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(_closing, using, read)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _closing(using: str, read: Callable[[], object]):
@@ -250,9 +244,11 @@ def _closing(using: str, read: Callable[[], object]):
 def fetch_rows(
     start: date, end: date, service_ids: Sequence[int], breakdown: str = "", *, using="reports"
 ) -> Rows:
-    """The rows every figure is computed from, in three queries run at once (`in_parallel`).
-    Only whole numbers and column names of our own are written into the SQL; the period is
-    passed as parameters.
+    """The rows every figure is computed from, in three queries. The scores and the
+    episodes are read in the background (`in_background`) while the referrals are read
+    here; the episode rows are built where their query ran, and arrive with the returned
+    `Rows`. Only whole numbers and column names of our own are written into the SQL; the
+    period is passed as parameters.
 
     Episodes and appointments come from one pass over the chosen services' episodes and
     their attended and missed appointments: per episode, whether it ended in the period,
@@ -298,12 +294,22 @@ def fetch_rows(
           ON a.episode_id = e.id AND a.status IN ('attended', 'missed')
         WHERE e.service_id IN ({ids})
         GROUP BY {grouped}"""  # noqa: S608
-    referrals, scores, fetched = in_parallel(
-        using,
-        fetch_referrals,
-        lambda: sql.first_and_last_scores(ids, period),
-        lambda: sql.fetch(episode_sql, group_params + period * 3),
-    )
+    scores = in_background(using, lambda: sql.first_and_last_scores(ids, period))
+
+    def episode_rows() -> tuple[list[EpisodeRow], list[AppointmentRow]]:
+        fetched = sql.fetch(episode_sql, group_params + period * 3)
+        return _episode_rows(fetched, scores.result(), label if breakdown else None)
+
+    arriving = in_background(using, episode_rows)
+    return Rows(fetch_referrals(), arriving=arriving)
+
+
+def _episode_rows(
+    fetched: list[tuple], scores: dict[int, dict], label: Callable[[object, int], str] | None
+) -> tuple[list[EpisodeRow], list[AppointmentRow]]:
+    """The episodes ended in the period, with their scores, and the episodes' attended and
+    missed appointments in the period, from the episode query's rows. Without a `label`
+    (no breakdown) each row's group is already its label."""
     episodes: list[EpisodeRow] = []
     appointments: list[AppointmentRow] = []
     for (
@@ -320,7 +326,7 @@ def fetch_rows(
     ) in fetched:
         if not ended and not attended and not missed:
             continue
-        group_label = label(value, started) if breakdown else value
+        group_label = label(value, started) if label else value
         if ended:
             episodes.append(
                 EpisodeRow(
@@ -334,7 +340,7 @@ def fetch_rows(
             )
         if attended or missed:
             appointments.append(AppointmentRow(student, service, attended, missed, group_label))
-    return Rows(referrals, episodes, appointments)
+    return episodes, appointments
 
 
 # Figures ----------------------------------------------------------------------------------
@@ -353,27 +359,36 @@ class Figures:
     flows: dict[tuple[int, int], set]
 
 
-def compute(rows: Rows, services: dict[int, Service], codes: Sequence[str], today: int) -> Figures:
-    """All the metrics of the rows, for the chosen `services`."""
+def compute(
+    rows: Rows, services: dict[int, Service], codes: Sequence[str] | None, today: int
+) -> Figures:
+    """All the metrics of the rows, for the chosen `services`; outcomes on the measures
+    `codes` (None: every measure the episodes have scores on). The referral figures come
+    first, while the episodes may still be arriving."""
     chosen = frozenset(services)
     received = [r for r in rows.referrals if r.to_service in chosen]
+    activity = metrics.activity(received, chosen)
+    waiting = metrics.waiting(
+        received,
+        {
+            pk: s.waiting_standard_days
+            for pk, s in services.items()
+            if s.waiting_standard_days is not None
+        },
+        frozenset(pk for pk, s in services.items() if s.kind == "talking_therapies"),
+        today,
+    )
+    flows = metrics.flows(rows.referrals, chosen)
+    if codes is None:
+        codes = _codes_in(rows.episodes)
     return Figures(
-        activity=metrics.activity(received, chosen),
-        waiting=metrics.waiting(
-            received,
-            {
-                pk: s.waiting_standard_days
-                for pk, s in services.items()
-                if s.waiting_standard_days is not None
-            },
-            frozenset(pk for pk, s in services.items() if s.kind == "talking_therapies"),
-            today,
-        ),
+        activity=activity,
+        waiting=waiting,
         appointments=metrics.appointments(rows.appointments),
         endings=metrics.endings(rows.episodes),
         measures={code: metrics.measure_outcome(rows.episodes, code) for code in codes},
         talking_therapies=metrics.talking_therapies(rows.episodes),
-        flows=metrics.flows(rows.referrals, chosen),
+        flows=flows,
     )
 
 
@@ -777,6 +792,27 @@ def _services(service_ids: Sequence[int], using: str) -> dict[int, Service]:
     }
 
 
+def without_cycle_collection(function):
+    """Run `function` with Python's cycle collector paused. A hub report builds millions of
+    tuples, none of them in a cycle, and every few thousand allocations would otherwise set
+    off a collection that walks the ones already built (a third of a hub report's time).
+    Reference counting still frees everything; the collector resumes, if it was running,
+    as soon as the report is built."""
+
+    @functools.wraps(function)
+    def paused(*args, **kwargs):
+        running = gc.isenabled()
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if running:
+                gc.enable()
+
+    return paused
+
+
+@without_cycle_collection
 def build_report(
     parameters: ReportParameters, *, using: str = "reports", today: date | None = None
 ) -> dict:
@@ -791,9 +827,9 @@ def build_report(
         parameters.start, parameters.end, list(services), parameters.breakdown, using=using
     )
     names = dict(Service.objects.using(using).values_list("pk", "name"))
-    codes = _codes_in(rows.episodes)
     day = metrics.day_number(today)
-    per_group = {ALL_STUDENTS: compute(rows, services, codes, day)}
+    per_group = {ALL_STUDENTS: compute(rows, services, None, day)}
+    codes = list(per_group[ALL_STUDENTS].measures)
     if parameters.breakdown:
         order = group_order(parameters.breakdown)
         for group, group_rows in _split(rows, order).items():
@@ -862,6 +898,7 @@ HEADLINES = (
 )
 
 
+@without_cycle_collection
 def build_benchmark(
     start: date, end: date, *, using: str = "reports", today: date | None = None
 ) -> dict:

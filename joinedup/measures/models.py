@@ -80,9 +80,11 @@ class Administration(models.Model):
             ),
             # Service reports read each episode's valid scores per measure in (completed_at,
             # id) order for the first and last score: this index holds them in that order,
-            # with the score, so neither engine sorts nor reads the table.
+            # with the score, so neither engine sorts nor reads the table. SQLite counts an
+            # index as covering only if it holds every column the query names, including
+            # those of the index's own condition, hence `is_valid`.
             models.Index(
-                fields=["episode", "code", "completed_at", "id", "main_score"],
+                fields=["episode", "code", "completed_at", "id", "main_score", "is_valid"],
                 condition=Q(is_valid=True, main_score__isnull=False),
                 name="administration_valid_scores",
             ),
@@ -97,6 +99,30 @@ class Administration(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.completed_at:%Y-%m-%d}"
+
+
+class EpisodeScores(models.Model):
+    """An episode's first and last valid main score on one measure, ordered by
+    (completed_at, id), and how many valid scores it has: what outcomes are measured on.
+
+    The database keeps these rows itself: a trigger on the administrations table (migration
+    `0005_episode_scores`) recomputes an episode's row for a measure whenever one of its
+    administrations is added, changed or deleted, however it was written. Service reports
+    read them instead of every score."""
+
+    episode = models.ForeignKey(Episode, models.CASCADE, related_name="+")
+    code = models.CharField(_("measure"), max_length=10, choices=MEASURE_CHOICES)
+    first_score = models.FloatField()
+    last_score = models.FloatField()
+    scores = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "code"], name="episode_scores_once")
+        ]
+
+    def __str__(self):
+        return f"{self.code}: {self.first_score:g} to {self.last_score:g} ({self.scores} scores)"
 
 
 class Answer(models.Model):

@@ -148,7 +148,11 @@ class Appointment(models.Model):
     class Meta:
         ordering = ["starts_at"]
         indexes = [
-            models.Index(fields=["episode", "status", "starts_at"], name="appointment_episode")
+            # With `kind`, service reports count an episode's appointments from the index
+            # alone.
+            models.Index(
+                fields=["episode", "status", "starts_at", "kind"], name="appointment_episode"
+            )
         ]
         constraints = [
             models.CheckConstraint(
