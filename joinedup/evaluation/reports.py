@@ -8,8 +8,9 @@ draw. Saved report snapshots, exports and pages all use this one builder.
 The rows come from three queries on the `reports` database alias (which can point at a read
 replica): referrals sent in the period; each episode ended in the period's first and last
 valid score per measure (which the database keeps, `measures.EpisodeScores`); and
-one pass over the chosen services' episodes with their appointments, giving each ended
-episode its attended treatment appointments and each episode its attended and missed
+one pass over the chosen services' episodes with their appointments counted (which the
+database also keeps, `referrals.EpisodeAppointments`), giving each ended episode its
+attended treatment appointments and each episode its attended and missed
 appointments in the period. The rules themselves are pure functions in
 `joinedup.evaluation.metrics`.
 
@@ -250,12 +251,12 @@ def fetch_rows(
     `Rows`. Only whole numbers and column names of our own are written into the SQL; the
     period is passed as parameters.
 
-    Episodes and appointments come from one pass over the chosen services' episodes and
-    their attended and missed appointments: per episode, whether it ended in the period,
-    its attended treatment appointments (all of them, for the Talking Therapies "finished a
-    course of treatment" rule) and its attended and missed appointments in the period. The
-    rows are built as plain tuples; without a breakdown every row's group is a constant the
-    query itself returns, so no Python runs per row."""
+    Episodes and appointments come from one pass over the chosen services' episodes with
+    their appointments as the database keeps them counted (`EpisodeAppointments`): per
+    episode, whether it ended in the period, its attended treatment appointments (all of
+    them, for the Talking Therapies "finished a course of treatment" rule) and its attended
+    and missed appointments in the period. The rows are built as plain tuples; without a
+    breakdown every row's group is a constant the query itself returns."""
     sql = _Sql(using)
     ids = _in(service_ids)
     join = "JOIN people_student s ON s.id = {}.student_id" if breakdown else ""
@@ -280,24 +281,28 @@ def fetch_rows(
         return list(map(ReferralRow._make, fetched))
 
     in_period = "{0} >= %s AND {0} < %s"
-    grouped = "e.id, s.id" if breakdown else "e.id"
+
+    def counted_in_period(status: str) -> str:
+        """An episode's appointments of `status` in the period: none if all of them fall
+        outside it, all of them (as the database keeps them counted) if all fall inside,
+        and counted one by one only if they straddle its start or end."""
+        return f"""CASE WHEN c.episode_id IS NULL OR c.last_at < %s OR c.first_at >= %s THEN 0
+            WHEN c.first_at >= %s AND c.last_at < %s THEN c.{status}
+            ELSE (SELECT COUNT(*) FROM referrals_appointment a WHERE a.episode_id = e.id
+                  AND a.status = '{status}' AND {in_period.format("a.starts_at")}) END"""  # noqa: S608
+
     episode_sql = f"""
         SELECT e.id, e.student_id, e.service_id, e.ending, {group}, {sql.day("e.started_at")},
                CASE WHEN {in_period.format("e.ended_at")} THEN 1 ELSE 0 END,
-               SUM(CASE WHEN a.status = 'attended' AND a.kind = 'treatment' THEN 1 ELSE 0 END),
-               SUM(CASE WHEN a.status = 'attended' AND {in_period.format("a.starts_at")}
-                   THEN 1 ELSE 0 END),
-               SUM(CASE WHEN a.status = 'missed' AND {in_period.format("a.starts_at")}
-                   THEN 1 ELSE 0 END)
+               COALESCE(c.attended_treatment, 0),
+               {counted_in_period("attended")}, {counted_in_period("missed")}
         FROM referrals_episode e {join.format("e")}
-        LEFT JOIN referrals_appointment a
-          ON a.episode_id = e.id AND a.status IN ('attended', 'missed')
-        WHERE e.service_id IN ({ids})
-        GROUP BY {grouped}"""  # noqa: S608
+        LEFT JOIN referrals_episodeappointments c ON c.episode_id = e.id
+        WHERE e.service_id IN ({ids})"""  # noqa: S608
     scores = in_background(using, lambda: sql.first_and_last_scores(ids, period))
 
     def episode_rows() -> tuple[list[EpisodeRow], list[AppointmentRow]]:
-        fetched = sql.fetch(episode_sql, group_params + period * 3)
+        fetched = sql.fetch(episode_sql, group_params + period * 7)
         return _episode_rows(fetched, scores.result(), label if breakdown else None)
 
     arriving = in_background(using, episode_rows)

@@ -12,7 +12,14 @@ from joinedup.people.models import Service, Student
 from joinedup.record.models import RecordEntry
 from joinedup.referrals.models.episodes import Episode
 
-__all__ = ["Appointment", "FollowUpTask", "GapItem", "Referral", "ReferralQuerySet"]
+__all__ = [
+    "Appointment",
+    "EpisodeAppointments",
+    "FollowUpTask",
+    "GapItem",
+    "Referral",
+    "ReferralQuerySet",
+]
 
 
 class ReferralQuerySet(models.QuerySet):
@@ -163,6 +170,28 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class EpisodeAppointments(models.Model):
+    """An episode's attended and missed appointments counted: how many of each, how many
+    attended were treatment, and when the first and the last of them took place.
+
+    The database keeps these rows itself: a trigger on the appointments table (migration
+    `0004_episode_appointments`) recounts an episode whenever one of its appointments is
+    added, changed or deleted, however it was written. An episode with no attended or
+    missed appointment has no row. Service reports count from them where all of an
+    episode's appointments fall inside the period, and from the appointments only where
+    they straddle its start or end."""
+
+    episode = models.OneToOneField(Episode, models.CASCADE, primary_key=True, related_name="+")
+    attended = models.PositiveIntegerField()
+    missed = models.PositiveIntegerField()
+    attended_treatment = models.PositiveIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.attended} attended, {self.missed} missed"
 
 
 class FollowUpTask(models.Model):
