@@ -109,6 +109,21 @@ class Referral(models.Model):
             models.Index(fields=["to_service", "state", "sent_at"], name="referral_waiting_list"),
             models.Index(fields=["student", "state"], name="referral_student_state"),
             models.Index(fields=["state", "decided_at"], name="referral_state_decided"),
+            # Service reports read the referrals sent in a period from this index alone.
+            models.Index(
+                fields=[
+                    "sent_at",
+                    "to_service",
+                    "from_service",
+                    "student",
+                    "source",
+                    "state",
+                    "decline_reason",
+                    "first_contact_at",
+                    "treatment_started_at",
+                ],
+                name="referral_report",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
