@@ -30,7 +30,9 @@ class KeptTable:
         if vendor == "postgresql":
             parameters = ", ".join(f"key_{column} {kind}" for column, kind in self.keys)
             arguments = ", ".join(f"{{0}}.{column}" for column in columns)
-            lock = f"hashtext('{self.name}'), key_{columns[0]}::integer"
+            # Two 32-bit keys: the table's name and the first key folded into an integer (two
+            # keys sharing a lock only wait for each other).
+            lock = f"hashtext('{self.name}'), mod(key_{columns[0]}, 2147483647)::integer"
             return [
                 f"""CREATE FUNCTION {self.name}_refresh({parameters}) RETURNS void
                 LANGUAGE plpgsql AS $$

@@ -78,11 +78,11 @@ class Administration(models.Model):
             models.Index(
                 fields=["student", "code", "completed_at"], name="administration_trajectory"
             ),
-            # Service reports read each episode's valid scores per measure in (completed_at,
-            # id) order for the first and last score: this index holds them in that order,
-            # with the score, so neither engine sorts nor reads the table. SQLite counts an
-            # index as covering only if it holds every column the query names, including
-            # those of the index's own condition, hence `is_valid`.
+            # The `EpisodeScores` triggers read an episode's valid scores on a measure in
+            # (completed_at, id) order for its first and last score: this index holds them in
+            # that order, with the score, so neither engine sorts nor reads the table. SQLite
+            # counts an index as covering only if it holds every column the query names,
+            # including those of the index's own condition, hence `is_valid`.
             models.Index(
                 fields=["episode", "code", "completed_at", "id", "main_score", "is_valid"],
                 condition=Q(is_valid=True, main_score__isnull=False),
