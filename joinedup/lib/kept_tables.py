@@ -3,9 +3,11 @@
 A kept table holds one row per key (an episode, or an episode and a measure) computed from
 the rows of a source table with that key. Whenever a source row is added, deleted, or has
 one of `watched` columns changed, the triggers recompute the old and the new key's row,
-whichever code or tool wrote it. On PostgreSQL a transaction-scoped advisory lock on the
-first key makes concurrent writers for one key take turns, so that the second recomputes
-from what the first committed.
+whichever code or tool wrote it. On PostgreSQL the refresh first locks the row its first
+key names in `locked` (FOR NO KEY UPDATE, which foreign key checks do not wait for), so that
+concurrent writers for one key take turns and the second recomputes from what the first
+committed. A row lock lives in the row itself, so one transaction may write for any number
+of keys (an advisory lock per key would fill the server's lock table in a bulk import).
 
 Migrations create and drop the triggers with `create_statements` and `drop_statements`.
 """
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 class KeptTable:
     name: str  # the kept table
     source: str  # the table it is computed from
-    keys: tuple[tuple[str, str], ...]  # (column, PostgreSQL type), the first one locked on
+    keys: tuple[tuple[str, str], ...]  # (column, PostgreSQL type)
+    locked: str  # the table whose row with the first key as its id is locked
     watched: tuple[str, ...]  # source columns whose change can change a row
     # The statements that recompute the row of the given key expressions (column: SQL),
     # for a vendor; and the one that fills the table from every source row.
@@ -30,14 +33,11 @@ class KeptTable:
         if vendor == "postgresql":
             parameters = ", ".join(f"key_{column} {kind}" for column, kind in self.keys)
             arguments = ", ".join(f"{{0}}.{column}" for column in columns)
-            # Two 32-bit keys: the table's name and the first key folded into an integer (two
-            # keys sharing a lock only wait for each other).
-            lock = f"hashtext('{self.name}'), mod(key_{columns[0]}, 2147483647)::integer"
             return [
                 f"""CREATE FUNCTION {self.name}_refresh({parameters}) RETURNS void
                 LANGUAGE plpgsql AS $$
                 BEGIN
-                    PERFORM pg_advisory_xact_lock({lock});
+                    PERFORM 1 FROM {self.locked} WHERE id = key_{columns[0]} FOR NO KEY UPDATE;
                     {self.refresh({column: f"key_{column}" for column in columns}, vendor)}
                 END $$""",
                 f"""CREATE FUNCTION {self.name}_changed() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -47,6 +47,7 @@ EPISODE_SCORES = KeptTable(
     source="measures_administration",
     keys=(("episode_id", "bigint"), ("code", "text")),
     watched=("episode_id", "code", "completed_at", "is_valid", "main_score"),
+    locked="referrals_episode",
     refresh=_refresh,
     fill=_fill,
 )

@@ -9,8 +9,10 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
+from joinedup.consent.models import CareRelationship
 from joinedup.measures.models import Administration, EpisodeScores
 from joinedup.measures.tests.factories import record, start_episode
+from joinedup.referrals.models import Episode
 
 DAY = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
 
@@ -147,10 +149,29 @@ def _wait_for_a_writer_waiting_on_the_episode():
     deadline = time.monotonic() + 10
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-            )
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
             if cursor.fetchone()[0]:
                 return
             time.sleep(0.02)
     raise AssertionError("the second writer never waited for the first")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's lock table")
+def test_one_transaction_writes_for_any_number_of_episodes_without_a_lock_each(hub):
+    """A bulk import writes for thousands of episodes at once: taking a lock per episode in
+    the server's lock table would run out of room, so the locks live in the rows."""
+    relationship = CareRelationship.objects.create(
+        student=hub.student, service=hub.wellbeing, reason="episodes"
+    )
+    episodes = Episode.objects.bulk_create(
+        Episode(student=hub.student, service=hub.wellbeing, relationship=relationship)
+        for _ in range(60)
+    )
+    with transaction.atomic():
+        for episode in episodes:
+            add(episode, "PHQ-9", 0, 12)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid()")
+            held = cursor.fetchone()[0]
+    assert held < len(episodes)
+    assert len(kept()) == len(episodes)

@@ -37,6 +37,7 @@ EPISODE_APPOINTMENTS = KeptTable(
     source="referrals_appointment",
     keys=(("episode_id", "bigint"),),
     watched=("episode_id", "status", "kind", "starts_at"),
+    locked="referrals_episode",
     refresh=_refresh,
     fill=_fill,
 )
