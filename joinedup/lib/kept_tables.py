@@ -15,6 +15,8 @@ Migrations create and drop the triggers with `create_statements` and `drop_state
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import migrations
+
 
 @dataclass(frozen=True)
 class KeptTable:
@@ -83,7 +85,6 @@ class KeptTable:
 
     def operation(self):
         """The migration operation that creates the triggers and fills the table."""
-        from django.db import migrations
 
         def create(apps, schema_editor):
             for statement in self.create_statements(schema_editor.connection.vendor):

@@ -291,7 +291,7 @@ def test_first_and_last_scores_follow_completion_time_then_id(hub):
 def test_episodes_and_appointments_are_read_in_one_pass_with_their_own_periods(hub):
     """An ending counts in the period it ended, with every attended treatment appointment
     of its episode; appointments count in the period they took place, whatever the episode."""
-    first, second, third = students(hub, 3, gender="woman")
+    first, second, third, fourth, fifth = students(hub, 5, gender="woman")
     # Ended in the period; two treatment appointments before it began, one missed in it,
     # an assessment that is not treatment, and a cancelled one that is neither.
     ended = add_episode(hub, first, hub.talking, dt.date(2024, 11, 1), dt.date(2025, 2, 1),
@@ -308,12 +308,21 @@ def test_episodes_and_appointments_are_read_in_one_pass_with_their_own_periods(h
                 attended=3, missed=2)  # fmt: skip
     # Ended in the period with no appointment at all.
     add_episode(hub, third, hub.talking, dt.date(2025, 3, 1), dt.date(2025, 3, 2))
+    # Every appointment inside the period (counted as the database keeps them), and every
+    # appointment before it (none in it, though the episode ended in it).
+    add_episode(hub, fourth, hub.talking, dt.date(2025, 4, 1), dt.date(2025, 6, 1),
+                attended=2, missed=1)  # fmt: skip
+    add_episode(hub, fifth, hub.talking, dt.date(2024, 10, 1), dt.date(2025, 1, 5),
+                attended=3)  # fmt: skip
     rows = reports.fetch_rows(START, END, [hub.talking.pk], using="default")
     assert sorted((r.student, r.attended_treatment) for r in rows.episodes) == [
         (first.pk, 2),
         (third.pk, 0),
+        (fourth.pk, 2),
+        (fifth.pk, 3),
     ]
     assert {r.student: (r.attended, r.missed) for r in rows.appointments} == {
         first.pk: (1, 1),  # the assessment attended and the treatment missed in the period
         second.pk: (2, 0),
+        fourth.pk: (2, 1),
     }

@@ -156,7 +156,10 @@ def _wait_for_a_writer_waiting_on_the_episode():
     raise AssertionError("the second writer never waited for the first")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's lock table")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="only PostgreSQL takes locks per row or key; SQLite locks the whole database",
+)
 def test_one_transaction_writes_for_any_number_of_episodes_without_a_lock_each(hub):
     """A bulk import writes for thousands of episodes at once: taking a lock per episode in
     the server's lock table would run out of room, so the locks live in the rows."""
