@@ -1,10 +1,13 @@
 """The fixed cast every test can use: one hub, one member of staff per role, an outsider."""
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
 import pytest
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.mfa.totp.internal.auth import TOTP
+from django.test import Client
 
 from joinedup.consent.models import DataSharingAgreement
 from joinedup.consent.services import open_care_relationship
@@ -30,6 +33,27 @@ def pytest_configure(config):
     # Look static files up per request, as in development: otherwise WhiteNoise indexes every
     # file of every finder each time a test client starts (about 0.7 s per test).
     settings.WHITENOISE_AUTOREFRESH = True
+
+
+class SignedInClient(Client):
+    """A test client whose `force_login` is a full sign-in: password and second factor, as
+    allauth records them in the session. Tests of the sign-in flow itself post the forms."""
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        session = self.session
+        now = time.time()
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            {"method": "password", "at": now, "email": user.email},
+            {"method": "mfa", "at": now, "type": "totp"},
+        ]
+        session["account_authentication_methods_user"] = str(user.pk)
+        session.save()
+
+
+@pytest.fixture
+def client() -> SignedInClient:
+    return SignedInClient()
 
 
 def make_staff(email, role, organisation, *, service=None, department=None, totp=True) -> User:

@@ -1,12 +1,24 @@
 from django.contrib import admin
 from django.urls import include, path
+from oauth2_provider import views as oauth_views
 
 from joinedup.fhir import views as fhir_views
 from joinedup.people import views as people_views
 
+# Partner systems only exchange client credentials for tokens: clients are registered by
+# `joinedup create_client`, never through self-registration or authorisation pages.
+_oauth_urlpatterns = [
+    path("token/", oauth_views.TokenView.as_view(), name="token"),
+    path("revoke_token/", oauth_views.RevokeTokenView.as_view(), name="revoke-token"),
+    path("introspect/", oauth_views.IntrospectTokenView.as_view(), name="introspect"),
+]
+
 urlpatterns = [
     path("", people_views.home, name="home"),
+    path("accounts/2fa/totp/activate/", people_views.activate_totp, name="mfa_activate_totp"),
     path("accounts/", include("allauth.urls")),
+    # Everyone signs in through allauth's flow, second factor included; never admin's own form.
+    path("admin/login/", people_views.admin_login),
     path("admin/", admin.site.urls),
     path("students/", include("joinedup.record.urls")),
     path("me/", include("joinedup.portal.urls")),
@@ -20,5 +32,5 @@ urlpatterns = [
     path("fhir", fhir_views.system_endpoint),
     path("fhir/", include("joinedup.fhir.urls")),
     path("api/", include("joinedup.api.urls")),
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("o/", include((_oauth_urlpatterns, "oauth2_provider"))),
 ]

@@ -1,13 +1,23 @@
-"""Request id for the audit log, and the staff rules: a second factor first, idle timeout."""
+"""Request id for the audit log, and the staff rules: a second factor first, idle timeout,
+and no response carrying personal data kept in any cache."""
 
 import uuid
 
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 # Paths a member of staff may reach before enrolling a second factor.
 _ENROLMENT_PATHS = ("/accounts/", "/static/", "/i18n/")
+# Machine clients are told in JSON, never sent to a sign-in page.
+_MACHINE_PATHS = ("/api/", "/fhir/", "/fhir", "/o/")
 
 
 class RequestIdMiddleware:
@@ -21,22 +31,75 @@ class RequestIdMiddleware:
         return response
 
 
+class NoStoreMiddleware:
+    """Any response may carry personal data, so no cache keeps one (static files are served
+    before this, by WhiteNoise)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        response["Cache-Control"] = "no-store, " + response["Cache-Control"]
+        return response
+
+
+def is_staff_user(user) -> bool:
+    """Staff rules apply to anyone with a staff membership or the admin flag, whether or not
+    they also have a student record."""
+    if not user.is_authenticated:
+        return False
+    cached = getattr(user, "_joinedup_is_staff", None)
+    if cached is None:
+        cached = user.is_staff or user.memberships.exists()
+        user._joinedup_is_staff = cached
+    return cached
+
+
+def passed_second_factor(request) -> bool:
+    """Whether this session's sign-in included the second factor (allauth records each
+    method a session authenticated with)."""
+    records = get_authentication_records(request, request.user)
+    return any(record.get("method") == "mfa" for record in records)
+
+
 class StaffSecurityMiddleware:
-    """Staff must have a TOTP authenticator before any other page, and idle sessions expire."""
+    """Staff reach nothing until their session has passed a second factor (enrolling one
+    counts, as it proves the authenticator), and idle staff sessions expire."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not hasattr(user, "student_record"):
+        if is_staff_user(user):
             request.session.set_expiry(settings.STAFF_IDLE_TIMEOUT)
-            if not request.path.startswith(_ENROLMENT_PATHS) and not _has_totp(request):
-                return redirect("mfa_activate_totp")
+            if not request.path.startswith(_ENROLMENT_PATHS):
+                if not _has_totp(user):
+                    return _refuse(request, enrol=True)
+                if not passed_second_factor(request):
+                    # Signed in some other way than allauth's two-step flow: start again.
+                    logout(request)
+                    return _refuse(request, enrol=False)
         return self.get_response(request)
 
 
-def _has_totp(request) -> bool:
+def _refuse(request, *, enrol: bool):
+    if request.path.startswith(_MACHINE_PATHS):
+        detail = (
+            _("Set up a second factor before using this.")
+            if enrol
+            else _("Sign in with your second factor first.")
+        )
+        return JsonResponse({"detail": detail}, status=401)
+    if enrol:
+        return redirect("mfa_activate_totp")
+    messages.info(request, _("Sign in with your password and your authenticator app's code."))
+    return redirect_to_login(request.get_full_path())
+
+
+def _has_totp(user) -> bool:
     # Asked on every request, never cached in the session: a removed authenticator must send
     # the member of staff back to enrolment at once.
-    return Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -1,5 +1,9 @@
+from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa.totp.views import ActivateTOTPView
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from joinedup.evaluation.reports import can_run_reports
 from joinedup.people.models import Role
@@ -19,3 +23,25 @@ def home(request):
     if request.user.memberships.filter(role=Role.ACADEMIC).exists():
         return redirect("risk:concerns")
     return redirect("record:caseload")
+
+
+def admin_login(request):
+    """Django admin's own sign-in form is never offered: it would skip the second factor and
+    the rate limits. Whoever asks for it goes through allauth's sign-in instead."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/admin/"
+    return redirect_to_login(next_url or "/admin/")
+
+
+class _ActivateTOTPView(ActivateTOTPView):
+    """allauth's enrolment page. Activating checks a code from the new authenticator, so the
+    session has shown the second factor and staff pages open."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record_authentication(self.request, self.request.user, "mfa", type="totp")
+        return response
+
+
+activate_totp = _ActivateTOTPView.as_view()

@@ -1,8 +1,8 @@
 """Who may call the API: a token with the right scope, or a signed-in member of staff."""
 
 import pytest
-from django.test import Client
 
+from conftest import SignedInClient
 from joinedup.api.tests.conftest import Api, make_client, make_token, staff_api
 from joinedup.people.models import Membership, Role
 
@@ -57,7 +57,7 @@ def test_a_signed_in_student_may_not_use_the_api(hub, client):
 
 @pytest.mark.parametrize("with_token", [False, True])
 def test_a_session_change_needs_the_csrf_token(hub, with_token):
-    client = Client(enforce_csrf_checks=True)
+    client = SignedInClient(enforce_csrf_checks=True)
     client.force_login(hub.practitioner)
     client.get("/api/students")  # a page visit sets nothing; take the token from a form page
     client.get(f"/students/{hub.student.uuid}/consents/new/")
