@@ -1,5 +1,6 @@
 """JoinedUp settings. Every deployment knob is an environment variable; see `.env.example`."""
 
+import hmac
 import secrets
 from pathlib import Path
 
@@ -135,6 +136,19 @@ AUTH_USER_MODEL = "people.User"
 # The key of research extracts' pseudonyms (HMAC-SHA256): stable, and kept out of every
 # extract. Required when DEBUG is off; in development one is derived from SECRET_KEY.
 RESEARCH_PSEUDONYM_KEY = env_secret("RESEARCH_PSEUDONYM_KEY")
+
+# The audit log's hash chain is an HMAC (SHA-256) under this key, kept outside the database,
+# and a signed checkpoint of its head is written outside the database after each append
+# (to AUDIT_CHECKPOINT_FILE and the "joinedup.audit.checkpoint" log), so whoever holds only
+# the database cannot rewrite the log unnoticed. Keep the key stable: the log verifies only
+# under the key it was written with. Required when DEBUG is off; in development one is
+# derived from SECRET_KEY. An empty AUDIT_CHECKPOINT_FILE keeps checkpoints in the log only.
+AUDIT_CHAIN_KEY = env_secret("AUDIT_CHAIN_KEY")
+if not AUDIT_CHAIN_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be set when DEBUG is off.")
+    AUDIT_CHAIN_KEY = hmac.new(SECRET_KEY.encode(), b"joinedup.audit.chain", "sha256").hexdigest()
+AUDIT_CHECKPOINT_FILE = env_str("AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl"))
 
 # System-to-system clients (FHIR and the JSON API) use OAuth 2.0 client credentials. Each
 # client application belongs to a system user with one membership (an organisation and a
@@ -327,4 +341,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    # Checkpoints of the audit chain go to the log stream whatever LOG_LEVEL says.
+    "loggers": {"joinedup.audit.checkpoint": {"level": "INFO"}},
 }

@@ -1,22 +1,38 @@
 """Reading the audit log."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db.models import Q
 
+from joinedup.audit.checkpoints import chain_key, checkpoint_file, read_checkpoint_lines
 from joinedup.audit.models import AuditEvent, AuditHead
-from joinedup.audit.rules import ChainBreak, verify_chain
+from joinedup.audit.rules import (
+    ChainBreak,
+    Checkpoint,
+    checkpoint_break,
+    read_checkpoint,
+    verify_chain,
+)
 
 
 @dataclass(frozen=True)
 class Verification:
     checked: int
     broken: ChainBreak | None
+    checkpoints: int = 0  # how many checkpoints were checked
+    anchored: int = 0  # the latest entry a checkpoint records
 
 
-def verify_audit_chain(batch_size: int = 5000) -> Verification:
-    """Walk the whole log in seq order, in batches, and check it against the head row."""
+def verify_audit_chain(
+    batch_size: int = 5000, checkpoint_files: Iterable[str | Path] | None = None
+) -> Verification:
+    """Walk the whole log in seq order, in batches, and check it against the head row and
+    the checkpoints kept outside the database: `AUDIT_CHECKPOINT_FILE`, if it exists, and
+    each of `checkpoint_files` (copies gathered from the log stream or other servers)."""
     checked = 0
+    key = chain_key()
 
     def entries():
         nonlocal checked
@@ -31,8 +47,49 @@ def verify_audit_chain(batch_size: int = 5000) -> Verification:
             last = batch[-1].seq
 
     head = AuditHead.objects.filter(pk=1).values_list("seq", "hash").first()
-    broken = verify_chain(entries(), head)
-    return Verification(checked=checked, broken=broken)
+    broken = verify_chain(entries(), head, key)
+    if broken is not None:
+        return Verification(checked=checked, broken=broken)
+    paths = [Path(path) for path in checkpoint_files or ()]
+    local = checkpoint_file()
+    if local is not None and local.exists():
+        paths.insert(0, local)
+    count = anchored = 0
+    for path in paths:
+        for checkpoint, problem in _checked_checkpoints(path, key, checked, batch_size):
+            if problem is not None:
+                return Verification(checked, problem, count, anchored)
+            count, anchored = count + 1, max(anchored, checkpoint.seq)
+    return Verification(checked, None, count, anchored)
+
+
+def _checked_checkpoints(path: Path, key: bytes, last_seq: int, batch_size: int):
+    """Each checkpoint in the file with the problem it shows (None if it holds), in order;
+    a line that is not a signed checkpoint ends the walk."""
+    batch: list[tuple[str, Checkpoint]] = []
+
+    def check(batch):
+        stored = dict(
+            AuditEvent.objects.filter(seq__in={c.seq for _, c in batch}).values_list("seq", "hash")
+        )
+        for where, checkpoint in batch:
+            yield (
+                checkpoint,
+                checkpoint_break(checkpoint, stored.get(checkpoint.seq), last_seq, where),
+            )
+
+    for number, line in read_checkpoint_lines(path):
+        where = f"line {number} of {path}"
+        checkpoint = read_checkpoint(line, key)
+        if checkpoint is None:
+            yield from check(batch)
+            yield None, ChainBreak(0, f"{where} is not a checkpoint signed with the audit key")
+            return
+        batch.append((where, checkpoint))
+        if len(batch) == batch_size:
+            yield from check(batch)
+            batch = []
+    yield from check(batch)
 
 
 def accesses_to(student):

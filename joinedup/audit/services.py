@@ -3,10 +3,12 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 
+from joinedup.audit.checkpoints import chain_key, write_checkpoint
 from joinedup.audit.models import AuditEvent, AuditHead
 from joinedup.audit.rules import GENESIS_HASH, entry_hash
 
@@ -66,7 +68,8 @@ def _without_rolled_back_students(entries: list[Entry]) -> list[Entry]:
 
 def append(entries: list[Entry]) -> range:
     """Append entries to the chain in one transaction, holding the head row's lock; returns
-    the sequence numbers they were given, in order.
+    the sequence numbers they were given, in order. Once the transaction commits, one signed
+    checkpoint of the new head is written outside the database, however many entries.
 
     Rows are written from plain values (COPY on PostgreSQL, one prepared INSERT on SQLite):
     a bulk export audits tens of thousands of students at once."""
@@ -80,6 +83,7 @@ def append(entries: list[Entry]) -> range:
         at = timezone.now()
         stamp = at.isoformat()
         stored_at = AuditEvent._meta.get_field("at").get_db_prep_save(at, connection)
+        key = chain_key()
         rows = []
         first = head.seq + 1
         prev, seq = head.hash, head.seq
@@ -104,7 +108,7 @@ def append(entries: list[Entry]) -> range:
                 "reason": entry.reason,
                 "request_id": entry.request_id,
             }
-            digest = entry_hash(prev, fields)
+            digest = entry_hash(key, prev, fields)
             row = [*fields.values(), prev, digest]
             row[_AT] = stored_at
             rows.append(row)
@@ -112,6 +116,9 @@ def append(entries: list[Entry]) -> range:
         _insert(connection, rows)
         head.seq, head.hash = seq, prev
         head.save(update_fields=["seq", "hash"])
+        # Robust: the entries are committed by then, and a checkpoint that cannot be written
+        # is logged as an error rather than failing the request that wrote them.
+        transaction.on_commit(partial(write_checkpoint, seq, prev), robust=True)
     return range(first, seq + 1)
 
 

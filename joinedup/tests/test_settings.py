@@ -11,6 +11,13 @@ from django.conf import settings
 
 BASE_DIR = Path(settings.BASE_DIR)
 PRODUCTION_SECRET = "k3y-for-tests-" + "x" * 50
+PRODUCTION_AUDIT_KEY = "audit-k3y-for-tests-" + "y" * 50
+PRINT_AUDIT_SETTINGS = """
+import json, django
+django.setup()
+from django.conf import settings
+print(json.dumps([settings.AUDIT_CHAIN_KEY, settings.AUDIT_CHECKPOINT_FILE, settings.SECRET_KEY]))
+"""
 
 PRINT_SETTINGS = """
 import json, django
@@ -38,12 +45,13 @@ def _env(tmp_path, **overrides) -> dict[str, str]:
         key: value
         for key, value in os.environ.items()
         if key not in {"SECRET_KEY", "SECRET_KEY_FILE", "DEBUG", "ALLOWED_HOSTS"}
-        and not key.startswith("SECURE_")
+        and not key.startswith(("SECURE_", "AUDIT_"))
     }
     env.update(
         DJANGO_SETTINGS_MODULE="joinedup.settings",
         JOINEDUP_VAR_DIR=str(tmp_path / "var"),
         PYTHONPATH=str(BASE_DIR),
+        AUDIT_CHAIN_KEY=PRODUCTION_AUDIT_KEY,
     )
     env.update(overrides)
     return env
@@ -92,6 +100,39 @@ def test_production_secret_key_may_come_from_a_file(tmp_path):
     env = _env(tmp_path, DEBUG="0", SECRET_KEY_FILE=str(key_file))
     result = _run(["-c", PRINT_SETTINGS], env)
     assert result.returncode == 0, result.stderr
+
+
+def test_production_without_audit_chain_key_refuses_to_start(tmp_path):
+    env = _env(tmp_path, DEBUG="0", SECRET_KEY=PRODUCTION_SECRET, AUDIT_CHAIN_KEY="")
+    result = _run(["-c", "import django; django.setup()"], env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: AUDIT_CHAIN_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_production_audit_chain_key_may_come_from_a_file(tmp_path):
+    key_file = tmp_path / "audit-key"
+    key_file.write_text("audit-key-from-a-file\n")
+    env = _env(
+        tmp_path, DEBUG="0", SECRET_KEY=PRODUCTION_SECRET, AUDIT_CHAIN_KEY="",
+        AUDIT_CHAIN_KEY_FILE=str(key_file),
+    )  # fmt: skip
+    result = _run(["-c", PRINT_AUDIT_SETTINGS], env)
+    assert result.returncode == 0, result.stderr
+    key, checkpoints, _secret = json.loads(result.stdout.strip().splitlines()[-1])
+    assert key == "audit-key-from-a-file"
+    assert checkpoints == str(tmp_path / "var" / "audit-checkpoints.jsonl")
+
+
+def test_development_derives_a_stable_audit_chain_key_of_its_own(tmp_path):
+    env = _env(tmp_path, AUDIT_CHAIN_KEY="")
+    first, second = (
+        json.loads(_run(["-c", PRINT_AUDIT_SETTINGS], env).stdout.strip().splitlines()[-1])
+        for _ in range(2)
+    )
+    assert first == second
+    key, _checkpoints, secret = first
+    assert key
+    assert key != secret
 
 
 def test_production_turns_on_every_protection(tmp_path):

@@ -2,7 +2,6 @@
 
 import re
 import threading
-from contextlib import contextmanager
 from itertools import pairwise
 
 import pytest
@@ -10,10 +9,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
 
+from joinedup.audit.checkpoints import chain_key
 from joinedup.audit.models import AppendOnlyError, AuditEvent, AuditHead
 from joinedup.audit.rules import GENESIS_HASH, entry_hash
 from joinedup.audit.selectors import verify_audit_chain
 from joinedup.audit.services import Entry, append
+from joinedup.audit.tests.tampering import triggers_off
 from joinedup.people.models import User
 
 TABLE = AuditEvent._meta.db_table
@@ -47,33 +48,12 @@ def _trigger_enabled() -> bool:
     return state == "O"
 
 
-def _alter_trigger(state: str) -> None:
-    # Deferred foreign-key checks from this test's inserts must run before ALTER TABLE.
-    _execute("SET CONSTRAINTS ALL IMMEDIATE")
-    _execute(f"ALTER TABLE {TABLE} {state} TRIGGER {TRIGGER}")
-    _execute("SET CONSTRAINTS ALL DEFERRED")
-
-
-@contextmanager
-def _as_table_owner():
-    """Tamper as someone who owns the table could: on PostgreSQL, with the trigger off."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    _alter_trigger("DISABLE")
-    try:
-        yield
-    finally:
-        _alter_trigger("ENABLE")
-
-
 def _tamper(sql: str, params=()) -> None:
-    """Run raw SQL against the log; on PostgreSQL the trigger refuses it first."""
-    if connection.vendor == "postgresql":
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            _execute(sql, params)
-        assert _trigger_enabled()
-    with _as_table_owner():
+    """Run raw SQL against the log: the database's triggers refuse it first, then it is run
+    as the database's owner could, with the triggers off."""
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _execute(sql, params)
+    with triggers_off(connection):
         _execute(sql, params)
     if connection.vendor == "postgresql":
         assert _trigger_enabled()
@@ -97,7 +77,7 @@ def test_first_entry_links_to_genesis(db):
     (event,) = _stored([Entry(action="test.first")])
     assert event.seq == 1
     assert event.prev_hash == GENESIS_HASH
-    assert event.hash == entry_hash(GENESIS_HASH, event.hashed_fields())
+    assert event.hash == entry_hash(chain_key(), GENESIS_HASH, event.hashed_fields())
 
 
 def test_append_builds_a_linked_chain(db):
@@ -108,7 +88,7 @@ def test_append_builds_a_linked_chain(db):
     for before, after in pairwise(events):
         assert after.prev_hash == before.hash
     for event in events:
-        assert event.hash == entry_hash(event.prev_hash, event.hashed_fields())
+        assert event.hash == entry_hash(chain_key(), event.prev_hash, event.hashed_fields())
 
 
 def test_one_append_of_several_entries_links_them_in_order(db):
@@ -149,7 +129,7 @@ def test_every_field_is_stored_as_given_and_hashed_as_stored(hub):
     for name in ("action", "category", "allowed", "basis", "reason", "actor_role",
                  "actor_service", "actor_organisation", "request_id"):  # fmt: skip
         assert getattr(event, name) == getattr(entry, name), name
-    assert event.hash == entry_hash(event.prev_hash, event.hashed_fields())
+    assert event.hash == entry_hash(chain_key(), event.prev_hash, event.hashed_fields())
     assert verify_audit_chain().broken is None
 
 
@@ -268,7 +248,7 @@ def test_row_altered_with_a_recomputed_hash_breaks_the_next_link(db):
     _append(4)
     forged = AuditEvent.objects.get(seq=2)
     forged.allowed = False
-    new_hash = entry_hash(forged.prev_hash, forged.hashed_fields())
+    new_hash = entry_hash(chain_key(), forged.prev_hash, forged.hashed_fields())
     _tamper(
         "UPDATE audit_auditevent SET allowed = %s, hash = %s WHERE seq = %s", [False, new_hash, 2]
     )
@@ -297,14 +277,38 @@ def test_tail_deleted_with_raw_sql_is_caught_by_the_head(db):
     _assert_command_names_break("entries after 3 are missing")
 
 
-def test_trigger_is_installed_and_enabled_on_postgresql(db):
+def test_the_database_refuses_update_and_delete(db):
+    _append(2)
+    for sql in (
+        "UPDATE audit_auditevent SET reason = 'changed' WHERE seq = 1",
+        "DELETE FROM audit_auditevent WHERE seq = 2",
+        "DELETE FROM audit_auditevent",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            _execute(sql)
+    assert list(AuditEvent.objects.values_list("seq", "reason")) == [(1, "seen"), (2, "seen")]
+
+
+def test_the_database_refuses_truncate_on_postgresql(db):
     if connection.vendor != "postgresql":
-        # SQLite has no trigger: the ORM guard and the hash chain are the protection there.
-        _append(1)
-        _execute("UPDATE audit_auditevent SET reason = %s WHERE seq = 1", ["changed"])
-        assert AuditEvent.objects.get(seq=1).reason == "changed"
+        pytest.skip("SQLite has no TRUNCATE; its DELETE trigger covers emptying the table.")
+    _append(1)
+    _execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE waits for no deferred check
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _execute("TRUNCATE audit_auditevent CASCADE")
+    assert AuditEvent.objects.count() == 1
+
+
+def test_append_only_triggers_are_installed(db):
+    if connection.vendor == "postgresql":
+        assert _trigger_enabled()
         return
-    assert _trigger_enabled()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TABLE]
+        )
+        names = {name for (name,) in cursor.fetchall()}
+    assert names == {"audit_append_only_update", "audit_append_only_delete"}
 
 
 # Concurrency
