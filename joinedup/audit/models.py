@@ -23,6 +23,7 @@ class Basis(models.TextChoices):
     CONSENT = "consent", _("student's consent")
     BREAK_GLASS = "break_glass", _("emergency override")
     DEPARTMENT = "department", _("student in their department")
+    ADMIN = "admin", _("site administration")
     NONE = "none", _("no basis")
 
 

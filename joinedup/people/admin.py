@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from joinedup.audit.admin import AuditedReadsMixin
 from joinedup.people.models import Department, Membership, Organisation, Service, Student, User
 
 
@@ -11,7 +12,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedReadsMixin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_active"]
     search_fields = ["email", "first_name", "last_name"]
@@ -22,6 +23,10 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"fields": ["email", "password1", "password2"]})]
     inlines = [MembershipInline]
+
+    def students_of(self, objects) -> list:
+        """A student's account is their personal data too."""
+        return list(Student.objects.filter(user__in=[user.pk for user in objects]))
 
 
 @admin.register(Organisation)
@@ -40,9 +45,13 @@ admin.site.register(Department)
 
 
 @admin.register(Student)
-class StudentAdmin(admin.ModelAdmin):
+class StudentAdmin(AuditedReadsMixin, admin.ModelAdmin):
     """Identity and registration only; clinical content is never shown in the admin."""
 
+    audited_categories = ("identity", "registration")
     list_display = ["student_number", "university", "status"]
     search_fields = ["student_number"]
     exclude = ["trusted_contact_name", "trusted_contact_phone", "trusted_contact_relationship"]
+
+    def students_of(self, objects) -> list:
+        return list(objects)
