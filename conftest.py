@@ -62,6 +62,13 @@ def client() -> SignedInClient:
     return SignedInClient()
 
 
+@pytest.fixture
+def admin_client(admin_user) -> SignedInClient:
+    client = SignedInClient()
+    client.force_login(admin_user)
+    return client
+
+
 def make_staff(email, role, organisation, *, service=None, department=None, totp=True) -> User:
     user = User.objects.create_user(email, PASSWORD, first_name=email.split("@")[0].title())
     Membership.objects.create(

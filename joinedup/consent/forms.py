@@ -70,6 +70,11 @@ class BreakGlassForm(StyledFormMixin, forms.Form):
         label=_("University"), queryset=Organisation.objects.filter(kind="university")
     )
     student_number = forms.CharField(label=_("Student number"), max_length=20)
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The student number and date of birth must both match."),
+    )
     reason = forms.CharField(
         label=_("Reason"),
         error_messages={

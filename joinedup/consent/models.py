@@ -171,7 +171,9 @@ class BreakGlass(models.Model):
     reason = models.TextField()
     opened_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
-    reported_to = models.EmailField(blank=True)
+    # The data protection contacts told, comma-separated: the user's organisation's and,
+    # when it is another, the student's university's.
+    reported_to = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]

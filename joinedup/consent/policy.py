@@ -34,6 +34,7 @@ __all__ = [
     "decide_for_service",
     "decide_many",
     "readable_students",
+    "reading_purpose",
     "seats_of",
 ]
 
@@ -126,6 +127,15 @@ def seats_of(user) -> tuple[Seat, ...]:
     return cached
 
 
+def reading_purpose(user) -> str:
+    """The purpose a user reads a record for: academic support for academic staff who hold
+    no clinical role, direct care for everyone else."""
+    roles = {seat.role for seat in seats_of(user)}
+    if "academic" in roles and not roles & CLINICAL_ROLES:
+        return "academic_support"
+    return "direct_care"
+
+
 def gather_facts(user, student: Student) -> Facts:
     seats = seats_of(user)
     if user.is_authenticated and student.user_id == user.pk:
@@ -137,10 +147,12 @@ def _facts_for_seats(seats: tuple[Seat, ...], student: Student, *, user=None) ->
     if not seats:
         return Facts(seats=())
     now = timezone.now()
+    involvement = CareRelationship.objects.filter(student=student).values_list(
+        "service_id", "service__organisation_id", "closed_at"
+    )
+    involved = frozenset((service, org) for service, org, _ in involvement)
     relationships = frozenset(
-        CareRelationship.objects.open()
-        .filter(student=student)
-        .values_list("service_id", "service__organisation_id")
+        (service, org) for service, org, closed_at in involvement if closed_at is None
     )
     grants = tuple(
         Grant(*row)
@@ -166,6 +178,7 @@ def _facts_for_seats(seats: tuple[Seat, ...], student: Student, *, user=None) ->
         university_id=student.university_id,
         department_id=student.department_id,
         relationships=relationships,
+        involved=involved,
         grants=grants,
         agreements=_agreements_of({s.organisation_id for s in seats}),
         break_glass=break_glass,
@@ -254,13 +267,6 @@ def readable_students(
             continue
         if clinical and purpose == "direct_care" and "relationship" in bases:
             condition |= _students_in(open_relationship.filter(service_id=seat.service_id))
-            if seat.role == "liaison" and category not in SERVICE_ONLY:
-                orgs = {seat.organisation_id} | _partners(
-                    agreements, seat.organisation_id, category, purpose
-                )
-                condition |= _students_in(
-                    open_relationship.filter(service__organisation_id__in=orgs)
-                )
         if academic and category == "identity" and "department" in bases:
             condition |= Q(department_id=seat.department_id)
         if category in SERVICE_ONLY and not clinical:

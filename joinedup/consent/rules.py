@@ -4,6 +4,7 @@ Pure functions over frozen facts; `joinedup.consent.policy` gathers the facts fr
 database and writes the audit entry. The rules are those of DESIGN.md ("The access policy").
 """
 
+import re
 from dataclasses import dataclass
 
 CATEGORIES: tuple[str, ...] = (
@@ -22,6 +23,12 @@ CATEGORY_LABELS: dict[str, str] = {c: c.capitalize() for c in CATEGORIES}
 CLINICAL_ROLES = frozenset({"practitioner", "triage", "liaison"})
 # Academic staff never see these, whatever the student consents to.
 ACADEMIC_NEVER = frozenset({"assessment", "outcomes", "risk", "notes", "discharge"})
+# All an academic may ever see: the student's name and number (their department's students),
+# and with consent that the student is supported (engagement) and their adjustments.
+ACADEMIC_MAY = frozenset({"identity", "engagement", "adjustments"})
+# Scopes of an allowed decision that shows less than the whole category.
+NAMES_ONLY = "names"  # identity: names and student number; no identifiers or contact
+SUPPORTED_ONLY = "supported"  # engagement: that the student is supported, not by whom
 # Case notes never leave the authoring service by consent, agreement or override.
 SERVICE_ONLY = frozenset({"notes"})
 # Facts about the student rather than records a service wrote: a care relationship shows
@@ -68,6 +75,9 @@ class Facts:
     department_id: int | None = None
     # Open care relationships of the student: (service id, that service's organisation id).
     relationships: frozenset[tuple[int, int]] = frozenset()
+    # Every service that has been involved with the student, open or closed, the same way:
+    # the services whose entries the record may hold.
+    involved: frozenset[tuple[int, int]] = frozenset()
     grants: tuple[Grant, ...] = ()
     # Active agreements as (lower organisation id, higher organisation id, category, purpose).
     agreements: frozenset[tuple[int, int, str, str]] = frozenset()
@@ -81,7 +91,9 @@ class Facts:
 @dataclass(frozen=True)
 class Decision:
     """The answer for one category. `whole` is false when only the user's own service's
-    entries may be shown; `limit` then says, in plain words, why the rest is hidden."""
+    entries may be shown; `limit` then says, in plain words, why the rest is hidden.
+    `scope` narrows what an allowed category shows: `NAMES_ONLY` or `SUPPORTED_ONLY` for
+    academic staff, empty for everything the category holds."""
 
     allowed: bool
     basis: str
@@ -89,6 +101,7 @@ class Decision:
     seat: Seat | None = None
     whole: bool = True
     limit: str = ""
+    scope: str = ""
 
 
 def decide_access(facts: Facts, category: str, purpose: str = "direct_care") -> Decision:
@@ -145,14 +158,20 @@ def _is(label: str) -> str:
 def _decide_for_academic(
     facts: Facts, seat: Seat, category: str, purpose: str, label: str
 ) -> Decision:
-    if category in ACADEMIC_NEVER:
+    """Academic staff see the names and student numbers of their department's students and,
+    with consent, that the student is supported and their adjustments: never identifiers,
+    contact details, or which services know the student."""
+    if category not in ACADEMIC_MAY:
         return _refuse(seat, f"{label} {_is(label)} never shown to academic staff.")
+    scope = {"identity": NAMES_ONLY, "engagement": SUPPORTED_ONLY}.get(category, "")
     in_department = seat.department_id is not None and seat.department_id == facts.department_id
     if category == "identity" and in_department:
-        return Decision(True, "department", f"The student is in {seat.place}.", seat)
+        return Decision(True, "department", f"The student is in {seat.place}.", seat, scope=scope)
     if _consented(facts, seat, category, purpose, include_service=False):
         if _agreement_allows(facts, seat, category, purpose):
-            return Decision(True, "consent", f"The student shares {label.lower()} with you.", seat)
+            return Decision(
+                True, "consent", f"The student shares {label.lower()} with you.", seat, scope=scope
+            )
         return _no_agreement(facts, seat, label)
     return _refuse(seat, f"{label} {_is(label)} not shared with {seat.place}: no consent.")
 
@@ -167,17 +186,17 @@ def _decide_for_clinician(
         return Decision(
             True, "relationship", f"{seat.place} is involved in the student's care.", seat
         )
-    if purpose == "direct_care" and seat.role == "liaison" and category not in SERVICE_ONLY:
-        for _, org_id in facts.relationships:
-            if org_id == seat.organisation_id or facts.agreement_covers(
-                seat.organisation_id, org_id, category, purpose
-            ):
-                return Decision(
-                    True,
-                    "relationship",
-                    "A partner service is involved in the student's care.",
-                    seat,
-                )
+    if related and seat.role == "liaison" and _partners_only(facts, seat, category, purpose):
+        # A liaison worker already in the student's care bridges the partner services: when
+        # every other service involved is a partner under an agreement covering the category,
+        # they read the whole of it.
+        return Decision(
+            True,
+            "relationship",
+            f"{seat.place} is involved in the student's care, with partner services under "
+            "a data sharing agreement.",
+            seat,
+        )
     if category in SERVICE_ONLY:
         return _refuse(seat, f"{label} stay with the service that wrote them.")
     consented = _consented(facts, seat, category, purpose, include_service=True)
@@ -203,6 +222,17 @@ def _decide_for_clinician(
             "no consent.",
         )
     return _refuse(seat, refusal)
+
+
+def _partners_only(facts: Facts, seat: Seat, category: str, purpose: str) -> bool:
+    """Whether every service involved with the student, other than the seat's own, is in the
+    seat's organisation or one an active agreement covers for `category` and `purpose`."""
+    return category not in SERVICE_ONLY and all(
+        service_id == seat.service_id
+        or org_id == seat.organisation_id
+        or facts.agreement_covers(seat.organisation_id, org_id, category, purpose)
+        for service_id, org_id in facts.involved | facts.relationships
+    )
 
 
 def _consented(
@@ -238,3 +268,11 @@ def _no_agreement(facts: Facts, seat: Seat, label: str) -> Decision:
 
 def _refuse(seat: Seat, reason: str) -> Decision:
     return Decision(False, "none", reason, seat)
+
+
+def reason_has_substance(reason: str) -> bool:
+    """Whether an emergency override's written reason says something: at least four words of
+    two or more letters, three of them different, and fifteen letters in all (so "aaaaaaaaaa"
+    or "urgent urgent" are refused, "Student disclosed a plan tonight" is not)."""
+    words = [w for w in re.findall(r"[^\W\d_]+", reason.casefold()) if len(w) >= 2]
+    return len(words) >= 4 and len(set(words)) >= 3 and sum(map(len, words)) >= 15

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import BreakGlass, CareRelationship, ConsentGrant
-from joinedup.consent.policy import seats_of
-from joinedup.consent.rules import CLINICAL_ROLES
+from joinedup.consent.policy import gather_facts, seats_of
+from joinedup.consent.rules import CLINICAL_ROLES, decide_access, reason_has_substance
 from joinedup.consent.tasks import report_break_glass
 from joinedup.people.models import Organisation
 from joinedup.people.services import notify_student
@@ -34,13 +34,22 @@ def _change(action, actor, student, category="", reason="", request=None, seat=N
 
 
 def _is_student(actor, student) -> bool:
-    return actor is not None and student.user_id == getattr(actor, "pk", None)
+    return (
+        actor is not None and student is not None and student.user_id == getattr(actor, "pk", None)
+    )
 
 
 def record_consent(*, actor, student, category, purpose, how_given, recipient_service=None,
                    recipient_department=None, recipient_organisation=None, valid_from=None,
                    valid_until=None, request=None) -> ConsentGrant:  # fmt: skip
-    """Record a consent the student gave, in the portal or to a member of staff."""
+    """Record a consent the student gave, in the portal or to a member of staff.
+
+    A member of staff records one only on a basis other than an emergency override: access
+    opened for an emergency must leave nothing lasting behind it, so under an override alone
+    the student gives the consent themselves, in their portal.
+    """
+    if not _is_student(actor, student):
+        _check_may_record_for(actor, student)
     grant = ConsentGrant(
         student=student,
         category=category,
@@ -69,6 +78,17 @@ def record_consent(*, actor, student, category, purpose, how_given, recipient_se
             ]
         )
     return grant
+
+
+def _check_may_record_for(actor, student) -> None:
+    if decide_access(gather_facts(actor, student), "identity").basis == "break_glass":
+        raise ValidationError(
+            _(
+                "You can see this record only through emergency access, which leaves nothing "
+                "lasting behind it. Ask the student to share it from their own page, or ask a "
+                "colleague in a service involved in their care to record it."
+            )
+        )
 
 
 def withdraw_consent(*, actor, grant: ConsentGrant, request=None) -> ConsentGrant:
@@ -145,9 +165,14 @@ def open_break_glass(*, actor, student, reason: str, request=None) -> BreakGlass
     seats = [s for s in seats_of(actor) if s.role in CLINICAL_ROLES]
     if not seats:
         raise ValidationError(_("Only practitioners, triage and liaison staff may do this."))
-    if len(reason) < 10:
+    if not reason_has_substance(reason):
         raise ValidationError(
-            {"reason": _("Write the reason: what risk to life makes this access necessary.")}
+            {
+                "reason": _(
+                    "Write the reason: what risk to life makes this access necessary, in a "
+                    "sentence the data protection officer and the student can read."
+                )
+            }
         )
     now = timezone.now()
     with transaction.atomic():
@@ -158,8 +183,14 @@ def open_break_glass(*, actor, student, reason: str, request=None) -> BreakGlass
             opened_at=now,
             expires_at=now + timedelta(hours=settings.BREAK_GLASS_HOURS),
         )
-        organisation = Organisation.objects.get(pk=seats[0].organisation_id)
-        access.reported_to = organisation.data_protection_email
+        # The data protection officers of the user's organisation and, when it is another,
+        # of the student's university are both told.
+        contacts = Organisation.objects.filter(
+            pk__in={seats[0].organisation_id, student.university_id}
+        ).exclude(data_protection_email="")
+        access.reported_to = ", ".join(
+            sorted({o.data_protection_email for o in contacts.order_by("pk")})
+        )
         access.save(update_fields=["reported_to"])
         append(
             [
@@ -183,3 +214,22 @@ def open_break_glass(*, actor, student, reason: str, request=None) -> BreakGlass
                 % {"service": seats[0].place, "reason": reason},
             )
     return access
+
+
+def record_failed_break_glass(*, actor, request=None) -> None:
+    """An emergency override asked for details that match no student: audited, as every
+    attempt at emergency access is."""
+    seat = next((s for s in seats_of(actor) if s.role in CLINICAL_ROLES), None)
+    append(
+        [
+            _change(
+                "consent.break_glass.unmatched",
+                actor,
+                None,
+                reason="The details given match no student.",
+                request=request,
+                seat=seat,
+                basis="break_glass",
+            )
+        ]
+    )

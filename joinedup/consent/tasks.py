@@ -28,5 +28,5 @@ def report_break_glass(access_id: int) -> None:
             "link": link,
         },
         from_email=None,
-        recipient_list=[access.reported_to],
+        recipient_list=[address.strip() for address in access.reported_to.split(",")],
     )

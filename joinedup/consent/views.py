@@ -45,10 +45,15 @@ def break_glass_open(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         student = Student.objects.filter(
-            university=data["university"], student_number=data["student_number"].strip()
+            university=data["university"],
+            student_number=data["student_number"].strip(),
+            date_of_birth=data["date_of_birth"],
         ).first()
         if student is None:
-            form.add_error("student_number", _("No student with that number at that university."))
+            # One answer whether the number is unknown or the date of birth does not match,
+            # so the form cannot be used to find out who studies where.
+            services.record_failed_break_glass(actor=request.user, request=request)
+            form.add_error(None, _("No student at that university matches those details."))
         else:
             try:
                 services.open_break_glass(

@@ -6,8 +6,14 @@ from django.db.models import Q
 from django.http import Http404
 
 from joinedup.consent.models import CareRelationship, Category, ConsentGrant
-from joinedup.consent.policy import decide_for_service, decide_many, find_student, seats_of
-from joinedup.consent.rules import CATEGORIES, SERVICE_ONLY, Decision
+from joinedup.consent.policy import (
+    decide_for_service,
+    decide_many,
+    find_student,
+    reading_purpose,
+    seats_of,
+)
+from joinedup.consent.rules import CATEGORIES, NAMES_ONLY, SERVICE_ONLY, SUPPORTED_ONLY, Decision
 from joinedup.record.models import RecordEntry
 
 
@@ -25,9 +31,16 @@ class RecordView:
     sections: list[Section]
     services: list = field(default_factory=list)
     consents: list = field(default_factory=list)
+    # Where engagement shows only that the student is supported (academic staff).
+    is_supported: bool | None = None
 
     def section(self, category: str) -> Section:
         return next(s for s in self.sections if s.category == category)
+
+    @property
+    def names_only(self) -> bool:
+        """Identity shows the student's names and number only (academic staff)."""
+        return self.section("identity").decision.scope == NAMES_ONLY
 
     @property
     def outcomes_allowed(self) -> bool:
@@ -48,7 +61,11 @@ def record_for(user, student, *, request=None, purpose="direct_care", gate=None)
     is_self = student.user_id is not None and student.user_id == user.pk
     view = _view(student, decisions, _own_service_ids(user), is_self)
     engagement = decisions["engagement"]
-    if engagement.allowed:
+    if engagement.allowed and engagement.scope == SUPPORTED_ONLY:
+        # Academic staff learn that the student is supported, never by which services.
+        view.is_supported = CareRelationship.objects.open().filter(student=student).exists()
+        view.consents = list(consents_of(student, user=user))
+    elif engagement.allowed:
         # Both lists name other services, so a partial view shows only the user's own.
         view.services = list(_involved_services(user, student, engagement))
         view.consents = list(consents_of(student, user=None if engagement.whole else user))
@@ -82,7 +99,13 @@ def get_record_for_user(user, student_uuid, *, request=None) -> RecordView:
 
     Missing and forbidden look the same, and every refusal is audited by `record_for`.
     """
-    record = record_for(user, find_student(student_uuid), request=request, gate="identity")
+    record = record_for(
+        user,
+        find_student(student_uuid),
+        request=request,
+        gate="identity",
+        purpose=reading_purpose(user),
+    )
     if not record.section("identity").decision.allowed:
         raise Http404("No such student.")
     return record

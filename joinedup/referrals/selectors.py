@@ -283,10 +283,23 @@ def gap_worklist_for(user, *, request=None) -> list[GapRow]:
 GAP_PAGE = 200
 
 
-def get_gap_item_for_user(user, item_uuid) -> GapItem:
-    item = GapItem.objects.filter(uuid=item_uuid, service_id__in=gap_services_of(user)).first()
+def get_gap_item_for_user(user, item_uuid, *, request=None) -> GapItem:
+    """A gap item the user may act on: one of their own services' items, or a partner
+    service's item for a student whose engagement the policy lets them read (a liaison
+    worker acts as a practitioner: a relationship or consent first). Else 404 (audited)."""
+    item = (
+        GapItem.objects.filter(uuid=item_uuid, service_id__in=gap_services_of(user))
+        .select_related("student")
+        .first()
+    )
     if item is None:
         raise Http404("No such item.")
+    if item.service_id not in managed_service_ids(user):
+        decision = decide_many(
+            user, item.student, ["engagement"], request=request, action="referrals.gap.read"
+        )["engagement"]
+        if not decision.allowed:
+            raise Http404("No such item.")
     return item
 
 

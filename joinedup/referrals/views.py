@@ -311,7 +311,7 @@ def gaps(request):
 @login_required
 @require_POST
 def gap_resolve(request, item_uuid):
-    item = selectors.get_gap_item_for_user(request.user, item_uuid)
+    item = selectors.get_gap_item_for_user(request.user, item_uuid, request=request)
     form = forms.OutcomeForm(request.POST)
     if form.is_valid():
         services.resolve_gap_item(

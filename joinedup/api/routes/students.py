@@ -63,6 +63,11 @@ class InvolvedService(Schema):
 
 class Engagement(Schema):
     services: list[InvolvedService]
+    is_supported: bool | None = Field(
+        None,
+        description="For academic staff, who never learn which services know the student: "
+        "whether any service supports them now (`services` is then empty).",
+    )
     consents_shown: str = Field(
         description="`all` the student's consents, or `yours`: only those given to your "
         "service, department or organisation."
@@ -164,7 +169,7 @@ def read_student(request, student_uuid: UUID):
         uuid=student.uuid,
         display_name=student.display_name,
         student_number=student.student_number,
-        identity=_identity(student) if "identity" in allowed else None,
+        identity=_identity(student) if "identity" in allowed and not record.names_only else None,
         registration=_registration(student) if "registration" in allowed else None,
         engagement=Engagement(
             services=[
@@ -177,7 +182,8 @@ def read_student(request, student_uuid: UUID):
                 )
                 for r in record.services
             ],
-            consents_shown="all" if engagement.whole else "yours",
+            is_supported=record.is_supported,
+            consents_shown="all" if engagement.whole and record.is_supported is None else "yours",
         )
         if engagement
         else None,

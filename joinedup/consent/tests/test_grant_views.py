@@ -199,8 +199,13 @@ def test_staff_who_cannot_see_the_student_cannot_record_consent_for_them(hub, cl
     assert not ConsentGrant.objects.exists()
 
 
-def break_glass_form(hub, reason=REASON, student_number="NB1000001"):
-    return {"university": hub.university.pk, "student_number": student_number, "reason": reason}
+def break_glass_form(hub, reason=REASON, student_number="NB1000001", date_of_birth="2004-05-17"):
+    return {
+        "university": hub.university.pk,
+        "student_number": student_number,
+        "date_of_birth": date_of_birth,
+        "reason": reason,
+    }
 
 
 @pytest.mark.parametrize(
@@ -216,7 +221,8 @@ def break_glass_form(hub, reason=REASON, student_number="NB1000001"):
         ),
         pytest.param(
             "urgent",
-            "Write the reason: what risk to life makes this access necessary.",
+            "Write the reason: what risk to life makes this access necessary, in a sentence "
+            "the data protection officer and the student can read.",
             id="too-short",
         ),
     ],
@@ -236,15 +242,60 @@ def test_break_glass_without_a_reason_is_refused_and_saves_nothing(
     assert not decide(hub.crisis_practitioner, hub.student, "risk").allowed
 
 
-def test_break_glass_for_an_unknown_student_number_says_so(hub, client):
+@pytest.mark.parametrize(
+    "details",
+    [
+        pytest.param({"student_number": "NB0000000"}, id="unknown-number"),
+        pytest.param({"date_of_birth": "2004-05-18"}, id="real-number-wrong-birth-date"),
+    ],
+)
+def test_break_glass_for_unmatched_details_reads_the_same_whether_or_not_the_number_exists(
+    hub, client, details
+):
     client.force_login(hub.crisis_practitioner)
 
-    response = client.post(BREAK_GLASS, break_glass_form(hub, student_number="NB0000000"))
+    response = client.post(BREAK_GLASS, break_glass_form(hub, **details))
 
-    assert field_error(response.content.decode(), "student_number") == (
-        "No student with that number at that university."
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No student at that university matches those details." in html
+    assert hub.student.display_name not in html
+    assert not BreakGlass.objects.exists()
+    attempt = AuditEvent.objects.get(action="consent.break_glass.unmatched")
+    assert (attempt.actor, attempt.student) == (hub.crisis_practitioner, None)
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "aaaaaaaaaa",
+        "urgent urgent urgent urgent",
+        "a a a a a a a a a a a a",
+        "x" * 40,
+        "1234567890 1234",
+    ],
+)
+def test_break_glass_reason_without_substance_is_refused(hub, client, reason):
+    client.force_login(hub.crisis_practitioner)
+
+    response = client.post(BREAK_GLASS, break_glass_form(hub, reason))
+
+    assert "in a sentence the data protection officer" in field_error(
+        response.content.decode(), "reason"
     )
     assert not BreakGlass.objects.exists()
+
+
+def test_a_cross_university_override_is_reported_to_both_data_protection_officers(
+    hub, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(hub.crisis_practitioner)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(BREAK_GLASS, break_glass_form(hub))
+
+    assert BreakGlass.objects.get().reported_to == "dpo@nb.ac.uk, dpo@nhs.example"
+    assert [sorted(m.to) for m in mailoutbox] == [["dpo@nb.ac.uk", "dpo@nhs.example"]]
 
 
 def test_break_glass_with_a_reason_opens_access_and_tells_the_data_protection_contact(
@@ -264,7 +315,7 @@ def test_break_glass_with_a_reason_opens_access_and_tells_the_data_protection_co
         hub.student,
         REASON,
     )
-    assert [m.to for m in mailoutbox] == [["dpo@nhs.example"]]
+    assert [m.to for m in mailoutbox] == [["dpo@nb.ac.uk", "dpo@nhs.example"]]
     assert hub.crisis_practitioner.email in mailoutbox[0].body
     assert "Safety plan" not in mailoutbox[0].body  # no clinical content in the email
     page = client.get(record_url(hub.student)).content.decode()

@@ -143,7 +143,7 @@ OPENING_CONSENTS = (
     ("crisis_practitioner", "crisis", ("identity", "engagement", "assessment", "risk")),
     ("triage", "trust", ("registration", "outcomes", "discharge")),
     ("liaison", "liaison_service", ("identity", "risk", "discharge")),
-    ("academic", "history", ("identity", "registration", "engagement", "adjustments")),
+    ("academic", "history", ("identity", "engagement", "adjustments")),
     ("academic", "university", ("engagement", "adjustments")),
 )
 opening_consents = st.sampled_from(OPENING_CONSENTS).flatmap(

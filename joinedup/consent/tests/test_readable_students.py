@@ -193,13 +193,8 @@ def test_decide_many_is_decide_for_each_category(hub, students):
         ("crisis_practitioner", "adjustments", "direct_care", {"under_break_glass",
                                                                 "care_closed_and_in_crisis_team"}),
         ("triage", "risk", "direct_care", {"consents_to_trust", "in_talking_therapies"}),
-        (
-            "liaison",
-            "risk",
-            "direct_care",
-            {"consents_to_trust", "in_wellbeing_care", "care_closed_and_in_crisis_team",
-             "in_talking_therapies"},
-        ),
+        # A partner service's relationship is not the liaison service's: consent only.
+        ("liaison", "risk", "direct_care", {"consents_to_trust"}),
         ("academic", "identity", "direct_care", {"in_wellbeing_care", "consents_to_history",
                                                  "in_history_only"}),
         ("academic", "adjustments", "academic_support", {"consents_to_history"}),

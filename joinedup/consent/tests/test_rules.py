@@ -29,7 +29,8 @@ NOTHING: frozenset[str] = frozenset()
 NOT_NOTES = ALL - {"notes"}
 STUDENT_LEVEL = frozenset({"identity", "registration"})
 SERVICE_WRITTEN = NOT_NOTES - STUDENT_LEVEL
-ACADEMIC_MAY_SEE = frozenset({"identity", "registration", "engagement", "adjustments"})
+# Names and student numbers, and with consent engagement and adjustments (DESIGN.md).
+ACADEMIC_MAY_SEE = frozenset({"identity", "engagement", "adjustments"})
 
 
 def _seat(role, organisation_id, *, service=None, department=None) -> Seat:
@@ -493,43 +494,6 @@ def test_consent_on_top_of_a_care_relationship_shows_the_whole_category():
     decision = decide_access(facts, "risk")
 
     assert (decision.allowed, decision.basis, decision.whole) == (True, "consent", True)
-
-
-@pytest.mark.parametrize(
-    ("relationship", "agreed", "allowed"),
-    [
-        pytest.param((WELLBEING, UNIVERSITY), AGREED, True, id="partner-under-agreement"),
-        pytest.param((WELLBEING, UNIVERSITY), NOTHING, False, id="partner-without-agreement"),
-        pytest.param((CRISIS, TRUST), NOTHING, True, id="service-of-own-trust"),
-        pytest.param((20, OTHER_UNIVERSITY), AGREED, False, id="unrelated-organisation"),
-    ],
-)
-def test_liaison_sees_what_a_partner_service_holds_under_the_agreement(
-    relationship, agreed, allowed
-):
-    facts = Facts(
-        seats=(SEATS["liaison"],),
-        university_id=UNIVERSITY,
-        relationships=frozenset({relationship}),
-        agreements=_agreement(UNIVERSITY, TRUST, agreed),
-    )
-
-    decision = decide_access(facts, "risk")
-
-    assert decision.allowed is allowed
-    if allowed:
-        assert decision.reason == "A partner service is involved in the student's care."
-
-
-def test_liaison_partner_relationship_is_not_for_adjustments_outside_the_agreement():
-    facts = Facts(
-        seats=(SEATS["liaison"],),
-        university_id=UNIVERSITY,
-        relationships=frozenset({(WELLBEING, UNIVERSITY)}),
-        agreements=_agreement(UNIVERSITY, TRUST),
-    )
-
-    assert not decide_access(facts, "adjustments").allowed
 
 
 def test_a_user_with_two_seats_gets_the_seat_that_shows_the_whole_category():

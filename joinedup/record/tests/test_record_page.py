@@ -98,6 +98,62 @@ def test_academic_sees_why_clinical_sections_are_closed(hub, client, entries):
         assert entry.body not in html
 
 
+@pytest.fixture
+def identifiable(hub):
+    student = hub.student
+    student.nhs_number = "9434765919"
+    student.phone = "07700 900123"
+    student.email = "alex.private@example.com"
+    student.trusted_contact_name = "Morgan Trusted"
+    student.trusted_contact_phone = "07700 900456"
+    student.save()
+    return student
+
+
+def test_a_tutor_sees_names_and_student_number_only(hub, client, identifiable):
+    html = record_page(client, hub.academic, identifiable)
+
+    identity = section(html, "identity")
+    assert identifiable.display_name in identity
+    assert identifiable.student_number in identity
+    for private in (
+        "943 476 5919",
+        "9434765919",
+        "07700 900123",
+        "alex.private@example.com",
+        "Morgan Trusted",
+        "07700 900456",
+        "17 May 2004",
+        identifiable.pronouns,
+    ):
+        assert private not in html, private  # fmt: skip
+    assert "data-refused" in section(html, "registration")
+
+
+def test_a_tutor_with_consent_learns_the_student_is_supported_but_not_by_whom(
+    hub, client, identifiable
+):
+    give_consent(hub, "engagement", hub.history, purpose="academic_support")
+
+    engagement = section(record_page(client, hub.academic, identifiable), "engagement")
+
+    assert "The student is being supported by student support services." in engagement
+    for service in (hub.wellbeing, hub.counselling, hub.crisis):
+        assert service.name not in engagement
+
+
+def test_a_tutor_through_the_api_gets_no_identifiers(hub, client, identifiable):
+    give_consent(hub, "engagement", hub.history, purpose="academic_support")
+    client.force_login(hub.academic)
+
+    body = client.get(f"/api/students/{identifiable.uuid}").json()
+
+    assert body["identity"] is None
+    assert body["display_name"] == identifiable.display_name
+    assert body["engagement"] == {"services": [], "is_supported": True, "consents_shown": "yours"}
+    assert "9434765919" not in str(body)
+
+
 def test_with_consent_another_services_entries_show_but_never_its_private_ones(
     hub, client, entries
 ):
