@@ -79,3 +79,43 @@ def test_break_glass_without_a_reason_shows_the_error(hub, page):
     ).to_have_attribute("href", "#id_reason")
     expect(page.locator("#id_reason")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page)
+
+
+def test_the_admin_sign_in_goes_through_the_second_factor(hub, page):
+    from joinedup.conftest import _wait_for_fresh_totp_period, totp_code
+
+    hub.org_admin.is_staff = hub.org_admin.is_superuser = True
+    hub.org_admin.save(update_fields=["is_staff", "is_superuser"])
+
+    page.goto("/admin/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/admin/"))
+    assert_accessible(page)
+    page.get_by_label("Email").fill(hub.org_admin.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    expect(page.get_by_role("link", name="Log out")).to_have_count(0)
+    assert_accessible(page)
+    _wait_for_fresh_totp_period()
+    page.get_by_label("Code").fill(totp_code())
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_a_tutor_sees_a_students_names_and_number_and_nothing_more(hub, page, phone_page, size):
+    page = phone_page if size == "phone" else page
+    student = hub.student
+    student.nhs_number, student.phone = "9434765919", "07700 900123"
+    student.save(update_fields=["nhs_number", "phone"])
+    login(page, hub.academic)
+
+    page.goto(f"/students/{student.uuid}/")
+
+    identity = page.locator('[data-category="identity"]')
+    expect(identity.locator("[data-names-only]")).to_contain_text(student.student_number)
+    expect(identity).to_contain_text(student.display_name)
+    for private in ("943 476 5919", "9434765919", "07700 900123", "17 May 2004"):
+        expect(page.get_by_text(private)).to_have_count(0)
+    assert_accessible(page)
