@@ -67,11 +67,21 @@ def recipient_choices():
 
 class BreakGlassForm(StyledFormMixin, forms.Form):
     university = forms.ModelChoiceField(
-        label=_("University"), queryset=Organisation.objects.filter(kind="university")
+        label=_("University"),
+        queryset=Organisation.objects.filter(kind="university"),
+        error_messages={"required": _("Choose the student's university.")},
     )
-    student_number = forms.CharField(label=_("Student number"), max_length=20)
+    student_number = forms.CharField(
+        label=_("Student number"),
+        max_length=20,
+        error_messages={"required": _("Enter the student number.")},
+    )
     date_of_birth = forms.DateField(
         label=_("Date of birth"),
+        error_messages={
+            "required": _("Enter the student's date of birth."),
+            "invalid": _("Enter the date of birth as a real date, for example 17 05 2004."),
+        },
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("The student number and date of birth must both match."),
     )

@@ -344,3 +344,13 @@ def test_only_clinical_staff_may_break_glass(hub, client, role):
 
     assert response.status_code == 403
     assert not BreakGlass.objects.exists()
+
+
+def test_break_glass_form_says_what_each_missing_detail_is(hub, client):
+    client.force_login(hub.crisis_practitioner)
+
+    html = client.post(BREAK_GLASS, {"reason": REASON}).content.decode()
+
+    assert field_error(html, "university") == "Choose the student's university."
+    assert field_error(html, "student_number") == "Enter the student number."
+    assert field_error(html, "date_of_birth") == "Enter the student's date of birth."
