@@ -313,7 +313,11 @@ def consents(request):
 
 def _toggle(request, student) -> None:
     category = request.POST.get("category", "")
-    service = Service.objects.filter(uuid=request.POST.get("service") or None).first()
+    try:
+        service_uuid = forms.UUIDField(required=False).clean(request.POST.get("service"))
+    except ValidationError:  # a malformed uuid names no service
+        service_uuid = None
+    service = Service.objects.filter(uuid=service_uuid).first() if service_uuid else None
     department = student.department if request.POST.get("department") else None
     allowed = DEPARTMENT_SHAREABLE if department else SHAREABLE
     if (service is None and department is None) or category not in allowed:

@@ -71,3 +71,10 @@ def test_the_preview_shows_what_the_service_sees(hub, client):
 def test_staff_cannot_use_the_students_consent_page(hub, client):
     client.force_login(hub.practitioner)
     assert client.get(reverse("portal:consents")).status_code == 403
+
+
+def test_a_malformed_service_uuid_is_refused_in_words_not_a_server_error(hub, client):
+    client.force_login(hub.student_user)
+    html = toggle(client, "on", service="not-a-uuid", category="risk").content.decode()
+    assert "That cannot be shared with them" in html
+    assert not ConsentGrant.objects.exists()
