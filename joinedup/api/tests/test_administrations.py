@@ -119,3 +119,13 @@ def test_no_care_or_consent_means_no_questionnaires(hub, episode, client):
     academic = staff_api(client, hub.academic)
     assert academic.get(f"/students/{hub.student.uuid}/administrations").status_code == 404
     assert academic.get(f"/administrations/{administration.uuid}").status_code == 404
+
+
+def test_a_refused_questionnaire_reads_exactly_as_a_made_up_one(hub, episode, outsider_api):
+    """Southgate may not know the student at all: a real questionnaire of theirs must not
+    answer differently from an id that was never issued."""
+    administration = record(episode, hub.practitioner)
+    real = outsider_api.get(f"/administrations/{administration.uuid}")
+    made_up = outsider_api.get("/administrations/00000000-0000-4000-8000-000000000000")
+    assert (real.status_code, real.json()) == (made_up.status_code, made_up.json())
+    assert real.json()["detail"] == "No such questionnaire."
