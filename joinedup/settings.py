@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "joinedup.people.middleware.RequestIdMiddleware",
     "joinedup.people.middleware.StaffSecurityMiddleware",
+    "joinedup.errors.BadInputMiddleware",
 ]
 
 ROOT_URLCONF = "joinedup.urls"

@@ -34,3 +34,9 @@ urlpatterns = [
     path("api/", include("joinedup.api.urls")),
     path("o/", include((_oauth_urlpatterns, "oauth2_provider"))),
 ]
+
+# Errors under /api/ and /fhir/ are JSON (an OperationOutcome for FHIR); pages stay pages.
+handler400 = "joinedup.errors.bad_request"
+handler403 = "joinedup.errors.permission_denied"
+handler404 = "joinedup.errors.page_not_found"
+handler500 = "joinedup.errors.server_error"

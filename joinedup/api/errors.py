@@ -23,6 +23,7 @@ class ErrorOut(Schema):
 
 # django-ninja's own messages, said more plainly.
 PLAIN_WORDS = {"Cannot parse request body": "The request body is not valid JSON."}
+TOO_DEEP = "The request body nests lists or objects too deeply to read."
 
 # The names the endpoints give their schema-typed parameters, which are not the caller's.
 GROUPED_PARAMETERS = frozenset({"payload", "paging", "query"})
@@ -78,6 +79,8 @@ def install(api) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):
+        if isinstance(exc.__cause__, RecursionError):  # django-ninja's parse of the body
+            return respond(request, 400, TOO_DEEP)
         return respond(request, exc.status_code, PLAIN_WORDS.get(str(exc), str(exc)))
 
     @api.exception_handler(AuthenticationError)

@@ -51,11 +51,15 @@ BUNDLE_ORDER = (
     "QuestionnaireResponse",
 )
 MAX_BUNDLE_ENTRIES = 500
+# Far deeper than any resource taken here (a Bundle's nested questionnaire items included);
+# a body nested deeper is refused before anything walks it recursively.
+MAX_DEPTH = 64
 _LOINC_AT_END = re.compile(r"(\d{1,7}-\d)$")
 
 
 def read_body(request, limit: int) -> dict:
-    """The request body as a JSON object; 413 when too large, 400 when not JSON."""
+    """The request body as a JSON object; 413 when too large, 400 when not JSON or nested
+    too deeply."""
     if len(request.body) > limit:
         raise FhirError(
             413, f"The request is larger than the limit of {limit:,} bytes.", code="too-costly"
@@ -64,6 +68,10 @@ def read_body(request, limit: int) -> dict:
         resource = json.loads(request.body)
     except (ValueError, UnicodeDecodeError) as error:
         raise FhirError(400, f"The body is not valid JSON: {error}.", code="structure") from error
+    except RecursionError as error:
+        raise _too_deep() from error
+    if _depth(resource) > MAX_DEPTH:
+        raise _too_deep()
     if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
         raise FhirError(
             400,
@@ -72,6 +80,25 @@ def read_body(request, limit: int) -> dict:
             expression="resourceType",
         )
     return resource
+
+
+def _too_deep() -> FhirError:
+    return FhirError(
+        400, f"The body is nested more than {MAX_DEPTH} levels deep.", code="structure"
+    )
+
+
+def _depth(value) -> int:
+    """How deeply lists and objects nest in `value`, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in value)
+    return deepest
 
 
 def create(user, resource_type: str, resource: dict, *, request=None) -> tuple[dict, bool]:
