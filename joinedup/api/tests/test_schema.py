@@ -1,15 +1,18 @@
 """The OpenAPI schema: every endpoint is documented, and generated requests (valid and not)
-never make the server fail. Path and body identifiers are pointed at real records, so the
-generated input reaches the services rather than stopping at a 404."""
+never make the server fail, whether sent by a partner system's token or by a member of staff
+signed in with the second factor. Path and body identifiers are pointed at real records, so
+the generated input reaches the services rather than stopping at a 404."""
 
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
+from conftest import sign_in_with_second_factor
 from joinedup.api.api import api
 from joinedup.api.routes import administrations, consents, flags, referrals, reports, students
 from joinedup.api.tests.conftest import make_client, make_token
@@ -25,7 +28,7 @@ RECEIVER_STEPS = (
     "/discharge",
 )  # fmt: skip
 ROUTERS = [r.router for r in (students, consents, referrals, administrations, flags, reports)]
-EXAMPLES = 6  # per operation and mode: about 250 requests in all
+EXAMPLES = 6  # per operation and mode: about 250 requests for each kind of caller
 
 
 def test_every_route_is_in_the_schema():
@@ -66,8 +69,10 @@ def records(hub, reports_alias, _keep_the_test_connection):
     sent = refer(hub)
     received = refer(hub, frm=hub.counselling, to=hub.wellbeing, actor=hub.counsellor)
     return {
-        "token": make_token(make_client(hub.wellbeing)),
-        "manager_token": make_token(make_client(hub.wellbeing, role="service_manager")),
+        "token": _bearer(make_client(hub.wellbeing)),
+        "manager_token": _bearer(make_client(hub.wellbeing, role="service_manager")),
+        "staff": _session(hub.practitioner),
+        "manager_staff": _session(hub.service_manager),
         "path": {
             "student_uuid": hub.student.uuid,
             "referral_uuid": sent.uuid,
@@ -85,7 +90,22 @@ def records(hub, reports_alias, _keep_the_test_connection):
     }
 
 
-def test_generated_requests_never_fail_on_the_server(records):
+def _bearer(application) -> dict:
+    """How a call carries a partner system's token."""
+    return {"headers": {"Authorization": f"Bearer {make_token(application)}"}}
+
+
+def _session(user) -> dict:
+    """How a call carries a real sign-in (password, then TOTP code) and its CSRF token."""
+    client = Client()
+    sign_in_with_second_factor(client, user)
+    client.get("/")  # a page with a form sets the CSRF cookie
+    cookies = {name: client.cookies[name].value for name in ("sessionid", "csrftoken")}
+    return {"headers": {"X-CSRFToken": cookies["csrftoken"]}, "cookies": cookies}
+
+
+@pytest.mark.parametrize("caller", ["token", "staff"])
+def test_generated_requests_never_fail_on_the_server(records, caller):
     """Valid and invalid requests to every operation, a few of each (one database set-up
     for all, so the whole run takes seconds)."""
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -101,11 +121,11 @@ def test_generated_requests_never_fail_on_the_server(records):
                 path_parameters=path or None,
                 query=records["report_query"] if is_report else None,
             )
-            token = records["manager_token" if is_report else "token"]
-            _exercise(strategy, path, records, token)
+            credentials = records[f"manager_{caller}" if is_report else caller]
+            _exercise(strategy, path, records, credentials)
 
 
-def _exercise(strategy, path: dict, records: dict, token: str) -> None:
+def _exercise(strategy, path: dict, records: dict, credentials: dict) -> None:
     @given(case=strategy)
     @settings(
         max_examples=EXAMPLES,
@@ -122,7 +142,10 @@ def _exercise(strategy, path: dict, records: dict, token: str) -> None:
             if "version" in case.body and "referral_uuid" in path:
                 # The version as it is now, so a step can get past the conflict check.
                 case.body["version"] = Referral.objects.get(uuid=path["referral_uuid"]).version
-        response = case.call(headers={"Authorization": f"Bearer {token}"})
+        if case.headers and "cookies" in credentials:
+            case.headers.pop("Authorization", None)  # a generated token would be tried first
+        response = case.call(**credentials)
+        assert response.status_code != 401, response.text  # the caller is signed in
         case.validate_response(response, checks=[not_a_server_error])
 
     check()
