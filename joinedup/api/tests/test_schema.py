@@ -61,9 +61,9 @@ def _keep_the_test_connection():
 
 
 @pytest.fixture
-def records(hub, reports_alias, _keep_the_test_connection):
-    """A token for Wellbeing (a service manager's for reports), and one of each thing it may
-    read and change."""
+def records(hub, reports_alias, sessions, _keep_the_test_connection):
+    """A token for Wellbeing and a signed-in practitioner of it (a service manager's for
+    reports), and one of each thing they may read and change."""
     episode = start_episode(hub)
     administration = record(episode, hub.practitioner, answers=PHQ9_ITEM9)
     sent = refer(hub)
@@ -71,8 +71,7 @@ def records(hub, reports_alias, _keep_the_test_connection):
     return {
         "token": _bearer(make_client(hub.wellbeing)),
         "manager_token": _bearer(make_client(hub.wellbeing, role="service_manager")),
-        "staff": _session(hub.practitioner),
-        "manager_staff": _session(hub.service_manager),
+        **sessions,
         "path": {
             "student_uuid": hub.student.uuid,
             "referral_uuid": sent.uuid,
@@ -93,6 +92,13 @@ def records(hub, reports_alias, _keep_the_test_connection):
 def _bearer(application) -> dict:
     """How a call carries a partner system's token."""
     return {"headers": {"Authorization": f"Bearer {make_token(application)}"}}
+
+
+@pytest.fixture
+def sessions(hub):
+    """Signed-in staff, set up before `_keep_the_test_connection`: Django's test client
+    connects the signals it disconnects again as it finishes each request."""
+    return {"staff": _session(hub.practitioner), "manager_staff": _session(hub.service_manager)}
 
 
 def _session(user) -> dict:
