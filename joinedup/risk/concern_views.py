@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import UUIDField
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,6 +13,14 @@ from joinedup.consent.policy import audit_listing, decide_many, seats_of
 from joinedup.people.models import Service, Student
 from joinedup.risk import concerns, forms
 from joinedup.risk.models import Concern
+
+
+def _uuid_or_none(value):
+    """The uuid a link names, or None for none or a malformed one (the form starts empty)."""
+    try:
+        return UUIDField(required=False).clean(value)
+    except ValidationError:
+        return None
 
 
 def _triage_service_ids(user) -> list[int]:
@@ -27,7 +36,7 @@ def concern_create(request):
     """Raise a concern; then see guidance: what to do now, and where to signpost."""
     is_student = hasattr(request.user, "student_record")
     initial = {}
-    if request.method == "GET" and (uuid := request.GET.get("student")):
+    if request.method == "GET" and (uuid := _uuid_or_none(request.GET.get("student"))):
         student = Student.objects.filter(uuid=uuid).first()
         if student and decide_many(request.user, student, ["identity"])["identity"].allowed:
             initial["student_number"] = student.student_number

@@ -149,6 +149,13 @@ def test_raising_from_the_form_shows_guidance_and_signposts(hub, client):
     assert Concern.objects.get().urgency == "soon"
 
 
+def test_a_malformed_student_in_the_link_leaves_the_form_empty(hub, client):
+    client.force_login(hub.academic)
+    response = client.get(reverse("risk:concern-create"), {"student": "not-a-uuid"})
+    assert response.status_code == 200
+    assert 'value="NB1000001"' not in response.content.decode()
+
+
 def test_the_form_explains_a_missing_student(hub, client):
     client.force_login(hub.academic)
     html = client.post(
