@@ -97,7 +97,7 @@ def test_an_academic_session_gets_no_clinical_detail(hub, client):
     for category in ("assessment", "outcomes", "risk", "discharge"):
         write_entry(hub.student, category, hub.wellbeing, hub.practitioner, title=f"{category}!")
     for category in ("assessment", "risk", "engagement"):
-        give_consent(hub, category, hub.history)
+        give_consent(hub, category, hub.history, purpose="academic_support")
     api = staff_api(client, hub.academic)
     assert api.get("/students").json()["count"] == 1  # the department's own student
     response = api.get(f"/students/{hub.student.uuid}")
@@ -109,7 +109,9 @@ def test_an_academic_session_gets_no_clinical_detail(hub, client):
         assert f"{category}!" not in response.content.decode()
     assert body["risk_level"] is None
     assert by_category["engagement"]["allowed"]
+    assert body["engagement"]["services"] == []  # supported, never by whom
     assert body["registration"] is None
+    assert body["identity"] is None  # names and student number only
 
 
 def test_a_crisis_client_sees_identity_by_agreement_only_with_care(hub, client):
