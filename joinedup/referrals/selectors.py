@@ -253,6 +253,7 @@ def gap_services_of(user) -> list[int]:
 class GapRow:
     item: GapItem
     named: bool  # whether the policy lets the user read the student's identity
+    may_resolve: bool  # the item is their own service's, or they may read who it is about
 
 
 def gap_worklist_for(user, *, request=None) -> list[GapRow]:
@@ -277,7 +278,13 @@ def gap_worklist_for(user, *, request=None) -> list[GapRow]:
         "referrals.gaps.listed",
         request,
     )
-    return [GapRow(item, item.student_id in readable) for item in items]
+    own = set(managed_service_ids(user))
+    return [
+        GapRow(
+            item, item.student_id in readable, item.student_id in readable or item.service_id in own
+        )
+        for item in items
+    ]
 
 
 GAP_PAGE = 200
@@ -285,7 +292,7 @@ GAP_PAGE = 200
 
 def get_gap_item_for_user(user, item_uuid, *, request=None) -> GapItem:
     """A gap item the user may act on: one of their own services' items, or a partner
-    service's item for a student whose engagement the policy lets them read (a liaison
+    service's item for a student whose identity the policy lets them read (a liaison
     worker acts as a practitioner: a relationship or consent first). Else 404 (audited)."""
     item = (
         GapItem.objects.filter(uuid=item_uuid, service_id__in=gap_services_of(user))
@@ -296,8 +303,8 @@ def get_gap_item_for_user(user, item_uuid, *, request=None) -> GapItem:
         raise Http404("No such item.")
     if item.service_id not in managed_service_ids(user):
         decision = decide_many(
-            user, item.student, ["engagement"], request=request, action="referrals.gap.read"
-        )["engagement"]
+            user, item.student, ["identity"], request=request, action="referrals.gap.read"
+        )["identity"]
         if not decision.allowed:
             raise Http404("No such item.")
     return item

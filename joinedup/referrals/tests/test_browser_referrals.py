@@ -16,6 +16,7 @@ from conftest import make_student
 from joinedup.audit.models import AuditEvent
 from joinedup.conftest import _page_in_new_context, assert_accessible, login
 from joinedup.consent.models import ConsentGrant
+from joinedup.consent.services import open_care_relationship
 from joinedup.consent.tests.factories import give_consent
 from joinedup.record.models import RecordEntry
 from joinedup.referrals import services
@@ -402,7 +403,19 @@ def test_a_declined_referral_reaches_the_liaison_gap_worklist_a_week_later(hub, 
             "Students falling through the gaps"
         )
         card = other_page.locator('[data-gap="declined_no_other_service"]')
-        # Wellbeing, a partner service, is in the student's care: liaison may read who it is.
+        # Wellbeing, a partner, is in the student's care, but Student Liaison is not: the
+        # liaison worker learns there is a student, not who, and cannot act for Wellbeing.
+        expect(card.get_by_role("heading")).to_have_text("A student of Wellbeing")
+        expect(card.locator("[data-withheld]")).to_contain_text(
+            "held by Wellbeing and not shared with you"
+        )
+        expect(card.get_by_role("button", name="Resolve")).to_have_count(0)
+        assert_accessible(other_page)
+
+        # Wellbeing refers the student to Student Liaison: now in its care, the liaison
+        # worker reads who it is and acts.
+        open_care_relationship(student=hub.student, service=hub.liaison_service, reason="referral")
+        other_page.reload()
         expect(card.get_by_role("heading")).to_have_text(hub.student.display_name)
         expect(card.get_by_role("link", name=hub.student.display_name)).to_have_attribute(
             "href", f"/students/{hub.student.uuid}/"
