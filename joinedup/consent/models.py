@@ -28,14 +28,24 @@ class Purpose(models.TextChoices):
     ACADEMIC_SUPPORT = "academic_support", _("Academic support")
 
 
+def consent_active_at(now) -> Q:
+    """The one rule for "this consent is active at `now`": started, not ended, not
+    withdrawn. `ConsentGrant.active_at()` is its twin for one fetched grant."""
+    return Q(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+        valid_from__lte=now,
+        withdrawn_at__isnull=True,
+    )
+
+
+def override_active_at(now) -> Q:
+    """The one rule for "this emergency override is in force at `now`"."""
+    return Q(opened_at__lte=now, expires_at__gt=now)
+
+
 class ConsentGrantQuerySet(models.QuerySet):
     def active(self, now=None):
-        now = now or timezone.now()
-        return self.filter(
-            Q(valid_until__isnull=True) | Q(valid_until__gt=now),
-            valid_from__lte=now,
-            withdrawn_at__isnull=True,
-        )
+        return self.filter(consent_active_at(now or timezone.now()))
 
 
 class ConsentGrant(models.Model):
@@ -101,7 +111,10 @@ class ConsentGrant(models.Model):
 
     @property
     def is_active(self) -> bool:
-        now = timezone.now()
+        return self.active_at(timezone.now())
+
+    def active_at(self, now) -> bool:
+        """`consent_active_at` for this grant (the agreement test holds them together)."""
         return (
             self.withdrawn_at is None
             and self.valid_from <= now
@@ -162,6 +175,11 @@ class CareRelationship(models.Model):
         return f"{self.service} — {self.student}"
 
 
+class BreakGlassQuerySet(models.QuerySet):
+    def active(self, now=None):
+        return self.filter(override_active_at(now or timezone.now()))
+
+
 class BreakGlass(models.Model):
     """Emergency access to one student's record, for a written reason, for a short time."""
 
@@ -174,6 +192,8 @@ class BreakGlass(models.Model):
     # The data protection contacts told, comma-separated: the user's organisation's and,
     # when it is another, the student's university's.
     reported_to = models.CharField(max_length=500, blank=True)
+
+    objects = BreakGlassQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at"]

@@ -7,7 +7,7 @@
 
 from itertools import combinations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from joinedup.consent.rules import (
     CATEGORIES,
     CLINICAL_ROLES,
     SERVICE_ONLY,
+    STUDENT_LEVEL,
     Decision,
     Facts,
     Grant,
@@ -33,9 +34,11 @@ __all__ = [
     "decide",
     "decide_for_service",
     "decide_many",
+    "readable_rows",
     "readable_students",
     "reading_purpose",
     "seats_of",
+    "service_ids_of",
 ]
 
 
@@ -127,6 +130,11 @@ def seats_of(user) -> tuple[Seat, ...]:
     return cached
 
 
+def service_ids_of(user) -> list[int]:
+    """The services the user works in (every seat that has one)."""
+    return [s.service_id for s in seats_of(user) if s.service_id]
+
+
 def reading_purpose(user) -> str:
     """The purpose a user reads a record for: academic support for academic staff who hold
     no clinical role, direct care for everyone else."""
@@ -169,9 +177,7 @@ def _facts_for_seats(seats: tuple[Seat, ...], student: Student, *, user=None) ->
     break_glass = (
         user is not None
         and any(s.role in CLINICAL_ROLES for s in seats)
-        and BreakGlass.objects.filter(
-            user=user, student=student, opened_at__lte=now, expires_at__gt=now
-        ).exists()
+        and BreakGlass.objects.active(now).filter(user=user, student=student).exists()
     )
     return Facts(
         seats=seats,
@@ -191,14 +197,30 @@ def decide_for_service(
     """What a practitioner of `service` would be allowed to read, without auditing (no one
     reads anything): whether consent lets a referral carry a category to that service, and
     what a recipient would see."""
-    seat = Seat(
+    return decide_access(_facts_for_seats((service_seat(service),), student), category, purpose)
+
+
+def service_seat(service) -> Seat:
+    """A practitioner's seat in `service`: what the service's staff read as."""
+    return Seat(
         role="practitioner",
         organisation_id=service.organisation_id,
         organisation_name=service.organisation.name,
         service_id=service.pk,
         service_name=service.name,
     )
-    return decide_access(_facts_for_seats((seat,), student), category, purpose)
+
+
+def consents_given_to(seats, user=None) -> Q:
+    """The consent grants naming one of these seats' services, departments or
+    organisations as recipient, or recorded by `user`: what a partial view of the
+    student's engagement lists (the list names recipients)."""
+    given = (
+        Q(recipient_service_id__in=[s.service_id for s in seats if s.service_id])
+        | Q(recipient_department_id__in=[s.department_id for s in seats if s.department_id])
+        | Q(recipient_organisation_id__in=[s.organisation_id for s in seats])
+    )
+    return given | Q(recorded_by=user) if user is not None else given
 
 
 def _active_agreements(organisation_ids):
@@ -232,12 +254,15 @@ def _partners(agreements, organisation_id: int, category: str, purpose: str) -> 
     return partners
 
 
+_ALL_BASES = ("self", "relationship", "department", "consent", "break_glass")
+
+
 def readable_students(
     user,
     category: str,
     purpose: str = "direct_care",
     *,
-    bases=("self", "relationship", "department", "consent", "break_glass"),
+    bases=_ALL_BASES,
     among=None,
 ) -> QuerySet[Student]:
     """The students whose `category` `user` may read: `decide_access` as one SQL filter.
@@ -246,6 +271,15 @@ def readable_students(
     ids) asks about a known few, which keeps each basis's subquery small. This makes no
     audit entry; a page that shows the rows audits what it shows.
     """
+    seats = seats_of(user)
+    agreements = _agreements_of({s.organisation_id for s in seats})
+    condition = _readable(user, seats, agreements, category, purpose, bases, among)
+    students = Student.objects.filter(condition)
+    return students if among is None else students.filter(pk__in=among)
+
+
+def _readable(user, seats, agreements, category, purpose, bases, among) -> Q:
+    """`readable_students` as a condition on Student, the agreements fetched already."""
 
     def _students_in(rows: QuerySet) -> Q:
         # Driven from the (small, indexed) rows' side: a correlated EXISTS per student
@@ -255,8 +289,6 @@ def readable_students(
         return Q(pk__in=rows.values("student_id"))
 
     now = timezone.now()
-    seats = seats_of(user)
-    agreements = _agreements_of({s.organisation_id for s in seats})
     condition = Q(pk__in=[])
     if "self" in bases and user.is_authenticated:
         condition |= Q(user_id=user.pk)  # a student always reads their own record
@@ -285,11 +317,58 @@ def readable_students(
             )
             condition |= _students_in(grants) & Q(university_id__in=universities)
         if clinical and "break_glass" in bases and category not in SERVICE_ONLY:
-            condition |= _students_in(
-                BreakGlass.objects.filter(user=user, opened_at__lte=now, expires_at__gt=now)
-            )
-    students = Student.objects.filter(condition)
-    return students if among is None else students.filter(pk__in=among)
+            condition |= _students_in(BreakGlass.objects.active(now).filter(user=user))
+    return condition
+
+
+def readable_rows(
+    user,
+    category: str,
+    rows: QuerySet,
+    *,
+    student: str = "student",
+    services: tuple[str, ...] = ("service",),
+    purpose: str = "direct_care",
+    among=None,
+) -> QuerySet:
+    """The rows of `rows` (one category's rows, about many students) the user may read:
+    `Decision.rows()` as one SQL filter, for searches, lists and exports. A row passes when
+    the user may read the student's identity and the category, and either reads the whole
+    category (own record, consent, override) or the row was written by one of the user's
+    services that is in the student's care. `student` is the path from a row to its
+    student; `services` the fields naming the service that wrote it. No audit entry: the
+    caller audits the students whose rows it shows. `among` (student ids) narrows the
+    policy's subqueries to a known few, as in `readable_students`."""
+    key = f"{student}_id" if student else "pk"
+    seats = seats_of(user)
+    agreements = _agreements_of({s.organisation_id for s in seats})
+
+    def students(category: str, bases=_ALL_BASES) -> QuerySet:
+        condition = _readable(user, seats, agreements, category, purpose, bases, among)
+        chosen = Student.objects.filter(condition)
+        return (chosen if among is None else chosen.filter(pk__in=among)).values("pk")
+
+    rows = rows.filter(**{f"{key}__in": students("identity")})
+    if category in STUDENT_LEVEL:
+        return rows.filter(**{f"{key}__in": students(category)})
+    whole = students(
+        category, ("self", "break_glass") if category in SERVICE_ONLY else _WHOLE_BASES
+    )
+    passes = Q(**{f"{key}__in": whole})
+    if purpose == "direct_care":
+        for seat in seats:
+            if seat.role in CLINICAL_ROLES and seat.service_id:
+                caring = CareRelationship.objects.open().filter(service_id=seat.service_id)
+                written = Q(pk__in=[])
+                for name in services:
+                    written |= Q(**{f"{name}_id": seat.service_id})
+                passes |= written & Q(**{f"{key}__in": caring.values("student_id")})
+    return rows.filter(passes)
+
+
+# The bases that read the whole of a category (a care relationship reads the own service's
+# rows only; see `rules._decide_for_clinician`).
+_WHOLE_BASES = ("self", "consent", "break_glass")
 
 
 def find_student(student_uuid) -> Student:
@@ -346,8 +425,19 @@ def audit_listing(
     request=None,
     categories=lambda student: ("identity",),
 ) -> None:
-    """Audit each student a list page shows (once each), in the categories it shows."""
-    seat = next((s for s in seats_of(user) if s.service_id), None)
+    """Audit each student a list page shows (once each), in the categories it shows, with
+    the basis the policy decides for each (a constant number of queries)."""
+    shown = list({s.pk: s for s in students}.values())
+    wanted = {(student.pk, c) for student in shown for c in categories(student)}
+    seats = seats_of(user)
+    agreements = _agreements_of({s.organisation_id for s in seats})
+    bases = {
+        category: _bases_of(
+            user, seats, agreements, category, [pk for pk, c in wanted if c == category]
+        )
+        for category in {c for _, c in wanted}
+    }
+    seat = next((s for s in seats if s.service_id), None)
     append(
         [
             Entry(
@@ -355,15 +445,43 @@ def audit_listing(
                 actor=user,
                 student=student,
                 category=category,
-                allowed=True,
-                basis="relationship",
+                allowed=student.pk in bases[category],
+                basis=bases[category].get(student.pk, "none"),
                 reason=reason,
                 actor_role=seat.role if seat else "",
                 actor_service=seat.place if seat else "",
                 actor_organisation=seat.organisation_name if seat else "",
                 request_id=request_id_of(request),
             )
-            for student in {s.pk: s for s in students}.values()
+            for student in shown
             for category in categories(student)
         ]
     )
+
+
+def bases_of(user, category: str, student_ids, purpose: str = "direct_care") -> dict[int, str]:
+    """The basis on which the user reads `category` of each of these students, as
+    `decide_access` would choose it (missing: no basis). Two queries."""
+    seats = seats_of(user)
+    agreements = _agreements_of({s.organisation_id for s in seats})
+    return _bases_of(user, seats, agreements, category, student_ids, purpose)
+
+
+def _bases_of(user, seats, agreements, category, student_ids, purpose="direct_care"):
+    order = (
+        ("self", "relationship", "department", "consent", "break_glass")
+        if category in STUDENT_LEVEL
+        else ("self", "consent", "break_glass", "relationship", "department")
+    )
+    among = list(student_ids)
+    if not among:
+        return {}
+    basis = Case(
+        *(
+            When(_readable(user, seats, agreements, category, purpose, (b,), among), then=Value(b))
+            for b in order
+        ),
+        default=Value("none"),
+    )
+    found = Student.objects.filter(pk__in=among).annotate(basis=basis)
+    return {pk: b for pk, b in found.values_list("pk", "basis") if b != "none"}

@@ -5,7 +5,12 @@ database and writes the audit entry. The rules are those of DESIGN.md ("The acce
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+from django.db.models import Q, QuerySet
+
+_Rows = TypeVar("_Rows", bound=QuerySet)
 
 CATEGORIES: tuple[str, ...] = (
     "identity",
@@ -90,10 +95,11 @@ class Facts:
 
 @dataclass(frozen=True)
 class Decision:
-    """The answer for one category. `whole` is false when only the user's own service's
-    entries may be shown; `limit` then says, in plain words, why the rest is hidden.
-    `scope` narrows what an allowed category shows: `NAMES_ONLY` or `SUPPORTED_ONLY` for
-    academic staff, empty for everything the category holds."""
+    """The answer for one category. `whole` is false when only the rows written by
+    `services` (the user's own services in the student's care) may be shown; `limit` then
+    says, in plain words, why the rest is hidden. `scope` narrows what an allowed category
+    shows: `NAMES_ONLY` or `SUPPORTED_ONLY` for academic staff, empty for everything the
+    category holds. `rows()` applies the answer to a QuerySet: no caller filters rows itself."""
 
     allowed: bool
     basis: str
@@ -102,6 +108,28 @@ class Decision:
     whole: bool = True
     limit: str = ""
     scope: str = ""
+    services: frozenset[int] = frozenset()
+
+    def rows(self, queryset: _Rows, *service_fields: str) -> _Rows:
+        """The rows of `queryset` (one category's rows about the student) this decision lets
+        through; `service_fields` name the field(s) saying which service wrote each row
+        (default `service`; a row passes when any of them is one of `services`)."""
+        if not self.allowed:
+            return queryset.none()
+        if self.whole:
+            return queryset
+        return queryset.filter(self.written_by_own(*service_fields))
+
+    def written_by_own(self, *service_fields: str) -> Q:
+        """The filter on rows written by the decision's own services."""
+        written = Q(pk__in=[])
+        for name in service_fields or ("service",):
+            written |= Q(**{f"{name}__in": sorted(self.services)})
+        return written
+
+    def may_read_row(self, *service_ids: int | None) -> bool:
+        """Whether a row already fetched, written by `service_ids`, passes `rows()`."""
+        return self.allowed and (self.whole or any(s in self.services for s in service_ids))
 
 
 def decide_access(facts: Facts, category: str, purpose: str = "direct_care") -> Decision:
@@ -120,8 +148,12 @@ def decide_access(facts: Facts, category: str, purpose: str = "direct_care") -> 
         for seat in sorted(facts.seats, key=_seat_priority)
     ]
     allowed = [d for d in decisions if d.allowed]
+    whole = next((d for d in allowed if d.whole), None)
+    if whole is not None:
+        return whole
     if allowed:
-        return next((d for d in allowed if d.whole), allowed[0])
+        # Each seat in the student's care reads its own service's rows.
+        return replace(allowed[0], services=frozenset().union(*(d.services for d in allowed)))
     if decisions:
         return decisions[0]
     return Decision(False, "none", "You have no role in any service or department.")
@@ -182,9 +214,19 @@ def _decide_for_clinician(
     related = purpose == "direct_care" and any(
         service_id == seat.service_id for service_id, _ in facts.relationships
     )
-    if related and (category in STUDENT_LEVEL or category in SERVICE_ONLY):
+    if related and category in STUDENT_LEVEL:
         return Decision(
             True, "relationship", f"{seat.place} is involved in the student's care.", seat
+        )
+    if related and category in SERVICE_ONLY:
+        return Decision(
+            True,
+            "relationship",
+            f"{seat.place} is involved in the student's care.",
+            seat,
+            whole=False,
+            limit=f"{label} stay with the service that wrote them.",
+            services=frozenset({seat.service_id}) if seat.service_id else frozenset(),
         )
     if related and seat.role == "liaison" and _partners_only(facts, seat, category, purpose):
         # A liaison worker already in the student's care bridges the partner services: when
@@ -220,6 +262,7 @@ def _decide_for_clinician(
             if consented
             else f"{label} from other services {_is(label)} not shared with {seat.place}: "
             "no consent.",
+            services=frozenset({seat.service_id}) if seat.service_id else frozenset(),
         )
     return _refuse(seat, refusal)
 

@@ -11,19 +11,21 @@ Every resource about a student belongs to one data category of the policy
     Flag                            risk
 
 A row is visible when the policy lets the user read the student's identity and the row's
-category; where the decision covers only the user's own service (a care relationship without
-consent), only that service's rows. Organization, HealthcareService and Questionnaire are
-the public directory and need no decision. An AuditEvent is visible to whoever it records
-(a client sees its own reads) and, in their own data, to the student.
+category, and passes the decision's row-level answer (`Decision.rows()`; for searches and
+exports its SQL twin `readable_rows()`): where the decision covers only the user's own
+service (a care relationship without consent), only that service's rows. Organization,
+HealthcareService and Questionnaire are the public directory and need no decision. An
+AuditEvent is visible to whoever it records (a client sees its own reads) and, in their own
+data, to the student.
 
 Two paths, with the same outcome: `student_rows()` decides one student with `decide_many`
 (audited per category), for reads by id and whole-record bundles; `visible()` is the same
-rule as SQL filters (`readable_students`), for searches and exports, which audit the
-students they show. Both cost a constant number of queries whatever the number of rows.
+rule as SQL filters (`readable_rows`), for searches and exports, which audit the students
+they show. Both cost a constant number of queries whatever the number of rows.
 
 One difference, on the safe side: a liaison seat whose whole view comes from a partner
 service's care relationship sees every service's rows in a read, but only its own service's
-in a search (`readable_students` cannot tell that basis apart from its own relationships).
+in a search (`readable_rows` cannot tell that basis apart from its own relationships).
 """
 
 from collections.abc import Callable
@@ -33,8 +35,14 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from joinedup.audit.models import AuditEvent
-from joinedup.consent.models import ConsentGrant
-from joinedup.consent.policy import decide_many, readable_students, seats_of
+from joinedup.consent.models import ConsentGrant, consent_active_at
+from joinedup.consent.policy import (
+    consents_given_to,
+    decide_many,
+    readable_rows,
+    readable_students,
+    seats_of,
+)
 from joinedup.consent.rules import STUDENT_LEVEL, Decision
 from joinedup.measures.models import Administration
 from joinedup.people.models import Organisation, Service, Student
@@ -64,31 +72,20 @@ class Kind:
     category: str | None
     rows: Callable[[], QuerySet]
     student: str | None = "student"  # the path from a row to its Student
-    own: Callable[[list[int], object], Q] | None = None  # the user's own service's rows
+    # The fields naming the service that wrote each row, for the policy's row-level answer.
+    services: tuple[str, ...] = ("service",)
+    # Rows that answer to recipients rather than writers (Consent): the partial view.
+    own: Callable[[object], Q] | None = None
     date: str | None = None
     updated: object = None  # a field name or an expression
     statuses: dict[str, Q] = field(default_factory=dict)
     key: str = "uuid"
 
 
-def _service_rows(own, user) -> Q:
-    return Q(service_id__in=own)
-
-
-def _referral_rows(own, user) -> Q:
-    return Q(from_service_id__in=own) | Q(to_service_id__in=own)
-
-
-def _consent_rows(own, user) -> Q:
+def _consent_rows(user) -> Q:
     # As `record.selectors.consents_of`: a partial view lists only the consents given to
     # the user's own service, department or organisation, or recorded by them.
-    seats = seats_of(user)
-    return (
-        Q(recorded_by=user)
-        | Q(recipient_service_id__in=own)
-        | Q(recipient_department_id__in=[s.department_id for s in seats if s.department_id])
-        | Q(recipient_organisation_id__in=[s.organisation_id for s in seats])
-    )
+    return consents_given_to(seats_of(user), user)
 
 
 def _referrals() -> QuerySet:
@@ -140,7 +137,7 @@ def _kinds() -> dict[str, Kind]:
             "ServiceRequest",
             "engagement",
             _referrals,
-            own=_referral_rows,
+            services=("from_service", "to_service"),
             date="created_at",
             updated="last_changed_at",
             statuses=_referral_statuses(SERVICE_REQUEST_STATUS),
@@ -149,7 +146,7 @@ def _kinds() -> dict[str, Kind]:
             "Task",
             "engagement",
             _referrals,
-            own=_referral_rows,
+            services=("from_service", "to_service"),
             date="created_at",
             updated="last_changed_at",
             statuses=_referral_statuses(TASK_STATUS),
@@ -160,7 +157,6 @@ def _kinds() -> dict[str, Kind]:
             lambda: _student_key_only(
                 Episode.objects.select_related("service__organisation", "referral")
             ),
-            own=_service_rows,
             date="started_at",
             updated=Coalesce("ended_at", "started_at"),
             statuses={"active": Q(ended_at__isnull=True), "finished": Q(ended_at__isnull=False)},
@@ -169,7 +165,6 @@ def _kinds() -> dict[str, Kind]:
             "QuestionnaireResponse",
             "outcomes",
             _administrations,
-            own=_service_rows,
             date="completed_at",
             updated="created_at",
             statuses={"completed": Q()},
@@ -178,7 +173,6 @@ def _kinds() -> dict[str, Kind]:
             "Observation",
             "outcomes",
             lambda: _administrations().filter(main_score__isnull=False),
-            own=_service_rows,
             date="completed_at",
             updated="created_at",
             statuses={"final": Q()},
@@ -189,7 +183,6 @@ def _kinds() -> dict[str, Kind]:
             lambda: _student_key_only(
                 Flag.objects.select_related("level", "service__organisation")
             ),
-            own=_service_rows,
             date="raised_at",
             updated=Coalesce("acknowledged_at", "raised_at"),
             statuses={
@@ -228,28 +221,36 @@ KINDS: dict[str, Kind] = _kinds()
 PERSONAL = tuple(name for name, kind in KINDS.items() if kind.category is not None)
 
 
-def own_service_ids(user) -> list[int]:
-    return [s.service_id for s in seats_of(user) if s.service_id]
-
-
 def consent_status(status: str, now) -> Q:
     """The Consent `status` search as a filter at `now`."""
-    active = Q(withdrawn_at__isnull=True, valid_from__lte=now) & (
-        Q(valid_until__isnull=True) | Q(valid_until__gt=now)
-    )
+    active = consent_active_at(now)
     return active if status == "active" else ~active
 
 
-def _student_sets(user, kind: Kind) -> tuple[QuerySet, QuerySet | None, QuerySet | None]:
-    """The students whose rows of `kind` the user may see (identity and the category), and
-    those whose rows from every service they may see (None: every row, a student-level
-    category); each as a QuerySet of student pks."""
-    identity = readable_students(user, "identity").values("pk")
-    if kind.category in STUDENT_LEVEL:
-        return identity, None, None
-    readable = readable_students(user, kind.category).values("pk")
-    whole = readable_students(user, kind.category, bases=("self", "consent", "break_glass"))
-    return identity, readable, whole.values("pk")
+def _key(kind: Kind) -> str:
+    return "pk" if kind.name == "Patient" else "student_id"
+
+
+def _readable(user, kind: Kind, rows: QuerySet, among=None) -> QuerySet:
+    """`rows` of a personal `kind` filtered by the policy's row-level answer."""
+    if kind.own is None:
+        return readable_rows(
+            user,
+            kind.category,
+            rows,
+            student="" if kind.name == "Patient" else "student",
+            services=kind.services,
+            among=among,
+        )
+    key = _key(kind)
+    identity = readable_students(user, "identity", among=among).values("pk")
+    readable = readable_students(user, kind.category, among=among).values("pk")
+    whole = readable_students(
+        user, kind.category, bases=("self", "consent", "break_glass"), among=among
+    ).values("pk")
+    return rows.filter(**{f"{key}__in": identity}).filter(
+        Q(**{f"{key}__in": readable}) & (kind.own(user) | Q(**{f"{key}__in": whole}))
+    )
 
 
 def visible(user, kind: Kind) -> QuerySet:
@@ -260,33 +261,21 @@ def visible(user, kind: Kind) -> QuerySet:
         return rows.filter(actor=user)
     if kind.category is None:
         return rows
-    key = "pk" if kind.name == "Patient" else "student_id"
-    identity, readable, whole = _student_sets(user, kind)
-    rows = rows.filter(**{f"{key}__in": identity})
-    if readable is None:
-        return rows
-    rows = rows.filter(**{f"{key}__in": readable})
-    return rows.filter(kind.own(own_service_ids(user), user) | Q(**{f"{key}__in": whole}))
+    return _readable(user, kind, rows)
 
 
 def visible_by_student(user, kind: Kind, size: int = 2000):
-    """`visible()` in pieces of `size` students, for bulk export: the student sets are
-    worked out once, and each piece is then an indexed lookup by student (one big filtered
-    query re-evaluated per page would grow with the whole data set at every page)."""
-    key = "pk" if kind.name == "Patient" else "student_id"
-    identity, readable, whole = _student_sets(user, kind)
-    ids = set(identity.values_list("pk", flat=True))
-    if readable is not None:
-        ids &= set(readable.values_list("pk", flat=True))
-        whole_ids = set(whole.values_list("pk", flat=True))
-        own = kind.own(own_service_ids(user), user)
+    """`visible()` in pieces of `size` students, for bulk export: the students are worked
+    out once, and each piece is then an indexed lookup by student, its policy subqueries
+    narrowed to the piece (one big filtered query re-evaluated per page would grow with the
+    whole data set at every page)."""
+    key = _key(kind)
+    ids = set(readable_students(user, "identity").values_list("pk", flat=True))
+    ids &= set(readable_students(user, kind.category).values_list("pk", flat=True))
     ordered = sorted(ids)
     for offset in range(0, len(ordered), size):
         piece = ordered[offset : offset + size]
-        rows = kind.rows().filter(**{f"{key}__in": piece})
-        if readable is not None:
-            rows = rows.filter(own | Q(student_id__in=[i for i in piece if i in whole_ids]))
-        yield rows
+        yield _readable(user, kind, kind.rows().filter(**{f"{key}__in": piece}), among=piece)
 
 
 def registration_readable(user, student_ids=None) -> set[int]:
@@ -331,10 +320,11 @@ def may_see(user, kind: Kind, row, decisions: dict[str, Decision]) -> bool:
     decision = decisions.get(kind.category)
     if decision is None or not decision.allowed:
         return False
-    if decision.basis == "self" or decision.whole or kind.category in STUDENT_LEVEL:
+    if decision.whole or kind.category in STUDENT_LEVEL:
         return True
-    own = own_service_ids(user)
-    return type(row).objects.filter(pk=row.pk).filter(kind.own(own, user)).exists()
+    if kind.own is not None:
+        return type(row).objects.filter(pk=row.pk).filter(kind.own(user)).exists()
+    return decision.may_read_row(*(getattr(row, f"{name}_id") for name in kind.services))
 
 
 _RECORD_CATEGORIES = ("identity", "registration", "engagement", "outcomes", "risk")
@@ -363,7 +353,6 @@ def student_rows(user, student: Student, *, types=None, request=None, action="fh
     if decisions is None:
         return None
     result = StudentRows(student=student, decisions=decisions)
-    own = own_service_ids(user)
     fetched: dict[str, list] = {}  # a ServiceRequest and its Task share their rows
     for name in PERSONAL:
         kind = KINDS[name]
@@ -373,8 +362,10 @@ def student_rows(user, student: Student, *, types=None, request=None, action="fh
         source = _SHARED_ROWS.get(name, name)
         if source not in fetched:
             rows = KINDS[source].rows().filter(student=student)
-            if decision.basis != "self" and not decision.whole:
-                rows = rows.filter(kind.own(own, user))
+            if kind.own is not None and not decision.whole:
+                rows = rows.filter(kind.own(user))
+            elif kind.own is None:
+                rows = decision.rows(rows, *kind.services)
             fetched[source] = list(rows)
         result.rows[name] = fetched[source]
     if "Patient" in types:

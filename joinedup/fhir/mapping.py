@@ -493,11 +493,7 @@ def consent_resource(grant, *, now: dt.datetime) -> dict:
         actor = reference("Organization", recipient.uuid, recipient.name)
     else:  # a department is part of its university
         actor = reference("Organization", recipient.organisation.uuid, str(recipient))
-    active = (
-        grant.withdrawn_at is None
-        and grant.valid_from <= now
-        and (grant.valid_until is None or grant.valid_until > now)
-    )
+    active = grant.active_at(now)
     end = grant.withdrawn_at or grant.valid_until
     return _prune(
         {

@@ -5,7 +5,12 @@ from dataclasses import dataclass, field
 
 from django.http import Http404
 
-from joinedup.consent.policy import audit_listing, decide_many, find_student, seats_of
+from joinedup.consent.policy import (
+    audit_listing,
+    decide_many,
+    find_student,
+    service_ids_of,
+)
 from joinedup.consent.rules import Decision
 from joinedup.measures import instruments, outcomes
 from joinedup.measures.models import Administration, LicensedItemText, RoutineMeasure
@@ -110,9 +115,9 @@ def get_outcomes_for_user(user, student_uuid, *, request=None) -> OutcomesView:
     if not all(d.allowed for d in decisions.values()) or len(decisions) < 2:
         raise Http404("No such student.")
     view = OutcomesView(student=student, decision=decisions["outcomes"])
-    administrations = Administration.objects.filter(student=student).select_related("service")
-    if view.decision.basis != "self" and not view.decision.whole:
-        administrations = administrations.filter(service_id__in=_own_service_ids(user))
+    administrations = view.decision.rows(
+        Administration.objects.filter(student=student).select_related("service")
+    )
     by_code = defaultdict(list)
     for administration in administrations:
         by_code[administration.code].append(administration)
@@ -124,14 +129,10 @@ def get_outcomes_for_user(user, student_uuid, *, request=None) -> OutcomesView:
     if view.decision.basis != "self":
         view.due = due_for(
             Episode.objects.open()
-            .filter(student=student, service_id__in=_own_service_ids(user))
+            .filter(student=student, service_id__in=service_ids_of(user))
             .select_related("service")
         )
     return view
-
-
-def _own_service_ids(user) -> list[int]:
-    return [s.service_id for s in seats_of(user) if s.service_id]
 
 
 def due_for(episodes) -> list[DueEpisode]:
@@ -162,7 +163,7 @@ class Worklist:
 def worklist_for(user, *, request=None) -> Worklist:
     """Questionnaires due across my services' open episodes, in a constant number of
     queries. Listing names is audited per student."""
-    service_ids = _own_service_ids(user)
+    service_ids = service_ids_of(user)
     episodes = (
         Episode.objects.open()
         .filter(service_id__in=service_ids)
@@ -185,7 +186,7 @@ def get_episode_for_user(user, episode_uuid) -> Episode:
     """An open episode of one of the user's services, or 404."""
     episode = (
         Episode.objects.open()
-        .filter(uuid=episode_uuid, service_id__in=_own_service_ids(user))
+        .filter(uuid=episode_uuid, service_id__in=service_ids_of(user))
         .select_related("student", "service")
         .first()
     )

@@ -7,13 +7,16 @@ from django.http import Http404
 
 from joinedup.consent.models import CareRelationship, Category, ConsentGrant
 from joinedup.consent.policy import (
+    consents_given_to,
     decide_for_service,
     decide_many,
     find_student,
     reading_purpose,
     seats_of,
+    service_ids_of,
+    service_seat,
 )
-from joinedup.consent.rules import CATEGORIES, NAMES_ONLY, SERVICE_ONLY, SUPPORTED_ONLY, Decision
+from joinedup.consent.rules import CATEGORIES, NAMES_ONLY, SUPPORTED_ONLY, Decision
 from joinedup.record.models import RecordEntry
 
 
@@ -59,7 +62,7 @@ def record_for(user, student, *, request=None, purpose="direct_care", gate=None)
         refused = decisions[gate]
         return RecordView(student=student, sections=[Section(gate, Category(gate).label, refused)])
     is_self = student.user_id is not None and student.user_id == user.pk
-    view = _view(student, decisions, _own_service_ids(user), is_self)
+    view = _view(student, decisions, service_ids_of(user), is_self)
     engagement = decisions["engagement"]
     if engagement.allowed and engagement.scope == SUPPORTED_ONLY:
         # Academic staff learn that the student is supported, never by which services.
@@ -67,7 +70,7 @@ def record_for(user, student, *, request=None, purpose="direct_care", gate=None)
         view.consents = list(consents_of(student, user=user))
     elif engagement.allowed:
         # Both lists name other services, so a partial view shows only the user's own.
-        view.services = list(_involved_services(user, student, engagement))
+        view.services = list(_involved_services(student, engagement))
         view.consents = list(consents_of(student, user=None if engagement.whole else user))
     return view
 
@@ -83,15 +86,10 @@ def _view(student, decisions: dict[str, Decision], own_ids, is_self: bool) -> Re
     return RecordView(student=student, sections=sections)
 
 
-def _involved_services(user, student, engagement: Decision):
-    relationships = CareRelationship.objects.filter(student=student)
-    if not engagement.whole:
-        relationships = relationships.filter(service_id__in=_own_service_ids(user))
+def _involved_services(student, engagement: Decision):
+    """The services in the student's care, as engagement's decision lets them be seen."""
+    relationships = engagement.rows(CareRelationship.objects.filter(student=student))
     return relationships.select_related("service__organisation").order_by("-opened_at")
-
-
-def _own_service_ids(user) -> list[int]:
-    return [s.service_id for s in seats_of(user) if s.service_id]
 
 
 def get_record_for_user(user, student_uuid, *, request=None) -> RecordView:
@@ -118,12 +116,12 @@ def _visible_entries(own_ids, is_self: bool, student, decisions: dict[str, Decis
     entries = RecordEntry.objects.filter(student=student, category__in=allowed)
     if is_self:
         return entries.filter(is_withheld_from_student=False).select_related("service")
-    own = Q(service_id__in=own_ids)
-    # Only the user's own service's entries where the decision is not for the whole
-    # category, and always for case notes; never another service's private entries.
-    own_only = [c for c, d in allowed.items() if not d.whole or c in SERVICE_ONLY]
-    entries = entries.filter(own | Q(is_private_to_service=False)).exclude(
-        Q(category__in=own_only) & ~own
+    # Each category's rows as its decision answers; never another service's private entries.
+    passes = Q(pk__in=[])
+    for category, decision in allowed.items():
+        passes |= Q(category=category) & (Q() if decision.whole else decision.written_by_own())
+    entries = entries.filter(passes).filter(
+        Q(service_id__in=own_ids) | Q(is_private_to_service=False)
     )
     return entries.select_related("service", "author")
 
@@ -140,13 +138,7 @@ def consents_of(student, *, user=None):
         "withdrawn_by",
     )
     if user is not None:
-        seats = seats_of(user)
-        grants = grants.filter(
-            Q(recorded_by=user)
-            | Q(recipient_service_id__in=[s.service_id for s in seats if s.service_id])
-            | Q(recipient_department_id__in=[s.department_id for s in seats if s.department_id])
-            | Q(recipient_organisation_id__in=[s.organisation_id for s in seats])
-        )
+        grants = grants.filter(consents_given_to(seats_of(user), user))
     return grants
 
 
@@ -158,14 +150,9 @@ def preview_for_service(service, student) -> RecordView:
     view = _view(student, decisions, [service.pk], is_self=False)
     engagement = decisions["engagement"]
     if engagement.allowed:
-        relationships = CareRelationship.objects.filter(student=student)
-        if not engagement.whole:
-            relationships = relationships.filter(service=service)
-        view.services = list(relationships.select_related("service__organisation"))
+        view.services = list(_involved_services(student, engagement))
         grants = ConsentGrant.objects.filter(student=student)
         if not engagement.whole:
-            grants = grants.filter(
-                Q(recipient_service=service) | Q(recipient_organisation_id=service.organisation_id)
-            )
+            grants = grants.filter(consents_given_to((service_seat(service),)))
         view.consents = list(grants)
     return view

@@ -11,7 +11,13 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from joinedup.consent.policy import audit_listing, decide_many, readable_students, seats_of
+from joinedup.consent.policy import (
+    audit_listing,
+    decide_many,
+    readable_students,
+    seats_of,
+    service_ids_of,
+)
 from joinedup.consent.rules import CLINICAL_ROLES, Decision
 from joinedup.evaluation.rules import Count, disclose, rounded
 from joinedup.people.models import Service
@@ -23,10 +29,6 @@ from joinedup.risk.selectors import current_levels
 
 def clinical_service_ids(user) -> list[int]:
     return [s.service_id for s in seats_of(user) if s.service_id and s.role in CLINICAL_ROLES]
-
-
-def managed_service_ids(user) -> list[int]:
-    return [s.service_id for s in seats_of(user) if s.service_id]
 
 
 @dataclass
@@ -95,15 +97,9 @@ def get_referral_for_user(user, referral_uuid, *, request=None) -> ReferralView:
     view.carried = [
         e
         for e in referral.shared_entries.select_related("service", "author")
-        if _may_read(decisions.get(e.category), e, own)
+        if e.category in decisions and decisions[e.category].may_read_row(e.service_id)
     ]
     return view
-
-
-def _may_read(decision: Decision | None, entry, own) -> bool:
-    if decision is None or not decision.allowed:
-        return False
-    return decision.whole or entry.service_id in own
 
 
 def _clock(referral: Referral) -> rules.Clock | None:
@@ -203,9 +199,7 @@ def follow_ups_for(user, *, request=None) -> list[FollowUpTask]:
     """Open follow-ups of my services. A manager without care of the student sees the task
     but not who it is about (`task.named`); each name shown is audited."""
     tasks = list(
-        FollowUpTask.objects.filter(
-            service_id__in=managed_service_ids(user), completed_at__isnull=True
-        )
+        FollowUpTask.objects.filter(service_id__in=service_ids_of(user), completed_at__isnull=True)
         .select_related("student", "service", "referral__to_service")
         .order_by("due_at")
     )
@@ -223,9 +217,7 @@ def follow_ups_for(user, *, request=None) -> list[FollowUpTask]:
 
 
 def get_follow_up_for_user(user, task_uuid) -> FollowUpTask:
-    task = FollowUpTask.objects.filter(
-        uuid=task_uuid, service_id__in=managed_service_ids(user)
-    ).first()
+    task = FollowUpTask.objects.filter(uuid=task_uuid, service_id__in=service_ids_of(user)).first()
     if task is None:
         raise Http404("No such follow-up.")
     return task
@@ -278,7 +270,7 @@ def gap_worklist_for(user, *, request=None) -> list[GapRow]:
         "referrals.gaps.listed",
         request,
     )
-    own = set(managed_service_ids(user))
+    own = set(service_ids_of(user))
     return [
         GapRow(
             item, item.student_id in readable, item.student_id in readable or item.service_id in own
@@ -301,7 +293,7 @@ def get_gap_item_for_user(user, item_uuid, *, request=None) -> GapItem:
     )
     if item is None:
         raise Http404("No such item.")
-    if item.service_id not in managed_service_ids(user):
+    if item.service_id not in service_ids_of(user):
         decision = decide_many(
             user, item.student, ["identity"], request=request, action="referrals.gap.read"
         )["identity"]

@@ -168,10 +168,7 @@ class CaseView:
     def summary_shown(self) -> bool:
         """The summary is the presenting service's assessment of the case: shown where the
         policy lets the member read it."""
-        a = self.assessment
-        return bool(
-            a and a.allowed and (a.whole or (a.seat and a.seat.service_id == self.case.service_id))
-        )
+        return self.assessment is not None and self.assessment.may_read_row(self.case.service_id)
 
 
 def cases_for(user, panel: Panel, *, request=None, now=None) -> list[CaseView]:

@@ -3,7 +3,6 @@ assessments and flag details need the student's consent, as for every clinical c
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
 from django.http import Http404
 
 from joinedup.consent.models import CareRelationship
@@ -11,8 +10,8 @@ from joinedup.consent.policy import (
     audit_listing,
     decide_many,
     find_student,
-    readable_students,
-    seats_of,
+    readable_rows,
+    service_ids_of,
 )
 from joinedup.consent.rules import Decision
 from joinedup.risk import rules
@@ -27,19 +26,6 @@ from joinedup.risk.models import (
 )
 
 
-def own_service_ids(user) -> list[int]:
-    return [s.service_id for s in seats_of(user) if s.service_id]
-
-
-def _whole_risk_students(user, student_ids) -> set[int]:
-    """Students whose risk data from every service the user may read (consent or override)."""
-    return set(
-        readable_students(
-            user, "risk", bases=("consent", "break_glass"), among=list(student_ids)
-        ).values_list("pk", flat=True)
-    )
-
-
 def current_levels(user, student_ids) -> dict[int, str]:
     """Each student's current level as the user may see it: the latest assessment from a
     service whose risk the user may read, labelled with that service's own word. Three
@@ -47,12 +33,9 @@ def current_levels(user, student_ids) -> dict[int, str]:
     student_ids = list(student_ids)
     if not student_ids:
         return {}
-    own = own_service_ids(user)
-    whole = _whole_risk_students(user, student_ids)
     latest: dict[int, RiskAssessment] = {}
     for assessment in (
-        RiskAssessment.objects.filter(student_id__in=student_ids)
-        .filter(Q(service_id__in=own) | Q(student_id__in=whole))
+        readable_rows(user, "risk", RiskAssessment.objects.filter(student_id__in=student_ids))
         .select_related("level", "service")
         .order_by("student_id", "-created_at")
     ):
@@ -82,14 +65,21 @@ class FlagRow:
 def open_flags_for(user, *, request=None) -> list[FlagRow]:
     """Unacknowledged flags of students in my services' care, most urgent first. Another
     service's reason is shown only with the student's consent; shown names are audited."""
-    own = own_service_ids(user)
-    caring = CareRelationship.objects.open().filter(service_id__in=own).values("student_id")
+    caring = (
+        CareRelationship.objects.open()
+        .filter(service_id__in=service_ids_of(user))
+        .values("student_id")
+    )
     flags = list(
         Flag.objects.filter(acknowledged_at__isnull=True, student_id__in=caring)
         .select_related("student", "level", "service")
         .order_by("due_at")[:300]
     )
-    whole = _whole_risk_students(user, {f.student_id for f in flags})
+    detailed = set(
+        readable_rows(user, "risk", Flag.objects.filter(pk__in=[f.pk for f in flags])).values_list(
+            "pk", flat=True
+        )
+    )
     audit_listing(
         user,
         [f.student for f in flags],
@@ -98,12 +88,15 @@ def open_flags_for(user, *, request=None) -> list[FlagRow]:
         request=request,
         categories=lambda student: ("risk",),
     )
-    return [FlagRow(f, f.service_id in own or f.student_id in whole) for f in flags]
+    return [FlagRow(f, f.pk in detailed) for f in flags]
 
 
 def get_flag_for_user(user, flag_uuid) -> Flag:
-    own = own_service_ids(user)
-    caring = CareRelationship.objects.open().filter(service_id__in=own).values("student_id")
+    caring = (
+        CareRelationship.objects.open()
+        .filter(service_id__in=service_ids_of(user))
+        .values("student_id")
+    )
     flag = (
         Flag.objects.filter(uuid=flag_uuid, student_id__in=caring)
         .select_related("student", "level")
@@ -133,16 +126,10 @@ def get_risk_for_user(user, student_uuid, *, request=None) -> RiskView:
     if len(decisions) < 2 or not all(d.allowed for d in decisions.values()):
         raise Http404("No such student.")
     decision = decisions["risk"]
-    own = own_service_ids(user)
-    assessments = RiskAssessment.objects.filter(student=student).select_related(
-        "level", "service", "author"
+    assessments = decision.rows(
+        RiskAssessment.objects.filter(student=student).select_related("level", "service", "author")
     )
-    flags = Flag.objects.filter(student=student).select_related("level", "service")
-    if decision.basis != "self" and not decision.whole:
-        assessments, flags = (
-            assessments.filter(service_id__in=own),
-            flags.filter(service_id__in=own),
-        )
+    flags = decision.rows(Flag.objects.filter(student=student).select_related("level", "service"))
     ensure_default_levels()
     return RiskView(
         student=student,
@@ -157,10 +144,11 @@ def get_risk_for_user(user, student_uuid, *, request=None) -> RiskView:
 def safety_plans_for(user, student, decision: Decision) -> list:
     """The safety plans the user may read: the student's own all; staff their own
     service's, and every service's with the student's consent."""
-    plans = SafetyPlan.objects.filter(student=student).select_related("service", "updated_by")
-    if decision.basis != "self" and not decision.whole:
-        plans = plans.filter(service_id__in=own_service_ids(user))
-    return list(plans)
+    return list(
+        decision.rows(
+            SafetyPlan.objects.filter(student=student).select_related("service", "updated_by")
+        )
+    )
 
 
 def return_plans_for(user, student, decision: Decision) -> list:
@@ -169,7 +157,4 @@ def return_plans_for(user, student, decision: Decision) -> list:
     plans = ReturnToStudyPlan.objects.filter(student=student).select_related(
         "nhs_service", "university_service"
     )
-    if decision.basis != "self" and not decision.whole:
-        own = own_service_ids(user)
-        plans = plans.filter(Q(nhs_service_id__in=own) | Q(university_service_id__in=own))
-    return list(plans)
+    return list(decision.rows(plans, "nhs_service", "university_service"))

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from joinedup.audit.services import Entry, append
 from joinedup.consent.models import CareRelationship
-from joinedup.consent.policy import entry_for, seats_of
+from joinedup.consent.policy import entry_for, service_ids_of
 from joinedup.record.models import RecordEntry
 from joinedup.risk import rules, tasks
 from joinedup.risk.levels import ensure_default_levels
@@ -156,10 +156,9 @@ def raise_automatic_flag(
 
 def acknowledge_flag(*, actor, flag: Flag, request=None) -> Flag:
     """Acknowledge: only a member of a service with an open care relationship may."""
-    own = {s.service_id for s in seats_of(actor) if s.service_id}
     caring = set(
         CareRelationship.objects.open()
-        .filter(student=flag.student, service_id__in=own)
+        .filter(student=flag.student, service_id__in=service_ids_of(actor))
         .values_list("service_id", flat=True)
     )
     if not caring:

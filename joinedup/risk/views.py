@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from joinedup.consent.models import CareRelationship
+from joinedup.consent.policy import service_ids_of
 from joinedup.people.models import Service
 from joinedup.people.permissions import can_view_caseload, capability_required
 from joinedup.risk import forms, selectors, services
@@ -37,9 +38,10 @@ def flag_acknowledge(request, flag_uuid):
 
 def _caring_service(user, student):
     """The user's service with an open care relationship with the student, or 404."""
-    own = selectors.own_service_ids(user)
     relationship = (
-        CareRelationship.objects.open().filter(student=student, service_id__in=own).first()
+        CareRelationship.objects.open()
+        .filter(student=student, service_id__in=service_ids_of(user))
+        .first()
     )
     if relationship is None:
         raise Http404

@@ -85,7 +85,7 @@ def _flag_for(request, flag_uuid: UUID) -> tuple[Flag, bool]:
     )  # fmt: skip
     if len(decisions) < 2 or not all(d.allowed for d in decisions.values()):
         raise Http404("No such flag.")
-    return flag, decisions["risk"].whole or flag.service_id in selectors.own_service_ids(user)
+    return flag, decisions["risk"].may_read_row(flag.service_id)
 
 
 @router.get("/flags/{flag_uuid}", response={200: FlagOut, **COMMON}, summary="A flag")

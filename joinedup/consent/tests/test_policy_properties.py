@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_student
-from joinedup.consent.policy import decide
+from joinedup.consent.policy import decide, reading_purpose
 from joinedup.consent.rules import CATEGORIES
 from joinedup.consent.services import open_break_glass, open_care_relationship, withdraw_consent
 from joinedup.consent.tests.factories import STAFF_CAST, give_consent
@@ -109,7 +109,8 @@ def test_a_refused_decision_never_lets_data_through(hub, client, situation, view
         student = build_student(hub, situation)
         entries = write_every_kind_of_entry(hub, student)
 
-        record = record_for(user, student)
+        # As the page reads it: academic staff read for academic support.
+        record = record_for(user, student, purpose=reading_purpose(user))
         client.force_login(user)
         response = client.get(reverse("record:student-detail", args=[student.uuid]))
 

@@ -3,11 +3,19 @@
 import datetime as dt
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.utils import timezone
 
 from conftest import make_student
-from joinedup.consent.models import BreakGlass, CareRelationship, DataSharingAgreement
-from joinedup.consent.policy import decide, decide_many, readable_students
+from joinedup.consent.models import (
+    BreakGlass,
+    CareRelationship,
+    ConsentGrant,
+    DataSharingAgreement,
+    consent_active_at,
+)
+from joinedup.consent.policy import bases_of, decide, decide_many, readable_rows, readable_students
 from joinedup.consent.rules import CATEGORIES
 from joinedup.consent.services import (
     close_care_relationship,
@@ -16,6 +24,7 @@ from joinedup.consent.services import (
     withdraw_consent,
 )
 from joinedup.consent.tests.factories import STAFF_CAST, give_consent
+from joinedup.record.models import RecordEntry
 
 CAST = (*STAFF_CAST, "student_user")
 PURPOSES = ("direct_care", "academic_support")
@@ -237,3 +246,77 @@ def test_closing_the_last_care_relationship_drops_the_student_at_once(hub, stude
 
     assert not readable_students(hub.practitioner, "identity").filter(pk=hub.student.pk).exists()
     assert not decide(hub.practitioner, hub.student, "identity").allowed
+
+
+@pytest.fixture
+def planted(hub, students) -> None:
+    """An entry in every category about every student, by each of three services."""
+    RecordEntry.objects.bulk_create(
+        RecordEntry(
+            student=student,
+            category=category,
+            service=service,
+            author=hub.practitioner,
+            title=f"{category} by {service.name}",
+            body="Planted.",
+        )
+        for student in students.values()
+        for category in CATEGORIES
+        for service in (hub.wellbeing, hub.crisis, hub.talking)
+    )
+
+
+@pytest.mark.parametrize("member", CAST)
+def test_readable_rows_agrees_with_each_decisions_rows(hub, students, planted, member):
+    user = getattr(hub, member)
+    for category in CATEGORIES:
+        by_decision = set()
+        for student in students.values():
+            # A list shows rows only of students the user may know.
+            if not decide(user, student, "identity").allowed:
+                continue
+            rows = RecordEntry.objects.filter(student=student, category=category)
+            decision = decide(user, student, category)
+            by_decision |= set(decision.rows(rows).values_list("pk", flat=True))
+
+        found = readable_rows(user, category, RecordEntry.objects.filter(category=category))
+
+        assert set(found.values_list("pk", flat=True)) == by_decision, category
+
+
+@pytest.mark.parametrize("member", CAST)
+def test_the_basis_of_a_listed_student_is_the_basis_decided(hub, students, member):
+    user = getattr(hub, member)
+    for category in CATEGORIES:
+        decided = {}
+        for student in students.values():
+            decision = decide(user, student, category)
+            if decision.allowed:
+                decided[student.pk] = decision.basis
+
+        assert bases_of(user, category, [s.pk for s in students.values()]) == decided, category
+
+
+def test_a_grant_is_active_by_the_same_rule_in_python_and_in_sql(hub, students):
+    now = timezone.now()
+    for moment in (now - dt.timedelta(days=2), now, now + dt.timedelta(days=2)):
+        in_sql = set(
+            ConsentGrant.objects.filter(consent_active_at(moment)).values_list("pk", flat=True)
+        )
+        in_python = {g.pk for g in ConsentGrant.objects.all() if g.active_at(moment)}
+        assert in_sql == in_python
+        assert len(in_python) not in (0, ConsentGrant.objects.count())
+
+
+def test_an_emergency_override_ends_after_its_hours_not_days(hub, students):
+    access = BreakGlass.objects.get(user=hub.crisis_practitioner)
+    student = students["under_break_glass"]
+    assert access.expires_at - access.opened_at == dt.timedelta(hours=settings.BREAK_GLASS_HOURS)
+
+    with time_machine.travel(access.expires_at - dt.timedelta(minutes=1)):
+        assert decide(hub.crisis_practitioner, student, "risk").basis == "break_glass"
+    with time_machine.travel(access.expires_at + dt.timedelta(minutes=1)):
+        assert not decide(hub.crisis_practitioner, student, "risk").allowed
+        assert not readable_rows(
+            hub.crisis_practitioner, "risk", RecordEntry.objects.filter(student=student)
+        ).exists()

@@ -69,7 +69,7 @@ LIAISON_CASES = [
     ("own-relationship-no-agreement", liaison_facts(relationships=[OWN, UNI_WELLBEING],
      agreements=frozenset()), "risk", True, "relationship", False),
     ("own-relationship-notes", liaison_facts(relationships=[OWN, CRISIS_TEAM]), "notes",
-     True, "relationship", True),
+     True, "relationship", False),
     ("consent-to-liaison-service", liaison_facts(grants=[Grant("risk", "direct_care",
      service_id=LIAISON_SERVICE)]), "risk", True, "consent", True),
     ("consent-to-the-trust", liaison_facts(grants=[Grant("risk", "direct_care",

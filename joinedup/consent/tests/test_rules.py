@@ -28,7 +28,7 @@ ALL = frozenset(CATEGORIES)
 NOTHING: frozenset[str] = frozenset()
 NOT_NOTES = ALL - {"notes"}
 STUDENT_LEVEL = frozenset({"identity", "registration"})
-SERVICE_WRITTEN = NOT_NOTES - STUDENT_LEVEL
+SERVICE_WRITTEN = ALL - STUDENT_LEVEL
 # Names and student numbers, and with consent engagement and adjustments (DESIGN.md).
 ACADEMIC_MAY_SEE = frozenset({"identity", "engagement", "adjustments"})
 
@@ -123,7 +123,7 @@ def _clinician(cross_organisation: bool, *, relationship_shows_all: bool = False
         "relationship": (
             ALL,
             "relationship",
-            NOTHING if relationship_shows_all else SERVICE_WRITTEN,
+            frozenset({"notes"}) if relationship_shows_all else SERVICE_WRITTEN,
         ),
         "consent_to_service": (*consent, NOTHING),
         "consent_to_organisation": (*consent, NOTHING),
@@ -480,6 +480,7 @@ def test_care_relationship_shows_only_own_service_entries_and_says_why():
         SEATS["practitioner"],
         whole=False,
         limit="Risk from other services is not shared with Wellbeing: no consent.",
+        services=frozenset({WELLBEING}),
     )
 
 

@@ -164,7 +164,8 @@ def test_caseload_stays_within_a_fixed_number_of_queries(
     client.force_login(hub.practitioner)
     client.get(CASELOAD)
 
-    with django_assert_max_num_queries(23):
+    # Two of these find the basis the policy decides for each listed student, for the audit.
+    with django_assert_max_num_queries(25):
         client.get(CASELOAD, {"page": 2})
 
 
