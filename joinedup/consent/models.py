@@ -200,3 +200,44 @@ class BreakGlass(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.student} ({self.opened_at:%Y-%m-%d %H:%M})"
+
+
+class SharingRequestQuerySet(models.QuerySet):
+    def waiting(self):
+        return self.filter(answered_at__isnull=True)
+
+
+class SharingRequest(models.Model):
+    """A member of staff asks the student to share one category with their service; the
+    student's answer, in their portal, is recorded (a yes as a consent grant)."""
+
+    class Answer(models.TextChoices):
+        YES = "yes", _("Yes, share it")
+        NO = "no", _("No")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    student = models.ForeignKey(Student, models.CASCADE, related_name="sharing_requests")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    service = models.ForeignKey(Service, models.PROTECT, related_name="+")
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer = models.CharField(max_length=3, choices=Answer.choices, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    grant = models.ForeignKey(
+        ConsentGrant, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = SharingRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-asked_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "service", "category"],
+                condition=Q(answered_at__isnull=True),
+                name="one_waiting_sharing_request",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.service} asks to see {self.get_category_display()}"

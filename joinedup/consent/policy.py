@@ -371,6 +371,20 @@ def readable_rows(
 _WHOLE_BASES = ("self", "consent", "break_glass")
 
 
+def held_elsewhere(decision: Decision, sources) -> list[str]:
+    """The services holding rows that `decision` does not let through, by name: what a
+    page says instead of "none" ("Risk: held by Crisis Team — not shared with you").
+    `sources` are (QuerySet of one category's rows about the student, service field)
+    pairs. Case notes name no one: they never leave the service that wrote them."""
+    if decision.whole and decision.allowed:
+        return []
+    names: set[str] = set()
+    for rows, field in sources:
+        kept = decision.rows(rows, field).values("pk")
+        names.update(rows.exclude(pk__in=kept).values_list(f"{field}__name", flat=True))
+    return sorted(names)
+
+
 def find_student(student_uuid) -> Student:
     """The student with this uuid, or 404. Callers decide access before showing anything."""
     student = (

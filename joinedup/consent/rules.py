@@ -24,6 +24,18 @@ CATEGORIES: tuple[str, ...] = (
     "discharge",
 )
 CATEGORY_LABELS: dict[str, str] = {c: c.capitalize() for c in CATEGORIES}
+# What each category is, in the student's words.
+STUDENT_WORDS: dict[str, str] = {
+    "identity": "your name, contact details and NHS number",
+    "registration": "your course, student status and GP",
+    "engagement": "which services support you, and your appointments",
+    "assessment": "your story and what you want from support",
+    "outcomes": "your questionnaire answers",
+    "risk": "notes about keeping you safe",
+    "notes": "their own session notes",
+    "adjustments": "support agreed for your studies",
+    "discharge": "summaries from when they finished working with you",
+}
 
 CLINICAL_ROLES = frozenset({"practitioner", "triage", "liaison"})
 # Academic staff never see these, whatever the student consents to.

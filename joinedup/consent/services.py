@@ -1,5 +1,6 @@
 """Changes to consent, care relationships and break-glass access. Each one is audited."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,10 +10,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.models import BreakGlass, CareRelationship, ConsentGrant
+from joinedup.consent.models import (
+    BreakGlass,
+    CareRelationship,
+    Category,
+    ConsentGrant,
+    SharingRequest,
+)
 from joinedup.consent.policy import gather_facts, seats_of
-from joinedup.consent.rules import CLINICAL_ROLES, decide_access, reason_has_substance
-from joinedup.consent.tasks import report_break_glass
+from joinedup.consent.rules import (
+    CLINICAL_ROLES,
+    STUDENT_WORDS,
+    Grant,
+    decide_access,
+    reason_has_substance,
+)
+from joinedup.consent.tasks import report_break_glass, tell_asker
 from joinedup.people.models import Organisation
 from joinedup.people.services import notify_student
 
@@ -233,3 +246,85 @@ def record_failed_break_glass(*, actor, request=None) -> None:
             )
         ]
     )
+
+
+def ask_to_share(*, actor, student, category, request=None) -> SharingRequest:
+    """Ask the student to share `category` with the actor's service: refused in words when
+    a consent could never let the service read it, when it reads it already, or when the
+    same question is waiting for an answer. The student is told in their portal and by
+    email, in plain words."""
+    seat = next((s for s in seats_of(actor) if s.role in CLINICAL_ROLES and s.service_id), None)
+    if seat is None:
+        raise ValidationError(_("Only a member of a clinical service can ask a student to share."))
+    if category not in STUDENT_WORDS:
+        raise ValidationError(_("Choose what to ask the student to share."))
+    facts = gather_facts(actor, student)
+    label = Category(category).label
+    if not decide_access(facts, "identity").allowed:
+        raise ValidationError(_("No such student."))
+    now = decide_access(facts, category)
+    if now.allowed and now.whole:
+        raise ValidationError(
+            _("You can already see %(what)s from every service.") % {"what": label.lower()}
+        )
+    consented = replace(
+        facts, grants=(*facts.grants, Grant(category, "direct_care", service_id=seat.service_id))
+    )
+    if_shared = decide_access(consented, category)
+    if not (if_shared.allowed and if_shared.whole):
+        raise ValidationError(
+            _("Even with the student's consent %(service)s could not see this: %(reason)s")
+            % {"service": seat.place, "reason": if_shared.limit or if_shared.reason}
+        )
+    waiting = SharingRequest.objects.waiting().filter(
+        student=student, service_id=seat.service_id, category=category
+    )
+    if earlier := waiting.first():
+        raise ValidationError(
+            _("%(service)s asked on %(date)s; the student has not answered yet.")
+            % {
+                "service": seat.place,
+                "date": timezone.localtime(earlier.asked_at).strftime("%d %b %Y"),
+            }
+        )
+    with transaction.atomic():
+        asked = SharingRequest.objects.create(
+            student=student, category=category, service_id=seat.service_id, asked_by=actor
+        )
+        append([_change("consent.sharing.asked", actor, student, category,
+                        f"Asked to share with {seat.place}", request, seat)])  # fmt: skip
+        notify_student(
+            student,
+            _("%(service)s asks you to share %(what)s with them. You choose: open your record "
+              "to say yes or no.") % {"service": seat.place, "what": STUDENT_WORDS[category]},
+        )  # fmt: skip
+    return asked
+
+
+def answer_sharing_request(*, actor, asked: SharingRequest, share: bool, request=None):
+    """The student answers a sharing request: yes records a consent (given in the portal) to
+    the service for direct care; no records the answer. The asker is told by email."""
+    student = asked.student
+    if not _is_student(actor, student):
+        raise ValidationError(_("Only the student can answer this."))
+    with transaction.atomic():
+        asked = SharingRequest.objects.select_for_update().get(pk=asked.pk)
+        if asked.answered_at is not None:
+            raise ValidationError(_("You answered this already."))
+        if share:
+            asked.grant = record_consent(
+                actor=actor,
+                student=student,
+                category=asked.category,
+                purpose="direct_care",
+                how_given=ConsentGrant.HowGiven.PORTAL,
+                recipient_service=asked.service,
+                request=request,
+            )
+        asked.answer = SharingRequest.Answer.YES if share else SharingRequest.Answer.NO
+        asked.answered_at = timezone.now()
+        asked.save(update_fields=["grant", "answer", "answered_at"])
+        append([_change("consent.sharing.answered", actor, student, asked.category,
+                        f"{asked.get_answer_display()}: to {asked.service}", request)])  # fmt: skip
+        transaction.on_commit(lambda: tell_asker.enqueue(asked.pk))
+    return asked

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from joinedup.consent.models import BreakGlass
+from joinedup.consent.models import BreakGlass, SharingRequest
 
 
 @task
@@ -29,4 +29,31 @@ def report_break_glass(access_id: int) -> None:
         },
         from_email=None,
         recipient_list=[address.strip() for address in access.reported_to.split(",")],
+    )
+
+
+@task
+def tell_asker(sharing_request_id: int) -> None:
+    """Tell the member of staff who asked the student to share what the student answered,
+    with a link to the student's record (no clinical content in the email)."""
+    asked = SharingRequest.objects.select_related("asked_by", "service", "student").get(
+        pk=sharing_request_id
+    )
+    link = settings.SITE_URL + reverse("record:student-detail", args=[asked.student.uuid])
+    said = _("agreed to share") if asked.answer == "yes" else _("chose not to share")
+    send_mail(
+        subject=_("A student answered your request to share"),
+        message=_(
+            "The student you asked on %(date)s %(said)s their %(what)s with %(service)s.\n"
+            "Open their record: %(link)s"
+        )
+        % {
+            "date": timezone.localtime(asked.asked_at).strftime("%d %b %Y"),
+            "said": said,
+            "what": asked.get_category_display().lower(),
+            "service": asked.service.name,
+            "link": link,
+        },
+        from_email=None,
+        recipient_list=[asked.asked_by.email],
     )

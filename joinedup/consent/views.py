@@ -1,13 +1,16 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from joinedup.consent import services
 from joinedup.consent.forms import BreakGlassForm, RecordConsentForm
 from joinedup.consent.policy import get_student_for_user
+from joinedup.lib.http import safe_next
 from joinedup.people.models import Student
 from joinedup.people.permissions import can_break_glass, can_record_consent, capability_required
 
@@ -65,3 +68,30 @@ def break_glass_open(request):
                 messages.warning(request, _("Emergency access is open and has been reported."))
                 return redirect("record:student-detail", student.uuid)
     return render(request, "consent/break_glass_form.html", {"form": form})
+
+
+@login_required
+@capability_required(can_record_consent)
+def sharing_request_create(request, student_uuid):
+    """Ask the student to share a withheld category with my service; back to the page the
+    request came from, saying what happens next or why not. (A GET finds nothing, whether
+    or not the student exists.)"""
+    student = get_student_for_user(request.user, student_uuid, request=request)
+    if request.method != "POST":
+        raise Http404("No such page.")
+    category = request.POST.get("category", "")
+    try:
+        services.ask_to_share(
+            actor=request.user, student=student, category=category, request=request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _(
+                "The student has been asked, in their portal and by email. You will get an "
+                "email when they answer."
+            ),
+        )
+    return redirect(safe_next(request, reverse("record:student-detail", args=[student.uuid])))

@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,6 +16,7 @@ from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import audit_listing, readable_students
 from joinedup.feedback import forms, selectors, services
 from joinedup.feedback.models import AdvisoryGroup, Draft, GroupAction, Theme
+from joinedup.lib.http import safe_next
 from joinedup.people.models import Role
 from joinedup.people.permissions import capability_required, is_staff_member
 
@@ -153,10 +153,7 @@ def tag(request, feedback_uuid):
             messages.error(request, message)
     else:
         messages.success(request, _("Themes saved."))
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        back = reverse("feedback:list")
-    return redirect(back)
+    return redirect(safe_next(request, reverse("feedback:list")))
 
 
 def _scopes(user):

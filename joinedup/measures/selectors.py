@@ -15,6 +15,7 @@ from joinedup.consent.rules import Decision
 from joinedup.measures import instruments, outcomes
 from joinedup.measures.models import Administration, LicensedItemText, RoutineMeasure
 from joinedup.measures.rules import due_session
+from joinedup.record.selectors import withheld_section
 from joinedup.referrals.models import Episode
 
 
@@ -94,6 +95,7 @@ class OutcomesView:
     decision: Decision
     trajectories: list[Trajectory] = field(default_factory=list)
     due: list[DueEpisode] = field(default_factory=list)
+    withheld: object = None  # a record Section naming who holds what is not shown
 
 
 def get_outcomes_for_user(user, student_uuid, *, request=None) -> OutcomesView:
@@ -115,6 +117,8 @@ def get_outcomes_for_user(user, student_uuid, *, request=None) -> OutcomesView:
     if not all(d.allowed for d in decisions.values()) or len(decisions) < 2:
         raise Http404("No such student.")
     view = OutcomesView(student=student, decision=decisions["outcomes"])
+    if view.decision.basis != "self":
+        view.withheld = withheld_section(student, "outcomes", view.decision)
     administrations = view.decision.rows(
         Administration.objects.filter(student=student).select_related("service")
     )

@@ -3,9 +3,9 @@ from allauth.mfa.totp.views import ActivateTOTPView
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from joinedup.evaluation.reports import can_run_reports
+from joinedup.lib.http import safe_next
 from joinedup.people.models import Role
 from joinedup.people.permissions import can_view_caseload
 
@@ -28,10 +28,7 @@ def home(request):
 def admin_login(request):
     """Django admin's own sign-in form is never offered: it would skip the second factor and
     the rate limits. Whoever asks for it goes through allauth's sign-in instead."""
-    next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = "/admin/"
-    return redirect_to_login(next_url or "/admin/")
+    return redirect_to_login(safe_next(request, "/admin/"))
 
 
 class _ActivateTOTPView(ActivateTOTPView):

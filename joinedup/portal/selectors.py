@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from joinedup.consent.models import CareRelationship
+from joinedup.consent.rules import STUDENT_LEVEL, STUDENT_WORDS
 from joinedup.measures.models import Administration, CompletionLink
 from joinedup.measures.services import token_of
 from joinedup.record.models import RecordEntry
@@ -16,15 +17,8 @@ from joinedup.referrals.directory.selectors import recent_waits_by_service
 from joinedup.referrals.models import Appointment, Referral
 from joinedup.risk.models import RiskAssessment
 
-# What each kind of information is, in the student's words.
-PLAIN = {
-    "assessment": "your story and what you want from support",
-    "outcomes": "your questionnaire answers",
-    "risk": "notes about keeping you safe",
-    "notes": "their own session notes",
-    "adjustments": "support agreed for your studies",
-    "discharge": "summaries from when they finished working with you",
-}
+# What each kind of information a service writes is, in the student's words.
+PLAIN = {c: STUDENT_WORDS[c] for c in STUDENT_WORDS if c not in STUDENT_LEVEL and c != "engagement"}
 
 
 @dataclass

@@ -13,6 +13,7 @@ urlpatterns = [
     path("data.fhir.json", views.my_data, {"fmt": "fhir.json"}, name="my-data-fhir"),
     path("notifications/", views.notifications, name="notifications"),
     path("consents/", views.consents, name="consents"),
+    path("sharing/<uuid:request_uuid>/", views.sharing_answer, name="sharing-answer"),
     path("consents/withdraw-all/", views.consents_withdraw_all, name="consents-withdraw-all"),
     path("consents/preview/<uuid:service_uuid>/", views.consent_preview, name="consent-preview"),
     path("scores/", views.scores, name="scores"),

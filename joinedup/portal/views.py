@@ -12,10 +12,15 @@ from django.views.decorators.http import require_POST
 
 from joinedup.audit.selectors import accesses_to
 from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.models import ConsentGrant
+from joinedup.consent.models import ConsentGrant, SharingRequest
 from joinedup.consent.policy import decide_many
-from joinedup.consent.rules import CATEGORIES
-from joinedup.consent.services import record_consent, withdraw_all_consents, withdraw_consent
+from joinedup.consent.rules import CATEGORIES, STUDENT_WORDS
+from joinedup.consent.services import (
+    answer_sharing_request,
+    record_consent,
+    withdraw_all_consents,
+    withdraw_consent,
+)
 from joinedup.feedback.selectors import open_invitations
 from joinedup.fhir.selectors import student_bundle
 from joinedup.lib.forms import StyledFormMixin
@@ -62,8 +67,44 @@ def home(request):
             "accesses": accesses,
             "mine": my_record(student),
             "invitations": open_invitations(student),
+            "sharing_requests": _sharing_requests(student),
         },
     )
+
+
+def _sharing_requests(student) -> list:
+    waiting = SharingRequest.objects.waiting().filter(student=student).select_related("service")
+    return [(asked, STUDENT_WORDS[asked.category]) for asked in waiting]
+
+
+@login_required
+@require_POST
+def sharing_answer(request, request_uuid):
+    """The student's one-tap answer to a request to share: yes records a consent."""
+    student = _own_student(request)
+    asked = SharingRequest.objects.filter(uuid=request_uuid, student=student).first()
+    if asked is None:
+        raise Http404
+    answer = request.POST.get("answer")
+    if answer not in ("yes", "no"):
+        messages.error(request, _("Choose yes or no."))
+        return redirect("portal:home")
+    try:
+        answer_sharing_request(
+            actor=request.user, asked=asked, share=answer == "yes", request=request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        text = (
+            _("Thank you. %(service)s can now see %(what)s. You can stop sharing at any time.")
+            if answer == "yes"
+            else _("Thank you. Nothing more is shared with %(service)s.")
+        )
+        messages.success(
+            request, text % {"service": asked.service.name, "what": STUDENT_WORDS[asked.category]}
+        )
+    return redirect("portal:home")
 
 
 @login_required
@@ -378,7 +419,12 @@ def consent_preview(request, service_uuid):
     return render(
         request,
         "record/student_detail.html",
-        {"record": preview_for_service(service, student), "service": service, "preview": True},
+        {
+            "record": preview_for_service(service, student),
+            "service": service,
+            "preview": True,
+            "whom": service.name,
+        },
     )
 
 

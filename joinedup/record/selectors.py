@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from joinedup.consent.models import CareRelationship, Category, ConsentGrant
 from joinedup.consent.policy import (
@@ -11,12 +12,13 @@ from joinedup.consent.policy import (
     decide_for_service,
     decide_many,
     find_student,
+    held_elsewhere,
     reading_purpose,
     seats_of,
     service_ids_of,
     service_seat,
 )
-from joinedup.consent.rules import CATEGORIES, NAMES_ONLY, SUPPORTED_ONLY, Decision
+from joinedup.consent.rules import CATEGORIES, NAMES_ONLY, SERVICE_ONLY, SUPPORTED_ONLY, Decision
 from joinedup.record.models import RecordEntry
 
 
@@ -26,6 +28,17 @@ class Section:
     label: str
     decision: Decision
     entries: list = field(default_factory=list)
+    # The services holding what this section may not show (never "nothing recorded").
+    held_by: list[str] = field(default_factory=list)
+    # Outcomes: the questionnaire scores the decision lets through, newest first.
+    scores: list = field(default_factory=list)
+    # Risk: the assessments the decision lets through, newest first.
+    assessments: list = field(default_factory=list)
+
+    @property
+    def may_ask(self) -> bool:
+        """Whether staff may ask the student to share what is held elsewhere."""
+        return bool(self.held_by) and self.category not in SERVICE_ONLY
 
 
 @dataclass
@@ -83,7 +96,67 @@ def _view(student, decisions: dict[str, Decision], own_ids, is_self: bool) -> Re
     sections = [
         Section(c, Category(c).label, decisions[c], by_category.get(c, [])) for c in decisions
     ]
+    for section in sections:
+        if section.category not in SERVICE_ONLY and not is_self:
+            section.held_by = held_elsewhere(
+                section.decision, sources_of(student, section.category)
+            )
+            if section.category == "engagement" and section.held_by:
+                # Which services are involved is engagement itself: never named here.
+                section.held_by = [_("other services")]
+        _add_clinical_rows(section, student)
     return RecordView(student=student, sections=sections)
+
+
+def withheld_section(student, category: str, decision: Decision) -> Section | None:
+    """What a page about one category says of the rows its decision keeps back: who holds
+    them (None when nothing is held back)."""
+    held = held_elsewhere(decision, sources_of(student, category))
+    return Section(category, Category(category).label, decision, held_by=held) if held else None
+
+
+def sources_of(student, category: str) -> list[tuple]:
+    """Where rows of `category` about the student are held, each with the field naming
+    the service that wrote them (private entries are their service's alone)."""
+    from joinedup.measures.models import Administration
+    from joinedup.risk.models import Flag, RiskAssessment, SafetyPlan
+
+    sources: list[tuple] = [
+        (
+            RecordEntry.objects.filter(
+                student=student, category=category, is_private_to_service=False
+            ),
+            "service",
+        )
+    ]
+    if category == "risk":
+        sources += [
+            (model.objects.filter(student=student), "service")
+            for model in (RiskAssessment, Flag, SafetyPlan)
+        ]
+    elif category == "outcomes":
+        sources.append((Administration.objects.filter(student=student), "service"))
+    elif category == "engagement":
+        sources.append((CareRelationship.objects.filter(student=student), "service"))
+    return sources
+
+
+def _add_clinical_rows(section: Section, student) -> None:
+    """Scores and risk assessments live outside record entries; a section shows those its
+    decision lets through, so a preview shows what the service sees."""
+    from joinedup.measures.models import Administration
+    from joinedup.risk.models import RiskAssessment
+
+    if not section.decision.allowed:
+        return
+    if section.category == "outcomes":
+        rows = Administration.objects.filter(student=student, main_score__isnull=False)
+        section.scores = list(
+            section.decision.rows(rows.select_related("service")).order_by("-completed_at")[:20]
+        )
+    elif section.category == "risk":
+        rows = RiskAssessment.objects.filter(student=student).select_related("level", "service")
+        section.assessments = list(section.decision.rows(rows).order_by("-created_at")[:5])
 
 
 def _involved_services(student, engagement: Decision):

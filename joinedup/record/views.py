@@ -1,10 +1,11 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from joinedup.consent.policy import audit_listing, readable_students, seats_of
 from joinedup.people.models import Service
-from joinedup.people.permissions import can_view_caseload, capability_required
+from joinedup.people.permissions import can_record_consent, can_view_caseload, capability_required
 from joinedup.record.selectors import get_record_for_user
 from joinedup.risk.selectors import current_levels
 
@@ -51,6 +52,8 @@ def student_detail(request, student_uuid):
     return render(request, "record/student_detail.html", {
         "record": record,
         "is_clinical": can_view_caseload(request.user),
+        "may_ask": can_record_consent(request.user),
+        "whom": _("you"),
         "is_crisis": any(s.service_id in crisis_service_ids() for s in seats),
         "risk_level": current_levels(request.user, [record.student.pk]).get(record.student.pk)
         if risk and risk.allowed else None,

@@ -42,6 +42,11 @@ def escalation_stage(raised_at: dt.datetime, level: Level, now: dt.datetime) -> 
     return MANAGER
 
 
+def withheld_label(services: list[str]) -> str:
+    """The current level when only other services' assessments exist and none is shared."""
+    return f"Assessed by {', '.join(services)} — not shared with you"
+
+
 def label(level: Level | None, service_name: str = "", service_label: str = "") -> str:
     """The shared level with the service's own word for it: "High — Crisis Team: Amber"."""
     if level is None:

@@ -14,6 +14,7 @@ from joinedup.consent.policy import (
     service_ids_of,
 )
 from joinedup.consent.rules import Decision
+from joinedup.record.selectors import withheld_section
 from joinedup.risk import rules
 from joinedup.risk.levels import ensure_default_levels
 from joinedup.risk.models import (
@@ -28,8 +29,9 @@ from joinedup.risk.models import (
 
 def current_levels(user, student_ids) -> dict[int, str]:
     """Each student's current level as the user may see it: the latest assessment from a
-    service whose risk the user may read, labelled with that service's own word. Three
-    queries, whatever the number of students."""
+    service whose risk the user may read, labelled with that service's own word; where
+    only other services' assessments exist, who holds them ("Assessed by Crisis Team — not
+    shared with you"), never nothing. Four queries, whatever the number of students."""
     student_ids = list(student_ids)
     if not student_ids:
         return {}
@@ -41,12 +43,22 @@ def current_levels(user, student_ids) -> dict[int, str]:
     ):
         latest.setdefault(assessment.student_id, assessment)
     words = _service_words({a.service_id for a in latest.values()})
-    return {
+    levels = {
         student_id: rules.label(
             a.level.as_rule(), a.service.name, words.get((a.service_id, a.level_id), "")
         )
         for student_id, a in latest.items()
     }
+    held: dict[int, set[str]] = {}
+    for student_id, service in (
+        RiskAssessment.objects.filter(student_id__in=set(student_ids) - set(latest))
+        .values_list("student_id", "service__name")
+        .distinct()
+    ):
+        held.setdefault(student_id, set()).add(service)
+    for student_id, services in held.items():
+        levels[student_id] = rules.withheld_label(sorted(services))
+    return levels
 
 
 def _service_words(service_ids) -> dict[tuple[int, int], str]:
@@ -115,6 +127,7 @@ class RiskView:
     assessments: list = field(default_factory=list)
     flags: list = field(default_factory=list)
     levels: list = field(default_factory=list)
+    withheld: object = None  # a record Section naming who holds what is not shown
 
 
 def get_risk_for_user(user, student_uuid, *, request=None) -> RiskView:
@@ -129,15 +142,23 @@ def get_risk_for_user(user, student_uuid, *, request=None) -> RiskView:
     assessments = decision.rows(
         RiskAssessment.objects.filter(student=student).select_related("level", "service", "author")
     )
-    flags = decision.rows(Flag.objects.filter(student=student).select_related("level", "service"))
+    # Every flag shows, as on the flags worklist; another service's reason only where the
+    # decision lets that service's risk through.
+    flags = [
+        FlagRow(flag, decision.may_read_row(flag.service_id))
+        for flag in Flag.objects.filter(student=student)
+        .select_related("level", "service")
+        .order_by("-raised_at")[:50]
+    ]
     ensure_default_levels()
     return RiskView(
         student=student,
         decision=decision,
         current=current_levels(user, [student.pk]).get(student.pk, "Not assessed"),
         assessments=list(assessments),
-        flags=list(flags.order_by("-raised_at")[:50]),
+        flags=flags,
         levels=list(RiskLevel.objects.all()),
+        withheld=withheld_section(student, "risk", decision),
     )
 
 

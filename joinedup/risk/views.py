@@ -3,11 +3,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from joinedup.consent.models import CareRelationship
 from joinedup.consent.policy import service_ids_of
+from joinedup.lib.http import safe_next
 from joinedup.people.models import Service
 from joinedup.people.permissions import can_view_caseload, capability_required
 from joinedup.risk import forms, selectors, services
@@ -33,7 +35,7 @@ def flag_acknowledge(request, flag_uuid):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Flag acknowledged."))
-    return redirect(request.POST.get("next") or "risk:flags")
+    return redirect(safe_next(request, reverse("risk:flags")))
 
 
 def _caring_service(user, student):

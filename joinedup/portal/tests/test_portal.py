@@ -102,7 +102,7 @@ def test_withdrawn_consent_hides_risk_from_the_record_page_at_once(hub, client):
     client.force_login(hub.crisis_practitioner)
     page = text(client.get(reverse("record:student-detail", args=[hub.student.uuid])))
 
-    assert "Risk Risk is not shared with Crisis Team: no consent." in page
+    assert "Risk: not shared with you. Risk is not shared with Crisis Team: no consent." in page
 
 
 def test_withdrawing_twice_changes_nothing(hub, student_client):

@@ -69,7 +69,10 @@ def test_another_services_assessment_needs_consent(hub):
 
     assess(hub)
     open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
-    assert current_levels(hub.crisis_practitioner, [hub.student.pk]) == {}
+    # Withheld, never absent: the level says who holds it, not what it is.
+    assert current_levels(hub.crisis_practitioner, [hub.student.pk]) == {
+        hub.student.pk: "Assessed by Wellbeing — not shared with you"
+    }
     give_consent(hub, "risk", hub.crisis)
     assert current_levels(hub.crisis_practitioner, [hub.student.pk]) == {hub.student.pk: "High"}
 
