@@ -1,8 +1,10 @@
 """A Crisis Team practitioner reads a record, records a consent, and then sees what it shares."""
 
 import re
+from urllib.parse import urlparse
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from joinedup.conftest import assert_accessible, login
@@ -105,4 +107,42 @@ def test_outsider_following_a_record_link_gets_a_plain_not_found_page(hub, crisi
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
     expect(page.get_by_role("main")).not_to_contain_text(hub.student.legal_family_name)
     expect(page.get_by_role("link", name="Go to the JoinedUp home page")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_a_withheld_section_a_request_to_share_the_students_yes_and_it_appears(
+    hub, crisis_case, page, phone_page
+):
+    """Journey (e): the Crisis Team sees that Wellbeing holds risk it may not read, asks the
+    student to share it; the student says yes on their phone; the asker's email link opens
+    the record, where the risk now shows."""
+    login(page, hub.crisis_practitioner)
+    open_record_from_caseload(page, hub.student)
+    expect(risk_section(page)).to_contain_text("Risk: held by Wellbeing — not shared with you.")
+    expect(risk_section(page)).not_to_contain_text(RISK_TEXT)
+    expect(risk_section(page)).not_to_contain_text("Nothing recorded.")
+    risk_section(page).get_by_role("button", name="Ask the student to share risk").click()
+    expect(page.get_by_role("status")).to_contain_text("The student has been asked")
+    assert_accessible(page)
+
+    login(phone_page, hub.student_user, totp=False)
+    phone_page.goto("/me/")
+    request_card = phone_page.locator("[data-sharing-request]")
+    expect(request_card).to_contain_text(
+        "Crisis Team asks you to share notes about keeping you safe"
+    )
+    assert_accessible(phone_page)
+    request_card.get_by_role("button", name="Yes, share it with Crisis Team").click()
+    expect(phone_page.get_by_role("status")).to_contain_text(
+        "Crisis Team can now see notes about keeping you safe"
+    )
+    expect(phone_page.locator("[data-sharing-request]")).to_have_count(0)
+    assert_accessible(phone_page)
+
+    told = next(m for m in mail.outbox if m.to == [hub.crisis_practitioner.email])
+    assert "agreed to share" in told.body
+    link = re.search(r"https?://\S+", told.body).group(0)
+    page.goto(urlparse(link).path)
+    expect(risk_section(page)).to_contain_text(RISK_TEXT)
+    expect(risk_section(page)).not_to_contain_text("not shared with you")
     assert_accessible(page)

@@ -170,3 +170,29 @@ def test_the_escalation_command_moves_overdue_flags(hub, capsys):
         call_command("escalate_flags")
     assert "Escalated 1 flags." in capsys.readouterr().out
     assert Escalation.objects.get().stage == 1
+
+
+def test_the_risk_page_says_who_holds_what_it_withholds_never_no_flags(hub, client):
+    from django.urls import reverse
+
+    from joinedup.risk.levels import ensure_default_levels
+    from joinedup.risk.models import RiskLevel
+
+    ensure_default_levels()
+    assess(hub)
+    services.raise_flag(
+        student=hub.student, service=hub.wellbeing, level=RiskLevel.objects.get(name="High"),
+        source="clinician", reason="[wellbeing-reason] Said they had a plan.",
+        actor=hub.practitioner,
+    )  # fmt: skip
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    client.force_login(hub.crisis_practitioner)
+
+    page = client.get(reverse("risk:student-risk", args=[hub.student.uuid])).content.decode()
+
+    assert "Current level: <strong>Assessed by Wellbeing — not shared with you" in page
+    assert "Risk: held by Wellbeing — not shared with you." in page
+    assert "the reason is not shared with you" in page
+    assert "[wellbeing-reason]" not in page
+    assert "Low mood; exams." not in page
+    assert "No flags." not in page
