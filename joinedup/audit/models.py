@@ -20,6 +20,7 @@ class AuditEventQuerySet(models.QuerySet):
 class Basis(models.TextChoices):
     SELF = "self", _("their own record")
     RELATIONSHIP = "relationship", _("care relationship")
+    AUTHORED = "authored", _("records their service wrote")
     CONSENT = "consent", _("student's consent")
     BREAK_GLASS = "break_glass", _("emergency override")
     DEPARTMENT = "department", _("student in their department")

@@ -150,18 +150,28 @@ class CareRelationshipQuerySet(models.QuerySet):
 
 
 class CareRelationship(models.Model):
-    """A service's legitimate relationship with a student: an open referral, episode or concern."""
+    """A service's legitimate relationship with a student, for one reason: an open referral,
+    episode or concern. It closes when its reason ends, saying why; each reason has its own
+    relationship, so ending one leaves the others."""
 
     class Reason(models.TextChoices):
         REFERRAL = "referral", _("Referral")
         EPISODE = "episode", _("Episode of care")
         CONCERN = "concern", _("Concern")
 
+    class Ending(models.TextChoices):
+        CONCERN_CLOSED = "concern_closed", _("the concern was closed")
+        DECLINED = "declined", _("the referral was declined")
+        WITHDRAWN = "withdrawn", _("the referral was withdrawn")
+        DISCHARGED = "discharged", _("the student was discharged")
+        EPISODE_ENDED = "episode_ended", _("the episode of care ended")
+
     student = models.ForeignKey(Student, models.CASCADE, related_name="care_relationships")
     service = models.ForeignKey(Service, models.PROTECT, related_name="care_relationships")
     reason = models.CharField(max_length=10, choices=Reason.choices)
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    ended_because = models.CharField(max_length=16, choices=Ending.choices, blank=True)
 
     objects = CareRelationshipQuerySet.as_manager()
 

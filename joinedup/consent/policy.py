@@ -156,11 +156,16 @@ def _facts_for_seats(seats: tuple[Seat, ...], student: Student, *, user=None) ->
         return Facts(seats=())
     now = timezone.now()
     involvement = CareRelationship.objects.filter(student=student).values_list(
-        "service_id", "service__organisation_id", "closed_at"
+        "service_id", "service__organisation_id", "closed_at", "reason"
     )
-    involved = frozenset((service, org) for service, org, _ in involvement)
+    involved = frozenset((service, org) for service, org, _, _ in involvement)
     relationships = frozenset(
-        (service, org) for service, org, closed_at in involvement if closed_at is None
+        (service, org) for service, org, closed_at, _ in involvement if closed_at is None
+    )
+    former = frozenset(
+        service
+        for service, _, closed_at, reason in involvement
+        if closed_at is not None and reason in TOOK_ON
     )
     grants = tuple(
         Grant(*row)
@@ -185,6 +190,7 @@ def _facts_for_seats(seats: tuple[Seat, ...], student: Student, *, user=None) ->
         department_id=student.department_id,
         relationships=relationships,
         involved=involved,
+        former=former,
         grants=grants,
         agreements=_agreements_of({s.organisation_id for s in seats}),
         break_glass=break_glass,
@@ -254,7 +260,17 @@ def _partners(agreements, organisation_id: int, category: str, purpose: str) -> 
     return partners
 
 
-_ALL_BASES = ("self", "relationship", "department", "consent", "break_glass")
+_ALL_BASES = ("self", "relationship", "department", "consent", "break_glass", "authored")
+# The reasons for which a service took the student on: once they end, the service still
+# reads what it wrote (`rules._authored`); a concern's end leaves it nothing.
+TOOK_ON = (CareRelationship.Reason.REFERRAL, CareRelationship.Reason.EPISODE)
+
+
+def _took_on(service_id) -> QuerySet:
+    """The closed relationships through which `service_id` took students on."""
+    return CareRelationship.objects.filter(
+        service_id=service_id, closed_at__isnull=False, reason__in=TOOK_ON
+    )
 
 
 def readable_students(
@@ -299,6 +315,9 @@ def _readable(user, seats, agreements, category, purpose, bases, among) -> Q:
             continue
         if clinical and purpose == "direct_care" and "relationship" in bases:
             condition |= _students_in(open_relationship.filter(service_id=seat.service_id))
+        authored = "authored" in bases and category != "registration"
+        if clinical and purpose == "direct_care" and authored and seat.service_id:
+            condition |= _students_in(_took_on(seat.service_id))
         if academic and category == "identity" and "department" in bases:
             condition |= Q(department_id=seat.department_id)
         if category in SERVICE_ONLY and not clinical:
@@ -362,7 +381,10 @@ def readable_rows(
                 written = Q(pk__in=[])
                 for name in services:
                     written |= Q(**{f"{name}_id": seat.service_id})
-                passes |= written & Q(**{f"{key}__in": caring.values("student_id")})
+                cared = Q(**{f"{key}__in": caring.values("student_id")}) | Q(
+                    **{f"{key}__in": _took_on(seat.service_id).values("student_id")}
+                )
+                passes |= written & cared
     return rows.filter(passes)
 
 
@@ -483,9 +505,9 @@ def bases_of(user, category: str, student_ids, purpose: str = "direct_care") -> 
 
 def _bases_of(user, seats, agreements, category, student_ids, purpose="direct_care"):
     order = (
-        ("self", "relationship", "department", "consent", "break_glass")
+        ("self", "relationship", "department", "consent", "break_glass", "authored")
         if category in STUDENT_LEVEL
-        else ("self", "consent", "break_glass", "relationship", "department")
+        else ("self", "consent", "break_glass", "relationship", "department", "authored")
     )
     among = list(student_ids)
     if not among:

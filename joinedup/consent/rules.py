@@ -95,6 +95,9 @@ class Facts:
     # Every service that has been involved with the student, open or closed, the same way:
     # the services whose entries the record may hold.
     involved: frozenset[tuple[int, int]] = frozenset()
+    # Services that took the student on (a referral or an episode) and no longer do: each
+    # still reads what it wrote itself.
+    former: frozenset[int] = frozenset()
     grants: tuple[Grant, ...] = ()
     # Active agreements as (lower organisation id, higher organisation id, category, purpose).
     agreements: frozenset[tuple[int, int, str, str]] = frozenset()
@@ -252,7 +255,10 @@ def _decide_for_clinician(
             seat,
         )
     if category in SERVICE_ONLY:
-        return _refuse(seat, f"{label} stay with the service that wrote them.")
+        stay = f"{label} stay with the service that wrote them."
+        if _formerly_cared(facts, seat, purpose):
+            return _authored(seat, category, label, stay)
+        return _refuse(seat, stay)
     consented = _consented(facts, seat, category, purpose, include_service=True)
     if consented and _agreement_allows(facts, seat, category, purpose):
         return Decision(True, "consent", f"The student shares {label.lower()} with you.", seat)
@@ -263,6 +269,12 @@ def _decide_for_clinician(
         if consented
         else f"{label} {_is(label)} not shared with {seat.place}: no consent."
     )
+    others = (
+        refusal
+        if consented
+        else f"{label} from other services {_is(label)} not shared with {seat.place}: no consent."
+    )
+    own = frozenset({seat.service_id}) if seat.service_id else frozenset()
     if related:
         return Decision(
             True,
@@ -270,13 +282,35 @@ def _decide_for_clinician(
             f"{seat.place} is involved in the student's care.",
             seat,
             whole=False,
-            limit=refusal
-            if consented
-            else f"{label} from other services {_is(label)} not shared with {seat.place}: "
-            "no consent.",
-            services=frozenset({seat.service_id}) if seat.service_id else frozenset(),
+            limit=others,
+            services=own,
         )
+    if _formerly_cared(facts, seat, purpose):
+        return _authored(seat, category, label, others)
     return _refuse(seat, refusal)
+
+
+def _formerly_cared(facts: Facts, seat: Seat, purpose: str) -> bool:
+    return purpose == "direct_care" and seat.service_id in facts.former
+
+
+def _authored(seat: Seat, category: str, label: str, others: str) -> Decision:
+    """A service that discharged or declined the student reads only what it wrote: the
+    student's name and number on its own records, and its own rows of each category."""
+    if category == "registration":
+        return _refuse(seat, f"{seat.place} no longer works with the student.")
+    reason = f"{seat.place} worked with the student and reads what it wrote."
+    if category == "identity":
+        return Decision(True, "authored", reason, seat, scope=NAMES_ONLY)
+    return Decision(
+        True,
+        "authored",
+        reason,
+        seat,
+        whole=False,
+        limit=f"{seat.place} no longer works with the student; {others[0].lower()}{others[1:]}",
+        services=frozenset({seat.service_id}),
+    )
 
 
 def _partners_only(facts: Facts, seat: Seat, category: str, purpose: str) -> bool:

@@ -136,10 +136,11 @@ def withdraw_all_consents(*, actor, student, request=None) -> int:
 
 
 def open_care_relationship(*, student, service, reason, actor=None) -> CareRelationship:
-    """Open a service's care relationship (referrals, episodes and concerns call this)."""
+    """Open a service's care relationship for `reason` (referrals, episodes and concerns
+    call this); one already open for the same reason is reused."""
     with transaction.atomic():
         relationship, created = CareRelationship.objects.get_or_create(
-            student=student, service=service, closed_at__isnull=True, defaults={"reason": reason}
+            student=student, service=service, reason=reason, closed_at__isnull=True
         )
         if created:
             append(
@@ -152,20 +153,34 @@ def open_care_relationship(*, student, service, reason, actor=None) -> CareRelat
     return relationship
 
 
-def close_care_relationship(*, relationship: CareRelationship, actor=None) -> None:
+def close_care_relationship(
+    *, relationship: CareRelationship, because: str, actor=None, at=None
+) -> None:
+    """Close the relationship because its reason ended: access it gave ends at once."""
+    ending = CareRelationship.Ending(because)
     with transaction.atomic():
-        relationship.closed_at = timezone.now()
-        relationship.save(update_fields=["closed_at"])
+        relationship.closed_at = at or timezone.now()
+        relationship.ended_because = ending
+        relationship.save(update_fields=["closed_at", "ended_because"])
         append(
             [
                 _change(
                     "consent.relationship.closed",
                     actor,
                     relationship.student,
-                    reason=str(relationship.service),
+                    reason=f"{relationship.service}: {ending.label}",
                 )
             ]
         )
+
+
+def release_care_relationship(*, student, service, reason: str, because: str, actor=None) -> None:
+    """Close the service's open relationship for `reason`: the caller has checked that
+    nothing else of that reason (another open referral, episode or concern) still needs it."""
+    for relationship in CareRelationship.objects.open().filter(
+        student=student, service=service, reason=reason
+    ):
+        close_care_relationship(relationship=relationship, because=because, actor=actor)
 
 
 def open_break_glass(*, actor, student, reason: str, request=None) -> BreakGlass:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from joinedup.audit.services import Entry, append
 from joinedup.consent.models import CareRelationship, DataSharingAgreement
 from joinedup.consent.policy import decide_for_service, entry_for
-from joinedup.consent.services import close_care_relationship, open_care_relationship
+from joinedup.consent.services import open_care_relationship, release_care_relationship
 from joinedup.people.models import Service
 from joinedup.record.models import RecordEntry
 from joinedup.referrals import rules, tasks
@@ -72,8 +72,11 @@ def open_episode(*, actor, student, service, started_at=None) -> Episode:
     return episode
 
 
-def end_episode(*, actor, episode: Episode, ending: str, ended_at=None) -> Episode:
-    """End an episode; the care relationship closes unless something else still needs it."""
+def end_episode(
+    *, actor, episode: Episode, ending: str, ended_at=None, because="episode_ended"
+) -> Episode:
+    """End an episode; its care relationship closes (`because`) unless another open episode
+    of the service still needs it."""
     with transaction.atomic():
         episode.ended_at = ended_at or timezone.now()
         episode.ending = Episode.Ending(ending)
@@ -89,20 +92,37 @@ def end_episode(*, actor, episode: Episode, ending: str, ended_at=None) -> Episo
                 )
             ]
         )
-        _release_relationship(episode.student, episode.service, actor)
+        _release_episode_relationship(episode, because, actor)
     return episode
 
 
-def _release_relationship(student, service, actor) -> None:
-    """Close the service's care relationship once no open referral or episode needs it."""
-    busy = (
-        Episode.objects.open().filter(student=student, service=service).exists()
-        or Referral.objects.open().filter(student=student, to_service=service).exists()
-    )
-    if busy:
-        return
-    for relationship in CareRelationship.objects.open().filter(student=student, service=service):
-        close_care_relationship(relationship=relationship, actor=actor)
+def _release_episode_relationship(episode: Episode, because: str, actor) -> None:
+    """Close the service's episode relationship once no other open episode needs it."""
+    if not Episode.objects.open().filter(student=episode.student, service=episode.service).exists():
+        release_care_relationship(
+            student=episode.student,
+            service=episode.service,
+            reason=CareRelationship.Reason.EPISODE,
+            because=because,
+            actor=actor,
+        )
+
+
+def _release_referral_relationship(referral: Referral, because: str, actor) -> None:
+    """Close the receiving service's referral relationship once no other open referral to it
+    needs it."""
+    if (
+        not Referral.objects.open()
+        .filter(student=referral.student, to_service=referral.to_service)
+        .exists()
+    ):
+        release_care_relationship(
+            student=referral.student,
+            service=referral.to_service,
+            reason=CareRelationship.Reason.REFERRAL,
+            because=because,
+            actor=actor,
+        )
 
 
 # Referrals --------------------------------------------------------------------------------
@@ -238,7 +258,7 @@ def decline_referral(
             decline_reason=reason,
             signposted_to=signposted_to.strip(),
         )
-        _release_relationship(referral.student, referral.to_service, actor)
+        _release_referral_relationship(referral, "declined", actor)
         _notify_referrer(referral, "declined")
     return referral
 
@@ -249,8 +269,10 @@ def withdraw_referral(*, actor, referral: Referral, version: int, request=None) 
             referral, "withdraw", actor, version, request, withdrawn_at=timezone.now()
         )
         if referral.episode_id:
-            end_episode(actor=actor, episode=referral.episode, ending="unplanned")
-        _release_relationship(referral.student, referral.to_service, actor)
+            end_episode(
+                actor=actor, episode=referral.episode, ending="unplanned", because="withdrawn"
+            )
+        _release_referral_relationship(referral, "withdrawn", actor)
     return referral
 
 
@@ -326,8 +348,14 @@ def discharge_referral(
         )
         referral.shared_entries.add(entry)
         if referral.episode_id:
-            end_episode(actor=actor, episode=referral.episode, ending=ending, ended_at=at)
-        _release_relationship(referral.student, referral.to_service, actor)
+            end_episode(
+                actor=actor,
+                episode=referral.episode,
+                ending=ending,
+                ended_at=at,
+                because="discharged",
+            )
+        _release_referral_relationship(referral, "discharged", actor)
         if referral.to_service.kind == Service.Kind.CRISIS:
             create_follow_up(
                 student=referral.student,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import CareRelationship
 from joinedup.consent.policy import decide
-from joinedup.consent.services import open_care_relationship
+from joinedup.consent.services import open_care_relationship, release_care_relationship
 from joinedup.people.models import Service, Student
 from joinedup.risk import rules, tasks
 from joinedup.risk.models import Concern, ConcernMessage
@@ -186,6 +186,17 @@ def record_concern_outcome(*, actor, concern: Concern, outcome: str, request=Non
                 )
             ]
         )
+        if not Concern.objects.filter(
+            student=concern.student, service=concern.service, outcome=""
+        ).exists():
+            # The concern was the reason for the service's access; it ends with it.
+            release_care_relationship(
+                student=concern.student,
+                service=concern.service,
+                reason=CareRelationship.Reason.CONCERN,
+                because=CareRelationship.Ending.CONCERN_CLOSED,
+                actor=actor,
+            )
     concern.refresh_from_db()
     return concern
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from joinedup.api.tests.conftest import Api, make_client, make_token, staff_api
 from joinedup.audit.models import AuditEvent
+from joinedup.consent.models import CareRelationship
 from joinedup.record.tests.factories import write_entry
 from joinedup.referrals.models import Referral
 from joinedup.referrals.tests.factories import refer
@@ -112,8 +113,10 @@ def test_decline_needs_a_reason_from_the_list(hub, talking_api):
     )
     assert response.status_code == 200, response.content
     assert (response.json()["state"], response.json()["decline_reason"]) == ("declined", "higher")
-    # Declining closed Talking Therapies' care relationship: the referral is no longer theirs.
-    assert talking_api.get(f"/referrals/{referral.uuid}").status_code == 404
+    # Declining closed Talking Therapies' care relationship; it still reads its own decision.
+    ended = CareRelationship.objects.get(service=hub.talking, student=hub.student)
+    assert (ended.closed_at is not None, ended.ended_because) == (True, "declined")
+    assert talking_api.get(f"/referrals/{referral.uuid}").json()["state"] == "declined"
 
 
 def test_first_contact_cannot_be_in_the_future_or_before_sending(hub, talking_api):

@@ -133,7 +133,7 @@ def students(hub) -> dict:
     closed = open_care_relationship(
         student=s["care_closed_and_in_crisis_team"], service=hub.counselling, reason="episode"
     )
-    close_care_relationship(relationship=closed)
+    close_care_relationship(relationship=closed, because="episode_ended")
     open_care_relationship(
         student=s["care_closed_and_in_crisis_team"], service=hub.crisis, reason="referral"
     )
@@ -187,9 +187,13 @@ def test_decide_many_is_decide_for_each_category(hub, students):
     ("member", "category", "purpose", "readable"),
     [
         ("practitioner", "notes", "direct_care", {"in_wellbeing_care"}),
-        ("counsellor", "assessment", "direct_care", {"consents_to_counselling"}),
-        ("counsellor", "notes", "direct_care", set()),
-        ("counsellor", "identity", "direct_care", {"consents_to_counselling"}),
+        # Counselling's episode with one student ended: it reads what it wrote, by name.
+        ("counsellor", "assessment", "direct_care", {"consents_to_counselling",
+                                                     "care_closed_and_in_crisis_team"}),
+        ("counsellor", "notes", "direct_care", {"care_closed_and_in_crisis_team"}),
+        ("counsellor", "registration", "direct_care", set()),
+        ("counsellor", "identity", "direct_care", {"consents_to_counselling",
+                                                   "care_closed_and_in_crisis_team"}),
         (
             "crisis_practitioner",
             "identity",
@@ -240,12 +244,30 @@ def test_relationship_basis_alone_lists_the_students_decided_by_relationship(hub
     assert set(found.values_list("pk", flat=True)) == by_relationship
 
 
-def test_closing_the_last_care_relationship_drops_the_student_at_once(hub, students):
+def test_an_ended_episode_leaves_the_service_its_own_rows_by_name_only(hub, students):
     relationship = CareRelationship.objects.open().get(student=hub.student)
-    close_care_relationship(relationship=relationship)
+    close_care_relationship(relationship=relationship, because="episode_ended")
 
-    assert not readable_students(hub.practitioner, "identity").filter(pk=hub.student.pk).exists()
-    assert not decide(hub.practitioner, hub.student, "identity").allowed
+    caseload = readable_students(hub.practitioner, "identity", bases=("relationship",))
+    assert not caseload.filter(pk=hub.student.pk).exists()
+    identity = decide(hub.practitioner, hub.student, "identity")
+    assert (identity.basis, identity.scope) == ("authored", "names")
+    assert not decide(hub.practitioner, hub.student, "registration").allowed
+    risk = decide(hub.practitioner, hub.student, "risk")
+    assert (risk.whole, risk.services) == (False, frozenset({hub.wellbeing.pk}))
+    assert CareRelationship.objects.get(pk=relationship.pk).ended_because == "episode_ended"
+
+
+def test_a_closed_concern_leaves_the_service_nothing(hub, students):
+    student = students["in_history_only"]
+    concern = open_care_relationship(student=student, service=hub.wellbeing, reason="concern")
+    assert decide(hub.practitioner, student, "identity").basis == "relationship"
+
+    close_care_relationship(relationship=concern, because="concern_closed")
+
+    assert not readable_students(hub.practitioner, "identity").filter(pk=student.pk).exists()
+    for category in CATEGORIES:
+        assert not decide(hub.practitioner, student, category).allowed, category
 
 
 @pytest.fixture

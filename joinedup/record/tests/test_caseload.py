@@ -43,9 +43,8 @@ def test_caseload_lists_only_students_in_my_services_care(hub, client):
     counselling = make_student(hub.university, "CL00002")
     open_care_relationship(student=counselling, service=hub.counselling, reason="episode")
     closed = make_student(hub.university, "CL00003")
-    close_care_relationship(
-        relationship=open_care_relationship(student=closed, service=hub.wellbeing, reason="episode")
-    )
+    ended = open_care_relationship(student=closed, service=hub.wellbeing, reason="episode")
+    close_care_relationship(relationship=ended, because="episode_ended")
     consented = make_student(hub.university, "CL00004")
     give_consent(hub, "identity", hub.wellbeing, student=consented)
     emergency = make_student(hub.university, "CL00005")

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import make_student
+from joinedup.consent.tests.factories import give_consent
+from joinedup.record.models import RecordEntry
 from joinedup.referrals import services
 from joinedup.referrals.gaps import detect_gaps
 from joinedup.referrals.models import FollowUpTask, Referral
@@ -109,12 +111,31 @@ def test_acting_on_an_out_of_date_page_is_refused_with_what_happened(hub, client
     assert Referral.objects.get().state == "accepted"
 
 
-def test_a_service_that_declined_no_longer_opens_the_referral(hub, client):
-    referral = refer(hub)
+def test_a_service_that_declined_keeps_its_decision_and_loses_the_rest(hub, client):
+    RecordEntry.objects.create(
+        student=hub.student,
+        category="assessment",
+        service=hub.wellbeing,
+        author=hub.practitioner,
+        title="Wellbeing's assessment",
+        body="Sleeping badly since October.",
+    )
+    give_consent(hub, "assessment", hub.talking)
+    hub.student.nhs_number, hub.student.email = "9434765919", "alex@example.ac.uk"
+    hub.student.save()
+    referral = refer(hub, carry_assessment=True)
     services.decline_referral(
         actor=hub.triage, referral=referral, version=referral.version, reason="lower"
     )
-    assert page(client, hub.triage, "referrals:referral-detail", referral.uuid)[0] == 404
+    hub.student.consent_grants.update(withdrawn_at=timezone.now())
+
+    status, html = page(client, hub.triage, "referrals:referral-detail", referral.uuid)
+    assert status == 200
+    assert "Declined" in html
+    assert "Sleeping badly" not in html  # the referrer's assessment is the referrer's
+    status, html = page(client, hub.triage, "record:student-detail", hub.student.uuid)
+    assert hub.student.nhs_number not in html
+    assert hub.student.email not in html
     assert page(client, hub.practitioner, "referrals:referral-detail", referral.uuid)[0] == 200
 
 
