@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from joinedup.consent import services
 from joinedup.consent.forms import BreakGlassForm, RecordConsentForm
 from joinedup.consent.policy import get_student_for_user
+from joinedup.consent.rules import reason_has_substance
 from joinedup.lib.http import safe_next
 from joinedup.people.models import Student
 from joinedup.people.permissions import can_break_glass, can_record_consent, capability_required
@@ -52,7 +53,17 @@ def break_glass_open(request):
             student_number=data["student_number"].strip(),
             date_of_birth=data["date_of_birth"],
         ).first()
-        if student is None:
+        if not reason_has_substance(data["reason"].strip()):
+            # Checked before whether the details match: a weak reason gets the same answer
+            # either way, so it cannot be used to test details without opening an override.
+            form.add_error(
+                "reason",
+                _(
+                    "Write the reason: what risk to life makes this access necessary, in a "
+                    "sentence the data protection officer and the student can read."
+                ),
+            )
+        elif student is None:
             # One answer whether the number is unknown or the date of birth does not match,
             # so the form cannot be used to find out who studies where.
             services.record_failed_break_glass(actor=request.user, request=request)

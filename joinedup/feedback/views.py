@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.policy import audit_listing, readable_students
+from joinedup.consent.policy import audit_listing, decide, readable_students
 from joinedup.feedback import forms, selectors, services
 from joinedup.feedback.models import AdvisoryGroup, Draft, GroupAction, Theme
 from joinedup.lib.http import safe_next
@@ -268,24 +267,23 @@ def groups(request):
     )
 
 
-def _audit_names(request, students, group: AdvisoryGroup) -> None:
-    """Members agreed to be known to those who run their group: a manager reading their names
-    (the member list, comments on drafts) is audited on that basis."""
-    append(
-        [
-            Entry(
-                action="feedback.group.names_read",
-                actor=request.user,
-                student=student,
-                category="identity",
-                allowed=True,
-                basis="consent",
-                reason=f"Member of the advisory group “{group.name}”",
-                request_id=request_id_of(request),
-            )
-            for student in {s.pk: s for s in students}.values()
-        ]
+def _readable_names(request, students, group: AdvisoryGroup) -> set[int]:
+    """The ids of these students (group members) whose names the policy lets the user read;
+    each student shown is audited on the basis the policy decides, refusals too. Running a
+    group gives no access of its own: a service manager reads names only where they also
+    hold a practitioner's relationship with the student, or the student's consent."""
+    shown = list({s.pk: s for s in students}.values())
+    if not shown:
+        return set()
+    readable = readable_students(request.user, "identity", among=[s.pk for s in shown])
+    audit_listing(
+        request.user,
+        shown,
+        action="feedback.group.names_read",
+        reason=f"Member of the advisory group “{group.name}”",
+        request=request,
     )
+    return set(readable.values_list("pk", flat=True))
 
 
 def _group_for(request, group_uuid) -> AdvisoryGroup:
@@ -298,8 +296,7 @@ def group_detail(request, group_uuid, *, part=None, part_form=None):
     managing = selectors.can_manage_group(request.user, group)
     student = getattr(request.user, "student_record", None)
     members = list(group.members.all()) if managing else None
-    if members:
-        _audit_names(request, members, group)
+    named = _readable_names(request, members, group) if managing else set()
     forms_by_part = {
         name: (part_form if name == part else form_class(prefix=name))
         for name, form_class in forms.GROUP_PARTS.items()
@@ -311,7 +308,8 @@ def group_detail(request, group_uuid, *, part=None, part_form=None):
             "group": group,
             "managing": managing,
             "is_member": student is not None and group.members.filter(pk=student.pk).exists(),
-            "members": members,
+            "members": members and [(m, m.pk in named) for m in members],
+            "names_withheld": bool(members) and len(named) < len(members),
             "meetings": group.meetings.all(),
             "actions": group.actions.select_related("meeting"),
             "decisions": group.decisions.select_related("meeting"),
@@ -343,7 +341,7 @@ def group_add(request, group_uuid, part):
             except ValidationError as error:
                 messages.error(request, " ".join(_errors(error)))
             else:
-                messages.success(request, _("%(name)s joined the group.") % {"name": student})
+                messages.success(request, _joined(request, student, form, group))
         return redirect("feedback:group", group.uuid)
     form_class = forms.GROUP_PARTS.get(part)
     if form_class is None:
@@ -357,6 +355,15 @@ def group_add(request, group_uuid, part):
         item.save()
     messages.success(request, _("Saved."))
     return redirect("feedback:group", group.uuid)
+
+
+def _joined(request, student, form, group) -> str:
+    """Who joined, by name only when the policy lets the manager read it (audited)."""
+    if decide(request.user, student, "identity", request=request).allowed:
+        return _("%(name)s joined the group.") % {"name": student.display_name}
+    return _("The student with the number %(number)s joined the group.") % {
+        "number": form.cleaned_data["student_number"].strip()
+    }
 
 
 @login_required
@@ -396,14 +403,15 @@ def draft(request, draft_uuid):
                 messages.success(request, _("Thank you. Your comment has been sent."))
                 return redirect("feedback:draft", item.uuid)
     comments = item.comments.select_related("student")
+    named = set()
     if managing:
-        _audit_names(request, [c.student for c in comments], item.group)
+        named = _readable_names(request, [c.student for c in comments], item.group)
     else:
         comments = comments.filter(student=student) if student else comments.none()
     return render(
         request,
         "feedback/draft.html",
-        {"draft": item, "form": form if is_member else None, "comments": comments,
-         "managing": managing},
+        {"draft": item, "form": form if is_member else None,
+         "comments": [(c, c.student_id in named) for c in comments], "managing": managing},
         status=400 if form.errors else 200,
     )  # fmt: skip

@@ -195,7 +195,8 @@ def _waiting_facts() -> list[rules.WaitingFact]:
 
 
 def _concern_facts(now) -> list[rules.ConcernFact]:
-    rows = Concern.objects.filter(outcome="", raised_at__gte=now - LOOKBACK).values_list(
-        "pk", "student_id", "service_id", "raised_at"
-    )
+    # A concern whose number matched no student names no one to raise a gap item about.
+    rows = Concern.objects.filter(
+        outcome="", raised_at__gte=now - LOOKBACK, student__isnull=False
+    ).values_list("pk", "student_id", "service_id", "raised_at")
     return [rules.ConcernFact(*row, has_outcome=False) for row in rows]

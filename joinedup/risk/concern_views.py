@@ -1,5 +1,7 @@
 """Pages for concerns: raising one, the triage queue, the thread, the private code."""
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -9,10 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from joinedup.consent.policy import audit_listing, decide_many, seats_of
+from joinedup.consent.policy import audit_listing, decide, decide_many, seats_of
+from joinedup.consent.rules import Decision
 from joinedup.people.models import Service, Student
 from joinedup.risk import concerns, forms
 from joinedup.risk.models import Concern
+
+# The audit action of reading a concern as its service's triage.
+CONCERN_READ = "risk.concern.read"
 
 
 def _uuid_or_none(value):
@@ -38,16 +44,16 @@ def concern_create(request):
     initial = {}
     if request.method == "GET" and (uuid := _uuid_or_none(request.GET.get("student"))):
         student = Student.objects.filter(uuid=uuid).first()
-        if student and decide_many(request.user, student, ["identity"])["identity"].allowed:
+        if student and decide(request.user, student, "identity", request=request).allowed:
             initial["student_number"] = student.student_number
     form = forms.ConcernForm(request.POST or None, is_student=is_student, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            student = concerns.find_student_for_concern(request.user, data["student_number"])
             concern, code = concerns.raise_concern(
                 reporter=request.user,
-                student=student,
+                student=concerns.find_student_for_concern(request.user, data["student_number"]),
+                student_number=data["student_number"],
                 observed=data["observed"],
                 urgency=data["urgency"],
                 student_knows=data["student_knows"],
@@ -67,7 +73,10 @@ def concern_create(request):
 
 @login_required
 def concern_raised(request):
-    """Guidance after raising a concern; an anonymous student's code is shown once."""
+    """Guidance after raising a concern; an anonymous student's code is shown once. The
+    student is named only to a reporter the policy lets read their name (a tutor, about a
+    student of their department), so a mistyped number shows; anyone else is told the same
+    whether or not the number they gave is a student's."""
     raised = request.session.get("concern_raised")
     concern = (
         raised
@@ -77,13 +86,16 @@ def concern_raised(request):
         return redirect("risk:concerns")
     code = raised.pop("code", "")
     request.session["concern_raised"] = raised
+    named = concern.student is not None and (
+        decide(request.user, concern.student, "identity", request=request).allowed
+    )
     signposts = Service.objects.filter(
-        organisation_id=concern.student.university_id
+        organisation_id=concern.service.organisation_id
     ).select_related("directory_entry")
     return render(
         request,
         "risk/concern_raised.html",
-        {"concern": concern, "code": code, "signposts": signposts},
+        {"concern": concern, "code": code, "signposts": signposts, "named": named},
     )
 
 
@@ -98,7 +110,7 @@ def concern_list(request):
     )
     audit_listing(
         request.user,
-        [c.student for c in queue],
+        [c.student for c in queue if c.student is not None],
         action="risk.concerns.listed",
         reason="Listed on the concerns queue.",
         request=request,
@@ -107,44 +119,63 @@ def concern_list(request):
     return render(request, "risk/concern_list.html", {"mine": mine, "queue": queue})
 
 
-def _concern_for(user, concern_uuid) -> tuple[Concern, bool]:
-    """The concern and whether the user sees it as triage; 404 for anyone else."""
+@dataclass(frozen=True)
+class _Seen:
+    """A concern as the user may see it: as its service's triage (with the policy's
+    decision on the student's name) or as the person who raised it."""
+
+    concern: Concern
+    as_triage: bool
+    identity: Decision | None = None
+
+
+def _concern_for(request, concern_uuid) -> _Seen:
+    """The concern as the user may see it; 404 when nothing lets them.
+
+    Its service's triage see it while the policy lets them read it (a concern is a row of
+    the student's risk, written by that service; it ends with the care relationship the
+    concern opened), and the student's name only when the policy allows; the person who
+    raised it always sees what they raised, never the student. A concern whose number
+    matched no student holds no one's data: its service's triage see it."""
+    user = request.user
     concern = (
         Concern.objects.filter(uuid=concern_uuid)
-        .select_related("student", "service", "reporter")
+        .select_related("student", "service__organisation", "reporter")
         .first()
     )
     if concern is None:
         raise Http404
     if concern.service_id in _triage_service_ids(user):
-        return concern, True
+        if concern.student is None:
+            return _Seen(concern, as_triage=True)
+        decisions = decide_many(
+            user, concern.student, ["identity", "risk"], request=request, action=CONCERN_READ
+        )
+        if decisions["risk"].may_read_row(concern.service_id):
+            return _Seen(concern, as_triage=True, identity=decisions["identity"])
     if concern.reporter_id == user.pk:
-        return concern, False
+        return _Seen(concern, as_triage=False)
     raise Http404
+
+
+def _detail_context(request, seen: _Seen, **forms_shown) -> dict:
+    return {
+        "concern": seen.concern,
+        "as_triage": seen.as_triage,
+        "identity": seen.identity,
+        "message_form": forms.MessageForm(),
+        "outcome_form": forms.OutcomeForm(),
+        **forms_shown,
+        "shared": (
+            "" if seen.as_triage else concerns.shared_with_reporter(seen.concern, request.user)
+        ),
+    }
 
 
 @login_required
 def concern_detail(request, concern_uuid):
-    concern, as_triage = _concern_for(request.user, concern_uuid)
-    if as_triage:
-        decide_many(
-            request.user,
-            concern.student,
-            ["identity", "risk"],
-            request=request,
-            action="risk.concern.read",
-        )
-    return render(
-        request,
-        "risk/concern_detail.html",
-        {
-            "concern": concern,
-            "as_triage": as_triage,
-            "message_form": forms.MessageForm(),
-            "outcome_form": forms.OutcomeForm(),
-            "shared": "" if as_triage else concerns.shared_with_reporter(concern, request.user),
-        },
-    )
+    seen = _concern_for(request, concern_uuid)
+    return render(request, "risk/concern_detail.html", _detail_context(request, seen))
 
 
 @login_required
@@ -152,12 +183,13 @@ def concern_detail(request, concern_uuid):
 def concern_action(request, concern_uuid, action):
     """Pick up, record an outcome, or write in the thread; bad input is shown with the
     form, nothing lost."""
-    concern, as_triage = _concern_for(request.user, concern_uuid)
+    seen = _concern_for(request, concern_uuid)
+    concern, as_triage = seen.concern, seen.as_triage
     if action not in ("message", "acknowledge", "outcome") or (
         action != "message" and not as_triage
     ):
         raise Http404
-    forms_shown = {"message_form": forms.MessageForm(), "outcome_form": forms.OutcomeForm()}
+    forms_shown = {}
     try:
         if action == "message":
             form = forms_shown["message_form"] = forms.MessageForm(request.POST)
@@ -188,15 +220,13 @@ def concern_action(request, concern_uuid, action):
         return render(
             request,
             "risk/concern_detail.html",
-            {
-                "concern": concern,
-                "as_triage": as_triage,
-                **forms_shown,
-                "shared": "" if as_triage else concerns.shared_with_reporter(concern, request.user),
-            },
+            _detail_context(request, seen, **forms_shown),
             status=400,
         )
     messages.success(request, _("Saved."))
+    if action == "outcome":
+        # The concern leaves the queue; its end may end the service's access to the student.
+        return redirect("risk:concerns")
     return redirect("risk:concern-detail", concern.uuid)
 
 

@@ -22,26 +22,25 @@ def digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def find_student_for_concern(reporter, student_number: str) -> Student:
-    """The student a concern is about, by student number at the reporter's university."""
-    number = student_number.strip()
+def universities_of(reporter) -> list[int]:
+    """The universities a concern from `reporter` may be about: where they work or study."""
     universities = {m.organisation_id for m in reporter.memberships.all()}
     own = getattr(reporter, "student_record", None)
     if own is not None:
         universities.add(own.university_id)
-    student = Student.objects.filter(
-        student_number__iexact=number, university_id__in=universities
+    return sorted(universities)
+
+
+def find_student_for_concern(reporter, student_number: str) -> Student | None:
+    """The student a concern is about, by student number at the reporter's university, or
+    None. The concern is raised either way and the reporter told the same: whether a number
+    exists is not theirs to learn."""
+    number = student_number.strip()
+    if not number:
+        return None
+    return Student.objects.filter(
+        student_number__iexact=number, university_id__in=universities_of(reporter)
     ).first()
-    if not number or student is None:
-        raise ValidationError(
-            {
-                "student_number": _(
-                    "We could not find a student with that number at your university. Check the "
-                    "number on their student card or email."
-                )
-            }
-        )
-    return student
 
 
 def raise_concern(
@@ -53,12 +52,17 @@ def raise_concern(
     student_knows: str,
     student_agreed: bool,
     anonymous: bool = False,
+    student_number: str = "",
     request=None,
 ) -> tuple[Concern, str]:
     """Raise a concern; returns it and, for an anonymous student, the private code with
-    which they read replies (shown once, stored only as a digest)."""
+    which they read replies (shown once, stored only as a digest).
+
+    Without a `student`, a `student_number` that matched no one goes to the triage of the
+    reporter's university, who check it with the reporter."""
+    number = (student.student_number if student else student_number).strip()
     errors = {}
-    if student is None:
+    if student is None and not number:
         errors["student_number"] = _("Say which student you are worried about.")
     if not observed.strip():
         errors["observed"] = _("Say what you observed.")
@@ -66,16 +70,14 @@ def raise_concern(
         errors["urgency"] = _("Say how urgent it feels.")
     if student_knows not in Concern.Knows.values:
         errors["student_knows"] = _("Say whether the student knows you are raising this.")
+    universities = [student.university_id] if student else universities_of(reporter)
     service = (
-        student
-        and Service.objects.filter(
-            organisation_id=student.university_id, kind=Service.Kind.WELLBEING
-        )
+        Service.objects.filter(organisation_id__in=universities, kind=Service.Kind.WELLBEING)
         .order_by("pk")
         .first()
     )
-    if student is not None and service is None:
-        errors["student_number"] = _("The student's university has no wellbeing service here.")
+    if number and service is None:
+        errors["student_number"] = _("There is no university wellbeing service here to send it to.")
     if errors:
         raise ValidationError(errors)
     is_student = hasattr(reporter, "student_record")
@@ -84,6 +86,7 @@ def raise_concern(
     with transaction.atomic():
         concern = Concern.objects.create(
             student=student,
+            student_number_given=number,
             service=service,
             reporter=None if code else reporter,
             is_from_student=is_student,
@@ -95,9 +98,13 @@ def raise_concern(
             raised_at=now,
             due_at=rules.concern_due_at(now, urgency),
         )
-        open_care_relationship(
-            student=student, service=service, reason=CareRelationship.Reason.CONCERN, actor=reporter
-        )
+        if student is not None:
+            open_care_relationship(
+                student=student,
+                service=service,
+                reason=CareRelationship.Reason.CONCERN,
+                actor=reporter,
+            )
         append(
             [
                 Entry(
@@ -186,9 +193,12 @@ def record_concern_outcome(*, actor, concern: Concern, outcome: str, request=Non
                 )
             ]
         )
-        if not Concern.objects.filter(
-            student=concern.student, service=concern.service, outcome=""
-        ).exists():
+        if (
+            concern.student is not None
+            and not Concern.objects.filter(
+                student=concern.student, service=concern.service, outcome=""
+            ).exists()
+        ):
             # The concern was the reason for the service's access; it ends with it.
             release_care_relationship(
                 student=concern.student,
@@ -206,6 +216,7 @@ def shared_with_reporter(concern: Concern, reporter) -> str:
     an academic, their department) — never clinical detail."""
     if (
         reporter is None
+        or concern.student is None
         or not decide(reporter, concern.student, "engagement", purpose="academic_support").allowed
     ):
         return ""

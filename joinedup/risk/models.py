@@ -165,7 +165,13 @@ class Concern(models.Model):
         NO_ACTION = "no_action", _("No further action")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    student = models.ForeignKey(Student, models.CASCADE, related_name="concerns")
+    # Empty when the number given matched no student at the reporter's university: the
+    # concern still goes to that university's triage, who check it with the reporter (the
+    # reporter is told the same either way, so the form cannot be used to find students).
+    student = models.ForeignKey(
+        Student, models.CASCADE, null=True, blank=True, related_name="concerns"
+    )
+    student_number_given = models.CharField(_("student number given"), max_length=20, blank=True)
     service = models.ForeignKey(Service, models.PROTECT, related_name="concerns")
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,

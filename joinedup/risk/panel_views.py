@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from joinedup.people.models import Student
 from joinedup.people.permissions import can_view_caseload, capability_required
 from joinedup.risk import forms, panels
 
@@ -61,13 +60,10 @@ def panel_step(request, panel_uuid, step):
         if step == "invite":
             panels.invite(actor=user, panel=panel, email=post.get("email", ""), request=request)
         elif step == "case":
-            student = Student.objects.filter(
-                student_number__iexact=post.get("student_number", "").strip()
-            ).first()
             panels.add_case(
                 actor=user,
                 panel=panel,
-                student=student,
+                student_number=post.get("student_number", ""),
                 summary=post.get("summary", ""),
                 request=request,
             )

@@ -12,11 +12,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.policy import decide_many, seats_of
+from joinedup.consent.policy import decide_many, readable_students, seats_of
 from joinedup.consent.rules import Decision
-from joinedup.people.models import Service, User
+from joinedup.people.models import Service, Student, User
 from joinedup.risk import rules
 from joinedup.risk.models import Panel, PanelAction, PanelCase, PanelMember
+
+# The audit action of looking up the student a case is about, allowed or refused.
+CASE_LOOKUP = "risk.panel.case_lookup"
 
 
 def _audit(action, actor, student=None, reason="", request=None):
@@ -68,12 +71,14 @@ def invite(*, actor, panel: Panel, email: str, request=None) -> PanelMember:
     return member
 
 
-def add_case(*, actor, panel: Panel, student, summary: str, request=None) -> PanelCase:
-    """Put a student on the agenda; the summary is the presenting service's."""
-    if student is None:
+def add_case(*, actor, panel: Panel, student_number: str, summary: str, request=None) -> PanelCase:
+    """Put a student the member may read on the agenda; the summary is the presenting
+    service's. A number no student has is refused exactly as one the member may not read."""
+    if not student_number.strip():
         raise ValidationError({"student_number": _("Say which student the case is about.")})
     if not summary.strip():
         raise ValidationError({"summary": _("Write why the case comes to the panel.")})
+    student = _student_for_case(actor, student_number.strip(), request)
     if panel.cases.filter(student=student).exists():
         raise ValidationError({"student_number": _("This student is already on the agenda.")})
     with transaction.atomic():
@@ -86,6 +91,50 @@ def add_case(*, actor, panel: Panel, student, summary: str, request=None) -> Pan
         )
         _audit("risk.panel.case_added", actor, student, panel.title, request)
     return case
+
+
+def _student_for_case(actor, number: str, request) -> Student:
+    """The one student with this number whose identity the policy lets `actor` read, the
+    decision audited; otherwise one refusal, audited, whether or not the number exists."""
+    having = list(Student.objects.filter(student_number__iexact=number))
+    readable = list(readable_students(actor, "identity", among=[s.pk for s in having]))
+    if len(readable) > 1:
+        raise ValidationError(
+            {
+                "student_number": _(
+                    "More than one student you may see has that number; ask a service that "
+                    "works with the student to present the case."
+                )
+            }
+        )
+    for student in readable or having:
+        decision = decide_many(actor, student, ["identity"], request=request, action=CASE_LOOKUP)[
+            "identity"
+        ]
+        if decision.allowed:
+            return student
+    if not having:
+        append(
+            [
+                Entry(
+                    CASE_LOOKUP,
+                    actor=actor,
+                    category="identity",
+                    allowed=False,
+                    basis="none",
+                    reason="No student has the number given.",
+                    request_id=request_id_of(request),
+                )
+            ]
+        )
+    raise ValidationError(
+        {
+            "student_number": _(
+                "No student you may see has that number. Check the number, or ask a service "
+                "that works with the student to present the case."
+            )
+        }
+    )
 
 
 def record_attendance(*, actor, panel: Panel, attended_ids: set[int], request=None) -> None:

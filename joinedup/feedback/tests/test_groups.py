@@ -93,6 +93,10 @@ def test_the_draft_page_shows_comments_to_managers_and_own_to_members(client, hu
     client.force_login(hub.service_manager)
     page = client.get(reverse("feedback:draft", args=[draft.uuid])).content.decode()
     assert "Good idea" in page
+    assert hub.student.display_name not in page  # a manager's role reads no names
+    assert "A member whose name is not shared with you" in page
+    _also_practitioner(hub)
+    page = client.get(reverse("feedback:draft", args=[draft.uuid])).content.decode()
     assert hub.student.display_name in page
 
 
@@ -118,18 +122,61 @@ def test_a_manager_creates_a_group(client, hub):
     assert client.post(reverse("feedback:groups"), {"name": "x"}).status_code == 403
 
 
-def test_a_manager_reading_member_names_is_audited(client, hub, group):
+def _also_practitioner(hub):
+    """The manager also works as a practitioner in Wellbeing, which is in the student's care."""
+    from joinedup.people.models import Membership
+
+    Membership.objects.create(
+        user=hub.service_manager, organisation=hub.university, service=hub.wellbeing,
+        role="practitioner",
+    )  # fmt: skip
+
+
+def test_a_manager_reads_member_names_only_where_the_policy_allows(client, hub, group):
+    from joinedup.audit.models import AuditEvent
+
+    group.members.add(hub.student)
+    client.force_login(hub.service_manager)
+    url = reverse("feedback:group", args=[group.uuid])
+    page = client.get(url).content.decode()
+    assert hub.student.display_name not in page
+    assert hub.student.student_number not in page
+    assert "A member whose name is not shared with you" in page
+    reads = AuditEvent.objects.filter(action="feedback.group.names_read", student=hub.student)
+    assert [(e.allowed, e.basis, e.category) for e in reads] == [(False, "none", "identity")]
+
+    _also_practitioner(hub)
+    page = client.get(url).content.decode()
+    assert f"{hub.student.display_name} ({hub.student.student_number})" in page
+    assert [(e.allowed, e.basis) for e in reads.order_by("seq")] == [
+        (False, "none"),
+        (True, "relationship"),
+    ]
+
+
+def test_reading_comments_audits_the_basis_the_policy_decides(client, hub, group):
     from joinedup.audit.models import AuditEvent
 
     group.members.add(hub.student)
     draft = _draft(group)
     services.comment_on_draft(student=hub.student, draft=draft, text="Fine by me")
+    _also_practitioner(hub)
     client.force_login(hub.service_manager)
     client.get(reverse("feedback:group", args=[group.uuid]))
     client.get(reverse("feedback:draft", args=[draft.uuid]))
     reads = AuditEvent.objects.filter(action="feedback.group.names_read", student=hub.student)
+    assert {(e.allowed, e.basis, e.category) for e in reads} == {(True, "relationship", "identity")}
     assert reads.count() == 2
-    assert {(e.basis, e.category) for e in reads} == {("consent", "identity")}
     client.force_login(hub.student_user)
     client.get(reverse("feedback:group", args=[group.uuid]))
     assert reads.count() == 2  # a member sees no member list, so nothing is read
+
+
+def test_adding_a_member_names_them_only_to_whom_the_policy_allows(client, hub, group):
+    client.force_login(hub.service_manager)
+    add = reverse("feedback:group-add", args=[group.uuid, "member"])
+    page = client.post(add, {"member-student_number": "nb1000001"}, follow=True)
+    html = page.content.decode()
+    assert "The student with the number nb1000001 joined the group." in html
+    assert hub.student.display_name not in html
+    assert list(group.members.all()) == [hub.student]

@@ -132,8 +132,10 @@ def test_a_tutor_raises_an_urgent_concern_and_sees_guidance(hub, page):
     page.get_by_role("button", name="Raise concern").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("What to do now")
+    # The tutor may read the names of their department's students: they see which one it is.
     expect(page.get_by_role("status")).to_contain_text(
-        "Thank you. Your concern has gone to Wellbeing."
+        f"Thank you. Your concern about {hub.student.display_name} (NB1000001) has gone to "
+        "Wellbeing."
     )
     main = page.get_by_role("main")
     expect(main).to_contain_text("If the student is in danger now, call 999.")
@@ -231,8 +233,10 @@ def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(hub, duty, pag
     page.get_by_label("Outcome").select_option(label="The service contacted the student")
     page.get_by_role("button", name="Record outcome").click()
 
+    # Back to the queue, which the concern has left.
+    expect(page).to_have_url(re.compile(r"/concerns/$"))
     expect(page.get_by_role("status")).to_contain_text("Saved.")
-    expect(main).to_contain_text("The service contacted the student")
+    expect(page.get_by_role("heading", name="Waiting for triage")).to_have_count(0)
     assert_accessible(page)
     concern.refresh_from_db()
     assert concern.outcome == "contacted"

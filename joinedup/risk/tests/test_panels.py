@@ -1,6 +1,7 @@
 """Case review panels: the visibility window, attendance, decisions and tracked actions."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -44,7 +45,7 @@ def panel(hub):
     panels.add_case(
         actor=hub.practitioner,
         panel=panel,
-        student=hub.student,
+        student_number="NB1000001",
         summary="SUMMARY: exams, low mood, recent A&E attendance.",
     )
     return panel
@@ -75,9 +76,80 @@ def test_only_the_owner_completes_an_action(hub, panel):
 
 def test_a_case_needs_a_student_and_a_summary(hub, panel):
     with pytest.raises(ValidationError, match="Say which student"):
-        panels.add_case(actor=hub.practitioner, panel=panel, student=None, summary="x")
+        panels.add_case(actor=hub.practitioner, panel=panel, student_number=" ", summary="x")
+    with pytest.raises(ValidationError, match="Write why the case"):
+        panels.add_case(actor=hub.practitioner, panel=panel, student_number="NB1000001", summary="")
     with pytest.raises(ValidationError, match="already on the agenda"):
-        panels.add_case(actor=hub.practitioner, panel=panel, student=hub.student, summary="x")
+        panels.add_case(
+            actor=hub.practitioner, panel=panel, student_number="nb1000001", summary="x"
+        )
+
+
+NOT_FOUND = (
+    "No student you may see has that number. Check the number, or ask a service that works "
+    "with the student to present the case."
+)
+
+
+@pytest.mark.parametrize("number", ["NB1000001", "NB0000000"], ids=["refused", "missing"])
+def test_a_case_is_only_for_a_student_the_member_may_read(hub, number):
+    """The crisis team has no relationship with the student and no consent."""
+    panel = panels.schedule_panel(
+        actor=hub.crisis_practitioner, title="Crisis cases", meets_at=timezone.now()
+    )
+    with pytest.raises(ValidationError) as refused:
+        panels.add_case(
+            actor=hub.crisis_practitioner, panel=panel, student_number=number, summary="x"
+        )
+    assert refused.value.messages == [NOT_FOUND]
+    assert not panel.cases.exists()
+    attempt = AuditEvent.objects.get(action="risk.panel.case_lookup")
+    assert (attempt.actor, attempt.allowed, attempt.category) == (
+        hub.crisis_practitioner,
+        False,
+        "identity",
+    )
+    assert attempt.student == (hub.student if number == "NB1000001" else None)
+
+
+def test_a_missing_student_and_a_refused_one_give_the_same_page(hub, client):
+    panel = panels.schedule_panel(
+        actor=hub.crisis_practitioner, title="Crisis cases", meets_at=timezone.now()
+    )
+    client.force_login(hub.crisis_practitioner)
+    step = reverse("risk:panel-step", args=[panel.uuid, "case"])
+    answers = [
+        client.post(step, {"student_number": number, "summary": "Seen in A&E twice."}, follow=True)
+        for number in ("NB1000001", "NB0000000")
+    ]
+    refused, missing = ((r.status_code, r.redirect_chain, _page(r)) for r in answers)
+    assert refused == missing
+    assert NOT_FOUND in refused[2]
+    assert hub.student.display_name not in refused[2]
+    assert not panel.cases.exists()
+    refusals = AuditEvent.objects.filter(action="risk.panel.case_lookup", allowed=False)
+    assert refusals.count() == 2
+
+
+def test_a_member_who_may_read_the_student_puts_them_on_the_agenda(hub):
+    from conftest import make_student
+
+    make_student(hub.other_university, "NB1000001")  # the same number elsewhere
+    panel = panels.schedule_panel(
+        actor=hub.practitioner, title="Wellbeing cases", meets_at=timezone.now()
+    )
+    case = panels.add_case(
+        actor=hub.practitioner, panel=panel, student_number=" nb1000001 ", summary="Exams."
+    )
+    assert case.student == hub.student
+    assert AuditEvent.objects.filter(
+        action="risk.panel.case_added", student=hub.student, actor=hub.practitioner
+    ).exists()
+
+
+def _page(response) -> str:
+    """The page without what changes from one request to the next."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
 
 
 def test_a_member_from_another_service_sees_the_summary_only_with_consent(hub, panel, client):
