@@ -36,7 +36,7 @@ from joinedup.measures.models import Administration
 from joinedup.measures.services import record_administration
 from joinedup.people.models import Service, Student
 from joinedup.people.validators import normalise_nhs_number
-from joinedup.referrals.models import Episode, Referral
+from joinedup.referrals.models import Referral
 from joinedup.referrals.services import create_referral
 
 CREATABLE = ("QuestionnaireResponse", "ServiceRequest")
@@ -253,8 +253,7 @@ def _questionnaire_response(user, response, here: str, request, refs=None) -> Ad
             code=instrument.code,
             answers=answers,
             method=Administration.Method.IMPORTED,
-            episode=Episode.objects.open().filter(student=student, service=service).first(),
-            completed_at=completed_at,
+            completed_at=completed_at,  # filed under the episode its date falls in, if any
             request=request,
         )
     except (ValueError, ValidationError) as error:

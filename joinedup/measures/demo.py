@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from joinedup.measures import instruments, scoring
 from joinedup.measures.models import Administration, Answer, RoutineMeasure
+from joinedup.measures.selectors import filing_episodes
 from joinedup.referrals.models import Episode
 from joinedup.risk.models import Flag
 from joinedup.risk.rules import due_at
@@ -57,7 +58,7 @@ def add_demo_measures(hub, relationships, rng: random.Random, recorder) -> None:
 
 
 def _trajectory(episode, codes, pattern, rng, recorder, *, risk_at=None):
-    now = timezone.now()
+    now = min(timezone.now(), episode.ended_at or timezone.now())  # sessions within it
     weeks = max(1, min(12, (now - episode.started_at).days // 7))
     sessions = min(weeks, 3 if pattern == "dropping out" else rng.randrange(4, 9))
     rows = []
@@ -97,15 +98,20 @@ def answers_for(instrument, target: float, rng: random.Random, *, risk=False) ->
 
 
 def _save(rows) -> None:
+    """Each row is filed by its date, as every writer files questionnaires; the session
+    number stays only when that is the episode the session belongs to."""
+    filed = _filed(rows)
     administrations = []
-    for episode, session, code, answers, at, recorder in rows:
+    for (episode, session, code, answers, at, recorder), filed_under in zip(
+        rows, filed, strict=True
+    ):
         result = scoring.score(code, answers)
         administrations.append(
             Administration(
                 student_id=episode.student_id,
                 service_id=episode.service_id,
-                episode=episode,
-                session_number=session,
+                episode=filed_under,
+                session_number=session if filed_under == episode else None,
                 code=code,
                 completed_at=at,
                 method="in_session",
@@ -146,6 +152,19 @@ def _save(rows) -> None:
             )
             for a in flagged
         )
+
+
+def _filed(rows) -> list:
+    """The episode each row is filed under (`selectors.filing_episodes`), in row order."""
+    by_service = {}
+    for n, (episode, _session, _code, _answers, at, _recorder) in enumerate(rows):
+        by_service.setdefault(episode.service_id, []).append((n, episode.student_id, at))
+    filed = [None] * len(rows)
+    for service_id, dated in by_service.items():
+        found = filing_episodes(service_id, [(student_id, at) for _n, student_id, at in dated])
+        for (n, _student_id, _at), episode in zip(dated, found, strict=True):
+            filed[n] = episode
+    return filed
 
 
 def add_story_measures(episode, recorder) -> None:

@@ -9,7 +9,9 @@ not match the answers is an error.
 
 A file is all or nothing: every row is checked first and, if any fails, nothing is saved
 and the report says which rows failed and why. Each row has a digest (`import_key`), so
-importing the same file again changes nothing.
+importing the same file again changes nothing. Each score is filed under the student's
+episode at the service whose dates cover its date, or under none: never under an episode
+that began after it (`selectors.filing_episodes`).
 """
 
 import csv
@@ -28,6 +30,7 @@ from django.utils import timezone
 from joinedup.audit.services import Entry, append
 from joinedup.measures import instruments, scoring
 from joinedup.measures.models import Administration, Answer
+from joinedup.measures.selectors import filing_episodes
 from joinedup.people.models import Student
 from joinedup.people.validators import normalise_nhs_number
 
@@ -130,7 +133,13 @@ def import_history(
                 seen.add(row.key)
                 new.append(row)
         report.already_present = len(rows) - len(new)
-        _insert(new, students, service, actor)
+        episodes = filing_episodes(
+            service, [(students[row.identifier], row.completed_at) for row in new]
+        )
+        report.errors = _session_clashes(new, episodes)
+        if report.errors:
+            return report
+        _insert(new, episodes, students, service, actor)
         report.imported = len(new)
         per_student = Counter(students[row.identifier] for row in new)
         append(
@@ -277,6 +286,37 @@ def _key(service_id: int, student_id: int, row: _Row) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _session_clashes(rows: list[_Row], episodes: list) -> list[tuple[int, str]]:
+    """Rows whose measure is already recorded for the same session of the episode their
+    date files them under, in the database or earlier in the file."""
+    sessions = [
+        (row, episode)
+        for row, episode in zip(rows, episodes, strict=True)
+        if episode is not None and row.session is not None
+    ]
+    taken = set()
+    episode_ids = sorted({episode.pk for _row, episode in sessions})
+    for chunk in _chunks(episode_ids):
+        taken.update(
+            Administration.objects.filter(
+                episode_id__in=chunk, session_number__isnull=False
+            ).values_list("episode_id", "session_number", "code")
+        )
+    errors = []
+    for row, episode in sessions:
+        key = (episode.pk, row.session, row.code)
+        if key in taken:
+            errors.append(
+                (
+                    row.line,
+                    f"{row.code} is already recorded for session {row.session} of the "
+                    f"episode of care its date ({row.completed_at:%Y-%m-%d}) falls in.",
+                )
+            )
+        taken.add(key)
+    return errors
+
+
 def _existing_keys(keys: list[str]) -> set[str]:
     found = set()
     for chunk in _chunks(keys):
@@ -298,6 +338,7 @@ ADMINISTRATION_COLUMNS = (
     "uuid",
     "student_id",
     "service_id",
+    "episode_id",
     "session_number",
     "code",
     "completed_at",
@@ -317,16 +358,18 @@ ADMINISTRATION_COLUMNS = (
 )
 
 
-def _insert(rows: list[_Row], students, service, actor) -> None:
-    """Write the administrations, then their answers, with the fastest bulk path the
-    database has (PostgreSQL's COPY; one prepared statement on SQLite)."""
+def _insert(rows: list[_Row], episodes: list, students, service, actor) -> None:
+    """Write the administrations, each filed under its episode (or none), then their
+    answers, with the fastest bulk path the database has (PostgreSQL's COPY; one prepared
+    statement on SQLite)."""
     now = timezone.now()
     ids = _reserve_ids(len(rows))
     administrations = []
-    for pk, row in zip(ids, rows, strict=True):
+    for pk, row, episode in zip(ids, rows, episodes, strict=True):
         r = row.result
         administrations.append((
-            pk, uuid.uuid4(), students[row.identifier], service.pk, row.session, row.code,
+            pk, uuid.uuid4(), students[row.identifier], service.pk,
+            episode.pk if episode else None, row.session, row.code,
             row.completed_at, Administration.Method.IMPORTED.value, actor.pk if actor else None,
             r.valid, r.prorated, r.total, r.main_score, r.band or "", r.caseness, r.risk,
             r.risk_unanswered, json.dumps(r.subscales or {}), row.key, now,

@@ -1,6 +1,8 @@
 """Reads of questionnaires, always through the access policy (category `outcomes`)."""
 
+import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.http import Http404
@@ -14,7 +16,7 @@ from joinedup.consent.policy import (
 from joinedup.consent.rules import Decision
 from joinedup.measures import instruments, outcomes
 from joinedup.measures.models import Administration, LicensedItemText, RoutineMeasure
-from joinedup.measures.rules import due_session
+from joinedup.measures.rules import covering_episode, due_session
 from joinedup.record.selectors import withheld_section
 from joinedup.referrals.models import Episode
 
@@ -197,6 +199,33 @@ def get_episode_for_user(user, episode_uuid) -> Episode:
     if episode is None:
         raise Http404("No such episode.")
     return episode
+
+
+def filing_episodes(service, dated: Sequence[tuple[int, dt.datetime]]) -> list[Episode | None]:
+    """Where each questionnaire is filed: for each (student id, completion moment), that
+    student's episode at `service` whose dates cover the moment (`rules.covering_episode`),
+    or None. Every writer of questionnaires files through this, so late data never rewrites
+    an episode. It reads for a writer and returns nothing to a user, so it takes none."""
+    student_ids = sorted({student_id for student_id, _moment in dated})
+    episodes = defaultdict(list)
+    # Every episode of these students at the service (a student has few): the dates are
+    # left to the rule alone, so that it is the one place they are compared.
+    for start in range(0, len(student_ids), _CHUNK):
+        for episode in Episode.objects.filter(
+            service=service, student_id__in=student_ids[start : start + _CHUNK]
+        ):
+            episodes[episode.student_id].append(episode)
+    return [covering_episode(episodes[student_id], moment) for student_id, moment in dated]
+
+
+def filing_episode(student, service, moment: dt.datetime) -> Episode | None:
+    """The episode of `student` at `service` a questionnaire completed at `moment` is filed
+    under, or None (see `filing_episodes`)."""
+    return filing_episodes(service, [(student.pk, moment)])[0]
+
+
+# SQLite allows 999 parameters in one query.
+_CHUNK = 900
 
 
 def item_texts(instrument) -> dict[int, str]:

@@ -12,6 +12,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from joinedup.audit.services import append
@@ -19,6 +20,7 @@ from joinedup.consent.policy import entry_for
 from joinedup.measures import instruments, scoring
 from joinedup.measures.models import Administration, Answer, CompletionLink
 from joinedup.measures.rules import positive_risk_items
+from joinedup.measures.selectors import filing_episode
 from joinedup.measures.tasks import email_completion_link
 from joinedup.risk.services import raise_automatic_flag
 
@@ -43,20 +45,29 @@ def record_administration(
 ) -> Administration:
     """Score and store one questionnaire with its answers, item by item.
 
+    It is filed under the student's episode at `service` whose dates cover `completed_at`,
+    or under none (`selectors.filing_episode`): late data never rewrites an episode. An
+    `episode` given is the session's own, and a date outside it is refused.
+
     Raises `ValueError` for answers the measure does not allow (naming the item) and
-    `ValidationError` when the measure was already recorded for that session. A positive
-    risk item raises a risk flag for the services in the student's care.
+    `ValidationError` when the measure was already recorded for that session or its date
+    is outside the session's episode. A positive risk item raises a risk flag for the
+    services in the student's care.
     """
     result = scoring.score(code, answers)
+    completed_at = completed_at or timezone.now()
+    filed_under = filing_episode(student, service, completed_at)
+    if episode is not None and episode != filed_under:
+        raise ValidationError(_outside_episode(episode, completed_at))
     try:
         with transaction.atomic():
             administration = Administration.objects.create(
                 student=student,
                 service=service,
-                episode=episode,
+                episode=filed_under,
                 session_number=session_number,
                 code=code,
-                completed_at=completed_at or timezone.now(),
+                completed_at=completed_at,
                 method=method,
                 recorded_by=actor,
                 **_score_fields(result),
@@ -86,6 +97,31 @@ def record_administration(
             % {"code": code, "session": session_number}
         ) from error
     return administration
+
+
+def _outside_episode(episode, completed_at) -> str:
+    values = {
+        "date": date_format(timezone.localtime(completed_at), "j F Y"),
+        "start": date_format(timezone.localtime(episode.started_at), "j F Y"),
+    }
+    if episode.ended_at is None:
+        return (
+            _(
+                "The questionnaire is dated %(date)s, before this episode of care began on "
+                "%(start)s. Check the date: a questionnaire is kept with the episode it was "
+                "completed in."
+            )
+            % values
+        )
+    values["end"] = date_format(timezone.localtime(episode.ended_at), "j F Y")
+    return (
+        _(
+            "The questionnaire is dated %(date)s, outside this episode of care, which ran "
+            "from %(start)s to %(end)s. Check the date: a questionnaire is kept with the "
+            "episode it was completed in."
+        )
+        % values
+    )
 
 
 def _score_fields(result) -> dict:
@@ -175,7 +211,10 @@ def link_from_token(token: str) -> CompletionLink | None:
 def complete_from_link(
     *, link: CompletionLink, answers_by_code: dict[str, list[int | None]], request=None
 ) -> list[Administration]:
-    """Record the student's answers from a link, once: a second use is refused."""
+    """Record the student's answers from a link, once: a second use is refused.
+
+    Answers given after the link's episode ended are kept, filed by their date like any
+    other, without the link's session number, which belongs to that episode."""
     episode = link.episode
     student = episode.student
     with transaction.atomic():
@@ -185,6 +224,7 @@ def complete_from_link(
         ).update(used_at=now)
         if not claimed:
             raise ValidationError(_("This link has already been used or has expired."))
+        in_episode = filing_episode(student, episode.service, now) == episode
         return [
             record_administration(
                 actor=student.user,
@@ -193,8 +233,8 @@ def complete_from_link(
                 code=code,
                 answers=answers_by_code[code],
                 method=Administration.Method.LINK,
-                episode=episode,
-                session_number=link.session_number,
+                episode=episode if in_episode else None,
+                session_number=link.session_number if in_episode else None,
                 completed_at=now,
                 request=request,
             )

@@ -42,7 +42,8 @@ def record(hub) -> Record:
     student.term_postcode = "NB1 2AB"
     student.email = "alex@student.nb.ac.uk"
     student.save()
-    episode = open_episode(actor=hub.practitioner, student=student, service=hub.wellbeing)
+    episode = open_episode(actor=hub.practitioner, student=student, service=hub.wellbeing,
+                           started_at=timezone.now() - dt.timedelta(days=14))  # fmt: skip
     phq9 = record_administration(
         actor=hub.practitioner, student=student, service=hub.wellbeing, code="PHQ-9",
         answers=PHQ9_ITEM9, method="in_session", episode=episode, session_number=1,

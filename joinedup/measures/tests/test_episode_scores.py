@@ -44,7 +44,7 @@ def add(episode, code, days, score, *, valid=True):
 
 
 def test_recording_a_questionnaire_keeps_its_episode_scores(hub):
-    episode = start_episode(hub)
+    episode = start_episode(hub, started_at=DAY)
     record(episode, hub.practitioner, session=1, completed_at=DAY)
     assert kept() == {(episode.pk, "PHQ-9"): (10.0, 10.0, 1)}
     record(episode, hub.practitioner, session=2, answers=[0] * 9,

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from joinedup.consent.services import open_care_relationship
 from joinedup.consent.tests.factories import give_consent
@@ -18,7 +19,7 @@ def episode(hub):
 
 
 def phq9_post(answers, session=1, **extra) -> dict:
-    data = {"session_number": session, "completed_on": "2026-01-05"} | extra
+    data = {"session_number": session, "completed_on": timezone.localdate().isoformat()} | extra
     data |= {f"item_{n}": str(v) for n, v in enumerate(answers, 1) if v is not None}
     return data
 
