@@ -110,6 +110,19 @@ class ConsentGrant(models.Model):
         return self.recipient_service or self.recipient_department or self.recipient_organisation
 
     @property
+    def recipient_in_words(self) -> str:
+        """Who the grant reaches, as what it is: one service, a whole organisation's
+        services, or an academic department's staff."""
+        if self.recipient_service_id:
+            service = self.recipient_service
+            return f"{service.name} ({service.organisation.name})"
+        if self.recipient_organisation_id:
+            return _("every service of %(organisation)s") % {
+                "organisation": self.recipient_organisation.name
+            }
+        return _("academic staff of %(department)s") % {"department": self.recipient_department}
+
+    @property
     def is_active(self) -> bool:
         return self.active_at(timezone.now())
 

@@ -32,8 +32,11 @@ from joinedup.people.services import notify_student
 __all__ = [
     "Decision",
     "decide",
+    "decide_as",
     "decide_for_service",
     "decide_many",
+    "department_seat",
+    "grants_reaching",
     "readable_rows",
     "readable_students",
     "reading_purpose",
@@ -201,20 +204,61 @@ def decide_for_service(
     service, student: Student, category: str, purpose: str = "direct_care"
 ) -> Decision:
     """What a practitioner of `service` would be allowed to read, without auditing (no one
-    reads anything): whether consent lets a referral carry a category to that service, and
-    what a recipient would see."""
-    return decide_access(_facts_for_seats((service_seat(service),), student), category, purpose)
+    reads anything): whether consent lets a referral carry a category to that service."""
+    return decide_as(service_seat(service), student, [category], purpose)[category]
+
+
+def decide_as(
+    seat: Seat, student: Student, categories=CATEGORIES, purpose: str = "direct_care"
+) -> dict[str, Decision]:
+    """What a member of staff in `seat` would be allowed to read of each category, decided
+    in one pass without auditing: what the student's consent page and preview show of a
+    recipient, so they show what the policy applies."""
+    facts = _facts_for_seats((seat,), student)
+    return {category: decide_access(facts, category, purpose) for category in categories}
 
 
 def service_seat(service) -> Seat:
-    """A practitioner's seat in `service`: what the service's staff read as."""
+    """The seat a service's staff read in: a student liaison service's staff are liaison
+    workers, every other service's practitioners."""
     return Seat(
-        role="practitioner",
+        role="liaison" if service.kind == "student_liaison" else "practitioner",
         organisation_id=service.organisation_id,
         organisation_name=service.organisation.name,
         service_id=service.pk,
         service_name=service.name,
     )
+
+
+def department_seat(department) -> Seat:
+    """The seat an academic department's staff read in (for academic support)."""
+    return Seat(
+        role="academic",
+        organisation_id=department.organisation_id,
+        organisation_name=department.organisation.name,
+        department_id=department.pk,
+        department_name=department.name,
+    )
+
+
+def grants_reaching(student: Student, seat: Seat, category: str, purpose: str) -> QuerySet:
+    """The student's active consent grants through which `seat` may read `category`: to
+    its service, its department or its whole organisation (what `rules._consented` asks,
+    as a query). Withdrawing them all stops that path at the next request."""
+    return ConsentGrant.objects.active().filter(
+        _recipient(seat), student=student, category=category, purpose=purpose
+    )
+
+
+def _recipient(seat: Seat) -> Q:
+    """Grants whose recipient is this seat: its organisation, its department, and (for a
+    clinical seat) its service."""
+    recipient = Q(recipient_organisation_id=seat.organisation_id)
+    if seat.department_id:
+        recipient |= Q(recipient_department_id=seat.department_id)
+    if seat.role in CLINICAL_ROLES and seat.service_id:
+        recipient |= Q(recipient_service_id=seat.service_id)
+    return recipient
 
 
 def consents_given_to(seats, user=None) -> Q:
@@ -323,13 +367,8 @@ def _readable(user, seats, agreements, category, purpose, bases, among) -> Q:
         if category in SERVICE_ONLY and not clinical:
             continue
         if "consent" in bases and category not in SERVICE_ONLY:
-            recipient = Q(recipient_organisation_id=seat.organisation_id)
-            if seat.department_id:
-                recipient |= Q(recipient_department_id=seat.department_id)
-            if clinical and seat.service_id:
-                recipient |= Q(recipient_service_id=seat.service_id)
             grants = ConsentGrant.objects.active(now).filter(
-                recipient, category=category, purpose=purpose
+                _recipient(seat), category=category, purpose=purpose
             )
             universities = {seat.organisation_id} | _partners(
                 agreements, seat.organisation_id, category, purpose
@@ -397,8 +436,11 @@ def held_elsewhere(decision: Decision, sources) -> list[str]:
     """The services holding rows that `decision` does not let through, by name: what a
     page says instead of "none" ("Risk: held by Crisis Team — not shared with you").
     `sources` are (QuerySet of one category's rows about the student, service field)
-    pairs. Case notes name no one: they never leave the service that wrote them."""
+    pairs. Case notes name no one: they never leave the service that wrote them. Nor does
+    anything to academic staff, who never learn which services know the student."""
     if decision.whole and decision.allowed:
+        return []
+    if decision.seat is not None and decision.seat.role not in CLINICAL_ROLES:
         return []
     names: set[str] = set()
     for rows, field in sources:

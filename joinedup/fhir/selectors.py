@@ -38,13 +38,20 @@ def fhir_base(request=None) -> str:
 
 
 def student_bundle(user, student, *, types=None, request=None) -> dict | None:
+    """`student_record`'s Bundle alone (a subject access download, an export)."""
+    found = student_record(user, student, types=types, request=request)
+    return found[0] if found is not None else None
+
+
+def student_record(user, student, *, types=None, request=None) -> tuple[dict, dict | None] | None:
     """Everything about `student` that `user` may see, as a FHIR `collection` Bundle.
 
     `user` is the student themself (subject access: their whole record, and who read it) or
     a member of staff or system client (exactly what the access policy lets them read, each
     category decided and audited once). The organisations and services the resources refer
     to are included. With `types` (resource type names), only those types, and only their
-    categories are decided and audited. None when `user` may not know the student at all.
+    categories are decided and audited. Returned with the OperationOutcome of what was
+    withheld (`withheld_outcome`). None when `user` may not know the student at all.
     """
     found = student_rows(user, student, types=types, request=request, action="fhir.record.read")
     if found is None:
@@ -59,7 +66,34 @@ def student_bundle(user, student, *, types=None, request=None) -> dict | None:
         found.rows, student, with_gp=found.with_registration
     )
     resources = [r for name in RECORD_ORDER for r in by_type.get(name, [])]
-    return bundle("collection", resources, base=fhir_base(request)) | {"timestamp": now.isoformat()}
+    result = bundle("collection", resources, base=fhir_base(request))
+    return result | {"timestamp": now.isoformat()}, withheld_outcome(found)
+
+
+def withheld_outcome(found) -> dict | None:
+    """An OperationOutcome naming each category the user was refused, or saw only part of,
+    and who holds the rest ("suppressed"): withheld is never absent. None when nothing is
+    held back."""
+    from joinedup.record.selectors import held_by
+
+    issues = []
+    for category, decision in found.decisions.items():
+        if category in ("identity", "registration"):
+            continue
+        held = held_by(found.student, category, decision)
+        if held:
+            label = category.capitalize()
+            issues.append(
+                {
+                    "severity": "information",
+                    "code": "suppressed",
+                    "details": {
+                        "text": f"{label}: held by {', '.join(held)} — not shared with you."
+                    },
+                    "diagnostics": decision.limit if decision.allowed else decision.reason,
+                }
+            )
+    return {"resourceType": "OperationOutcome", "issue": issues} if issues else None
 
 
 def _places(rows: dict, student, *, with_gp: bool) -> tuple[list[dict], list[dict]]:

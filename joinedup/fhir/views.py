@@ -20,7 +20,7 @@ from joinedup.fhir.errors import FhirError, fhir_response, outcome_response
 from joinedup.fhir.mapping import bundle
 from joinedup.fhir.models import ClientScopes, ExportFile, ExportJob
 from joinedup.fhir.search import search
-from joinedup.fhir.selectors import find_student_by_id, read_resource, student_bundle
+from joinedup.fhir.selectors import find_student_by_id, read_resource, student_record
 
 MAX_BODY_BYTES = 1_000_000
 
@@ -260,10 +260,19 @@ def patient_everything(request, key: str):
     _require(client, "Patient", "read")
     student = find_student_by_id(key)
     types = [name for name in settings.FHIR_RESOURCES if client.may(name, "read")]
-    result = student_bundle(client.user, student, types=types, request=request) if student else None
-    if result is None:
+    found = student_record(client.user, student, types=types, request=request) if student else None
+    if found is None:
         raise FhirError(404, f"Patient/{key} was not found.", code="not-found")
-    entries = [e for e in result["entry"] if client.may(e["resource"]["resourceType"], "read")]
+    result, withheld = found
+    entries = [
+        e | {"search": {"mode": "match"}}
+        for e in result["entry"]
+        if client.may(e["resource"]["resourceType"], "read")
+    ]
+    total = len(entries)
+    if withheld is not None:
+        # What the client may not see is said, not left out: who holds it.
+        entries.append({"resource": withheld, "search": {"mode": "outcome"}})
     return fhir_response(
-        {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}
+        {"resourceType": "Bundle", "type": "searchset", "total": total, "entry": entries}
     )

@@ -38,11 +38,12 @@ def subject_access(student) -> dict:
             "term_postcode": student.term_postcode, "home_postcode": student.home_postcode,
         },
         "consents": [
-            {"category": g.category, "recipient": str(g.recipient), "purpose": g.purpose,
+            {"category": g.category, "recipient": str(g.recipient_in_words), "purpose": g.purpose,
              "how_given": g.how_given, "from": _when(g.valid_from),
              "until": _when(g.valid_until), "withdrawn": _when(g.withdrawn_at)}
             for g in ConsentGrant.objects.filter(student=student).select_related(
-                "recipient_service", "recipient_department", "recipient_organisation")
+                "recipient_service__organisation", "recipient_department",
+                "recipient_organisation")
         ],
         "record": [
             {"category": e.category, "service": e.service.name, "title": e.title,

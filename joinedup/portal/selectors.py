@@ -5,11 +5,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from joinedup.consent.models import CareRelationship
+from joinedup.consent.policy import decide_as, department_seat, grants_reaching, service_seat
 from joinedup.consent.rules import STUDENT_LEVEL, STUDENT_WORDS
 from joinedup.measures.models import Administration, CompletionLink
 from joinedup.measures.services import token_of
+from joinedup.people.models import Service
 from joinedup.record.models import RecordEntry
 from joinedup.referrals import rules
 from joinedup.referrals.directory.rules import typical_wait_days
@@ -42,6 +45,8 @@ class MyRecord:
     waiting: list[Waiting]
     appointments: list
     to_complete: list = field(default_factory=list)  # (link, token) of questionnaires due
+    # Every care relationship, open and ended: why each service could read the record.
+    relationships: list = field(default_factory=list)
 
 
 def my_record(student) -> MyRecord:
@@ -71,7 +76,15 @@ def my_record(student) -> MyRecord:
     for service_id, item in involved.items():
         item.holds = [PLAIN[c] for c in PLAIN if held[service_id][c]]
     return MyRecord(
-        list(involved.values()), _waiting(student), _appointments(student), _to_complete(student)
+        list(involved.values()),
+        _waiting(student),
+        _appointments(student),
+        _to_complete(student),
+        list(
+            CareRelationship.objects.filter(student=student)
+            .select_related("service")
+            .order_by("-opened_at")
+        ),
     )
 
 
@@ -113,3 +126,96 @@ def _appointments(student) -> list:
         .select_related("episode__service")
         .order_by("starts_at")[:10]
     )
+
+
+@dataclass
+class Choice:
+    """One category for one recipient, as the policy applies it now: `state` is `shared`
+    (the student's consent reaches them), `agreed` (the student agreed, but no data sharing
+    agreement lets it reach them), `in_care` (they read it whole while they work with the
+    student, whatever the consent) or `not_shared`. `grants` are the consents through which
+    it reaches them; `wide` the organisation-wide one among them, if any."""
+
+    category: str
+    state: str
+    grants: list = field(default_factory=list)
+    wide: object = None
+
+    @property
+    def why(self) -> str:
+        return WHY[self.category]
+
+
+@dataclass
+class Recipient:
+    service: object = None
+    department: object = None
+    choices: list[Choice] = field(default_factory=list)
+
+
+def consent_choices(student) -> list[Recipient]:
+    """Each service working with the student, and their department, with the state of each
+    category the student may share with them: the state the policy applies, decided as it
+    decides for that recipient's staff (so an organisation-wide consent shows as shared
+    with each of its services)."""
+    services = (
+        Service.objects.filter(
+            care_relationships__student=student, care_relationships__closed_at__isnull=True
+        )
+        .distinct()
+        .select_related("organisation")
+        .order_by("name")
+    )
+    recipients = [
+        Recipient(service=s, choices=_choices(student, service_seat(s), SHAREABLE, "direct_care"))
+        for s in services
+    ]
+    if student.department_id:
+        seat = department_seat(student.department)
+        recipients.append(
+            Recipient(
+                department=student.department,
+                choices=_choices(student, seat, DEPARTMENT_SHAREABLE, "academic_support"),
+            )
+        )
+    return recipients
+
+
+# Why a student might share each category, in their words.
+WHY = {
+    "assessment": gettext_lazy("Your story, told once: they will not ask you to repeat it."),
+    "outcomes": gettext_lazy("Your questionnaire answers: they can see how things are going."),
+    "risk": gettext_lazy("Your risk summary and safety plan: so they can keep you safe."),
+    "discharge": gettext_lazy("Summaries when a service finishes working with you."),
+    "engagement": gettext_lazy("Which services you are in touch with, and your appointments."),
+    "adjustments": gettext_lazy(
+        "Support agreed for your studies, such as extensions. Never anything clinical."
+    ),
+}
+# What a student may share with a service, and with their department (case notes never
+# leave the service that wrote them; academic staff never see anything clinical).
+SHAREABLE = ("assessment", "outcomes", "risk", "discharge", "engagement")
+DEPARTMENT_SHAREABLE = ("engagement", "adjustments")
+
+
+def _choices(student, seat, categories, purpose) -> list[Choice]:
+    decisions = decide_as(seat, student, categories, purpose)
+    choices = []
+    for category in categories:
+        decision = decisions[category]
+        grants = list(
+            grants_reaching(student, seat, category, purpose).select_related(
+                "recipient_organisation"
+            )
+        )
+        if decision.allowed and decision.whole and decision.basis == "consent":
+            state = "shared"
+        elif grants:
+            state = "agreed"
+        elif decision.allowed and decision.whole and decision.basis == "relationship":
+            state = "in_care"
+        else:
+            state = "not_shared"
+        wide = next((g for g in grants if g.recipient_organisation_id), None)
+        choices.append(Choice(category, state, grants, wide))
+    return choices

@@ -5,15 +5,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from joinedup.audit.selectors import accesses_to
 from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.models import ConsentGrant, SharingRequest
-from joinedup.consent.policy import decide_many
+from joinedup.consent.models import ConsentGrant, SharingRequest, consent_active_at
+from joinedup.consent.policy import decide_many, department_seat, grants_reaching, service_seat
 from joinedup.consent.rules import CATEGORIES, STUDENT_WORDS
 from joinedup.consent.services import (
     answer_sharing_request,
@@ -24,9 +25,11 @@ from joinedup.consent.services import (
 from joinedup.feedback.selectors import open_invitations
 from joinedup.fhir.selectors import student_bundle
 from joinedup.lib.forms import StyledFormMixin
+from joinedup.lib.http import safe_next
 from joinedup.lib.pdf import render_pdf
 from joinedup.measures import instruments
 from joinedup.measures.forms import QuestionnaireForm
+from joinedup.measures.outcomes import reliable_change
 from joinedup.measures.selectors import get_outcomes_for_user, item_texts
 from joinedup.measures.services import complete_from_link, link_from_token
 from joinedup.people.models import Service, Student
@@ -36,7 +39,12 @@ from joinedup.people.services import (
     update_trusted_contact,
 )
 from joinedup.portal.exports import subject_access
-from joinedup.portal.selectors import my_record
+from joinedup.portal.selectors import (
+    DEPARTMENT_SHAREABLE,
+    SHAREABLE,
+    consent_choices,
+    my_record,
+)
 from joinedup.record.selectors import consents_of, preview_for_service
 from joinedup.risk.forms import SafetyPlanForm, StudentViewForm
 from joinedup.risk.selectors import return_plans_for, safety_plans_for
@@ -115,8 +123,12 @@ def grant_withdraw(request, grant_uuid):
     if grant is None:
         raise Http404
     withdraw_consent(actor=request.user, grant=grant, request=request)
-    messages.success(request, _("Consent withdrawn. It stopped applying straight away."))
-    return redirect("portal:home")
+    messages.success(
+        request,
+        _("You stopped sharing %(what)s with %(whom)s. It applies straight away.")
+        % {"what": STUDENT_WORDS[grant.category], "whom": grant.recipient_in_words},
+    )
+    return redirect(safe_next(request, reverse("portal:home")))
 
 
 class TrustedContactForm(StyledFormMixin, forms.ModelForm):
@@ -161,19 +173,31 @@ def scores(request):
 
 
 def _kind_summary(trajectory) -> str:
-    """How things have gone since the first questionnaire, without clinical terms."""
+    """How things have gone since the first questionnaire, without clinical terms.
+
+    Only a reliable change counts as one (`outcomes.reliable_change`, `measures.md` §7; the
+    WEMWBS's published meaningful change where it has no reliable change index); a measure
+    with neither cannot tell a change from the measure's own noise.
+    """
     scored = trajectory.scored
     if len(scored) < 2:
         return _("This is your first one. Later ones will show how things change.")
-    change = scored[-1].main_score - scored[0].main_score
-    if change == 0:
-        return _("Your latest answers are about the same as your first ones.")
-    if (change < 0) == (trajectory.instrument.improvement == "decrease"):
-        return _("Your latest answers suggest things are better than when you started.")
-    return _(
-        "Your latest answers suggest things are harder than when you started. It may help to "
-        "talk about this with your practitioner."
+    change = reliable_change(
+        trajectory.instrument.code, scored[0].main_score, scored[-1].main_score
     )
+    improved, worsened = change.reliable_improvement, change.reliable_deterioration
+    if improved is None:
+        improved, worsened = change.meaningful_improvement, change.meaningful_deterioration
+    if improved is None and change.change:
+        return _("Your practitioner can talk with you about how your answers have changed.")
+    if improved:
+        return _("Your latest answers suggest things are better than when you started.")
+    if worsened:
+        return _(
+            "Your latest answers suggest things are harder than when you started. It may help "
+            "to talk about this with your practitioner."
+        )
+    return _("Your latest answers are about the same as your first ones.")
 
 
 PLAIN_NAMES = {
@@ -304,61 +328,36 @@ def name(request):
     return render(request, "portal/name.html", {"form": form})
 
 
-SHAREABLE = ["assessment", "outcomes", "risk", "discharge", "engagement"]
-DEPARTMENT_SHAREABLE = ["engagement", "adjustments"]
-WHY = {
-    "assessment": gettext_lazy("Your story, told once: they will not ask you to repeat it."),
-    "outcomes": gettext_lazy("Your questionnaire answers: they can see how things are going."),
-    "risk": gettext_lazy("Your risk summary and safety plan: so they can keep you safe."),
-    "discharge": gettext_lazy("Summaries when a service finishes working with you."),
-    "engagement": gettext_lazy("Which services you are in touch with, and your appointments."),
-    "adjustments": gettext_lazy(
-        "Support agreed for your studies, such as extensions. Never anything clinical."
-    ),
-}
-
-
 @login_required
 def consents(request):
     """Share or stop sharing each kind of information with each service in your care, and
-    with your department; see exactly what each service would see."""
+    with your department; each shows what the policy applies now, whichever consent it
+    comes through; see exactly what each service would see."""
     student = _own_student(request)
     if request.method == "POST":
         _toggle(request, student)
         return redirect("portal:consents")
-    active = ConsentGrant.objects.active().filter(student=student)
-    shared = {(g.recipient_service_id, g.recipient_department_id, g.category) for g in active}
-    services = (
-        Service.objects.filter(
-            care_relationships__student=student, care_relationships__closed_at__isnull=True
-        )
-        .distinct()
-        .select_related("organisation")
+    active = consents_of(student).filter(consent_active_at(timezone.now()))
+    return render(
+        request,
+        "portal/consents.html",
+        {"recipients": consent_choices(student), "active": active},
     )
-    rows = [
-        (s, None, [(c, WHY[c], (s.pk, None, c) in shared) for c in SHAREABLE]) for s in services
-    ]
-    if student.department:
-        rows.append(
-            (
-                None,
-                student.department,
-                [
-                    (c, WHY[c], (None, student.department_id, c) in shared)
-                    for c in DEPARTMENT_SHAREABLE
-                ],
-            )
-        )
-    return render(request, "portal/consents.html", {"rows": rows})
 
 
 def _toggle(request, student) -> None:
+    """Share one category with one recipient, or stop every consent through which it
+    reaches them (an organisation-wide one included: the button said so)."""
     category = request.POST.get("category", "")
     try:
         service_uuid = forms.UUIDField(required=False).clean(request.POST.get("service"))
     except ValidationError:  # a malformed uuid names no service
         service_uuid = None
-    service = Service.objects.filter(uuid=service_uuid).first() if service_uuid else None
+    service = (
+        Service.objects.filter(uuid=service_uuid).select_related("organisation").first()
+        if service_uuid
+        else None
+    )
     department = student.department if request.POST.get("department") else None
     allowed = DEPARTMENT_SHAREABLE if department else SHAREABLE
     if (service is None and department is None) or category not in allowed:
@@ -384,13 +383,8 @@ def _toggle(request, student) -> None:
         )
         return
     purpose = "academic_support" if department else "direct_care"
-    grants = ConsentGrant.objects.active().filter(
-        student=student,
-        category=category,
-        recipient_service=service,
-        recipient_department=department,
-        purpose=purpose,
-    )
+    seat = department_seat(department) if department else service_seat(service)
+    whom = department.name if department else service.name
     if request.POST.get("share") == "on":
         record_consent(
             actor=request.user,
@@ -402,11 +396,25 @@ def _toggle(request, student) -> None:
             recipient_department=department,
             request=request,
         )
-        messages.success(request, _("Shared. It applies straight away."))
-    else:
-        for grant in grants:
-            withdraw_consent(actor=request.user, grant=grant, request=request)
-        messages.success(request, _("Stopped sharing. It applies straight away."))
+        messages.success(
+            request,
+            _("%(whom)s can now see %(what)s. You can stop sharing at any time.")
+            % {"whom": whom, "what": STUDENT_WORDS[category]},
+        )
+        return
+    grants = list(
+        grants_reaching(student, seat, category, purpose).select_related(
+            "recipient_service__organisation", "recipient_organisation", "recipient_department"
+        )
+    )
+    for grant in grants:
+        withdraw_consent(actor=request.user, grant=grant, request=request)
+    stopped = sorted({str(grant.recipient_in_words) for grant in grants}) or [whom]
+    messages.success(
+        request,
+        _("You stopped sharing %(what)s with %(whom)s. It applies straight away.")
+        % {"what": STUDENT_WORDS[category], "whom": ", ".join(stopped)},
+    )
 
 
 @login_required
@@ -429,12 +437,21 @@ def consent_preview(request, service_uuid):
 
 
 @login_required
-@require_POST
 def consents_withdraw_all(request):
+    """Stop sharing everything, after the student has seen what that stops and confirmed."""
     student = _own_student(request)
+    active = consents_of(student).filter(consent_active_at(timezone.now()))
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
+        return render(request, "portal/consents_withdraw_all.html", {"active": active})
     count = withdraw_all_consents(actor=request.user, student=student, request=request)
     messages.success(
-        request, _("All %(n)d consents withdrawn. It applies straight away.") % {"n": count}
+        request,
+        ngettext(
+            "You stopped sharing %(n)d thing. Services now see only what they write themselves.",
+            "You stopped sharing %(n)d things. Services now see only what they write themselves.",
+            count,
+        )
+        % {"n": count},
     )
     return redirect("portal:consents")
 

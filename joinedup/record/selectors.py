@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from joinedup.consent.models import CareRelationship, Category, ConsentGrant
 from joinedup.consent.policy import (
     consents_given_to,
-    decide_for_service,
+    decide_as,
     decide_many,
     find_student,
     held_elsewhere,
@@ -18,7 +18,7 @@ from joinedup.consent.policy import (
     service_ids_of,
     service_seat,
 )
-from joinedup.consent.rules import CATEGORIES, NAMES_ONLY, SERVICE_ONLY, SUPPORTED_ONLY, Decision
+from joinedup.consent.rules import NAMES_ONLY, SERVICE_ONLY, SUPPORTED_ONLY, Decision
 from joinedup.record.models import RecordEntry
 
 
@@ -98,12 +98,7 @@ def _view(student, decisions: dict[str, Decision], own_ids, is_self: bool) -> Re
     ]
     for section in sections:
         if section.category not in SERVICE_ONLY and not is_self:
-            section.held_by = held_elsewhere(
-                section.decision, sources_of(student, section.category)
-            )
-            if section.category == "engagement" and section.held_by:
-                # Which services are involved is engagement itself: never named here.
-                section.held_by = [_("other services")]
+            section.held_by = held_by(student, section.category, section.decision)
         _add_clinical_rows(section, student)
     return RecordView(student=student, sections=sections)
 
@@ -111,8 +106,16 @@ def _view(student, decisions: dict[str, Decision], own_ids, is_self: bool) -> Re
 def withheld_section(student, category: str, decision: Decision) -> Section | None:
     """What a page about one category says of the rows its decision keeps back: who holds
     them (None when nothing is held back)."""
-    held = held_elsewhere(decision, sources_of(student, category))
+    held = held_by(student, category, decision)
     return Section(category, Category(category).label, decision, held_by=held) if held else None
+
+
+def held_by(student, category: str, decision: Decision) -> list[str]:
+    """Who holds what `decision` keeps back of the student's `category`, for every page, the
+    API and FHIR to say instead of "none". Engagement's holders are "other services":
+    which services are involved is engagement itself."""
+    held = held_elsewhere(decision, sources_of(student, category))
+    return [_("other services")] if held and category == "engagement" else held
 
 
 def sources_of(student, category: str) -> list[tuple]:
@@ -204,7 +207,7 @@ def consents_of(student, *, user=None):
     department or organisation, or recorded by the user (the list names recipients, so it
     is engagement data)."""
     grants = ConsentGrant.objects.filter(student=student).select_related(
-        "recipient_service",
+        "recipient_service__organisation",
         "recipient_department",
         "recipient_organisation",
         "recorded_by",
@@ -219,7 +222,7 @@ def preview_for_service(service, student) -> RecordView:
     """Exactly what a practitioner of `service` would see of the student's record, for the
     student to check before and after they share: the same rule and the same filters as
     `record_for`, decided without anyone reading (so nothing is audited as a read)."""
-    decisions = {c: decide_for_service(service, student, c) for c in CATEGORIES}
+    decisions = decide_as(service_seat(service), student)
     view = _view(student, decisions, [service.pk], is_self=False)
     engagement = decisions["engagement"]
     if engagement.allowed:

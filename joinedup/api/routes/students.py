@@ -91,6 +91,11 @@ class Section(Schema):
     basis: str = Field(description="Why it is shown: relationship, consent, break_glass…")
     reason: str = Field(description="The policy's reason, in words, shown or refused.")
     limit: str = Field(description="When only your service's entries are shown, why.")
+    held_by: list[str] = Field(
+        description="The services holding what this section does not show you: withheld, "
+        "never absent. Empty when nothing is held back (or, for academic staff, who never "
+        "learn which services know the student)."
+    )
     entries: list[EntryOut]
 
 
@@ -198,6 +203,7 @@ def read_student(request, student_uuid: UUID):
                 basis=s.decision.basis,
                 reason=s.decision.reason,
                 limit=s.decision.limit,
+                held_by=s.held_by,
                 entries=[
                     EntryOut(
                         uuid=e.uuid,

@@ -65,6 +65,17 @@ def test_the_record_shows_what_the_page_shows_and_refuses_the_rest(hub, wellbein
     assert read.count() == len(body["sections"])
 
 
+def test_a_section_says_who_holds_what_it_does_not_show(hub, wellbeing_api):
+    write_entry(hub.student, "risk", hub.counselling, hub.counsellor, title="Theirs")
+
+    risk = sections(wellbeing_api.get(f"/students/{hub.student.uuid}").json())["risk"]
+
+    assert (risk["allowed"], risk["entries"], risk["held_by"]) == (True, [], ["Counselling"])
+    give_consent(hub, "risk", hub.wellbeing)
+    risk = sections(wellbeing_api.get(f"/students/{hub.student.uuid}").json())["risk"]
+    assert ([e["title"] for e in risk["entries"]], risk["held_by"]) == (["Theirs"], [])
+
+
 def test_consent_lets_another_services_entries_through(hub, wellbeing_api):
     write_entry(hub.student, "assessment", hub.counselling, hub.counsellor, title="Theirs")
     give_consent(hub, "assessment", hub.wellbeing)

@@ -318,6 +318,23 @@ def test_patient_everything_returns_the_record_the_client_may_see(record, hub):
     _get(outsider, "/fhir/Patient/nonsense/$everything", expect=404)
 
 
+def test_patient_everything_says_what_is_withheld_and_who_holds_it(record, hub):
+    talking = _get(fhir_client(hub.talking), f"/fhir/Patient/{record.student.uuid}/$everything")
+
+    [outcome] = [e for e in talking["entry"] if e["search"]["mode"] == "outcome"]
+    issues = {i["details"]["text"]: i for i in outcome["resource"]["issue"]}
+    assert set(issues) == {
+        "Engagement: held by other services — not shared with you.",
+        "Outcomes: held by Wellbeing — not shared with you.",
+        "Risk: held by Wellbeing — not shared with you.",
+    }
+    assert {i["code"] for i in issues.values()} == {"suppressed"}
+    assert talking["total"] == len(talking["entry"]) - 1  # the outcome is not a match
+    own = _get(fhir_client(hub.wellbeing), f"/fhir/Patient/{record.student.uuid}/$everything")
+    said = [e["resource"] for e in own["entry"] if e["search"]["mode"] == "outcome"]
+    assert not any("Outcomes" in str(r) or "Risk" in str(r) for r in said)  # Wellbeing wrote them
+
+
 def test_patient_everything_audits_only_the_categories_its_scopes_let_out(record, hub):
     narrow = fhir_client(hub.wellbeing, "system/Patient.read system/QuestionnaireResponse.read")
     body = _get(narrow, f"/fhir/Patient/{record.student.uuid}/$everything")

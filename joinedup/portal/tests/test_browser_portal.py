@@ -24,6 +24,9 @@ def risk_shared_with_crisis_team(hub) -> ConsentGrant:
     )
 
 
+STOPPED = "You stopped sharing notes about keeping you safe with Crisis Team"
+
+
 def test_student_sees_who_looked_and_withdraws_a_consent(
     hub, risk_shared_with_crisis_team, page, phone_page
 ):
@@ -51,7 +54,7 @@ def test_student_sees_who_looked_and_withdraws_a_consent(
     grant.get_by_role("button", name=re.compile(r"^Withdraw")).click()
 
     expect(phone_page).to_have_url(re.compile(r"/me/$"))
-    expect(phone_page.get_by_role("status")).to_contain_text("Consent withdrawn.")
+    expect(phone_page.get_by_role("status")).to_contain_text(STOPPED)
     expect(grant).to_contain_text(re.compile(r"Withdrawn \d{1,2} \w{3} \d{4}"))
     expect(grant.get_by_role("button")).to_have_count(0)
     assert_accessible(phone_page)
@@ -92,7 +95,9 @@ def test_student_shares_previews_and_stops_sharing_on_a_phone(hub, page, phone_p
     ).click()
     assert_accessible(phone_page)
     phone_page.get_by_role("button", name="Share risk — Crisis Team").click()
-    expect(phone_page.get_by_role("status")).to_contain_text("Shared.")
+    expect(phone_page.get_by_role("status")).to_contain_text(
+        "Crisis Team can now see notes about keeping you safe."
+    )
     phone_page.get_by_role("link", name="See exactly what Crisis Team sees").click()
     expect(phone_page.locator("[data-preview]")).to_contain_text("Crisis Team would see now")
     expect(phone_page.locator('[data-category="risk"]')).to_contain_text("Wellbeing risk summary")
@@ -104,7 +109,7 @@ def test_student_shares_previews_and_stops_sharing_on_a_phone(hub, page, phone_p
     expect(page.locator('[data-category="risk"]')).to_contain_text("Wellbeing risk summary")
     phone_page.get_by_role("link", name="Back to what I share").click()
     phone_page.get_by_role("button", name="Stop sharing risk — Crisis Team").click()
-    expect(phone_page.get_by_role("status")).to_contain_text("Stopped sharing.")
+    expect(phone_page.get_by_role("status")).to_contain_text(STOPPED)
     assert_accessible(phone_page)
     page.reload()
     expect(page.locator('[data-category="risk"]')).not_to_contain_text("Wellbeing risk summary")

@@ -82,3 +82,27 @@ def test_questionnaires_to_fill_in_are_listed_until_answered(hub, client):
     assert link_from_token(shown) == link_from_token(token)
     complete_from_link(link=link_from_token(token), answers_by_code={"GAD-7": [1] * 7})
     assert my_record(hub.student).to_complete == []
+
+
+def test_who_looked_shows_why_each_service_could_and_when_that_ended(hub, client):
+    from joinedup.consent.models import CareRelationship
+    from joinedup.consent.services import close_care_relationship, open_care_relationship
+
+    concern = open_care_relationship(student=hub.student, service=hub.counselling, reason="concern")
+    close_care_relationship(
+        relationship=concern,
+        because="concern_closed",
+        at=dt.datetime(2026, 11, 3, 12, tzinfo=dt.UTC),
+    )
+    client.force_login(hub.student_user)
+
+    html = client.get(reverse("portal:home")).content.decode()
+
+    shown = re.findall(r"<li data-relationship=\"\w+\">(.*?)</li>", html, re.S)
+    assert any(
+        "Counselling: concern, from" in line
+        and "to 3 Nov 2026, when the concern was closed." in line
+        for line in shown
+    ), shown
+    assert any("Wellbeing: episode of care, from" in line and "still now" in line for line in shown)
+    assert len(shown) == CareRelationship.objects.filter(student=hub.student).count()

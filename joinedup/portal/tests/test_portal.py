@@ -88,7 +88,10 @@ def test_student_withdraws_a_consent_with_immediate_effect(hub, student_client):
     grant.refresh_from_db()
     assert grant.withdrawn_by == hub.student_user
     assert not decide(hub.crisis_practitioner, hub.student, "risk").allowed
-    assert "Consent withdrawn. It stopped applying straight away." in text(student_client.get(HOME))
+    assert (
+        "You stopped sharing notes about keeping you safe with Crisis Team (Northbridge NHS "
+        "Trust). It applies straight away." in text(student_client.get(HOME))
+    )
     event = AuditEvent.objects.get(action="consent.grant.withdrawn")
     assert (event.actor, event.actor_role, event.category) == (hub.student_user, "student", "risk")
 

@@ -65,7 +65,7 @@ def test_consent_recorded_in_the_browser_shares_risk_with_the_crisis_team(hub, c
     expect(risk_section(page)).to_contain_text(RISK_TEXT)
     expect(risk_section(page)).not_to_contain_text(NOT_SHARED)
     expect(page.get_by_role("region", name="Engagement")).to_contain_text(
-        "Risk → Crisis Team (Direct care, in person)"
+        "Risk → Crisis Team (Northbridge NHS Trust) — direct care, in person"
     )
     assert_accessible(page)
 

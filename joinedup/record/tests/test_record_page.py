@@ -142,6 +142,18 @@ def test_a_tutor_with_consent_learns_the_student_is_supported_but_not_by_whom(
         assert service.name not in engagement
 
 
+def test_a_tutor_never_learns_which_services_hold_what_they_may_not_see(hub, client, entries):
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    write_entry(hub.student, "risk", hub.crisis, hub.crisis_practitioner)
+
+    html = record_page(client, hub.academic, hub.student)
+
+    for service in (hub.wellbeing, hub.counselling, hub.crisis):
+        assert service.name not in html, service
+    assert "Risk: not shared with you." in section(html, "risk")
+    assert "Risk is never shown to academic staff." in section(html, "risk")
+
+
 def test_a_tutor_through_the_api_gets_no_identifiers(hub, client, identifiable):
     give_consent(hub, "engagement", hub.history, purpose="academic_support")
     client.force_login(hub.academic)
