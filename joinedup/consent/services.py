@@ -263,11 +263,12 @@ def record_failed_break_glass(*, actor, request=None) -> None:
     )
 
 
-def ask_to_share(*, actor, student, category, request=None) -> SharingRequest:
+def ask_to_share(*, actor, student, category, request=None, why: str = "") -> SharingRequest:
     """Ask the student to share `category` with the actor's service: refused in words when
     a consent could never let the service read it, when it reads it already, or when the
     same question is waiting for an answer. The student is told in their portal and by
-    email, in plain words."""
+    email, in plain words. `why` says what prompted it, when not the actor's own click (a
+    discharge asks for the referrer)."""
     seat = next((s for s in seats_of(actor) if s.role in CLINICAL_ROLES and s.service_id), None)
     if seat is None:
         raise ValidationError(_("Only a member of a clinical service can ask a student to share."))
@@ -307,7 +308,7 @@ def ask_to_share(*, actor, student, category, request=None) -> SharingRequest:
             student=student, category=category, service_id=seat.service_id, asked_by=actor
         )
         append([_change("consent.sharing.asked", actor, student, category,
-                        f"Asked to share with {seat.place}", request, seat)])  # fmt: skip
+                        why or f"Asked to share with {seat.place}", request, seat)])  # fmt: skip
         notify_student(
             student,
             _("%(service)s asks you to share %(what)s with them. You choose: open your record "

@@ -75,7 +75,7 @@ class DischargeForm(MomentForm):
     )
     summary = forms.CharField(
         label=_("Discharge summary"),
-        help_text=_("It goes back to the referring service when the student's consent allows."),
+        help_text=_("What was done, how it ended, and what the student may need next."),
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": _("Write the discharge summary.")},
     )

@@ -24,7 +24,7 @@ from joinedup.people.models import Service
 from joinedup.referrals import rules
 from joinedup.referrals.models import FollowUpTask, GapItem, Referral
 from joinedup.risk.models import Flag
-from joinedup.risk.selectors import current_levels
+from joinedup.risk.selectors import LevelShown, levels_shown
 
 
 def clinical_service_ids(user) -> list[int]:
@@ -69,6 +69,7 @@ def get_referral_for_user(user, referral_uuid, *, request=None) -> ReferralView:
             "from_service__organisation",
             "to_service__organisation",
             "created_by",
+            "opened_by",
             "episode",
         )
         .first()
@@ -118,7 +119,7 @@ def _clock(referral: Referral) -> rules.Clock | None:
 class WaitingRow:
     referral: Referral
     clock: rules.Clock
-    risk_level: str
+    risk_level: LevelShown | None
     has_open_flag: bool
 
 
@@ -143,7 +144,7 @@ def waiting_list_for(user, service: Service, *, page_number=None, request=None) 
     ).get_page(page_number)
     referrals = list(page)
     students = [r.student_id for r in referrals]
-    levels = current_levels(user, students)
+    levels = levels_shown(user, students)
     flagged = set(
         Flag.objects.filter(acknowledged_at__isnull=True, student_id__in=students).values_list(
             "student_id", flat=True
@@ -153,7 +154,7 @@ def waiting_list_for(user, service: Service, *, page_number=None, request=None) 
         user, [r.student for r in referrals], service, "referrals.waiting_list.listed", request
     )
     rows = [
-        WaitingRow(r, _clock(r), levels.get(r.student_id, ""), r.student_id in flagged)
+        WaitingRow(r, _clock(r), levels.get(r.student_id), r.student_id in flagged)
         for r in referrals
     ]
     return WaitingList(rows, page, _colour_counts(waiting, service.waiting_standard_days))

@@ -12,13 +12,18 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from joinedup.audit.services import Entry, append
 from joinedup.consent.models import CareRelationship, DataSharingAgreement
 from joinedup.consent.policy import decide_for_service, entry_for
-from joinedup.consent.services import open_care_relationship, release_care_relationship
+from joinedup.consent.services import (
+    ask_to_share,
+    open_care_relationship,
+    release_care_relationship,
+)
 from joinedup.people.models import Service
+from joinedup.people.services import notify_student
 from joinedup.record.models import RecordEntry
 from joinedup.referrals import rules, tasks
 from joinedup.referrals.models import (
@@ -92,8 +97,47 @@ def end_episode(
                 )
             ]
         )
+        _cancel_future_appointments(episode, actor)
         _release_episode_relationship(episode, because, actor)
     return episode
+
+
+def _cancel_future_appointments(episode: Episode, actor) -> None:
+    """The episode is over: its booked appointments after its end are cancelled by the
+    service, and the student is told which (in their portal, and by email)."""
+    future = list(
+        Appointment.objects.filter(
+            episode=episode, status=Appointment.Status.BOOKED, starts_at__gt=episode.ended_at
+        ).order_by("starts_at")
+    )
+    if not future:
+        return
+    Appointment.objects.filter(pk__in=[a.pk for a in future]).update(
+        status=Appointment.Status.CANCELLED, cancelled_by=Appointment.CancelledBy.SERVICE
+    )
+    append(
+        [
+            _entry(
+                "referrals.appointment.cancelled",
+                actor,
+                episode.student,
+                reason=f"{episode.service}: {len(future)} cancelled when the episode ended",
+                service=episode.service,
+            )
+        ]
+    )
+    when = ", ".join(timezone.localtime(a.starts_at).strftime("%A %-d %B at %H:%M") for a in future)
+    notify_student(
+        episode.student,
+        ngettext(
+            "%(service)s has finished working with you, so your appointment on %(when)s is "
+            "cancelled.",
+            "%(service)s has finished working with you, so your appointments on %(when)s are "
+            "cancelled.",
+            len(future),
+        )
+        % {"service": episode.service.name, "when": when},
+    )
 
 
 def _release_episode_relationship(episode: Episode, because: str, actor) -> None:
@@ -221,10 +265,13 @@ def send_referral(*, actor, referral: Referral, version: int, request=None) -> R
 
 
 def mark_opened(*, actor, referral: Referral) -> None:
-    """Receipt: the first time a member of the receiving service opens the referral."""
-    Referral.objects.filter(pk=referral.pk, opened_at__isnull=True).update(
-        opened_at=timezone.now(), opened_by=actor
-    )
+    """Receipt: the first time a member of the receiving service opens the referral (the
+    page they are opening says so too)."""
+    now = timezone.now()
+    if Referral.objects.filter(pk=referral.pk, opened_at__isnull=True).update(
+        opened_at=now, opened_by=actor
+    ):
+        referral.opened_at, referral.opened_by = now, actor
 
 
 def accept_referral(*, actor, referral: Referral, version: int, request=None) -> Referral:
@@ -311,9 +358,11 @@ def start_treatment(*, actor, referral: Referral, version: int, at=None, request
 def discharge_referral(
     *, actor, referral: Referral, version: int, ending: str, summary: str, at=None, request=None
 ) -> Referral:
-    """Discharge: the summary goes back to the referring service (category `discharge`,
-    read through the policy), the episode ends, and a crisis service's discharge creates a
-    follow-up task for the student's university."""
+    """Discharge: the episode ends (its future appointments cancelled, the student told), a
+    crisis service's discharge creates a follow-up task for the student's university, and
+    the summary (category `discharge`, read through the policy) reaches the referring
+    service when the student's consent allows; when it does not, the referrer is told that
+    the student was discharged, and the student is asked to share it."""
     at = at or timezone.now()
     try:
         rules.next_state(referral.state, "discharge")
@@ -362,8 +411,45 @@ def discharge_referral(
                 referral=referral,
                 reason=_("Discharged from %(service)s") % {"service": referral.to_service.name},
             )
-        _notify_referrer(referral, "discharged")
+        if summary_reaches_referrer(referral):
+            _notify_referrer(referral, "discharged")
+        else:
+            _tell_referrer_without_summary(referral)
     return referral
+
+
+def summary_reaches_referrer(referral: Referral) -> bool:
+    """Whether the referring service may read the discharge summary the receiving service
+    writes: the policy's answer for that service, now. (No referring service: whoever
+    made the referral reads it in the receiving service.)"""
+    if referral.from_service is None:
+        return True
+    decision = decide_for_service(referral.from_service, referral.student, "discharge")
+    return decision.may_read_row(referral.to_service_id)
+
+
+def _tell_referrer_without_summary(referral: Referral) -> None:
+    """The summary stays with the discharging service: the referrer is told that the
+    student was discharged, when and by whom (no content), and the student is asked to
+    share the summary with the referring service; the email says which happened."""
+    try:
+        ask_to_share(
+            actor=referral.created_by,
+            student=referral.student,
+            category="discharge",
+            why=_("Asked when %(service)s discharged the student")
+            % {"service": referral.to_service.name},
+        )
+    except ValidationError as error:
+        asked = " ".join(error.messages)
+    else:
+        asked = _(
+            "The student has been asked whether to share it with %(service)s; you will get an "
+            "email when they answer."
+        ) % {"service": referral.from_service.name}
+    transaction.on_commit(
+        lambda: tasks.email_referrer_discharge_withheld.enqueue(referral.pk, asked)
+    )
 
 
 def add_to_assessment(*, actor, referral: Referral, text: str, request=None) -> RecordEntry:

@@ -66,6 +66,33 @@ def email_referrer(referral_id: int, what: str) -> None:
 
 
 @task
+def email_referrer_discharge_withheld(referral_id: int, asked: str) -> None:
+    """Tell the person who referred that the student was discharged, when and by whom,
+    and that the summary is not shared with their service (`asked`: what was done about
+    that); nothing of the summary."""
+    referral = Referral.objects.select_related("to_service", "from_service", "created_by").get(
+        pk=referral_id
+    )
+    _send(
+        _("Your referral to %(service)s: the student was discharged")
+        % {"service": referral.to_service.name},
+        _(
+            "%(service)s discharged the student on %(date)s.\n"
+            "The discharge summary stays with %(service)s: the student's consent does not let "
+            "it reach %(referrer)s. %(asked)s\nSee the referral: %(link)s"
+        )
+        % {
+            "service": referral.to_service.name,
+            "date": timezone.localtime(referral.discharged_at).strftime("%d %b %Y"),
+            "referrer": referral.from_service.name,
+            "asked": asked,
+            "link": _link("referrals:referral-detail", referral.uuid),
+        },
+        [referral.created_by.email],
+    )
+
+
+@task
 def email_follow_up(task_id: int) -> None:
     """Tell the university service that a follow-up is due."""
     follow_up = FollowUpTask.objects.select_related("service").get(pk=task_id)

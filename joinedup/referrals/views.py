@@ -12,7 +12,12 @@ from django.views.decorators.http import require_POST
 
 from joinedup.consent.policy import get_student_for_user, seats_of
 from joinedup.people.models import Service
-from joinedup.people.permissions import can_view_caseload, capability_required, is_staff_member
+from joinedup.people.permissions import (
+    can_record_consent,
+    can_view_caseload,
+    capability_required,
+    is_staff_member,
+)
 from joinedup.referrals import forms, selectors, services
 from joinedup.referrals.models import Appointment
 
@@ -87,6 +92,9 @@ def _detail_context(view, *, failed: tuple[str, object] | None = None, **forms_w
         "assessment_form": forms.AssessmentForm(),
         "appointment_form": forms.AppointmentForm(),
         "appointments": view.referral.episode.appointments.all() if view.referral.episode else [],
+        "summary_words": _summary_words(view.referral, done=False)
+        if "discharge" in view.actions
+        else "",
     }
     return context | forms_with_errors
 
@@ -113,13 +121,45 @@ ACTIONS = {
 
 LEAVES_RECEIVER = {
     "decline": gettext_lazy(
-        "Referral declined. Your service no longer has access to the student's record."
+        "Referral declined. The referrer has been told. Your service keeps what it wrote; the rest "
+        "of the student's record is no longer shown to you."
     ),
     "discharge": gettext_lazy(
-        "Discharged. The summary goes back to the referring service; your service no longer "
-        "has access to the student's record."
+        "Discharged. %(summary)s Your service keeps what it wrote; the rest of the student's "
+        "record is no longer shown to you."
     ),
 }
+
+
+def _summary_words(referral, *, done: bool) -> str:
+    """Where the discharge summary goes, truly (the answer the discharge acts on): before
+    the clinician confirms, and after."""
+    if referral.from_service is None:
+        return _("The summary is kept on the referral.")
+    names = {"service": referral.from_service.name}
+    if services.summary_reaches_referrer(referral):
+        return (
+            _("The summary has gone to %(service)s.")
+            if done
+            else _("The summary will go to %(service)s.")
+        ) % names
+    if done:
+        return (
+            _(
+                "The summary stays with your service: the student's consent does not let it reach "
+                "%(service)s. They have been told that the student was discharged, and when, and "
+                "the student has been asked whether to share it."
+            )
+            % names
+        )
+    return (
+        _(
+            "The student's consent does not let the summary reach %(service)s: it will stay with "
+            "your service. %(service)s will be told that the student was discharged, and when, "
+            "but nothing of the summary, and the student will be asked whether to share it."
+        )
+        % names
+    )
 
 
 def _version(request) -> int:
@@ -159,7 +199,10 @@ def referral_action(request, referral_uuid, action):
             if action in LEAVES_RECEIVER and view.is_receiver and not view.is_referrer:
                 # The step closed this service's care relationship: the referral is no
                 # longer this user's to open, so say so and go back to the waiting list.
-                messages.success(request, LEAVES_RECEIVER[action])
+                messages.success(
+                    request,
+                    LEAVES_RECEIVER[action] % {"summary": _summary_words(view.referral, done=True)},
+                )
                 return redirect("referrals:waiting-list")
             messages.success(request, _("Done."))
             return redirect("referrals:referral-detail", referral_uuid)
@@ -260,7 +303,11 @@ def waiting_list(request):
     waiting = service and selectors.waiting_list_for(
         request.user, service, page_number=request.GET.get("page"), request=request
     )
-    return render(request, "referrals/waiting_list.html", {"service": service, "waiting": waiting})
+    return render(
+        request,
+        "referrals/waiting_list.html",
+        {"service": service, "waiting": waiting, "may_ask": can_record_consent(request.user)},
+    )
 
 
 @login_required

@@ -223,3 +223,24 @@ class PanelActionForm(StyledFormMixin, forms.Form):
         super().__init__(*args, auto_id="id_action_%s", **kwargs)
         self.fields["owner"].queryset = User.objects.filter(pk__in=panel.members.values("user"))
         self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.email
+
+
+class AssignFlagForm(StyledFormMixin, forms.Form):
+    """A service manager asks one of their practitioners to act on an escalated flag."""
+
+    practitioner = forms.ModelChoiceField(
+        label=_("Who should act on it now"),
+        queryset=None,
+        empty_label=_("Choose a practitioner"),
+        error_messages={
+            "required": _("Choose a practitioner of your service in the student's care.")
+        },
+        help_text=_("They are emailed now, and see who the student is; you do not."),
+    )
+
+    def __init__(self, *args, responders, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = responders
+        self.fields["practitioner"].label_from_instance = lambda user: (
+            user.get_full_name() or user.email
+        )

@@ -42,8 +42,11 @@ def escalation_stage(raised_at: dt.datetime, level: Level, now: dt.datetime) -> 
     return MANAGER
 
 
-def withheld_label(services: list[str]) -> str:
-    """The current level when only other services' assessments exist and none is shared."""
+def withheld_label(services: list[str], shown: str = "") -> str:
+    """The current level when the latest assessments are other services' and not shared:
+    who holds them, after the latest level the user may see (`shown`), if any."""
+    if shown:
+        return f"{shown} · assessed since by {', '.join(services)} — not shared with you"
     return f"Assessed by {', '.join(services)} — not shared with you"
 
 

@@ -5,15 +5,17 @@ from dataclasses import dataclass, field
 
 from django.http import Http404
 
+from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import CareRelationship
 from joinedup.consent.policy import (
     audit_listing,
     decide_many,
     find_student,
     readable_rows,
+    seats_of,
     service_ids_of,
 )
-from joinedup.consent.rules import Decision
+from joinedup.consent.rules import CLINICAL_ROLES, Decision
 from joinedup.record.selectors import withheld_section
 from joinedup.risk import rules
 from joinedup.risk.levels import ensure_default_levels
@@ -27,37 +29,61 @@ from joinedup.risk.models import (
 )
 
 
+@dataclass(frozen=True)
+class LevelShown:
+    """A student's current level as one user may see it, and the services holding a newer
+    assessment the user may not read (then `text` says so: withheld, never absent)."""
+
+    text: str
+    held_by: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def current_levels(user, student_ids) -> dict[int, str]:
+    """`levels_shown` as plain words."""
+    return {pk: shown.text for pk, shown in levels_shown(user, student_ids).items()}
+
+
+def levels_shown(user, student_ids) -> dict[int, LevelShown]:
     """Each student's current level as the user may see it: the latest assessment from a
     service whose risk the user may read, labelled with that service's own word; where
-    only other services' assessments exist, who holds them ("Assessed by Crisis Team — not
-    shared with you"), never nothing. Four queries, whatever the number of students."""
+    newer assessments are other services' and not shared, who holds them ("Assessed by
+    Crisis Team — not shared with you"), never nothing. Four queries, whatever the number
+    of students."""
     student_ids = list(student_ids)
     if not student_ids:
         return {}
+    assessments = RiskAssessment.objects.filter(student_id__in=student_ids)
+    readable = readable_rows(user, "risk", assessments)
     latest: dict[int, RiskAssessment] = {}
-    for assessment in (
-        readable_rows(user, "risk", RiskAssessment.objects.filter(student_id__in=student_ids))
-        .select_related("level", "service")
-        .order_by("student_id", "-created_at")
+    for assessment in readable.select_related("level", "service").order_by(
+        "student_id", "-created_at"
     ):
         latest.setdefault(assessment.student_id, assessment)
     words = _service_words({a.service_id for a in latest.values()})
     levels = {
-        student_id: rules.label(
-            a.level.as_rule(), a.service.name, words.get((a.service_id, a.level_id), "")
+        student_id: LevelShown(
+            rules.label(
+                a.level.as_rule(), a.service.name, words.get((a.service_id, a.level_id), "")
+            )
         )
         for student_id, a in latest.items()
     }
+    # Assessments the user may not read, newer than the latest they may: the level shown is
+    # not the current one, and the page says who holds a newer one.
     held: dict[int, set[str]] = {}
-    for student_id, service in (
-        RiskAssessment.objects.filter(student_id__in=set(student_ids) - set(latest))
-        .values_list("student_id", "service__name")
-        .distinct()
-    ):
-        held.setdefault(student_id, set()).add(service)
+    for student_id, service, created_at in assessments.exclude(
+        pk__in=readable.values("pk")
+    ).values_list("student_id", "service__name", "created_at"):
+        if student_id not in latest or created_at > latest[student_id].created_at:
+            held.setdefault(student_id, set()).add(service)
     for student_id, services in held.items():
-        levels[student_id] = rules.withheld_label(sorted(services))
+        shown = levels[student_id].text if student_id in levels else ""
+        levels[student_id] = LevelShown(
+            rules.withheld_label(sorted(services), shown), tuple(sorted(services))
+        )
     return levels
 
 
@@ -111,11 +137,33 @@ def get_flag_for_user(user, flag_uuid) -> Flag:
     )
     flag = (
         Flag.objects.filter(uuid=flag_uuid, student_id__in=caring)
-        .select_related("student", "level")
+        .select_related("student", "level", "service", "assigned_to", "acknowledged_by")
         .first()
     )
     if flag is None:
         raise Http404("No such flag.")
+    return flag
+
+
+def get_escalated_flag_for_user(user, flag_uuid, *, request=None) -> Flag:
+    """A flag of a student in the care of one of the user's services, for a service
+    manager or a clinical member of it to act on; else 404 (missing and forbidden look the
+    same). Seeing it is audited; the page shows no one's identity."""
+    if not {s.role for s in seats_of(user)} & {"service_manager", *CLINICAL_ROLES}:
+        raise Http404("No such flag.")
+    flag = get_flag_for_user(user, flag_uuid)
+    append(
+        [
+            Entry(
+                "risk.flag.escalation_seen",
+                actor=user,
+                student=flag.student,
+                category="risk",
+                reason=f"{flag.level.name} flag, stage {flag.escalation_stage}",
+                request_id=request_id_of(request),
+            )
+        ]
+    )
     return flag
 
 

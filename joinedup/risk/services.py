@@ -8,9 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from joinedup.audit.services import Entry, append
+from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import CareRelationship
 from joinedup.consent.policy import entry_for, service_ids_of
+from joinedup.people.models import CLINICAL_ROLES, User
 from joinedup.record.models import RecordEntry
 from joinedup.risk import rules, tasks
 from joinedup.risk.levels import ensure_default_levels
@@ -184,6 +185,55 @@ def acknowledge_flag(*, actor, flag: Flag, request=None) -> Flag:
         )
     flag.refresh_from_db()
     return flag
+
+
+def assign_flag(*, actor, flag: Flag, practitioner, request=None) -> Flag:
+    """A service manager the flag escalated to asks one practitioner of their service, in
+    the student's care, to act on it now; the practitioner is emailed (no clinical content)
+    and finds the flag on their worklist. Refused in words when the flag is acknowledged
+    already or the person chosen may not act on it."""
+    if flag.acknowledged_at is not None:
+        raise ValidationError(_("This flag has been acknowledged already: nothing to assign."))
+    if practitioner is None or not flag_responders(actor, flag).filter(pk=practitioner.pk).exists():
+        raise ValidationError(
+            {"practitioner": _("Choose a practitioner of your service in the student's care.")}
+        )
+    with transaction.atomic():
+        Flag.objects.filter(pk=flag.pk).update(
+            assigned_to=practitioner, assigned_by=actor, assigned_at=timezone.now()
+        )
+        append(
+            [
+                Entry(
+                    "risk.flag.assigned",
+                    actor=actor,
+                    student=flag.student,
+                    category="risk",
+                    reason=f"Asked {practitioner.email} to act on a {flag.level.name} flag.",
+                    request_id=request_id_of(request),
+                )
+            ]
+        )
+        transaction.on_commit(lambda: tasks.email_flag_assigned.enqueue(flag.pk))
+    flag.refresh_from_db()
+    return flag
+
+
+def flag_responders(manager, flag: Flag):
+    """Who a manager may ask to act on a flag: the clinical staff of the manager's own
+    services that are in the student's care (they may acknowledge it)."""
+    caring = CareRelationship.objects.open().filter(
+        student=flag.student, service_id__in=service_ids_of(manager)
+    )
+    return (
+        User.objects.filter(
+            memberships__service_id__in=caring.values("service_id"),
+            memberships__role__in=CLINICAL_ROLES,
+            is_active=True,
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "email")
+    )
 
 
 def escalate_flags(now=None) -> list[Escalation]:

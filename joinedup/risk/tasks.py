@@ -45,6 +45,12 @@ def _link() -> str:
     return settings.SITE_URL + reverse("risk:flags")
 
 
+def _escalated_link(flag: Flag) -> str:
+    """The page a service manager acts on an escalated flag from (the flags worklist is
+    for those in the student's care)."""
+    return settings.SITE_URL + reverse("risk:flag-escalated", args=[flag.uuid])
+
+
 @task
 def email_flag_raised(flag_id: int) -> None:
     flag = Flag.objects.select_related("level").get(pk=flag_id)
@@ -80,12 +86,33 @@ def email_escalation(escalation_id: int) -> None:
             )
             % {
                 "level": flag.level.name.lower(),
-                "link": _link(),
+                "link": _link() if escalation.stage == rules.DUTY else _escalated_link(flag),
                 "due": timezone.localtime(flag.due_at).strftime("%d %b %Y %H:%M"),
             },
             None,
             escalation.sent_to,
         )
+
+
+@task
+def email_flag_assigned(flag_id: int) -> None:
+    """Tell the practitioner a manager asked to act on an escalated flag."""
+    flag = Flag.objects.select_related("level", "assigned_to", "assigned_by").get(pk=flag_id)
+    send_mail(
+        _("Please act now on a %(level)s risk flag") % {"level": flag.level.name.lower()},
+        _(
+            "%(manager)s asks you to act on a %(level)s risk flag for a student in your "
+            "service's care. It was due for acknowledgement at %(due)s. Open it: %(link)s"
+        )
+        % {
+            "manager": flag.assigned_by.get_full_name() or flag.assigned_by.email,
+            "level": flag.level.name.lower(),
+            "due": timezone.localtime(flag.due_at).strftime("%d %b %Y %H:%M"),
+            "link": _link(),
+        },
+        None,
+        [flag.assigned_to.email],
+    )
 
 
 def _concern_link(concern) -> str:

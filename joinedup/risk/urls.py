@@ -11,6 +11,7 @@ urlpatterns = [
         views.flag_acknowledge,
         name="flag-acknowledge",
     ),
+    path("risk/flags/<uuid:flag_uuid>/", views.flag_escalated, name="flag-escalated"),
     path("students/<uuid:student_uuid>/risk/", views.student_risk, name="student-risk"),
     path("students/<uuid:student_uuid>/safety-plan/", views.safety_plan, name="safety-plan"),
     path("students/<uuid:student_uuid>/return-to-study/", views.return_plans, name="return-plans"),

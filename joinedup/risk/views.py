@@ -38,6 +38,33 @@ def flag_acknowledge(request, flag_uuid):
     return redirect(safe_next(request, reverse("risk:flags")))
 
 
+@login_required
+def flag_escalated(request, flag_uuid):
+    """An escalated flag, where its service manager acts on it: its level and route so far,
+    and a practitioner of theirs in the student's care to ask to act now. The page never
+    says who the student is."""
+    flag = selectors.get_escalated_flag_for_user(request.user, flag_uuid, request=request)
+    form = forms.AssignFlagForm(
+        request.POST or None, responders=services.flag_responders(request.user, flag)
+    )
+    if request.method == "POST" and form.is_valid():
+        practitioner = form.cleaned_data["practitioner"]
+        try:
+            services.assign_flag(
+                actor=request.user, flag=flag, practitioner=practitioner, request=request
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("%(who)s has been asked to act now, by email.")
+                % {"who": practitioner.get_full_name() or practitioner.email},
+            )
+            return redirect("risk:flag-escalated", flag.uuid)
+    return render(request, "risk/flag_escalated.html", {"flag": flag, "form": form})
+
+
 def _caring_service(user, student):
     """The user's service with an open care relationship with the student, or 404."""
     relationship = (

@@ -126,7 +126,7 @@ def test_an_adviser_records_consent_then_refers_with_the_shared_assessment(hub, 
     expect(page.get_by_role("status")).to_have_text("Referral sent.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Referral to Talking Therapies")
     expect(page.locator("[data-state]")).to_have_text("Sent")
-    expect(page.locator("[data-receipt]")).to_have_text("Not opened yet")
+    expect(page.locator("[data-receipt]")).to_have_text("Not opened yet by the receiving service")
     expect(carried_card(page, "assessment")).to_contain_text(ASSESSMENT_TEXT)
     assert_accessible(page)
     assert (referral.student, referral.from_service, referral.to_service) == (
@@ -152,7 +152,9 @@ def test_triage_opening_a_referral_is_the_referrers_receipt_and_shows_the_assess
     referral = refer(hub, carry_assessment=True)
     login(other_page, hub.practitioner)
     open_referral(other_page, referral)
-    expect(other_page.locator("[data-receipt]")).to_have_text("Not opened yet")
+    expect(other_page.locator("[data-receipt]")).to_have_text(
+        "Not opened yet by the receiving service"
+    )
 
     login(page, hub.triage)
     open_referral(page, referral)
@@ -168,7 +170,7 @@ def test_triage_opening_a_referral_is_the_referrers_receipt_and_shows_the_assess
 
     other_page.reload()
     expect(other_page.locator("[data-receipt]")).to_have_text(
-        f"Opened by the receiving service on {shown(referral.opened_at)}"
+        f"Opened by Tom of Talking Therapies on {shown(referral.opened_at)}"
     )
     assert_accessible(other_page)
 
@@ -544,7 +546,9 @@ def test_after_declining_the_triage_worker_goes_back_to_the_waiting_list(hub, pa
     decline.locator("summary").click()
     decline.get_by_label("Reason for declining").select_option(label="Outside the service's area")
     decline.get_by_role("button", name="Decline referral").click()
-    expect(page.get_by_role("status")).to_contain_text("no longer has access")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Your service keeps what it wrote; the rest of the student's record is no longer shown"
+    )
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Waiting list")
     assert_accessible(page)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from joinedup.audit.models import AuditEvent
 from joinedup.consent.models import CareRelationship
 from joinedup.consent.policy import decide
-from joinedup.consent.services import withdraw_consent
+from joinedup.consent.services import open_care_relationship, withdraw_consent
 from joinedup.consent.tests.factories import give_consent
 from joinedup.record.models import RecordEntry
 from joinedup.referrals import services
@@ -198,6 +198,118 @@ def test_the_discharge_summary_goes_back_to_the_referrer_when_consent_allows(hub
     assert not decide(hub.practitioner, hub.student, "discharge").whole
     give_consent(hub, "discharge", hub.wellbeing)
     assert decide(hub.practitioner, hub.student, "discharge").whole
+
+
+def discharge(hub, referral, summary="Eight sessions; PHQ-9 from 16 to 6."):
+    return services.discharge_referral(
+        actor=hub.triage,
+        referral=referral,
+        version=referral.version,
+        ending="planned",
+        summary=summary,
+    )
+
+
+def test_with_consent_the_referrer_is_told_the_summary_is_there_and_nobody_is_asked(
+    hub, mailoutbox, django_capture_on_commit_callbacks
+):
+    from joinedup.consent.models import SharingRequest
+
+    give_consent(hub, "discharge", hub.wellbeing)
+    referral = treated(hub)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        discharge(hub, referral)
+
+    [mail] = [m for m in mailoutbox if hub.practitioner.email in m.to]
+    assert mail.subject == "Your referral to Talking Therapies was discharged"
+    assert decide(hub.practitioner, hub.student, "discharge").whole
+    assert not SharingRequest.objects.exists()
+
+
+def test_without_consent_the_referrer_learns_of_the_discharge_and_the_student_is_asked(
+    hub, mailoutbox, django_capture_on_commit_callbacks
+):
+    from joinedup.consent.models import SharingRequest
+
+    referral = treated(hub)
+    assert not services.summary_reaches_referrer(referral)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        discharge(hub, referral, summary="Private words of the summary.")
+
+    [mail] = [m for m in mailoutbox if hub.practitioner.email in m.to]
+    assert mail.subject == "Your referral to Talking Therapies: the student was discharged"
+    discharged_on = timezone.localtime(Referral.objects.get().discharged_at).strftime("%d %b %Y")
+    assert f"Talking Therapies discharged the student on {discharged_on}." in mail.body
+    assert "The student has been asked whether to share it with Wellbeing" in mail.body
+    assert "Private words" not in mail.body
+    asked = SharingRequest.objects.get()
+    assert (asked.student, asked.service, asked.category, asked.asked_by) == (
+        hub.student,
+        hub.wellbeing,
+        "discharge",
+        hub.practitioner,
+    )
+    assert hub.student.notifications.filter(text__contains="Wellbeing asks you to share").exists()
+
+
+def test_when_consent_cannot_carry_the_summary_the_referrer_is_told_why(
+    hub, mailoutbox, django_capture_on_commit_callbacks
+):
+    from joinedup.consent.models import SharingRequest
+
+    hub.agreement.categories = ["identity", "engagement"]  # no discharge summaries
+    hub.agreement.save()
+    open_care_relationship(student=hub.student, service=hub.talking, reason="episode")
+    referral = refer(hub, to=hub.counselling, frm=hub.talking, actor=hub.triage)
+    referral = services.accept_referral(
+        actor=hub.counsellor, referral=referral, version=referral.version
+    )
+    referral = services.start_treatment(
+        actor=hub.counsellor, referral=referral, version=referral.version
+    )
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.discharge_referral(
+            actor=hub.counsellor,
+            referral=referral,
+            version=referral.version,
+            ending="planned",
+            summary="Done.",
+        )
+
+    [mail] = [m for m in mailoutbox if hub.triage.email in m.to]
+    assert "Even with the student's consent Talking Therapies could not see this" in mail.body
+    assert not SharingRequest.objects.exists()
+
+
+def test_ending_an_episode_cancels_its_future_appointments_and_tells_the_student(hub):
+    from joinedup.referrals.models import Appointment
+
+    now = timezone.now()
+    with time_machine.travel(now - dt.timedelta(days=1)):
+        referral = treated(hub)
+    past, later, much_later = (
+        services.book_appointment(
+            actor=hub.triage, episode=referral.episode, starts_at=now + delta, kind="treatment"
+        )
+        for delta in (dt.timedelta(hours=-1), dt.timedelta(days=7), dt.timedelta(days=14))
+    )
+
+    discharge(hub, referral)
+
+    statuses = dict(Appointment.objects.values_list("pk", "status"))
+    assert statuses == {past.pk: "booked", later.pk: "cancelled", much_later.pk: "cancelled"}
+    assert Appointment.objects.get(pk=later.pk).cancelled_by == "service"
+    [told] = hub.student.notifications.filter(text__contains="so your appointments")
+    assert told.text.startswith(
+        "Talking Therapies has finished working with you, so your appointments on"
+    )
+    assert AuditEvent.objects.filter(action="referrals.appointment.cancelled").exists()
 
 
 def test_a_crisis_discharge_creates_a_follow_up_due_within_the_agreements_hours(

@@ -72,10 +72,11 @@ def test_people_outside_the_two_services_cannot_open_it(hub, client, who, expect
 def test_the_receiver_opening_it_is_the_referrers_receipt(hub, client):
     referral = refer(hub)
     _, html = page(client, hub.practitioner, "referrals:referral-detail", referral.uuid)
-    assert "Not opened yet" in html
-    page(client, hub.triage, "referrals:referral-detail", referral.uuid)
+    assert "Not opened yet by the receiving service" in html
+    _, opening = page(client, hub.triage, "referrals:referral-detail", referral.uuid)
+    assert "Opened by Tom of Talking Therapies on" in opening  # the opener sees it too
     _, html = page(client, hub.practitioner, "referrals:referral-detail", referral.uuid)
-    assert "Opened by the receiving service on" in html
+    assert "Opened by Tom of Talking Therapies on" in html
     assert Referral.objects.get().opened_by == hub.triage
 
 
@@ -158,6 +159,47 @@ def test_the_waiting_list_is_ordered_by_wait_with_coloured_clocks(hub, client):
     assert html.index(str(old.uuid)) < html.index(str(new.uuid))
     assert 'data-clock="red"' in html
     assert 'data-clock="green"' in html
+
+
+def test_the_waiting_list_names_who_holds_a_risk_level_and_offers_to_ask(hub, client):
+    from joinedup.consent.models import SharingRequest
+    from joinedup.risk.tests.test_services import assess
+
+    referral = refer(hub)
+    assess(hub)  # Wellbeing: High, not shared with Talking Therapies
+
+    html = page(client, hub.triage, "referrals:waiting-list")[1]
+
+    row = html[html.index(str(referral.uuid)) :]
+    assert "Assessed by Wellbeing — not shared with you" in row
+    assert "Not assessed" not in row
+    assert "Ask the student to share risk" in row
+    client.post(
+        reverse("consent:sharing-request-create", args=[hub.student.uuid]),
+        {"category": "risk", "next": reverse("referrals:waiting-list")},
+    )
+    asked = SharingRequest.objects.get()
+    assert (asked.service, asked.category) == (hub.talking, "risk")
+    give_consent(hub, "risk", hub.talking)
+    html = page(client, hub.triage, "referrals:waiting-list")[1]
+    assert "Ask the student to share risk" not in html
+    assert "High" in html[html.index(str(referral.uuid)) :]
+
+
+def test_the_discharge_form_says_truly_where_the_summary_will_go(hub, client):
+    referral = refer(hub)
+    referral = services.accept_referral(
+        actor=hub.triage, referral=referral, version=referral.version
+    )
+    services.start_treatment(actor=hub.triage, referral=referral, version=referral.version)
+
+    html = page(client, hub.triage, "referrals:referral-detail", referral.uuid)[1]
+    assert "The student&#x27;s consent does not let the summary reach Wellbeing" in html
+    assert "The summary will go to" not in html
+
+    give_consent(hub, "discharge", hub.wellbeing)
+    html = page(client, hub.triage, "referrals:referral-detail", referral.uuid)[1]
+    assert "The summary will go to Wellbeing." in html
 
 
 def test_the_referrer_sees_their_referrals_with_the_same_clock(hub, client):

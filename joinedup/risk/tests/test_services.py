@@ -77,6 +77,18 @@ def test_another_services_assessment_needs_consent(hub):
     assert current_levels(hub.crisis_practitioner, [hub.student.pk]) == {hub.student.pk: "High"}
 
 
+def test_a_newer_assessment_not_shared_is_named_beside_the_older_level_shown(hub):
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    with time_machine.travel(timezone.now() - dt.timedelta(days=30)):
+        assess(hub, domain_levels={"self": 1})  # Wellbeing: Low, a month ago
+    assess(hub, actor=hub.crisis_practitioner, service=hub.crisis)  # Crisis Team: High, today
+
+    assert current_levels(hub.practitioner, [hub.student.pk]) == {
+        hub.student.pk: "Low · assessed since by Crisis Team — not shared with you"
+    }
+    assert current_levels(hub.crisis_practitioner, [hub.student.pk]) == {hub.student.pk: "High"}
+
+
 def test_a_flag_needs_a_level_and_a_reason(hub):
     with pytest.raises(ValidationError, match="Choose the flag's level"):
         services.raise_flag(
