@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import (
@@ -183,6 +184,12 @@ def release_care_relationship(*, student, service, reason: str, because: str, ac
         close_care_relationship(relationship=relationship, because=because, actor=actor)
 
 
+WEAK_REASON = gettext_lazy(
+    "Write the reason: what risk to life makes this access necessary, in a sentence the data "
+    "protection officer and the student can read."
+)
+
+
 def open_break_glass(*, actor, student, reason: str, request=None) -> BreakGlass:
     """Open time-limited emergency access for a written reason (risk to life).
 
@@ -194,14 +201,7 @@ def open_break_glass(*, actor, student, reason: str, request=None) -> BreakGlass
     if not seats:
         raise ValidationError(_("Only practitioners, triage and liaison staff may do this."))
     if not reason_has_substance(reason):
-        raise ValidationError(
-            {
-                "reason": _(
-                    "Write the reason: what risk to life makes this access necessary, in a "
-                    "sentence the data protection officer and the student can read."
-                )
-            }
-        )
+        raise ValidationError({"reason": WEAK_REASON})
     now = timezone.now()
     with transaction.atomic():
         access = BreakGlass.objects.create(
@@ -244,17 +244,19 @@ def open_break_glass(*, actor, student, reason: str, request=None) -> BreakGlass
     return access
 
 
-def record_failed_break_glass(*, actor, request=None) -> None:
-    """An emergency override asked for details that match no student: audited, as every
-    attempt at emergency access is."""
+def record_refused_break_glass(
+    *, actor, request=None, why: str = "The details given match no student."
+) -> None:
+    """An emergency override refused (details that match no student, a reason that says
+    too little): audited, as every attempt at emergency access is."""
     seat = next((s for s in seats_of(actor) if s.role in CLINICAL_ROLES), None)
     append(
         [
             _change(
-                "consent.break_glass.unmatched",
+                "consent.break_glass.refused",
                 actor,
                 None,
-                reason="The details given match no student.",
+                reason=why,
                 request=request,
                 seat=seat,
                 basis="break_glass",

@@ -56,17 +56,14 @@ def break_glass_open(request):
         if not reason_has_substance(data["reason"].strip()):
             # Checked before whether the details match: a weak reason gets the same answer
             # either way, so it cannot be used to test details without opening an override.
-            form.add_error(
-                "reason",
-                _(
-                    "Write the reason: what risk to life makes this access necessary, in a "
-                    "sentence the data protection officer and the student can read."
-                ),
+            services.record_refused_break_glass(
+                actor=request.user, request=request, why="The reason given says too little."
             )
+            form.add_error("reason", services.WEAK_REASON)
         elif student is None:
             # One answer whether the number is unknown or the date of birth does not match,
             # so the form cannot be used to find out who studies where.
-            services.record_failed_break_glass(actor=request.user, request=request)
+            services.record_refused_break_glass(actor=request.user, request=request)
             form.add_error(None, _("No student at that university matches those details."))
         else:
             try:
@@ -78,6 +75,10 @@ def break_glass_open(request):
             else:
                 messages.warning(request, _("Emergency access is open and has been reported."))
                 return redirect("record:student-detail", student.uuid)
+    elif request.method == "POST":
+        services.record_refused_break_glass(
+            actor=request.user, request=request, why="The form was not filled in."
+        )
     return render(request, "consent/break_glass_form.html", {"form": form})
 
 

@@ -36,7 +36,7 @@ def test_an_unknown_number_and_a_wrong_birth_date_get_the_same_answer_both_audit
     assert unknown[0] == 200
     assert "No student at that university matches those details." in unknown[1]
     assert not BreakGlass.objects.exists()
-    attempts = AuditEvent.objects.filter(action="consent.break_glass.unmatched")
+    attempts = AuditEvent.objects.filter(action="consent.break_glass.refused")
     assert [(a.actor, a.student, a.allowed) for a in attempts] == [
         (hub.crisis_practitioner, None, None)
     ] * 2
@@ -52,3 +52,5 @@ def test_a_weak_reason_gets_the_same_answer_whether_or_not_the_details_match(hub
     assert matching == unknown
     assert "No student at that university matches" not in matching[1]
     assert not BreakGlass.objects.exists()
+    # Every refused attempt is audited, whatever was wrong with it.
+    assert AuditEvent.objects.filter(action="consent.break_glass.refused").count() == 2

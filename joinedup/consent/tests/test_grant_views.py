@@ -262,7 +262,7 @@ def test_break_glass_for_unmatched_details_reads_the_same_whether_or_not_the_num
     assert "No student at that university matches those details." in html
     assert hub.student.display_name not in html
     assert not BreakGlass.objects.exists()
-    attempt = AuditEvent.objects.get(action="consent.break_glass.unmatched")
+    attempt = AuditEvent.objects.get(action="consent.break_glass.refused")
     assert (attempt.actor, attempt.student) == (hub.crisis_practitioner, None)
 
 
