@@ -380,11 +380,13 @@ def group_action_done(request, group_uuid, action_id):
 def draft(request, draft_uuid):
     """A proposed service change: members comment before it goes live; managers read the
     comments."""
+    # Another organisation's draft is missing, not forbidden: its id tells nothing.
     item = get_object_or_404(
-        Draft.objects.select_related("group__organisation", "group__service"), uuid=draft_uuid
+        Draft.objects.filter(group__in=selectors.groups_for(request.user)).select_related(
+            "group__organisation", "group__service"
+        ),
+        uuid=draft_uuid,
     )
-    if not selectors.groups_for(request.user).filter(pk=item.group_id).exists():
-        raise PermissionDenied
     managing = selectors.can_manage_group(request.user, item.group)
     student = getattr(request.user, "student_record", None)
     is_member = student is not None and item.group.members.filter(pk=student.pk).exists()

@@ -129,7 +129,7 @@ def read_resource(user, resource_type: str, key: str, *, request=None) -> dict:
     if row is None:
         raise not_found(resource_type, key)
     if resource_type == "AuditEvent":
-        if row.actor_id != user.pk:
+        if not access.own_trail(user, kind.rows()).filter(pk=row.pk).exists():
             raise not_found(resource_type, key)
         return render(resource_type, [row])[0]
     if kind.category is None:

@@ -1,6 +1,7 @@
 """Student advisory groups: open to students, run by managers, drafts commented on by members."""
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -105,6 +106,17 @@ def test_groups_of_another_university_are_hidden(client, hub, group):
     assert outsider.university != group.organisation
     client.force_login(hub.outsider)
     assert client.get(reverse("feedback:group", args=[group.uuid])).status_code == 404
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_draft_of_another_university_is_missing_not_forbidden(client, hub, group, method):
+    client.force_login(hub.outsider)
+    send = getattr(client, method)
+
+    real = send(reverse("feedback:draft", args=[_draft(group).uuid]))
+    missing = send(reverse("feedback:draft", args=[uuid.uuid4()]))
+
+    assert (real.status_code, missing.status_code) == (404, 404)
 
 
 def test_a_manager_creates_a_group(client, hub):

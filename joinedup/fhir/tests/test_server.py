@@ -246,6 +246,17 @@ def test_a_client_sees_only_its_own_audit_events(record, hub):
     _get(client, f"/fhir/AuditEvent/{practitioner_event.seq}", expect=404)
 
 
+def test_a_refused_read_leaves_no_trace_in_the_clients_audit_events(record, hub):
+    client = fhir_client(hub.other_wellbeing)
+    _get(client, f"/fhir/Flag/{record.flag.uuid}", expect=404)
+    refused = AuditEvent.objects.get(actor=client_user(hub.other_wellbeing), allowed=False)
+
+    events = _get(client, "/fhir/AuditEvent")
+
+    assert f"Patient/{record.student.uuid}" not in str(events)
+    _get(client, f"/fhir/AuditEvent/{refused.seq}", expect=404)
+
+
 def test_search_queries_do_not_grow_with_the_number_of_results(record, hub):
     client = fhir_client(hub.wellbeing)
 
