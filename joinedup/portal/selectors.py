@@ -208,14 +208,10 @@ def _choices(student, seat, categories, purpose) -> list[Choice]:
                 "recipient_organisation"
             )
         )
-        if decision.allowed and decision.whole and decision.basis == "consent":
-            state = "shared"
-        elif grants:
-            state = "agreed"
-        elif decision.allowed and decision.whole and decision.basis == "relationship":
-            state = "in_care"
+        if decision.allowed and decision.whole:
+            state = "shared" if decision.basis == "consent" else "in_care"
         else:
-            state = "not_shared"
+            state = "agreed" if grants else "not_shared"
         wide = next((g for g in grants if g.recipient_organisation_id), None)
         choices.append(Choice(category, state, grants, wide))
     return choices

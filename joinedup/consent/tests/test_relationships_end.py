@@ -1,0 +1,73 @@
+"""Access ends when its reason ends, at the moment it ends: each reason for a service's
+relationship with a student closes with its own event, and the policy stops at once."""
+
+import datetime as dt
+
+import time_machine
+from django.utils import timezone
+
+from conftest import make_student
+from joinedup.consent.models import CareRelationship
+from joinedup.consent.policy import decide, readable_students
+from joinedup.referrals import services as referrals
+from joinedup.referrals.tests.factories import refer
+from joinedup.risk import concerns
+
+
+def test_a_concern_gives_access_until_its_outcome_and_not_a_moment_longer(hub):
+    student = make_student(hub.university, "NB3000001", department=hub.history)
+    raised_at = timezone.now() - dt.timedelta(days=10)
+    with time_machine.travel(raised_at, tick=False):
+        concern, _code = concerns.raise_concern(
+            reporter=hub.academic, student=student, observed="Missed every seminar.",
+            urgency="soon", student_knows="yes", student_agreed=True,
+        )  # fmt: skip
+    closed_at = raised_at + dt.timedelta(days=3)
+    with time_machine.travel(closed_at - dt.timedelta(seconds=1), tick=False):
+        assert decide(hub.practitioner, student, "identity").basis == "relationship"
+    with time_machine.travel(closed_at, tick=False):
+        concerns.record_concern_outcome(
+            actor=hub.practitioner, concern=concern, outcome="no_action"
+        )
+        assert not decide(hub.practitioner, student, "identity").allowed
+
+    ended = CareRelationship.objects.get(student=student, service=hub.wellbeing)
+    assert (ended.opened_at, ended.closed_at, ended.ended_because) == (
+        raised_at,
+        closed_at,
+        "concern_closed",
+    )
+    with time_machine.travel(closed_at + dt.timedelta(days=30)):
+        assert not readable_students(hub.practitioner, "identity").filter(pk=student.pk).exists()
+
+
+def test_a_second_open_reason_keeps_access_when_the_first_ends(hub):
+    """Wellbeing holds the hub student by an episode; a concern about them, closed, does
+    not end the episode's access."""
+    concern, _code = concerns.raise_concern(
+        reporter=hub.academic, student=hub.student, observed="Seemed low.",
+        urgency="routine", student_knows="no", student_agreed=False,
+    )  # fmt: skip
+    concerns.record_concern_outcome(actor=hub.practitioner, concern=concern, outcome="no_action")
+
+    assert decide(hub.practitioner, hub.student, "identity").basis == "relationship"
+    reasons = dict(
+        CareRelationship.objects.filter(student=hub.student, service=hub.wellbeing).values_list(
+            "reason", "ended_because"
+        )
+    )
+    assert reasons == {"episode": "", "concern": "concern_closed"}
+
+
+def test_a_declined_referral_ends_the_receivers_access_at_that_moment(hub):
+    with time_machine.travel(timezone.now() - dt.timedelta(days=5), tick=False):
+        referral = refer(hub)
+    declined_at = timezone.now() - dt.timedelta(days=2)
+    with time_machine.travel(declined_at, tick=False):
+        assert decide(hub.triage, hub.student, "registration").allowed
+        referrals.decline_referral(
+            actor=hub.triage, referral=referral, version=referral.version, reason="lower"
+        )
+        assert not decide(hub.triage, hub.student, "registration").allowed
+    ended = CareRelationship.objects.get(student=hub.student, service=hub.talking)
+    assert (ended.closed_at, ended.ended_because) == (declined_at, "declined")
