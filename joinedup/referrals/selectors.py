@@ -39,6 +39,9 @@ class ReferralView:
     is_referrer: bool
     clock: rules.Clock | None
     carried: list = field(default_factory=list)
+    # What the referral carries that the policy does not let this user read: shown as held
+    # by its service and not shared, never as nothing (no content leaves through it).
+    withheld: list = field(default_factory=list)
 
     @property
     def actions(self) -> list[str]:
@@ -95,11 +98,11 @@ def get_referral_for_user(user, referral_uuid, *, request=None) -> ReferralView:
         is_referrer=referral.from_service_id in own,
         clock=_clock(referral),
     )
-    view.carried = [
-        e
-        for e in referral.shared_entries.select_related("service", "author")
-        if e.category in decisions and decisions[e.category].may_read_row(e.service_id)
-    ]
+    for entry in referral.shared_entries.select_related("service", "author"):
+        readable = entry.category in decisions and decisions[entry.category].may_read_row(
+            entry.service_id
+        )
+        (view.carried if readable else view.withheld).append(entry)
     return view
 
 

@@ -171,6 +171,8 @@ def add_message(
 
 
 def record_concern_outcome(*, actor, concern: Concern, outcome: str, request=None) -> Concern:
+    """Close the concern with its outcome: the service's access that came with it ends, and
+    the person who raised it is told it was closed (never what was decided)."""
     if outcome not in Concern.Outcome.values:
         raise ValidationError({"outcome": _("Choose the outcome.")})
     with transaction.atomic():
@@ -207,6 +209,7 @@ def record_concern_outcome(*, actor, concern: Concern, outcome: str, request=Non
                 because=CareRelationship.Ending.CONCERN_CLOSED,
                 actor=actor,
             )
+        transaction.on_commit(lambda: tasks.email_concern_closed.enqueue(concern.pk))
     concern.refresh_from_db()
     return concern
 

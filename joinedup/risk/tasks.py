@@ -164,3 +164,21 @@ def email_concern_reply(concern_id: int) -> None:
             None,
             [concern.reporter.email],
         )
+
+
+@task
+def email_concern_closed(concern_id: int) -> None:
+    """Tell the person who raised the concern that it was closed; what was decided stays
+    between the student and the service."""
+    concern = Concern.objects.select_related("reporter", "service").get(pk=concern_id)
+    if concern.reporter:
+        send_mail(
+            _("The concern you raised has been closed"),
+            _(
+                "%(service)s has closed the concern you raised. What was decided is between the "
+                "student and %(service)s. See it: %(link)s"
+            )
+            % {"service": concern.service.name, "link": _concern_link(concern)},
+            None,
+            [concern.reporter.email],
+        )

@@ -57,6 +57,11 @@ class CarriedEntry(Schema):
     created_at: dt.datetime
 
 
+class WithheldEntry(Schema):
+    category: str
+    held_by: str
+
+
 class ReferralOut(ReferralSummary):
     reason: str
     opened_at: dt.datetime | None
@@ -71,6 +76,10 @@ class ReferralOut(ReferralSummary):
     carries_assessment: bool
     carried: list[CarriedEntry] = Field(
         description="The assessment and discharge entries it carries that you may read."
+    )
+    withheld: list[WithheldEntry] = Field(
+        description="What it carries that the student's consent does not let you read: its "
+        "category and the service holding it, never its content (withheld, not absent)."
     )
     actions: list[str] = Field(description="The steps you may take next.")
 
@@ -155,6 +164,9 @@ def _detail(view: selectors.ReferralView) -> ReferralOut:
                 created_at=e.created_at,
             )
             for e in view.carried
+        ],
+        withheld=[
+            WithheldEntry(category=e.category, held_by=e.service.name) for e in view.withheld
         ],
         actions=view.actions,
     )
@@ -277,12 +289,8 @@ def _act(request, referral_uuid: UUID, action: str, payload: VersionIn):
             raise form_errors(form)
         fields = form.cleaned_data
     service(actor=user, referral=view.referral, version=payload.version, request=request, **fields)
-    if action in ("decline", "discharge") and view.is_receiver and not view.is_referrer:
-        # The step ended the receiving service's care relationship: it may no longer read
-        # the referral, so answer with what it saw plus the new state.
-        view.referral.refresh_from_db()
-        view.carried = []
-        return _detail(view)
+    # A service that declined or discharged still reads its own referral; what it carries
+    # from others is decided afresh (its care relationship has ended).
     return _detail(selectors.get_referral_for_user(user, referral_uuid, request=request))
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from joinedup.api.tests.conftest import Api, make_client, make_token, staff_api
 from joinedup.audit.models import AuditEvent
 from joinedup.consent.models import CareRelationship
+from joinedup.consent.services import withdraw_consent
 from joinedup.record.tests.factories import write_entry
 from joinedup.referrals.models import Referral
 from joinedup.referrals.tests.factories import refer
@@ -152,6 +153,22 @@ def test_carried_entries_follow_the_policy(hub, talking_api):
     referral = refer(hub, carry_assessment=True)
     body = talking_api.get(f"/referrals/{referral.uuid}").json()
     assert [e["title"] for e in body["carried"]] == ["The story"]
+    assert body["withheld"] == []
+
+
+def test_what_a_referral_carries_unshared_is_named_withheld_not_left_out(hub, talking_api):
+    from joinedup.consent.tests.factories import give_consent
+
+    write_entry(hub.student, "assessment", hub.wellbeing, hub.practitioner, title="The story")
+    grant = give_consent(hub, "assessment", hub.talking)
+    referral = refer(hub, carry_assessment=True)
+    withdraw_consent(actor=hub.student_user, grant=grant)
+
+    body = talking_api.get(f"/referrals/{referral.uuid}").json()
+
+    assert body["carried"] == []
+    assert body["withheld"] == [{"category": "assessment", "held_by": "Wellbeing"}]
+    assert "The story" not in str(body)
 
 
 def test_an_outsider_or_academic_cannot_reach_a_referral(hub, outsider_api, client):

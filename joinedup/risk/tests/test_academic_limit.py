@@ -45,8 +45,9 @@ def everything(hub):
     for category in CATEGORIES:
         for purpose in ("direct_care", "academic_support"):
             give_consent(hub, category, hub.history, purpose=purpose)
+    # What the academic observed is theirs: the concern shows it back to them.
     concern, _ = concerns.raise_concern(reporter=hub.academic, student=hub.student,
-                                        observed="SECRET observed", urgency="soon",
+                                        observed="Tearful in seminars.", urgency="soon",
                                         student_knows="yes", student_agreed=True)  # fmt: skip
     return {
         "student_uuid": hub.student.uuid,

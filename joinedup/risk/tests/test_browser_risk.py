@@ -301,9 +301,10 @@ def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(hub, duty, pag
 
     # The emails say what happened and where to look: no observation, nothing clinical.
     to_academic = [m for m in mailoutbox if m.to == [hub.academic.email]]
-    assert [m.subject for m in to_academic] == [
-        "Your concern has been picked up",
+    assert sorted(m.subject for m in to_academic) == [
         "A reply about the concern you raised",
+        "The concern you raised has been closed",
+        "Your concern has been picked up",
     ]
     for message in mailoutbox:
         for text in (OBSERVED, SECRET, question, hub.student.display_name):

@@ -43,7 +43,7 @@ def test_the_managers_email_opens_a_page_they_may_use_and_it_names_no_one(
     assert hub.student.display_name not in html
     assert hub.student.legal_family_name not in html
     assert "Said they had a plan." not in html  # the reason is clinical
-    assert "To the service manager" in html
+    assert f"Then to the service manager ({hub.service_manager.email})" in html
     assert AuditEvent.objects.filter(
         action="risk.flag.escalation_seen", actor=hub.service_manager
     ).exists()
