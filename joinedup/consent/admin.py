@@ -1,20 +1,28 @@
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.audit.admin import AuditedReadsMixin
 from joinedup.audit.models import AuditEvent
 from joinedup.consent.models import BreakGlass, DataSharingAgreement
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise  # a lazy string; only in django-stubs
+
 
 @admin.register(DataSharingAgreement)
-class DataSharingAgreementAdmin(admin.ModelAdmin):
+class DataSharingAgreementAdmin(admin.ModelAdmin[DataSharingAgreement]):
     list_display = ["title", "starts_on", "ends_on"]
     filter_horizontal = ["organisations"]
 
 
 @admin.register(BreakGlass)
-class BreakGlassAdmin(AuditedReadsMixin, admin.ModelAdmin):
+class BreakGlassAdmin(AuditedReadsMixin, admin.ModelAdmin[BreakGlass]):
     """For the data protection officer's review of each emergency access."""
 
     audited_categories = ("identity", "risk")
@@ -25,7 +33,7 @@ class BreakGlassAdmin(AuditedReadsMixin, admin.ModelAdmin):
     ]  # fmt: skip
 
     @admin.display(description=_("Everything done under it"))
-    def done_under_it(self, access: BreakGlass):
+    def done_under_it(self, access: BreakGlass) -> "SafeString | _StrPromise":
         """Every read and change the user made of the student's record while it was open,
         from the audit log."""
         return format_html_join(
@@ -38,14 +46,14 @@ class BreakGlassAdmin(AuditedReadsMixin, admin.ModelAdmin):
             ),
         ) or _("Nothing was read or changed.")  # fmt: skip
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: BreakGlass | None = None) -> bool:
         return False
 
 
-def done_under(access: BreakGlass):
+def done_under(access: BreakGlass) -> QuerySet[AuditEvent]:
     """The audit entries of the override's user about its student while it was open."""
     return AuditEvent.objects.filter(
         actor_id=access.user_id,

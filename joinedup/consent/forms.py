@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -5,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from joinedup.consent.models import Category, ConsentGrant, Purpose
 from joinedup.lib.forms import StyledFormMixin
 from joinedup.people.models import Department, Organisation, Service
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise  # a string or a lazy one (django-stubs)
 
 
 class RecordConsentForm(StyledFormMixin, forms.Form):
@@ -31,27 +36,31 @@ class RecordConsentForm(StyledFormMixin, forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )  # fmt: skip
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["recipient"].choices = recipient_choices()
+        cast(forms.ChoiceField, self.fields["recipient"]).choices = recipient_choices()
 
-    def clean_recipient(self):
+    def clean_recipient(self) -> dict[str, Service | Department | Organisation]:
         kind, _sep, pk = self.cleaned_data["recipient"].partition(":")
-        model = {"service": Service, "department": Department, "organisation": Organisation}
+        model: dict[str, type[Service | Department | Organisation]] = {
+            "service": Service,
+            "department": Department,
+            "organisation": Organisation,
+        }
         recipient = model[kind].objects.filter(pk=pk).first() if kind in model else None
         if recipient is None:
             raise ValidationError(_("Choose who the student agrees to share with."))
         return {f"recipient_{kind}": recipient}
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = cast(dict[str, Any], super().clean())  # `Form.clean` returns `cleaned_data`
         start, end = data.get("valid_from"), data.get("valid_until")
         if start and end and end <= start:
             self.add_error("valid_until", _("The end must be after the start."))
         return data
 
 
-def recipient_choices():
+def recipient_choices() -> "list[tuple[_StrOrPromise, _StrOrPromise | list[tuple[str, str]]]]":
     services = [(f"service:{s.pk}", f"{s.name} ({s.organisation.name})")
                 for s in Service.objects.select_related("organisation")]  # fmt: skip
     departments = [(f"department:{d.pk}", f"{d.name} ({d.organisation.name})")

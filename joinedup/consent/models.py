@@ -1,6 +1,8 @@
 """Consent grants, data sharing agreements, care relationships and break-glass access."""
 
 import uuid
+from datetime import datetime
+from typing import Self, cast
 
 from django.conf import settings
 from django.db import models
@@ -28,7 +30,7 @@ class Purpose(models.TextChoices):
     ACADEMIC_SUPPORT = "academic_support", _("Academic support")
 
 
-def consent_active_at(now) -> Q:
+def consent_active_at(now: datetime) -> Q:
     """The one rule for "this consent is active at `now`": started, not ended, not
     withdrawn. `ConsentGrant.active_at()` is its twin for one fetched grant."""
     return Q(
@@ -38,13 +40,13 @@ def consent_active_at(now) -> Q:
     )
 
 
-def override_active_at(now) -> Q:
+def override_active_at(now: datetime) -> Q:
     """The one rule for "this emergency override is in force at `now`"."""
     return Q(opened_at__lte=now, expires_at__gt=now)
 
 
-class ConsentGrantQuerySet(models.QuerySet):
-    def active(self, now=None):
+class ConsentGrantQuerySet(models.QuerySet["ConsentGrant"]):
+    def active(self, now: datetime | None = None) -> Self:
         return self.filter(consent_active_at(now or timezone.now()))
 
 
@@ -102,11 +104,11 @@ class ConsentGrant(models.Model):
         ]  # fmt: skip
         indexes = [models.Index(fields=["student", "category"], name="consent_student_category")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_category_display()} to {self.recipient}"
 
     @property
-    def recipient(self):
+    def recipient(self) -> Service | Department | Organisation | None:
         return self.recipient_service or self.recipient_department or self.recipient_organisation
 
     @property
@@ -114,19 +116,18 @@ class ConsentGrant(models.Model):
         """Who the grant reaches, as what it is: one service, a whole organisation's
         services, or an academic department's staff."""
         if self.recipient_service_id:
-            service = self.recipient_service
+            service = cast(Service, self.recipient_service)  # its id is set
             return f"{service.name} ({service.organisation.name})"
         if self.recipient_organisation_id:
-            return _("every service of %(organisation)s") % {
-                "organisation": self.recipient_organisation.name
-            }
+            organisation = cast(Organisation, self.recipient_organisation)  # its id is set
+            return _("every service of %(organisation)s") % {"organisation": organisation.name}
         return _("academic staff of %(department)s") % {"department": self.recipient_department}
 
     @property
     def is_active(self) -> bool:
         return self.active_at(timezone.now())
 
-    def active_at(self, now) -> bool:
+    def active_at(self, now: datetime) -> bool:
         """`consent_active_at` for this grant (the agreement test holds them together)."""
         return (
             self.withdrawn_at is None
@@ -153,12 +154,12 @@ class DataSharingAgreement(models.Model):
         ),
     )
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.title
 
 
-class CareRelationshipQuerySet(models.QuerySet):
-    def open(self):
+class CareRelationshipQuerySet(models.QuerySet["CareRelationship"]):
+    def open(self) -> Self:
         return self.filter(closed_at__isnull=True)
 
 
@@ -194,12 +195,12 @@ class CareRelationship(models.Model):
             models.Index(fields=["student", "closed_at"], name="relationship_student_open"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.service} — {self.student}"
 
 
-class BreakGlassQuerySet(models.QuerySet):
-    def active(self, now=None):
+class BreakGlassQuerySet(models.QuerySet["BreakGlass"]):
+    def active(self, now: datetime | None = None) -> Self:
         return self.filter(override_active_at(now or timezone.now()))
 
 
@@ -221,12 +222,12 @@ class BreakGlass(models.Model):
     class Meta:
         ordering = ["-opened_at"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.user} → {self.student} ({self.opened_at:%Y-%m-%d %H:%M})"
 
 
-class SharingRequestQuerySet(models.QuerySet):
-    def waiting(self):
+class SharingRequestQuerySet(models.QuerySet["SharingRequest"]):
+    def waiting(self) -> Self:
         return self.filter(answered_at__isnull=True)
 
 
@@ -262,5 +263,5 @@ class SharingRequest(models.Model):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.service} asks to see {self.get_category_display()}"

@@ -5,10 +5,14 @@
 `readable_students()` is the same rule as a QuerySet filter, for list pages.
 """
 
+from collections.abc import Callable, Collection, Iterable
 from itertools import combinations
+from typing import TypedDict, cast
+from uuid import UUID
 
-from django.db.models import Case, Q, QuerySet, Value, When
-from django.http import Http404
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Case, Model, Q, QuerySet, Value, When
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from joinedup.audit.models import AuditEvent
@@ -26,7 +30,7 @@ from joinedup.consent.rules import (
     Seat,
     decide_access,
 )
-from joinedup.people.models import Student
+from joinedup.people.models import Department, Service, Student, User
 from joinedup.people.services import notify_student
 
 __all__ = [
@@ -44,21 +48,37 @@ __all__ = [
     "service_ids_of",
 ]
 
+# Who reads: a user signed in (staff or a student), or no one.
+type Reader = User | AnonymousUser
+# Active data sharing agreements: (lower organisation id, higher one, category, purpose).
+type Agreements = frozenset[tuple[int, int, str, str]]
+
+
+class _Pk(TypedDict):
+    """A row of `.values("pk")`."""
+
+    pk: int
+
 
 def decide(
-    user, student: Student, category: str, purpose: str = "direct_care", *, request=None
+    user: Reader,
+    student: Student,
+    category: str,
+    purpose: str = "direct_care",
+    *,
+    request: HttpRequest | None = None,
 ) -> Decision:
     """Decide and audit one read of `category` of `student`'s data by `user`."""
     return decide_many(user, student, [category], purpose, request=request)[category]
 
 
 def decide_many(
-    user,
+    user: Reader,
     student: Student,
-    categories=CATEGORIES,
+    categories: Iterable[str] = CATEGORIES,
     purpose: str = "direct_care",
     *,
-    request=None,
+    request: HttpRequest | None = None,
     action: str = "record.read",
     gate: str | None = None,
 ) -> dict[str, Decision]:
@@ -79,7 +99,7 @@ def decide_many(
     return decisions
 
 
-def _tell_of_first_access(student, decisions: dict[str, Decision], seqs: range) -> None:
+def _tell_of_first_access(student: Student, decisions: dict[str, Decision], seqs: range) -> None:
     """The student asked to be told the first time a new service opens their record."""
     seat = next((d.seat for d in decisions.values() if d.allowed and d.basis != "self"), None)
     if seat is None:
@@ -94,7 +114,14 @@ def _tell_of_first_access(student, decisions: dict[str, Decision], seqs: range) 
         )
 
 
-def _entry(user, student, category, decision: Decision, action, request) -> Entry:
+def _entry(
+    user: Reader,
+    student: Student,
+    category: str,
+    decision: Decision,
+    action: str,
+    request: HttpRequest | None,
+) -> Entry:
     seat = decision.seat
     return Entry(
         action=action,
@@ -111,7 +138,7 @@ def _entry(user, student, category, decision: Decision, action, request) -> Entr
     )
 
 
-def seats_of(user) -> tuple[Seat, ...]:
+def seats_of(user: Reader) -> tuple[Seat, ...]:
     """The user's memberships as seats, cached on the user object for the request."""
     if not user.is_authenticated:
         return ()
@@ -129,16 +156,16 @@ def seats_of(user) -> tuple[Seat, ...]:
             )
             for m in user.memberships.select_related("organisation", "service", "department")
         )
-        user._joinedup_seats = cached
+        user._joinedup_seats = cached  # type: ignore[attr-defined]  # a cache for the request
     return cached
 
 
-def service_ids_of(user) -> list[int]:
+def service_ids_of(user: Reader) -> list[int]:
     """The services the user works in (every seat that has one)."""
     return [s.service_id for s in seats_of(user) if s.service_id]
 
 
-def reading_purpose(user) -> str:
+def reading_purpose(user: Reader) -> str:
     """The purpose a user reads a record for: academic support for academic staff who hold
     no clinical role, direct care for everyone else."""
     roles = {seat.role for seat in seats_of(user)}
@@ -147,14 +174,16 @@ def reading_purpose(user) -> str:
     return "direct_care"
 
 
-def gather_facts(user, student: Student) -> Facts:
+def gather_facts(user: Reader, student: Student) -> Facts:
     seats = seats_of(user)
     if user.is_authenticated and student.user_id == user.pk:
         return Facts(seats=seats, is_self=True)
     return _facts_for_seats(seats, student, user=user)
 
 
-def _facts_for_seats(seats: tuple[Seat, ...], student: Student, *, user=None) -> Facts:
+def _facts_for_seats(
+    seats: tuple[Seat, ...], student: Student, *, user: Reader | None = None
+) -> Facts:
     if not seats:
         return Facts(seats=())
     now = timezone.now()
@@ -185,7 +214,8 @@ def _facts_for_seats(seats: tuple[Seat, ...], student: Student, *, user=None) ->
     break_glass = (
         user is not None
         and any(s.role in CLINICAL_ROLES for s in seats)
-        and BreakGlass.objects.active(now).filter(user=user, student=student).exists()
+        # Only a signed-in user has seats.
+        and BreakGlass.objects.active(now).filter(user=cast(User, user), student=student).exists()
     )
     return Facts(
         seats=seats,
@@ -201,7 +231,7 @@ def _facts_for_seats(seats: tuple[Seat, ...], student: Student, *, user=None) ->
 
 
 def decide_for_service(
-    service, student: Student, category: str, purpose: str = "direct_care"
+    service: Service, student: Student, category: str, purpose: str = "direct_care"
 ) -> Decision:
     """What a practitioner of `service` would be allowed to read, without auditing (no one
     reads anything): whether consent lets a referral carry a category to that service."""
@@ -209,7 +239,10 @@ def decide_for_service(
 
 
 def decide_as(
-    seat: Seat, student: Student, categories=CATEGORIES, purpose: str = "direct_care"
+    seat: Seat,
+    student: Student,
+    categories: Iterable[str] = CATEGORIES,
+    purpose: str = "direct_care",
 ) -> dict[str, Decision]:
     """What a member of staff in `seat` would be allowed to read of each category, decided
     in one pass without auditing: what the student's consent page and preview show of a
@@ -218,7 +251,7 @@ def decide_as(
     return {category: decide_access(facts, category, purpose) for category in categories}
 
 
-def service_seat(service) -> Seat:
+def service_seat(service: Service) -> Seat:
     """The seat a service's staff read in: a student liaison service's staff are liaison
     workers, every other service's practitioners."""
     return Seat(
@@ -230,7 +263,7 @@ def service_seat(service) -> Seat:
     )
 
 
-def department_seat(department) -> Seat:
+def department_seat(department: Department) -> Seat:
     """The seat an academic department's staff read in (for academic support)."""
     return Seat(
         role="academic",
@@ -241,7 +274,9 @@ def department_seat(department) -> Seat:
     )
 
 
-def grants_reaching(student: Student, seat: Seat, category: str, purpose: str) -> QuerySet:
+def grants_reaching(
+    student: Student, seat: Seat, category: str, purpose: str
+) -> QuerySet[ConsentGrant]:
     """The student's active consent grants through which `seat` may read `category`: to
     its service, its department or its whole organisation (what `rules._consented` asks,
     as a query). Withdrawing them all stops that path at the next request."""
@@ -261,7 +296,7 @@ def _recipient(seat: Seat) -> Q:
     return recipient
 
 
-def consents_given_to(seats, user=None) -> Q:
+def consents_given_to(seats: Collection[Seat], user: Reader | None = None) -> Q:
     """The consent grants naming one of these seats' services, departments or
     organisations as recipient, or recorded by `user`: what a partial view of the
     student's engagement lists (the list names recipients)."""
@@ -273,7 +308,7 @@ def consents_given_to(seats, user=None) -> Q:
     return given | Q(recorded_by=user) if user is not None else given
 
 
-def _active_agreements(organisation_ids):
+def _active_agreements(organisation_ids: Collection[int]) -> QuerySet[DataSharingAgreement]:
     today = timezone.localdate()
     return (
         DataSharingAgreement.objects.filter(
@@ -285,8 +320,8 @@ def _active_agreements(organisation_ids):
     )
 
 
-def _agreements_of(organisation_ids) -> frozenset[tuple[int, int, str, str]]:
-    covered = set()
+def _agreements_of(organisation_ids: Collection[int]) -> Agreements:
+    covered: set[tuple[int, int, str, str]] = set()
     for agreement in _active_agreements(organisation_ids):
         org_ids = sorted(o.pk for o in agreement.organisations.all())
         for low, high in combinations(org_ids, 2):
@@ -296,8 +331,10 @@ def _agreements_of(organisation_ids) -> frozenset[tuple[int, int, str, str]]:
     return frozenset(covered)
 
 
-def _partners(agreements, organisation_id: int, category: str, purpose: str) -> set[int]:
-    partners = set()
+def _partners(
+    agreements: Agreements, organisation_id: int, category: str, purpose: str
+) -> set[int]:
+    partners: set[int] = set()
     for low, high, cat, pur in agreements:
         if cat == category and pur == purpose and organisation_id in (low, high):
             partners.add(high if low == organisation_id else low)
@@ -310,7 +347,7 @@ _ALL_BASES = ("self", "relationship", "department", "consent", "break_glass", "a
 TOOK_ON = (CareRelationship.Reason.REFERRAL, CareRelationship.Reason.EPISODE)
 
 
-def _took_on(service_id) -> QuerySet:
+def _took_on(service_id: int) -> QuerySet[CareRelationship]:
     """The closed relationships through which `service_id` took students on."""
     return CareRelationship.objects.filter(
         service_id=service_id, closed_at__isnull=False, reason__in=TOOK_ON
@@ -318,12 +355,12 @@ def _took_on(service_id) -> QuerySet:
 
 
 def readable_students(
-    user,
+    user: Reader,
     category: str,
     purpose: str = "direct_care",
     *,
-    bases=_ALL_BASES,
-    among=None,
+    bases: Collection[str] = _ALL_BASES,
+    among: Collection[int] | None = None,
 ) -> QuerySet[Student]:
     """The students whose `category` `user` may read: `decide_access` as one SQL filter.
 
@@ -338,10 +375,18 @@ def readable_students(
     return students if among is None else students.filter(pk__in=among)
 
 
-def _readable(user, seats, agreements, category, purpose, bases, among) -> Q:
+def _readable(
+    user: Reader,
+    seats: tuple[Seat, ...],
+    agreements: Agreements,
+    category: str,
+    purpose: str,
+    bases: Collection[str],
+    among: Collection[int] | None,
+) -> Q:
     """`readable_students` as a condition on Student, the agreements fetched already."""
 
-    def _students_in(rows: QuerySet) -> Q:
+    def _students_in(rows: QuerySet[CareRelationship | ConsentGrant | BreakGlass]) -> Q:
         # Driven from the (small, indexed) rows' side: a correlated EXISTS per student
         # makes SQLite scan every student of a 150,000-student hub.
         if among is not None:
@@ -357,7 +402,7 @@ def _readable(user, seats, agreements, category, purpose, bases, among) -> Q:
         clinical, academic = seat.role in CLINICAL_ROLES, seat.role == "academic"
         if not (clinical or academic) or (academic and category in ACADEMIC_NEVER):
             continue
-        if clinical and purpose == "direct_care" and "relationship" in bases:
+        if clinical and purpose == "direct_care" and "relationship" in bases and seat.service_id:
             condition |= _students_in(open_relationship.filter(service_id=seat.service_id))
         authored = "authored" in bases and category != "registration"
         if clinical and purpose == "direct_care" and authored and seat.service_id:
@@ -375,20 +420,22 @@ def _readable(user, seats, agreements, category, purpose, bases, among) -> Q:
             )
             condition |= _students_in(grants) & Q(university_id__in=universities)
         if clinical and "break_glass" in bases and category not in SERVICE_ONLY:
-            condition |= _students_in(BreakGlass.objects.active(now).filter(user=user))
+            # Only a signed-in user has seats.
+            overrides = BreakGlass.objects.active(now).filter(user=cast(User, user))
+            condition |= _students_in(overrides)
     return condition
 
 
-def readable_rows(
-    user,
+def readable_rows[M: Model](
+    user: Reader,
     category: str,
-    rows: QuerySet,
+    rows: QuerySet[M],
     *,
     student: str = "student",
     services: tuple[str, ...] = ("service",),
     purpose: str = "direct_care",
-    among=None,
-) -> QuerySet:
+    among: Collection[int] | None = None,
+) -> QuerySet[M]:
     """The rows of `rows` (one category's rows, about many students) the user may read:
     `Decision.rows()` as one SQL filter, for searches, lists and exports. A row passes when
     the user may read the student's identity and the category, and either reads the whole
@@ -401,7 +448,7 @@ def readable_rows(
     seats = seats_of(user)
     agreements = _agreements_of({s.organisation_id for s in seats})
 
-    def students(category: str, bases=_ALL_BASES) -> QuerySet:
+    def students(category: str, bases: Collection[str] = _ALL_BASES) -> QuerySet[Student, _Pk]:
         condition = _readable(user, seats, agreements, category, purpose, bases, among)
         chosen = Student.objects.filter(condition)
         return (chosen if among is None else chosen.filter(pk__in=among)).values("pk")
@@ -432,7 +479,7 @@ def readable_rows(
 _WHOLE_BASES = ("self", "consent", "break_glass")
 
 
-def held_elsewhere(decision: Decision, sources) -> list[str]:
+def held_elsewhere(decision: Decision, sources: Iterable[tuple[QuerySet[Model], str]]) -> list[str]:
     """The services holding rows that `decision` does not let through, by name: what a
     page says instead of "none" ("Risk: held by Crisis Team — not shared with you").
     `sources` are (QuerySet of one category's rows about the student, service field)
@@ -449,7 +496,7 @@ def held_elsewhere(decision: Decision, sources) -> list[str]:
     return sorted(names)
 
 
-def find_student(student_uuid) -> Student:
+def find_student(student_uuid: UUID | str) -> Student:
     """The student with this uuid, or 404. Callers decide access before showing anything."""
     student = (
         Student.objects.select_related("university", "department", "gp_practice")
@@ -461,7 +508,9 @@ def find_student(student_uuid) -> Student:
     return student
 
 
-def get_student_for_user(user, student_uuid, *, request=None) -> Student:
+def get_student_for_user(
+    user: Reader, student_uuid: UUID | str, *, request: HttpRequest | None = None
+) -> Student:
     """The student, if the policy lets `user` read their identity; else 404 (audited).
 
     Missing and forbidden look the same, so ids cannot be probed.
@@ -473,7 +522,14 @@ def get_student_for_user(user, student_uuid, *, request=None) -> Student:
 
 
 def entry_for(
-    action: str, actor, student, *, category: str, service=None, reason: str = "", request=None
+    action: str,
+    actor: Reader | None,
+    student: Student,
+    *,
+    category: str,
+    service: Service | None = None,
+    reason: str = "",
+    request: HttpRequest | None = None,
 ) -> Entry:
     """An audit entry for `actor` changing or reading `student`'s data, naming the seat they
     act in (their seat in `service`); the student themselves (or no one signed in, as with
@@ -495,13 +551,13 @@ def entry_for(
 
 
 def audit_listing(
-    user,
-    students,
+    user: Reader,
+    students: Iterable[Student],
     *,
     action: str,
     reason: str,
-    request=None,
-    categories=lambda student: ("identity",),
+    request: HttpRequest | None = None,
+    categories: Callable[[Student], Iterable[str]] = lambda student: ("identity",),
 ) -> None:
     """Audit each student a list page shows (once each), in the categories it shows, with
     the basis the policy decides for each (a constant number of queries)."""
@@ -537,7 +593,9 @@ def audit_listing(
     )
 
 
-def bases_of(user, category: str, student_ids, purpose: str = "direct_care") -> dict[int, str]:
+def bases_of(
+    user: Reader, category: str, student_ids: Iterable[int], purpose: str = "direct_care"
+) -> dict[int, str]:
     """The basis on which the user reads `category` of each of these students, as
     `decide_access` would choose it (missing: no basis). Two queries."""
     seats = seats_of(user)
@@ -545,7 +603,14 @@ def bases_of(user, category: str, student_ids, purpose: str = "direct_care") -> 
     return _bases_of(user, seats, agreements, category, student_ids, purpose)
 
 
-def _bases_of(user, seats, agreements, category, student_ids, purpose="direct_care"):
+def _bases_of(
+    user: Reader,
+    seats: tuple[Seat, ...],
+    agreements: Agreements,
+    category: str,
+    student_ids: Iterable[int],
+    purpose: str = "direct_care",
+) -> dict[int, str]:
     order = (
         ("self", "relationship", "department", "consent", "break_glass", "authored")
         if category in STUDENT_LEVEL

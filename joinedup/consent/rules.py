@@ -6,11 +6,12 @@ database and writes the audit entry. The rules are those of DESIGN.md ("The acce
 
 import re
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
-_Rows = TypeVar("_Rows", bound=QuerySet)
+# Any model's rows; `Any` for the row type, as `values()` may have changed it.
+_Rows = TypeVar("_Rows", bound=QuerySet[Model, Any])
 
 CATEGORIES: tuple[str, ...] = (
     "identity",
@@ -34,7 +35,7 @@ STUDENT_WORDS: dict[str, str] = {
     "risk": "notes about keeping you safe",
     "notes": "their own session notes",
     "adjustments": "support agreed for your studies",
-    "discharge": "summaries from when they finished working with you",
+    "discharge": "summaries written when a service finished working with you",
 }
 
 CLINICAL_ROLES = frozenset({"practitioner", "triage", "liaison"})
@@ -309,7 +310,8 @@ def _authored(seat: Seat, category: str, label: str, others: str) -> Decision:
         seat,
         whole=False,
         limit=f"{seat.place} no longer works with the student; {others[0].lower()}{others[1:]}",
-        services=frozenset({seat.service_id}),
+        # Only a seat with a service formerly cared (`_formerly_cared`).
+        services=frozenset({seat.service_id}) if seat.service_id else frozenset(),
     )
 
 

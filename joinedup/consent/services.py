@@ -1,11 +1,12 @@
 """Changes to consent, care relationships and break-glass access. Each one is audited."""
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,16 +24,18 @@ from joinedup.consent.rules import (
     CLINICAL_ROLES,
     STUDENT_WORDS,
     Grant,
+    Seat,
     decide_access,
     reason_has_substance,
 )
 from joinedup.consent.tasks import report_break_glass, tell_asker
-from joinedup.people.models import Organisation
+from joinedup.people.models import Department, Organisation, Service, Student, User
 from joinedup.people.services import notify_student
 
 
-def _change(action, actor, student, category="", reason="", request=None, seat=None,
-            basis="") -> Entry:  # fmt: skip
+def _change(action: str, actor: User | None, student: Student | None, category: str = "",
+            reason: str = "", request: HttpRequest | None = None, seat: Seat | None = None,
+            basis: str = "") -> Entry:  # fmt: skip
     return Entry(
         action=action,
         basis=basis,
@@ -47,15 +50,18 @@ def _change(action, actor, student, category="", reason="", request=None, seat=N
     )
 
 
-def _is_student(actor, student) -> bool:
+def _is_student(actor: User | None, student: Student | None) -> bool:
     return (
         actor is not None and student is not None and student.user_id == getattr(actor, "pk", None)
     )
 
 
-def record_consent(*, actor, student, category, purpose, how_given, recipient_service=None,
-                   recipient_department=None, recipient_organisation=None, valid_from=None,
-                   valid_until=None, request=None) -> ConsentGrant:  # fmt: skip
+def record_consent(*, actor: User, student: Student, category: str, purpose: str,
+                   how_given: str, recipient_service: Service | None = None,
+                   recipient_department: Department | None = None,
+                   recipient_organisation: Organisation | None = None,
+                   valid_from: datetime | None = None, valid_until: datetime | None = None,
+                   request: HttpRequest | None = None) -> ConsentGrant:  # fmt: skip
     """Record a consent the student gave, in the portal or to a member of staff.
 
     A member of staff records one only on a basis other than an emergency override: access
@@ -94,7 +100,7 @@ def record_consent(*, actor, student, category, purpose, how_given, recipient_se
     return grant
 
 
-def _check_may_record_for(actor, student) -> None:
+def _check_may_record_for(actor: User, student: Student) -> None:
     if decide_access(gather_facts(actor, student), "identity").basis == "break_glass":
         raise ValidationError(
             _(
@@ -105,7 +111,9 @@ def _check_may_record_for(actor, student) -> None:
         )
 
 
-def withdraw_consent(*, actor, grant: ConsentGrant, request=None) -> ConsentGrant:
+def withdraw_consent(
+    *, actor: User, grant: ConsentGrant, request: HttpRequest | None = None
+) -> ConsentGrant:
     """Withdraw a consent with immediate effect; the very next request is decided without it."""
     with transaction.atomic():
         grant = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
@@ -129,14 +137,18 @@ def withdraw_consent(*, actor, grant: ConsentGrant, request=None) -> ConsentGran
     return grant
 
 
-def withdraw_all_consents(*, actor, student, request=None) -> int:
+def withdraw_all_consents(
+    *, actor: User, student: Student, request: HttpRequest | None = None
+) -> int:
     grants = list(ConsentGrant.objects.active().filter(student=student))
     for grant in grants:
         withdraw_consent(actor=actor, grant=grant, request=request)
     return len(grants)
 
 
-def open_care_relationship(*, student, service, reason, actor=None) -> CareRelationship:
+def open_care_relationship(
+    *, student: Student, service: Service, reason: str, actor: User | None = None
+) -> CareRelationship:
     """Open a service's care relationship for `reason` (referrals, episodes and concerns
     call this); one already open for the same reason is reused."""
     with transaction.atomic():
@@ -155,7 +167,11 @@ def open_care_relationship(*, student, service, reason, actor=None) -> CareRelat
 
 
 def close_care_relationship(
-    *, relationship: CareRelationship, because: str, actor=None, at=None
+    *,
+    relationship: CareRelationship,
+    because: str,
+    actor: User | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Close the relationship because its reason ended: access it gave ends at once."""
     ending = CareRelationship.Ending(because)
@@ -175,7 +191,9 @@ def close_care_relationship(
         )
 
 
-def release_care_relationship(*, student, service, reason: str, because: str, actor=None) -> None:
+def release_care_relationship(
+    *, student: Student, service: Service, reason: str, because: str, actor: User | None = None
+) -> None:
     """Close the service's open relationship for `reason`: the caller has checked that
     nothing else of that reason (another open referral, episode or concern) still needs it."""
     for relationship in CareRelationship.objects.open().filter(
@@ -190,7 +208,9 @@ WEAK_REASON = gettext_lazy(
 )
 
 
-def open_break_glass(*, actor, student, reason: str, request=None) -> BreakGlass:
+def open_break_glass(
+    *, actor: User, student: Student, reason: str, request: HttpRequest | None = None
+) -> BreakGlass:
     """Open time-limited emergency access for a written reason (risk to life).
 
     Only clinical roles may; the organisation's data protection contact is told by email and
@@ -245,7 +265,10 @@ def open_break_glass(*, actor, student, reason: str, request=None) -> BreakGlass
 
 
 def record_refused_break_glass(
-    *, actor, request=None, why: str = "The details given match no student."
+    *,
+    actor: User,
+    request: HttpRequest | None = None,
+    why: str = "The details given match no student.",
 ) -> None:
     """An emergency override refused (details that match no student, a reason that says
     too little): audited, as every attempt at emergency access is."""
@@ -265,14 +288,21 @@ def record_refused_break_glass(
     )
 
 
-def ask_to_share(*, actor, student, category, request=None, why: str = "") -> SharingRequest:
+def ask_to_share(
+    *,
+    actor: User,
+    student: Student,
+    category: str,
+    request: HttpRequest | None = None,
+    why: str = "",
+) -> SharingRequest:
     """Ask the student to share `category` with the actor's service: refused in words when
     a consent could never let the service read it, when it reads it already, or when the
     same question is waiting for an answer. The student is told in their portal and by
     email, in plain words. `why` says what prompted it, when not the actor's own click (a
     discharge asks for the referrer)."""
     seat = next((s for s in seats_of(actor) if s.role in CLINICAL_ROLES and s.service_id), None)
-    if seat is None:
+    if seat is None or seat.service_id is None:  # (a seat found has a service)
         raise ValidationError(_("Only a member of a clinical service can ask a student to share."))
     if category not in STUDENT_WORDS:
         raise ValidationError(_("Choose what to ask the student to share."))
@@ -313,13 +343,15 @@ def ask_to_share(*, actor, student, category, request=None, why: str = "") -> Sh
                         why or f"Asked to share with {seat.place}", request, seat)])  # fmt: skip
         notify_student(
             student,
-            _("%(service)s asks you to share %(what)s with them. You choose: open your record "
-              "to say yes or no.") % {"service": seat.place, "what": STUDENT_WORDS[category]},
+            _("%(service)s asks you to share %(what)s. You choose: open your record to say yes "
+              "or no.") % {"service": seat.place, "what": STUDENT_WORDS[category]},
         )  # fmt: skip
     return asked
 
 
-def answer_sharing_request(*, actor, asked: SharingRequest, share: bool, request=None):
+def answer_sharing_request(
+    *, actor: User, asked: SharingRequest, share: bool, request: HttpRequest | None = None
+) -> SharingRequest:
     """The student answers a sharing request: yes records a consent (given in the portal) to
     the service for direct care; no records the answer. The asker is told by email."""
     student = asked.student

@@ -12,20 +12,24 @@ from joinedup.consent.models import BreakGlass, SharingRequest
 
 @task
 def report_break_glass(access_id: int) -> None:
-    """Tell the organisation's data protection contact; no clinical content in the email."""
+    """Tell the data protection contacts what happened, in the email itself: the contact is
+    an address, not someone who signs in, so there is no link to follow. No clinical
+    content, and not who the student is."""
     access = BreakGlass.objects.select_related("user").get(pk=access_id)
-    link = settings.SITE_URL + reverse("admin:consent_breakglass_change", args=[access.pk])
     send_mail(
         subject=_("Emergency access to a student record"),
         message=_(
-            "%(who)s used emergency access to a student record at %(when)s.\n"
-            "It expires at %(until)s. Review it here: %(link)s"
+            "%(who)s used emergency access to a student record at %(when)s, for this reason:\n"
+            "%(reason)s\n"
+            "It expires at %(until)s. Everything read under it is in the audit log as "
+            "override %(ref)s, and the student sees it in their record."
         )
         % {
             "who": access.user.email,
             "when": timezone.localtime(access.opened_at).strftime("%d %b %Y %H:%M"),
             "until": timezone.localtime(access.expires_at).strftime("%d %b %Y %H:%M"),
-            "link": link,
+            "reason": access.reason,
+            "ref": access.uuid,
         },
         from_email=None,
         recipient_list=[address.strip() for address in access.reported_to.split(",")],

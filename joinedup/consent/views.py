@@ -1,7 +1,9 @@
+from uuid import UUID
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -11,7 +13,7 @@ from joinedup.consent import services
 from joinedup.consent.forms import BreakGlassForm, RecordConsentForm
 from joinedup.consent.policy import get_student_for_user
 from joinedup.consent.rules import reason_has_substance
-from joinedup.lib.http import safe_next
+from joinedup.lib.http import AuthenticatedRequest, safe_next
 from joinedup.people.models import Student
 from joinedup.people.permissions import can_break_glass, can_record_consent, capability_required
 
@@ -19,7 +21,7 @@ from joinedup.people.permissions import can_break_glass, can_record_consent, cap
 @login_required
 @capability_required(can_record_consent)
 @require_http_methods(["GET", "POST"])
-def grant_create(request, student_uuid):
+def grant_create(request: AuthenticatedRequest, student_uuid: UUID) -> HttpResponse:
     """Record consent a student gave in person or on paper."""
     student = get_student_for_user(request.user, student_uuid, request=request)
     form = RecordConsentForm(request.POST or None)
@@ -43,7 +45,7 @@ def grant_create(request, student_uuid):
 @login_required
 @capability_required(can_break_glass)
 @require_http_methods(["GET", "POST"])
-def break_glass_open(request):
+def break_glass_open(request: AuthenticatedRequest) -> HttpResponse:
     """Emergency access to a student's record when there is a risk to life."""
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -84,7 +86,7 @@ def break_glass_open(request):
 
 @login_required
 @capability_required(can_record_consent)
-def sharing_request_create(request, student_uuid):
+def sharing_request_create(request: AuthenticatedRequest, student_uuid: UUID) -> HttpResponse:
     """Ask the student to share a withheld category with my service; back to the page the
     request came from, saying what happens next or why not. (A GET finds nothing, whether
     or not the student exists.)"""

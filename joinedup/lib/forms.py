@@ -1,5 +1,7 @@
 """Form rendering in NHS.UK frontend style."""
 
+from typing import Any
+
 from django import forms
 from django.forms.renderers import TemplatesSetting
 
@@ -21,7 +23,7 @@ class FormRenderer(TemplatesSetting):
 class StyledFormMixin:
     """Adds the NHS.UK classes to each widget."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             widget = field.widget

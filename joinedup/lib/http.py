@@ -1,6 +1,19 @@
 """Small helpers for views."""
 
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
+
+if TYPE_CHECKING:
+    from joinedup.people.models import User
+
+
+class AuthenticatedRequest(HttpRequest):
+    """For type checkers: the request of a view behind `login_required`, whose user is
+    signed in (never `AnonymousUser`)."""
+
+    user: "User"
 
 
 def safe_next(request, fallback: str = "") -> str:

@@ -172,7 +172,7 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()}, {place}"
 
 
-class StudentQuerySet(models.QuerySet):
+class StudentQuerySet(models.QuerySet["Student"]):
     def search(self, text: str):
         text = text.strip()
         if not text:

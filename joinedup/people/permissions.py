@@ -1,10 +1,14 @@
 """Named capability checks (who may do what), separate from the access policy for personal data."""
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, cast
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBase
 
-from joinedup.people.models import CLINICAL_ROLES, Role
+from joinedup.people.models import CLINICAL_ROLES, Role, User
 
 
 def is_staff_member(user) -> bool:
@@ -24,17 +28,19 @@ def can_break_glass(user) -> bool:
     return can_view_caseload(user)
 
 
-def capability_required(check):
+def capability_required[V: Callable[..., HttpResponseBase]](
+    check: Callable[[User | AnonymousUser], bool],
+) -> Callable[[V], V]:
     """Decorate a function view so it runs only for users who pass `check`."""
 
-    def decorator(view):
+    def decorator(view: V) -> V:
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not check(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        return wrapped
+        return cast(V, wrapped)
 
     return decorator
 

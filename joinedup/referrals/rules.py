@@ -91,7 +91,7 @@ def clock(
     """Days from sent to first contact and to treatment start (spec evaluation.md); while
     still waiting, the wait so far counts against the standard."""
 
-    def days(end):
+    def days(end: dt.datetime | None) -> int | None:
         return None if end is None else (end.date() - sent_at.date()).days
 
     waited = days(treatment_started_at)
@@ -214,7 +214,7 @@ def held_while_waiting_for_nhs(
 ) -> list[Finding]:
     """Seen by a university service in an open episode while waiting more than `weeks` for
     an NHS service that has not started treatment."""
-    holding = {}
+    holding: dict[int, int] = {}
     for e in episodes:
         if e.university_service and e.ended_at is None:
             holding.setdefault(e.student_id, e.service_id)
