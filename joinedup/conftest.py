@@ -82,6 +82,36 @@ def phone_page(browser, live_server, _fresh_browser_cache):
 
 
 @pytest.fixture
+def other_page(browser, live_server, _fresh_browser_cache):
+    """A second person at another computer: a desktop page in a context of its own."""
+    yield from _page_in_new_context(browser, live_server)
+
+
+def shown(moment) -> str:
+    """A moment as the pages show it (Django's "j M Y H:i", UK time)."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    return date_format(timezone.localtime(moment), "j M Y H:i")
+
+
+def typed(moment) -> str:
+    """A moment as typed into a datetime-local input, to the minute, UK time."""
+    from django.utils import timezone
+
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def disclosure(page, summary: str):
+    """An NHS.UK details element, found by the text of its summary."""
+    import re
+
+    return page.locator("details").filter(
+        has=page.locator("summary", has_text=re.compile(rf"^\s*{re.escape(summary)}\s*$"))
+    )
+
+
+@pytest.fixture
 def _fresh_browser_cache():
     """Used TOTP codes and rate-limit counters live in the cache: start each test clean."""
     from django.core.cache import cache

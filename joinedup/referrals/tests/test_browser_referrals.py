@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from conftest import make_student
 from joinedup.audit.models import AuditEvent
-from joinedup.conftest import _page_in_new_context, assert_accessible, login
+from joinedup.conftest import assert_accessible, disclosure, login, shown, typed
 from joinedup.consent.models import ConsentGrant
 from joinedup.consent.services import open_care_relationship
 from joinedup.consent.tests.factories import give_consent
@@ -35,36 +35,12 @@ SIGNPOSTED = "Student Space and the university's peer support groups"
 
 
 @pytest.fixture
-def other_page(browser, live_server, _fresh_browser_cache):
-    """A second person at another computer: a desktop page in a context of its own."""
-    yield from _page_in_new_context(browser, live_server)
-
-
-@pytest.fixture
 def assessment(hub):
     """Wellbeing's assessment of the student, written before any referral."""
     return RecordEntry.objects.create(
         student=hub.student, category="assessment", service=hub.wellbeing,
         author=hub.practitioner, title="Wellbeing assessment", body=ASSESSMENT_TEXT,
     )  # fmt: skip
-
-
-def shown(moment) -> str:
-    """A moment as the pages show it (Django's "j M Y H:i", UK time)."""
-    local = timezone.localtime(moment)
-    return f"{local.day} {local:%b %Y %H:%M}"
-
-
-def typed(moment) -> str:
-    """A moment as typed into a datetime-local input, to the minute, UK time."""
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
-
-
-def disclosure(page, summary: str):
-    """An NHS.UK details element, found by the text of its summary."""
-    return page.locator("details").filter(
-        has=page.locator("summary", has_text=re.compile(rf"^\s*{re.escape(summary)}\s*$"))
-    )
 
 
 def open_referral(page, referral) -> None:

@@ -15,7 +15,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from joinedup.conftest import _page_in_new_context, assert_accessible, login
+from joinedup.conftest import assert_accessible, disclosure, login, shown, typed
 from joinedup.consent.tests.factories import give_consent
 from joinedup.referrals.models import Appointment, Referral
 
@@ -23,30 +23,6 @@ pytestmark = pytest.mark.browser
 
 REASON = "Low mood for three months; would like talking therapy."
 DISCHARGE_TEXT = "Eight sessions of CBT; PHQ-9 from 17 to 6. Relapse plan agreed with the student."
-
-
-@pytest.fixture
-def triage_page(browser, live_server, _fresh_browser_cache):
-    """Talking Therapies' triage worker, at another computer."""
-    yield from _page_in_new_context(browser, live_server)
-
-
-def shown(moment) -> str:
-    """A moment as the pages show it (Django's "j M Y H:i", UK time)."""
-    local = timezone.localtime(moment)
-    return f"{local.day} {local:%b %Y %H:%M}"
-
-
-def typed(moment) -> str:
-    """A moment as typed into a datetime-local input, to the minute, UK time."""
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
-
-
-def disclosure(page, summary: str):
-    """An NHS.UK details element, found by the text of its summary."""
-    return page.locator("details").filter(
-        has=page.locator("summary", has_text=re.compile(rf"^\s*{re.escape(summary)}\s*$"))
-    )
 
 
 def menu(page):
@@ -66,7 +42,7 @@ def carried_card(page, category: str):
     return page.locator(f'[data-carried="{category}"]')
 
 
-def refer_and_open_and_accept(hub, page, triage_page) -> Referral:
+def refer_and_open_and_accept(hub, page, other_page) -> Referral:
     """The referrer refers in the browser; triage opens it from the waiting list (the
     referrer sees the receipt) and accepts. Done ten minutes ago, so that first contact,
     treatment and discharge can be typed to the minute after the referral was sent."""
@@ -91,17 +67,17 @@ def refer_and_open_and_accept(hub, page, triage_page) -> Referral:
         )
         assert_accessible(page)
 
-        login(triage_page, hub.triage)
-        menu(triage_page).get_by_role("link", name="Referrals").click()
-        triage_page.get_by_role("link", name="Referrals to my service (waiting list)").click()
-        expect(triage_page.get_by_role("heading", level=1)).to_have_text(
+        login(other_page, hub.triage)
+        menu(other_page).get_by_role("link", name="Referrals").click()
+        other_page.get_by_role("link", name="Referrals to my service (waiting list)").click()
+        expect(other_page.get_by_role("heading", level=1)).to_have_text(
             "Waiting list · Talking Therapies"
         )
-        assert_accessible(triage_page)
-        triage_page.get_by_role("link", name=hub.student.display_name).click()
-        expect_referral_page(triage_page, referral)
-        expect(triage_page.locator("[data-state]")).to_have_text("Sent")
-        assert_accessible(triage_page)
+        assert_accessible(other_page)
+        other_page.get_by_role("link", name=hub.student.display_name).click()
+        expect_referral_page(other_page, referral)
+        expect(other_page.locator("[data-state]")).to_have_text("Sent")
+        assert_accessible(other_page)
 
         referral.refresh_from_db()
         page.reload()
@@ -110,49 +86,49 @@ def refer_and_open_and_accept(hub, page, triage_page) -> Referral:
         )
         assert_accessible(page)
 
-        triage_page.get_by_role("button", name="Accept").click()
-        expect(triage_page.get_by_role("status")).to_have_text("Done.")
-        expect(triage_page.locator("[data-state]")).to_have_text("Accepted")
-        assert_accessible(triage_page)
+        other_page.get_by_role("button", name="Accept").click()
+        expect(other_page.get_by_role("status")).to_have_text("Done.")
+        expect(other_page.locator("[data-state]")).to_have_text("Accepted")
+        assert_accessible(other_page)
     return referral
 
 
-def treat_book_and_open_the_discharge(triage_page) -> tuple[Appointment, object]:
+def treat_book_and_open_the_discharge(other_page) -> tuple[Appointment, object]:
     """First contact, treatment start, a future appointment; the discharge form filled in
     and open, not yet confirmed."""
-    first_contact = disclosure(triage_page, "Record first contact")
+    first_contact = disclosure(other_page, "Record first contact")
     first_contact.locator("summary").click()
     first_contact.get_by_label("When").fill(typed(timezone.now() - dt.timedelta(minutes=5)))
     first_contact.get_by_role("button", name="Record first contact").click()
-    expect(triage_page.get_by_role("status")).to_have_text("Done.")
-    expect(disclosure(triage_page, "Record first contact")).to_have_count(0)
-    assert_accessible(triage_page)
+    expect(other_page.get_by_role("status")).to_have_text("Done.")
+    expect(disclosure(other_page, "Record first contact")).to_have_count(0)
+    assert_accessible(other_page)
 
-    start = disclosure(triage_page, "Start treatment")
+    start = disclosure(other_page, "Start treatment")
     start.locator("summary").click()
     start.get_by_label("When").fill(typed(timezone.now()))
     start.get_by_role("button", name="Start treatment").click()
-    expect(triage_page.get_by_role("status")).to_have_text("Done.")
-    expect(triage_page.locator("[data-state]")).to_have_text("In treatment")
-    assert_accessible(triage_page)
+    expect(other_page.get_by_role("status")).to_have_text("Done.")
+    expect(other_page.locator("[data-state]")).to_have_text("In treatment")
+    assert_accessible(other_page)
 
     next_week = timezone.localtime().replace(second=0, microsecond=0) + dt.timedelta(days=7)
-    triage_page.get_by_label("Date and time").fill(typed(next_week))
-    triage_page.get_by_label("Kind").select_option(label="Treatment")
-    triage_page.get_by_role("button", name="Book appointment").click()
-    expect(triage_page.get_by_role("status")).to_have_text("Appointment booked.")
+    other_page.get_by_label("Date and time").fill(typed(next_week))
+    other_page.get_by_label("Kind").select_option(label="Treatment")
+    other_page.get_by_role("button", name="Book appointment").click()
+    expect(other_page.get_by_role("status")).to_have_text("Appointment booked.")
     appointment = Appointment.objects.get()
-    row = triage_page.locator(f'[data-appointment="{appointment.uuid}"]')
+    row = other_page.locator(f'[data-appointment="{appointment.uuid}"]')
     expect(row.locator("td").nth(0)).to_have_text(shown(next_week))
     expect(row.locator("td").nth(2)).to_have_text("Booked")
-    assert_accessible(triage_page)
+    assert_accessible(other_page)
 
-    discharge = disclosure(triage_page, "Discharge")
+    discharge = disclosure(other_page, "Discharge")
     discharge.locator("summary").click()
     discharge.get_by_label("When").fill(typed(timezone.now()))
     discharge.get_by_label("Ending").select_option(label="Planned ending")
     discharge.get_by_label("Discharge summary").fill(DISCHARGE_TEXT)
-    assert_accessible(triage_page)
+    assert_accessible(other_page)
     return appointment, discharge
 
 
@@ -177,26 +153,26 @@ def student_sees_the_appointment_cancelled(hub, phone_page, appointment) -> None
 
 
 def test_with_consent_the_discharge_summary_comes_back_to_the_referrer(
-    hub, page, triage_page, phone_page
+    hub, page, other_page, phone_page
 ):
     # The student has agreed that Wellbeing may read discharge summaries.
     give_consent(hub, "discharge", hub.wellbeing)
-    referral = refer_and_open_and_accept(hub, page, triage_page)
-    appointment, discharge = treat_book_and_open_the_discharge(triage_page)
+    referral = refer_and_open_and_accept(hub, page, other_page)
+    appointment, discharge = treat_book_and_open_the_discharge(other_page)
 
     expect(discharge.locator("[data-summary-goes]")).to_have_text(
         "The summary will go to Wellbeing."
     )
     discharge.get_by_role("button", name="Discharge").click()
 
-    expect(triage_page.get_by_role("heading", level=1)).to_have_text(
+    expect(other_page.get_by_role("heading", level=1)).to_have_text(
         "Waiting list · Talking Therapies"
     )
-    expect(triage_page.get_by_role("status")).to_have_text(
+    expect(other_page.get_by_role("status")).to_have_text(
         "Discharged. The summary has gone to Wellbeing. Your service keeps what it wrote; the "
         "rest of the student's record is no longer shown to you."
     )
-    assert_accessible(triage_page)
+    assert_accessible(other_page)
     referral.refresh_from_db()
     appointment.refresh_from_db()
     assert (referral.state, referral.ending) == ("discharged", "planned")
@@ -220,10 +196,10 @@ def test_with_consent_the_discharge_summary_comes_back_to_the_referrer(
 
 
 def test_without_consent_the_referrer_is_told_and_the_student_asked_then_it_comes_back(
-    hub, page, triage_page, phone_page
+    hub, page, other_page, phone_page
 ):
-    referral = refer_and_open_and_accept(hub, page, triage_page)
-    appointment, discharge = treat_book_and_open_the_discharge(triage_page)
+    referral = refer_and_open_and_accept(hub, page, other_page)
+    appointment, discharge = treat_book_and_open_the_discharge(other_page)
 
     expect(discharge.locator("[data-summary-goes]")).to_have_text(
         "The student's consent does not let the summary reach Wellbeing: it will stay with your "
@@ -232,16 +208,16 @@ def test_without_consent_the_referrer_is_told_and_the_student_asked_then_it_come
     )
     discharge.get_by_role("button", name="Discharge").click()
 
-    expect(triage_page.get_by_role("heading", level=1)).to_have_text(
+    expect(other_page.get_by_role("heading", level=1)).to_have_text(
         "Waiting list · Talking Therapies"
     )
-    expect(triage_page.get_by_role("status")).to_have_text(
+    expect(other_page.get_by_role("status")).to_have_text(
         "Discharged. The summary stays with your service: the student's consent does not let it "
         "reach Wellbeing. They have been told that the student was discharged, and when, and the "
         "student has been asked whether to share it. Your service keeps what it wrote; the rest "
         "of the student's record is no longer shown to you."
     )
-    assert_accessible(triage_page)
+    assert_accessible(other_page)
     referral.refresh_from_db()
     appointment.refresh_from_db()
     assert (referral.state, referral.ending) == ("discharged", "planned")

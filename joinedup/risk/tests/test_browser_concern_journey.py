@@ -8,18 +8,12 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD, make_student
-from joinedup.conftest import _page_in_new_context, assert_accessible, login
+from joinedup.conftest import assert_accessible, login
 from joinedup.people.models import User
 
 pytestmark = pytest.mark.browser
 
 OBSERVED = "Missed three seminars and seemed very withdrawn when we spoke after class."
-
-
-@pytest.fixture
-def practitioner_page(browser, live_server, _fresh_browser_cache):
-    """A second desktop browser, for the Wellbeing practitioner."""
-    yield from _page_in_new_context(browser, live_server)
 
 
 @pytest.fixture
@@ -34,7 +28,7 @@ def history_student(hub):
 
 
 def test_a_tutors_concern_is_closed_and_the_practitioners_access_ends_with_it(
-    hub, history_student, page, practitioner_page, phone_page
+    hub, history_student, page, other_page, phone_page
 ):
     student = history_student
     # The History tutor raises a concern about a student of their department.
@@ -57,51 +51,51 @@ def test_a_tutors_concern_is_closed_and_the_practitioners_access_ends_with_it(
     assert_accessible(page)
 
     # Wellbeing's practitioner, with no other reason to know the student, finds it queued.
-    login(practitioner_page, hub.practitioner)
-    practitioner_page.get_by_role("link", name="Concerns").click()
-    queued = practitioner_page.locator("[data-concern]").filter(has_text=student.display_name)
+    login(other_page, hub.practitioner)
+    other_page.get_by_role("link", name="Concerns").click()
+    queued = other_page.locator("[data-concern]").filter(has_text=student.display_name)
     expect(queued).to_contain_text("Soon: within a day")
-    assert_accessible(practitioner_page)
+    assert_accessible(other_page)
     queued.get_by_role("link", name=student.display_name).click()
-    expect(practitioner_page.get_by_role("heading", level=1)).to_have_text(
+    expect(other_page.get_by_role("heading", level=1)).to_have_text(
         f"Concern about {student.display_name}"
     )
-    expect(practitioner_page.get_by_role("main")).to_contain_text(OBSERVED)
-    assert_accessible(practitioner_page)
-    concern_url = practitioner_page.url
+    expect(other_page.get_by_role("main")).to_contain_text(OBSERVED)
+    assert_accessible(other_page)
+    concern_url = other_page.url
 
     # The concern is why they may open the record.
-    practitioner_page.get_by_role("link", name=student.display_name).click()
-    expect(practitioner_page.get_by_role("heading", level=1)).to_contain_text(student.display_name)
-    identity = practitioner_page.get_by_role("region", name="Identity", exact=True)
+    other_page.get_by_role("link", name=student.display_name).click()
+    expect(other_page.get_by_role("heading", level=1)).to_contain_text(student.display_name)
+    identity = other_page.get_by_role("region", name="Identity", exact=True)
     expect(identity).to_contain_text("Shown because: Wellbeing is involved in the student's care.")
     expect(identity).to_contain_text("17 May 2004")  # the whole identity, not names only
-    expect(practitioner_page.get_by_role("region", name="Engagement")).to_contain_text(
+    expect(other_page.get_by_role("region", name="Engagement")).to_contain_text(
         "Wellbeing (University of Northbridge) — Concern"
     )
-    assert_accessible(practitioner_page)
-    record_url = practitioner_page.url
+    assert_accessible(other_page)
+    record_url = other_page.url
 
-    practitioner_page.go_back()
-    expect(practitioner_page.get_by_role("heading", level=1)).to_have_text(
+    other_page.go_back()
+    expect(other_page.get_by_role("heading", level=1)).to_have_text(
         f"Concern about {student.display_name}"
     )
-    practitioner_page.get_by_label("Outcome").select_option(label="No further action")
-    practitioner_page.get_by_role("button", name="Record outcome").click()
-    expect(practitioner_page.get_by_role("status")).to_have_text("Saved.")
-    expect(practitioner_page.get_by_role("heading", level=1)).to_have_text("Concerns")
-    expect(practitioner_page.locator("[data-concern]")).to_have_count(0)
-    expect(practitioner_page.get_by_role("main")).not_to_contain_text("Jordan")
-    assert_accessible(practitioner_page)
+    other_page.get_by_label("Outcome").select_option(label="No further action")
+    other_page.get_by_role("button", name="Record outcome").click()
+    expect(other_page.get_by_role("status")).to_have_text("Saved.")
+    expect(other_page.get_by_role("heading", level=1)).to_have_text("Concerns")
+    expect(other_page.locator("[data-concern]")).to_have_count(0)
+    expect(other_page.get_by_role("main")).not_to_contain_text("Jordan")
+    assert_accessible(other_page)
 
     # With the concern closed, the record (and the concern) answer as if there were none.
     for url in (record_url, concern_url):
-        response = practitioner_page.goto(url)
+        response = other_page.goto(url)
         assert response.status == 404
-        expect(practitioner_page.get_by_role("heading", level=1)).to_have_text("Page not found")
-        expect(practitioner_page.get_by_role("main")).not_to_contain_text("Okafor")
-        expect(practitioner_page.get_by_role("main")).not_to_contain_text("Jordan")
-        assert_accessible(practitioner_page)
+        expect(other_page.get_by_role("heading", level=1)).to_have_text("Page not found")
+        expect(other_page.get_by_role("main")).not_to_contain_text("Okafor")
+        expect(other_page.get_by_role("main")).not_to_contain_text("Jordan")
+        assert_accessible(other_page)
 
     # The student sees why Wellbeing could see their record, and when and why that ended.
     login(phone_page, student.user, totp=False)

@@ -10,22 +10,15 @@ from urllib.parse import urlparse
 import pytest
 import time_machine
 from django.core import mail
-from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from playwright.sync_api import expect
 
-from joinedup.conftest import assert_accessible, login
+from joinedup.conftest import assert_accessible, login, shown
 from joinedup.risk.models import Escalation
 from joinedup.risk.services import escalate_flags, level_of_rank, raise_flag
 
 pytestmark = pytest.mark.browser
 
 REASON = "Said they had a plan to end their life after the exam results."
-
-
-def when(moment) -> str:
-    """A time as the pages show it (local time, "5 Jun 2025 14:03")."""
-    return date_format(timezone.localtime(moment), "j M Y H:i")
 
 
 def path_of_link_in(message) -> str:
@@ -67,14 +60,14 @@ def test_an_unacknowledged_flag_reaches_the_manager_who_asks_a_practitioner_to_a
         main = page.get_by_role("main")
         expect(main.locator("strong.nhsuk-tag")).to_have_text("High")
         expect(main).to_contain_text(
-            f"{when(flag.raised_at)} by Wellbeing (raised by a practitioner)"
+            f"{shown(flag.raised_at)} by Wellbeing (raised by a practitioner)"
         )
         # Wellbeing has no duty worker: the first step went to its practitioner.
         expect(main).to_contain_text(
-            f"First to those on duty ({hub.practitioner.email}), {when(escalations[0].at)}"
+            f"First to those on duty ({hub.practitioner.email}), {shown(escalations[0].at)}"
         )
         expect(main).to_contain_text(
-            f"Then to the service manager ({hub.service_manager.email}), {when(escalations[1].at)}"
+            f"Then to the service manager ({hub.service_manager.email}), {shown(escalations[1].at)}"
         )
         expect(page.locator("[data-flag-state]")).to_have_text("Not acknowledged yet")
         for revealing in (hub.student.display_name, hub.student.legal_family_name, REASON):
@@ -91,7 +84,7 @@ def test_an_unacknowledged_flag_reaches_the_manager_who_asks_a_practitioner_to_a
         flag.refresh_from_db()
         assert (flag.assigned_to, flag.assigned_by) == (hub.practitioner, hub.service_manager)
         expect(page.locator("[data-flag-state]")).to_have_text(
-            f"Not acknowledged yet; Priya was asked to act on {when(flag.assigned_at)}"
+            f"Not acknowledged yet; Priya was asked to act on {shown(flag.assigned_at)}"
         )
         assert_accessible(page)
 
@@ -103,7 +96,7 @@ def test_an_unacknowledged_flag_reaches_the_manager_who_asks_a_practitioner_to_a
         card = phone_page.locator(f'[data-flag="{flag.uuid}"]')
         expect(card.get_by_role("heading")).to_have_text(f"{hub.student.display_name} · High")
         expect(card).to_contain_text(REASON)
-        expect(card).to_contain_text(f"Acknowledge by {when(flag.due_at)} · escalated")
+        expect(card).to_contain_text(f"Acknowledge by {shown(flag.due_at)} · escalated")
         assert_accessible(phone_page)
         card.get_by_role("button", name=f"Acknowledge {hub.student.display_name}").click()
 
@@ -116,7 +109,7 @@ def test_an_unacknowledged_flag_reaches_the_manager_who_asks_a_practitioner_to_a
 
         page.reload()
         expect(page.locator("[data-flag-state]")).to_have_text(
-            f"Acknowledged by Priya on {when(flag.acknowledged_at)}"
+            f"Acknowledged by Priya on {shown(flag.acknowledged_at)}"
         )
         expect(page.get_by_role("button", name="Ask them to act now")).to_have_count(0)
         assert_accessible(page)

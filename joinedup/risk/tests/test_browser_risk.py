@@ -17,7 +17,7 @@ from django.utils.dateformat import format as date_format
 from playwright.sync_api import expect
 
 from conftest import PASSWORD, make_staff, make_student
-from joinedup.conftest import _page_in_new_context, assert_accessible, login
+from joinedup.conftest import _page_in_new_context, assert_accessible, login, shown
 from joinedup.measures import instruments
 from joinedup.measures.services import send_completion_link
 from joinedup.measures.tests.factories import start_episode
@@ -54,11 +54,6 @@ def duty(hub) -> User:
 
 def menu(page):
     return page.get_by_role("navigation", name="Menu")
-
-
-def when(moment) -> str:
-    """A time as the pages show it (local time, "5 Jun 2025 14:03")."""
-    return date_format(timezone.localtime(moment), "j M Y H:i")
 
 
 def field_group(page, label: str):
@@ -210,7 +205,7 @@ def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(hub, duty, pag
     expect(main).to_contain_text("Soon: within a day")
     expect(main).to_contain_text(hub.academic.get_full_name() or hub.academic.email)
     expect(page.locator("[data-acknowledged]")).to_have_text(
-        f"Not yet; due by {when(concern.due_at)}"
+        f"Not yet; due by {shown(concern.due_at)}"
     )
     page.get_by_role("button", name="Pick up this concern").click()
 
@@ -219,7 +214,7 @@ def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(hub, duty, pag
     assert concern.acknowledged_by == duty
     assert concern.acknowledged_at is not None
     expect(page.locator("[data-acknowledged]")).to_have_text(
-        f"Picked up by Wellbeing on {when(concern.acknowledged_at)}"
+        f"Picked up by Wellbeing on {shown(concern.acknowledged_at)}"
     )
     expect(page.get_by_role("button", name="Pick up this concern")).to_have_count(0)
     assert_accessible(page)
@@ -275,7 +270,7 @@ def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(hub, duty, pag
     expect(page).to_have_url(re.compile(rf"/concerns/{concern.uuid}/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("The concern you raised")
     expect(page.locator("[data-acknowledged]")).to_have_text(
-        f"Picked up by Wellbeing on {when(concern.acknowledged_at)}"
+        f"Picked up by Wellbeing on {shown(concern.acknowledged_at)}"
     )
     expect(page.locator("[data-message]")).to_contain_text(question)
     expect(page.get_by_role("button", name="Pick up this concern")).to_have_count(0)
@@ -398,7 +393,7 @@ def test_an_anonymous_student_reads_replies_with_a_private_code(
     expect(fresh_page.get_by_role("button", name="Sign out")).to_have_count(0)
     concern.refresh_from_db()
     expect(fresh_page.locator("[data-acknowledged]")).to_have_text(
-        f"Picked up by Wellbeing on {when(concern.acknowledged_at)}."
+        f"Picked up by Wellbeing on {shown(concern.acknowledged_at)}."
     )
     expect(fresh_page.locator("[data-message]")).to_have_count(1)
     expect(fresh_page.locator("[data-message]")).to_contain_text("Wellbeing")
@@ -528,7 +523,7 @@ def test_an_unacknowledged_questionnaire_flag_escalates_and_is_acknowledged(
     card = page.locator(f'[data-flag="{flag.uuid}"]')
     expect(card.get_by_role("heading")).to_contain_text(f"{student.display_name} · High")
     expect(card).to_contain_text("PHQ-9 risk item 9 answered above zero")
-    expect(card).to_contain_text(f"Acknowledge by {when(flag.due_at)} · escalated")
+    expect(card).to_contain_text(f"Acknowledge by {shown(flag.due_at)} · escalated")
     expect(card.locator("strong", has_text="escalated")).to_be_visible()
     assert_accessible(page)
     card.get_by_role("button", name=f"Acknowledge {student.display_name}").click()
