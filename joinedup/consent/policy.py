@@ -35,6 +35,7 @@ from joinedup.people.services import notify_student
 
 __all__ = [
     "Decision",
+    "current_basis",
     "decide",
     "decide_as",
     "decide_for_service",
@@ -506,6 +507,14 @@ def find_student(student_uuid: UUID | str) -> Student:
     if student is None:
         raise Http404("No such student.")
     return student
+
+
+def current_basis(user: User, student: Student) -> str:
+    """The basis on which `user` reads the student's identity now, decided without
+    auditing: what a page or action checks before acting in the student's care (a service
+    that no longer works with the student, basis "authored", reads what it wrote and does
+    nothing more)."""
+    return decide_access(gather_facts(user, student), "identity").basis
 
 
 def get_student_for_user(

@@ -238,7 +238,7 @@ def _decide_for_clinician(
         return Decision(
             True,
             "relationship",
-            f"{seat.place} is involved in the student's care.",
+            _in_care_own(seat),
             seat,
             whole=False,
             limit=f"{label} stay with the service that wrote them.",
@@ -280,7 +280,7 @@ def _decide_for_clinician(
         return Decision(
             True,
             "relationship",
-            f"{seat.place} is involved in the student's care.",
+            _in_care_own(seat),
             seat,
             whole=False,
             limit=others,
@@ -289,6 +289,15 @@ def _decide_for_clinician(
     if _formerly_cared(facts, seat, purpose):
         return _authored(seat, category, label, others)
     return _refuse(seat, refusal)
+
+
+# How a reason says that a service in the student's care reads only its own rows: the
+# student's "who looked" tells these reads apart by it.
+OWN_ROWS_ONLY = "reads what it wrote itself"
+
+
+def _in_care_own(seat: Seat) -> str:
+    return f"{seat.place} is involved in the student's care and {OWN_ROWS_ONLY}."
 
 
 def _formerly_cared(facts: Facts, seat: Seat, purpose: str) -> bool:
@@ -300,7 +309,7 @@ def _authored(seat: Seat, category: str, label: str, others: str) -> Decision:
     student's name and number on its own records, and its own rows of each category."""
     if category == "registration":
         return _refuse(seat, f"{seat.place} no longer works with the student.")
-    reason = f"{seat.place} worked with the student and reads what it wrote."
+    reason = f"{seat.place} worked with the student and {OWN_ROWS_ONLY}."
     if category == "identity":
         return Decision(True, "authored", reason, seat, scope=NAMES_ONLY)
     return Decision(

@@ -19,7 +19,7 @@ from joinedup.consent.models import (
     ConsentGrant,
     SharingRequest,
 )
-from joinedup.consent.policy import gather_facts, seats_of
+from joinedup.consent.policy import current_basis, gather_facts, seats_of
 from joinedup.consent.rules import (
     CLINICAL_ROLES,
     STUDENT_WORDS,
@@ -101,7 +101,10 @@ def record_consent(*, actor: User, student: Student, category: str, purpose: str
 
 
 def _check_may_record_for(actor: User, student: Student) -> None:
-    if decide_access(gather_facts(actor, student), "identity").basis == "break_glass":
+    basis = current_basis(actor, student)
+    if basis == "authored":
+        raise ValidationError(NO_LONGER_IN_CARE)
+    if basis == "break_glass":
         raise ValidationError(
             _(
                 "You can see this record only through emergency access, which leaves nothing "
@@ -202,6 +205,10 @@ def release_care_relationship(
         close_care_relationship(relationship=relationship, because=because, actor=actor)
 
 
+NO_LONGER_IN_CARE = gettext_lazy(
+    "Your service no longer works with the student: it keeps what it wrote, and does nothing "
+    "more in their care. A service working with them can, or the student from their own page."
+)
 WEAK_REASON = gettext_lazy(
     "Write the reason: what risk to life makes this access necessary, in a sentence the data "
     "protection officer and the student can read."
@@ -308,8 +315,11 @@ def ask_to_share(
         raise ValidationError(_("Choose what to ask the student to share."))
     facts = gather_facts(actor, student)
     label = Category(category).label
-    if not decide_access(facts, "identity").allowed:
+    identity = decide_access(facts, "identity")
+    if not identity.allowed:
         raise ValidationError(_("No such student."))
+    if identity.basis == "authored":
+        raise ValidationError(NO_LONGER_IN_CARE)
     now = decide_access(facts, category)
     if now.allowed and now.whole:
         raise ValidationError(

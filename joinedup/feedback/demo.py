@@ -108,6 +108,7 @@ def _ended_episode_for(student, service, now) -> None:
     relationship = CareRelationship.objects.create(
         student=student, service=service, reason="episode",
         opened_at=now - dt.timedelta(days=120), closed_at=now - dt.timedelta(days=6),
+        ended_because="episode_ended",
     )  # fmt: skip
     Episode.objects.create(
         student=student, service=service, relationship=relationship,

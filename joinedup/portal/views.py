@@ -15,7 +15,7 @@ from joinedup.audit.selectors import accesses_to
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import ConsentGrant, SharingRequest, consent_active_at
 from joinedup.consent.policy import decide_many, department_seat, grants_reaching, service_seat
-from joinedup.consent.rules import CATEGORIES, STUDENT_WORDS
+from joinedup.consent.rules import CATEGORIES, OWN_ROWS_ONLY, STUDENT_WORDS
 from joinedup.consent.services import (
     answer_sharing_request,
     record_consent,
@@ -76,6 +76,7 @@ def home(request):
             "mine": my_record(student),
             "invitations": open_invitations(student),
             "sharing_requests": _sharing_requests(student),
+            "own_rows_only": OWN_ROWS_ONLY,
         },
     )
 

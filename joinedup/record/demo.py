@@ -227,9 +227,11 @@ def _students(hub, rng: random.Random, per_university: int) -> None:
             services.append(hub["charity"])
         for service in services:
             opened = now - dt.timedelta(days=rng.randrange(3, 200))
+            ended = rng.random() < 0.1
             relationships.append(CareRelationship(
                 student=student, service=service, reason="episode", opened_at=opened,
-                closed_at=opened + dt.timedelta(days=60) if rng.random() < 0.1 else None,
+                closed_at=opened + dt.timedelta(days=60) if ended else None,
+                ended_because="episode_ended" if ended else "",
             ))  # fmt: skip
             if service.organisation_id != student.university_id and rng.random() < 0.6:
                 for category in ("assessment", "risk"):

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from joinedup.consent.models import CareRelationship, Category, ConsentGrant
+from joinedup.consent.models import CareRelationship, Category, ConsentGrant, SharingRequest
 from joinedup.consent.policy import (
     consents_given_to,
     decide_as,
@@ -34,11 +34,17 @@ class Section:
     scores: list = field(default_factory=list)
     # Risk: the assessments the decision lets through, newest first.
     assessments: list = field(default_factory=list)
+    # When the user's service asked the student to share this, while no answer has come.
+    asked_at: object = None
 
     @property
     def may_ask(self) -> bool:
         """Whether staff may ask the student to share what is held elsewhere."""
-        return bool(self.held_by) and self.category not in SERVICE_ONLY
+        return (
+            bool(self.held_by)
+            and self.category not in SERVICE_ONLY
+            and self.decision.basis != "authored"
+        )
 
 
 @dataclass
@@ -96,9 +102,11 @@ def _view(student, decisions: dict[str, Decision], own_ids, is_self: bool) -> Re
     sections = [
         Section(c, Category(c).label, decisions[c], by_category.get(c, [])) for c in decisions
     ]
+    asked = {} if is_self else _asked(student, decisions.values())
     for section in sections:
         if section.category not in SERVICE_ONLY and not is_self:
             section.held_by = held_by(student, section.category, section.decision)
+            section.asked_at = asked.get(section.category)
         _add_clinical_rows(section, student)
     return RecordView(student=student, sections=sections)
 
@@ -107,7 +115,20 @@ def withheld_section(student, category: str, decision: Decision) -> Section | No
     """What a page about one category says of the rows its decision keeps back: who holds
     them (None when nothing is held back)."""
     held = held_by(student, category, decision)
-    return Section(category, Category(category).label, decision, held_by=held) if held else None
+    if not held:
+        return None
+    asked_at = _asked(student, [decision]).get(category)
+    return Section(category, Category(category).label, decision, held_by=held, asked_at=asked_at)
+
+
+def _asked(student, decisions) -> dict:
+    """The categories the deciding seat's service has asked the student to share and not
+    yet had an answer for, with when it asked: the page says so instead of asking again."""
+    services = {d.seat.service_id for d in decisions if d.seat and d.seat.service_id}
+    if not services:
+        return {}
+    waiting = SharingRequest.objects.waiting().filter(student=student, service_id__in=services)
+    return dict(waiting.values_list("category", "asked_at"))
 
 
 def held_by(student, category: str, decision: Decision) -> list[str]:

@@ -49,10 +49,12 @@ def student_detail(request, student_uuid):
     record = get_record_for_user(request.user, student_uuid, request=request)
     seats = seats_of(request.user)
     risk = record.section("risk").decision if len(record.sections) > 1 else None
+    # A service that no longer works with the student reads what it wrote, and acts no more.
+    in_care = record.section("identity").decision.basis != "authored"
     return render(request, "record/student_detail.html", {
         "record": record,
-        "is_clinical": can_view_caseload(request.user),
-        "may_ask": can_record_consent(request.user),
+        "is_clinical": can_view_caseload(request.user) and in_care,
+        "may_ask": can_record_consent(request.user) and in_care,
         "whom": _("you"),
         "is_crisis": any(s.service_id in crisis_service_ids() for s in seats),
         "risk_level": current_levels(request.user, [record.student.pk]).get(record.student.pk)

@@ -52,6 +52,10 @@ def add_demo_referrals(hub, rng: random.Random) -> None:
     detect_gaps()
 
 
+# Why a closed referral's relationship ended, by the referral's state.
+ENDINGS = {"discharged": "discharged", "declined": "declined", "withdrawn": "withdrawn"}
+
+
 def _referral(student, from_service, to_service, state, now, rng, staff) -> Referral:
     sent = now - dt.timedelta(days=rng.randrange(2, 180), hours=rng.randrange(8))
     wait = dt.timedelta(days=rng.randrange(3, 70))
@@ -89,6 +93,7 @@ def _referral(student, from_service, to_service, state, now, rng, staff) -> Refe
         closed_at=None
         if is_open
         else (referral.discharged_at or referral.decided_at or referral.withdrawn_at),
+        ended_because="" if is_open else ENDINGS[state],
     )
     if referral.decided_at and state not in ("declined", "withdrawn"):
         referral.episode = Episode.objects.create(

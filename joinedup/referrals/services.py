@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from joinedup.audit.services import Entry, append
 from joinedup.consent.models import CareRelationship, DataSharingAgreement
-from joinedup.consent.policy import decide_for_service, entry_for
+from joinedup.consent.policy import current_basis, decide_for_service, entry_for
 from joinedup.consent.services import (
+    NO_LONGER_IN_CARE,
     ask_to_share,
     open_care_relationship,
     release_care_relationship,
@@ -191,6 +192,8 @@ def create_referral(
     """
     if from_service is not None and from_service.pk == to_service.pk:
         raise ValidationError({"to_service": _("A service cannot refer to itself.")})
+    if from_service is not None and current_basis(actor, student) == "authored":
+        raise ValidationError(NO_LONGER_IN_CARE)
     entry = getattr(to_service, "directory_entry", None)
     if entry is not None and not entry.takes(source):
         raise ValidationError(

@@ -91,12 +91,23 @@ def _detail_context(view, *, failed: tuple[str, object] | None = None, **forms_w
         "action_forms": [(a, errored.get(a) or _action_form(a)) for a in view.actions],
         "assessment_form": forms.AssessmentForm(),
         "appointment_form": forms.AppointmentForm(),
-        "appointments": view.referral.episode.appointments.all() if view.referral.episode else [],
+        **_appointments(view),
         "summary_words": _summary_words(view.referral, done=False)
         if "discharge" in view.actions
         else "",
     }
     return context | forms_with_errors
+
+
+def _appointments(view) -> dict:
+    """The episode's appointments as the engagement decision lets them through (the
+    receiving service's own; the referrer's only with the student's consent), and whether
+    some are held back (said, not left out)."""
+    if view.referral.episode is None:
+        return {"appointments": [], "appointments_withheld": False}
+    every = view.referral.episode.appointments.all()
+    shown = view.decisions["engagement"].rows(every, "episode__service")
+    return {"appointments": shown, "appointments_withheld": every.exists() and not shown.exists()}
 
 
 def _action_form(action: str, data=None):

@@ -11,7 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from joinedup.consent.policy import audit_listing, decide, decide_many, seats_of
+from joinedup.consent.policy import (
+    audit_listing,
+    decide,
+    decide_many,
+    readable_students,
+    seats_of,
+)
 from joinedup.consent.rules import Decision
 from joinedup.people.models import Service, Student
 from joinedup.risk import concerns, forms
@@ -101,8 +107,23 @@ def concern_raised(request):
 
 @login_required
 def concern_list(request):
-    """Concerns I raised, and, for triage, the concerns waiting for my services."""
-    mine = Concern.objects.filter(reporter=request.user).select_related("service")
+    """Concerns I raised (each named when I may know who the student is: a tutor their own
+    department's students), and, for triage, the concerns waiting for my services."""
+    mine = list(Concern.objects.filter(reporter=request.user).select_related("service", "student"))
+    known = set(
+        readable_students(
+            request.user, "identity", among=[c.student_id for c in mine if c.student_id]
+        ).values_list("pk", flat=True)
+    )
+    for concern in mine:
+        concern.named = concern.student_id in known
+    audit_listing(
+        request.user,
+        [c.student for c in mine if c.named],
+        action="risk.concerns.raised_listed",
+        reason="Listed among the concerns they raised.",
+        request=request,
+    )
     queue = list(
         Concern.objects.filter(
             service_id__in=_triage_service_ids(request.user), outcome=""
@@ -114,7 +135,7 @@ def concern_list(request):
         action="risk.concerns.listed",
         reason="Listed on the concerns queue.",
         request=request,
-        categories=lambda student: ("risk",),
+        categories=lambda student: ("identity", "risk"),
     )
     return render(request, "risk/concern_list.html", {"mine": mine, "queue": queue})
 
@@ -239,8 +260,13 @@ def concern_private(request, code):
         raise Http404
     form = forms.MessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        concerns.add_message(
-            concern=concern, text=form.cleaned_data["text"], from_reporter=True, request=request
-        )
-        return redirect("risk:concern-private", code)
+        try:
+            concerns.add_message(
+                concern=concern, text=form.cleaned_data["text"], from_reporter=True,
+                request=request,
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("risk:concern-private", code)
     return render(request, "risk/concern_private.html", {"concern": concern, "form": form})

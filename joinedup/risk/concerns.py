@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import CareRelationship
@@ -144,10 +145,19 @@ def acknowledge_concern(*, actor, concern: Concern, request=None) -> Concern:
     return concern
 
 
+CLOSED = gettext_lazy(
+    "This concern is closed, so nobody would read a message here. If you are worried again, "
+    "raise a new concern."
+)
+
+
 def add_message(
     *, concern: Concern, text: str, actor=None, from_reporter: bool, request=None
 ) -> ConcernMessage:
-    """A message in the concern's thread: triage asks, the reporter adds what they see."""
+    """A message in the concern's thread: triage asks, the reporter adds what they see. A
+    closed concern takes no more: nobody would read it."""
+    if concern.outcome:
+        raise ValidationError({"text": CLOSED})
     if not text.strip():
         raise ValidationError({"text": _("Write your message.")})
     with transaction.atomic():

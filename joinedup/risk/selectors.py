@@ -4,6 +4,7 @@ assessments and flag details need the student's consent, as for every clinical c
 from dataclasses import dataclass, field
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import CareRelationship
@@ -176,6 +177,9 @@ class RiskView:
     flags: list = field(default_factory=list)
     levels: list = field(default_factory=list)
     withheld: object = None  # a record Section naming who holds what is not shown
+    # Whether one of the user's services works with the student now: only then does the
+    # page offer to write (assessments, flags, plans).
+    in_care: bool = False
 
 
 def get_risk_for_user(user, student_uuid, *, request=None) -> RiskView:
@@ -199,14 +203,20 @@ def get_risk_for_user(user, student_uuid, *, request=None) -> RiskView:
         .order_by("-raised_at")[:50]
     ]
     ensure_default_levels()
+    withheld = withheld_section(student, "risk", decision)
+    level = current_levels(user, [student.pk]).get(student.pk)
     return RiskView(
         student=student,
         decision=decision,
-        current=current_levels(user, [student.pk]).get(student.pk, "Not assessed"),
+        # Withheld is never absent: "Not assessed" only when nothing of risk is held back.
+        current=level or (_("not shared with you") if withheld else _("Not assessed")),
         assessments=list(assessments),
         flags=flags,
         levels=list(RiskLevel.objects.all()),
-        withheld=withheld_section(student, "risk", decision),
+        withheld=withheld,
+        in_care=CareRelationship.objects.open()
+        .filter(student=student, service_id__in=service_ids_of(user))
+        .exists(),
     )
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from joinedup.consent.models import CareRelationship
-from joinedup.consent.policy import service_ids_of
+from joinedup.consent.policy import held_elsewhere, service_ids_of
 from joinedup.lib.http import safe_next
 from joinedup.people.models import Service
 from joinedup.people.permissions import can_view_caseload, capability_required
@@ -152,10 +152,13 @@ def safety_plan(request, student_uuid):
             messages.success(request, _("Safety plan saved."))
             return redirect("risk:safety-plan", view.student.uuid)
     plans = selectors.safety_plans_for(request.user, view.student, view.decision)
+    held_by = held_elsewhere(
+        view.decision, [(SafetyPlan.objects.filter(student=view.student), "service")]
+    )
     return render(
         request,
         "risk/safety_plan.html",
-        {"view": view, "plans": plans, "form": form, "service": service},
+        {"view": view, "plans": plans, "form": form, "service": service, "held_by": held_by},
     )
 
 

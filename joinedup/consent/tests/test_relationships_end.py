@@ -71,3 +71,35 @@ def test_a_declined_referral_ends_the_receivers_access_at_that_moment(hub):
         assert not decide(hub.triage, hub.student, "registration").allowed
     ended = CareRelationship.objects.get(student=hub.student, service=hub.talking)
     assert (ended.closed_at, ended.ended_because) == (declined_at, "declined")
+
+
+def test_a_service_that_no_longer_works_with_the_student_acts_no_more(hub, client):
+    import pytest
+    from django.core.exceptions import ValidationError
+    from django.urls import reverse
+
+    from joinedup.consent.services import ask_to_share
+    from joinedup.consent.tests.factories import give_consent
+    from joinedup.referrals.services import create_referral
+
+    referral = refer(hub)
+    referrals.decline_referral(
+        actor=hub.triage, referral=referral, version=referral.version, reason="lower"
+    )
+    assert decide(hub.triage, hub.student, "identity").basis == "authored"
+
+    no_longer = "Your service no longer works with the student"
+    with pytest.raises(ValidationError, match=no_longer):
+        give_consent(hub, "risk", hub.talking, actor=hub.triage)
+    with pytest.raises(ValidationError, match=no_longer):
+        ask_to_share(actor=hub.triage, student=hub.student, category="risk")
+    with pytest.raises(ValidationError, match=no_longer):
+        create_referral(
+            actor=hub.triage, student=hub.student, from_service=hub.talking,
+            to_service=hub.crisis, source="service", reason="Onward.",
+        )  # fmt: skip
+    client.force_login(hub.triage)
+    page = client.get(reverse("record:student-detail", args=[hub.student.uuid])).content.decode()
+    for button in ("Record a consent", "Refer</a>", "Ask the student to share"):
+        assert button not in page
+    assert "You see the student's names and student number only." in page

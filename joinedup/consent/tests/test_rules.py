@@ -476,7 +476,7 @@ def test_care_relationship_shows_only_own_service_entries_and_says_why():
     assert decision == Decision(
         True,
         "relationship",
-        "Wellbeing is involved in the student's care.",
+        "Wellbeing is involved in the student's care and reads what it wrote itself.",
         SEATS["practitioner"],
         whole=False,
         limit="Risk from other services is not shared with Wellbeing: no consent.",

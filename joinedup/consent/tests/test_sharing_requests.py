@@ -103,3 +103,16 @@ def test_the_student_answers_from_their_portal_in_one_tap(hub, client, crisis_in
 
     assert response.status_code == 302
     assert decide(hub.crisis_practitioner, hub.student, "risk").whole
+
+
+def test_once_asked_the_section_says_so_instead_of_asking_again(hub, client, crisis_in_care):
+    ask_to_share(actor=hub.crisis_practitioner, student=hub.student, category="risk")
+    client.force_login(hub.crisis_practitioner)
+
+    page = client.get(reverse("record:student-detail", args=[hub.student.uuid])).content.decode()
+
+    assert "Your service asked the student to share this on" in page
+    assert "Ask the student to share risk" not in page
+    client.force_login(hub.student_user)
+    preview = client.get(reverse("portal:consent-preview", args=[hub.crisis.uuid]))
+    assert "Your service asked" not in preview.content.decode()

@@ -64,7 +64,7 @@ def test_student_sees_who_accessed_their_record_and_on_what_basis(hub, client):
     page = text(client.get(HOME))
 
     assert "Wellbeing, University of Northbridge (practitioner) Identity Care relationship" in page
-    assert "Risk Care relationship" in page
+    assert "Risk Care relationship: only what their service wrote" in page
     assert "Crisis Team" not in page  # a refusal showed the Crisis Team nothing
 
 

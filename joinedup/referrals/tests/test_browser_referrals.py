@@ -234,7 +234,9 @@ def test_triage_accepts_books_and_discharges_and_the_summary_reaches_the_referre
     give_consent(hub, "discharge", hub.wellbeing)
     login(other_page, hub.practitioner)
     open_referral(other_page, referral)
-    expect(other_page.locator("[data-state]")).to_have_text("Discharged (planned ending)")
+    expect(other_page.locator("[data-state]")).to_have_text(
+        re.compile(r"^Discharged on \d{1,2} \w{3} \d{4} \(planned ending\)$")
+    )
     card = carried_card(other_page, "discharge")
     expect(card.get_by_role("heading")).to_have_text("Discharge summary from Talking Therapies")
     expect(card).to_contain_text(DISCHARGE_TEXT)

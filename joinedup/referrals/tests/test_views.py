@@ -210,6 +210,18 @@ def test_the_referrer_sees_their_referrals_with_the_same_clock(hub, client):
     assert 'data-clock="green"' in html
 
 
+def test_a_declined_referral_is_not_shown_as_still_waiting(hub, client):
+    referral = refer(hub)
+    Referral.objects.filter(pk=referral.pk).update(sent_at=timezone.now() - dt.timedelta(days=90))
+    services.decline_referral(
+        actor=hub.triage, referral=referral, version=referral.version, reason="lower"
+    )
+    html = page(client, hub.practitioner, "referrals:referral-list")[1]
+    row = html[html.index(str(referral.uuid)) :]
+    assert "Not waiting" in row[: row.index("</tr>")]
+    assert "past the standard" not in html
+
+
 def test_follow_ups_are_listed_and_completed_with_what_was_done(hub, client):
     services.record_crisis_contact(
         actor=hub.crisis_practitioner, student=hub.student, service=hub.crisis, note="Seen at A&E."
@@ -339,3 +351,27 @@ def test_a_manager_sees_a_follow_up_but_not_who_it_is_about(hub, client):
     assert hub.student.display_name not in html
     _, html = page(client, hub.practitioner, "referrals:follow-ups")
     assert hub.student.display_name in html
+
+
+def test_the_referrer_sees_the_receivers_appointments_only_with_consent(hub, client):
+    referral = refer(hub)
+    referral = services.accept_referral(
+        actor=hub.triage, referral=referral, version=referral.version
+    )
+    appointment = services.book_appointment(
+        actor=hub.triage, episode=referral.episode,
+        starts_at=timezone.now() + dt.timedelta(days=3), kind="assessment",
+    )  # fmt: skip
+
+    html = page(client, hub.practitioner, "referrals:referral-detail", referral.uuid)[1]
+    assert "Appointments: held by Talking Therapies — not shared with you" in html
+    assert str(appointment.uuid) not in html
+    assert (
+        str(appointment.uuid)
+        in page(client, hub.triage, "referrals:referral-detail", referral.uuid)[1]
+    )
+
+    give_consent(hub, "engagement", hub.wellbeing)
+    html = page(client, hub.practitioner, "referrals:referral-detail", referral.uuid)[1]
+    assert str(appointment.uuid) in html
+    assert "Appointments: held by" not in html

@@ -225,16 +225,6 @@ def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(hub, duty, pag
     expect(page.locator("[data-message]")).to_have_count(1)
     expect(page.locator("[data-message]")).to_contain_text(question)
     expect(page.locator("[data-message]")).to_contain_text("Wellbeing")
-    page.get_by_label("Outcome").select_option(label="The service contacted the student")
-    page.get_by_role("button", name="Record outcome").click()
-
-    # Back to the queue, which the concern has left.
-    expect(page).to_have_url(re.compile(r"/concerns/$"))
-    expect(page.get_by_role("status")).to_contain_text("Saved.")
-    expect(page.get_by_role("heading", name="Waiting for triage")).to_have_count(0)
-    assert_accessible(page)
-    concern.refresh_from_db()
-    assert concern.outcome == "contacted"
     assert list(concern.messages.values_list("from_reporter", "author", "text")) == [
         (False, duty.pk, question)
     ]
@@ -288,11 +278,35 @@ def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(hub, duty, pag
     expect(page.locator("[data-message]").nth(1)).to_contain_text(answer)
     assert_accessible(page)
     nothing_clinical()
-    assert len(academic_pages) == 5
     assert list(concern.messages.values_list("from_reporter", "author", "text")) == [
         (False, duty.pk, question),
         (True, hub.academic.pk, answer),
     ]
+    sign_out(page)
+
+    # Triage, with the answer, closes the concern: it leaves the queue.
+    login(page, duty)
+    open_concern_from_the_list(page, hub.student.display_name)
+    expect(page.locator("[data-message]").nth(1)).to_contain_text(answer)
+    page.get_by_label("Outcome").select_option(label="The service contacted the student")
+    page.get_by_role("button", name="Record outcome").click()
+    expect(page).to_have_url(re.compile(r"/concerns/$"))
+    expect(page.get_by_role("status")).to_contain_text("Saved.")
+    expect(page.get_by_role("heading", name="Waiting for triage")).to_have_count(0)
+    assert_accessible(page)
+    concern.refresh_from_db()
+    assert concern.outcome == "contacted"
+    sign_out(page)
+
+    # The tutor is told it is closed, never what was decided, and can add nothing more.
+    login(page, hub.academic)
+    page.goto(f"/concerns/{concern.uuid}/")
+    expect(page.locator("[data-closed]")).to_contain_text("Closed by Wellbeing on")
+    expect(page.locator("[data-closed-thread]")).to_contain_text("raise a new concern")
+    expect(page.get_by_role("button", name="Add what you have noticed")).to_have_count(0)
+    assert_accessible(page)
+    nothing_clinical()
+    assert len(academic_pages) == 6
 
     # The emails say what happened and where to look: no observation, nothing clinical.
     to_academic = [m for m in mailoutbox if m.to == [hub.academic.email]]

@@ -280,3 +280,41 @@ def test_triage_sees_the_name_only_when_the_policy_shares_it(hub, client):
     assert other.display_name not in html
     assert "NB1000003" not in html
     assert "The student's name is not shown: Identity is not shared with Wellbeing" in html
+
+
+def test_a_closed_concern_takes_no_more_messages_and_says_so(hub, client):
+    concern, _code = raise_one(hub)
+    concerns.record_concern_outcome(actor=hub.practitioner, concern=concern, outcome="no_action")
+    client.force_login(hub.academic)
+    url = reverse("risk:concern-detail", args=[concern.uuid])
+
+    page = client.get(url).content.decode()
+    response = client.post(
+        reverse("risk:concern-action", args=[concern.uuid, "message"]),
+        {"text": "Missed the deadline again today."},
+        follow=True,
+    )
+
+    assert "This concern is closed. If you are worried again, raise a new concern." in page
+    assert "Add what you have noticed" not in page
+    assert "nobody would read a message here" in response.content.decode()
+    assert not concern.messages.exists()
+
+
+def test_a_tutors_list_of_concerns_names_their_own_students_only(hub, client):
+    from conftest import make_student
+
+    elsewhere = make_student(hub.university, "NB7000001")  # no department: not the tutor's
+    own, _code = raise_one(hub)
+    other, _code = raise_one(hub, student=elsewhere)
+    client.force_login(hub.academic)
+
+    html = client.get(reverse("risk:concerns")).content.decode()
+
+    def row(concern):
+        start = html.index(f'data-raised="{concern.uuid}"')
+        return html[start : html.index("</li>", start)]
+
+    assert hub.student.display_name in row(own)
+    assert elsewhere.display_name not in row(other)
+    assert elsewhere.legal_family_name not in html

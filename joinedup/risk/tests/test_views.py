@@ -129,3 +129,51 @@ def test_the_hub_edits_its_risk_language_in_the_admin(admin_client, admin_user):
     html = admin_client.get(reverse("admin:risk_risklevel_changelist")).content.decode()
     assert "Immediate" in html
     assert admin_client.get(reverse("admin:risk_servicescale_add")).status_code == 200
+
+
+def test_the_risk_page_never_reads_not_assessed_when_risk_is_withheld(hub, client):
+    from joinedup.consent.services import open_care_relationship
+
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    raise_flag(hub)  # Wellbeing's flag: its reason is Wellbeing's
+    client.force_login(hub.crisis_practitioner)
+
+    html = client.get(reverse("risk:student-risk", args=[hub.student.uuid])).content.decode()
+
+    assert "Current level: <strong>not shared with you</strong>" in html
+    assert "Risk: held by Wellbeing — not shared with you." in html
+
+
+def test_a_service_that_declined_reads_its_risk_page_but_offers_nothing_to_write(hub, client):
+    from joinedup.referrals import services as referrals
+    from joinedup.referrals.tests.factories import refer
+
+    referral = refer(hub)
+    referrals.decline_referral(
+        actor=hub.triage, referral=referral, version=referral.version, reason="lower"
+    )
+    client.force_login(hub.triage)
+
+    html = client.get(reverse("risk:student-risk", args=[hub.student.uuid])).content.decode()
+
+    assert "Your service is not working with the student now" in html
+    for offered in ("Record assessment", "Raise flag", "/safety-plan/", "/return-to-study/"):
+        assert offered not in html
+    assert "Ask the student to share" not in html
+
+
+def test_a_safety_plan_another_service_holds_is_named_before_one_writes_another(hub, client):
+    from joinedup.consent.services import open_care_relationship
+
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    services.save_safety_plan(
+        actor=hub.practitioner, student=hub.student, service=hub.wellbeing,
+        warning_signs="Not sleeping.",
+    )  # fmt: skip
+    client.force_login(hub.crisis_practitioner)
+
+    html = client.get(reverse("risk:safety-plan", args=[hub.student.uuid])).content.decode()
+
+    assert "A safety plan held by Wellbeing — not shared with you." in html
+    assert "Not sleeping." not in html
+    assert "No service has written a safety plan" not in html
