@@ -182,7 +182,9 @@ def test_a_tutor_raises_an_urgent_concern_and_sees_guidance(hub, page):
     assert_accessible(page)
 
 
-def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(hub, duty, page, mailoutbox):
+def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(
+    hub, duty, page, fresh_page, mailoutbox
+):
     RecordEntry.objects.create(
         student=hub.student, category="risk", service=hub.wellbeing, author=hub.practitioner,
         title="Risk summary", body=SECRET,
@@ -195,40 +197,41 @@ def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(hub, duty, pag
     question = "Thank you. Have they been to the last two seminars?"
     answer = "No, they missed both; I have not heard from them since."
 
-    login(page, duty)
-    open_concern_from_the_list(page, hub.student.display_name)
-    expect(page.get_by_role("heading", level=1)).to_have_text(
+    # The duty worker at their own computer (each person signs in once).
+    duty_page = fresh_page
+    login(duty_page, duty)
+    open_concern_from_the_list(duty_page, hub.student.display_name)
+    expect(duty_page.get_by_role("heading", level=1)).to_have_text(
         f"Concern about {hub.student.display_name}"
     )
-    main = page.get_by_role("main")
+    main = duty_page.get_by_role("main")
     expect(main).to_contain_text(OBSERVED)
     expect(main).to_contain_text("Soon: within a day")
     expect(main).to_contain_text(hub.academic.get_full_name() or hub.academic.email)
-    expect(page.locator("[data-acknowledged]")).to_have_text(
+    expect(duty_page.locator("[data-acknowledged]")).to_have_text(
         f"Not yet; due by {shown(concern.due_at)}"
     )
-    page.get_by_role("button", name="Pick up this concern").click()
+    duty_page.get_by_role("button", name="Pick up this concern").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Saved.")
+    expect(duty_page.get_by_role("status")).to_contain_text("Saved.")
     concern.refresh_from_db()
     assert concern.acknowledged_by == duty
     assert concern.acknowledged_at is not None
-    expect(page.locator("[data-acknowledged]")).to_have_text(
+    expect(duty_page.locator("[data-acknowledged]")).to_have_text(
         f"Picked up by Wellbeing on {shown(concern.acknowledged_at)}"
     )
-    expect(page.get_by_role("button", name="Pick up this concern")).to_have_count(0)
-    assert_accessible(page)
-    page.get_by_label("Message").fill(question)
-    page.get_by_role("button", name="Ask the person who raised it").click()
+    expect(duty_page.get_by_role("button", name="Pick up this concern")).to_have_count(0)
+    assert_accessible(duty_page)
+    duty_page.get_by_label("Message").fill(question)
+    duty_page.get_by_role("button", name="Ask the person who raised it").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Saved.")
-    expect(page.locator("[data-message]")).to_have_count(1)
-    expect(page.locator("[data-message]")).to_contain_text(question)
-    expect(page.locator("[data-message]")).to_contain_text("Wellbeing")
+    expect(duty_page.get_by_role("status")).to_contain_text("Saved.")
+    expect(duty_page.locator("[data-message]")).to_have_count(1)
+    expect(duty_page.locator("[data-message]")).to_contain_text(question)
+    expect(duty_page.locator("[data-message]")).to_contain_text("Wellbeing")
     assert list(concern.messages.values_list("from_reporter", "author", "text")) == [
         (False, duty.pk, question)
     ]
-    sign_out(page)
 
     # The tutor, in the same browser, sees that it was picked up and the question; nothing
     # clinical, not even the outcome triage recorded.
@@ -282,25 +285,19 @@ def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(hub, duty, pag
         (False, duty.pk, question),
         (True, hub.academic.pk, answer),
     ]
-    sign_out(page)
-
     # Triage, with the answer, closes the concern: it leaves the queue.
-    login(page, duty)
-    open_concern_from_the_list(page, hub.student.display_name)
-    expect(page.locator("[data-message]").nth(1)).to_contain_text(answer)
-    page.get_by_label("Outcome").select_option(label="The service contacted the student")
-    page.get_by_role("button", name="Record outcome").click()
-    expect(page).to_have_url(re.compile(r"/concerns/$"))
-    expect(page.get_by_role("status")).to_contain_text("Saved.")
-    expect(page.get_by_role("heading", name="Waiting for triage")).to_have_count(0)
-    assert_accessible(page)
+    duty_page.reload()
+    expect(duty_page.locator("[data-message]").nth(1)).to_contain_text(answer)
+    duty_page.get_by_label("Outcome").select_option(label="The service contacted the student")
+    duty_page.get_by_role("button", name="Record outcome").click()
+    expect(duty_page).to_have_url(re.compile(r"/concerns/$"))
+    expect(duty_page.get_by_role("status")).to_contain_text("Saved.")
+    expect(duty_page.get_by_role("heading", name="Waiting for triage")).to_have_count(0)
+    assert_accessible(duty_page)
     concern.refresh_from_db()
     assert concern.outcome == "contacted"
-    sign_out(page)
-
     # The tutor is told it is closed, never what was decided, and can add nothing more.
-    login(page, hub.academic)
-    page.goto(f"/concerns/{concern.uuid}/")
+    page.reload()
     expect(page.locator("[data-closed]")).to_contain_text("Closed by Wellbeing on")
     expect(page.locator("[data-closed-thread]")).to_contain_text("raise a new concern")
     expect(page.get_by_role("button", name="Add what you have noticed")).to_have_count(0)
