@@ -22,7 +22,8 @@ def home(request):
         return redirect("evaluation:report")
     if request.user.memberships.filter(role=Role.ACADEMIC).exists():
         return redirect("risk:concerns")
-    return redirect("record:caseload")
+    # Organisation admins, and anyone else: the service directory every signed-in user may use.
+    return redirect("referrals:directory")
 
 
 def admin_login(request):

@@ -1,0 +1,91 @@
+"""The header's navigation: only the pages the signed-in person's roles may use, and who is
+signed in, in which role and where. A template context processor, one query per request
+(the user's memberships, cached on the user for the request by `seats_of`)."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from joinedup.people.models import CLINICAL_ROLES, Role
+
+
+@dataclass(frozen=True)
+class Link:
+    url_name: str
+    label: str
+
+
+SERVICES = Link("referrals:directory", _("Services"))
+CONCERNS = Link("risk:concerns", _("Concerns"))
+YOU_SAID = Link("feedback:you-said-we-did", _("You said, we did"))
+SECURITY = Link("mfa_index", _("Security"))
+
+# Each role's pages, in the order they are shown; a person with several roles sees each page
+# once, in the order of the first role that has it.
+BY_ROLE: dict[str, tuple[Link, ...]] = {
+    "clinical": (
+        Link("record:caseload", _("Caseload")),
+        Link("measures:worklist", _("Worklist")),
+        Link("referrals:referral-list", _("Referrals")),
+        CONCERNS,
+        Link("consent:break-glass-open", _("Emergency access")),
+        Link("feedback:list", _("Feedback")),
+    ),
+    Role.SERVICE_MANAGER: (
+        Link("evaluation:report", _("Reports")),
+        Link("referrals:gaps", _("Gaps")),
+        Link("referrals:follow-ups", _("Follow-ups")),
+        Link("feedback:list", _("Feedback")),
+        Link("evaluation:project-list", _("Evaluation")),
+        CONCERNS,
+    ),
+    Role.RESEARCHER: (
+        Link("evaluation:report", _("Reports")),
+        Link("evaluation:project-list", _("Evaluation")),
+    ),
+    Role.ACADEMIC: (CONCERNS,),
+    Role.ORG_ADMIN: (),
+}
+STUDENT = (
+    Link("portal:home", _("My record")),
+    Link("portal:scores", _("My questionnaires")),
+    SERVICES,
+    CONCERNS,
+    YOU_SAID,
+)
+
+
+def links_for(roles: list[str], *, is_student: bool) -> list[Link]:
+    """The navigation of someone with these roles (in the order of their memberships)."""
+    if is_student and not roles:
+        return list(STUDENT)
+    links: list[Link] = []
+    for role in roles:
+        for link in BY_ROLE.get("clinical" if role in CLINICAL_ROLES else role, ()):
+            if link not in links:
+                links.append(link)
+    for link in (SERVICES, YOU_SAID, SECURITY):
+        if link not in links:
+            links.append(link)
+    return links
+
+
+def navigation(request) -> dict:
+    """Context for base.html: `nav_links`, and `signed_in_as` (name, role and place of
+    each membership) for the header."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from joinedup.consent.policy import seats_of  # the header is the views' layer
+
+    seats = seats_of(user)
+    roles = [seat.role for seat in seats]
+    is_student = hasattr(user, "student_record")
+    places = [
+        f"{Role(seat.role).label}, {seat.place}" for seat in seats if seat.role in Role.values
+    ]
+    return {
+        "nav_links": links_for(roles, is_student=is_student),
+        "signed_in_as": user.get_full_name() or user.email,
+        "signed_in_places": places,
+    }
