@@ -69,6 +69,9 @@ class Page:
     total: int
     number: int
     count: int
+    # What the search's patient has of this type that the user may not see: an
+    # OperationOutcome naming who holds it (withheld, never absent), or None.
+    withheld: dict | None = None
 
     @property
     def has_next(self) -> bool:
@@ -97,7 +100,29 @@ def search(user, resource_type: str, params, *, request=None) -> Page:
     page_rows = list(rows[(number - 1) * count : number * count])
     resources = _render_audited(user, kind, page_rows, request)
     included = _includes(user, kind, page_rows, params, request)
-    return Page(resources, included, total, number, count)
+    withheld = _withheld(user, kind, params, request)
+    return Page(resources, included, total, number, count, withheld)
+
+
+def _withheld(user, kind: Kind, params, request) -> dict | None:
+    """For a search about one patient the user may know, what of the type's category is
+    held elsewhere and not shared (as `$everything` says it); nothing for a patient the
+    user may not know, who looks exactly like one that does not exist."""
+    key = params.get("patient") or params.get("subject")
+    if not key or kind.category is None or kind.name in ("Patient", "AuditEvent"):
+        return None
+    from joinedup.fhir.access import StudentRows, decide_student
+    from joinedup.fhir.selectors import find_student_by_id, withheld_outcome
+
+    student = find_student_by_id(key.removeprefix("Patient/"))
+    if student is None:
+        return None
+    decisions = decide_student(
+        user, student, [kind.category], request=request, action="fhir.search"
+    )
+    if decisions is None:
+        return None
+    return withheld_outcome(StudentRows(student=student, decisions=decisions))
 
 
 def _render_audited(user, kind: Kind, rows, request) -> list[dict]:

@@ -142,6 +142,8 @@ def type_endpoint(request, resource_type: str):
     if page.number > 1:
         links.append(("previous", _page_url(request, resource_type, page.number - 1)))
     result = bundle("searchset", page.resources, base=base, total=page.total, links=links)
+    if page.withheld is not None:
+        result["entry"].append({"resource": page.withheld, "search": {"mode": "outcome"}})
     for resource in page.included:
         result["entry"].append(
             {

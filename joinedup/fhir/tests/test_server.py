@@ -346,6 +346,22 @@ def test_patient_everything_says_what_is_withheld_and_who_holds_it(record, hub):
     assert not any("Outcomes" in str(r) or "Risk" in str(r) for r in said)  # Wellbeing wrote them
 
 
+def test_a_search_about_one_patient_says_what_is_withheld_and_who_holds_it(record, hub):
+    talking = _get(fhir_client(hub.talking), "/fhir/Flag", patient=str(record.student.uuid))
+
+    assert talking["total"] == 0
+    [outcome] = [e["resource"] for e in talking["entry"] if e["search"]["mode"] == "outcome"]
+    assert [i["details"]["text"] for i in outcome["issue"]] == [
+        "Risk: held by Wellbeing — not shared with you."
+    ]
+    # A patient the client may not know gets exactly what a missing one gets: nothing.
+    outsider = fhir_client(hub.other_wellbeing)
+    known = _get(outsider, "/fhir/Flag", patient=str(record.student.uuid))
+    missing = _get(outsider, "/fhir/Flag", patient="6b4bb9a2-7d69-4982-b14c-6ac514d6fa22")
+    assert known["entry"] == missing["entry"] == []
+    assert known["total"] == missing["total"] == 0
+
+
 def test_patient_everything_audits_only_the_categories_its_scopes_let_out(record, hub):
     narrow = fhir_client(hub.wellbeing, "system/Patient.read system/QuestionnaireResponse.read")
     body = _get(narrow, f"/fhir/Patient/{record.student.uuid}/$everything")
