@@ -20,6 +20,8 @@ urlpatterns = [
     # Everyone signs in through allauth's flow, second factor included; never admin's own form.
     path("admin/login/", people_views.admin_login),
     path("admin/", admin.site.urls),
+    # Register, find and merge students (people) beside each student's record (record).
+    path("students/", include("joinedup.people.urls")),
     path("students/", include("joinedup.record.urls")),
     path("me/", include("joinedup.portal.urls")),
     path("", include("joinedup.consent.urls")),

@@ -93,8 +93,12 @@ def _checked_checkpoints(path: Path, key: bytes, last_seq: int, batch_size: int)
 
 
 def accesses_to(student):
-    """Every read of a student's record by someone else, newest first (the student's view)."""
+    """Every read of a student's record by someone else, newest first (the student's view),
+    including reads of records since merged into theirs."""
+    from joinedup.people.models import Student
+
     reads = Q(allowed=True) & ~Q(basis="self")
+    records = Student.records.filter(Q(pk=student.pk) | Q(merged_into=student.pk))
     return AuditEvent.objects.filter(
-        reads | Q(action="consent.break_glass.opened"), student=student
+        reads | Q(action="consent.break_glass.opened"), student__in=records.values("pk")
     ).order_by("-seq")

@@ -484,8 +484,9 @@ def held_elsewhere(decision: Decision, sources: Iterable[tuple[QuerySet[Model], 
     """The services holding rows that `decision` does not let through, by name: what a
     page says instead of "none" ("Risk: held by Crisis Team — not shared with you").
     `sources` are (QuerySet of one category's rows about the student, service field)
-    pairs. Case notes name no one: they never leave the service that wrote them. Nor does
-    anything to academic staff, who never learn which services know the student."""
+    pairs. Case notes are named too (withheld, not absent), though they never leave the
+    service that wrote them. Nothing is named to academic staff, who never learn which
+    services know the student."""
     if decision.whole and decision.allowed:
         return []
     if decision.seat is not None and decision.seat.role not in CLINICAL_ROLES:
@@ -498,12 +499,12 @@ def held_elsewhere(decision: Decision, sources: Iterable[tuple[QuerySet[Model], 
 
 
 def find_student(student_uuid: UUID | str) -> Student:
-    """The student with this uuid, or 404. Callers decide access before showing anything."""
-    student = (
-        Student.objects.select_related("university", "department", "gp_practice")
-        .filter(uuid=student_uuid)
-        .first()
-    )
+    """The student with this uuid, or 404. Callers decide access before showing anything.
+    The uuid of a record merged into another (a link in an old email) finds the one kept."""
+    related = ("university", "department", "gp_practice")
+    student = Student.records.select_related(*related).filter(uuid=student_uuid).first()
+    if student is not None and student.merged_into_id is not None:
+        student = Student.objects.select_related(*related).filter(pk=student.merged_into_id).first()
     if student is None:
         raise Http404("No such student.")
     return student

@@ -153,12 +153,19 @@ def open_care_relationship(
     *, student: Student, service: Service, reason: str, actor: User | None = None
 ) -> CareRelationship:
     """Open a service's care relationship for `reason` (referrals, episodes and concerns
-    call this); one already open for the same reason is reused."""
+    call this); one already open for the same reason is reused (two records merged into
+    one may bring two: each is kept, and they close together)."""
     with transaction.atomic():
-        relationship, created = CareRelationship.objects.get_or_create(
-            student=student, service=service, reason=reason, closed_at__isnull=True
+        relationship = (
+            CareRelationship.objects.open()
+            .filter(student=student, service=service, reason=reason)
+            .order_by("opened_at", "pk")
+            .first()
         )
-        if created:
+        if relationship is None:
+            relationship = CareRelationship.objects.create(
+                student=student, service=service, reason=reason
+            )
             append(
                 [
                     _change(

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from joinedup.people.rules import SearchTerms, parse_search
 from joinedup.people.validators import (
     normalise_nhs_number,
     normalise_postcode,
@@ -173,16 +174,58 @@ class Membership(models.Model):
 
 
 class StudentQuerySet(models.QuerySet["Student"]):
-    def search(self, text: str):
-        text = text.strip()
-        if not text:
+    def search(self, text: str) -> "StudentQuerySet":
+        """The students a search box's text asks for (`rules.parse_search`): none when the
+        text cannot be searched for as it is (the page says why)."""
+        if not text.strip():
             return self
-        return self.filter(
-            Q(preferred_name__icontains=text)
-            | Q(legal_given_name__icontains=text)
-            | Q(legal_family_name__icontains=text)
-            | Q(student_number__iexact=text)
+        return self.matching(parse_search(text))
+
+    def matching(self, terms: SearchTerms, *, identifiers: bool = True) -> "StudentQuerySet":
+        """The students matching every part of `terms`. With `identifiers=False` the NHS
+        number and date of birth are never compared (for readers of names and numbers only):
+        digits then match the student number alone, and a date of birth matches no one."""
+        if terms.problem is not None or terms.is_empty:
+            return self.none()
+        if not identifiers and terms.date_of_birth is not None:
+            return self.none()
+        condition = Q()
+        for word in terms.names:
+            condition &= _name_word(word)
+        for number in terms.numbers:
+            condition &= Q(student_number__icontains=number)
+        if terms.digits:
+            digits = Q(student_number__contains=terms.digits)
+            if identifiers:
+                digits |= Q(nhs_number__contains=terms.digits)
+            condition &= digits
+        if terms.date_of_birth is not None:
+            condition &= Q(date_of_birth=terms.date_of_birth)
+        return self.filter(condition)
+
+
+def _name_word(word: str) -> Q:
+    """A word that begins one of the student's names, or a later part of one ("jo" finds
+    Jo, Joanna and Mary-Jo; "morgan" finds Morgan and Lloyd Morgan)."""
+    condition = Q()
+    for field in ("preferred_name", "legal_given_name", "legal_family_name"):
+        condition |= (
+            Q(**{f"{field}__istartswith": word})
+            | Q(**{f"{field}__icontains": f" {word}"})
+            | Q(**{f"{field}__icontains": f"-{word}"})
         )
+    return condition
+
+
+_StudentManagerBase = models.Manager.from_queryset(StudentQuerySet)
+
+
+class StudentManager(_StudentManagerBase):
+    """Current records: a record merged into another (a tombstone, kept so that the audit
+    entries naming it still resolve) is never listed, found or counted."""
+
+    def get_queryset(self) -> StudentQuerySet:
+        return super().get_queryset().filter(merged_into__isnull=True)
 
 
 class Student(models.Model):
@@ -319,17 +362,48 @@ class Student(models.Model):
         _("tell me whenever emergency access is used"), default=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A record merged into another stays as a tombstone pointing to the one kept: the audit
+    # log names students for ever (it is append-only), so its entries must still resolve.
+    merged_into = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_records",
+        db_index=False,  # `student_tombstones` below: an index of the few that are set
+    )
+    merged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = StudentQuerySet.as_manager()
+    objects = StudentManager()
+    # Every row, tombstones too: for merging, and for following an old link to the record kept.
+    records = StudentQuerySet.as_manager()
 
     class Meta:
         ordering = ["preferred_name", "legal_family_name"]
         constraints = [
+            # A tombstone gives its number back: another student may be given it.
             models.UniqueConstraint(
-                fields=["university", "student_number"], name="unique_student_number"
+                fields=["university", "student_number"],
+                condition=Q(merged_into__isnull=True),
+                name="unique_student_number",
+                violation_error_message=_(
+                    "A student with this student number is already registered at this university."
+                ),
             ),
         ]
-        indexes = [models.Index(fields=["student_number"])]
+        indexes = [
+            models.Index(fields=["student_number"]),
+            # Finding a student by NHS number or date of birth, and the duplicate check at
+            # registration (same NHS number; same name and date of birth), hub-wide.
+            models.Index(fields=["nhs_number"], name="student_nhs_number"),
+            models.Index(fields=["date_of_birth"], name="student_date_of_birth"),
+            models.Index(
+                fields=["merged_into"],
+                condition=Q(merged_into__isnull=False),
+                name="student_tombstones",
+            ),
+        ]
 
     def __str__(self):
         return self.display_name
@@ -342,6 +416,11 @@ class Student(models.Model):
     @property
     def legal_name(self) -> str:
         return f"{self.legal_given_name} {self.legal_family_name}"
+
+    @property
+    def is_merged(self) -> bool:
+        """Whether this record is a tombstone, merged into another."""
+        return self.merged_into_id is not None
 
     def clean_fields(self, exclude=None):
         # Normalise before the field checks, so "943 476 5919" meets max_length as 10 digits.

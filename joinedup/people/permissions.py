@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 
-from joinedup.people.models import CLINICAL_ROLES, Role, User
+from joinedup.people.models import CLINICAL_ROLES, Organisation, Role, User
 
 
 def is_staff_member(user) -> bool:
@@ -28,6 +28,26 @@ def can_break_glass(user) -> bool:
     return can_view_caseload(user)
 
 
+def can_register_students(user) -> bool:
+    """Clinical staff register a student who comes to their service (`people.intake`)."""
+    return can_view_caseload(user)
+
+
+def can_find_students(user) -> bool:
+    """Any member of staff may search; the access policy decides whom they find."""
+    return is_staff_member(user)
+
+
+def can_merge_students(user) -> bool:
+    """Organisation admins of a university merge its students' duplicate records."""
+    return (
+        user.is_authenticated
+        and user.memberships.filter(
+            role=Role.ORG_ADMIN, organisation__kind=Organisation.Kind.UNIVERSITY
+        ).exists()
+    )
+
+
 def capability_required[V: Callable[..., HttpResponseBase]](
     check: Callable[[User | AnonymousUser], bool],
 ) -> Callable[[V], V]:
@@ -45,4 +65,12 @@ def capability_required[V: Callable[..., HttpResponseBase]](
     return decorator
 
 
-__all__ = ["Role", "can_break_glass", "can_record_consent", "capability_required"]
+__all__ = [
+    "Role",
+    "can_break_glass",
+    "can_find_students",
+    "can_merge_students",
+    "can_record_consent",
+    "can_register_students",
+    "capability_required",
+]

@@ -5,6 +5,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from nhs_number import is_valid as nhs_number_is_valid
+from nhs_number import standardise_format as nhs_number_digits
 
 # ODS codes: organisations are 3-5 alphanumerics (e.g. RW4, RXV), sites and practices
 # a letter followed by five digits (e.g. P84001) or similar 5-6 character forms.
@@ -32,17 +33,36 @@ def validate_ods_code(value: str) -> None:
 
 
 def normalise_nhs_number(value: str) -> str:
-    return re.sub(r"[\s-]", "", value or "")
+    """An NHS number as its 10 digits (written 9434765919, 943 476 5919 or 943-476-5919);
+    anything else as typed, for `validate_nhs_number` to refuse."""
+    return nhs_number_digits(value or "") or (value or "").strip()
 
 
 def validate_nhs_number(value: str) -> None:
-    digits = normalise_nhs_number(value)
-    if not digits:
+    """The format and the Modulus 11 check digit, as the `nhs-number` library checks them."""
+    if not value or not value.strip():
         return
-    if not (digits.isdigit() and len(digits) == 10):
-        raise ValidationError(_("An NHS number has 10 digits."), code="invalid_nhs_number")
-    if not nhs_number_is_valid(digits):
+    if not nhs_number_digits(value):
+        raise ValidationError(
+            _("An NHS number has 10 digits, like 943 476 5919."), code="invalid_nhs_number"
+        )
+    if not nhs_number_is_valid(value):
         raise ValidationError(
             _("This is not a valid NHS number: its check digit does not match."),
             code="invalid_nhs_number",
+        )
+
+
+# A UK number: 0 and 9 or 10 more digits, or +44 (or 0044) and those digits without the 0.
+UK_PHONE_RE = re.compile(r"^(?:0|\+44|0044)[1-9]\d{8,9}$")
+
+
+def validate_uk_phone(value: str) -> None:
+    """Spaces, dashes, dots and brackets are allowed as people write them ("+44 (0)7700
+    900123", "(0113) 496 0000")."""
+    compact = re.sub(r"[\s.\-]", "", value or "").replace("(0)", "")
+    if value and not UK_PHONE_RE.match(re.sub(r"[()]", "", compact)):
+        raise ValidationError(
+            _("Enter a UK phone number, like 07700 900123 or +44 7700 900123."),
+            code="invalid_phone",
         )

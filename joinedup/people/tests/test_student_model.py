@@ -8,7 +8,9 @@ from django.db import IntegrityError, transaction
 
 from joinedup.people.models import Organisation, Student
 
-UNIQUE_NUMBER_MESSAGE = "Student with this University and Student number already exists."
+UNIQUE_NUMBER_MESSAGE = (
+    "A student with this student number is already registered at this university."
+)
 
 
 @pytest.fixture
@@ -71,7 +73,7 @@ def test_full_clean_refuses_nhs_number_with_wrong_check_digit(university):
 @pytest.mark.parametrize("value", ["943476591", "94347659190", "94347659AB"])
 def test_full_clean_refuses_nhs_number_of_wrong_length(university, value):
     errors = _errors(_student(university, nhs_number=value))
-    assert "An NHS number has 10 digits." in errors["nhs_number"]
+    assert "An NHS number has 10 digits, like 943 476 5919." in errors["nhs_number"]
 
 
 @pytest.mark.parametrize("field", ["term_postcode", "home_postcode"])

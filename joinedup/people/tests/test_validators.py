@@ -12,7 +12,7 @@ from joinedup.people.validators import (
 )
 
 CHECK_DIGIT_MESSAGE = "This is not a valid NHS number: its check digit does not match."
-LENGTH_MESSAGE = "An NHS number has 10 digits."
+LENGTH_MESSAGE = "An NHS number has 10 digits, like 943 476 5919."
 POSTCODE_MESSAGE = "Enter a real UK postcode, like LS2 9JT."
 ODS_MESSAGE = "Enter an ODS code of 3 to 6 capital letters and digits, like RW4 or P84001."
 
