@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from joinedup.measures import instruments
 from joinedup.measures.outcomes import EpisodeOutcome, episode_outcome, reliable_change
+from joinedup.referrals.rules import ENDING_IS_PLANNED
 
 # NHS Talking Therapies waiting-time standards: first treatment within 6 and 18 weeks [S18].
 TALKING_THERAPIES_STANDARDS_DAYS = (42, 126)
@@ -295,17 +296,26 @@ class Endings:
     planned: int
     unplanned: int
     students: int
+    # Of those: transferred to another service (planned), and the student disengaged
+    # (unplanned).
+    transferred: int = 0
+    disengaged: int = 0
 
 
 def endings(rows: Iterable[EpisodeRow]) -> Endings:
-    """Planned (agreed end) against unplanned (dropped out, no contact) endings, per episode."""
+    """Planned (agreed end) against unplanned (dropped out, no contact) endings, per episode.
+    Each ending an episode may have counts as `ENDING_IS_PLANNED` says: a transfer to another
+    service is planned, a student who disengaged is not; an ending it does not know counts
+    as unplanned (never as planned by default)."""
     rows = list(rows)
-    planned = sum(1 for r in rows if r.ending == "planned")
+    planned = sum(1 for r in rows if ENDING_IS_PLANNED.get(r.ending, False))
     return Endings(
         ended=len(rows),
         planned=planned,
         unplanned=len(rows) - planned,
         students=len({r.student for r in rows}),
+        transferred=sum(1 for r in rows if r.ending == "transferred"),
+        disengaged=sum(1 for r in rows if r.ending == "disengaged"),
     )
 
 

@@ -631,6 +631,14 @@ def _tables(
                 "Unplanned endings",
                 lambda f: disclose(Percentage(f.endings.unplanned, f.endings.ended)),
             ),
+            (
+                "Transferred to another service (planned)",
+                lambda f: disclose(Percentage(f.endings.transferred, f.endings.ended)),
+            ),
+            (
+                "The student disengaged (unplanned)",
+                lambda f: disclose(Percentage(f.endings.disengaged, f.endings.ended)),
+            ),
         ],
     )
     for code in codes:

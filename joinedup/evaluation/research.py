@@ -273,7 +273,8 @@ COLUMNS = (
     Column("episode_start_month", "VARCHAR", "Month the episode of care started (YYYY-MM)."),
     Column("episode_end_month", "VARCHAR", "Month the episode ended (YYYY-MM); blank while "
            "open."),
-    Column("ending", "VARCHAR", "planned, unplanned, or open."),
+    Column("ending", "VARCHAR", "planned, unplanned, transferred (to another service: "
+           "planned), disengaged (the student stopped coming: unplanned), or open."),
     Column("appointments_attended", "INTEGER", "Appointments attended in the episode."),
     Column("appointments_missed", "INTEGER", "Appointments missed (did not attend)."),
     *MEASURE_COLUMNS,

@@ -10,6 +10,10 @@ committed. A row lock lives in the row itself, so one transaction may write for 
 of keys (an advisory lock per key would fill the server's lock table in a bulk import).
 
 Migrations create and drop the triggers with `create_statements` and `drop_statements`.
+On SQLite, a migration that adds or alters a column of the source table rebuilds the table,
+and the rebuild drops its triggers: such a migration puts `around_source_rebuild()`'s two
+operations first and last, which take the triggers off before and put them back (with the
+table recomputed) after, whichever way it runs.
 """
 
 from collections.abc import Callable
@@ -95,3 +99,23 @@ class KeptTable:
                 schema_editor.execute(statement)
 
         return migrations.RunPython(create, drop)
+
+    def around_source_rebuild(self) -> tuple[migrations.RunPython, migrations.RunPython]:
+        """The first and the last operation of a migration that may rebuild the source table
+        on SQLite (adding, altering or removing its columns or constraints): the triggers
+        come off before and go back after, and the kept table is recomputed from every source
+        row, forwards and backwards. PostgreSQL alters a table in place, keeping its
+        triggers, so there they do nothing."""
+
+        def off(apps, schema_editor):
+            if schema_editor.connection.vendor == "sqlite":
+                for change in ("inserted", "deleted", "updated"):
+                    schema_editor.execute(f"DROP TRIGGER IF EXISTS {self.name}_{change}")
+
+        def on(apps, schema_editor):
+            if schema_editor.connection.vendor == "sqlite":
+                schema_editor.execute(f"DELETE FROM {self.name}")  # noqa: S608 - our own names
+                for statement in self.create_statements("sqlite"):
+                    schema_editor.execute(statement)
+
+        return migrations.RunPython(off, on), migrations.RunPython(on, off)

@@ -19,12 +19,15 @@ SERVICES = Link("referrals:directory", _("Services"))
 CONCERNS = Link("risk:concerns", _("Concerns"))
 YOU_SAID = Link("feedback:you-said-we-did", _("You said, we did"))
 SECURITY = Link("mfa_index", _("Security"))
+FIND = Link("people:student-find", _("Find a student"))
 
 # Each role's pages, in the order they are shown; a person with several roles sees each page
 # once, in the order of the first role that has it.
 BY_ROLE: dict[str, tuple[Link, ...]] = {
     "clinical": (
         Link("record:caseload", _("Caseload")),
+        FIND,
+        Link("referrals:diary", _("Diary")),
         Link("measures:worklist", _("Worklist")),
         Link("referrals:referral-list", _("Referrals")),
         CONCERNS,
@@ -33,6 +36,7 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
     ),
     Role.SERVICE_MANAGER: (
         Link("evaluation:report", _("Reports")),
+        Link("referrals:diary", _("Diary")),
         Link("referrals:gaps", _("Gaps")),
         Link("referrals:follow-ups", _("Follow-ups")),
         Link("feedback:list", _("Feedback")),
@@ -43,8 +47,8 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
         Link("evaluation:report", _("Reports")),
         Link("evaluation:project-list", _("Evaluation")),
     ),
-    Role.ACADEMIC: (CONCERNS,),
-    Role.ORG_ADMIN: (),
+    Role.ACADEMIC: (CONCERNS, FIND),
+    Role.ORG_ADMIN: (Link("people:student-merge", _("Merge records")),),
 }
 STUDENT = (
     Link("portal:home", _("My record")),
@@ -80,7 +84,8 @@ def navigation(request) -> dict:
 
     seats = seats_of(user)
     roles = [seat.role for seat in seats]
-    is_student = hasattr(user, "student_record")
+    # Only someone with no staff role is asked whether they are a student (one query fewer).
+    is_student = not roles and hasattr(user, "student_record")
     places = [
         f"{Role(seat.role).label}, {seat.place}" for seat in seats if seat.role in Role.values
     ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from joinedup.portal import views
+from joinedup.portal import appointment_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -17,6 +17,12 @@ urlpatterns = [
     path("consents/withdraw-all/", views.consents_withdraw_all, name="consents-withdraw-all"),
     path("consents/preview/<uuid:service_uuid>/", views.consent_preview, name="consent-preview"),
     path("scores/", views.scores, name="scores"),
+    path("appointments/", appointment_views.appointments, name="appointments"),
+    path(
+        "appointments/<uuid:appointment_uuid>/ask/",
+        appointment_views.appointment_ask,
+        name="appointment-ask",
+    ),
     path("safety-plan/", views.safety_plan, name="safety-plan"),
     path("return-to-study/", views.return_plans, name="return-plans"),
     path(

@@ -7,10 +7,16 @@ import random
 from django.utils import timezone
 
 from joinedup.consent.models import CareRelationship
-from joinedup.people.models import Student, User
+from joinedup.people.models import Membership, Student, User
 from joinedup.record.models import RecordEntry
 from joinedup.referrals.gaps import detect_gaps
-from joinedup.referrals.models import Appointment, Episode, FollowUpTask, Referral
+from joinedup.referrals.models import (
+    Appointment,
+    AppointmentRequest,
+    Episode,
+    FollowUpTask,
+    Referral,
+)
 
 # (from, to, share of referrals); the NHS services receive most of the university's.
 ROUTES = [
@@ -29,8 +35,9 @@ SUMMARY = (
 
 
 def add_demo_referrals(hub, rng: random.Random) -> None:
-    """About 90 referrals over the last six months, in every state, then weekly attended
-    appointments for the demo's episodes, and a first gap detection run."""
+    """About 90 referrals over the last six months, in every state, then weekly appointments
+    for the demo's episodes (clinicians' diaries through this week), and a first gap
+    detection run."""
     now = timezone.now()
     staff = {
         u.email.split("@")[0]: u
@@ -48,7 +55,7 @@ def add_demo_referrals(hub, rng: random.Random) -> None:
             [8, 6, 14, 20, 25, 12, 5],
         )[0]
         _referral(student, from_service, to_service, state, now, rng, staff)
-    _appointments_for_open_episodes(now, rng, staff)
+    _appointments_for_open_episodes(now, rng, staff, hub)
     detect_gaps()
 
 
@@ -129,27 +136,151 @@ def _referral(student, from_service, to_service, state, now, rng, staff) -> Refe
     return referral
 
 
-def _appointments_for_open_episodes(now, rng, staff) -> None:
-    """Weekly appointments in each episode: most attended, some missed; a few students
-    stop coming, which the no-contact rule finds."""
+# The diary's week: Monday to Friday, sessions on the hour, a lunch break at noon.
+WEEKLY_SLOTS = [(day, hour) for day in range(5) for hour in (9, 10, 11, 13, 14, 15, 16)]
+# Wellbeing's advisers besides Priya: clinicians in the diary, not demo logins.
+ADVISERS = [("Dev", "Patel"), ("Grace", "Adeyemi")]
+PLACES = ["Student Services Centre, room G.12", "Wellbeing hub, level 2, room 4"]
+LENGTHS = {"assessment": 60, "treatment": 50, "review": 30}
+REQUESTS = [
+    ("rebook", "I have a lab session that was moved to this time.", "Any afternoon"),
+    ("cancel", "I'm going home for a family funeral this week.", ""),
+]
+
+
+def _teams(hub, staff) -> dict[int, list[User]]:
+    """Each service's clinicians in the demo: Wellbeing at Northbridge has three."""
+    wellbeing = hub["north_wellbeing"]
+    advisers = []
+    for first, last in ADVISERS:
+        user = User.objects.create_user(
+            f"{first.lower()}.{last.lower()}@wellbeing.northbridge.example",
+            None,
+            first_name=first,
+            last_name=last,
+        )
+        Membership.objects.create(
+            user=user, organisation=hub["north"], service=wellbeing, role="practitioner"
+        )
+        advisers.append(user)
+    teams: dict[int, list[User]] = {wellbeing.pk: [staff["practitioner"], *advisers]}
+    for handle, key in [("counsellor", "north_counselling"), ("nhs-clinician", "crisis"),
+                        ("triage", "talking"), ("liaison", "liaison")]:  # fmt: skip
+        teams[hub[key].pk] = [staff[handle]]
+    return teams
+
+
+def _appointments_for_open_episodes(now, rng, staff, hub) -> None:
+    """Weekly appointments in each episode with a clinician of its service (Wellbeing's
+    episodes allocated among its three), each episode at its own free hour of the
+    clinician's week: most attended, some missed; a few students stop coming, which the
+    no-contact rule finds. Open episodes of a service with clinicians run on to the end
+    of next week, booked, so that the diaries hold this week whichever day it is."""
+    teams = _teams(hub, staff)
+    week_ends = _monday(now) + dt.timedelta(days=14)
+    taken: dict[int, set] = {}
     appointments = []
-    for episode in Episode.objects.all():
-        end = episode.ended_at or now
+    story = Student.objects.filter(student_number="N2499999").values_list("pk", flat=True).first()
+    for episode in Episode.objects.order_by("pk"):
+        clinician, slot = _clinician_and_slot(episode, teams, taken, story, rng)
+        if slot is not None and episode.ended_at is None:
+            episode.practitioner, episode.allocated_at = clinician, episode.started_at
+        end = episode.ended_at or (week_ends if slot else now)
         stops = rng.random() < 0.15  # stopped attending five weeks ago
-        at = episode.started_at + dt.timedelta(days=1)
-        while at < end - dt.timedelta(hours=1):
+        place = rng.choice(PLACES)
+        video = rng.random() < 0.3
+        for n, at in enumerate(_weekly(episode.started_at, slot, end)):
             if stops and at > now - dt.timedelta(weeks=5):
                 break
-            status = rng.choices(["attended", "missed", "cancelled"], [85, 10, 5])[0]
+            kind = "assessment" if n == 0 else rng.choices(["treatment", "review"], [5, 1])[0]
+            status = (
+                "booked"
+                if at > now
+                else rng.choices(["attended", "missed", "cancelled"], [85, 10, 5])[0]
+            )
             appointments.append(
                 Appointment(
-                    episode=episode,
-                    starts_at=at,
-                    kind="treatment",
-                    status=status,
-                    cancelled_by="student" if status == "cancelled" else "",
-                    recorded_by=staff["practitioner"],
+                    episode=episode, clinician=clinician, starts_at=at,
+                    length=dt.timedelta(minutes=LENGTHS[kind] if slot else 50), kind=kind,
+                    place="" if video else place,
+                    video_link=f"https://meet.northbridge.example/{clinician.first_name.lower()}"
+                    if video and clinician else "",
+                    status=status, cancelled_by="student" if status == "cancelled" else "",
+                    cancel_reason="Unwell." if status == "cancelled" else "",
+                    recorded_by=clinician or staff["practitioner"],
                 )
-            )
-            at += dt.timedelta(weeks=1)
+            )  # fmt: skip
+        if episode.practitioner_id:
+            episode.save(update_fields=["practitioner", "allocated_at"])
     Appointment.objects.bulk_create(appointments, batch_size=1000)
+    _requests(hub, now, rng)
+    _vary_endings(rng)
+
+
+def _clinician_and_slot(episode, teams, taken, story, rng):
+    """The episode's clinician (the story student sees Priya) and its free weekly hour in
+    their diary; (None, None) when the service has no clinician or theirs is full."""
+    team = teams.get(episode.service_id, [])
+    if not team:
+        return None, None
+    clinician = team[0] if episode.student_id == story else team[episode.pk % len(team)]
+    free = [s for s in WEEKLY_SLOTS if s not in taken.setdefault(clinician.pk, set())]
+    if not free:
+        return None, None
+    slot = rng.choice(free)
+    taken[clinician.pk].add(slot)
+    return clinician, slot
+
+
+def _monday(now) -> dt.datetime:
+    """00:00 on Monday of this week, UK time."""
+    today = timezone.localdate(now)
+    monday = today - dt.timedelta(days=today.weekday())
+    return timezone.make_aware(dt.datetime.combine(monday, dt.time.min))
+
+
+def _weekly(started_at, slot, end):
+    """The weekly moments of an episode from its start to `end`: at its slot (weekday and
+    hour, UK time) with a clinician, else a day after it started, at that time of day."""
+    if slot is None:
+        at = started_at + dt.timedelta(days=1)
+        while at < end - dt.timedelta(hours=1):
+            yield at
+            at += dt.timedelta(weeks=1)
+        return
+    day, hour = slot
+    start = timezone.localdate(started_at) + dt.timedelta(days=1)
+    first = start + dt.timedelta(days=(day - start.weekday()) % 7)
+    while True:
+        at = timezone.make_aware(dt.datetime.combine(first, dt.time(hour)))
+        if at >= end:
+            return
+        yield at
+        first += dt.timedelta(weeks=1)
+
+
+def _requests(hub, now, rng) -> None:
+    """Two Wellbeing students ask to change an appointment this week; the story student's
+    next one is with Priya."""
+    booked = Appointment.objects.filter(
+        episode__service=hub["north_wellbeing"], status="booked", starts_at__gt=now
+    ).order_by("starts_at")
+    story = booked.filter(episode__student__student_number="N2499999").first()
+    for appointment, (wants, reason, times) in zip(
+        booked.exclude(pk=getattr(story, "pk", None))[:2], REQUESTS, strict=False
+    ):
+        AppointmentRequest.objects.create(
+            appointment=appointment, wants=wants, reason=reason, better_times=times,
+            asked_at=now - dt.timedelta(hours=rng.randrange(2, 30)),
+        )  # fmt: skip
+
+
+def _vary_endings(rng) -> None:
+    """Not every ending is planned: some students stop coming, some move on to another
+    service (each counts as its rule says in the service reports)."""
+    for episode in Episode.objects.filter(
+        ended_at__isnull=False, ending="planned", referral__isnull=True
+    ).order_by("pk"):
+        ending = rng.choices(["planned", "disengaged", "transferred"], [6, 3, 1])[0]
+        if ending != "planned":
+            Episode.objects.filter(pk=episode.pk).update(ending=ending)

@@ -4,6 +4,7 @@ No database, request or clock: callers pass plain values and `now`.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # action → (states it may start from, state it leads to)
@@ -319,3 +320,102 @@ def concern_without_triage_outcome(
 
 OPEN = frozenset({"sent", "accepted", "waiting", "in_treatment"})
 WAITING = frozenset({"sent", "accepted", "waiting"})
+
+
+# Episodes --------------------------------------------------------------------------------
+
+# How each ending of an episode counts in service reports (shared/spec/evaluation.md,
+# "Endings": planned = an agreed end, unplanned = dropped out or no contact). A transfer is
+# an agreed move to another service, which NHS Talking Therapies counts as a planned ending
+# ("referred to another service by mutual agreement"); a student who disengaged stopped
+# coming, an unplanned ending.
+ENDING_IS_PLANNED: dict[str, bool] = {
+    "planned": True,
+    "transferred": True,
+    "unplanned": False,
+    "disengaged": False,
+}
+
+
+def ending_is_planned(ending: str) -> bool:
+    """Whether an episode's ending counts as planned; `ValueError` for an unknown one."""
+    if ending not in ENDING_IS_PLANNED:
+        raise ValueError(f"Unknown ending {ending!r}.")
+    return ENDING_IS_PLANNED[ending]
+
+
+# The roles whose members a service's episodes are allocated to, and who hold a diary.
+CLINICIAN_ROLES = frozenset({"practitioner", "triage", "liaison"})
+
+
+def is_clinician_of(service_id: int, seats: Iterable[tuple[int | None, str]]) -> bool:
+    """Whether someone with these (service id, role) memberships is a clinician of the
+    service: one an episode may be allocated to and an appointment booked with."""
+    return any(service == service_id and role in CLINICIAN_ROLES for service, role in seats)
+
+
+# Appointments -----------------------------------------------------------------------------
+
+SHORTEST_APPOINTMENT = dt.timedelta(minutes=5)
+LONGEST_APPOINTMENT = dt.timedelta(hours=4)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A stretch of a clinician's time: one booked appointment."""
+
+    id: int | None
+    starts_at: dt.datetime
+    length: dt.timedelta
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return self.starts_at + self.length
+
+
+def overlap(one: Slot, other: Slot) -> bool:
+    """Whether two slots share any time: one that ends as the other starts does not."""
+    return one.starts_at < other.ends_at and other.starts_at < one.ends_at
+
+
+def clashes(new: Slot, booked: Iterable[Slot]) -> list[Slot]:
+    """The clinician's booked slots that `new` would overlap (itself aside, when it is a
+    booked appointment being moved), earliest first."""
+    return sorted(
+        (slot for slot in booked if (new.id is None or slot.id != new.id) and overlap(new, slot)),
+        key=lambda slot: slot.starts_at,
+    )
+
+
+def length_problem(length: dt.timedelta) -> str:
+    """Why an appointment cannot last this long, or ""."""
+    if length < SHORTEST_APPOINTMENT:
+        return "An appointment lasts at least 5 minutes."
+    if length > LONGEST_APPOINTMENT:
+        return "An appointment lasts at most 4 hours."
+    return ""
+
+
+def inside_episode(
+    starts_at: dt.datetime, started_at: dt.datetime, ended_at: dt.datetime | None
+) -> bool:
+    """Whether an appointment at `starts_at` falls inside the episode."""
+    return starts_at >= started_at and (ended_at is None or starts_at <= ended_at)
+
+
+# What a student may ask about a booked appointment, and how the service may answer each.
+ANSWERS: dict[str, tuple[str, ...]] = {
+    "cancel": ("cancelled", "kept"),
+    "rebook": ("rebooked", "cancelled", "kept"),
+}
+
+
+def may_answer(wants: str, answer: str) -> bool:
+    """Whether `answer` answers a request of kind `wants` (to cancel, or to rebook)."""
+    return answer in ANSWERS.get(wants, ())
+
+
+def week_of(day: dt.date) -> list[dt.date]:
+    """The seven days, Monday to Sunday, of the week holding `day`."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return [monday + dt.timedelta(days=n) for n in range(7)]

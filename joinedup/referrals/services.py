@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from joinedup.audit.services import Entry, append
 from joinedup.consent.models import CareRelationship, DataSharingAgreement
@@ -24,16 +24,12 @@ from joinedup.consent.services import (
     release_care_relationship,
 )
 from joinedup.people.models import Service
-from joinedup.people.services import notify_student
 from joinedup.record.models import RecordEntry
 from joinedup.referrals import rules, tasks
-from joinedup.referrals.models import (
-    Appointment,
-    Episode,
-    FollowUpTask,
-    GapItem,
-    Referral,
-)
+from joinedup.referrals.appointments import book_appointment as book_appointment
+from joinedup.referrals.appointments import cancel_when_episode_ends
+from joinedup.referrals.appointments import record_appointment as record_appointment
+from joinedup.referrals.models import Episode, FollowUpTask, GapItem, Referral
 from joinedup.risk.services import raise_automatic_flag
 
 DEFAULT_FOLLOW_UP_HOURS = 72
@@ -56,8 +52,10 @@ def _entry(action, actor, student, *, category="engagement", **details):
 # Episodes ---------------------------------------------------------------------------------
 
 
-def open_episode(*, actor, student, service, started_at=None) -> Episode:
-    """Start an episode of care, opening the service's care relationship with the student."""
+def open_episode(*, actor, student, service, started_at=None, request=None) -> Episode:
+    """Start an episode of care, opening the service's care relationship with the student.
+    (Booking, moving and recording appointments: `joinedup.referrals.appointments`; walk-ins,
+    allocation and endings from the episode's page: `joinedup.referrals.episodes`.)"""
     with transaction.atomic():
         relationship = open_care_relationship(
             student=student, service=service, reason=CareRelationship.Reason.EPISODE, actor=actor
@@ -71,7 +69,12 @@ def open_episode(*, actor, student, service, started_at=None) -> Episode:
         append(
             [
                 _entry(
-                    "referrals.episode.opened", actor, student, reason=str(service), service=service
+                    "referrals.episode.opened",
+                    actor,
+                    student,
+                    reason=str(service),
+                    service=service,
+                    request=request,
                 )
             ]
         )
@@ -79,10 +82,13 @@ def open_episode(*, actor, student, service, started_at=None) -> Episode:
 
 
 def end_episode(
-    *, actor, episode: Episode, ending: str, ended_at=None, because="episode_ended"
+    *, actor, episode: Episode, ending: str, ended_at=None, because="episode_ended", request=None
 ) -> Episode:
-    """End an episode; its care relationship closes (`because`) unless another open episode
+    """End an episode with one of its endings; its future appointments are cancelled (the
+    student told), and its care relationship closes (`because`) unless another open episode
     of the service still needs it."""
+    if ending not in Episode.Ending.values:
+        raise ValidationError({"ending": _("Choose how the episode ended.")})
     with transaction.atomic():
         episode.ended_at = ended_at or timezone.now()
         episode.ending = Episode.Ending(ending)
@@ -95,50 +101,13 @@ def end_episode(
                     episode.student,
                     reason=f"{episode.service}: {ending}",
                     service=episode.service,
+                    request=request,
                 )
             ]
         )
-        _cancel_future_appointments(episode, actor)
+        cancel_when_episode_ends(episode, actor)
         _release_episode_relationship(episode, because, actor)
     return episode
-
-
-def _cancel_future_appointments(episode: Episode, actor) -> None:
-    """The episode is over: its booked appointments after its end are cancelled by the
-    service, and the student is told which (in their portal, and by email)."""
-    future = list(
-        Appointment.objects.filter(
-            episode=episode, status=Appointment.Status.BOOKED, starts_at__gt=episode.ended_at
-        ).order_by("starts_at")
-    )
-    if not future:
-        return
-    Appointment.objects.filter(pk__in=[a.pk for a in future]).update(
-        status=Appointment.Status.CANCELLED, cancelled_by=Appointment.CancelledBy.SERVICE
-    )
-    append(
-        [
-            _entry(
-                "referrals.appointment.cancelled",
-                actor,
-                episode.student,
-                reason=f"{episode.service}: {len(future)} cancelled when the episode ended",
-                service=episode.service,
-            )
-        ]
-    )
-    when = ", ".join(timezone.localtime(a.starts_at).strftime("%A %-d %B at %H:%M") for a in future)
-    notify_student(
-        episode.student,
-        ngettext(
-            "%(service)s has finished working with you, so your appointment on %(when)s is "
-            "cancelled.",
-            "%(service)s has finished working with you, so your appointments on %(when)s are "
-            "cancelled.",
-            len(future),
-        )
-        % {"service": episode.service.name, "when": when},
-    )
 
 
 def _release_episode_relationship(episode: Episode, because: str, actor) -> None:
@@ -551,80 +520,6 @@ def _conflict(current: Referral) -> ConflictError:
 
 def _notify_referrer(referral: Referral, what: str) -> None:
     transaction.on_commit(lambda: tasks.email_referrer.enqueue(referral.pk, what))
-
-
-# Appointments -----------------------------------------------------------------------------
-
-
-def book_appointment(*, actor, episode: Episode, starts_at, kind: str, request=None) -> Appointment:
-    if starts_at < episode.started_at or (episode.ended_at and starts_at > episode.ended_at):
-        raise ValidationError(
-            {
-                "starts_at": _(
-                    "The appointment must be inside the episode, which runs from %(start)s%(end)s."
-                )
-                % {
-                    "start": timezone.localtime(episode.started_at).strftime("%d %b %Y"),
-                    "end": _(" to %(d)s")
-                    % {"d": timezone.localtime(episode.ended_at).strftime("%d %b %Y")}
-                    if episode.ended_at
-                    else _(" and is still open"),
-                }
-            }
-        )
-    with transaction.atomic():
-        appointment = Appointment.objects.create(
-            episode=episode, starts_at=starts_at, kind=kind, recorded_by=actor
-        )
-        append(
-            [
-                _entry(
-                    "referrals.appointment.booked",
-                    actor,
-                    episode.student,
-                    request=request,
-                    service=episode.service,
-                )
-            ]
-        )
-    return appointment
-
-
-def record_appointment(
-    *, actor, appointment: Appointment, status: str, cancelled_by: str = "", request=None
-) -> Appointment:
-    """Attended, missed, or cancelled (and by whom). Attending a first appointment stops the
-    first-contact clock of the referral that opened the episode."""
-    if status not in Appointment.Status.values or status == Appointment.Status.BOOKED:
-        raise ValidationError({"status": _("Choose what happened.")})
-    if status == Appointment.Status.CANCELLED and cancelled_by not in Appointment.CancelledBy:
-        raise ValidationError({"cancelled_by": _("Say who cancelled.")})
-    if status != Appointment.Status.CANCELLED:
-        cancelled_by = ""
-    if status != Appointment.Status.BOOKED and appointment.starts_at > timezone.now():
-        raise ValidationError({"status": _("This appointment has not happened yet.")})
-    with transaction.atomic():
-        appointment.status, appointment.cancelled_by = status, cancelled_by
-        appointment.save(update_fields=["status", "cancelled_by", "updated_at"])
-        append(
-            [
-                _entry(
-                    f"referrals.appointment.{status}",
-                    actor,
-                    appointment.episode.student,
-                    request=request,
-                    service=appointment.episode.service,
-                )
-            ]
-        )
-        referral = Referral.objects.filter(
-            episode=appointment.episode_id, first_contact_at__isnull=True
-        ).first()
-        if status == Appointment.Status.ATTENDED and referral is not None:
-            Referral.objects.filter(pk=referral.pk).update(
-                first_contact_at=appointment.starts_at, version=F("version") + 1
-            )
-    return appointment
 
 
 # Crisis follow-up -------------------------------------------------------------------------

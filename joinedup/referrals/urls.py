@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from joinedup.referrals import views
+from joinedup.referrals import diary_views, views
 
 app_name = "referrals"
 
@@ -33,10 +33,54 @@ urlpatterns = [
         views.referral_action,
         name="referral-action",
     ),
+    path("episodes/new/", diary_views.episode_new, name="episode-create"),
+    path("episodes/<uuid:episode_uuid>/", diary_views.episode_detail, name="episode-detail"),
+    path(
+        "episodes/<uuid:episode_uuid>/allocate/",
+        diary_views.episode_allocate,
+        name="episode-allocate",
+    ),
+    path("episodes/<uuid:episode_uuid>/end/", diary_views.episode_end, name="episode-end"),
+    path(
+        "episodes/<uuid:episode_uuid>/appointments/",
+        diary_views.episode_book,
+        name="episode-appointment-create",
+    ),
+    path(
+        "appointments/<uuid:appointment_uuid>/",
+        diary_views.appointment_detail,
+        name="appointment-detail",
+    ),
+    path(
+        "appointments/<uuid:appointment_uuid>/move/",
+        diary_views.appointment_move,
+        name="appointment-move",
+    ),
+    path(
+        "appointments/<uuid:appointment_uuid>/cancel/",
+        diary_views.appointment_cancel,
+        name="appointment-cancel",
+    ),
     path(
         "appointments/<uuid:appointment_uuid>/record/",
-        views.appointment_record,
+        diary_views.appointment_record,
         name="appointment-record",
+    ),
+    path(
+        "appointments/requests/<uuid:appointment_request_uuid>/answer/",
+        diary_views.request_answer,
+        name="appointment-request-answer",
+    ),
+    path("diary/", diary_views.diary_view, name="diary"),
+    path(
+        "diary/clinicians/<uuid:clinician_uuid>/",
+        diary_views.clinician_diary,
+        name="diary-clinician",
+    ),
+    path(
+        "students/<uuid:student_uuid>/episodes/new/",
+        diary_views.student_episode_new,
+        name="student-episode-create",
     ),
     path(
         "students/<uuid:student_uuid>/referrals/new/", views.referral_create, name="referral-create"

@@ -18,11 +18,11 @@ from joinedup.people.permissions import (
     capability_required,
     is_staff_member,
 )
-from joinedup.referrals import forms, selectors, services
-from joinedup.referrals.models import Appointment
+from joinedup.referrals import appointments, forms, selectors, services
+from joinedup.referrals.diary import clinicians_of
 
 
-def _add_errors(form, error: ValidationError) -> None:
+def add_errors(form, error: ValidationError) -> None:
     """Put a service's refusal next to the field it is about, or above the form."""
     if hasattr(error, "error_dict"):
         for name, errors in error.error_dict.items():
@@ -62,7 +62,7 @@ def referral_create(request, student_uuid):
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -79,10 +79,10 @@ def referral_detail(request, referral_uuid):
     view = selectors.get_referral_for_user(request.user, referral_uuid, request=request)
     if view.is_receiver:
         services.mark_opened(actor=request.user, referral=view.referral)
-    return render(request, "referrals/referral_detail.html", _detail_context(view))
+    return render(request, "referrals/referral_detail.html", _detail_context(view, request.user))
 
 
-def _detail_context(view, *, failed: tuple[str, object] | None = None, **forms_with_errors):
+def _detail_context(view, user, *, failed: tuple[str, object] | None = None, **forms_with_errors):
     """The page's context; `failed` is an action and its form, shown with its errors."""
     errored = dict([failed]) if failed else {}
     context = {
@@ -90,7 +90,11 @@ def _detail_context(view, *, failed: tuple[str, object] | None = None, **forms_w
         "referral": view.referral,
         "action_forms": [(a, errored.get(a) or _action_form(a)) for a in view.actions],
         "assessment_form": forms.AssessmentForm(),
-        "appointment_form": forms.AppointmentForm(),
+        "appointment_form": forms.AppointmentForm(
+            clinicians=clinicians_of(view.referral.to_service), user=user
+        )
+        if view.is_receiver and view.referral.episode
+        else None,
         **_appointments(view),
         "summary_words": _summary_words(view.referral, done=False)
         if "discharge" in view.actions
@@ -205,7 +209,7 @@ def referral_action(request, referral_uuid, action):
             if form is None or isinstance(error, services.ConflictError):
                 messages.error(request, " ".join(error.messages))
                 return redirect("referrals:referral-detail", referral_uuid)
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             if action in LEAVES_RECEIVER and view.is_receiver and not view.is_referrer:
                 # The step closed this service's care relationship: the referral is no
@@ -220,7 +224,7 @@ def referral_action(request, referral_uuid, action):
     return render(
         request,
         "referrals/referral_detail.html",
-        _detail_context(view, failed=(action, form)),
+        _detail_context(view, request.user, failed=(action, form)),
         status=400,
     )
 
@@ -243,7 +247,7 @@ def assessment_add(request, referral_uuid):
     return render(
         request,
         "referrals/referral_detail.html",
-        _detail_context(view, assessment_form=form),
+        _detail_context(view, request.user, assessment_form=form),
         status=400,
     )
 
@@ -253,57 +257,30 @@ def assessment_add(request, referral_uuid):
 @require_POST
 def appointment_create(request, referral_uuid):
     view = selectors.get_referral_for_user(request.user, referral_uuid, request=request)
-    form = forms.AppointmentForm(request.POST)
     if not (view.is_receiver and view.referral.episode):
         raise Http404
+    form = forms.AppointmentForm(
+        request.POST, clinicians=clinicians_of(view.referral.to_service), user=request.user
+    )
     if form.is_valid():
         try:
-            services.book_appointment(
+            appointments.book_appointment(
                 actor=request.user,
                 episode=view.referral.episode,
                 request=request,
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Appointment booked."))
             return redirect("referrals:referral-detail", referral_uuid)
     return render(
         request,
         "referrals/referral_detail.html",
-        _detail_context(view, appointment_form=form),
+        _detail_context(view, request.user, appointment_form=form),
         status=400,
     )
-
-
-@login_required
-@capability_required(can_view_caseload)
-@require_POST
-def appointment_record(request, appointment_uuid):
-    appointment = (
-        Appointment.objects.filter(
-            uuid=appointment_uuid,
-            episode__service_id__in=selectors.clinical_service_ids(request.user),
-        )
-        .select_related("episode__student", "episode__service", "episode__referral")
-        .first()
-    )
-    if appointment is None:
-        raise Http404
-    form = forms.AppointmentOutcomeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_appointment(
-                actor=request.user, appointment=appointment, request=request, **form.cleaned_data
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Appointment updated."))
-    else:
-        messages.error(request, _("Choose what happened."))
-    return redirect("referrals:referral-detail", appointment.episode.referral.uuid)
 
 
 @login_required

@@ -1,6 +1,7 @@
 """Referrals between services, their appointments, follow-up tasks and gap worklist items."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -14,6 +15,7 @@ from joinedup.referrals.models.episodes import Episode
 
 __all__ = [
     "Appointment",
+    "AppointmentRequest",
     "EpisodeAppointments",
     "FollowUpTask",
     "GapItem",
@@ -141,7 +143,10 @@ class Referral(models.Model):
 
 
 class Appointment(models.Model):
-    """A session inside an episode of care."""
+    """A session inside an episode of care, in a clinician's diary: when, for how long, where
+    (a place or a video link) and of what kind. Booked, it may be moved (with a reason) or
+    cancelled (by the service or the student, with a reason) before it happens; then it is
+    attended or missed."""
 
     class Kind(models.TextChoices):
         ASSESSMENT = "assessment", _("Assessment")
@@ -158,12 +163,30 @@ class Appointment(models.Model):
         STUDENT = "student", _("The student")
         SERVICE = "service", _("The service")
 
+    DEFAULT_LENGTH = timedelta(minutes=50)
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     episode = models.ForeignKey(Episode, models.CASCADE, related_name="appointments")
+    # Empty only for appointments recorded before the diary, or imported without one.
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="diary_appointments",
+    )
     starts_at = models.DateTimeField()
+    length = models.DurationField(default=DEFAULT_LENGTH)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    video_link = models.URLField(_("video link"), max_length=500, blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
     cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(_("why it was cancelled"), blank=True)
+    # The last move: from when, and why (the audit log keeps every one).
+    moved_from = models.DateTimeField(null=True, blank=True)
+    move_reason = models.TextField(_("why it was moved"), blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -174,17 +197,86 @@ class Appointment(models.Model):
             # alone.
             models.Index(
                 fields=["episode", "status", "starts_at", "kind"], name="appointment_episode"
-            )
+            ),
+            # A clinician's diary, and the clash check of a booking.
+            models.Index(fields=["clinician", "starts_at"], name="appointment_diary"),
+            models.Index(fields=["starts_at"], name="appointment_starts"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="cancelled") ^ Q(cancelled_by=""),
                 name="appointment_cancelled_says_by_whom",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(length__gt=timedelta(0)), name="appointment_has_a_length"
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self):
+        return self.starts_at + self.length
+
+    @property
+    def minutes(self) -> int:
+        return int(self.length.total_seconds() // 60)
+
+    @property
+    def waiting_request(self) -> "AppointmentRequest | None":
+        """The student's request still waiting for an answer (one query, unless prefetched)."""
+        return next((r for r in self.requests.all() if r.answered_at is None), None)
+
+
+class AppointmentRequest(models.Model):
+    """A student's request to cancel or rebook a booked appointment, with their reason; the
+    service answers it on its diary (cancelled, rebooked or kept, with a message), and the
+    student is told. An appointment has at most one request waiting."""
+
+    class Wants(models.TextChoices):
+        CANCEL = "cancel", _("Cancel it")
+        REBOOK = "rebook", _("Change it to another time")
+
+    class Answer(models.TextChoices):
+        CANCELLED = "cancelled", _("Cancelled")
+        REBOOKED = "rebooked", _("Moved to another time")
+        KEPT = "kept", _("Kept as it is")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    appointment = models.ForeignKey(Appointment, models.CASCADE, related_name="requests")
+    wants = models.CharField(max_length=10, choices=Wants.choices)
+    reason = models.TextField(_("reason"))
+    better_times = models.CharField(_("times that suit me better"), max_length=300, blank=True)
+    asked_at = models.DateTimeField(default=timezone.now)
+    answer = models.CharField(max_length=10, choices=Answer.choices, blank=True)
+    message = models.TextField(_("message to the student"), blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["asked_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment"],
+                condition=Q(answered_at__isnull=True),
+                name="appointment_one_request_waiting",
+            ),
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True, answer="")
+                | Q(answered_at__isnull=False) & ~Q(answer=""),
+                name="appointment_request_answered_says_how",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_wants_display()}: {self.appointment}"
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.answered_at is None
 
 
 class EpisodeAppointments(models.Model):

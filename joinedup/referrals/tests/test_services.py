@@ -420,11 +420,17 @@ def test_a_cancellation_says_by_whom(hub):
     )
     with pytest.raises(ValidationError, match="Say who cancelled"):
         services.record_appointment(actor=hub.triage, appointment=appointment, status="cancelled")
+    with pytest.raises(ValidationError, match="Say why the appointment is cancelled"):
+        services.record_appointment(
+            actor=hub.triage, appointment=appointment, status="cancelled", cancelled_by="student"
+        )
     services.record_appointment(
-        actor=hub.triage, appointment=appointment, status="cancelled", cancelled_by="student"
-    )
+        actor=hub.triage, appointment=appointment, status="cancelled", cancelled_by="student",
+        reason="Exam clash.",
+    )  # fmt: skip
     appointment.refresh_from_db()
     assert (appointment.status, appointment.cancelled_by) == ("cancelled", "student")
+    assert appointment.cancel_reason == "Exam clash."
 
 
 def test_the_receiver_adds_to_the_assessment_and_the_record_shows_who_wrote_what(hub):

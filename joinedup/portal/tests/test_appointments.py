@@ -1,0 +1,84 @@
+"""The student's appointments in their portal: where, when and how long; asking to cancel
+or rebook, and seeing the answer."""
+
+import pytest
+from django.urls import reverse
+
+from joinedup.audit.models import AuditEvent
+from joinedup.referrals import appointments
+from joinedup.referrals.models import AppointmentRequest
+from joinedup.referrals.tests.factories import book, day_after_tomorrow_at, walked_in
+
+
+@pytest.fixture
+def appointment(hub):
+    episode = walked_in(hub, hub.student, practitioner=hub.practitioner)
+    return book(
+        hub, episode, day_after_tomorrow_at(10), minutes=30,
+        video_link="https://video.example/wellbeing/priya",
+    )  # fmt: skip
+
+
+def test_the_student_sees_where_when_and_how_long(hub, client, appointment):
+    client.force_login(hub.student_user)
+    html = client.get(reverse("portal:appointments")).content.decode()
+    assert "30 minutes" in html
+    assert 'href="https://video.example/wellbeing/priya"' in html
+    assert "Join the video appointment" in html
+    assert "Wellbeing · Priya" in html
+    assert reverse("portal:appointment-ask", args=[appointment.uuid]) in html
+    assert AuditEvent.objects.filter(
+        action="portal.appointments.read", basis="self", student=hub.student
+    ).exists()
+    home = client.get(reverse("portal:home")).content.decode()
+    assert reverse("portal:appointments") in home
+
+
+def test_the_student_asks_to_rebook_with_a_reason(hub, client, appointment):
+    client.force_login(hub.student_user)
+    url = reverse("portal:appointment-ask", args=[appointment.uuid])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"wants": "rebook"})
+    assert response.status_code == 400
+    assert "Say why, so the service can help." in response.content.decode()
+    assert not AppointmentRequest.objects.exists()
+
+    response = client.post(
+        url, {"wants": "rebook", "reason": "Exam that morning.", "better_times": "Afternoons"}
+    )
+    assert response.url == reverse("portal:appointments")
+    html = client.get(response.url).content.decode()
+    assert "Waiting for Wellbeing to answer." in html
+    assert url not in html  # one request at a time
+
+
+def test_the_student_sees_the_answer(hub, client, appointment):
+    asked = appointments.ask_about_appointment(
+        actor=hub.student_user, appointment=appointment, wants="cancel", reason="Home early."
+    )
+    appointments.answer_appointment_request(
+        actor=hub.practitioner, asked=asked, answer="kept",
+        message="It is your last session: please come, or call us.",
+    )  # fmt: skip
+    client.force_login(hub.student_user)
+    html = client.get(reverse("portal:appointments")).content.decode()
+    assert "Answer: it stays as it is." in html
+    assert "It is your last session: please come, or call us." in html
+    assert hub.student.notifications.filter(text__contains="it stays as it is").exists()
+
+
+def test_another_students_appointment_is_not_found_and_staff_have_no_portal(
+    hub, client, appointment
+):
+    from conftest import make_student
+    from joinedup.people.models import User
+
+    other = User.objects.create_user("bea@student.nb.ac.uk", "x")
+    make_student(hub.university, "NB1000002", user=other)
+    url = reverse("portal:appointment-ask", args=[appointment.uuid])
+    client.force_login(other)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"wants": "cancel", "reason": "Mine."}).status_code == 404
+    client.force_login(hub.practitioner)
+    assert client.get(url).status_code == 403
+    assert not AppointmentRequest.objects.exists()
