@@ -1,6 +1,8 @@
 """The fixed cast every test can use: one hub, one member of staff per role, an outsider."""
 
 import datetime as dt
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -36,9 +38,18 @@ def pytest_configure(config):
     # Tests never write audit checkpoints into var/; those that check them use a file of
     # their own. Between transactional tests, Django empties the append-only audit log.
     settings.AUDIT_CHECKPOINT_FILE = ""
+    # Documents and letters uploaded by tests are kept in a directory of their own.
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="joinedup-media-")
     from joinedup.audit.tests.tampering import flush_past_triggers
 
     flush_past_triggers()
+
+
+def pytest_unconfigure(config):
+    from django.conf import settings
+
+    if str(settings.MEDIA_ROOT).startswith(tempfile.gettempdir()):
+        shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
 
 
 class SignedInClient(Client):

@@ -272,6 +272,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Documents and letters kept on students' records, through `default_storage`. Never served
+# as static or media files: only through the access policy (`record:entry-file`).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 _EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -16,7 +16,7 @@ from joinedup.consent.models import CareRelationship, ConsentGrant, DataSharingA
 from joinedup.feedback.demo import add_demo_feedback
 from joinedup.measures.demo import add_demo_measures, add_story_measures
 from joinedup.people.models import Department, Membership, Organisation, Service, Student, User
-from joinedup.record.models import RecordEntry
+from joinedup.record.models import LetterTemplate, NoteTemplate, RecordEntry
 from joinedup.referrals.demo import add_demo_referrals
 from joinedup.referrals.directory_demo import add_directory_entries
 from joinedup.referrals.models import Episode
@@ -324,14 +324,7 @@ def _story_student(hub) -> None:
         title="Risk summary",
         body=RISK_TEXT,
     )
-    RecordEntry.objects.create(
-        student=student,
-        category="notes",
-        service=hub["north_wellbeing"],
-        author=practitioner,
-        title="Session 3",
-        body="Worked on a sleep routine; reviewed deadlines.",
-    )
+    add_story_notes(hub, student, practitioner, now)
     RecordEntry.objects.create(
         student=student,
         category="risk",
@@ -351,6 +344,81 @@ def _story_student(hub) -> None:
         recipient_department=hub["north_history"],
         recorded_by=user,
     )
+
+
+NOTE_TEMPLATES = [
+    ("Session note", "session",
+     "Presenting:\nWhat we worked on:\nRisk (any change):\nPlan and next session:"),
+    ("Phone call", "phone", "Reason for the call:\nWhat was agreed:"),
+    ("Missed appointment follow-up", "dna_follow_up",
+     "How we tried to reach the student:\nOutcome:\nNext step:"),
+]  # fmt: skip
+LETTER_TEMPLATES = [
+    ("appointment", "Appointment letter", """Dear {{ name }},
+Your next appointment with {{ service }} is on {{ next_appointment }}.
+{{ message }}
+If you cannot come, please tell us so that we can offer the time to someone else.
+Yours sincerely,"""),
+    ("gp", "Letter to the GP", """Dear colleagues at {{ gp_practice }},
+Re: {{ legal_name }}, born {{ date_of_birth }}, NHS number {{ nhs_number }}
+{{ name }} has been supported by {{ service }} since {{ care_started }}.
+{{ message }}
+Yours sincerely,"""),
+    ("discharge", "Discharge letter", """Dear {{ name }},
+Your time with {{ service }} has come to an end.
+{{ message }}
+You can refer yourself again at any time.
+Yours sincerely,"""),
+]  # fmt: skip
+STORY_NOTES = [
+    (35, "session", "First session",
+     "Presenting: low mood since the first term, poor sleep, behind on two essays.\n"
+     "Plan: weekly sessions; PHQ-9 and GAD-7 each time."),
+    (28, "session", "Session note",
+     "Worked on a sleep routine. Reviewed deadlines; Jo will ask History for an extension."),
+    (24, "dna_follow_up", "Missed appointment follow-up",
+     "Jo missed Tuesday's session. Reached by phone: overslept after a bad night; rebooked."),
+    (14, "session", "Session note",
+     "Sleep better most nights. Extension agreed. Passive thoughts less frequent; no plan."),
+]  # fmt: skip
+
+
+def add_story_notes(hub, student, practitioner, now) -> None:
+    """Wellbeing's templates, and its signed notes of the story student's sessions (one
+    corrected by an addendum), and a letter to their GP sent today."""
+    from joinedup.record.services import send_letter
+
+    wellbeing = hub["north_wellbeing"]
+    for name, kind, body in NOTE_TEMPLATES:
+        NoteTemplate.objects.create(service=wellbeing, name=name, contact_kind=kind, body=body)
+    templates = {
+        kind: LetterTemplate.objects.create(service=wellbeing, kind=kind, name=name, body=body)
+        for kind, name, body in LETTER_TEMPLATES
+    }
+    notes = []
+    for days, kind, title, body in STORY_NOTES:
+        contact_at = (now - dt.timedelta(days=days)).replace(hour=11, minute=0)
+        written = contact_at + dt.timedelta(hours=1)
+        notes.append(RecordEntry.objects.create(
+            student=student, category="notes", kind="note", service=wellbeing,
+            author=practitioner, title=title, body=body, contact_kind=kind,
+            contact_at=contact_at, created_at=written, updated_at=written,
+            signed_at=written, signed_by=practitioner,
+        ))  # fmt: skip
+    corrected = notes[1]
+    at = corrected.signed_at + dt.timedelta(days=1)
+    RecordEntry.objects.create(
+        student=student, category="notes", kind="addendum", service=wellbeing,
+        author=practitioner, title=f"Addendum to {corrected.title}", amends=corrected,
+        body="Correction: the extension is to be asked of History, not the Registry.",
+        created_at=at, updated_at=at, signed_at=at, signed_by=practitioner,
+    )  # fmt: skip
+    send_letter(
+        actor=practitioner, student=student, template=templates["gp"],
+        recipient=f"The GP\n{student.gp_practice.name}" if student.gp_practice else "The GP",
+        message="Jo's mood and sleep are improving; we would welcome your view on a "
+        "medication review at their next GP appointment.",
+    )  # fmt: skip
 
 
 def is_loaded() -> bool:

@@ -2,8 +2,12 @@
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.core.paginator import Paginator
+from django.db.models import F, Prefetch, Q, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from joinedup.consent.models import CareRelationship, Category, ConsentGrant, SharingRequest
@@ -18,8 +22,14 @@ from joinedup.consent.policy import (
     service_ids_of,
     service_seat,
 )
-from joinedup.consent.rules import NAMES_ONLY, SERVICE_ONLY, SUPPORTED_ONLY, Decision
+from joinedup.consent.rules import CATEGORIES, NAMES_ONLY, SERVICE_ONLY, SUPPORTED_ONLY, Decision
 from joinedup.record.models import RecordEntry
+from joinedup.record.rules import draft_visible_to, merge_letter, readable_fields
+
+NOTE_KINDS = (RecordEntry.Kind.NOTE, RecordEntry.Kind.ADDENDUM)
+# Where a document may be filed: what a service writes, never facts about the student
+# (identity, registration) that every service in their care reads whole.
+DOCUMENT_CATEGORIES = ("notes", "assessment", "risk", "adjustments", "discharge")
 
 
 @dataclass
@@ -104,7 +114,8 @@ def _view(student, decisions: dict[str, Decision], own_ids, is_self: bool) -> Re
     ]
     asked = {} if is_self else _asked(student, decisions.values())
     for section in sections:
-        if section.category not in SERVICE_ONLY and not is_self:
+        if not is_self:
+            # Notes are named as held too (withheld, not absent), though never asked for.
             section.held_by = held_by(student, section.category, section.decision)
             section.asked_at = asked.get(section.category)
         _add_clinical_rows(section, student)
@@ -207,20 +218,27 @@ def get_record_for_user(user, student_uuid, *, request=None) -> RecordView:
 
 
 def _visible_entries(own_ids, is_self: bool, student, decisions: dict[str, Decision]):
+    entries = RecordEntry.objects.filter(student=student).filter(
+        visible_to(own_ids, is_self, decisions)
+    )
+    if is_self:
+        return entries.select_related("service", "attachment")
+    return entries.select_related("service", "author", "signed_by", "attachment")
+
+
+def visible_to(own_ids, is_self: bool, decisions: dict[str, Decision]) -> Q:
+    """The entries (drafts aside) the decisions let through: each category's rows as its
+    decision answers; never another service's private entries, nor (to the student) an
+    entry withheld for their safety."""
     allowed = {c: d for c, d in decisions.items() if d.allowed}
     if not allowed:
-        return []
-    entries = RecordEntry.objects.filter(student=student, category__in=allowed)
+        return Q(pk__in=[])
     if is_self:
-        return entries.filter(is_withheld_from_student=False).select_related("service")
-    # Each category's rows as its decision answers; never another service's private entries.
+        return Q(category__in=allowed, is_withheld_from_student=False)
     passes = Q(pk__in=[])
     for category, decision in allowed.items():
         passes |= Q(category=category) & (Q() if decision.whole else decision.written_by_own())
-    entries = entries.filter(passes).filter(
-        Q(service_id__in=own_ids) | Q(is_private_to_service=False)
-    )
-    return entries.select_related("service", "author")
+    return passes & (Q(service_id__in=own_ids) | Q(is_private_to_service=False))
 
 
 def consents_of(student, *, user=None):
@@ -253,3 +271,289 @@ def preview_for_service(service, student) -> RecordView:
             grants = grants.filter(consents_given_to((service_seat(service),)))
         view.consents = list(grants)
     return view
+
+
+# --- Notes, the contact log, letters and documents ------------------------------------------
+
+CONTACT_KINDS = (RecordEntry.Kind.NOTE, RecordEntry.Kind.LETTER, RecordEntry.Kind.DOCUMENT)
+CONTACTS_PER_PAGE = 20
+
+
+def _decided(user, student, categories, *, action: str, request=None) -> dict[str, Decision]:
+    """Each category decided (and audited) for a page about the student; 404 unless the
+    user may read their identity, as with the record itself."""
+    decisions = decide_many(
+        user, student, ["identity", *categories], reading_purpose(user), request=request,
+        action=action, gate="identity",
+    )  # fmt: skip
+    if not decisions["identity"].allowed:
+        raise Http404("No such student.")
+    return decisions
+
+
+def _own_drafts(user, decisions: dict[str, Decision]) -> Q:
+    """The user's own drafts, of the services whose notes they may read: a draft is its
+    author's alone (`rules.draft_visible_to`), and never the student's."""
+    notes = decisions.get("notes")
+    if notes is None or not notes.allowed:
+        return Q(pk__in=[])
+    return Q(is_draft=True, author_id=user.pk) & notes.written_by_own()
+
+
+def _readable_entries(user, student, decisions: dict[str, Decision]):
+    """Entries of the student the user may read, their own drafts with them."""
+    finished = Q(is_draft=False) & visible_to(service_ids_of(user), False, decisions)
+    return RecordEntry.with_drafts.filter(student=student).filter(
+        finished | _own_drafts(user, decisions)
+    )
+
+
+@dataclass
+class Contact:
+    """One line of the contact log: a note, a letter, a document or an appointment."""
+
+    moment: object
+    entry: RecordEntry | None = None
+    appointment: object = None
+
+
+@dataclass
+class ContactLog:
+    student: object
+    decisions: dict[str, Decision]
+    page: object
+    # Who holds notes the user may not read (withheld, never absent).
+    notes_held_by: list[str] = field(default_factory=list)
+    # Whether appointments with other services are kept back.
+    appointments_held: bool = False
+
+
+def contact_log_for(user, student_uuid, *, page_number=None, request=None) -> ContactLog:
+    """Every contact with the student the user may see, newest first and paged: notes (and
+    drafts of their own), letters and documents of the services whose rows the policy lets
+    through, and appointments as the engagement decision lets them through. A constant
+    number of queries, however long the log."""
+    from joinedup.referrals.models import Appointment
+
+    student = find_student(student_uuid)
+    decisions = _decided(user, student, CATEGORIES[1:], action="record.contacts.read",
+                         request=request)  # fmt: skip
+    entries = (
+        _readable_entries(user, student, decisions)
+        .filter(kind__in=CONTACT_KINDS)
+        .annotate(t_kind=Value("entry"), t_id=F("pk"), t_at=Coalesce("contact_at", "created_at"))
+        .values_list("t_kind", "t_id", "t_at")
+        .order_by()
+    )
+    every_appointment = Appointment.objects.filter(episode__student=student)
+    appointments = (
+        decisions["engagement"]
+        .rows(every_appointment, "episode__service")
+        .annotate(t_kind=Value("appointment"), t_id=F("pk"), t_at=F("starts_at"))
+        .values_list("t_kind", "t_id", "t_at")
+        .order_by()
+    )
+    timeline = entries.union(appointments, all=True).order_by("-t_at", "-t_id")
+    page = Paginator(timeline, CONTACTS_PER_PAGE).get_page(page_number)
+    page.object_list = _contacts(user, decisions, list(page.object_list))
+    shown_appointments = decisions["engagement"].rows(every_appointment, "episode__service")
+    return ContactLog(
+        student=student,
+        decisions=decisions,
+        page=page,
+        notes_held_by=held_elsewhere(decisions["notes"], sources_of(student, "notes")),
+        appointments_held=every_appointment.exclude(
+            pk__in=shown_appointments.values("pk")
+        ).exists(),
+    )
+
+
+def _contacts(user, decisions, rows: list[tuple]) -> list[Contact]:
+    """A page of the timeline, each row fetched whole (one query per kind)."""
+    from joinedup.referrals.models import Appointment
+
+    entry_ids = [pk for kind, pk, _at in rows if kind == "entry"]
+    appointment_ids = [pk for kind, pk, _at in rows if kind == "appointment"]
+    addenda = RecordEntry.with_drafts.filter(
+        Q(is_draft=False) | Q(is_draft=True, author_id=user.pk)
+    ).select_related("author", "signed_by")
+    entries = (
+        RecordEntry.with_drafts.filter(pk__in=entry_ids)
+        .select_related("service", "author", "signed_by", "attachment", "letter")
+        .prefetch_related(Prefetch("addenda", addenda.order_by("created_at")))
+    )
+    by_entry = {e.pk: e for e in entries}
+    by_appointment = Appointment.objects.select_related("episode__service").in_bulk(appointment_ids)
+    return [
+        Contact(at, entry=by_entry[pk]) if kind == "entry"
+        else Contact(at, appointment=by_appointment[pk])
+        for kind, pk, at in rows
+    ]  # fmt: skip
+
+
+def get_note_for_user(user, note_uuid, *, request=None) -> RecordEntry:
+    """A clinical note or addendum with its addenda (`shown_addenda`), if the policy lets
+    `user` read it; a draft only for its author. Else 404: missing and forbidden look the
+    same. The read is audited."""
+    note = (
+        RecordEntry.with_drafts.filter(uuid=note_uuid, kind__in=NOTE_KINDS)
+        .select_related("student__university", "service", "author", "signed_by", "amends")
+        .first()
+    )
+    if note is None:
+        raise Http404("No such note.")
+    is_student = note.student.user_id is not None and note.student.user_id == user.pk
+    if note.is_draft and not draft_visible_to(note.author_id, user.pk,
+                                              reader_is_student=is_student):  # fmt: skip
+        raise Http404("No such note.")
+    decisions = _decided(user, note.student, ["notes"], action="record.note.read",
+                         request=request)  # fmt: skip
+    if not decisions["notes"].may_read_row(note.service_id):
+        raise Http404("No such note.")
+    note.shown_addenda = list(
+        _readable_entries(user, note.student, decisions)
+        .filter(amends=note)
+        .select_related("author", "signed_by")
+        .order_by("created_at")
+    )
+    return note
+
+
+def get_attachment_for_user(user, entry_uuid, *, request=None):
+    """The file of an entry (a document, a letter's PDF), if the policy lets `user` read the
+    category it is filed in and its row; else 404. The read is audited as a download."""
+    entry = (
+        RecordEntry.objects.filter(uuid=entry_uuid, attachment__isnull=False)
+        .select_related("student", "attachment")
+        .first()
+    )
+    if entry is None:
+        raise Http404("No such file.")
+    decisions = _decided(user, entry.student, [entry.category], action="record.file.read",
+                         request=request)  # fmt: skip
+    is_self = entry.student.user_id is not None and entry.student.user_id == user.pk
+    visible = visible_to(service_ids_of(user), is_self, {entry.category: decisions[entry.category]})
+    if not RecordEntry.objects.filter(visible, pk=entry.pk).exists():
+        raise Http404("No such file.")
+    return entry.attachment
+
+
+@dataclass
+class Correspondence:
+    """A page of the student's letters or documents, as the user may see them."""
+
+    student: object
+    decisions: dict[str, Decision]
+    entries: list
+    # The services holding documents (or letters) the user may not read.
+    held_by: list[str] = field(default_factory=list)
+
+
+def letters_for(user, student_uuid, *, request=None) -> Correspondence:
+    """The letters the user's services sent the student (letters are kept with the notes
+    of the service that sent them), newest first."""
+    student = find_student(student_uuid)
+    decisions = _decided(user, student, ["notes"], action="record.letters.read",
+                         request=request)  # fmt: skip
+    letters = _readable_entries(user, student, decisions).filter(kind=RecordEntry.Kind.LETTER)
+    every = RecordEntry.objects.filter(student=student, kind=RecordEntry.Kind.LETTER)
+    return Correspondence(
+        student=student,
+        decisions=decisions,
+        entries=list(letters.select_related("author", "letter", "attachment")),
+        held_by=held_elsewhere(decisions["notes"], [(every, "service")]),
+    )
+
+
+def documents_for(user, student_uuid, *, request=None) -> Correspondence:
+    """The documents on the student's record the user may read, each as the category it is
+    filed in allows, newest first; and who holds the others (never a private one)."""
+    student = find_student(student_uuid)
+    decisions = _decided(user, student, DOCUMENT_CATEGORIES, action="record.documents.read",
+                         request=request)  # fmt: skip
+    documents = _readable_entries(user, student, decisions).filter(kind=RecordEntry.Kind.DOCUMENT)
+    held: set[str] = set()
+    for category in DOCUMENT_CATEGORIES:
+        rows = RecordEntry.objects.filter(
+            student=student, kind=RecordEntry.Kind.DOCUMENT, category=category,
+            is_private_to_service=False,
+        )  # fmt: skip
+        held.update(held_elsewhere(decisions[category], [(rows, "service")]))
+    return Correspondence(
+        student=student,
+        decisions=decisions,
+        entries=list(documents.select_related("author", "service", "attachment")),
+        held_by=sorted(held),
+    )
+
+
+def merge_letter_for(user, student, service, template, message: str, *, request=None):
+    """The letter `template` merged with what `user` may read of the record now: only the
+    fields of categories the policy allows are ever gathered (each decision audited), and a
+    line naming any other is left out (`rules.merge_letter`)."""
+    decisions = _decided(user, student, ["registration", "engagement"],
+                         action="record.letter.merged", request=request)  # fmt: skip
+    readable = readable_fields(decisions)
+    values = {
+        name: value()
+        for name, value in _merge_values(user, student, service, decisions, message).items()
+        if name in readable
+    }
+    return merge_letter(template.body, values, readable)
+
+
+def _merge_values(user, student, service, decisions, message: str) -> dict:
+    """How each merge field is found: called only for the fields the user may read."""
+    return {
+        "today": lambda: date_format(timezone.localdate(), "j F Y"),
+        "author": lambda: user.get_full_name() or user.email,
+        "service": lambda: service.name,
+        "organisation": lambda: service.organisation.name,
+        "message": lambda: message,
+        "name": lambda: student.display_name,
+        "legal_name": lambda: student.legal_name,
+        "student_number": lambda: student.student_number,
+        "date_of_birth": lambda: date_format(student.date_of_birth, "j F Y"),
+        "nhs_number": lambda: _spaced_nhs_number(student.nhs_number),
+        "email": lambda: student.email,
+        "phone": lambda: student.phone,
+        "gp_practice": lambda: (
+            student.gp_practice.name
+            if student.gp_practice and not student.is_not_gp_registered
+            else ""
+        ),
+        "department": lambda: student.department.name if student.department else "",
+        "next_appointment": lambda: _next_appointment(student, service, decisions["engagement"]),
+        "care_started": lambda: _care_started(student, service, decisions["engagement"]),
+    }
+
+
+def _spaced_nhs_number(number: str) -> str:
+    return f"{number[:3]} {number[3:6]} {number[6:]}" if len(number) == 10 else number
+
+
+def _next_appointment(student, service, engagement: Decision) -> str:
+    from joinedup.referrals.models import Appointment
+
+    upcoming = Appointment.objects.filter(
+        episode__student=student, episode__service=service, status="booked",
+        starts_at__gte=timezone.now(),
+    )  # fmt: skip
+    first = engagement.rows(upcoming, "episode__service").order_by("starts_at").first()
+    if first is None:
+        return ""
+    return date_format(timezone.localtime(first.starts_at), r"l j F Y \a\t H:i")
+
+
+def _care_started(student, service, engagement: Decision) -> str:
+    relationships = CareRelationship.objects.open().filter(student=student, service=service)
+    first = engagement.rows(relationships).order_by("opened_at").first()
+    return date_format(timezone.localtime(first.opened_at), "j F Y") if first else ""
+
+
+def templates_of(service) -> dict:
+    """The note and letter templates a service's staff may start from."""
+    return {
+        "note_templates": list(service.note_templates.filter(is_active=True)),
+        "letter_templates": list(service.letter_templates.filter(is_active=True)),
+    }

@@ -58,8 +58,10 @@ from joinedup.measures.models import RoutineMeasure
 from joinedup.measures.services import record_administration, send_completion_link
 from joinedup.measures.tests.factories import PHQ9_ITEM9
 from joinedup.people.models import Department, Role, User
-from joinedup.record.tests.factories import write_entry
+from joinedup.record import services as record
+from joinedup.record.tests.factories import PDF, letter_template, uploaded, write_entry
 from joinedup.referrals import services as referrals
+from joinedup.referrals.appointments import ask_about_appointment
 from joinedup.referrals.models import FollowUpTask, GapItem
 from joinedup.referrals.views import ACTIONS as REFERRAL_ACTIONS
 from joinedup.risk import panels
@@ -109,6 +111,12 @@ TEXTS = {
         "gap",
         "sharing request",
         "export file",
+        "signed note",
+        "addendum",
+        "draft note",
+        "letter",
+        "document",
+        "appointment request",
     )
 }
 MARKERS = {
@@ -188,6 +196,11 @@ def _plant(hub) -> Planted:
         actor=counsellor, episode=episode, kind="treatment",
         starts_at=timezone.now() + dt.timedelta(days=3),
     )  # fmt: skip
+    # The student asks Counselling to move it.
+    rows["appointment request"] = ask_about_appointment(
+        actor=user, appointment=rows["appointment"], wants="rebook",
+        reason=TEXTS["appointment request"],
+    )  # fmt: skip
     # The shared record: one entry of each category a service writes.
     for category, text in [
         ("assessment", TEXTS["assessment"]),
@@ -199,7 +212,24 @@ def _plant(hub) -> Planted:
         rows[f"{category} entry"] = write_entry(
             student, category, counselling, counsellor, title=text, body=text
         )
-    # Outcomes: a PHQ-9 whose item 9 raises a flag, and a link to complete the next one.
+    # Clinical notes: one signed with a signed addendum, one still a draft; a letter sent
+    # from a template, and a document filed in the assessment.
+    rows["signed note"] = note = record.sign_note(actor=counsellor, note=record.write_note(
+        actor=counsellor, student=student, contact_kind="session", body=TEXTS["signed note"],
+        contact_at=timezone.now(),
+    ))  # fmt: skip
+    rows["addendum"] = record.sign_note(actor=counsellor, note=record.add_addendum(
+        actor=counsellor, note=note, body=TEXTS["addendum"]))  # fmt: skip
+    rows["draft note"] = record.write_note(
+        actor=counsellor, student=student, contact_kind="phone", body=TEXTS["draft note"],
+        contact_at=timezone.now(),
+    )  # fmt: skip
+    rows["letter"] = record.send_letter(
+        actor=counsellor, student=student, recipient="Dr Quill\nRiverside Surgery",
+        template=letter_template(counselling, body=f"{{{{ name }}}}: {TEXTS['letter']}"),
+    )  # fmt: skip
+    rows["document"] = uploaded(counsellor, student, PDF, title=TEXTS["document"],
+                                category="assessment")  # fmt: skip
     rows["administration"] = administration = record_administration(
         actor=counsellor, student=student, service=counselling, code="PHQ-9",
         answers=PHQ9_ITEM9, method="in_session", episode=episode, session_number=1,
@@ -334,6 +364,7 @@ def _plant(hub) -> Planted:
         rows=rows,
         others={
             "service": counselling,
+            "clinician": counsellor,
             "panel": panel,
             "group": group,
             "group_action": GroupAction.objects.create(group=group, description="Ask", owner="Us"),
@@ -410,6 +441,8 @@ IDS = {
     "referral_uuid": lambda p, r, v: p.referral.uuid,
     "episode_uuid": lambda p, r, v: p.episode.uuid,
     "appointment_uuid": lambda p, r, v: p.appointment.uuid,
+    "appointment_request_uuid": lambda p, r, v: p.rows["appointment request"].uuid,
+    "clinician_uuid": lambda p, r, v: p.clinician.uuid,
     "administration_uuid": lambda p, r, v: p.administration.uuid,
     "flag_uuid": lambda p, r, v: p.flag.uuid,
     "concern_uuid": lambda p, r, v: p.concern.uuid,
@@ -429,6 +462,8 @@ IDS = {
     "report_uuid": lambda p, r, v: p.saved_report.uuid,
     "job_uuid": lambda p, r, v: p.export_job.uuid,
     "file_uuid": lambda p, r, v: p.export_file.uuid,
+    "note_uuid": lambda p, r, v: p.rows["signed note"].uuid,
+    "entry_uuid": lambda p, r, v: p.document.uuid,
     "token": lambda p, r, v: p.link_token,
     ("risk:concern-private", "code"): lambda p, r, v: p.private_code,
     ("fhir:patient-everything", "key"): lambda p, r, v: p.student.uuid,
