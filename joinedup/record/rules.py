@@ -15,7 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from joinedup.consent.rules import NAMES_ONLY, SUPPORTED_ONLY, Decision
 
@@ -247,3 +247,66 @@ def document_problem(name: str, head: bytes, size: int, max_bytes: int) -> str |
             "its name. Save it as a PDF and upload that."
         ) % {"name": name}
     return None
+
+
+# --- The banner at the top of every page about one student -----------------------------------
+
+# The record's sections in the order a clinician reads them: risk and safety first, then
+# the care going on now (episodes, appointments, the services involved), their own notes,
+# measures, the story told once, what other services sent back, and last the facts the
+# banner already shows most of.
+READING_ORDER: tuple[str, ...] = (
+    "risk",
+    "engagement",
+    "notes",
+    "outcomes",
+    "assessment",
+    "discharge",
+    "adjustments",
+    "registration",
+    "identity",
+)
+# Open when the page opens; the others are folded until asked for.
+READ_FIRST = frozenset({"risk", "engagement", "notes", "outcomes"})
+
+
+def in_reading_order(categories: Collection[str]) -> list[str]:
+    """`categories` in `READING_ORDER` (any the order does not name come last)."""
+    rank = {category: place for place, category in enumerate(READING_ORDER)}
+    return sorted(categories, key=lambda category: rank.get(category, len(rank)))
+
+
+def spaced_nhs_number(number: str) -> str:
+    """An NHS number as people read and say it, 3-3-4 ("943 476 5919"); anything that is
+    not ten digits is left as it is."""
+    digits = "".join(number.split())
+    if len(digits) == 10 and digits.isdigit():
+        return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+    return number
+
+
+def risk_in_banner(level: str, held_by: Collection[str], *, allowed: bool) -> str:
+    """The risk level a banner shows. `level` is the current level as the reader may see it
+    (which already names who holds a newer assessment); without one, risk another service
+    holds is said to be held, a refused category is "not shared", and "Not assessed" is
+    said only when the reader may read risk and nothing is held back anywhere."""
+    if level:
+        return level
+    if held_by:
+        return _("Risk held by %(holders)s — not shared with you") % {"holders": ", ".join(held_by)}
+    if not allowed:
+        return _("Risk not shared with you")
+    return _("Not assessed")
+
+
+def flags_in_banner(count: int, highest: str, *, allowed: bool) -> str:
+    """Open flags as a banner shows them: how many and the highest level, or that they are
+    not shared (never "none" when the reader may not read risk)."""
+    if not allowed:
+        return _("Not shared with you")
+    if count == 0:
+        return _("None open")
+    return ngettext("%(count)d open · %(level)s", "%(count)d open · highest %(level)s", count) % {
+        "count": count,
+        "level": highest,
+    }

@@ -23,8 +23,18 @@ from joinedup.consent.policy import (
     service_seat,
 )
 from joinedup.consent.rules import CATEGORIES, NAMES_ONLY, SERVICE_ONLY, SUPPORTED_ONLY, Decision
+from joinedup.people.rules import age_on
 from joinedup.record.models import RecordEntry
-from joinedup.record.rules import draft_visible_to, merge_letter, readable_fields
+from joinedup.record.rules import (
+    READ_FIRST,
+    draft_visible_to,
+    flags_in_banner,
+    in_reading_order,
+    merge_letter,
+    readable_fields,
+    risk_in_banner,
+    spaced_nhs_number,
+)
 
 NOTE_KINDS = (RecordEntry.Kind.NOTE, RecordEntry.Kind.ADDENDUM)
 # Where a document may be filed: what a service writes, never facts about the student
@@ -46,6 +56,11 @@ class Section:
     assessments: list = field(default_factory=list)
     # When the user's service asked the student to share this, while no answer has come.
     asked_at: object = None
+
+    @property
+    def is_read_first(self) -> bool:
+        """Open when the record opens (`rules.READ_FIRST`); the rest are folded."""
+        return self.category in READ_FIRST
 
     @property
     def may_ask(self) -> bool:
@@ -73,6 +88,12 @@ class RecordView:
     def names_only(self) -> bool:
         """Identity shows the student's names and number only (academic staff)."""
         return self.section("identity").decision.scope == NAMES_ONLY
+
+    @property
+    def in_reading_order(self) -> list[Section]:
+        """The sections in the order a clinician reads them (`rules.READING_ORDER`)."""
+        by_category = {s.category: s for s in self.sections}
+        return [by_category[c] for c in in_reading_order(by_category)]
 
     @property
     def outcomes_allowed(self) -> bool:
@@ -514,7 +535,7 @@ def _merge_values(user, student, service, decisions, message: str) -> dict:
         "legal_name": lambda: student.legal_name,
         "student_number": lambda: student.student_number,
         "date_of_birth": lambda: date_format(student.date_of_birth, "j F Y"),
-        "nhs_number": lambda: _spaced_nhs_number(student.nhs_number),
+        "nhs_number": lambda: spaced_nhs_number(student.nhs_number),
         "email": lambda: student.email,
         "phone": lambda: student.phone,
         "gp_practice": lambda: (
@@ -526,10 +547,6 @@ def _merge_values(user, student, service, decisions, message: str) -> dict:
         "next_appointment": lambda: _next_appointment(student, service, decisions["engagement"]),
         "care_started": lambda: _care_started(student, service, decisions["engagement"]),
     }
-
-
-def _spaced_nhs_number(number: str) -> str:
-    return f"{number[:3]} {number[3:6]} {number[6:]}" if len(number) == 10 else number
 
 
 def _next_appointment(student, service, engagement: Decision) -> str:
@@ -557,3 +574,100 @@ def templates_of(service) -> dict:
         "note_templates": list(service.note_templates.filter(is_active=True)),
         "letter_templates": list(service.letter_templates.filter(is_active=True)),
     }
+
+
+# --- The banner -------------------------------------------------------------------------------
+
+BANNER_CATEGORIES = ("identity", "risk", "engagement")
+
+
+@dataclass
+class Banner:
+    """What the top of every page about one student shows, as the policy lets its reader
+    see it: who the student is, their risk and open flags, their named worker at the
+    reader's service and their next appointment. What is withheld says so."""
+
+    student: object
+    names_only: bool
+    age: int | None
+    nhs_number: str
+    risk: str
+    risk_rank: int  # the shared level's rank, for its colour (0: none shown)
+    risk_shown: bool  # a level is shown (else the words say why not)
+    flags: str
+    flag_rank: int
+    # The open episodes of the reader's clinical services (None: the reader has none).
+    episodes: list | None
+    appointment: object  # the next booked appointment the reader may see, or None
+    appointments_allowed: bool
+    # Who holds a booked appointment sooner than the one shown that is not shared.
+    appointment_held_by: list[str] = field(default_factory=list)
+
+
+def banner_for(user, student, decisions=None, *, risk_held_by=None, request=None) -> Banner:
+    """The banner of `student` for `user`, from the decisions a page has made already (any
+    of identity, risk and engagement it has not are decided and audited here, as a read
+    of the banner). A constant number of queries, whatever the record holds."""
+    from joinedup.referrals.models import Appointment, Episode
+    from joinedup.referrals.selectors import clinical_service_ids
+    from joinedup.risk.models import Flag
+    from joinedup.risk.selectors import levels_shown
+
+    decisions = dict(decisions or {})
+    if missing := [c for c in BANNER_CATEGORIES if c not in decisions]:
+        decisions |= decide_many(
+            user, student, missing, reading_purpose(user), request=request,
+            action="record.banner.read",
+        )  # fmt: skip
+    identity, risk, engagement = (decisions[c] for c in BANNER_CATEGORIES)
+    names_only = identity.scope == NAMES_ONLY
+    level = levels_shown(user, [student.pk]).get(student.pk) if risk.allowed else None
+    if risk_held_by is None:
+        risk_held_by = held_by(student, "risk", risk)
+    flags = Flag.objects.filter(student=student, acknowledged_at__isnull=True)
+    # Every open flag counts, as on the risk page: only a flag's reason follows its service.
+    count, top = (0, None) if not risk.allowed else (
+        flags.count(), flags.select_related("level").order_by("-level__rank").first()
+    )  # fmt: skip
+    own = clinical_service_ids(user)
+    episodes = None
+    if own:
+        open_episodes = Episode.objects.open().filter(student=student, service_id__in=own)
+        episodes = list(
+            engagement.rows(open_episodes, "service")
+            .select_related("service", "practitioner")
+            .order_by("-started_at")
+        )
+    appointments_allowed = engagement.allowed and engagement.scope != SUPPORTED_ONLY
+    upcoming = Appointment.objects.filter(
+        episode__student=student, status=Appointment.Status.BOOKED, starts_at__gte=timezone.now()
+    )
+    shown = engagement.rows(upcoming, "episode__service") if appointments_allowed else None
+    appointment = (
+        shown.select_related("episode__service", "clinician").order_by("starts_at").first()
+        if shown is not None
+        else None
+    )
+    appointment_held_by = []
+    if shown is not None:
+        sooner = upcoming.exclude(pk__in=shown.values("pk"))
+        if appointment is not None:
+            sooner = sooner.filter(starts_at__lt=appointment.starts_at)
+        if sooner.exists():
+            # Which services hold them is engagement itself: "other services" (`held_by`).
+            appointment_held_by = [_("other services")]
+    return Banner(
+        student=student,
+        names_only=names_only,
+        age=None if names_only else age_on(student.date_of_birth, timezone.localdate()),
+        nhs_number="" if names_only else spaced_nhs_number(student.nhs_number),
+        risk=risk_in_banner(level.text if level else "", risk_held_by, allowed=risk.allowed),
+        risk_rank=level.rank if level else 0,
+        risk_shown=level is not None,
+        flags=flags_in_banner(count, top.level.name if top else "", allowed=risk.allowed),
+        flag_rank=top.level.rank if top else 0,
+        episodes=episodes,
+        appointment=appointment,
+        appointments_allowed=appointments_allowed,
+        appointment_held_by=appointment_held_by,
+    )

@@ -60,18 +60,21 @@ def student_detail(request, student_uuid):
     """The student's record: each category the policy allows, and why the others are hidden."""
     record = get_record_for_user(request.user, student_uuid, request=request)
     seats = seats_of(request.user)
-    risk = record.section("risk").decision if len(record.sections) > 1 else None
+    banner = selectors.banner_for(
+        request.user, record.student, {s.category: s.decision for s in record.sections},
+        risk_held_by=record.section("risk").held_by, request=request,
+    )  # fmt: skip
     # A service that no longer works with the student reads what it wrote, and acts no more.
     in_care = record.section("identity").decision.basis != "authored"
     return render(request, "record/student_detail.html", {
         "record": record,
+        "banner": banner,
         "is_clinical": can_view_caseload(request.user) and in_care,
         "record_pages": can_view_caseload(request.user),
         "may_ask": can_record_consent(request.user) and in_care,
         "whom": _("you"),
         "is_crisis": any(s.service_id in crisis_service_ids() for s in seats),
-        "risk_level": current_levels(request.user, [record.student.pk]).get(record.student.pk)
-        if risk and risk.allowed else None,
+        "risk_level": banner.risk if banner.risk_shown else None,
     })  # fmt: skip
 
 
@@ -98,6 +101,7 @@ def contact_log(request, student_uuid):
     service = services.writing_service(request.user, log.student, decision=log.decisions["notes"])
     return render(request, "record/contact_log.html", {
         "log": log, "student": log.student, "page": log.page, "service": service,
+        "banner": selectors.banner_for(request.user, log.student, log.decisions, request=request),
     })  # fmt: skip
 
 
@@ -127,6 +131,7 @@ def note_create(request, student_uuid):
     return render(request, "record/note_form.html", {
         "student": student, "service": service, "form": form, "templates": templates,
         "template": template, "not_in_care": services.NOT_IN_CARE,
+        "banner": selectors.banner_for(request.user, student, request=request),
     })  # fmt: skip
 
 
@@ -162,6 +167,7 @@ def _note_context(request, note, *, edit_form=None, addendum_form=None) -> dict:
     form_class = forms.NoteForm if is_note else forms.AddendumForm
     return {
         "note": note, "student": note.student, "is_note": is_note,
+        "banner": selectors.banner_for(request.user, note.student, request=request),
         "edit_form": edit_form or (form_class(initial={
             "contact_kind": note.contact_kind, "contact_at": note.contact_at, "body": note.body,
         }) if note.is_draft else None),
@@ -229,6 +235,7 @@ def letters(request, student_uuid):
     service = services.writing_service(request.user, view.student, decision=view.decisions["notes"])
     return render(request, "record/letters.html", {
         "view": view, "student": view.student, "service": service,
+        "banner": selectors.banner_for(request.user, view.student, view.decisions, request=request),
     })  # fmt: skip
 
 
@@ -247,7 +254,8 @@ def letter_create(request, student_uuid):
     initial = {"template": _chosen(templates, request.GET.get("template"))}
     form = forms.LetterForm(request.POST or None, initial=initial, templates=templates)
     context = {"student": student, "service": service, "form": form,
-               "not_in_care": services.NOT_IN_CARE}  # fmt: skip
+               "not_in_care": services.NOT_IN_CARE,
+               "banner": selectors.banner_for(request.user, student, request=request)}  # fmt: skip
     action = request.POST.get("action")
     if request.method == "POST" and service and form.is_valid() and action in ("preview", "send"):
         data = form.cleaned_data
@@ -289,6 +297,7 @@ def documents(request, student_uuid):
     return render(request, "record/documents.html", {
         "view": view, "student": view.student, "service": service, "form": form,
         "not_in_care": services.NOT_IN_CARE,
+        "banner": selectors.banner_for(request.user, view.student, view.decisions, request=request),
     })  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from joinedup.consent.policy import current_basis, get_student_for_user
 from joinedup.lib.http import safe_next
 from joinedup.people.models import Service, User
 from joinedup.people.permissions import can_view_caseload, capability_required, is_staff_member
+from joinedup.record.selectors import banner_for
 from joinedup.referrals import appointments, diary, episodes, forms, rules
 from joinedup.referrals.selectors import clinical_service_ids
 from joinedup.referrals.views import add_errors
@@ -95,6 +96,7 @@ def _episode_page(request, view, status=200, **forms_with_errors):
             clinicians=view.clinicians, user=request.user, place=_address_of(episode.service)
         ),
         "now": timezone.now(),
+        "banner": banner_for(request.user, episode.student, view.decisions, request=request),
     } | forms_with_errors
     return render(request, "referrals/episode_detail.html", context, status=status)
 

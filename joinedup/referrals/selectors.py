@@ -200,10 +200,13 @@ def sent_by(user, *, request=None) -> list[tuple[Referral, rules.Clock | None]]:
 
 
 def follow_ups_for(user, *, request=None) -> list[FollowUpTask]:
-    """Open follow-ups of my services. A manager without care of the student sees the task
+    """Open follow-ups after NHS crisis care that my services owe (tasks colleagues set are
+    on the tasks page). A manager without care of the student sees the task
     but not who it is about (`task.named`); each name shown is audited."""
     tasks = list(
-        FollowUpTask.objects.filter(service_id__in=service_ids_of(user), completed_at__isnull=True)
+        FollowUpTask.objects.filter(
+            service_id__in=service_ids_of(user), completed_at__isnull=True, created_by=None
+        )
         .select_related("student", "service", "referral__to_service")
         .order_by("due_at")
     )
@@ -221,7 +224,9 @@ def follow_ups_for(user, *, request=None) -> list[FollowUpTask]:
 
 
 def get_follow_up_for_user(user, task_uuid) -> FollowUpTask:
-    task = FollowUpTask.objects.filter(uuid=task_uuid, service_id__in=service_ids_of(user)).first()
+    task = FollowUpTask.objects.filter(
+        uuid=task_uuid, service_id__in=service_ids_of(user), created_by=None
+    ).first()
     if task is None:
         raise Http404("No such follow-up.")
     return task

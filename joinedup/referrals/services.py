@@ -630,25 +630,28 @@ def complete_follow_up(*, actor, task: FollowUpTask, outcome: str, request=None)
 
 
 def escalate_overdue_follow_ups(now=None) -> int:
-    """Email the service managers about each overdue follow-up, once."""
+    """Email the service managers about each overdue follow-up or task, once."""
     now = now or timezone.now()
     overdue = list(
         FollowUpTask.objects.filter(
             completed_at__isnull=True, escalated_at__isnull=True, due_at__lt=now
-        )
+        ).select_related("service")
     )
     for task in overdue:
         with transaction.atomic():
             if FollowUpTask.objects.filter(pk=task.pk, escalated_at__isnull=True).update(
                 escalated_at=now
             ):
+                # A task a colleague set is read as its service's case note.
                 append(
                     [
                         Entry(
                             "referrals.follow_up.escalated",
                             student=task.student,
-                            category="engagement",
-                            reason=task.reason,
+                            category="engagement" if task.is_follow_up else "notes",
+                            reason=task.reason
+                            if task.is_follow_up
+                            else f"A task of {task.service.name} is overdue.",
                         )
                     ]
                 )

@@ -110,19 +110,29 @@ def email_follow_up(task_id: int) -> None:
 
 @task
 def email_overdue_follow_up(task_id: int) -> None:
-    """Escalate an overdue follow-up to the service's managers."""
-    follow_up = FollowUpTask.objects.select_related("service").get(pk=task_id)
-    _send(
-        _("Overdue follow-up in %(service)s") % {"service": follow_up.service.name},
-        _("A follow-up in %(service)s was due at %(due)s and is not done.\nSee it: %(link)s")
-        % {
-            "service": follow_up.service.name,
-            "due": timezone.localtime(follow_up.due_at).strftime("%d %b %Y %H:%M"),
-            "link": _link("referrals:follow-ups"),
-        },
-        _members(follow_up.service, [Role.SERVICE_MANAGER])
-        or _members(follow_up.service, CLINICAL_ROLES),
+    """Escalate an overdue follow-up or task to the service's managers (its clinicians when
+    it has none). A task a colleague set names whom it is for and links to the tasks page,
+    where managers see their services' overdue tasks; neither names the student nor says
+    what the task is."""
+    follow_up = FollowUpTask.objects.select_related("service", "assignee").get(pk=task_id)
+    recipients = _members(follow_up.service, [Role.SERVICE_MANAGER]) or _members(
+        follow_up.service, CLINICAL_ROLES
     )
+    due = timezone.localtime(follow_up.due_at).strftime("%d %b %Y %H:%M")
+    if follow_up.is_follow_up:
+        subject = _("Overdue follow-up in %(service)s") % {"service": follow_up.service.name}
+        body = _(
+            "A follow-up in %(service)s was due at %(due)s and is not done.\nSee it: %(link)s"
+        ) % {"service": follow_up.service.name, "due": due, "link": _link("referrals:follow-ups")}
+    else:
+        subject = _("Overdue task in %(service)s") % {"service": follow_up.service.name}
+        body = _("A task for %(whom)s was due at %(due)s and is not done.\nSee it: %(link)s") % {
+            "whom": follow_up.assignee
+            or _("everyone in %(service)s") % {"service": follow_up.service.name},
+            "due": due,
+            "link": _link("referrals:tasks"),
+        }
+    _send(subject, body, recipients)
 
 
 @task

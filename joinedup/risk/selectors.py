@@ -37,6 +37,8 @@ class LevelShown:
 
     text: str
     held_by: tuple[str, ...] = ()
+    # The shared level's rank of what `text` shows (0 when it shows none), for its colour.
+    rank: int = 0
 
     def __str__(self) -> str:
         return self.text
@@ -68,7 +70,8 @@ def levels_shown(user, student_ids) -> dict[int, LevelShown]:
         student_id: LevelShown(
             rules.label(
                 a.level.as_rule(), a.service.name, words.get((a.service_id, a.level_id), "")
-            )
+            ),
+            rank=a.level.rank,
         )
         for student_id, a in latest.items()
     }
@@ -81,9 +84,11 @@ def levels_shown(user, student_ids) -> dict[int, LevelShown]:
         if student_id not in latest or created_at > latest[student_id].created_at:
             held.setdefault(student_id, set()).add(service)
     for student_id, services in held.items():
-        shown = levels[student_id].text if student_id in levels else ""
+        before = levels.get(student_id)
         levels[student_id] = LevelShown(
-            rules.withheld_label(sorted(services), shown), tuple(sorted(services))
+            rules.withheld_label(sorted(services), before.text if before else ""),
+            tuple(sorted(services)),
+            rank=before.rank if before else 0,
         )
     return levels
 
