@@ -25,10 +25,12 @@ FIND = Link("people:student-find", _("Find a student"))
 # once, in the order of the first role that has it.
 BY_ROLE: dict[str, tuple[Link, ...]] = {
     "clinical": (
+        Link("record:my-day", _("My day")),
         Link("record:caseload", _("Caseload")),
         FIND,
         Link("referrals:diary", _("Diary")),
         Link("measures:worklist", _("Worklist")),
+        Link("referrals:tasks", _("Tasks")),
         Link("referrals:referral-list", _("Referrals")),
         CONCERNS,
         Link("consent:break-glass-open", _("Emergency access")),
@@ -39,6 +41,7 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
         Link("referrals:diary", _("Diary")),
         Link("referrals:gaps", _("Gaps")),
         Link("referrals:follow-ups", _("Follow-ups")),
+        Link("referrals:tasks", _("Tasks")),
         Link("feedback:list", _("Feedback")),
         Link("evaluation:project-list", _("Evaluation")),
         CONCERNS,

@@ -12,12 +12,12 @@ from joinedup.people.permissions import can_view_caseload
 
 @login_required
 def home(request):
-    """Students go to their own record, clinical staff to their caseload, managers and
+    """Students go to their own record, clinical staff to My day, managers and
     researchers to their reports, academic staff to the concerns they raised."""
     if hasattr(request.user, "student_record"):
         return redirect("portal:home")
     if can_view_caseload(request.user):
-        return redirect("record:caseload")
+        return redirect("record:my-day")
     if can_run_reports(request.user):
         return redirect("evaluation:report")
     if request.user.memberships.filter(role=Role.ACADEMIC).exists():

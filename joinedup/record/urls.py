@@ -1,10 +1,12 @@
 from django.urls import path
 
 from joinedup.record import views
+from joinedup.record.my_day import views as my_day_views
 
 app_name = "record"
 urlpatterns = [
     path("", views.caseload, name="caseload"),
+    path("my-day/", my_day_views.my_day, name="my-day"),
     path("<uuid:student_uuid>/", views.student_detail, name="student-detail"),
     path("<uuid:student_uuid>/contacts/", views.contact_log, name="contact-log"),
     path("<uuid:student_uuid>/notes/new/", views.note_create, name="note-create"),

@@ -12,11 +12,11 @@ from joinedup.people.models import Role
 pytestmark = pytest.mark.browser
 
 
-def test_staff_sign_in_with_password_and_totp_reaches_the_caseload(hub, page):
+def test_staff_sign_in_with_password_and_totp_reaches_my_day(hub, page):
     login(page, hub.crisis_practitioner)  # checks each page on the way with axe
 
-    expect(page).to_have_url(re.compile(r"/students/$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Caseload")
+    expect(page).to_have_url(re.compile(r"/students/my-day/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("My day")
 
 
 def test_staff_without_totp_is_sent_to_enrol_an_authenticator(hub, page):

@@ -302,15 +302,39 @@ class EpisodeAppointments(models.Model):
 
 
 class FollowUpTask(models.Model):
-    """Work a university service must do after an NHS crisis contact or discharge."""
+    """A task: work a service owes by a date, done once by whoever it is for.
+
+    Follow-ups after an NHS crisis contact or discharge are made by the system (no
+    `created_by`) for the student's university service. Practitioners set others (see
+    `joinedup.referrals.work`): for a team (a service) or one person in it (`assignee`),
+    about a student or about no one. A task about a student is written by staff and is read
+    as a case note of its service (category `notes`): only that service's staff in the
+    student's care learn who it is about and what it says; everyone else who meets it is
+    told it is held by that service. Overdue, it reaches the service's managers once."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    student = models.ForeignKey(Student, models.CASCADE, related_name="follow_up_tasks")
+    student = models.ForeignKey(
+        Student, models.CASCADE, null=True, blank=True, related_name="follow_up_tasks"
+    )
     service = models.ForeignKey(Service, models.PROTECT, related_name="follow_up_tasks")
+    # Empty: the whole team (anyone in the service) may do it.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tasks",
+        verbose_name=_("assigned to"),
+    )
     referral = models.ForeignKey(
         Referral, models.CASCADE, null=True, blank=True, related_name="follow_up_tasks"
     )
-    reason = models.CharField(max_length=200)
+    reason = models.CharField(_("what needs doing"), max_length=200)
+    detail = models.TextField(_("detail"), blank=True)
+    # Empty for follow-ups the system made.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     due_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -323,11 +347,18 @@ class FollowUpTask(models.Model):
     class Meta:
         ordering = ["due_at"]
         indexes = [
-            models.Index(fields=["service", "completed_at", "due_at"], name="task_service_due")
+            models.Index(fields=["service", "completed_at", "due_at"], name="task_service_due"),
+            models.Index(fields=["assignee", "completed_at", "due_at"], name="task_assignee_due"),
+            models.Index(fields=["created_by", "completed_at"], name="task_created_by_open"),
         ]
 
     def __str__(self):
         return self.reason
+
+    @property
+    def is_follow_up(self) -> bool:
+        """Made by the system after NHS crisis care, not set by a colleague."""
+        return self.created_by_id is None
 
 
 class GapItem(models.Model):

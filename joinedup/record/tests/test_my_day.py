@@ -1,0 +1,147 @@
+"""My day: where a practitioner lands, one of each kind of item due today, each with the
+page it is dealt with; what the policy withholds named, never absent; constant queries."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from joinedup.audit.models import AuditEvent
+from joinedup.consent.services import record_consent
+from joinedup.record.tests.my_day_factories import allocated_student, plant_day
+from joinedup.referrals.tests.factories import second_clinician
+from joinedup.referrals.work.services import set_task
+from joinedup.risk import services as risk
+
+MY_DAY = reverse("record:my-day")
+
+
+def _get(client, user) -> str:
+    client.force_login(user)
+    response = client.get(MY_DAY)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_clinical_staff_land_on_my_day_and_it_comes_first_in_their_menu(hub, client):
+    client.force_login(hub.practitioner)
+    assert client.get("/").headers["Location"] == MY_DAY
+    html = client.get(MY_DAY).content.decode()
+    menu = html[html.index('aria-label="Menu"') : html.index("</nav>")]
+    assert menu.index(">My day<") < menu.index(">Caseload<")
+
+
+@pytest.mark.parametrize("who", ["service_manager", "academic", "org_admin", "student_user"])
+def test_only_clinical_staff_have_a_day_page(hub, client, who):
+    client.force_login(getattr(hub, who))
+    assert client.get(MY_DAY).status_code == 403
+
+
+def test_each_kind_of_item_shows_with_the_page_it_is_dealt_with(hub, client):
+    day = plant_day(hub)
+    html = _get(client, hub.practitioner)
+    student = day.student
+    expected = {
+        "appointment": reverse("referrals:appointment-detail", args=[day.appointment.uuid]),
+        "draft": reverse("record:note-detail", args=[day.draft.uuid]),
+        "questionnaire": reverse("measures:outcomes", args=[student.uuid]),
+        "flag": reverse("risk:flag-acknowledge", args=[day.flag.uuid]),
+        "review": reverse("risk:student-risk", args=[student.uuid]),
+        "task": reverse("referrals:tasks"),
+        "caseload": reverse("record:student-detail", args=[student.uuid]),
+        "episode": reverse("referrals:episode-detail", args=[day.episode.uuid]),
+    }
+    for what, url in expected.items():
+        assert f'"{url}"' in html, what
+    assert "Said they had stopped eating." in html
+    assert "Write to the exams office" in html
+    assert "session 1: PHQ-9" in html
+    # The caseload row: next appointment none (today's was at 00:30), last contact today.
+    row = html[html.index(f'data-case="{day.episode.uuid}"') :]
+    row = row[: row.index("</tr>")]
+    assert "None booked" in row
+    assert timezone.localdate().strftime("%-d %b %Y") in row
+    assert "Moderate" in row
+
+
+def test_nothing_due_says_so(hub, client):
+    html = _get(client, hub.practitioner)
+    for words in (
+        "No appointments today.", "No drafts waiting to be signed.", "No questionnaires are due.",
+        "No flags are waiting.", "No risk reviews are due.", "No tasks are due.",
+        "No episodes are allocated to you.",
+    ):  # fmt: skip
+        assert words in html
+
+
+def test_only_todays_and_my_own_things_show(hub, client):
+    wes = second_clinician(hub)
+    student, _episode = allocated_student(hub, "NB3000002", practitioner=wes)
+    set_task(actor=hub.practitioner, service=hub.wellbeing, assignee=hub.practitioner,
+             title="Due next week", due_on=timezone.localdate() + dt.timedelta(days=7))  # fmt: skip
+    set_task(actor=hub.practitioner, service=hub.wellbeing, assignee=wes, title="For Wes",
+             due_on=timezone.localdate())  # fmt: skip
+    set_task(actor=hub.practitioner, service=hub.wellbeing, title="For the team",
+             due_on=timezone.localdate())  # fmt: skip
+    html = _get(client, hub.practitioner)
+    assert "Due next week" not in html
+    assert "For Wes" not in html
+    assert "For the team" in html
+    assert student.display_name not in html  # allocated to Wes, not to me
+
+
+def test_a_risk_level_another_service_holds_says_who_holds_it(hub, client):
+    day = plant_day(hub)
+    crisis = hub.crisis
+    from joinedup.consent.services import open_care_relationship
+
+    open_care_relationship(student=day.student, service=crisis, reason="referral")
+    risk.record_assessment(
+        actor=hub.crisis_practitioner, student=day.student, service=crisis,
+        domain_levels={"self": 4}, factors="Overdose last night.", plan="Home treatment.",
+        review_on=timezone.localdate() + dt.timedelta(days=3),
+    )  # fmt: skip
+    html = _get(client, hub.practitioner)
+    row = html[html.index(f'data-case="{day.episode.uuid}"') :]
+    row = row[: row.index("</tr>")]
+    assert "assessed since by Crisis Team — not shared with you" in row
+    assert "Not assessed" not in row
+    # With the student's consent, the newer level itself shows.
+    record_consent(
+        actor=day.student.user or hub.practitioner, student=day.student, category="risk",
+        purpose="direct_care", how_given="in_person", recipient_service=hub.wellbeing,
+    )  # fmt: skip
+    html = _get(client, hub.practitioner)
+    row = html[html.index(f'data-case="{day.episode.uuid}"') :]
+    assert "not shared with you" not in row[: row.index("</tr>")]
+
+
+def test_students_named_are_audited(hub, client):
+    day = plant_day(hub)
+    _get(client, hub.practitioner)
+    events = AuditEvent.objects.filter(action="record.my_day.listed", student=day.student)
+    assert set(events.values_list("category", flat=True)) == {"identity", "risk"}
+
+
+def _queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(MY_DAY).status_code == 200
+    return len(queries)
+
+
+def test_the_query_count_does_not_grow_with_the_caseload(
+    hub, client, django_assert_max_num_queries
+):
+    plant_day(hub, "NB3000001")
+    client.force_login(hub.practitioner)
+    client.get(MY_DAY)  # warm per-process caches
+    with_one = _queries(client)
+    for n in range(2, 8):
+        plant_day(hub, f"NB300000{n}", minutes=60 * n)
+    with_seven = _queries(client)
+    assert with_seven == with_one
+    with django_assert_max_num_queries(with_one):
+        client.get(MY_DAY)
