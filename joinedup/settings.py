@@ -220,7 +220,13 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "joinedup.people.adapters.AccountAdapter"
 # Wrong passwords are limited per account (5 in 5 minutes) and, more loosely, per client,
 # so that one person's mistakes never lock out everyone behind the same address.
-ACCOUNT_RATE_LIMITS = {"login_failed": "20/5m/ip,5/5m/key", "login": "60/m/ip"}
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "20/5m/ip,5/5m/key",
+    "login": "60/m/ip",
+    # The public self-referral form: loosely per address (a campus shares a few), tightly per
+    # email or phone given.
+    "self_referral": "30/h/ip,3/d/key",
+}
 # Behind a TLS proxy every request comes from the proxy: the client's address is read from the
 # header the proxy sets (TRUSTED_CLIENT_IP_HEADER, e.g. X-Real-IP) or from X-Forwarded-For,
 # counting TRUSTED_PROXY_COUNT proxies from the right. Left unset, REMOTE_ADDR is used.

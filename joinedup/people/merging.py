@@ -9,6 +9,7 @@ the merged record, which stays as a tombstone pointing to the record kept
 (`Student.merged_into`); old entries still verify, and still resolve to the student.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -335,6 +336,18 @@ def merge_students(
     is an admin of the students' university."""
     if not may_merge(actor, kept) or not may_merge(actor, merged):
         raise PermissionDenied
+    return merge_records(
+        kept=kept, merged=merged, entries=lambda plan: _entries(actor, plan, request)
+    )
+
+
+def merge_records(
+    *, kept: Student, merged: Student, entries: Callable[[MergePlan], list[Entry]]
+) -> MergePlan:
+    """The merge itself, for a caller that has checked who may ask for it: `entries` says
+    in the audit log who merged the two records and why (a service's triage folds a pending
+    self-referral into the record of the student it turned out to be:
+    `referrals.selfreferral`). Raises `MergeRefusedError` as `merge_students` does."""
     with transaction.atomic():
         # Lock both (PostgreSQL): a second merge of either waits, then sees a tombstone.
         locked = {
@@ -358,7 +371,7 @@ def merge_students(
             model._base_manager.filter(**{name: merged.pk}).update(**{name: kept.pk})
         _repoint_partner_identifiers(kept, merged)
         _take_details(plan)
-        append(_entries(actor, plan, request))
+        append(entries(plan))
     return plan
 
 

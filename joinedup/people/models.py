@@ -298,7 +298,8 @@ class Student(models.Model):
     )
     pronouns = models.CharField(max_length=40, blank=True)
     date_of_birth = models.DateField(_("date of birth"))
-    student_number = models.CharField(_("student number"), max_length=20)
+    # Blank only on a pending record: someone who referred themselves without knowing it.
+    student_number = models.CharField(_("student number"), max_length=20, blank=True)
     nhs_number = models.CharField(
         _("NHS number"), max_length=10, blank=True, validators=[validate_nhs_number]
     )
@@ -374,6 +375,12 @@ class Student(models.Model):
         db_index=False,  # `student_tombstones` below: an index of the few that are set
     )
     merged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Someone not yet registered who referred themselves through a service's public form
+    # (`referrals.selfreferral`): the details are as they typed them, until the service's
+    # triage confirms the record (or confirms them as a student already registered).
+    is_pending = models.BooleanField(
+        _("self-referred, not yet confirmed"), default=False, editable=False
+    )
 
     objects = StudentManager()
     # Every row, tombstones too: for merging, and for following an old link to the record kept.
@@ -383,13 +390,20 @@ class Student(models.Model):
         ordering = ["preferred_name", "legal_family_name"]
         constraints = [
             # A tombstone gives its number back: another student may be given it.
+            # A pending record does not claim its number until it is confirmed: a stranger
+            # typing a registered student's number must learn nothing from the form.
             models.UniqueConstraint(
                 fields=["university", "student_number"],
-                condition=Q(merged_into__isnull=True),
+                condition=Q(merged_into__isnull=True, is_pending=False),
                 name="unique_student_number",
                 violation_error_message=_(
                     "A student with this student number is already registered at this university."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=Q(is_pending=True) | ~Q(student_number=""),
+                name="student_confirmed_has_number",
+                violation_error_message=_("Give the student number."),
             ),
         ]
         indexes = [

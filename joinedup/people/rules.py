@@ -253,6 +253,7 @@ def matches_between(new: Identity, existing: Identity) -> frozenset[Match]:
         found.add(Match.NHS_NUMBER)
     if (
         new.university_id == existing.university_id
+        and new.student_number.strip()
         and new.student_number.strip().casefold() == existing.student_number.strip().casefold()
     ):
         found.add(Match.STUDENT_NUMBER)

@@ -56,6 +56,10 @@ class ReferralView:
             mine += [a for a in possible if a in ("send", "withdraw")]
         if self.is_receiver:
             mine += [a for a in possible if a not in ("send", "withdraw")]
+        if referral.student.is_pending:
+            # Triage first confirms or rejects a self-referral's pending record
+            # (`referrals.selfreferral`): it is decided on once they know who it is.
+            mine = [a for a in mine if a not in ("accept", "decline")]
         return mine
 
 

@@ -247,7 +247,10 @@ def mark_opened(*, actor, referral: Referral) -> None:
 
 
 def accept_referral(*, actor, referral: Referral, version: int, request=None) -> Referral:
-    """Accept: an episode of care with the receiving service begins."""
+    """Accept: an episode of care with the receiving service begins (once a self-referral's
+    pending record is confirmed)."""
+    if referral.student.is_pending:
+        raise ValidationError(_("Confirm who referred themselves before accepting."))
     with transaction.atomic():
         referral = _transition(
             referral, "accept", actor, version, request, decided_at=timezone.now(), decided_by=actor

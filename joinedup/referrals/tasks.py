@@ -51,7 +51,13 @@ def email_new_referral(referral_id: int) -> None:
 @task
 def email_referrer(referral_id: int, what: str) -> None:
     """Tell the person who referred that the referral was accepted, declined or discharged."""
-    referral = Referral.objects.select_related("to_service", "created_by").get(pk=referral_id)
+    referral = Referral.objects.select_related("to_service", "created_by", "student").get(
+        pk=referral_id
+    )
+    if not referral.created_by.is_active or referral.created_by_id == referral.student.user_id:
+        # No one to send to that page: a self-referral (the student follows it in their
+        # portal; one from the public form is answered by its own email).
+        return
     _send(
         _("Your referral to %(service)s was %(what)s")
         % {"service": referral.to_service.name, "what": what},

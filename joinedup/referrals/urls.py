@@ -6,6 +6,7 @@ app_name = "referrals"
 
 urlpatterns = [
     path("services/", include("joinedup.referrals.directory.urls")),
+    path("", include("joinedup.referrals.selfreferral.urls")),
     path("", include("joinedup.referrals.work.urls")),
     path("referrals/", views.referral_list, name="referral-list"),
     path("referrals/waiting/", views.waiting_list, name="waiting-list"),

@@ -62,7 +62,7 @@ from joinedup.record import services as record
 from joinedup.record.tests.factories import PDF, letter_template, uploaded, write_entry
 from joinedup.referrals import services as referrals
 from joinedup.referrals.appointments import ask_about_appointment
-from joinedup.referrals.models import FollowUpTask, GapItem
+from joinedup.referrals.models import DirectoryEntry, FollowUpTask, GapItem
 from joinedup.referrals.views import ACTIONS as REFERRAL_ACTIONS
 from joinedup.risk import panels
 from joinedup.risk import services as risk
@@ -356,6 +356,11 @@ def _plant(hub) -> Planted:
     export_file = ExportFile.objects.create(
         job=job, resource_type="Patient", count=1, gzipped=gzip.compress(json.dumps(line).encode())
     )
+    # Counselling takes self-referrals: its public form is asked too.
+    DirectoryEntry.objects.create(
+        service=counselling, purpose="Counselling", who_for="Students",
+        accepts_referrals_from=["self", "service"],
+    )  # fmt: skip
     # The student's sign-in: an address to confirm, a password to reset.
     address = EmailAddress.objects.create(user=user, email=user.email, verified=False)
     return Planted(
@@ -667,6 +672,10 @@ LEGITIMATE = {
     # of their own record. FHIR's organisations, services and questionnaires name no one.
     "referrals:directory-entry": EVERYONE,
     "referrals:directory-entry-edit": {"org_admin"},
+    # Anyone may ask a service that takes self-referrals for help (signed in or not), and
+    # read what happens next; what they are told never depends on who is registered.
+    "referrals:self-referral-create": EVERYONE,
+    "referrals:self-referral-sent": EVERYONE,
     "portal:consent-preview": {"other student"},
     ("fhir:instance", "Organization"): {"fhir client"},
     ("fhir:instance", "HealthcareService"): {"fhir client"},
