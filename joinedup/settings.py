@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "joinedup.risk",
     "joinedup.portal",
     "joinedup.feedback",
+    "joinedup.reminders",
     "joinedup.fhir",
     "joinedup.api",
 ]
@@ -243,6 +244,13 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", 4)
 # Questionnaire links sent to students stop working after this many hours.
 COMPLETION_LINK_HOURS = env_int("COMPLETION_LINK_HOURS", 72)
+# Reminders (joinedup.reminders): appointments are reminded this many hours before they start.
+REMINDER_LEAD_HOURS = env_int("REMINDER_LEAD_HOURS", 24)
+# Text message reminders go through GOV.UK Notify when a key and a template are set; the
+# template's whole body is ((message)). Without them, students are offered email only.
+NOTIFY_API_KEY = env_secret("NOTIFY_API_KEY")
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_SMS_TEMPLATE_ID = env_str("NOTIFY_SMS_TEMPLATE_ID")
 # Thresholds of the gap rules (joinedup.referrals.rules).
 GAP_THRESHOLDS = {
     "declined_days": env_int("GAP_DECLINED_DAYS", 7),

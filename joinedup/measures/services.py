@@ -1,6 +1,6 @@
 """Recording questionnaires and sending completion links; a risk item raises a risk flag.
 
-Every change is audited in the `outcomes` category. Emails go out after commit, through
+Every change is audited in the `outcomes` category. Messages go out after commit, through
 background tasks, and never carry clinical content.
 """
 
@@ -21,7 +21,7 @@ from joinedup.measures import instruments, scoring
 from joinedup.measures.models import Administration, Answer, CompletionLink
 from joinedup.measures.rules import positive_risk_items
 from joinedup.measures.selectors import filing_episode
-from joinedup.measures.tasks import email_completion_link
+from joinedup.reminders.tasks import send_questionnaire_link
 from joinedup.risk.services import raise_automatic_flag
 
 LINK_SALT = "joinedup.measures.link"
@@ -159,7 +159,8 @@ def raise_risk_flag(administration: Administration, answers) -> None:
 def send_completion_link(
     *, actor, episode, session_number: int, codes: list[str], request=None
 ) -> str:
-    """Create a single-use link for the student's questionnaires and email it to them.
+    """Create a single-use link for the student's questionnaires and send it to them by
+    the channels they chose for reminders (`joinedup.reminders`).
 
     Returns the link's signed token, so staff can also give it to the student directly.
     """
@@ -187,7 +188,7 @@ def send_completion_link(
                 )
             ]
         )
-        transaction.on_commit(lambda: email_completion_link.enqueue(link.pk, token_of(link)))
+        transaction.on_commit(lambda: send_questionnaire_link.enqueue(link.pk, token_of(link)))
     return token_of(link)
 
 

@@ -26,7 +26,8 @@ from joinedup.measures.services import send_completion_link
 from joinedup.people.models import User
 from joinedup.people.services import notify_student
 from joinedup.referrals import services as referrals
-from joinedup.referrals.tests.factories import refer
+from joinedup.referrals.tests.factories import book, refer
+from joinedup.reminders.services import send_due_reminders
 from joinedup.risk import concerns
 from joinedup.risk import services as risk
 
@@ -143,6 +144,13 @@ def _questionnaire_link(hub):
     return episode
 
 
+def _appointment_reminder(hub):
+    episode = referrals.open_episode(actor=hub.practitioner, student=hub.student,
+                                     service=hub.wellbeing)  # fmt: skip
+    book(hub, episode, timezone.now() + dt.timedelta(hours=3))
+    send_due_reminders()
+
+
 def _override(hub):
     return open_break_glass(
         actor=hub.crisis_practitioner, student=hub.student,
@@ -166,6 +174,7 @@ SCENARIOS = {
     "sharing request answered": _sharing_answered,
     "student told": _student_told,
     "questionnaire link": _questionnaire_link,
+    "appointment reminder": _appointment_reminder,
     "emergency access reported": _override,
 }
 
@@ -184,6 +193,7 @@ SHOWS = (
     (r"^/students/[0-9a-f-]{36}/$", "data-category="),
     (r"^/me/$", "Messages about your record"),
     (r"^/me/questionnaires/[^/]+/$", "Before your next session"),
+    (r"^/me/appointments/$", "data-appointment="),
 )
 
 
@@ -210,7 +220,7 @@ def test_every_kind_of_email_is_covered_by_a_scenario():
         "email_follow_up", "email_overdue_follow_up", "email_flag_raised", "email_escalation",
         "email_flag_assigned", "email_concern_raised", "email_concern_acknowledged",
         "email_concern_reply", "email_concern_closed", "tell_asker", "email_notification",
-        "email_completion_link", "report_break_glass",
+        "report_break_glass",
     }  # fmt: skip
     assert _every_email_kind() == covered
 

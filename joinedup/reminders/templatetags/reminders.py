@@ -1,0 +1,21 @@
+"""The reminders of an appointment, for the pages that already passed the policy for the
+student's identity and engagement (the appointment page)."""
+
+from django import template
+
+from joinedup.reminders.models import Reminder, ReminderPreference
+from joinedup.reminders.services import preference_of
+
+register = template.Library()
+
+
+@register.inclusion_tag("reminders/_appointment_reminders.html")
+def appointment_reminders(appointment):
+    """The student's reminder choice and each reminder of this appointment, sent or why
+    not."""
+    choice = preference_of(appointment.episode.student)
+    return {
+        "appointment": appointment,
+        "choice": ReminderPreference.Channel(choice).label,
+        "reminders": Reminder.objects.filter(appointment=appointment).order_by("created_at"),
+    }
