@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from timing import MANAGE, databases, production, setup_django, time_pages
+from timing import MANAGE, audited_production, databases, setup_django, time_pages, top_up_students
 
 
 def main() -> None:
@@ -32,22 +32,9 @@ def main() -> None:
     for name, url in databases("bench").items():
         env = os.environ | {"DATABASE_URL": url, "DEBUG": "1"}
         subprocess.run([*MANAGE, "migrate", "-v0"], env=env, check=True)
-        have = int(
-            subprocess.run(
-                [*MANAGE, "shell", "-v0", "-c", "from joinedup.people.models import Student;"
-                 "print(Student.objects.count())"],
-                env=env, check=True, capture_output=True, text=True,
-            ).stdout.strip()
-        )  # fmt: skip
-        if have < args.students:
-            subprocess.run([*MANAGE, "seed", "--students", str(args.students - have)], env=env,
-                           check=True)  # fmt: skip
+        top_up_students(env, args.students)
         print(f"[{name}]")
-        # The audit log's key and checkpoints, as production has them (none written to var/).
-        production_env = production(env) | {
-            "AUDIT_CHAIN_KEY": "benchmark-only-audit-key-" + "x" * 40,
-            "AUDIT_CHECKPOINT_FILE": "",
-        }
+        production_env = audited_production(env)
         subprocess.run([*MANAGE, "collectstatic", "--noinput", "-v0"], env=production_env,
                        check=True)  # fmt: skip
         subprocess.run([sys.executable, __file__, "--measure", "--requests", str(args.requests)],

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from timing import MANAGE, databases, production, setup_django, time_pages
+from timing import MANAGE, databases, production, setup_django, time_pages, top_up_students
 
 
 def main() -> None:
@@ -30,19 +30,9 @@ def main() -> None:
         env = os.environ | {"DATABASE_URL": url, "DEBUG": "1"}
         run = MANAGE
         subprocess.run([*run, "migrate", "-v0"], env=env, check=True)
-        have = int(
-            subprocess.run(
-                [*run, "shell", "-v0", "-c", "from joinedup.people.models import Student;"
-                 "print(Student.objects.count())"],
-                env=env, check=True, capture_output=True, text=True,
-            ).stdout.strip()
-        )  # fmt: skip
-        if have < args.students:
-            started = time.perf_counter()
-            subprocess.run([*run, "seed", "--students", str(args.students - have)], env=env,
-                           check=True)  # fmt: skip
-            print(f"[{name}] seeded {args.students - have} students in "
-                  f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+        started = time.perf_counter()
+        if added := top_up_students(env, args.students):
+            print(f"[{name}] seeded {added} students in {time.perf_counter() - started:.1f} s")
         print(f"[{name}]")
         production_env = production(env)
         subprocess.run([*run, "collectstatic", "--noinput", "-v0"], env=production_env, check=True)

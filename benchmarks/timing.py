@@ -43,6 +43,29 @@ def production(env: dict) -> dict:
     }
 
 
+def top_up_students(env: dict, students: int) -> int:
+    """Seed synthetic students until the database holds `students` (the benchmarks that
+    share a database share them); returns how many were added."""
+    import subprocess
+
+    count = "from joinedup.people.models import Student; print(Student.objects.count())"
+    have = int(
+        subprocess.run([*MANAGE, "shell", "-v0", "-c", count], env=env, check=True,
+                       capture_output=True, text=True).stdout.strip()
+    )  # fmt: skip
+    if have < students:
+        subprocess.run([*MANAGE, "seed", "--students", str(students - have)], env=env, check=True)
+    return max(students - have, 0)
+
+
+def audited_production(env: dict) -> dict:
+    """`production`, with the audit log's key, writing no checkpoints into var/."""
+    return production(env) | {
+        "AUDIT_CHAIN_KEY": "benchmark-only-audit-key-" + "x" * 40,
+        "AUDIT_CHECKPOINT_FILE": "",
+    }
+
+
 def setup_django() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "joinedup.settings")
