@@ -1,8 +1,9 @@
 """Server time and query count of a practitioner's working day at hub scale: "my day", the
 week diary (the service's and one clinician's), "find a student" and a contact log.
 
-Seeds 150,000 students (once per database, shared with `record_page.py`), then a year of
-diary for every practitioner of the demo hub: a caseload of students with an allocated
+Seeds 150,000 students (once per database, shared with `record_page.py`), makes every
+service with clinical staff up to twelve practitioners, then a year of diary for every
+practitioner: a caseload of students with an allocated
 episode each, six appointments a working day (past ones attended, did not attend or
 cancelled) and a signed note for each past contact. Times each page through Django's WSGI
 handler, on SQLite and, when it answers, on PostgreSQL; then doubles the diary and checks
@@ -22,6 +23,7 @@ import sys
 
 from timing import MANAGE, audited_production, databases, setup_django, time_pages, top_up_students
 
+PER_SERVICE = 12  # practitioners in each service that has any (synthetic ones added)
 CASELOAD = 60  # students allocated to each practitioner
 PER_DAY = 6  # appointments each working day
 PLACE = "Benchmark room"  # marks the seeded diary, so that a second run reuses it
@@ -69,6 +71,25 @@ def practitioners():
     return seats.select_related("user", "service").order_by("pk")
 
 
+def hire(per_service: int) -> None:
+    """Make each service with clinical staff up to `per_service` practitioners."""
+    from collections import Counter
+
+    from joinedup.people.models import Membership, User
+
+    staffed = Counter(seat.service for seat in practitioners())
+    for service, have in staffed.items():
+        for n in range(have, per_service):
+            user = User.objects.create_user(
+                f"bench-{service.pk}-{n}@bench.joinedup.example", first_name="Bench",
+                last_name=f"Practitioner {n}",
+            )  # fmt: skip
+            Membership.objects.create(
+                user=user, organisation=service.organisation, service=service,
+                role="practitioner",
+            )  # fmt: skip
+
+
 def seed_diary(years: int) -> None:
     """`years` of diary for every practitioner, ending a year from today (a second year is
     added before the first, so that the pages' figures can be compared as rows grow)."""
@@ -76,76 +97,79 @@ def seed_diary(years: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
+    from joinedup.referrals.models import Appointment
+
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    first = (now - dt.timedelta(days=182 + 365 * (years - 1))).date()
+    hire(PER_SERVICE)
+    seeded = set(
+        Appointment.objects.filter(
+            place=PLACE, starts_at__date__gte=first, starts_at__date__lt=first + dt.timedelta(7)
+        ).values_list("clinician", flat=True)
+    )  # fmt: skip
+    seats = [seat for seat in practitioners() if seat.user_id not in seeded]
+    for n, seat in enumerate(seats):
+        with transaction.atomic():
+            _seed_one(seat, n, years, first, now)
+    print(f"  seeded {len(seats)} practitioners' diaries from {first} for a year")
+
+
+def _seed_one(seat, n: int, years: int, first: dt.date, now: dt.datetime) -> None:
+    """One practitioner's caseload and a year of their diary from `first`."""
+    from django.utils import timezone
+
     from joinedup.consent.models import CareRelationship
     from joinedup.people.models import Student
     from joinedup.record.models import RecordEntry
     from joinedup.referrals.models import Appointment, Episode
 
-    rng = random.Random(years)  # noqa: S311 - repeatable synthetic data, not secrets
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
-    first = (now - dt.timedelta(days=182 + 365 * (years - 1))).date()
-    last = first + dt.timedelta(days=365)
-    seats = list(practitioners())
-    if Appointment.objects.filter(
-        place=PLACE, starts_at__date__lt=first + dt.timedelta(1)
-    ).exists():
-        return
-    for seat in seats:
-        user, service = seat.user, seat.service
-        with transaction.atomic():
-            students = list(
-                Student.objects.filter(university=service.organisation).order_by("pk")[
-                    CASELOAD * seat.pk : CASELOAD * (seat.pk + 1)
-                ]
-            ) or list(Student.objects.order_by("pk")[CASELOAD * seat.pk : CASELOAD * (seat.pk + 1)])
-            episodes = []
-            for student in students:
-                relationship = CareRelationship.objects.filter(
-                    student=student, service=service, reason="episode", closed_at__isnull=True
-                ).first() or CareRelationship.objects.create(
-                    student=student, service=service, reason="episode"
-                )
-                episode = Episode.objects.filter(relationship=relationship, ended_at=None).first()
-                episodes.append(episode or Episode.objects.create(
-                    student=student, service=service, relationship=relationship,
-                    started_at=now - dt.timedelta(days=365 * years), practitioner=user,
-                    allocated_at=now - dt.timedelta(days=365 * years),
+    rng = random.Random(years * 100_000 + seat.pk)  # noqa: S311 - repeatable, not secrets
+    user, service = seat.user, seat.service
+    students = Student.objects.filter(university=service.organisation).order_by("pk")
+    if not students.exists():  # an NHS service: students of any university
+        students = Student.objects.order_by("pk")
+    caseload = list(students[CASELOAD * seat.pk : CASELOAD * (seat.pk + 1)])
+    episodes = []
+    for student in caseload:
+        relationship, _ = CareRelationship.objects.get_or_create(
+            student=student, service=service, reason="episode", closed_at=None
+        )
+        episode = Episode.objects.filter(relationship=relationship, ended_at=None).first()
+        episodes.append(episode or Episode.objects.create(
+            student=student, service=service, relationship=relationship,
+            started_at=now - dt.timedelta(days=365 * years), practitioner=user,
+            allocated_at=now - dt.timedelta(days=365 * years),
+        ))  # fmt: skip
+    appointments, notes = [], []
+    for offset in range(365):
+        day = first + dt.timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        for slot in range(PER_DAY):
+            starts = timezone.make_aware(dt.datetime.combine(day, dt.time(9 + slot + (slot >= 3))))
+            episode = rng.choice(episodes)
+            roll = rng.random()
+            status = (
+                "booked" if starts >= now
+                else "attended" if roll < 0.8
+                else "missed" if roll < 0.92 else "cancelled"
+            )  # fmt: skip
+            appointments.append(Appointment(
+                episode=episode, clinician=user, starts_at=starts, kind="treatment",
+                place=PLACE, status=status, recorded_by=user,
+                cancelled_by="service" if status == "cancelled" else "",
+                cancelled_at=starts if status == "cancelled" else None,
+            ))  # fmt: skip
+            if status in ("attended", "missed"):
+                notes.append(RecordEntry(
+                    student=episode.student, category="notes", kind="note", service=service,
+                    author=user, title="Session", body="Synthetic session note for benchmarks.",
+                    contact_kind="session" if status == "attended" else "dna_follow_up",
+                    contact_at=starts, created_at=starts, updated_at=starts, signed_at=starts,
+                    signed_by=user,
                 ))  # fmt: skip
-            appointments, notes = [], []
-            day = first
-            while day < last:
-                if day.weekday() < 5:
-                    for slot in range(PER_DAY):
-                        starts = timezone.make_aware(
-                            dt.datetime.combine(day, dt.time(9 + slot + (slot >= 3)))
-                        )
-                        episode = rng.choice(episodes)
-                        past = starts < now
-                        roll = rng.random()
-                        status = (
-                            "booked" if not past
-                            else "attended" if roll < 0.8
-                            else "missed" if roll < 0.92 else "cancelled"
-                        )  # fmt: skip
-                        appointments.append(Appointment(
-                            episode=episode, clinician=user, starts_at=starts, kind="treatment",
-                            place=PLACE, status=status, recorded_by=user,
-                            cancelled_by="service" if status == "cancelled" else "",
-                            cancelled_at=starts if status == "cancelled" else None,
-                        ))  # fmt: skip
-                        if status in ("attended", "missed"):
-                            notes.append(RecordEntry(
-                                student=episode.student, category="notes", kind="note",
-                                service=service, author=user, title="Session",
-                                body="Synthetic session note for benchmarks.",
-                                contact_kind="session" if status == "attended" else "dna_follow_up",
-                                contact_at=starts, created_at=starts, updated_at=starts,
-                                signed_at=starts, signed_by=user,
-                            ))  # fmt: skip
-                day += dt.timedelta(days=1)
-            Appointment.objects.bulk_create(appointments, batch_size=2000)
-            RecordEntry.objects.bulk_create(notes, batch_size=2000)
-    print(f"  seeded {len(seats)} practitioners' diaries from {first} to {last}")
+    Appointment.objects.bulk_create(appointments, batch_size=2000)
+    RecordEntry.objects.bulk_create(notes, batch_size=2000)
 
 
 def measure(requests: int) -> None:
