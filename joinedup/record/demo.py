@@ -20,6 +20,7 @@ from joinedup.record.models import LetterTemplate, NoteTemplate, RecordEntry
 from joinedup.referrals.demo import add_demo_referrals
 from joinedup.referrals.directory_demo import add_directory_entries
 from joinedup.referrals.models import Episode
+from joinedup.referrals.selfreferral.demo import add_demo_self_referrals
 from joinedup.reminders.demo import add_demo_reminders
 from joinedup.risk.demo import add_demo_risk
 
@@ -67,6 +68,7 @@ def build_demo_hub(students_per_university: int = 150) -> list[Login]:
         _story_student(hub)
         add_demo_risk(hub, rng)
         add_demo_referrals(hub, rng)
+        add_demo_self_referrals(hub)
         add_demo_feedback(hub, rng)
         add_demo_reminders(hub, rng)
     return logins
