@@ -241,3 +241,18 @@ def test_reject_tells_the_person_in_plain_words_without_clinical_detail(
     assert "0161 496 0000" in email.body
     assert "sleep" not in email.body  # what they asked for help with stays in the service
     assert not [m for m in mail.outbox if services.FORM_ACCOUNT_EMAIL in m.to]
+
+
+def test_a_student_is_sent_no_link_to_a_staff_page_when_their_self_referral_is_decided(
+    hub, open_to_self, django_capture_on_commit_callbacks
+):
+    hub.student_user.email = "alex@student.nb.ac.uk"
+    hub.student_user.save()
+    referral = services.self_refer(
+        student=hub.student, service=open_to_self, reason="Exams", email="a@b.example", phone=""
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        referrals.accept_referral(
+            actor=hub.practitioner, referral=referral, version=referral.version
+        )
+    assert not [m for m in mail.outbox if hub.student_user.email in m.to]
