@@ -49,7 +49,7 @@ def plant_day(hub, number="NB3000001", minutes=30) -> Day:
     """Jordan Reyes, allocated to Priya: an appointment today, a draft note, a flag to
     acknowledge, a risk review due today, a task due today; PHQ-9 is due."""
     student, episode = allocated_student(
-        hub, number, legal_given_name="Jordan", legal_family_name="Reyes"
+        hub, number, legal_given_name="Jordan", legal_family_name="Reyes", preferred_name=""
     )
     appointment = book_appointment(
         actor=hub.practitioner, episode=episode, kind="treatment", clinician=hub.practitioner,

@@ -34,7 +34,8 @@ def assign_choices(services: dict[int, str]) -> list[tuple[str, str]]:
 
 class TaskForm(StyledFormMixin, forms.Form):
     title = forms.CharField(
-        label=_("What needs doing"), max_length=200, required=False,  # the rule says why
+        label=_("What needs doing"), max_length=200,
+        error_messages={"required": _("Say what needs doing.")},
     )  # fmt: skip
     detail = forms.CharField(
         label=_("Detail (optional)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
