@@ -86,6 +86,11 @@ HANDLING: dict[str, Handling] = {
         ),
     ),
     "feedback.Feedback.student": Handling(gettext_lazy("feedback")),
+    "reminders.Reminder.student": Handling(gettext_lazy("reminders sent")),
+    # One choice a student: where both records made one, the kept record's stands.
+    "reminders.ReminderPreference.student": Handling(
+        gettext_lazy("how they are reminded"), duplicates="fold"
+    ),
     "feedback.DraftComment.student": Handling(gettext_lazy("comments on draft changes")),
     "feedback.AdvisoryGroup.members": Handling(gettext_lazy("advisory groups"), how="through"),
     # Membership of one group twice is membership once.

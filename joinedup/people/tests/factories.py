@@ -12,7 +12,8 @@ from joinedup.measures.services import record_administration
 from joinedup.people.services import notify_student
 from joinedup.record.tests.factories import write_entry
 from joinedup.referrals import services as referrals
-from joinedup.referrals.models import FollowUpTask, GapItem
+from joinedup.referrals.models import Appointment, FollowUpTask, GapItem
+from joinedup.reminders.models import Reminder, ReminderPreference
 from joinedup.risk import panels
 from joinedup.risk import services as risk
 from joinedup.risk.models import Concern
@@ -102,6 +103,17 @@ def plant_everything(hub, student, *, service=None, author=None, tag: str = "") 
     )  # fmt: skip
     rows["feedback.DraftComment.student"] = DraftComment.objects.create(
         draft=draft, student=student, text=f"Comment {tag}"
+    )
+    appointment = Appointment.objects.create(
+        episode=referral.episode, clinician=author, starts_at=now + dt.timedelta(days=2),
+        kind="treatment", recorded_by=author,
+    )  # fmt: skip
+    rows["reminders.Reminder.student"] = Reminder.objects.create(
+        student=student, appointment=appointment, for_starts_at=appointment.starts_at,
+        channel="email", status="sent",
+    )  # fmt: skip
+    rows["reminders.ReminderPreference.student"] = ReminderPreference.objects.create(
+        student=student, channel="email"
     )
     notify_student(student, f"Hello {tag}")
     rows["people.Notification.student"] = student.notifications.get(text=f"Hello {tag}")

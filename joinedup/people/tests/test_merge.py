@@ -19,6 +19,7 @@ from joinedup.people.merging import HANDLING, MergeRefusedError, merge_students,
 from joinedup.people.models import Role, Student, User
 from joinedup.people.tests.factories import plant_everything
 from joinedup.record.tests.factories import write_entry
+from joinedup.reminders.models import ReminderPreference
 from joinedup.risk import services as risk
 
 MERGE = reverse("people:student-merge")
@@ -200,6 +201,18 @@ def test_the_same_waiting_request_on_both_records_is_kept_once(hub, twins):
 
     assert SharingRequest.objects.filter(student=kept).count() == 1
     assert next(m for m in plan.moves if m.key == "consent.SharingRequest.student").folded == 1
+
+
+def test_the_kept_records_reminder_choice_stands_and_the_merged_ones_goes(hub, twins):
+    kept, merged = twins
+    ReminderPreference.objects.create(student=kept, channel="email")
+    ReminderPreference.objects.create(student=merged, channel="none")
+
+    merge_students(actor=hub.org_admin, kept=kept, merged=merged)
+
+    assert list(ReminderPreference.objects.values_list("student", "channel")) == [
+        (kept.pk, "email")
+    ]
 
 
 def test_a_safety_plan_by_one_service_on_both_records_stops_the_merge(hub, twins):
