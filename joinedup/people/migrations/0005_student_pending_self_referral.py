@@ -4,32 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0004_student_merge_tombstones_and_search_indexes'),
+        ("people", "0004_student_merge_tombstones_and_search_indexes"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='student',
-            name='unique_student_number',
+            model_name="student",
+            name="unique_student_number",
         ),
         migrations.AddField(
-            model_name='student',
-            name='is_pending',
-            field=models.BooleanField(default=False, editable=False, verbose_name='self-referred, not yet confirmed'),
+            model_name="student",
+            name="is_pending",
+            field=models.BooleanField(
+                default=False, editable=False, verbose_name="self-referred, not yet confirmed"
+            ),
         ),
         migrations.AlterField(
-            model_name='student',
-            name='student_number',
-            field=models.CharField(blank=True, max_length=20, verbose_name='student number'),
+            model_name="student",
+            name="student_number",
+            field=models.CharField(blank=True, max_length=20, verbose_name="student number"),
         ),
         migrations.AddConstraint(
-            model_name='student',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_pending', False), ('merged_into__isnull', True)), fields=('university', 'student_number'), name='unique_student_number', violation_error_message='A student with this student number is already registered at this university.'),
+            model_name="student",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_pending", False), ("merged_into__isnull", True)),
+                fields=("university", "student_number"),
+                name="unique_student_number",
+                violation_error_message="A student with this student number is already registered at this university.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='student',
-            constraint=models.CheckConstraint(condition=models.Q(('is_pending', True), models.Q(('student_number', ''), _negated=True), _connector='OR'), name='student_confirmed_has_number', violation_error_message='Give the student number.'),
+            model_name="student",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("is_pending", True),
+                    models.Q(("student_number", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="student_confirmed_has_number",
+                violation_error_message="Give the student number.",
+            ),
         ),
     ]
