@@ -111,6 +111,10 @@ def seed_diary(years: int) -> None:
     for n, seat in enumerate(seats):
         with transaction.atomic():
             _seed_one(seat, n, years, first, now)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would after such a load
     print(f"  seeded {len(seats)} practitioners' diaries from {first} for a year")
 
 
