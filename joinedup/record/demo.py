@@ -17,6 +17,7 @@ from joinedup.feedback.demo import add_demo_feedback
 from joinedup.measures.demo import add_demo_measures, add_story_measures
 from joinedup.people.models import Department, Membership, Organisation, Service, Student, User
 from joinedup.record.models import LetterTemplate, NoteTemplate, RecordEntry
+from joinedup.record.my_day.demo import add_demo_days
 from joinedup.referrals.demo import add_demo_referrals
 from joinedup.referrals.directory_demo import add_directory_entries
 from joinedup.referrals.models import Episode
@@ -68,6 +69,7 @@ def build_demo_hub(students_per_university: int = 150) -> list[Login]:
         _story_student(hub)
         add_demo_risk(hub, rng)
         add_demo_referrals(hub, rng)
+        add_demo_days(hub)
         add_demo_self_referrals(hub)
         add_demo_feedback(hub, rng)
         add_demo_reminders(hub, rng)
