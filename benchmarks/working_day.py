@@ -183,36 +183,37 @@ def measure(requests: int) -> None:
     from django.urls import reverse
 
     from conftest import SignedInClient  # a sign-in with the second factor, as staff need
-    from joinedup.people.models import Student
+    from joinedup.consent.policy import readable_students
+    from joinedup.people.models import Student, User
     from joinedup.record.models import RecordEntry
     from joinedup.referrals.models import Appointment
 
     setup_test_environment()
-    seat = practitioners().filter(user__email="counsellor@demo.joinedup.example").first()
-    seat = seat or practitioners().first()
-    user = seat.user
-    client = SignedInClient()
-    client.force_login(user)
-    busiest = (
-        RecordEntry.objects.filter(author=user, category="notes")
-        .values("student").annotate(n=Count("pk")).order_by("-n").first()
-    )  # fmt: skip
-    student = Student.objects.get(pk=busiest["student"])
-    print(
-        f"  {Student.objects.count()} students, {Appointment.objects.count()} appointments; "
-        f"{user.email.split('@')[0]}: "
-        f"{Appointment.objects.filter(clinician=user).count()} in their diary, "
-        f"{busiest['n']} notes on the busiest record"
-    )
-    pages = {
-        "my day": reverse("record:my-day"),
-        "week diary": "/diary/?span=week",
-        "my week": f"/diary/clinicians/{user.uuid}/?span=week",
-        "find by name": f"/students/find/?q={student.legal_family_name}",
-        "find by number": f"/students/find/?q={student.student_number[-5:]}",
-        "contact log": f"/students/{student.uuid}/contacts/",
-    }
-    time_pages(client, requests, pages)
+    print(f"  {Student.objects.count()} students, {Appointment.objects.count()} appointments")
+    # A realistic caseload (Wellbeing) and the largest seeded one (Counselling, a stress case).
+    for email in ("practitioner@demo.joinedup.example", "counsellor@demo.joinedup.example"):
+        user = User.objects.get(email=email)
+        client = SignedInClient()
+        client.force_login(user)
+        busiest = (
+            RecordEntry.objects.filter(author=user, category="notes")
+            .values("student").annotate(n=Count("pk")).order_by("-n").first()
+        )  # fmt: skip
+        student = Student.objects.get(pk=busiest["student"])
+        caseload = readable_students(user, "identity", bases=("relationship",)).count()
+        print(
+            f"  {email.split('@')[0]}: {caseload} on the caseload, "
+            f"{Appointment.objects.filter(clinician=user).count()} in their diary, "
+            f"{busiest['n']} notes on the busiest record"
+        )
+        time_pages(client, requests, {
+            "my day": reverse("record:my-day"),
+            "week diary": "/diary/?span=week",
+            "my week": f"/diary/clinicians/{user.uuid}/?span=week",
+            "find by name": f"/students/find/?q={student.legal_family_name}",
+            "find by number": f"/students/find/?q={student.student_number[-5:]}",
+            "contact log": f"/students/{student.uuid}/contacts/",
+        })  # fmt: skip
 
 
 if __name__ == "__main__":
