@@ -14,10 +14,10 @@ from joinedup.referrals.directory.forms import DirectoryEntryForm, DirectorySear
 from joinedup.referrals.directory.permissions import can_edit_directory
 
 
-@login_required
 @require_GET
 def directory(request):
-    """Every service in the hub, searchable and filterable: any signed-in user may look."""
+    """Every service in the hub, searchable and filterable: anyone may look, signed in or
+    not (someone not yet registered finds a service here and refers themselves)."""
     form = DirectorySearchForm(request.GET)
     query, filters = form.search()
     found = selectors.directory_for(
@@ -31,9 +31,9 @@ def directory(request):
     )  # fmt: skip
 
 
-@login_required
 @require_GET
 def entry_detail(request, service_uuid):
+    """One service's public listing (what it offers, how to reach it, its waits)."""
     listing = selectors.get_listing(
         service_uuid, timezone.now(), waits_by_service=selectors.recent_waits_by_service
     )

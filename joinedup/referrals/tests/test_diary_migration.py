@@ -23,13 +23,13 @@ def _migrate(targets) -> None:
 
 
 def _latest():
-    return [
-        k for k in MigrationExecutor(connection).loader.graph.leaf_nodes() if k[0] == "referrals"
-    ]
+    """Every app's latest migration: going back to a migration of one app unapplies the
+    migrations of other apps that depend on it, and the way forward must reapply them."""
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def _models(at):
-    """The referrals models as they stand at migration `at`."""
+    """The referrals models as they stand at migration `at` (one node, or a list of them)."""
     state = MigrationExecutor(connection).loader.project_state(at)
     return state.apps.get_model("referrals", "Episode"), state.apps.get_model(
         "referrals", "Appointment"
@@ -85,7 +85,7 @@ def test_the_kept_counts_survive_the_diary_both_ways_and_clinicians_are_named():
     _migrate(_latest())
 
     assert _kept() == {episode.pk: (1, 1, 1)}  # recomputed, the same
-    Episode, Appointment = _models(_latest()[0])  # noqa: N806
+    Episode, Appointment = _models(_latest())  # noqa: N806
     clinicians = dict(Appointment.objects.values_list("pk", "clinician_id"))
     assert clinicians[by_priya.pk] == priya.pk
     assert clinicians[by_manager.pk] is None  # a manager is not a clinician of the service

@@ -125,11 +125,21 @@ def test_every_signed_in_user_sees_every_service_in_the_hub(hub, entries, client
     assert "6 services of 6" in html(response)
 
 
-def test_signing_in_is_needed_to_see_the_directory(hub, client):
+def test_someone_not_signed_in_finds_a_service_and_its_refer_yourself_form(hub, entries, client):
+    # Someone not yet registered has no account: the directory is how they find a service.
     response = client.get(DIRECTORY)
 
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("account_login"))
+    assert response.status_code == 200
+    assert listed(response) == ALL_SERVICES
+    page = client.get(reverse("referrals:directory-entry", args=[hub.wellbeing.uuid]))
+    form = reverse("referrals:self-referral-create", args=[hub.wellbeing.uuid])
+    assert page.status_code == 200
+    assert f'href="{form}"' in html(page)
+    assert client.get(form).status_code == 200
+    # Editing stays with the organisation's admins.
+    edit = client.get(reverse("referrals:directory-entry-edit", args=[hub.wellbeing.uuid]))
+    assert edit.status_code == 302
+    assert edit["Location"].startswith(reverse("account_login"))
 
 
 @pytest.mark.parametrize(
