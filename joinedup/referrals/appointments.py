@@ -67,7 +67,12 @@ def _check_length(length: timedelta, errors: dict) -> None:
 
 
 def _check_inside(episode: Episode, starts_at, errors: dict) -> None:
-    if not rules.inside_episode(starts_at, episode.started_at, episode.ended_at):
+    # From the start of the day it opened: a walk-in's episode is often opened after the
+    # first conversation, which is then recorded at the time it took place.
+    opened_day = timezone.localtime(episode.started_at).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    if not rules.inside_episode(starts_at, opened_day, episode.ended_at):
         errors["starts_at"] = _(
             "The appointment must be inside the episode, which runs from %(start)s%(end)s."
         ) % {

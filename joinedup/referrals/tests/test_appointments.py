@@ -92,6 +92,16 @@ def test_another_clinician_or_a_cancelled_appointment_leaves_the_time_free(hub, 
     assert Appointment.objects.filter(status="booked").count() == 2
 
 
+def test_a_walk_ins_first_session_earlier_on_the_day_it_opened_is_recorded(hub, episode):
+    opened = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    episode.started_at = opened
+    episode.save(update_fields=["started_at"])
+    book(hub, episode, opened.replace(hour=9))
+    with pytest.raises(ValidationError, match="must be inside the episode"):
+        book(hub, episode, opened.replace(hour=9) - dt.timedelta(days=1))
+    assert Appointment.objects.count() == 1
+
+
 def test_a_booking_outside_the_episode_is_refused(hub, episode):
     with pytest.raises(ValidationError, match="must be inside the episode"):
         book(hub, episode, episode.started_at - dt.timedelta(days=1))

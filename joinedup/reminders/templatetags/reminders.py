@@ -13,9 +13,12 @@ register = template.Library()
 def appointment_reminders(appointment):
     """The student's reminder choice and each reminder of this appointment, sent or why
     not."""
-    choice = preference_of(appointment.episode.student)
+    student = appointment.episode.student
+    choice = preference_of(student)
     return {
         "appointment": appointment,
         "choice": ReminderPreference.Channel(choice).label,
+        # A student who never chose is reminded by the default: say so, not "chose".
+        "chosen": ReminderPreference.objects.filter(student=student).exists(),
         "reminders": Reminder.objects.filter(appointment=appointment).order_by("created_at"),
     }

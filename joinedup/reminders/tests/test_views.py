@@ -77,5 +77,8 @@ def test_the_appointment_page_shows_a_reminder_sent(hub, client):
     assert "No reminder sent yet." in client.get(url).content.decode()
     send_due_reminders()
     text = client.get(url).content.decode()
+    assert "The student has not chosen how to be reminded, so is reminded by email" in text
+    ReminderPreference.objects.create(student=hub.student, channel="email")
+    text = client.get(url).content.decode()
     assert "The student chose to be reminded: by email." in text
     assert "sent by email." in text
