@@ -366,7 +366,8 @@ Your next appointment with {{ service }} is on {{ next_appointment }}.
 If you cannot come, please tell us so that we can offer the time to someone else.
 Yours sincerely,"""),
     ("gp", "Letter to the GP", """Dear colleagues at {{ gp_practice }},
-Re: {{ legal_name }}, born {{ date_of_birth }}, NHS number {{ nhs_number }}
+Re: {{ legal_name }}, born {{ date_of_birth }}
+NHS number: {{ nhs_number }}
 {{ name }} has been supported by {{ service }} since {{ care_started }}.
 {{ message }}
 Yours sincerely,"""),

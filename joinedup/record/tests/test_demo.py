@@ -1,7 +1,8 @@
 """The demo's story student has signed notes, a corrected one, and a letter to their GP."""
 
-from joinedup.record.demo import build_demo_hub
+from joinedup.record.demo import LETTER_TEMPLATES, build_demo_hub
 from joinedup.record.models import RecordEntry
+from joinedup.record.rules import FIELDS_BY_NAME, merge_letter
 
 
 def test_the_story_student_has_signed_notes_an_addendum_and_a_letter(db, settings, tmp_path):
@@ -17,3 +18,16 @@ def test_the_story_student_has_signed_notes_an_addendum_and_a_letter(db, setting
     assert letter.letter.kind == "gp"
     with letter.attachment.file.open("rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+
+
+def test_the_demo_gp_letter_identifies_a_student_without_an_nhs_number():
+    # The GP matches the letter to the patient by legal name and date of birth when there
+    # is no NHS number to quote: only the number's own line is left out.
+    gp = next(body for kind, _name, body in LETTER_TEMPLATES if kind == "gp")
+    values = {field: f"<{field}>" for field in FIELDS_BY_NAME} | {"nhs_number": ""}
+
+    merged = merge_letter(gp, values, readable=set(FIELDS_BY_NAME))
+
+    text = "\n".join(merged.paragraphs)
+    assert "Re: <legal_name>, born <date_of_birth>" in text
+    assert "NHS number" not in text
