@@ -20,7 +20,7 @@ from joinedup.people.services import notify_student
 from joinedup.referrals import rules
 from joinedup.referrals.appointments import is_clinician, name_of
 from joinedup.referrals.models import Episode, Referral
-from joinedup.referrals.services import end_episode, open_episode
+from joinedup.referrals.services import accept_referral, end_episode, open_episode
 
 WALK_IN_LOOKUP = "referrals.walk_in.lookup"
 
@@ -77,7 +77,9 @@ def open_walk_in_episode(
 ) -> Episode:
     """Open an episode of the actor's service for a student without any referral (found as
     a walk-in, or from a record the actor may read), allocated to `practitioner` if named;
-    refused while the student has an episode open with the service. The student is told."""
+    refused while the student has an episode open with the service. A referral of theirs
+    waiting for the service is accepted instead (its episode is this one). The student is
+    told."""
     if not is_clinician(actor, service):
         raise ValidationError(_("Only a practitioner of %(service)s can open its episodes.") % {
             "service": service.name
@@ -90,7 +92,22 @@ def open_walk_in_episode(
             % {"student": student.display_name, "service": service.name}
         )
     with transaction.atomic():
-        episode = open_episode(actor=actor, student=student, service=service, request=request)
+        # A referral of theirs still waiting for this service (their own, made when they
+        # were registered here) is what the episode answers: it is accepted, not left
+        # waiting beside the episode.
+        waiting = (
+            Referral.objects.filter(
+                student=student, to_service=service, state=Referral.State.SENT,
+                student__is_pending=False,
+            ).order_by("sent_at", "pk").first()
+        )  # fmt: skip
+        if waiting is not None:
+            accepted = accept_referral(
+                actor=actor, referral=waiting, version=waiting.version, request=request
+            )
+            episode = accepted.episode
+        else:
+            episode = open_episode(actor=actor, student=student, service=service, request=request)
         if practitioner is not None:
             allocate_episode(
                 actor=actor, episode=episode, practitioner=practitioner, request=request

@@ -87,6 +87,25 @@ def test_opening_a_walk_in_episode_opens_the_care_relationship_and_tells_the_stu
     assert AuditEvent.objects.filter(action="referrals.episode.opened", student=sam).exists()
 
 
+def test_a_walk_in_with_a_referral_waiting_for_the_service_accepts_it_rather_than_double(hub):
+    # Registered at Wellbeing's desk (their self-referral), then seen the same morning.
+    referral = services.create_referral(
+        actor=hub.practitioner, student=hub.student, from_service=None, to_service=hub.wellbeing,
+        source="self", reason="Came to the desk: exam stress.", send=True,
+    )  # fmt: skip
+    other = refer(hub, to=hub.talking)
+
+    episode = episodes.open_walk_in_episode(
+        actor=hub.practitioner, student=hub.student, service=hub.wellbeing
+    )
+
+    referral.refresh_from_db()
+    other.refresh_from_db()
+    assert (referral.state, referral.episode) == ("accepted", episode)
+    assert other.state == "sent"  # another service's referral waits for that service
+    assert Episode.objects.filter(student=hub.student, service=hub.wellbeing).count() == 1
+
+
 def test_a_second_open_episode_with_the_service_is_refused(hub):
     sam = walk_in_student(hub)
     walked_in(hub, sam)
