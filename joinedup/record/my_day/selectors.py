@@ -12,7 +12,7 @@ from joinedup.consent.policy import audit_listing, readable_rows, readable_stude
 from joinedup.measures.selectors import DueEpisode, due_for
 from joinedup.record.models import RecordEntry
 from joinedup.record.my_day import rules
-from joinedup.referrals.models import Appointment, Episode, FollowUpTask
+from joinedup.referrals.models import Appointment, AppointmentRequest, Episode, FollowUpTask
 from joinedup.referrals.work.selectors import TaskRow, rows_for
 from joinedup.referrals.work.services import clinical_services_of
 from joinedup.risk.models import Flag, ReturnToStudyPlan, RiskAssessment
@@ -46,6 +46,8 @@ class Case:
 class MyDay:
     today: dt.date
     appointments: list[TodayAppointment] = field(default_factory=list)
+    # Students asking to cancel or move one of the user's appointments, oldest first.
+    requests: list[AppointmentRequest] = field(default_factory=list)
     drafts: list[RecordEntry] = field(default_factory=list)
     questionnaires: list[DueEpisode] = field(default_factory=list)
     flags: list[FlagRow] = field(default_factory=list)
@@ -69,6 +71,12 @@ def my_day_for(user, *, request=None) -> MyDay:
     episodes = list(_caseload(user, now))
     student_ids = sorted({e.student_id for e in episodes})
     day.appointments = _appointments(user, start, end)
+    day.requests = list(
+        AppointmentRequest.objects.filter(answered_at__isnull=True, appointment__clinician=user)
+        .exclude(appointment__status=Appointment.Status.CANCELLED)
+        .select_related("appointment__episode__student")
+        .order_by("asked_at", "pk")
+    )
     day.drafts = list(
         RecordEntry.with_drafts.filter(is_draft=True, author=user, kind__in=NOTE_KINDS)
         .select_related("student", "service")
@@ -100,6 +108,7 @@ def my_day_for(user, *, request=None) -> MyDay:
         s.pk: s
         for s in [
             *(a.appointment.episode.student for a in day.appointments),
+            *(r.appointment.episode.student for r in day.requests),
             *(d.student for d in day.drafts),
             *(f.flag.student for f in day.flags),
             *(r.student for r in day.reviews),

@@ -12,6 +12,11 @@ from django.utils import timezone
 from joinedup.audit.models import AuditEvent
 from joinedup.consent.services import record_consent
 from joinedup.record.tests.my_day_factories import allocated_student, plant_day
+from joinedup.referrals.appointments import (
+    answer_appointment_request,
+    ask_about_appointment,
+    book_appointment,
+)
 from joinedup.referrals.tests.factories import second_clinician
 from joinedup.referrals.work.services import set_task
 from joinedup.risk import services as risk
@@ -65,6 +70,31 @@ def test_each_kind_of_item_shows_with_the_page_it_is_dealt_with(hub, client):
     assert "None booked" in row
     assert timezone.localdate().strftime("%-d %b %Y") in row
     assert "Moderate" in row
+
+
+def test_a_student_asking_to_change_my_appointment_shows_until_it_is_answered(hub, client):
+    day = plant_day(hub)
+    tomorrow = book_appointment(
+        actor=hub.practitioner, episode=day.episode, kind="treatment", clinician=hub.practitioner,
+        starts_at=timezone.now() + dt.timedelta(days=1), place="Student Centre 2.14",
+    )  # fmt: skip
+    asked = ask_about_appointment(
+        actor=hub.practitioner, appointment=tomorrow, wants="cancel", reason="I am unwell."
+    )
+    url = reverse("referrals:appointment-detail", args=[tomorrow.uuid])
+    html = _get(client, hub.practitioner)
+    requests = html[html.index('data-my-day="requests"') :]
+    assert f'"{url}"' in requests
+    assert "asks to cancel" in requests
+    assert "I am unwell." not in html  # its reason is read where it is answered
+    # Another clinician's appointment is theirs to answer.
+    assert 'data-my-day="requests"' not in _get(client, second_clinician(hub))
+
+    answer_appointment_request(
+        actor=hub.practitioner, asked=asked, answer="kept", message="We will call you first."
+    )
+
+    assert "No student is asking to change an appointment." in _get(client, hub.practitioner)
 
 
 def test_nothing_due_says_so(hub, client):
