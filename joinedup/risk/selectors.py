@@ -59,7 +59,7 @@ def levels_shown(user, student_ids) -> dict[int, LevelShown]:
     if not student_ids:
         return {}
     assessments = RiskAssessment.objects.filter(student_id__in=student_ids)
-    readable = readable_rows(user, "risk", assessments)
+    readable = readable_rows(user, "risk", assessments, among=student_ids)
     latest: dict[int, RiskAssessment] = {}
     for assessment in readable.select_related("level", "service").order_by(
         "student_id", "-created_at"
@@ -120,9 +120,12 @@ def open_flags_for(user, *, request=None) -> list[FlagRow]:
         .order_by("due_at")[:300]
     )
     detailed = set(
-        readable_rows(user, "risk", Flag.objects.filter(pk__in=[f.pk for f in flags])).values_list(
-            "pk", flat=True
-        )
+        readable_rows(
+            user,
+            "risk",
+            Flag.objects.filter(pk__in=[f.pk for f in flags]),
+            among=sorted({f.student_id for f in flags}),
+        ).values_list("pk", flat=True)
     )
     audit_listing(
         user,

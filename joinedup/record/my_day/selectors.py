@@ -200,8 +200,10 @@ def _flags(user, student_ids: list[int]) -> list[FlagRow]:
     if not flags:
         return []
     detailed = set(
-        readable_rows(user, "risk", Flag.objects.filter(pk__in=[f.pk for f in flags]))
-        .values_list("pk", flat=True)
+        readable_rows(
+            user, "risk", Flag.objects.filter(pk__in=[f.pk for f in flags]),
+            among=sorted({f.student_id for f in flags}),
+        ).values_list("pk", flat=True)
     )  # fmt: skip
     return [FlagRow(f, f.pk in detailed) for f in flags]
 
