@@ -114,6 +114,14 @@ def test_a_practitioner_works_through_my_day(hub, page):
     expect(page.get_by_role("main")).to_contain_text("No drafts waiting to be signed.")
     expect(section(page, "appointments")).to_contain_text(jordan)  # the rest of the day stays
 
+    # On a phone the menu is one row that scrolls sideways: the day starts on the first screen.
+    page.set_viewport_size(PHONE)
+    heading = page.get_by_role("heading", level=1).bounding_box()
+    assert heading is not None
+    assert heading["y"] + heading["height"] < PHONE["height"] / 3, heading
+    menu(page).get_by_role("link", name="Tasks").click()  # scrolled into view to be clicked
+    expect(page).to_have_url(re.compile(r"/tasks/$"))
+
 
 def test_a_task_set_from_a_record_reaches_a_colleague_who_marks_it_done(hub, page, other_page):
     student, _episode = allocated_student(
