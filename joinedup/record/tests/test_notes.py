@@ -168,6 +168,8 @@ def test_a_note_starts_from_one_of_the_services_templates(hub, client):
 
     page = client.get(url, {"template": template.uuid}).text
     assert "Presenting difficulty:</textarea>" in page
+    # Choosing a template reloads the page: the writer is told before they type.
+    assert "what is typed below is not kept" in page
     assert "Counselling intake" not in page
     assert "Counselling only:" not in client.get(url, {"template": other.uuid}).text
 
