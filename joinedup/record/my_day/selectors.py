@@ -45,6 +45,7 @@ class Case:
 @dataclass
 class MyDay:
     today: dt.date
+    now: dt.datetime  # what is due before it is overdue
     appointments: list[TodayAppointment] = field(default_factory=list)
     # Students asking to cancel or move one of the user's appointments, oldest first.
     requests: list[AppointmentRequest] = field(default_factory=list)
@@ -66,7 +67,7 @@ def my_day_for(user, *, request=None) -> MyDay:
     today = timezone.localdate(now)
     start, end = rules.day_bounds(today, zone)
     services = list(clinical_services_of(user))
-    day = MyDay(today=today)
+    day = MyDay(today=today, now=now)
 
     episodes = list(_caseload(user, now))
     student_ids = sorted({e.student_id for e in episodes})

@@ -97,6 +97,19 @@ def test_a_student_asking_to_change_my_appointment_shows_until_it_is_answered(hu
     assert "No student is asking to change an appointment." in _get(client, hub.practitioner)
 
 
+def test_a_flag_past_its_time_to_acknowledge_says_it_is_overdue(hub, client):
+    day = plant_day(hub)
+    flags = _get(client, hub.practitioner).split('data-my-day="flags"')[1]
+    assert "data-overdue" not in flags.split("</ul>")[0]
+
+    type(day.flag).objects.filter(pk=day.flag.pk).update(
+        due_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+
+    flags = _get(client, hub.practitioner).split('data-my-day="flags"')[1]
+    assert "Overdue" in flags.split("</ul>")[0]
+
+
 def test_nothing_due_says_so(hub, client):
     html = _get(client, hub.practitioner)
     for words in (
