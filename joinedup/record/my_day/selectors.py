@@ -5,14 +5,20 @@ decides is asked once for all the students on the page."""
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from joinedup.consent.policy import audit_listing, readable_rows, readable_students
 from joinedup.measures.selectors import DueEpisode, due_for
 from joinedup.record.models import RecordEntry
 from joinedup.record.my_day import rules
-from joinedup.referrals.models import Appointment, AppointmentRequest, Episode, FollowUpTask
+from joinedup.referrals.models import (
+    Appointment,
+    AppointmentRequest,
+    Episode,
+    FollowUpTask,
+    Referral,
+)
 from joinedup.referrals.work.selectors import TaskRow, rows_for
 from joinedup.referrals.work.services import clinical_services_of
 from joinedup.risk.models import Flag, ReturnToStudyPlan, RiskAssessment
@@ -47,6 +53,8 @@ class MyDay:
     today: dt.date
     now: dt.datetime  # what is due before it is overdue
     appointments: list[TodayAppointment] = field(default_factory=list)
+    # (service name, count) of referrals to the user's services waiting for a decision.
+    referrals_waiting: list[tuple[str, int]] = field(default_factory=list)
     # Students asking to cancel or move one of the user's appointments, oldest first.
     requests: list[AppointmentRequest] = field(default_factory=list)
     drafts: list[RecordEntry] = field(default_factory=list)
@@ -72,6 +80,12 @@ def my_day_for(user, *, request=None) -> MyDay:
     episodes = list(_caseload(user, now))
     student_ids = sorted({e.student_id for e in episodes})
     day.appointments = _appointments(user, start, end)
+    day.referrals_waiting = list(
+        Referral.objects.filter(to_service_id__in=services, state=Referral.State.SENT)
+        .values_list("to_service__name")
+        .annotate(n=Count("pk"))
+        .order_by("to_service__name")
+    )
     day.requests = list(
         AppointmentRequest.objects.filter(answered_at__isnull=True, appointment__clinician=user)
         .exclude(appointment__status=Appointment.Status.CANCELLED)

@@ -17,7 +17,7 @@ from joinedup.referrals.appointments import (
     ask_about_appointment,
     book_appointment,
 )
-from joinedup.referrals.tests.factories import second_clinician
+from joinedup.referrals.tests.factories import refer, second_clinician
 from joinedup.referrals.work.services import set_task
 from joinedup.risk import services as risk
 
@@ -108,6 +108,18 @@ def test_a_flag_past_its_time_to_acknowledge_says_it_is_overdue(hub, client):
 
     flags = _get(client, hub.practitioner).split('data-my-day="flags"')[1]
     assert "Overdue" in flags.split("</ul>")[0]
+
+
+def test_referrals_waiting_for_my_service_are_counted_with_the_waiting_list(hub, client):
+    refer(hub, to=hub.wellbeing, frm=hub.counselling)
+    refer(hub, to=hub.talking)  # another service's to decide
+
+    html = _get(client, hub.practitioner)
+
+    referrals = html.split('data-my-day="referrals"')[1].split("</ul>")[0]
+    assert "1 referral to Wellbeing waits to be accepted or declined." in referrals
+    assert "Talking" not in referrals
+    assert f'"{reverse("referrals:waiting-list")}"' in html
 
 
 def test_nothing_due_says_so(hub, client):
