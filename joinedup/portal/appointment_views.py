@@ -18,17 +18,18 @@ from joinedup.referrals.views import add_errors
 
 @login_required
 def appointments(request):
-    """My appointments: those to come, and the last two months'."""
+    """My appointments: those to come, soonest first, then the last two months', latest
+    first."""
     student = _own_student(request)
     decide_many(
         request.user, student, ["engagement"], request=request, action="portal.appointments.read"
     )
-    mine = appointments_of_student(student)
-    return render(
-        request,
-        "portal/appointments.html",
-        {"student": student, "appointments": mine, "now": timezone.now()},
-    )
+    mine, now = appointments_of_student(student), timezone.now()
+    return render(request, "portal/appointments.html", {
+        "student": student, "now": now,
+        "upcoming": [a for a in mine if a.starts_at > now],  # soonest first
+        "earlier": [a for a in reversed(mine) if a.starts_at <= now],  # latest first
+    })  # fmt: skip
 
 
 @login_required

@@ -1,13 +1,19 @@
 """The student's appointments in their portal: where, when and how long; asking to cancel
 or rebook, and seeing the answer."""
 
+import datetime as dt
+
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from joinedup.audit.models import AuditEvent
 from joinedup.referrals import appointments
 from joinedup.referrals.models import AppointmentRequest
 from joinedup.referrals.tests.factories import book, day_after_tomorrow_at, walked_in
+
+VIDEO = "https://video.example/wellbeing/priya"
 
 
 @pytest.fixture
@@ -15,7 +21,7 @@ def appointment(hub):
     episode = walked_in(hub, hub.student, practitioner=hub.practitioner)
     return book(
         hub, episode, day_after_tomorrow_at(10), minutes=30,
-        video_link="https://video.example/wellbeing/priya",
+        video_link=VIDEO,
     )  # fmt: skip
 
 
@@ -65,6 +71,23 @@ def test_the_student_sees_the_answer(hub, client, appointment):
     assert "Answer: it stays as it is." in html
     assert "It is your last session: please come, or call us." in html
     assert hub.student.notifications.filter(text__contains="it stays as it is").exists()
+
+
+def test_the_next_appointment_comes_first_and_a_past_one_has_no_link_to_join(hub, appointment):
+    episode = appointment.episode
+    episode.started_at = timezone.now() - dt.timedelta(days=10)
+    episode.save(update_fields=["started_at"])
+    later = book(hub, episode, day_after_tomorrow_at(14))
+    past = book(hub, episode, timezone.now() - dt.timedelta(days=3), video_link=VIDEO)
+    client = Client()
+    client.force_login(hub.student_user)
+
+    html = client.get(reverse("portal:appointments")).content.decode()
+
+    order = [html.index(f'data-appointment="{a.uuid}"') for a in (appointment, later, past)]
+    assert order == sorted(order)
+    assert html.index("Coming up") < order[0] < order[1] < html.index("Earlier") < order[2]
+    assert html.count("Join the video appointment") == 1  # the past one's link is gone
 
 
 def test_another_students_appointment_is_not_found_and_staff_have_no_portal(
