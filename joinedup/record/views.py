@@ -19,6 +19,9 @@ from joinedup.people.permissions import can_record_consent, can_view_caseload, c
 from joinedup.record import forms, selectors, services
 from joinedup.record.models import LetterTemplate, NoteTemplate, RecordEntry
 from joinedup.record.selectors import get_record_for_user
+from joinedup.referrals.models import FollowUpTask
+from joinedup.referrals.work.selectors import rows_for
+from joinedup.referrals.work.services import clinical_services_of
 from joinedup.risk.selectors import current_levels
 
 
@@ -55,6 +58,18 @@ def caseload(request):
     return render(request, "record/caseload.html", {"page": page, "query": query})
 
 
+def _open_tasks(request, student):
+    """The open tasks about the student of the services the user works in (as their task
+    list shows them); other services' tasks are their own work."""
+    tasks = list(
+        FollowUpTask.objects.filter(
+            student=student, completed_at__isnull=True,
+            service_id__in=clinical_services_of(request.user),
+        ).select_related("student", "service", "assignee", "created_by").order_by("due_at", "pk")
+    )  # fmt: skip
+    return rows_for(request.user, tasks, request=request) if tasks else []
+
+
 @login_required
 def student_detail(request, student_uuid):
     """The student's record: each category the policy allows, and why the others are hidden."""
@@ -66,10 +81,12 @@ def student_detail(request, student_uuid):
     )  # fmt: skip
     # A service that no longer works with the student reads what it wrote, and acts no more.
     in_care = record.section("identity").decision.basis != "authored"
+    is_clinical = can_view_caseload(request.user) and in_care
     return render(request, "record/student_detail.html", {
         "record": record,
         "banner": banner,
-        "is_clinical": can_view_caseload(request.user) and in_care,
+        "is_clinical": is_clinical,
+        "tasks": _open_tasks(request, record.student) if is_clinical else [],
         "record_pages": can_view_caseload(request.user),
         "may_ask": can_record_consent(request.user) and in_care,
         "whom": _("you"),

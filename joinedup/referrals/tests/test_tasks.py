@@ -216,6 +216,12 @@ def test_a_task_set_from_the_students_record_is_about_them(hub, client):
     assert (task.student, task.assignee) == (hub.student, None)
     record = client.get(response.headers["Location"]).content.decode()
     assert url in record
+    # The record lists it, to be marked done there; once done it leaves.
+    tasks = record.split("data-record-tasks")[1]
+    assert "Send the exam letter" in tasks
+    assert reverse("referrals:task-done", args=[task.uuid]) in tasks
+    services.complete_task(actor=hub.practitioner, task=task)
+    assert "data-record-tasks" not in client.get(response.headers["Location"]).content.decode()
 
 
 def test_the_record_form_is_404_for_a_student_outside_my_care(hub, client):
