@@ -214,3 +214,15 @@ def assert_accessible(page) -> None:
                 for node in violation["nodes"]
             )
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def accessible_at_both_sizes(page) -> None:
+    """axe at the page's own size and at the other (phone or desktop), then back."""
+    assert_accessible(page)
+    size = page.viewport_size
+    page.set_viewport_size(PHONE if size["width"] > PHONE["width"] else DESKTOP)
+    assert_accessible(page)
+    page.set_viewport_size(size)

@@ -12,7 +12,7 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from joinedup.conftest import PHONE, assert_accessible, login
+from joinedup.conftest import PHONE, accessible_at_both_sizes, assert_accessible, login
 from joinedup.consent.services import open_care_relationship
 from joinedup.record.tests.my_day_factories import allocated_student, plant_day, start_of_today
 from joinedup.referrals.appointments import book_appointment
@@ -23,17 +23,6 @@ from joinedup.referrals.work.services import set_task
 from joinedup.risk import services as risk
 
 pytestmark = pytest.mark.browser
-
-DESKTOP = {"width": 1280, "height": 800}
-
-
-def accessible_at_both_sizes(page) -> None:
-    """axe at desktop and at phone size, then back to the page's own size."""
-    size = page.viewport_size
-    for viewport in (DESKTOP, PHONE):
-        page.set_viewport_size(viewport)
-        assert_accessible(page)
-    page.set_viewport_size(size)
 
 
 def section(page, name: str):

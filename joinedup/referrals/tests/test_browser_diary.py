@@ -12,7 +12,12 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from joinedup.conftest import PHONE, assert_accessible, disclosure, login, typed
+from joinedup.conftest import (
+    accessible_at_both_sizes,
+    disclosure,
+    login,
+    typed,
+)
 from joinedup.referrals.models import Appointment, AppointmentRequest, Episode
 from joinedup.referrals.tests.factories import (
     WALK_IN_BIRTHDAY,
@@ -24,17 +29,6 @@ from joinedup.referrals.tests.factories import (
 )
 
 pytestmark = pytest.mark.browser
-
-
-def accessible_at_both_sizes(page) -> None:
-    """axe at the page's own size, then at the other (phone or desktop), then back."""
-    assert_accessible(page)
-    size = page.viewport_size
-    page.set_viewport_size(
-        PHONE if size["width"] > PHONE["width"] else {"width": 1280, "height": 800}
-    )
-    assert_accessible(page)
-    page.set_viewport_size(size)
 
 
 def status(page):

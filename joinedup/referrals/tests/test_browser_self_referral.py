@@ -5,20 +5,10 @@ confirms them as a new student. Every page is checked with axe at phone and desk
 import pytest
 from playwright.sync_api import expect
 
-from joinedup.conftest import PHONE, assert_accessible, login
+from joinedup.conftest import accessible_at_both_sizes, login
 from joinedup.referrals.models import DirectoryEntry, Referral
 
 pytestmark = pytest.mark.browser
-
-
-def accessible_at_both_sizes(page) -> None:
-    assert_accessible(page)
-    size = page.viewport_size
-    page.set_viewport_size(
-        PHONE if size["width"] > PHONE["width"] else {"width": 1280, "height": 800}
-    )
-    assert_accessible(page)
-    page.set_viewport_size(size)
 
 
 @pytest.fixture

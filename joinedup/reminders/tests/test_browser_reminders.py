@@ -8,22 +8,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from joinedup.conftest import PHONE, assert_accessible, login
+from joinedup.conftest import accessible_at_both_sizes, login
 from joinedup.referrals.tests.factories import book, walked_in
 from joinedup.reminders.models import ReminderPreference
 from joinedup.reminders.services import send_due_reminders
 
 pytestmark = pytest.mark.browser
-
-
-def accessible_at_both_sizes(page) -> None:
-    assert_accessible(page)
-    size = page.viewport_size
-    page.set_viewport_size(
-        PHONE if size["width"] > PHONE["width"] else {"width": 1280, "height": 800}
-    )
-    assert_accessible(page)
-    page.set_viewport_size(size)
 
 
 def test_a_student_chooses_text_messages_and_the_service_sees_them_sent(
