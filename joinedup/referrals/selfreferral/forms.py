@@ -54,6 +54,16 @@ class UnregisteredSelfReferralForm(_ContactMixin, StyledFormMixin, forms.Form):
     )
     email = forms.EmailField(label=_("Email address"), required=False)
     phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
+    gp_practice = forms.ModelChoiceField(
+        label=_("Your GP practice (if you know it)"),
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.GP_PRACTICE),
+        required=False, empty_label=_("Not known"),
+        help_text=_("Some services, such as NHS Talking Therapies, are for people registered "
+                    "with a GP."),
+    )  # fmt: skip
+    is_not_gp_registered = forms.BooleanField(
+        label=_("I am not registered with a GP"), required=False
+    )
     reason = forms.CharField(label=_("What would you like help with?"), help_text=REASON_HELP,
                              widget=forms.Textarea(attrs={"rows": 6}))  # fmt: skip
 
@@ -83,6 +93,8 @@ class UnregisteredSelfReferralForm(_ContactMixin, StyledFormMixin, forms.Form):
             student_number=data["student_number"],
             email=data["email"],
             phone=data["phone"],
+            gp_practice=data["gp_practice"],
+            is_not_gp_registered=data["is_not_gp_registered"],
         )
 
 

@@ -64,6 +64,8 @@ class PendingDetails:
     student_number: str = ""
     email: str = ""
     phone: str = ""
+    gp_practice: Organisation | None = None
+    is_not_gp_registered: bool = False
 
 
 def form_account() -> User:
@@ -166,6 +168,10 @@ def self_refer_unregistered(
         errors["reason"] = NO_REASON
     if university.kind != Organisation.Kind.UNIVERSITY:
         errors["university"] = _("Choose your university.")
+    if details.gp_practice is not None and details.is_not_gp_registered:
+        errors["is_not_gp_registered"] = _(
+            "Either choose your GP practice or say you are not registered with a GP, not both."
+        )
     if errors:
         raise ValidationError(errors)
     student = Student(
@@ -177,6 +183,8 @@ def self_refer_unregistered(
         student_number=rules.student_number(details.student_number),
         email=details.email.strip(),
         phone=details.phone.strip(),
+        gp_practice=details.gp_practice,
+        is_not_gp_registered=details.is_not_gp_registered,
     )
     student.full_clean(exclude=["user", "department"])
     with transaction.atomic():

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import SignedInClient, make_student
-from joinedup.people.models import Student
+from joinedup.people.models import Organisation, Student
 from joinedup.referrals.models import DirectoryEntry, Referral
 from joinedup.referrals.selfreferral import services
 
@@ -60,6 +60,29 @@ def test_someone_not_signed_in_refers_themselves_and_is_told_what_next(client, h
     sent = client.get(response["Location"])
     assert "Your request has been sent" in sent.text
     assert "within 10 days" in sent.text
+
+
+def test_the_gp_practice_given_reaches_triage(client, hub, wellbeing):
+    practice = Organisation.objects.create(name="Riverside Surgery", kind="gp_practice")
+    client.post(form_url(wellbeing), typed(gp_practice=practice.pk))
+    referral = Referral.objects.get(to_service=wellbeing)
+    assert referral.student.gp_practice == practice
+
+    page = signed_in(hub.practitioner).get(
+        reverse("referrals:self-referral-triage", args=[referral.uuid])
+    )
+
+    assert "data-gp>Riverside Surgery<" in page.text
+
+
+def test_a_practice_and_not_registered_together_are_refused(client, hub, wellbeing):
+    practice = Organisation.objects.create(name="Riverside Surgery", kind="gp_practice")
+    response = client.post(
+        form_url(wellbeing), typed(gp_practice=practice.pk, is_not_gp_registered="on")
+    )
+    assert response.status_code == 400
+    assert "Either choose your GP practice or say you are not registered" in response.text
+    assert not Student.records.filter(is_pending=True).exists()
 
 
 def test_the_answer_is_the_same_whether_or_not_the_details_are_registered(client, hub, wellbeing):
