@@ -58,7 +58,9 @@ class MyDay:
     # Students asking to cancel or move one of the user's appointments, oldest first.
     requests: list[AppointmentRequest] = field(default_factory=list)
     drafts: list[RecordEntry] = field(default_factory=list)
+    # Questionnaires due at today's sessions; how many more are due at later ones.
     questionnaires: list[DueEpisode] = field(default_factory=list)
+    questionnaires_later: int = 0
     flags: list[FlagRow] = field(default_factory=list)
     reviews: list[RiskAssessment] = field(default_factory=list)
     return_reviews: list[ReturnToStudyPlan] = field(default_factory=list)
@@ -97,7 +99,10 @@ def my_day_for(user, *, request=None) -> MyDay:
         .select_related("student", "service")
         .order_by("updated_at", "pk")
     )
-    day.questionnaires = [d for d in due_for(episodes) if d.codes]
+    due = [d for d in due_for(episodes) if d.codes]
+    seen_today = {a.appointment.episode_id for a in day.appointments}
+    day.questionnaires = [d for d in due if d.episode.pk in seen_today]
+    day.questionnaires_later = len(due) - len(day.questionnaires)
     day.flags = _flags(user, student_ids)
     day.reviews = _reviews(student_ids, services, today)
     day.return_reviews = list(

@@ -122,10 +122,25 @@ def test_referrals_waiting_for_my_service_are_counted_with_the_waiting_list(hub,
     assert f'"{reverse("referrals:waiting-list")}"' in html
 
 
+def test_questionnaires_are_those_of_todays_sessions_and_the_rest_are_counted(hub, client):
+    plant_day(hub)  # Jordan: seen today, PHQ-9 due
+    later, _episode = allocated_student(hub, "NB3000002", legal_given_name="Robin")
+
+    html = _get(client, hub.practitioner)
+
+    today = html.split('data-my-day="questionnaires"')[1].split("</ul>")[0]
+    assert "Jordan" in today
+    assert later.display_name not in today
+    rest = html.split('data-my-day="questionnaires-later"')[1].split("</p>")[0]
+    assert "1 more is due at a later session" in rest
+    assert f'"{reverse("measures:worklist")}"' in rest
+
+
 def test_nothing_due_says_so(hub, client):
     html = _get(client, hub.practitioner)
     for words in (
-        "No appointments today.", "No drafts waiting to be signed.", "No questionnaires are due.",
+        "No appointments today.", "No drafts waiting to be signed.",
+        "No questionnaires are due at today's sessions.",
         "No flags are waiting.", "No risk reviews are due.", "No tasks are due.",
         "No episodes are allocated to you.",
     ):  # fmt: skip
