@@ -75,13 +75,14 @@ def setup_django() -> None:
 
 
 def time_pages(client, requests, pages) -> None:
-    """Time each page through the WSGI handler itself (no test-client instrumentation)."""
-    from django.core.handlers.wsgi import WSGIHandler
+    """Time each page through the WSGI application itself (no test-client instrumentation)."""
     from django.db import connection
     from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
 
-    app, factory = WSGIHandler(), RequestFactory()
+    from joinedup.wsgi import application as app  # as a WSGI server loads it
+
+    factory = RequestFactory()
     cookie = "; ".join(f"{k}={v.value}" for k, v in client.cookies.items())
 
     def get(url: str) -> str:

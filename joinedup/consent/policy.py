@@ -373,7 +373,7 @@ def readable_students(
     agreements = _agreements_of({s.organisation_id for s in seats})
     condition = _readable(user, seats, agreements, category, purpose, bases, among)
     students = Student.objects.filter(condition)
-    return students if among is None else students.filter(pk__in=among)
+    return students if among is None else students.filter(pk__any_of=frozenset(among))
 
 
 def _readable(
@@ -391,7 +391,7 @@ def _readable(
         # Driven from the (small, indexed) rows' side: a correlated EXISTS per student
         # makes SQLite scan every student of a 150,000-student hub.
         if among is not None:
-            rows = rows.filter(student_id__in=among)
+            rows = rows.filter(student_id__any_of=frozenset(among))
         return Q(pk__in=rows.values("student_id"))
 
     now = timezone.now()
@@ -452,7 +452,9 @@ def readable_rows[M: Model](
     def students(category: str, bases: Collection[str] = _ALL_BASES) -> QuerySet[Student, _Pk]:
         condition = _readable(user, seats, agreements, category, purpose, bases, among)
         chosen = Student.objects.filter(condition)
-        return (chosen if among is None else chosen.filter(pk__in=among)).values("pk")
+        return (chosen if among is None else chosen.filter(pk__any_of=frozenset(among))).values(
+            "pk"
+        )
 
     rows = rows.filter(**{f"{key}__in": students("identity")})
     if category in STUDENT_LEVEL:
@@ -636,5 +638,5 @@ def _bases_of(
         ),
         default=Value("none"),
     )
-    found = Student.objects.filter(pk__in=among).annotate(basis=basis)
+    found = Student.objects.filter(pk__any_of=frozenset(among)).annotate(basis=basis)
     return {pk: b for pk, b in found.values_list("pk", "basis") if b != "none"}
