@@ -332,6 +332,17 @@ def _agreements_of(organisation_ids: Collection[int]) -> Agreements:
     return frozenset(covered)
 
 
+def _agreements_reaching(user: Reader, seats: tuple[Seat, ...]) -> Agreements:
+    """The agreements covering the user's organisations, cached on the user object for the
+    request, as its seats are (a page asks the policy about several lists)."""
+    cached = getattr(user, "_joinedup_agreements", None)
+    if cached is None:
+        cached = _agreements_of({s.organisation_id for s in seats})
+        if user.is_authenticated:
+            user._joinedup_agreements = cached  # type: ignore[attr-defined]  # for the request
+    return cached
+
+
 def _partners(
     agreements: Agreements, organisation_id: int, category: str, purpose: str
 ) -> set[int]:
@@ -370,7 +381,7 @@ def readable_students(
     audit entry; a page that shows the rows audits what it shows.
     """
     seats = seats_of(user)
-    agreements = _agreements_of({s.organisation_id for s in seats})
+    agreements = _agreements_reaching(user, seats)
     condition = _readable(user, seats, agreements, category, purpose, bases, among)
     students = Student.objects.filter(condition)
     return students if among is None else students.filter(pk__any_of=frozenset(among))
@@ -447,7 +458,7 @@ def readable_rows[M: Model](
     policy's subqueries to a known few, as in `readable_students`."""
     key = f"{student}_id" if student else "pk"
     seats = seats_of(user)
-    agreements = _agreements_of({s.organisation_id for s in seats})
+    agreements = _agreements_reaching(user, seats)
 
     def students(category: str, bases: Collection[str] = _ALL_BASES) -> QuerySet[Student, _Pk]:
         condition = _readable(user, seats, agreements, category, purpose, bases, among)
@@ -576,13 +587,8 @@ def audit_listing(
     shown = list({s.pk: s for s in students}.values())
     wanted = {(student.pk, c) for student in shown for c in categories(student)}
     seats = seats_of(user)
-    agreements = _agreements_of({s.organisation_id for s in seats})
-    bases = {
-        category: _bases_of(
-            user, seats, agreements, category, [pk for pk, c in wanted if c == category]
-        )
-        for category in {c for _, c in wanted}
-    }
+    agreements = _agreements_reaching(user, seats)
+    bases = _bases_of(user, seats, agreements, {c for _, c in wanted}, {pk for pk, _ in wanted})
     seat = next((s for s in seats if s.service_id), None)
     append(
         [
@@ -611,32 +617,47 @@ def bases_of(
     """The basis on which the user reads `category` of each of these students, as
     `decide_access` would choose it (missing: no basis). Two queries."""
     seats = seats_of(user)
-    agreements = _agreements_of({s.organisation_id for s in seats})
-    return _bases_of(user, seats, agreements, category, student_ids, purpose)
+    agreements = _agreements_reaching(user, seats)
+    return _bases_of(user, seats, agreements, {category}, student_ids, purpose).get(category, {})
 
 
 def _bases_of(
     user: Reader,
     seats: tuple[Seat, ...],
     agreements: Agreements,
-    category: str,
+    categories: Collection[str],
     student_ids: Iterable[int],
     purpose: str = "direct_care",
-) -> dict[int, str]:
-    order = (
-        ("self", "relationship", "department", "consent", "break_glass", "authored")
-        if category in STUDENT_LEVEL
-        else ("self", "consent", "break_glass", "relationship", "department", "authored")
-    )
-    among = list(student_ids)
-    if not among:
+) -> dict[str, dict[int, str]]:
+    """`bases_of` for each of `categories`, in one query."""
+    among = frozenset(student_ids)
+    if not among or not categories:
         return {}
-    basis = Case(
-        *(
-            When(_readable(user, seats, agreements, category, purpose, (b,), among), then=Value(b))
-            for b in order
-        ),
-        default=Value("none"),
+
+    def basis(category: str) -> Case:
+        order = (
+            ("self", "relationship", "department", "consent", "break_glass", "authored")
+            if category in STUDENT_LEVEL
+            else ("self", "consent", "break_glass", "relationship", "department", "authored")
+        )
+        return Case(
+            *(
+                When(
+                    _readable(user, seats, agreements, category, purpose, (b,), among),
+                    then=Value(b),
+                )
+                for b in order
+            ),
+            default=Value("none"),
+        )
+
+    named = dict(enumerate(categories))
+    found = Student.objects.filter(pk__any_of=among).annotate(
+        **{f"basis_{n}": basis(category) for n, category in named.items()}
     )
-    found = Student.objects.filter(pk__any_of=frozenset(among)).annotate(basis=basis)
-    return {pk: b for pk, b in found.values_list("pk", "basis") if b != "none"}
+    bases: dict[str, dict[int, str]] = {category: {} for category in categories}
+    for pk, *each in found.values_list("pk", *(f"basis_{n}" for n in named)):
+        for n, b in enumerate(each):
+            if b != "none":
+                bases[named[n]][pk] = b
+    return bases
