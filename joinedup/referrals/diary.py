@@ -190,7 +190,7 @@ class DiaryEntry:
     # of entries, and `get_FOO_display` translates every choice's label on each call.
     @property
     def hours(self) -> str:
-        """ "09:00–09:50", in local time."""
+        """The hours it takes, in local time: "09:00–09:50"."""
         a = self.appointment
         return f"{timezone.localtime(a.starts_at):%H:%M}–{timezone.localtime(a.ends_at):%H:%M}"
 
