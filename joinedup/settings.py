@@ -116,8 +116,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Production databases sit on SSDs, where an index probe costs little more than a
     # sequential read; PostgreSQL's default (4) makes it scan whole tables for caseloads.
+    # Its queries are short, yet some are costed high enough for PostgreSQL to compile them
+    # first (JIT): 22 ms of a 29 ms query on My day. Compiling pays only on long analyses.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c random_page_cost={env_str('POSTGRES_RANDOM_PAGE_COST', '1.1')}"
+        f"-c random_page_cost={env_str('POSTGRES_RANDOM_PAGE_COST', '1.1')} -c jit=off"
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so the audit chain never forks.

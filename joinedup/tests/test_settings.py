@@ -178,3 +178,14 @@ def test_responses_carry_a_content_security_policy(db, client, path):
     assert "object-src 'none'" in policy
     assert "frame-ancestors 'none'" in policy
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_postgresql_runs_page_queries_without_compiling_them_first(tmp_path):
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['OPTIONS']['options'])"
+    )
+    env = _env(tmp_path, DEBUG="1", DATABASE_URL="postgres://joinedup@db.invalid:5432/joinedup")
+    result = _run(["-c", script], env)
+    assert result.returncode == 0, result.stderr
+    assert "jit=off" in result.stdout.split()
