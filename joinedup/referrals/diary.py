@@ -10,10 +10,12 @@ diary page takes the same number of queries however full it is.
 """
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from joinedup.consent.policy import (
@@ -181,26 +183,19 @@ def services_with_clinician(clinician: User, among: list[int]) -> list[int]:
 
 @dataclass
 class DiaryEntry:
+    """An appointment as a diary shows it. What it says is worked out once per page (see
+    `_entries`): a week of a service's diary shows hundreds, and template filters and
+    `get_FOO_display` (which translates every choice's label on each call) cost more than
+    the rest of the page."""
+
     appointment: Appointment
     shown: bool  # what it is and where (the service's engagement row, as the policy allows)
     named: bool  # the student's name (their identity, as the policy allows)
     may_open: bool  # the user may open its page and act on it
-
-    # Read here rather than by template filters: a week of a service's diary shows hundreds
-    # of entries, and `get_FOO_display` translates every choice's label on each call.
-    @property
-    def hours(self) -> str:
-        """The hours it takes, in local time: "09:00–09:50"."""
-        a = self.appointment
-        return f"{timezone.localtime(a.starts_at):%H:%M}–{timezone.localtime(a.ends_at):%H:%M}"
-
-    @property
-    def kind(self) -> str:
-        return Appointment.Kind(self.appointment.kind).label
-
-    @property
-    def status(self) -> str:
-        return Appointment.Status(self.appointment.status).label
+    url: str  # its page
+    hours: str  # "09:00–09:50", local time
+    kind: str
+    status: str
 
     @property
     def waiting(self) -> AppointmentRequest | None:
@@ -286,15 +281,27 @@ def _entries(user, service: Service, appointments: list[Appointment]) -> dict[in
         else set()
     )
     may_open = service.pk in clinical_service_ids(user)
+    # One reverse for them all: an appointment's page differs only by its uuid.
+    page = reverse("referrals:appointment-detail", args=[_ANY_UUID])
+    kinds = {value: str(label) for value, label in Appointment.Kind.choices}
+    statuses = {value: str(label) for value, label in Appointment.Status.choices}
+    here = timezone.get_current_timezone()
     return {
         a.pk: DiaryEntry(
             a,
-            a.episode_id in shown,
-            a.episode.student_id in named,
-            may_open and a.episode_id in shown,
+            shown=a.episode_id in shown,
+            named=a.episode.student_id in named,
+            may_open=may_open and a.episode_id in shown,
+            url=page.replace(str(_ANY_UUID), str(a.uuid)),
+            hours=f"{a.starts_at.astimezone(here):%H:%M}–{a.ends_at.astimezone(here):%H:%M}",
+            kind=kinds[a.kind],
+            status=statuses[a.status],
         )
         for a in appointments
     }
+
+
+_ANY_UUID = uuid.UUID(int=0)
 
 
 def _rows(people: list[User], entries: list[DiaryEntry], days: list[dt.date]) -> list[DiaryRow]:

@@ -292,6 +292,20 @@ def test_the_service_diary_shows_each_clinicians_row_with_the_students_named(hub
     assert "Room 3" in html
     assert "Going home early." in html
     assert AuditEvent.objects.filter(action="referrals.diary.listed").count() == 4
+    for appointment in Appointment.objects.all():  # each opens its own page
+        assert f'href="{reverse("referrals:appointment-detail", args=[appointment.uuid])}"' in html
+    assert html.count("10:00–10:50") == 2
+    assert html.count("· Assessment") == 2
+
+
+def test_the_diary_says_how_an_appointment_went(hub, client, episode):
+    held = book(hub, episode, day_after_tomorrow_at(9))
+    yesterday = held.starts_at - dt.timedelta(days=3)
+    Appointment.objects.filter(pk=held.pk).update(
+        starts_at=yesterday, status="attended", kind="review"
+    )
+    _, html = get(client, hub.practitioner, "referrals:diary", query=diary_query(-1))
+    assert "· Review · Attended" in html
 
 
 def test_a_service_manager_sees_the_time_taken_but_no_student(hub, client, week):
