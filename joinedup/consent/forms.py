@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.consent.models import Category, ConsentGrant, Purpose
-from joinedup.lib.forms import StyledFormMixin
+from joinedup.lib.forms import StyledFormMixin, moment_field
 from joinedup.people.models import Department, Organisation, Service
 
 if TYPE_CHECKING:
@@ -27,14 +27,8 @@ class RecordConsentForm(StyledFormMixin, forms.Form):
         label=_("How the student gave it"),
         choices=[c for c in ConsentGrant.HowGiven.choices if c[0] != "portal"],
     )
-    valid_from = forms.DateTimeField(
-        label=_("From"), required=False, help_text=_("Leave blank to start now."),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )  # fmt: skip
-    valid_until = forms.DateTimeField(
-        label=_("Until"), required=False, help_text=_("Leave blank for no end date."),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-    )  # fmt: skip
+    valid_from = moment_field(_("From"), help_text=_("Leave blank to start now."))
+    valid_until = moment_field(_("Until"), help_text=_("Leave blank for no end date."))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

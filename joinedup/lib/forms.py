@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.forms.renderers import TemplatesSetting
+from django.utils.translation import gettext_lazy as _
 
 _WIDGET_CLASSES = {
     forms.Select: "nhsuk-select",
@@ -32,3 +33,18 @@ class StyledFormMixin:
             )
             if css:
                 widget.attrs["class"] = css
+
+
+# The browser's date and time picker, given and read back to the minute.
+DATE_TIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def moment_field(label: Any, *, required: Any = None, **kwargs: Any) -> forms.DateTimeField:
+    """A date and time in the browser's picker; `required` is what to say when it is left
+    empty (optional without it)."""
+    errors = {"invalid": _("Enter a date and time, such as 31/01/2026 14:30.")}
+    if required:
+        errors["required"] = required
+    return forms.DateTimeField(
+        label=label, required=bool(required), widget=DATE_TIME, error_messages=errors, **kwargs
+    )

@@ -6,11 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.consent.models import Category
-from joinedup.lib.forms import StyledFormMixin
+from joinedup.lib.forms import StyledFormMixin, moment_field
 from joinedup.record.models import ContactKind
 from joinedup.record.selectors import DOCUMENT_CATEGORIES
-
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class NoteForm(StyledFormMixin, forms.Form):
@@ -18,11 +16,9 @@ class NoteForm(StyledFormMixin, forms.Form):
         label=_("Kind of contact"), choices=[("", _("Choose…")), *ContactKind.choices],
         error_messages={"required": _("Choose the kind of contact.")},
     )  # fmt: skip
-    contact_at = forms.DateTimeField(
-        label=_("When the contact took place"), widget=DATETIME,
-        error_messages={"required": _("Enter when the contact took place."),
-                        "invalid": _("Enter a date and time, such as 14/03/2026 10:30.")},
-    )  # fmt: skip
+    contact_at = moment_field(
+        _("When the contact took place"), required=_("Enter when the contact took place.")
+    )
     body = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 12}), strip=False,
         required=False,  # an empty note is refused by the rule, in its words

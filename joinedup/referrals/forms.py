@@ -6,12 +6,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from joinedup.lib.forms import StyledFormMixin
+from joinedup.lib.forms import StyledFormMixin, moment_field
 from joinedup.people.models import Service, User
 from joinedup.referrals import rules
 from joinedup.referrals.models import Appointment, AppointmentRequest, Episode, Referral
-
-DATE_TIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class ReferralForm(StyledFormMixin, forms.Form):
@@ -54,14 +52,7 @@ class DeclineForm(StyledFormMixin, forms.Form):
 
 
 class MomentForm(StyledFormMixin, forms.Form):
-    at = forms.DateTimeField(
-        label=_("When"),
-        widget=DATE_TIME,
-        error_messages={
-            "required": _("Give the date and time."),
-            "invalid": _("Give a date and time like 31/01/2026 14:30."),
-        },
-    )
+    at = moment_field(_("When"), required=_("Give the date and time."))
 
     def clean_at(self):
         at = self.cleaned_data["at"]
@@ -157,13 +148,8 @@ def _place_fields():
 
 
 class AppointmentForm(DiaryFieldsMixin, StyledFormMixin, forms.Form):
-    starts_at = forms.DateTimeField(
-        label=_("Date and time"),
-        widget=DATE_TIME,
-        error_messages={
-            "required": _("Give the appointment's date and time."),
-            "invalid": _("Give a date and time like 31/01/2026 14:30."),
-        },
+    starts_at = moment_field(
+        _("Date and time"), required=_("Give the appointment's date and time.")
     )
     length = _length_field()
     kind = forms.ChoiceField(label=_("Kind"), choices=Appointment.Kind.choices)
@@ -179,14 +165,7 @@ class AppointmentForm(DiaryFieldsMixin, StyledFormMixin, forms.Form):
 
 
 class RescheduleForm(DiaryFieldsMixin, StyledFormMixin, forms.Form):
-    starts_at = forms.DateTimeField(
-        label=_("New date and time"),
-        widget=DATE_TIME,
-        error_messages={
-            "required": _("Give the new date and time."),
-            "invalid": _("Give a date and time like 31/01/2026 14:30."),
-        },
-    )
+    starts_at = moment_field(_("New date and time"), required=_("Give the new date and time."))
     length = _length_field()
     clinician = _clinician_field()
     place, video_link = _place_fields()
@@ -260,13 +239,7 @@ class EndEpisodeForm(StyledFormMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose how the episode ended.")},
     )
-    ended_at = forms.DateTimeField(
-        label=_("When it ended"),
-        required=False,
-        widget=DATE_TIME,
-        help_text=_("Leave empty for now."),
-        error_messages={"invalid": _("Give a date and time like 31/01/2026 14:30.")},
-    )
+    ended_at = moment_field(_("When it ended"), help_text=_("Leave empty for now."))
 
 
 class WalkInForm(StyledFormMixin, forms.Form):
@@ -320,12 +293,7 @@ class AnswerForm(StyledFormMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose an answer.")},
     )
-    starts_at = forms.DateTimeField(
-        label=_("New date and time (when moving it)"),
-        required=False,
-        widget=DATE_TIME,
-        error_messages={"invalid": _("Give a date and time like 31/01/2026 14:30.")},
-    )
+    starts_at = moment_field(_("New date and time (when moving it)"))
     message = forms.CharField(
         label=_("Message to the student"),
         required=False,

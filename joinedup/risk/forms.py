@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from joinedup.lib.forms import StyledFormMixin
+from joinedup.lib.forms import StyledFormMixin, moment_field
 from joinedup.people.models import Service, User
 from joinedup.risk.models import Concern, Domain, ReturnToStudyPlan, RiskLevel, SafetyPlan
 
@@ -196,11 +196,7 @@ class PanelForm(StyledFormMixin, forms.Form):
     title = forms.CharField(
         label=_("Title"), max_length=200, error_messages={"required": _("Give the panel a title.")}
     )
-    meets_at = forms.DateTimeField(
-        label=_("Meets at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        error_messages={"required": _("Say when the panel meets.")},
-    )
+    meets_at = moment_field(_("Meets at"), required=_("Say when the panel meets."))
 
 
 class PanelActionForm(StyledFormMixin, forms.Form):
