@@ -46,7 +46,9 @@ from joinedup.portal.selectors import (
     my_record,
 )
 from joinedup.record.selectors import consents_of, preview_for_service
+from joinedup.referrals.directory.help_now import help_now_for
 from joinedup.risk.forms import SafetyPlanForm, StudentViewForm
+from joinedup.risk.models import Flag
 from joinedup.risk.selectors import return_plans_for, safety_plans_for
 from joinedup.risk.services import record_student_view, save_safety_plan
 
@@ -240,14 +242,26 @@ def questionnaire_complete(request, token):
             )
         except ValidationError:
             return render(request, "portal/questionnaire_gone.html", status=410)
-        return render(
-            request,
-            "portal/questionnaire_done.html",
-            {"has_risk": any(a.has_risk for a in recorded)},
-        )
+        return render(request, "portal/questionnaire_done.html", _risk_help(link, recorded))
     return render(
         request, "portal/questionnaire_form.html", {"link": link, "forms": forms_by_code.values()}
     )
+
+
+def _risk_help(link, recorded) -> dict:
+    """Help now after a positive risk answer (with when the service will be in touch, as the
+    flag it raised is due) or an unanswered risk item."""
+    has_risk = any(a.has_risk for a in recorded)
+    if not (has_risk or any(a.risk_unanswered for a in recorded)):
+        return {}
+    flag = (
+        Flag.objects.filter(administration__in=recorded).select_related("service").order_by("due_at")
+    ).first()
+    return {
+        "has_risk": has_risk,
+        "flag": flag,
+        "help": help_now_for(link.episode.student.university),
+    }
 
 
 @login_required

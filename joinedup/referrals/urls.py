@@ -1,11 +1,13 @@
 from django.urls import include, path
 
 from joinedup.referrals import diary_views, views
+from joinedup.referrals.directory import views as directory_views
 
 app_name = "referrals"
 
 urlpatterns = [
     path("services/", include("joinedup.referrals.directory.urls")),
+    path("help/", directory_views.help_now_page, name="help-now"),
     path("", include("joinedup.referrals.selfreferral.urls")),
     path("", include("joinedup.referrals.work.urls")),
     path("referrals/", views.referral_list, name="referral-list"),

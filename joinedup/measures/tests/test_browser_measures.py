@@ -338,8 +338,15 @@ def test_a_positive_phq9_item_9_raises_a_flag_the_service_acknowledges(hub, page
     )
     for number in SUPPORT_NUMBERS:
         expect(support).to_contain_text(number)
-    assert_accessible(phone_page)
+    for dial in ("tel:999", "tel:111", "tel:116123", "sms:85258?&body=SHOUT"):
+        expect(support.locator(f'a[href="{dial}"]')).to_have_count(1)
     flag = Flag.objects.get()
+    due = timezone.localtime(flag.due_at)
+    expect(support).to_contain_text(
+        f"{hub.wellbeing.name} has been told, and someone will contact you by "
+        f"{due:%A} {due.day} {due:%B} at {due:%H:%M}"
+    )
+    assert_accessible(phone_page)
     assert (flag.student, flag.service, flag.acknowledged_at, flag.level.name) == (
         hub.student,
         hub.wellbeing,

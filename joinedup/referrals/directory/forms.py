@@ -22,6 +22,18 @@ class _TagsField(forms.Field):
         return frozenset(filter(None, map(rules.normalise_topic, value or [])))
 
 
+class HelpNowForm(StyledFormMixin, forms.Form):
+    """Whose university's contacts the help page shows, for someone not signed in."""
+
+    university = forms.ModelChoiceField(
+        label=_("Your university"),
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.UNIVERSITY).order_by("name"),
+        to_field_name="uuid",
+        required=False,
+        empty_label=_("Choose your university"),
+    )
+
+
 class DirectorySearchForm(forms.Form):
     """The directory's GET form. Values it cannot read are ignored rather than refused."""
 

@@ -180,3 +180,18 @@ def normalise_topic(text: str) -> str:
 
 def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+# Words of someone who may be in crisis now: a directory search in them shows help first.
+_CRISIS = re.compile(
+    r"\b(suicid\w*|kill(ing)?\s+my\s*self|end(ing)?\s+(it\s+all|my\s+life|it)|"
+    r"(want|wanted|wanting)\s+to\s+die|don'?t\s+want\s+to\s+(live|be\s+here)|"
+    r"self[-\s]?harm\w*|hurt(ing)?\s+my\s*self|cut(ting)?\s+my\s*self|overdos\w*|crisis|"
+    r"can'?t\s+(go\s+on|cope|keep\s+myself\s+safe)|no\s+(reason|point)\s+(to|in)\s+living)\b",
+    re.IGNORECASE,
+)
+
+
+def reads_like_crisis(text: str) -> bool:
+    """Whether a search reads as someone in crisis ("I feel suicidal", "want to die")."""
+    return bool(_CRISIS.search(text or ""))

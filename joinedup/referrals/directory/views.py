@@ -9,9 +9,31 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from joinedup.people.models import Organisation
-from joinedup.referrals.directory import selectors, services
-from joinedup.referrals.directory.forms import DirectoryEntryForm, DirectorySearchForm, initial_for
+from joinedup.referrals.directory import help_now, rules, selectors, services
+from joinedup.referrals.directory.forms import (
+    DirectoryEntryForm,
+    DirectorySearchForm,
+    HelpNowForm,
+    initial_for,
+)
 from joinedup.referrals.directory.permissions import can_edit_directory
+from joinedup.referrals.directory.selectors import DirectoryFilters
+
+
+@require_GET
+def help_now_page(request):
+    """Numbers to call or text now, and the local ones from the directory: linked from the
+    header of every page, open to anyone, signed in or not."""
+    form = HelpNowForm(request.GET or None)
+    chosen = form.cleaned_data.get("university") if form.is_valid() else None
+    university = chosen or help_now.university_of(request.user)
+    if university is not None and not chosen:
+        form = HelpNowForm(initial={"university": university.uuid})
+    return render(
+        request,
+        "referrals/directory/help_now.html",
+        {"help": help_now.help_now_for(university), "form": form},
+    )
 
 
 @require_GET
@@ -23,11 +45,20 @@ def directory(request):
     found = selectors.directory_for(
         query, filters, timezone.now(), waits_by_service=selectors.recent_waits_by_service
     )
+    crisis = rules.reads_like_crisis(query)
+    query_found = bool(found.listings)
+    if crisis and not query_found:  # words of crisis that name no service: the crisis ones
+        found = selectors.directory_for(
+            "", DirectoryFilters(topics=frozenset({help_now.CRISIS_TOPIC})), timezone.now(),
+            waits_by_service=selectors.recent_waits_by_service,
+        )  # fmt: skip
     return render(
         request,
         "referrals/directory/directory.html",
         {"directory": found, "query": query, "filters": filters,
-         "kinds": Organisation.Kind.choices},
+         "kinds": Organisation.Kind.choices,
+         "help": help_now.help_now_for(help_now.university_of(request.user)) if crisis else None,
+         "crisis_services": crisis and not query_found},
     )  # fmt: skip
 
 
