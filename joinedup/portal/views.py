@@ -255,7 +255,9 @@ def _risk_help(link, recorded) -> dict:
     if not (has_risk or any(a.risk_unanswered for a in recorded)):
         return {}
     flag = (
-        Flag.objects.filter(administration__in=recorded).select_related("service").order_by("due_at")
+        Flag.objects.filter(administration__in=recorded)
+        .select_related("service")
+        .order_by("due_at")
     ).first()
     return {
         "has_risk": has_risk,
