@@ -1,10 +1,13 @@
 """The student's appointments: when, how long, where (a place or a video link), with whom;
 and their requests to cancel or rebook, with the service's answers."""
 
+import icalendar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,6 +16,7 @@ from joinedup.portal.views import _own_student
 from joinedup.referrals.appointments import ask_about_appointment
 from joinedup.referrals.diary import appointments_of_student, get_own_appointment
 from joinedup.referrals.forms import AskForm
+from joinedup.referrals.models import Appointment
 from joinedup.referrals.views import add_errors
 
 
@@ -30,6 +34,40 @@ def appointments(request):
         "upcoming": [a for a in mine if a.starts_at > now],  # soonest first
         "earlier": [a for a in reversed(mine) if a.starts_at <= now],  # latest first
     })  # fmt: skip
+
+
+@login_required
+def appointment_calendar(request, appointment_uuid):
+    """One of my appointments as a calendar file: when, how long and where. Its title says
+    only "Appointment", as a shared calendar or a phone's lock screen may show it."""
+    student = _own_student(request)
+    appointment = get_own_appointment(student, appointment_uuid)
+    decide_many(
+        request.user, student, ["engagement"], request=request, action="portal.appointments.read"
+    )
+    event = icalendar.Event()
+    event.add("uid", f"{appointment.uuid}@joinedup")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", appointment.starts_at)
+    event.add("dtend", appointment.ends_at)
+    event.add("summary", _("Appointment"))
+    if appointment.place:
+        event.add("location", appointment.place)
+    if appointment.video_link:
+        event.add("description", _("Join by video: %(link)s") % {"link": appointment.video_link})
+        if not appointment.place:
+            event.add("location", appointment.video_link)
+    event.add("url", request.build_absolute_uri(reverse("portal:appointments")))
+    if appointment.status == Appointment.Status.CANCELLED:
+        event.add("status", "CANCELLED")
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//JoinedUp//Appointments//EN")
+    calendar.add("version", "2.0")
+    calendar.add_component(event)
+    response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
+    stamp = timezone.localtime(appointment.starts_at).strftime("%Y-%m-%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="appointment-{stamp}.ics"'
+    return response
 
 
 @login_required

@@ -19,6 +19,11 @@ urlpatterns = [
     path("scores/", views.scores, name="scores"),
     path("appointments/", appointment_views.appointments, name="appointments"),
     path(
+        "appointments/<uuid:appointment_uuid>/calendar.ics",
+        appointment_views.appointment_calendar,
+        name="appointment-calendar",
+    ),
+    path(
         "appointments/<uuid:appointment_uuid>/ask/",
         appointment_views.appointment_ask,
         name="appointment-ask",

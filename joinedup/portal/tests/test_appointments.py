@@ -3,12 +3,15 @@ or rebook, and seeing the answer."""
 
 import datetime as dt
 
+import icalendar
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import make_student
 from joinedup.audit.models import AuditEvent
+from joinedup.people.models import User
 from joinedup.referrals import appointments
 from joinedup.referrals.models import AppointmentRequest
 from joinedup.referrals.tests.factories import book, day_after_tomorrow_at, walked_in
@@ -105,3 +108,42 @@ def test_another_students_appointment_is_not_found_and_staff_have_no_portal(
     client.force_login(hub.practitioner)
     assert client.get(url).status_code == 403
     assert not AppointmentRequest.objects.exists()
+
+
+def calendar_of(client, appointment):
+    return client.get(reverse("portal:appointment-calendar", args=[appointment.uuid]))
+
+
+def test_an_appointment_goes_into_the_students_calendar(hub, client, appointment):
+    client.force_login(hub.student_user)
+    html = client.get(reverse("portal:appointments")).content.decode()
+    assert reverse("portal:appointment-calendar", args=[appointment.uuid]) in html
+    response = calendar_of(client, appointment)
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="appointment-')
+    (event,) = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    assert event.decoded("dtstart") == appointment.starts_at
+    assert event.decoded("dtend") - event.decoded("dtstart") == dt.timedelta(minutes=30)
+    assert str(event["location"]) == "Student Centre 2.14"
+    assert str(event["description"]) == f"Join by video: {VIDEO}"
+    assert str(event["uid"]) == f"{appointment.uuid}@joinedup"
+    # Nothing that says what the appointment is for, on a calendar others may see.
+    assert str(event["summary"]) == "Appointment"
+    assert hub.wellbeing.name not in response.content.decode()
+
+
+def test_a_cancelled_appointment_says_so_in_the_calendar(hub, client, appointment):
+    appointment.status, appointment.cancelled_by = "cancelled", "service"
+    appointment.cancelled_at = timezone.now()
+    appointment.save()
+    client.force_login(hub.student_user)
+    (event,) = icalendar.Calendar.from_ical(calendar_of(client, appointment).content).walk("VEVENT")
+    assert str(event["status"]) == "CANCELLED"
+
+
+def test_only_the_student_gets_their_calendar_file(hub, client, appointment):
+    client.force_login(hub.practitioner)
+    assert calendar_of(client, appointment).status_code == 403
+    other = make_student(hub.university, "NB1999999", user=User.objects.create_user("o@nb.ac.uk"))
+    client.force_login(other.user)
+    assert calendar_of(client, appointment).status_code == 404

@@ -2,12 +2,14 @@
 
 import re
 
+import icalendar
 import pytest
 from playwright.sync_api import expect
 
-from joinedup.conftest import assert_accessible, login
+from joinedup.conftest import accessible_at_both_sizes, assert_accessible, login
 from joinedup.consent.models import ConsentGrant
 from joinedup.consent.services import record_consent
+from joinedup.referrals.tests.factories import book, day_after_tomorrow_at, walked_in
 
 pytestmark = pytest.mark.browser
 
@@ -136,3 +138,17 @@ def test_student_downloads_their_data_on_a_phone(hub, phone_page, tmp_path):
     assert path.name == "my-joinedup-record.pdf"
     pdf = PdfReader(io.BytesIO(path.read_bytes()))
     assert "Everything JoinedUp holds about you" in pdf.pages[0].extract_text()
+
+
+def test_a_student_adds_an_appointment_to_their_calendar_on_a_phone(hub, phone_page):
+    episode = walked_in(hub, hub.student, practitioner=hub.practitioner)
+    appointment = book(hub, episode, day_after_tomorrow_at(11), minutes=50)
+    login(phone_page, hub.student_user, totp=False)
+    phone_page.goto("/me/appointments/")
+    accessible_at_both_sizes(phone_page)
+    with phone_page.expect_download() as downloading:
+        phone_page.get_by_role("link", name=re.compile("^Add to my calendar")).click()
+    saved = downloading.value.path().read_bytes()
+    (event,) = icalendar.Calendar.from_ical(saved).walk("VEVENT")
+    assert event.decoded("dtstart") == appointment.starts_at
+    assert str(event["location"]) == appointment.place
