@@ -1,6 +1,6 @@
-"""Pure rules about students' records: reading dates of birth as people type them, what a
-search for a student means, likely duplicates at registration, and when two records may not
-be merged.
+"""Pure rules about students' records: reading dates of birth and phone numbers as people
+type them, what a search for a student means, likely duplicates at registration, and when
+two records may not be merged.
 
 No database, request or clock: callers pass plain values and `today`. Each rule answers with
 a code; the forms and pages say it in words.
@@ -12,6 +12,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+import phonenumbers
 
 # JoinedUp serves students in higher education; a younger "student" is a typing mistake.
 MINIMUM_AGE = 16
@@ -312,3 +314,24 @@ def merge_refusal(kept: MergeSide, merged: MergeSide) -> MergeRefusal | None:
     if kept.nhs_number and merged.nhs_number and kept.nhs_number != merged.nhs_number:
         return MergeRefusal.DIFFERENT_NHS_NUMBERS
     return None
+
+
+def uk_phone(text: str) -> str | None:
+    """A UK phone number as people write it ("07700 900123", "+44 161 496 0000"), in the
+    national format; None when it is not one (a digit short or over, a range not in use, a
+    number abroad)."""
+    try:
+        number = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    if number.country_code != 44:
+        return None
+    if phonenumbers.is_valid_number(number) or national.startswith(_DRAMA_MOBILES):
+        return national
+    return None
+
+
+# Ofcom keeps 07700 900000 to 900999 for drama (never anyone's number): demo data and
+# examples use them, and the UK's numbering data does not count them as valid.
+_DRAMA_MOBILES = "07700 900"

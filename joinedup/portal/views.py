@@ -33,6 +33,7 @@ from joinedup.measures.outcomes import reliable_change
 from joinedup.measures.selectors import get_outcomes_for_user, item_texts
 from joinedup.measures.services import complete_from_link, link_from_token
 from joinedup.people.models import Service, Student
+from joinedup.people.rules import uk_phone
 from joinedup.people.services import (
     update_name_and_pronouns,
     update_notifications,
@@ -151,6 +152,32 @@ class TrustedContactForm(StyledFormMixin, forms.ModelForm):
                 "If we are seriously worried about your safety, may we contact them?"
             ),
         }
+
+    def clean(self):
+        """A trusted contact is someone we could call: a name and a UK phone number, or
+        nobody at all (every field empty)."""
+        data = super().clean()
+        name = data.get("trusted_contact_name", "").strip()
+        phone = data.get("trusted_contact_phone", "").strip()
+        wanted = name or phone or data.get("trusted_contact_relationship", "").strip()
+        if data.get("trusted_contact_permission") == "serious_concern" or wanted:
+            if not name:
+                self.add_error(
+                    "trusted_contact_name", _("Enter their name, so that we know who to call.")
+                )
+            if not phone:
+                self.add_error(
+                    "trusted_contact_phone",
+                    _("Enter their phone number, so that we can call them."),
+                )
+            elif (national := uk_phone(phone)) is None:
+                self.add_error(
+                    "trusted_contact_phone",
+                    _("Enter a UK phone number, like 07700 900123 or 0161 496 0000."),
+                )
+            else:
+                data["trusted_contact_phone"] = national
+        return data
 
 
 @login_required

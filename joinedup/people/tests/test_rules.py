@@ -21,6 +21,7 @@ from joinedup.people.rules import (
     name_key,
     parse_date,
     parse_search,
+    uk_phone,
 )
 
 TODAY = dt.date(2026, 3, 1)
@@ -266,3 +267,24 @@ def _side(key, **fields) -> MergeSide:
 )  # fmt: skip
 def test_two_records_merge_only_when_they_can_be_one_person(kept, merged, refusal):
     assert merge_refusal(kept, merged) == refusal
+
+
+@pytest.mark.parametrize(
+    ("typed", "national"),
+    [
+        ("07700 900123", "07700 900123"),
+        ("07700900123", "07700 900123"),
+        ("+44 7700 900123", "07700 900123"),
+        ("0161 496 0000", "0161 496 0000"),
+        ("(0161) 4960000", "0161 496 0000"),
+    ],
+)
+def test_a_uk_phone_number_as_people_write_it(typed, national):
+    assert uk_phone(typed) == national
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "12345", "0161 496 000", "07700 900123 4", "999", "+33 1 23 45 67 89", "phone me"]
+)
+def test_what_cannot_be_a_uk_phone_number(typed):
+    assert uk_phone(typed) is None

@@ -209,6 +209,53 @@ def test_trusted_contact_form_rejects_an_unknown_permission(hub, student_client)
     assert not AuditEvent.objects.filter(action="people.student.trusted_contact_changed").exists()
 
 
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        (
+            {"trusted_contact_phone": "07700 900123"},
+            "Enter their name, so that we know who to call.",
+        ),
+        ({"trusted_contact_name": "Morgan"}, "Enter their phone number, so that we can call them."),
+        (
+            {"trusted_contact_name": "Morgan", "trusted_contact_phone": "0161 496"},
+            "Enter a UK phone number, like 07700 900123 or 0161 496 0000.",
+        ),
+        (
+            {"trusted_contact_name": "Morgan", "trusted_contact_phone": "+33 1 23 45 67 89"},
+            "Enter a UK phone number, like 07700 900123 or 0161 496 0000.",
+        ),
+        ({"trusted_contact_permission": "serious_concern"}, "Enter their name"),
+    ],
+)
+def test_a_trusted_contact_needs_a_name_and_a_uk_number(hub, student_client, typed, error):
+    response = student_client.post(
+        TRUSTED_CONTACT, {"trusted_contact_permission": "ask_me_first"} | typed
+    )
+    assert response.status_code == 200
+    assert error in text(response)
+    for field, value in typed.items():  # what was typed is kept, to correct
+        if field != "trusted_contact_permission":
+            assert f'value="{value}"' in response.content.decode()
+    assert Student.objects.get(pk=hub.student.pk).trusted_contact_name == ""
+
+
+def test_a_trusted_contacts_number_is_kept_as_people_write_it(hub, student_client):
+    student_client.post(TRUSTED_CONTACT, {
+        "trusted_contact_name": "Morgan", "trusted_contact_phone": "+447700900123",
+        "trusted_contact_permission": "serious_concern",
+    })  # fmt: skip
+    assert Student.objects.get(pk=hub.student.pk).trusted_contact_phone == "07700 900123"
+
+
+def test_a_trusted_contact_is_removed_by_emptying_it(hub, student_client):
+    hub.student.trusted_contact_name, hub.student.trusted_contact_phone = "Morgan", "07700 900123"
+    hub.student.save()
+    response = student_client.post(TRUSTED_CONTACT, {"trusted_contact_permission": "never"})
+    assert response.status_code == 302
+    assert Student.objects.get(pk=hub.student.pk).trusted_contact_name == ""
+
+
 def test_portal_asks_for_a_trusted_contact_until_answered(hub, student_client):
     assert "Tell us about a trusted contact" in text(student_client.get(HOME))
 
