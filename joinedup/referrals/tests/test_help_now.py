@@ -54,6 +54,17 @@ def test_each_phone_number_in_a_services_words_becomes_a_number_to_tap():
     )
 
 
+def test_emergency_numbers_and_helplines_are_numbers_to_tap_but_shortcodes_and_figures_not():
+    assert tel_links(
+        "Emergency: 999. NHS 111, option 2. Childline 0800 1111. Shout: text SHOUT to 85258. "
+        "Room 1110, 9999 steps."
+    ) == (
+        'Emergency: <a href="tel:999">999</a>. NHS <a href="tel:111">111</a>, option 2. '
+        'Childline <a href="tel:08001111">0800 1111</a>. Shout: text SHOUT to 85258. '
+        "Room 1110, 9999 steps."
+    )
+
+
 def test_the_words_around_the_numbers_are_escaped():
     assert tel_links("<b>Ring</b> 0161 496 0999") == (
         '&lt;b&gt;Ring&lt;/b&gt; <a href="tel:01614960999">0161 496 0999</a>'
@@ -121,7 +132,8 @@ def test_words_of_crisis_that_name_no_service_list_the_crisis_services(hub, clie
     write_directory(hub)
     html = page(client, reverse("referrals:directory"), q="I feel suicidal")
     assert "No service matched your words. These services help in a crisis:" in html
-    assert "1 service of 6" in html and ">Crisis Team</a>" in html
+    assert "1 service of 6" in html
+    assert ">Crisis Team</a>" in html
     named = page(client, reverse("referrals:directory"), q="self-harm")  # a topic of its own
     assert "data-crisis-services" not in named
 

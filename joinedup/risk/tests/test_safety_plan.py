@@ -47,6 +47,15 @@ def test_the_practitioner_writes_the_plan_and_the_student_edits_their_part(hub, 
     assert plan.professional_contacts == "Priya, Wellbeing, 0113 496 0000"
 
 
+def test_each_number_in_the_plan_is_one_the_student_can_tap(hub, client):
+    write(hub, people_and_places="My sister Sam, 07700 900123\nThe library, quiet floor")
+    client.force_login(hub.student_user)
+    html = client.get(reverse("portal:safety-plan")).content.decode()
+    for number in ("tel:07700900123", "tel:01134960000", "tel:999", "tel:111", "tel:116123"):
+        assert f'href="{number}"' in html
+    assert "07700 900123</a><br>The library, quiet floor" in html
+
+
 def test_the_student_cannot_change_the_professional_part(hub):
     plan = write(hub)
     with pytest.raises(ValidationError, match="You cannot change: professional_contacts"):
