@@ -5,14 +5,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.consent.models import Category, ConsentGrant, Purpose
-from joinedup.lib.forms import StyledFormMixin, moment_field
+from joinedup.lib.forms import moment_field
 from joinedup.people.models import Department, Organisation, Service
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise  # a string or a lazy one (django-stubs)
 
 
-class RecordConsentForm(StyledFormMixin, forms.Form):
+class RecordConsentForm(forms.Form):
     """Consent the student gave to a member of staff, in person or on a paper form."""
 
     category = forms.ChoiceField(
@@ -68,7 +68,7 @@ def recipient_choices() -> "list[tuple[_StrOrPromise, _StrOrPromise | list[tuple
     ]
 
 
-class BreakGlassForm(StyledFormMixin, forms.Form):
+class BreakGlassForm(forms.Form):
     university = forms.ModelChoiceField(
         label=_("University"),
         queryset=Organisation.objects.filter(kind="university"),

@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from joinedup.evaluation import reports
 from joinedup.evaluation.models import EvaluationProject, SavedReport
 from joinedup.evaluation.services import DEFAULT_K
-from joinedup.lib.forms import StyledFormMixin
 from joinedup.referrals import forms as referrals_forms
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -73,7 +72,7 @@ class ReportForm(PeriodForm):
         ]
 
 
-class ExtractForm(StyledFormMixin, forms.Form):
+class ExtractForm(forms.Form):
     starts_on = forms.DateField(
         label=_("Episodes starting from"),
         widget=_DATE,
@@ -110,7 +109,7 @@ class ExtractForm(StyledFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["services"].queryset = services
         for name, width in (("starts_on", 10), ("ends_on", 10), ("k", 2)):
-            self.fields[name].widget.attrs["class"] += f" nhsuk-input--width-{width}"
+            self.fields[name].widget.attrs["class"] = f"nhsuk-input nhsuk-input--width-{width}"
         self.fields["services"].label_from_instance = lambda s: f"{s.name} ({s.organisation.name})"
 
     def clean(self):
@@ -121,7 +120,7 @@ class ExtractForm(StyledFormMixin, forms.Form):
         return cleaned
 
 
-class SaveReportForm(StyledFormMixin, forms.ModelForm):
+class SaveReportForm(forms.ModelForm):
     class Meta:
         model = SavedReport
         fields = ["title"]
@@ -129,7 +128,7 @@ class SaveReportForm(StyledFormMixin, forms.ModelForm):
         error_messages = {"title": {"required": _("Give the snapshot a name.")}}
 
 
-class _ProjectForm(StyledFormMixin, forms.ModelForm):
+class _ProjectForm(forms.ModelForm):
     """Each stage is its own form, so a project can be planned now and reported later."""
 
     def __init__(self, *args, **kwargs):

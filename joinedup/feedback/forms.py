@@ -14,7 +14,6 @@ from joinedup.feedback.models import (
     Rating,
     Theme,
 )
-from joinedup.lib.forms import StyledFormMixin
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -30,7 +29,7 @@ def _rating_field(label, choices):
     )
 
 
-class FeedbackForm(StyledFormMixin, forms.Form):
+class FeedbackForm(forms.Form):
     overall = _rating_field(Feedback._meta.get_field("overall").verbose_name, Rating.choices)
     listened_to = _rating_field(
         Feedback._meta.get_field("listened_to").verbose_name, Agreement.choices
@@ -70,7 +69,7 @@ class FeedbackForm(StyledFormMixin, forms.Form):
     )
 
 
-class TagForm(StyledFormMixin, forms.Form):
+class TagForm(forms.Form):
     themes = forms.ModelMultipleChoiceField(
         label=_("Themes"),
         queryset=Theme.objects.none(),
@@ -90,7 +89,7 @@ class TagForm(StyledFormMixin, forms.Form):
         self.fields["themes"].initial = [t.pk for t in feedback.themes.all()]
 
 
-class ActionForm(StyledFormMixin, forms.ModelForm):
+class ActionForm(forms.ModelForm):
     scope = forms.ChoiceField(label=_("For"))
 
     class Meta:
@@ -111,7 +110,7 @@ class ActionForm(StyledFormMixin, forms.ModelForm):
         self.order_fields(["scope", "title", "description", "themes"])
 
 
-class ActionStatusForm(StyledFormMixin, forms.Form):
+class ActionStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=Action.Status.choices)
     note = forms.CharField(
         label=_("What changed (published to students)"),
@@ -121,46 +120,46 @@ class ActionStatusForm(StyledFormMixin, forms.Form):
     )
 
 
-class GroupForm(StyledFormMixin, forms.ModelForm):
+class GroupForm(forms.ModelForm):
     class Meta:
         model = AdvisoryGroup
         fields = ["name", "purpose"]
         widgets = {"purpose": forms.Textarea(attrs={"rows": 3})}
 
 
-class MeetingForm(StyledFormMixin, forms.ModelForm):
+class MeetingForm(forms.ModelForm):
     class Meta:
         model = Meeting
         fields = ["held_on", "agenda", "minutes"]
         widgets = {"held_on": _DATE}
 
 
-class GroupActionForm(StyledFormMixin, forms.ModelForm):
+class GroupActionForm(forms.ModelForm):
     class Meta:
         model = GroupAction
         fields = ["description", "owner", "due_on"]
         widgets = {"due_on": _DATE}
 
 
-class DecisionForm(StyledFormMixin, forms.ModelForm):
+class DecisionForm(forms.ModelForm):
     class Meta:
         model = Decision
         fields = ["text", "decided_on"]
         widgets = {"decided_on": _DATE, "text": forms.Textarea(attrs={"rows": 3})}
 
 
-class DraftForm(StyledFormMixin, forms.ModelForm):
+class DraftForm(forms.ModelForm):
     class Meta:
         model = Draft
         fields = ["title", "body", "comments_close_on"]
         widgets = {"comments_close_on": _DATE}
 
 
-class MemberForm(StyledFormMixin, forms.Form):
+class MemberForm(forms.Form):
     student_number = forms.CharField(label=_("Student number"), max_length=20)
 
 
-class CommentForm(StyledFormMixin, forms.Form):
+class CommentForm(forms.Form):
     text = forms.CharField(
         label=_("Your comment"),
         max_length=COMMENT_MAX_LENGTH,

@@ -16,23 +16,27 @@ _WIDGET_CLASSES = {
 }
 
 
+def _nhsuk_class(widget: forms.Widget) -> str:
+    return next((c for w, c in _WIDGET_CLASSES.items() if isinstance(widget, w)), "nhsuk-input")
+
+
+class NHSBoundField(forms.BoundField):
+    """A field drawn with its NHS.UK class, unless its widget names one of its own: every
+    form gets it through the renderer (allauth's sign-in and second-factor forms too)."""
+
+    def as_widget(
+        self, widget: forms.Widget | None = None, attrs: dict | None = None, only_initial=False
+    ) -> str:
+        drawn = widget or self.field.widget
+        if "class" not in drawn.attrs and not (attrs or {}).get("class"):
+            attrs = {**(attrs or {}), "class": _nhsuk_class(drawn)}
+        return super().as_widget(widget, attrs, only_initial)
+
+
 class FormRenderer(TemplatesSetting):
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"
-
-
-class StyledFormMixin:
-    """Adds the NHS.UK classes to each widget."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            css = next(
-                (c for w, c in _WIDGET_CLASSES.items() if isinstance(widget, w)), "nhsuk-input"
-            )
-            if css:
-                widget.attrs["class"] = css
+    bound_field_class = NHSBoundField
 
 
 # The browser's date and time picker, given and read back to the minute.

@@ -5,7 +5,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from joinedup.lib.forms import StyledFormMixin
 from joinedup.measures import scoring
 
 
@@ -65,7 +64,7 @@ class QuestionnaireForm(forms.Form):
         return [data.get(f"item_{item.number}") for item in self.instrument.items]
 
 
-class SessionForm(StyledFormMixin, forms.Form):
+class SessionForm(forms.Form):
     session_number = forms.IntegerField(label=_l("Session number"), min_value=1, max_value=200)
     completed_on = forms.DateField(
         label=_l("Date completed"),

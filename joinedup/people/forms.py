@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from joinedup.lib.forms import StyledFormMixin
 from joinedup.people.intake import Place, StudentDetails
 from joinedup.people.models import Organisation, Service
 from joinedup.people.rules import (
@@ -57,10 +56,10 @@ def _widths(form: forms.Form, widths: dict[str, int]) -> None:
     """NHS.UK fixed-width inputs, sized to what each field holds."""
     for name, width in widths.items():
         widget = form.fields[name].widget
-        widget.attrs["class"] = f"{widget.attrs.get('class', '')} nhsuk-input--width-{width}"
+        widget.attrs["class"] = f"nhsuk-input nhsuk-input--width-{width}"
 
 
-class RegisterStudentForm(StyledFormMixin, forms.Form):
+class RegisterStudentForm(forms.Form):
     place = forms.ChoiceField(
         label=_("Registering for"),
         help_text=_("Your service, and the student's university."),
@@ -181,7 +180,7 @@ class RegisterStudentForm(StyledFormMixin, forms.Form):
         )
 
 
-class FindStudentForm(StyledFormMixin, forms.Form):
+class FindStudentForm(forms.Form):
     q = forms.CharField(
         widget=forms.TextInput(attrs={"type": "search"}),
         label=_("Name, student number, NHS number or date of birth"),
@@ -194,7 +193,7 @@ class FindStudentForm(StyledFormMixin, forms.Form):
     )
 
 
-class MergeForm(StyledFormMixin, forms.Form):
+class MergeForm(forms.Form):
     university = forms.ModelChoiceField(
         label=_("University"),
         queryset=Organisation.objects.none(),

@@ -24,7 +24,6 @@ from joinedup.consent.services import (
 )
 from joinedup.feedback.selectors import open_invitations
 from joinedup.fhir.selectors import student_bundle
-from joinedup.lib.forms import StyledFormMixin
 from joinedup.lib.http import safe_next
 from joinedup.lib.pdf import render_pdf
 from joinedup.measures import instruments
@@ -135,7 +134,7 @@ def grant_withdraw(request, grant_uuid):
     return redirect(safe_next(request, reverse("portal:home")))
 
 
-class TrustedContactForm(StyledFormMixin, forms.ModelForm):
+class TrustedContactForm(forms.ModelForm):
     class Meta:
         model = Student
         fields = [
@@ -345,7 +344,7 @@ def return_plans(request):
     )
 
 
-class NameForm(StyledFormMixin, forms.ModelForm):
+class NameForm(forms.ModelForm):
     class Meta:
         model = Student
         fields = ["preferred_name", "pronouns"]

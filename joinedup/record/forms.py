@@ -6,12 +6,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.consent.models import Category
-from joinedup.lib.forms import StyledFormMixin, moment_field
+from joinedup.lib.forms import moment_field
 from joinedup.record.models import ContactKind
 from joinedup.record.selectors import DOCUMENT_CATEGORIES
 
 
-class NoteForm(StyledFormMixin, forms.Form):
+class NoteForm(forms.Form):
     contact_kind = forms.ChoiceField(
         label=_("Kind of contact"), choices=[("", _("Choose…")), *ContactKind.choices],
         error_messages={"required": _("Choose the kind of contact.")},
@@ -30,7 +30,7 @@ class NoteForm(StyledFormMixin, forms.Form):
             self.initial["contact_at"] = timezone.localtime().replace(second=0, microsecond=0)
 
 
-class AddendumForm(StyledFormMixin, forms.Form):
+class AddendumForm(forms.Form):
     body = forms.CharField(
         label=_("Addendum"), widget=forms.Textarea(attrs={"rows": 5}), strip=False,
         required=False,
@@ -38,7 +38,7 @@ class AddendumForm(StyledFormMixin, forms.Form):
     )  # fmt: skip
 
 
-class LetterForm(StyledFormMixin, forms.Form):
+class LetterForm(forms.Form):
     template = forms.ModelChoiceField(
         label=_("Letter"), queryset=None, to_field_name="uuid", empty_label=_("Choose…"),
         error_messages={"required": _("Choose a letter."),
@@ -60,7 +60,7 @@ class LetterForm(StyledFormMixin, forms.Form):
         self.fields["template"].label_from_instance = lambda template: template.name
 
 
-class DocumentForm(StyledFormMixin, forms.Form):
+class DocumentForm(forms.Form):
     file = forms.FileField(
         label=_("File"), help_text=_("A PDF or an image (PNG, JPEG, GIF, WebP, TIFF, HEIC)."),
         error_messages={"required": _("Choose a file to upload."),

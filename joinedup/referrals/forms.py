@@ -6,13 +6,13 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from joinedup.lib.forms import StyledFormMixin, moment_field
+from joinedup.lib.forms import moment_field
 from joinedup.people.models import Service, User
 from joinedup.referrals import rules
 from joinedup.referrals.models import Appointment, AppointmentRequest, Episode, Referral
 
 
-class ReferralForm(StyledFormMixin, forms.Form):
+class ReferralForm(forms.Form):
     to_service = forms.ModelChoiceField(
         label=_("Refer to"),
         queryset=Service.objects.none(),
@@ -40,7 +40,7 @@ class ReferralForm(StyledFormMixin, forms.Form):
         self.fields["to_service"].label_from_instance = lambda s: f"{s.name} ({s.organisation})"
 
 
-class DeclineForm(StyledFormMixin, forms.Form):
+class DeclineForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Reason for declining"),
         choices=[("", _("Choose a reason")), *Referral.DeclineReason.choices],
@@ -51,7 +51,7 @@ class DeclineForm(StyledFormMixin, forms.Form):
     )
 
 
-class MomentForm(StyledFormMixin, forms.Form):
+class MomentForm(forms.Form):
     at = moment_field(_("When"), required=_("Give the date and time."))
 
     def clean_at(self):
@@ -75,7 +75,7 @@ class DischargeForm(MomentForm):
     )
 
 
-class AssessmentForm(StyledFormMixin, forms.Form):
+class AssessmentForm(forms.Form):
     text = forms.CharField(
         label=_("Add to the shared assessment"), widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -147,7 +147,7 @@ def _place_fields():
     return place, video
 
 
-class AppointmentForm(DiaryFieldsMixin, StyledFormMixin, forms.Form):
+class AppointmentForm(DiaryFieldsMixin, forms.Form):
     starts_at = moment_field(
         _("Date and time"), required=_("Give the appointment's date and time.")
     )
@@ -164,7 +164,7 @@ class AppointmentForm(DiaryFieldsMixin, StyledFormMixin, forms.Form):
         self.fields["place"].initial = place
 
 
-class RescheduleForm(DiaryFieldsMixin, StyledFormMixin, forms.Form):
+class RescheduleForm(DiaryFieldsMixin, forms.Form):
     starts_at = moment_field(_("New date and time"), required=_("Give the new date and time."))
     length = _length_field()
     clinician = _clinician_field()
@@ -195,7 +195,7 @@ class RescheduleForm(DiaryFieldsMixin, StyledFormMixin, forms.Form):
         self._set_up(clinicians)
 
 
-class CancelForm(StyledFormMixin, forms.Form):
+class CancelForm(forms.Form):
     cancelled_by = forms.ChoiceField(
         label=_("Who cancelled"),
         choices=Appointment.CancelledBy.choices,
@@ -213,7 +213,7 @@ class CancelForm(StyledFormMixin, forms.Form):
         super().__init__(*args, auto_id="id_cancel_%s", **kwargs)
 
 
-class AllocateForm(StyledFormMixin, forms.Form):
+class AllocateForm(forms.Form):
     practitioner = forms.ModelChoiceField(
         label=_("Allocate to"),
         queryset=User.objects.none(),
@@ -232,7 +232,7 @@ class AllocateForm(StyledFormMixin, forms.Form):
         _choose_clinicians(self.fields["practitioner"], clinicians)
 
 
-class EndEpisodeForm(StyledFormMixin, forms.Form):
+class EndEpisodeForm(forms.Form):
     ending = forms.ChoiceField(
         label=_("How the episode ended"),
         choices=Episode.Ending.choices,
@@ -242,7 +242,7 @@ class EndEpisodeForm(StyledFormMixin, forms.Form):
     ended_at = moment_field(_("When it ended"), help_text=_("Leave empty for now."))
 
 
-class WalkInForm(StyledFormMixin, forms.Form):
+class WalkInForm(forms.Form):
     """A student who walks in, found by their student number and date of birth."""
 
     service = forms.ModelChoiceField(label=_("Your service"), queryset=Service.objects.none())
@@ -266,7 +266,7 @@ class WalkInForm(StyledFormMixin, forms.Form):
         _choose_services(self, services)
 
 
-class NewEpisodeForm(StyledFormMixin, forms.Form):
+class NewEpisodeForm(forms.Form):
     """An episode for a student whose record the user reads already."""
 
     service = forms.ModelChoiceField(label=_("Your service"), queryset=Service.objects.none())
@@ -285,7 +285,7 @@ def _choose_services(form, services) -> None:
         field.widget = forms.HiddenInput()
 
 
-class AnswerForm(StyledFormMixin, forms.Form):
+class AnswerForm(forms.Form):
     """The service's answer to a student's request to cancel or rebook."""
 
     answer = forms.ChoiceField(
@@ -307,7 +307,7 @@ class AnswerForm(StyledFormMixin, forms.Form):
         self.fields["answer"].choices = [(a, labels[a]) for a in rules.ANSWERS[wants]]
 
 
-class DiaryForm(StyledFormMixin, forms.Form):
+class DiaryForm(forms.Form):
     """Which day, how much of the diary, and whose service: every part optional."""
 
     on = forms.DateField(
@@ -323,7 +323,7 @@ class DiaryForm(StyledFormMixin, forms.Form):
     service = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
-class AskForm(StyledFormMixin, forms.Form):
+class AskForm(forms.Form):
     """A student asks to cancel or rebook one of their appointments."""
 
     wants = forms.ChoiceField(
@@ -345,7 +345,7 @@ class AskForm(StyledFormMixin, forms.Form):
     )
 
 
-class AppointmentOutcomeForm(StyledFormMixin, forms.Form):
+class AppointmentOutcomeForm(forms.Form):
     status = forms.ChoiceField(
         label=_("What happened"),
         choices=[c for c in Appointment.Status.choices if c[0] != "booked"],
@@ -358,11 +358,11 @@ class AppointmentOutcomeForm(StyledFormMixin, forms.Form):
     reason = forms.CharField(label=_("Why it was cancelled"), required=False)
 
 
-class OutcomeForm(StyledFormMixin, forms.Form):
+class OutcomeForm(forms.Form):
     text = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class CrisisContactForm(StyledFormMixin, forms.Form):
+class CrisisContactForm(forms.Form):
     note = forms.CharField(
         label=_("What happened"),
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -372,7 +372,7 @@ class CrisisContactForm(StyledFormMixin, forms.Form):
     )
 
 
-class PeriodForm(StyledFormMixin, forms.Form):
+class PeriodForm(forms.Form):
     """A report period: start inclusive, end exclusive (shared/spec/evaluation.md)."""
 
     start = forms.DateField(

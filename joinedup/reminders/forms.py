@@ -1,12 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from joinedup.lib.forms import StyledFormMixin
 from joinedup.reminders import notify
 from joinedup.reminders.models import ReminderPreference
 
 
-class ReminderPreferenceForm(StyledFormMixin, forms.Form):
+class ReminderPreferenceForm(forms.Form):
     channel = forms.ChoiceField(
         label=_("How would you like to be reminded?"),
         help_text=_(

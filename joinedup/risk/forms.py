@@ -2,12 +2,12 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from joinedup.lib.forms import StyledFormMixin, moment_field
+from joinedup.lib.forms import moment_field
 from joinedup.people.models import Service, User
 from joinedup.risk.models import Concern, Domain, ReturnToStudyPlan, RiskLevel, SafetyPlan
 
 
-class AssessmentForm(StyledFormMixin, forms.Form):
+class AssessmentForm(forms.Form):
     """A level per domain (the shared language), factors, protective factors, plan, review."""
 
     factors = forms.CharField(label=_("Risk factors"), widget=forms.Textarea(attrs={"rows": 3}))
@@ -29,7 +29,6 @@ class AssessmentForm(StyledFormMixin, forms.Form):
             field = forms.TypedChoiceField(
                 label=label, choices=choices, coerce=int, required=False, empty_value=None
             )
-            field.widget.attrs["class"] = "nhsuk-select"
             self.fields = {f"domain_{value}": field, **self.fields}
         self.order_fields([f"domain_{v}" for v, _ in Domain.choices])
 
@@ -49,7 +48,7 @@ class AssessmentForm(StyledFormMixin, forms.Form):
         return {v: self.cleaned_data.get(f"domain_{v}") for v, _ in Domain.choices}
 
 
-class FlagForm(StyledFormMixin, forms.Form):
+class FlagForm(forms.Form):
     level = forms.ModelChoiceField(
         label=_("Level"),
         queryset=RiskLevel.objects.all(),
@@ -61,7 +60,7 @@ class FlagForm(StyledFormMixin, forms.Form):
     )
 
 
-class ConcernForm(StyledFormMixin, forms.Form):
+class ConcernForm(forms.Form):
     """Raise a concern in under two minutes."""
 
     student_number = forms.CharField(
@@ -100,7 +99,7 @@ class ConcernForm(StyledFormMixin, forms.Form):
             del self.fields["anonymous"]
 
 
-class MessageForm(StyledFormMixin, forms.Form):
+class MessageForm(forms.Form):
     text = forms.CharField(
         label=_("Message"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -108,13 +107,13 @@ class MessageForm(StyledFormMixin, forms.Form):
     )
 
 
-class OutcomeForm(StyledFormMixin, forms.Form):
+class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=[("", _("Choose")), *Concern.Outcome.choices]
     )
 
 
-class SafetyPlanForm(StyledFormMixin, forms.ModelForm):
+class SafetyPlanForm(forms.ModelForm):
     """The plan's parts in the student's words; staff also see the professional parts."""
 
     class Meta:
@@ -144,7 +143,7 @@ class SafetyPlanForm(StyledFormMixin, forms.ModelForm):
                 del self.fields[name]
 
 
-class ReturnPlanForm(StyledFormMixin, forms.ModelForm):
+class ReturnPlanForm(forms.ModelForm):
     class Meta:
         model = ReturnToStudyPlan
         fields = [
@@ -184,7 +183,7 @@ class ReturnPlanForm(StyledFormMixin, forms.ModelForm):
         """Shape only: `save_return_plan` checks the plan's rules and explains each one."""
 
 
-class StudentViewForm(StyledFormMixin, forms.Form):
+class StudentViewForm(forms.Form):
     student_view = forms.CharField(
         label=_("Your view"),
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -192,14 +191,14 @@ class StudentViewForm(StyledFormMixin, forms.Form):
     )
 
 
-class PanelForm(StyledFormMixin, forms.Form):
+class PanelForm(forms.Form):
     title = forms.CharField(
         label=_("Title"), max_length=200, error_messages={"required": _("Give the panel a title.")}
     )
     meets_at = moment_field(_("Meets at"), required=_("Say when the panel meets."))
 
 
-class PanelActionForm(StyledFormMixin, forms.Form):
+class PanelActionForm(forms.Form):
     description = forms.CharField(
         label=_("Action"), max_length=300, error_messages={"required": _("Describe the action.")}
     )
@@ -221,7 +220,7 @@ class PanelActionForm(StyledFormMixin, forms.Form):
         self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.email
 
 
-class AssignFlagForm(StyledFormMixin, forms.Form):
+class AssignFlagForm(forms.Form):
     """A service manager asks one of their practitioners to act on an escalated flag."""
 
     practitioner = forms.ModelChoiceField(

@@ -2,10 +2,8 @@
 
 from django import forms
 
-from joinedup.lib.forms import StyledFormMixin
 
-
-class ExampleForm(StyledFormMixin, forms.Form):
+class ExampleForm(forms.Form):
     reason = forms.CharField(label="Reason", help_text="Say why.")
     agree = forms.BooleanField(label="I agree")
 

@@ -51,7 +51,9 @@ def test_wrong_totp_code_is_refused_accessibly(hub, page):
     page.get_by_label("Code").fill("000000")
     page.get_by_role("button", name="Sign in").click()
 
-    expect(page.get_by_text("Incorrect code.")).to_be_visible()
+    # Said at the top, linking to the field, and beside the field (NHS.UK error pattern).
+    expect(page.get_by_role("link", name="Incorrect code.")).to_have_attribute("href", "#id_code")
+    expect(page.locator("#id_code_error")).to_have_text("Error: Incorrect code.")
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/$"))
     assert_accessible(page)
 

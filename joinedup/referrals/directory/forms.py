@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
-from joinedup.lib.forms import StyledFormMixin
 from joinedup.people.models import Organisation
 from joinedup.referrals.directory import rules
 from joinedup.referrals.directory.selectors import DirectoryFilters
@@ -22,7 +21,7 @@ class _TagsField(forms.Field):
         return frozenset(filter(None, map(rules.normalise_topic, value or [])))
 
 
-class HelpNowForm(StyledFormMixin, forms.Form):
+class HelpNowForm(forms.Form):
     """Whose university's contacts the help page shows, for someone not signed in."""
 
     university = forms.ModelChoiceField(
@@ -74,7 +73,7 @@ def _text(label, *, required=False, help_text="", rows=3, required_message=""):
     )
 
 
-class DirectoryEntryForm(StyledFormMixin, forms.Form):
+class DirectoryEntryForm(forms.Form):
     """A service's directory entry as its organisation's admin writes it.
 
     Opening hours are one text field per weekday ("09:00–17:00, 18:00–20:00"); `values()`

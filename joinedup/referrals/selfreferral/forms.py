@@ -3,7 +3,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from joinedup.lib.forms import StyledFormMixin
 from joinedup.people.forms import DateOfBirthField
 from joinedup.people.models import Organisation
 from joinedup.referrals.models import Referral
@@ -24,7 +23,7 @@ class _ContactMixin:
         return data
 
 
-class StudentSelfReferralForm(_ContactMixin, StyledFormMixin, forms.Form):
+class StudentSelfReferralForm(_ContactMixin, forms.Form):
     """A signed-in student's self-referral: their contact details as their record has them."""
 
     email = forms.EmailField(label=_("Email address"), required=False)
@@ -38,7 +37,7 @@ class StudentSelfReferralForm(_ContactMixin, StyledFormMixin, forms.Form):
         self.fields["phone"].widget.attrs.update(autocomplete="tel", type="tel")
 
 
-class UnregisteredSelfReferralForm(_ContactMixin, StyledFormMixin, forms.Form):
+class UnregisteredSelfReferralForm(_ContactMixin, forms.Form):
     """Someone not signed in: who they are, how to reach them, and what they want help with."""
 
     legal_given_name = forms.CharField(label=_("First name"), max_length=100)
@@ -98,7 +97,7 @@ class UnregisteredSelfReferralForm(_ContactMixin, StyledFormMixin, forms.Form):
         )
 
 
-class ConfirmForm(StyledFormMixin, forms.Form):
+class ConfirmForm(forms.Form):
     """Confirm as a new student (with their number), or as one of the likely duplicates."""
 
     as_student = forms.TypedChoiceField(
@@ -123,7 +122,7 @@ class ConfirmForm(StyledFormMixin, forms.Form):
             self.fields["as_student"].widget = forms.HiddenInput()
 
 
-class RejectForm(StyledFormMixin, forms.Form):
+class RejectForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Why"),
         choices=[

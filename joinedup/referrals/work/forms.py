@@ -5,7 +5,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from joinedup.lib.forms import StyledFormMixin
 from joinedup.people.models import CLINICAL_ROLES, Service, User
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -32,7 +31,7 @@ def assign_choices(services: dict[int, str]) -> list[tuple[str, str]]:
     return choices
 
 
-class TaskForm(StyledFormMixin, forms.Form):
+class TaskForm(forms.Form):
     title = forms.CharField(
         label=_("What needs doing"), max_length=200,
         error_messages={"required": _("Say what needs doing.")},
