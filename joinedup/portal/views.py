@@ -153,29 +153,27 @@ class TrustedContactForm(forms.ModelForm):
         }
 
     def clean(self):
-        """A trusted contact is someone we could call: a name and a UK phone number, or
-        nobody at all (every field empty)."""
+        """Someone we may call needs a name and a UK phone number; a number given is always
+        one we could call; "never contact them", or every field empty, needs neither."""
         data = super().clean()
         name = data.get("trusted_contact_name", "").strip()
         phone = data.get("trusted_contact_phone", "").strip()
-        wanted = name or phone or data.get("trusted_contact_relationship", "").strip()
-        if data.get("trusted_contact_permission") == "serious_concern" or wanted:
-            if not name:
-                self.add_error(
-                    "trusted_contact_name", _("Enter their name, so that we know who to call.")
-                )
-            if not phone:
-                self.add_error(
-                    "trusted_contact_phone",
-                    _("Enter their phone number, so that we can call them."),
-                )
-            elif (national := uk_phone(phone)) is None:
-                self.add_error(
-                    "trusted_contact_phone",
-                    _("Enter a UK phone number, like 07700 900123 or 0161 496 0000."),
-                )
-            else:
-                data["trusted_contact_phone"] = national
+        may_call = data.get("trusted_contact_permission") in ("serious_concern", "ask_me_first")
+        if (may_call or phone) and not name:
+            self.add_error(
+                "trusted_contact_name", _("Enter their name, so that we know who to call.")
+            )
+        if may_call and not phone:
+            self.add_error(
+                "trusted_contact_phone", _("Enter their phone number, so that we can call them.")
+            )
+        elif phone and (national := uk_phone(phone)) is None:
+            self.add_error(
+                "trusted_contact_phone",
+                _("Enter a UK phone number, like 07700 900123 or 0161 496 0000."),
+            )
+        elif phone:
+            data["trusted_contact_phone"] = national
         return data
 
 
@@ -185,7 +183,12 @@ def trusted_contact(request):
     form = TrustedContactForm(request.POST or None, instance=student)
     if request.method == "POST" and form.is_valid():
         update_trusted_contact(actor=request.user, student=student, **form.cleaned_data)
-        messages.success(request, _("Your trusted contact is saved."))
+        messages.success(
+            request,
+            _("Your trusted contact is saved.")
+            if form.cleaned_data["trusted_contact_name"]
+            else _("You have no trusted contact now."),
+        )
         return redirect("portal:home")
     return render(request, "portal/trusted_contact.html", {"form": form})
 

@@ -21,9 +21,9 @@ def _university_entries(key: str, uni_name: str, phone_stem: str) -> dict[str, d
     place = uni_name.removeprefix("University of ").removesuffix(" University")
     domain = f"{key}.demo.joinedup.example"
     nightline = (
-        f"When we are closed, {place} Nightline (students listening to students) is open "
-        f"20:00 to 08:00 on 0808 157 0{phone_stem}99. If you are worried about your safety, "
-        "call NHS 111 and choose the mental health option, any time of day or night."
+        "When we are closed and you are worried about your safety, call NHS 111 and choose the "
+        f"mental health option, any time of day or night. From 20:00 to 08:00, {place} "
+        f"Nightline (students listening to students) is there to talk on 0808 157 0{phone_stem}99."
     )
     return {
         f"{key}_wellbeing": {
@@ -117,8 +117,9 @@ def _university_entries(key: str, uni_name: str, phone_stem: str) -> dict[str, d
             "address": "Library building, first floor",
             "opening_hours": _hours([["10:00", "16:00"]]),
             "out_of_hours": (
-                "This is not an emergency service. Out of hours, contact the Wellbeing Service's "
-                "Nightline, or NHS 111 if you are worried about your safety."
+                "This is not an emergency service. If you are worried about your safety, call "
+                "NHS 111 and choose the mental health option, any time. From 20:00 to 08:00, "
+                f"{place} Nightline is there to talk on 0808 157 0{phone_stem}99."
             ),
             "topics": ["disability", "autism and adhd", "exam stress"],
         },

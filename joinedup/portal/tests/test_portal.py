@@ -226,6 +226,10 @@ def test_trusted_contact_form_rejects_an_unknown_permission(hub, student_client)
             "Enter a UK phone number, like 07700 900123 or 0161 496 0000.",
         ),
         ({"trusted_contact_permission": "serious_concern"}, "Enter their name"),
+        (
+            {"trusted_contact_permission": "never", "trusted_contact_phone": "07700 900123"},
+            "Enter their name, so that we know who to call.",
+        ),
     ],
 )
 def test_a_trusted_contact_needs_a_name_and_a_uk_number(hub, student_client, typed, error):
@@ -254,6 +258,15 @@ def test_a_trusted_contact_is_removed_by_emptying_it(hub, student_client):
     response = student_client.post(TRUSTED_CONTACT, {"trusted_contact_permission": "never"})
     assert response.status_code == 302
     assert Student.objects.get(pk=hub.student.pk).trusted_contact_name == ""
+    assert "You have no trusted contact now." in text(student_client.get(HOME))
+
+
+def test_someone_never_to_be_contacted_needs_no_number(hub, student_client):
+    response = student_client.post(
+        TRUSTED_CONTACT, {"trusted_contact_name": "Morgan", "trusted_contact_permission": "never"}
+    )
+    assert response.status_code == 302
+    assert Student.objects.get(pk=hub.student.pk).trusted_contact_name == "Morgan"
 
 
 def test_portal_asks_for_a_trusted_contact_until_answered(hub, student_client):

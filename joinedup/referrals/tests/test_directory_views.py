@@ -288,7 +288,7 @@ def test_service_page_shows_everything_about_the_service(hub, entries, client):
     assert re.search(r"Friday</th><td[^>]*>Closed</td>", page)
     care_card = page[page.index("nhsuk-card--care--urgent") :]
     assert "Out of hours or in a crisis" in care_card
-    assert "Call Northbridge Nightline on 0161 496 0999" in care_card
+    assert 'Call Northbridge Nightline on <a href="tel:01614960999">0161 496 0999</a>' in care_card
 
 
 def test_service_page_shows_contact_details_and_the_waiting_standard(hub, entries, client):
