@@ -216,6 +216,14 @@ def assert_accessible(page) -> None:
         pytest.fail("\n".join(lines), pytrace=False)
 
 
+def expect_fits_the_screen(page) -> None:
+    """Nothing on a phone page makes it scroll sideways."""
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than the phone's screen"
+
+
 DESKTOP = {"width": 1280, "height": 800}
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from joinedup.conftest import assert_accessible, login
+from joinedup.conftest import assert_accessible, expect_fits_the_screen, login
 from joinedup.measures import instruments
 from joinedup.measures.models import Administration, CompletionLink
 from joinedup.measures.services import send_completion_link
@@ -148,14 +148,6 @@ def score_rows(page, code: str) -> list[list[str]]:
 
 def link_path(token: str) -> str:
     return reverse("portal:questionnaire-complete", args=[token])
-
-
-def expect_fits_the_screen(page) -> None:
-    """Nothing on a phone page makes it scroll sideways."""
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the phone's screen"
 
 
 def test_practitioner_records_phq9_and_gad7_over_three_sessions_and_sees_the_chart(hub, page):

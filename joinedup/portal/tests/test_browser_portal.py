@@ -6,7 +6,12 @@ import icalendar
 import pytest
 from playwright.sync_api import expect
 
-from joinedup.conftest import accessible_at_both_sizes, assert_accessible, login
+from joinedup.conftest import (
+    accessible_at_both_sizes,
+    assert_accessible,
+    expect_fits_the_screen,
+    login,
+)
 from joinedup.consent.models import ConsentGrant
 from joinedup.consent.services import record_consent
 from joinedup.referrals.tests.factories import book, day_after_tomorrow_at, walked_in
@@ -53,6 +58,8 @@ def test_student_sees_who_looked_and_withdraws_a_consent(
     consents = phone_page.get_by_role("table", name="Your consents")
     grant = consents.get_by_role("row").filter(has_text="Crisis Team")
     expect(grant).to_contain_text("Risk")
+    expect(grant).to_contain_text("Sharing now")
+    expect_fits_the_screen(phone_page)  # the tables fold into cards on a phone
     grant.get_by_role("button", name=re.compile(r"^Withdraw")).click()
 
     expect(phone_page).to_have_url(re.compile(r"/me/$"))

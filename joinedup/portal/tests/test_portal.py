@@ -48,9 +48,9 @@ def test_student_sees_their_consents_and_their_status(hub, student_client):
 
     page = text(student_client.get(HOME))
 
-    assert "Risk Direct care Crisis Team" in page
-    assert "in person Withdraw Risk — Crisis Team" in page
-    assert "Outcomes Direct care Counselling" in page
+    assert "What Risk Direct care With Crisis Team" in page
+    assert "in person Status Sharing now Withdraw Risk — Crisis Team" in page
+    assert "What Outcomes Direct care With Counselling" in page
     assert "Withdrawn" in page
 
 
@@ -63,8 +63,11 @@ def test_student_sees_who_accessed_their_record_and_on_what_basis(hub, client):
     client.force_login(hub.student_user)
     page = text(client.get(HOME))
 
-    assert "Wellbeing, University of Northbridge (practitioner) Identity Care relationship" in page
-    assert "Risk Care relationship: only what their service wrote" in page
+    assert (
+        "Who Wellbeing, University of Northbridge (practitioner) What Identity "
+        "Why they could Care relationship"
+    ) in page
+    assert "What Risk Why they could Care relationship: only what their service wrote" in page
     assert "Crisis Team" not in page  # a refusal showed the Crisis Team nothing
 
 

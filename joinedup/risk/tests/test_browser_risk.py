@@ -17,7 +17,13 @@ from django.utils.dateformat import format as date_format
 from playwright.sync_api import expect
 
 from conftest import PASSWORD, make_staff, make_student
-from joinedup.conftest import _page_in_new_context, assert_accessible, login, shown
+from joinedup.conftest import (
+    _page_in_new_context,
+    assert_accessible,
+    expect_fits_the_screen,
+    login,
+    shown,
+)
 from joinedup.measures import instruments
 from joinedup.measures.services import send_completion_link
 from joinedup.measures.tests.factories import start_episode
@@ -69,14 +75,6 @@ def open_concern_from_the_list(page, link_name) -> None:
     page.get_by_role("link", name=link_name).click()
     expect(page).to_have_url(re.compile(r"/concerns/[0-9a-f-]{36}/$"))
     assert_accessible(page)
-
-
-def expect_fits_the_screen(page) -> None:
-    """Nothing on a phone page makes it scroll sideways."""
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the phone's screen"
 
 
 def sign_out(page) -> None:
