@@ -78,7 +78,7 @@ def open_concern_from_the_list(page, link_name) -> None:
 
 
 def sign_out(page) -> None:
-    menu(page).get_by_role("button", name="Sign out").click()
+    page.get_by_role("banner").get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
 
 
