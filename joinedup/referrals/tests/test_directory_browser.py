@@ -50,6 +50,7 @@ def test_an_academic_filters_for_self_referral_to_signpost_a_student(hub, entrie
     assert_accessible(page)
 
     page.get_by_label("Accept self-referral").check()
+    page.get_by_text("Filter by topic and by who runs the service").click()
     page.get_by_label("University", exact=True).check()
     page.get_by_role("button", name="Apply filters").click()
 
