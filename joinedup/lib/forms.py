@@ -24,13 +24,13 @@ class NHSBoundField(forms.BoundField):
     """A field drawn with its NHS.UK class, unless its widget names one of its own: every
     form gets it through the renderer (allauth's sign-in and second-factor forms too)."""
 
-    def as_widget(
-        self, widget: forms.Widget | None = None, attrs: dict | None = None, only_initial=False
-    ) -> str:
+    def build_widget_attrs(self, attrs: dict, widget: forms.Widget | None = None) -> dict:
+        # Drawn whole (`as_widget`) or option by option (radios and checkboxes), both ask here.
+        attrs = super().build_widget_attrs(attrs, widget)
         drawn = widget or self.field.widget
-        if "class" not in drawn.attrs and not (attrs or {}).get("class"):
-            attrs = {**(attrs or {}), "class": _nhsuk_class(drawn)}
-        return super().as_widget(widget, attrs, only_initial)
+        if "class" not in drawn.attrs and "class" not in attrs:
+            attrs["class"] = _nhsuk_class(drawn)
+        return attrs
 
 
 class FormRenderer(TemplatesSetting):
