@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 from oauth2_provider import views as oauth_views
 
 from joinedup.fhir import views as fhir_views
@@ -15,6 +16,11 @@ _oauth_urlpatterns = [
 
 urlpatterns = [
     path("", people_views.home, name="home"),
+    path(
+        "accessibility/",
+        TemplateView.as_view(template_name="accessibility.html"),
+        name="accessibility",
+    ),
     path("accounts/2fa/totp/activate/", people_views.activate_totp, name="mfa_activate_totp"),
     path("accounts/", include("allauth.urls")),
     # Everyone signs in through allauth's flow, second factor included; never admin's own form.

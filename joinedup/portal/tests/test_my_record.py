@@ -65,6 +65,14 @@ def test_the_portal_home_shows_it_in_plain_words(hub, client):
     html = client.get(reverse("portal:home")).content.decode()
     assert "Talking Therapies: you are number 1 on the list, and have waited 4 days." in html
     assert "Who is working with you" in html
+    waiting_well = html[html.index("data-while-waiting") :]
+    assert "If things get worse while you wait" in waiting_well
+    assert f'href="{reverse("referrals:help-now")}"' in waiting_well
+
+
+def test_no_waiting_no_waiting_words(hub, client):
+    client.force_login(hub.student_user)
+    assert "data-while-waiting" not in client.get(reverse("portal:home")).content.decode()
 
 
 def test_questionnaires_to_fill_in_are_listed_until_answered(hub, client):

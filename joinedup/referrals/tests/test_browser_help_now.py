@@ -66,6 +66,11 @@ def test_someone_not_signed_in_chooses_their_university(hub, entries, phone_page
     expect(phone_page).to_have_url(re.compile(r"university="))
     expect(phone_page.locator("[data-out-of-hours]")).to_contain_text("Nightline")
     accessible_at_both_sizes(phone_page)
+    phone_page.get_by_role("link", name="Accessibility statement").click()
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text(
+        "Accessibility statement for JoinedUp"
+    )
+    accessible_at_both_sizes(phone_page)
 
 
 def test_a_search_in_words_of_crisis_shows_help_before_any_service(hub, entries, phone_page):

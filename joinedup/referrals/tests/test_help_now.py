@@ -178,3 +178,16 @@ def test_an_unanswered_risk_question_shows_help_without_promising_a_call(hub, cl
 def test_no_risk_no_panel(hub, client):
     token, _ = answer(hub)
     assert "data-help-now" not in post_answers(client, token, PHQ9_MODERATE)
+
+
+def test_every_page_links_to_the_accessibility_statement_which_says_what_is_not_yet_accessible(
+    hub, client
+):
+    html = page(client, HELP)
+    assert f'href="{reverse("accessibility")}"' in html
+    statement = page(client, reverse("accessibility"))
+    assert (
+        "partially meets the Web Content Accessibility Guidelines (WCAG) version 2.2 AA"
+        in statement
+    )
+    assert "Welsh is not offered yet" in statement
