@@ -95,7 +95,3 @@ def help_now_for(university: Organisation | None) -> HelpNow:
         crisis_lines=[e for e in entries if CRISIS_TOPIC in e.topics and e.phone],
         out_of_hours=[OutOfHours(names, words) for words, names in said.items()],
     )
-
-
-def universities() -> list[Organisation]:
-    return list(Organisation.objects.filter(kind=Organisation.Kind.UNIVERSITY).order_by("name"))
