@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "joinedup.portal",
     "joinedup.feedback",
     "joinedup.reminders",
+    "joinedup.messaging",
     "joinedup.fhir",
     "joinedup.api",
 ]

@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("joinedup.referrals.urls")),
     path("", include("joinedup.risk.urls")),
     path("", include("joinedup.feedback.urls")),
+    path("", include("joinedup.messaging.urls")),
     path("reports/", include("joinedup.evaluation.urls")),
     # A transaction Bundle is posted to the FHIR base itself, which has no trailing slash.
     path("fhir", fhir_views.system_endpoint),

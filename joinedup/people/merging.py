@@ -87,6 +87,7 @@ HANDLING: dict[str, Handling] = {
     ),
     "feedback.Feedback.student": Handling(gettext_lazy("feedback")),
     "reminders.Reminder.student": Handling(gettext_lazy("reminders sent")),
+    "messaging.Message.student": Handling(gettext_lazy("messages with services")),
     # One choice a student: where both records made one, the kept record's stands.
     "reminders.ReminderPreference.student": Handling(
         gettext_lazy("how they are reminded"), duplicates="fold"

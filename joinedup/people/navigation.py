@@ -2,7 +2,7 @@
 signed in, in which role and where. A template context processor, one query per request
 (the user's memberships, cached on the user for the request by `seats_of`)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +13,7 @@ from joinedup.people.models import CLINICAL_ROLES, Role
 class Link:
     url_name: str
     label: str
+    count: int = 0  # shown beside the label (unread messages), when there are some
 
 
 SERVICES = Link("referrals:directory", _("Services"))
@@ -20,6 +21,8 @@ CONCERNS = Link("risk:concerns", _("Concerns"))
 YOU_SAID = Link("feedback:you-said-we-did", _("You said, we did"))
 SECURITY = Link("mfa_index", _("Security"))
 FIND = Link("people:student-find", _("Find a student"))
+STAFF_MESSAGES = Link("messaging:inbox", _("Messages"))
+STUDENT_MESSAGES = Link("portal:messages", _("My messages"))
 
 # Each role's pages, in the order they are shown; a person with several roles sees each page
 # once, in the order of the first role that has it.
@@ -31,6 +34,7 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
         Link("referrals:diary", _("Diary")),
         Link("measures:worklist", _("Worklist")),
         Link("referrals:tasks", _("Tasks")),
+        STAFF_MESSAGES,
         Link("referrals:waiting-list", _("Waiting list")),
         Link("referrals:referral-list", _("Referrals made")),
         CONCERNS,
@@ -56,6 +60,7 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
 }
 STUDENT = (
     Link("portal:home", _("My record")),
+    STUDENT_MESSAGES,
     Link("portal:scores", _("My questionnaires")),
     SERVICES,
     CONCERNS,
@@ -93,8 +98,21 @@ def navigation(request) -> dict:
     places = [
         f"{Role(seat.role).label}, {seat.place}" for seat in seats if seat.role in Role.values
     ]
+    links = links_for(roles, is_student=is_student)
+    if STAFF_MESSAGES in links:
+        from joinedup.messaging.selectors import unread_by_service
+
+        links = _counted(links, STAFF_MESSAGES, unread_by_service(user))
+    elif STUDENT_MESSAGES in links:
+        from joinedup.messaging.selectors import unread_by_student
+
+        links = _counted(links, STUDENT_MESSAGES, unread_by_student(user.student_record))
     return {
-        "nav_links": links_for(roles, is_student=is_student),
+        "nav_links": links,
         "signed_in_as": user.get_full_name() or user.email,
         "signed_in_places": places,
     }
+
+
+def _counted(links: list[Link], counted: Link, count: int) -> list[Link]:
+    return [replace(link, count=count) if link == counted else link for link in links]

@@ -6,6 +6,7 @@ from joinedup.audit.selectors import accesses_to
 from joinedup.consent.models import ConsentGrant
 from joinedup.feedback.models import DraftComment, Feedback
 from joinedup.measures.models import Administration
+from joinedup.messaging.models import Message
 from joinedup.record.models import RecordEntry
 from joinedup.referrals.models import Appointment, Referral
 from joinedup.risk.models import Flag, ReturnToStudyPlan, RiskAssessment, SafetyPlan
@@ -68,6 +69,11 @@ def subject_access(student) -> dict:
              "status": a.status}
             for a in Appointment.objects.filter(episode__student=student).select_related(
                 "episode__service")
+        ],
+        "messages": [
+            {"service": m.service.name, "from_you": m.from_student, "sent": _when(m.sent_at),
+             "by": "" if m.from_student else m.author.get_full_name(), "text": m.body}
+            for m in Message.objects.filter(student=student).select_related("service", "author")
         ],
         "risk": {
             "assessments": [

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from joinedup.portal import appointment_views, reminder_views, views
+from joinedup.portal import appointment_views, message_views, reminder_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -28,6 +28,8 @@ urlpatterns = [
         appointment_views.appointment_ask,
         name="appointment-ask",
     ),
+    path("messages/", message_views.messages, name="messages"),
+    path("messages/<uuid:service_uuid>/", message_views.message_thread, name="message-thread"),
     path("reminders/", reminder_views.reminders, name="reminders"),
     path("safety-plan/", views.safety_plan, name="safety-plan"),
     path("return-to-study/", views.return_plans, name="return-plans"),

@@ -15,6 +15,7 @@ from nhs_number import generate as generate_nhs_numbers
 from joinedup.consent.models import CareRelationship, ConsentGrant, DataSharingAgreement
 from joinedup.feedback.demo import add_demo_feedback
 from joinedup.measures.demo import add_demo_measures, add_story_measures
+from joinedup.messaging.demo import add_demo_messages
 from joinedup.people.models import Department, Membership, Organisation, Service, Student, User
 from joinedup.record.models import LetterTemplate, NoteTemplate, RecordEntry
 from joinedup.record.my_day.demo import add_demo_days
@@ -331,6 +332,7 @@ def _story_student(hub) -> None:
         body=RISK_TEXT,
     )
     add_story_notes(hub, student, practitioner, now)
+    add_demo_messages(hub, student)
     RecordEntry.objects.create(
         student=student,
         category="risk",

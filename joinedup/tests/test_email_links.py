@@ -23,6 +23,7 @@ from joinedup.consent.services import (
     open_care_relationship,
 )
 from joinedup.measures.services import send_completion_link
+from joinedup.messaging.services import send_from_service
 from joinedup.people.models import User
 from joinedup.people.services import notify_student
 from joinedup.referrals import services as referrals
@@ -158,6 +159,10 @@ def _override(hub):
     )  # fmt: skip
 
 
+def _message(hub):
+    send_from_service(actor=hub.practitioner, student=hub.student, body="Friday at 10am?")
+
+
 SCENARIOS = {
     "new referral, accepted": _accepted,
     "declined": _declined,
@@ -176,6 +181,7 @@ SCENARIOS = {
     "questionnaire link": _questionnaire_link,
     "appointment reminder": _appointment_reminder,
     "emergency access reported": _override,
+    "message from the service": _message,
 }
 
 # Scenarios whose last step ends the access an earlier email's link gave (closing a concern
@@ -194,6 +200,7 @@ SHOWS = (
     (r"^/me/$", "Messages about your record"),
     (r"^/me/questionnaires/[^/]+/$", "Before your next session"),
     (r"^/me/appointments/$", "data-appointment="),
+    (r"^/me/messages/[0-9a-f-]{36}/$", "Friday at 10am?"),
 )
 
 
@@ -220,7 +227,7 @@ def test_every_kind_of_email_is_covered_by_a_scenario():
         "email_follow_up", "email_overdue_follow_up", "email_flag_raised", "email_escalation",
         "email_flag_assigned", "email_concern_raised", "email_concern_acknowledged",
         "email_concern_reply", "email_concern_closed", "tell_asker", "email_notification",
-        "report_break_glass",
+        "report_break_glass", "tell_student_of_message",
     }  # fmt: skip
     assert _every_email_kind() == covered
 

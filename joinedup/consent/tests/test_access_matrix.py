@@ -57,6 +57,7 @@ from joinedup.fhir.tests.conftest import ALL_READ, ALL_WRITE, token_for
 from joinedup.measures.models import RoutineMeasure
 from joinedup.measures.services import record_administration, send_completion_link
 from joinedup.measures.tests.factories import PHQ9_ITEM9
+from joinedup.messaging.services import send_from_student
 from joinedup.people.models import Department, Role, User
 from joinedup.record import services as record
 from joinedup.record.tests.factories import PDF, letter_template, uploaded, write_entry
@@ -117,6 +118,7 @@ TEXTS = {
         "letter",
         "document",
         "appointment request",
+        "message",
     )
 }
 MARKERS = {
@@ -201,6 +203,10 @@ def _plant(hub) -> Planted:
         actor=user, appointment=rows["appointment"], wants="rebook",
         reason=TEXTS["appointment request"],
     )  # fmt: skip
+    # The student writes to Counselling.
+    rows["message"] = send_from_student(
+        actor=user, student=student, service=counselling, body=TEXTS["message"]
+    )
     # The shared record: one entry of each category a service writes.
     for category, text in [
         ("assessment", TEXTS["assessment"]),
@@ -468,6 +474,7 @@ IDS = {
     "job_uuid": lambda p, r, v: p.export_job.uuid,
     "file_uuid": lambda p, r, v: p.export_file.uuid,
     "note_uuid": lambda p, r, v: p.rows["signed note"].uuid,
+    "message_uuid": lambda p, r, v: p.rows["message"].uuid,
     "entry_uuid": lambda p, r, v: p.document.uuid,
     "token": lambda p, r, v: p.link_token,
     ("risk:concern-private", "code"): lambda p, r, v: p.private_code,

@@ -9,6 +9,7 @@ from joinedup.consent.models import BreakGlass
 from joinedup.consent.services import ask_to_share, open_care_relationship, record_consent
 from joinedup.feedback.models import AdvisoryGroup, Draft, DraftComment, Feedback
 from joinedup.measures.services import record_administration
+from joinedup.messaging.models import Message
 from joinedup.people.services import notify_student
 from joinedup.record.tests.factories import write_entry
 from joinedup.referrals import services as referrals
@@ -112,6 +113,9 @@ def plant_everything(hub, student, *, service=None, author=None, tag: str = "") 
         student=student, appointment=appointment, for_starts_at=appointment.starts_at,
         channel="email", status="sent",
     )  # fmt: skip
+    rows["messaging.Message.student"] = Message.objects.create(
+        student=student, service=service, from_student=False, author=author, body=f"Hello {tag}"
+    )
     rows["reminders.ReminderPreference.student"] = ReminderPreference.objects.create(
         student=student, channel="email"
     )

@@ -80,3 +80,23 @@ def test_someone_elses_data_is_refused_in_words_and_the_attempt_audited(hub, cli
     refused = AuditEvent.objects.filter(action="portal.data.refused")
     assert refused.count() == 3
     assert {e.allowed for e in refused} == {False}
+
+
+def test_the_download_holds_every_message_each_way(hub, client):
+    from joinedup.messaging.models import Message
+
+    Message.objects.create(student=hub.student, service=hub.wellbeing, from_student=True,
+                           author=hub.student_user, body="Can we talk about deadlines?")  # fmt: skip
+    Message.objects.create(student=hub.student, service=hub.wellbeing, from_student=False,
+                           author=hub.practitioner, body="Yes, on Thursday.")  # fmt: skip
+    client.force_login(hub.student_user)
+    data = json.loads(client.get(reverse("portal:my-data")).content)
+    assert [(m["from_you"], m["by"], m["text"]) for m in data["messages"]] == [
+        (True, "", "Can we talk about deadlines?"),
+        (False, "Priya", "Yes, on Thursday."),
+    ]
+    pdf = client.get(reverse("portal:my-data-pdf")).content
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "You to Wellbeing" in text
+    assert "Priya, Wellbeing, to you" in text
+    assert "Yes, on Thursday." in text
