@@ -85,10 +85,13 @@ def test_someone_elses_data_is_refused_in_words_and_the_attempt_audited(hub, cli
 def test_the_download_holds_every_message_each_way(hub, client):
     from joinedup.messaging.models import Message
 
-    Message.objects.create(student=hub.student, service=hub.wellbeing, from_student=True,
-                           author=hub.student_user, body="Can we talk about deadlines?")  # fmt: skip
-    Message.objects.create(student=hub.student, service=hub.wellbeing, from_student=False,
-                           author=hub.practitioner, body="Yes, on Thursday.")  # fmt: skip
+    thread = {"student": hub.student, "service": hub.wellbeing}
+    Message.objects.create(
+        **thread, from_student=True, author=hub.student_user, body="Can we talk about deadlines?"
+    )
+    Message.objects.create(
+        **thread, from_student=False, author=hub.practitioner, body="Yes, on Thursday."
+    )
     client.force_login(hub.student_user)
     data = json.loads(client.get(reverse("portal:my-data")).content)
     assert [(m["from_you"], m["by"], m["text"]) for m in data["messages"]] == [
