@@ -1,5 +1,5 @@
-"""The keyed hash chain of the audit log and its signed checkpoints: pure functions over
-plain values.
+"""The keyed hash chain of the audit log and its signed checkpoints, and how a student's
+view groups the reads of their record into visits: pure functions over plain values.
 
 Each entry's hash is an HMAC (SHA-256) under a key kept outside the database, over the
 previous entry's hash and the entry's own fields, so whoever holds only the database can
@@ -11,7 +11,8 @@ kept outside the database, record the head as it was and catch that.
 import hmac
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 GENESIS_HASH = "0" * 64
 
@@ -123,3 +124,66 @@ def checkpoint_break(
             f"entry {checkpoint.seq} is not the entry {where} records: it was replaced",
         )
     return None
+
+
+# Reads by one service further apart than this are two visits.
+VISIT_GAP = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Access:
+    """One read of a student's record (or an emergency override opened), as the audit log
+    has it."""
+
+    at: datetime
+    service: str
+    organisation: str
+    role: str
+    category: str
+    basis: str
+    reason: str = ""
+    override: bool = False  # the emergency override's opening, whose reason is the why
+
+
+@dataclass
+class Visit:
+    """A service's reads of the record close together in time: one row of "who looked"."""
+
+    start: datetime
+    end: datetime
+    service: str
+    organisation: str
+    role: str
+    categories: list[str] = field(default_factory=list)  # in the order first read
+    bases: list[str] = field(default_factory=list)
+    override_reason: str = ""
+    reasons: list[str] = field(default_factory=list)
+
+
+def visits(accesses: Iterable[Access], gap: timedelta = VISIT_GAP) -> list[Visit]:
+    """Group reads into visits, newest first: the reads by one service, organisation and
+    role, each within `gap` of the one before. An emergency override's reason goes with the
+    visit it opened, and with every later visit that read under it."""
+    open_: dict[tuple[str, str, str], Visit] = {}
+    overrides: dict[tuple[str, str, str], str] = {}
+    found: list[Visit] = []
+    for access in sorted(accesses, key=lambda a: a.at):
+        key = (access.service, access.organisation, access.role)
+        visit = open_.get(key)
+        if visit is None or access.at - visit.end > gap:
+            visit = Visit(access.at, access.at, *key)
+            open_[key] = visit
+            found.append(visit)
+        visit.end = access.at
+        if access.override:
+            overrides[key] = visit.override_reason = access.reason
+            continue
+        if access.basis == "break_glass" and not visit.override_reason:
+            visit.override_reason = overrides.get(key, "")
+        if access.category and access.category not in visit.categories:
+            visit.categories.append(access.category)
+        if access.basis and access.basis not in visit.bases:
+            visit.bases.append(access.basis)
+        if access.reason and access.reason not in visit.reasons:
+            visit.reasons.append(access.reason)
+    return sorted(found, key=lambda v: v.start, reverse=True)

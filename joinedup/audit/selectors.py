@@ -9,11 +9,14 @@ from django.db.models import Q
 from joinedup.audit.checkpoints import chain_key, checkpoint_file, read_checkpoint_lines
 from joinedup.audit.models import AuditEvent, AuditHead
 from joinedup.audit.rules import (
+    Access,
     ChainBreak,
     Checkpoint,
+    Visit,
     checkpoint_break,
     read_checkpoint,
     verify_chain,
+    visits,
 )
 
 
@@ -92,6 +95,9 @@ def _checked_checkpoints(path: Path, key: bytes, last_seq: int, batch_size: int)
     yield from check(batch)
 
 
+OVERRIDE_OPENED = "consent.break_glass.opened"
+
+
 def accesses_to(student):
     """Every read of a student's record by someone else, newest first (the student's view),
     including reads of records since merged into theirs."""
@@ -100,5 +106,26 @@ def accesses_to(student):
     reads = Q(allowed=True) & ~Q(basis="self")
     records = Student.records.filter(Q(pk=student.pk) | Q(merged_into=student.pk))
     return AuditEvent.objects.filter(
-        reads | Q(action="consent.break_glass.opened"), student__in=records.values("pk")
+        reads | Q(action=OVERRIDE_OPENED), student__in=records.values("pk")
     ).order_by("-seq")
+
+
+def visits_to(student) -> list[Visit]:
+    """`accesses_to` grouped into visits: one row per service per visit (one query)."""
+    fields = ("at", "actor_service", "actor_organisation", "actor_role", "category", "basis",
+              "reason", "action")  # fmt: skip
+    return visits(
+        Access(
+            at,
+            service,
+            organisation,
+            role,
+            category,
+            basis,
+            reason,
+            override=action == OVERRIDE_OPENED,
+        )  # fmt: skip
+        for at, service, organisation, role, category, basis, reason, action in accesses_to(student)
+        .order_by("seq")
+        .values_list(*fields)
+    )

@@ -272,8 +272,12 @@ def open_break_glass(
         if student.notify_break_glass:
             notify_student(
                 student,
-                _("Emergency access to your record was opened by %(service)s: %(reason)s")
-                % {"service": seats[0].place, "reason": reason},
+                # An email may be read by others: the reason is on the record's page only.
+                _(
+                    "Emergency access to your record was opened by %(service)s. Their reason is "
+                    "under “Who has looked at your record”."
+                )
+                % {"service": seats[0].place},
             )
     return access
 

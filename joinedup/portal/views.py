@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from joinedup.audit.selectors import accesses_to
+from joinedup.audit.models import Basis
+from joinedup.audit.selectors import visits_to
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import ConsentGrant, SharingRequest, consent_active_at
 from joinedup.consent.policy import decide_many, department_seat, grants_reaching, service_seat
@@ -31,7 +32,7 @@ from joinedup.measures.forms import QuestionnaireForm
 from joinedup.measures.outcomes import reliable_change
 from joinedup.measures.selectors import get_outcomes_for_user, item_texts
 from joinedup.measures.services import complete_from_link, link_from_token
-from joinedup.people.models import Service, Student
+from joinedup.people.models import Role, Service, Student
 from joinedup.people.rules import uk_phone
 from joinedup.people.services import (
     update_name_and_pronouns,
@@ -65,7 +66,7 @@ def home(request):
     """The student's own page: who they are to us, their consents, and who looked."""
     student = _own_student(request)
     decide_many(request.user, student, ["identity", "engagement"], request=request)
-    accesses = Paginator(accesses_to(student).select_related("actor"), 50).get_page(
+    accesses = Paginator([_visit_in_words(v) for v in visits_to(student)], 25).get_page(
         request.GET.get("page")
     )
     return render(
@@ -78,9 +79,25 @@ def home(request):
             "mine": my_record(student),
             "invitations": open_invitations(student),
             "sharing_requests": _sharing_requests(student),
-            "own_rows_only": OWN_ROWS_ONLY,
         },
     )
+
+
+def _visit_in_words(visit) -> dict:
+    """One row of "who looked", in the student's words: who, what they read, why they could."""
+    why = [str(Basis(b).label).capitalize() if b in Basis.values else b for b in visit.bases]
+    if visit.override_reason:
+        overridden = _("Emergency override: %(reason)s") % {"reason": visit.override_reason}
+        why = [w for w in why if w != str(Basis.BREAK_GLASS.label).capitalize()] + [overridden]
+    if why and any(OWN_ROWS_ONLY in reason for reason in visit.reasons):
+        why[0] = _("%(why)s: only what their service wrote") % {"why": why[0]}
+    return {
+        "visit": visit,
+        "who": ", ".join(dict.fromkeys(p for p in (visit.service, visit.organisation) if p)),
+        "role": Role(visit.role).label if visit.role in Role.values else visit.role,
+        "what": [STUDENT_WORDS.get(c, c) for c in visit.categories],
+        "why": "; ".join(why),
+    }
 
 
 def _sharing_requests(student) -> list:

@@ -37,9 +37,24 @@ def test_nothing_is_told_without_asking(hub):
     assert not Notification.objects.exists()
 
 
-def test_emergency_access_is_told_when_asked(hub, client):
+def test_emergency_access_is_told_when_asked_and_its_reason_is_on_the_page_not_in_the_email(
+    hub, client, mailoutbox, django_capture_on_commit_callbacks
+):
     opt_in(hub, client, notify_break_glass="on")
-    open_break_glass(
-        actor=hub.crisis_practitioner, student=hub.student, reason="Called 999; risk to life."
+    why = "Called 999; risk to life."
+    with django_capture_on_commit_callbacks(execute=True):
+        open_break_glass(actor=hub.crisis_practitioner, student=hub.student, reason=why)
+    [told] = Notification.objects.all()
+    assert told.text == (
+        "Emergency access to your record was opened by Crisis Team. Their reason is under "
+        "“Who has looked at your record”."
     )
-    assert Notification.objects.filter(text__startswith="Emergency access to your record").exists()
+    emails = [m for m in mailoutbox if hub.student_user.email in m.to]
+    assert emails
+    assert all(why not in m.body for m in emails)
+    client.force_login(hub.crisis_practitioner)
+    client.get(reverse("record:student-detail", args=[hub.student.uuid]))
+    client.force_login(hub.student_user)
+    page = client.get(reverse("portal:home")).content.decode()
+    assert page.count("data-override") == 1
+    assert f"Emergency override: {why}" in page

@@ -63,11 +63,14 @@ def test_student_sees_who_accessed_their_record_and_on_what_basis(hub, client):
     client.force_login(hub.student_user)
     page = text(client.get(HOME))
 
+    # One visit, one row: every part of the record read, and why they could.
+    assert page.count("Who Wellbeing, University of Northbridge (practitioner)") == 1
     assert (
-        "Who Wellbeing, University of Northbridge (practitioner) What Identity "
-        "Why they could Care relationship"
+        "What Your name, contact details and NHS number Your course, student status and GP "
+        "Which services support you, and your appointments"
     ) in page
-    assert "What Risk Why they could Care relationship: only what their service wrote" in page
+    assert "Notes about keeping you safe" in page
+    assert "Why they could Care relationship: only what their service wrote" in page
     assert "Crisis Team" not in page  # a refusal showed the Crisis Team nothing
 
 
