@@ -114,18 +114,5 @@ def visits_to(student) -> list[Visit]:
     """`accesses_to` grouped into visits: one row per service per visit (one query)."""
     fields = ("at", "actor_service", "actor_organisation", "actor_role", "category", "basis",
               "reason", "action")  # fmt: skip
-    return visits(
-        Access(
-            at,
-            service,
-            organisation,
-            role,
-            category,
-            basis,
-            reason,
-            override=action == OVERRIDE_OPENED,
-        )  # fmt: skip
-        for at, service, organisation, role, category, basis, reason, action in accesses_to(student)
-        .order_by("seq")
-        .values_list(*fields)
-    )
+    rows = accesses_to(student).order_by("seq").values_list(*fields)
+    return visits(Access(*row[:7], override=row[7] == OVERRIDE_OPENED) for row in rows)

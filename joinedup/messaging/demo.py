@@ -23,8 +23,8 @@ STORY = [
         "Thank you. Could we talk about my History deadlines on Thursday? I have two "
         "essays due the week after.",
     ),
-    (False, 8, "Of course. Bring the dates and we will look at what can be moved."),
-    (True, 0, "I have the dates now. The essays are due on the 14th and the 16th."),
+    (False, 8 * 24 + 4, "Of course. Bring the dates and we will look at what can be moved."),
+    (True, 2, "I have the dates now. The essays are due on the 14th and the 16th."),
 ]
 OTHERS = [
     "We have a cancellation on Friday at 10am, if you would like an earlier appointment.",
@@ -41,11 +41,11 @@ def add_demo_messages(hub, story_student: Student) -> None:
         Message(
             student=story_student, service=wellbeing, from_student=from_student,
             author=story_student.user if from_student else practitioner, body=body,
-            sent_at=now - dt.timedelta(days=days, hours=3),
-            read_at=None if days == 0 else now - dt.timedelta(days=days, hours=2),
-            read_by=None if days == 0 else (practitioner if from_student else story_student.user),
+            sent_at=now - dt.timedelta(hours=hours),
+            read_at=None if hours == 2 else now - dt.timedelta(hours=hours - 1),
+            read_by=None if hours == 2 else (practitioner if from_student else story_student.user),
         )
-        for from_student, days, body in STORY
+        for from_student, hours, body in STORY
     ]  # fmt: skip
     open_here = (
         CareRelationship.objects.open().filter(service=wellbeing).exclude(student=story_student)

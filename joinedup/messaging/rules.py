@@ -22,8 +22,12 @@ def problem_with(body: str) -> str:
     if len(text) > LONGEST:
         return _(
             "Your message is %(length)s characters long. One message can hold %(longest)s: "
-            "shorten it, or send it as two messages."
-        ) % {"length": f"{len(text):,}", "longest": f"{LONGEST:,}"}
+            "shorten it, or send it as %(parts)s messages."
+        ) % {
+            "length": f"{len(text):,}",
+            "longest": f"{LONGEST:,}",
+            "parts": -(-len(text) // LONGEST),
+        }
     return ""
 
 

@@ -32,7 +32,9 @@ def dressed(
     """The messages of a thread as a page shows them: who wrote each (a person of a service
     with the service's name; to staff, the student by name), whether the reader's side wrote
     it, whether (to staff) a student's message reads like a crisis, and whether the reader
-    may file it into `filing`'s notes."""
+    may file it into `filing`'s notes. Messages from the other side not read before are new
+    (the first of them is where the page's "go to new messages" lands)."""
+    seen_new = False
     for message in messages:
         if message.from_student:
             message.author_label = _("You") if by_student else message.student.display_name
@@ -44,6 +46,9 @@ def dressed(
             not by_student and message.from_student and reads_like_crisis(message.body)
         )
         message.can_file = filing is not None and message.service_id == filing.pk
+        message.is_new = not message.own and message.read_at is None
+        message.first_new = message.is_new and not seen_new
+        seen_new = seen_new or message.is_new
     return messages
 
 
@@ -57,6 +62,7 @@ class Thread:
     service: Service
     latest: datetime
     unread: int
+    unread_crisis: bool = False  # an unread message from the student reads like a crisis
 
 
 def inbox_of(user: Reader) -> list[Thread]:
@@ -73,7 +79,17 @@ def inbox_of(user: Reader) -> list[Thread]:
     )  # fmt: skip
     students = Student.objects.in_bulk({g["student_id"] for g in grouped})
     by_id = Service.objects.in_bulk({g["service_id"] for g in grouped})
+    unread = rows.filter(from_student=True, read_at=None).values_list(
+        "student_id", "service_id", "body"
+    )
+    crisis = {(student, service) for student, service, body in unread if reads_like_crisis(body)}
     return [
-        Thread(students[g["student_id"]], by_id[g["service_id"]], g["latest"], g["unread"])
+        Thread(
+            students[g["student_id"]],
+            by_id[g["service_id"]],
+            g["latest"],
+            g["unread"],
+            (g["student_id"], g["service_id"]) in crisis,
+        )
         for g in grouped
     ]

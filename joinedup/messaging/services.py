@@ -3,6 +3,7 @@ message filed into notes is audited as a note)."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,13 +16,22 @@ from joinedup.messaging.tasks import tell_student_of_message
 from joinedup.people.models import Service, Student, User
 from joinedup.record.models import ContactKind, RecordEntry
 from joinedup.record.services import NOT_IN_CARE, write_note, writing_service
+from joinedup.referrals.directory.rules import reads_like_crisis
+from joinedup.referrals.models import FollowUpTask
+from joinedup.referrals.tasks import email_follow_up
 
 
 def in_care_with(student: Student) -> list[Service]:
-    """The services working with the student now: those the student can write to."""
-    open_ = CareRelationship.objects.open().filter(student=student).values("service_id")
+    """The services the student can write to: those caring for them now (an open episode),
+    and a service they were referred to once it has written to them. A referral alone does
+    not open a line to a service (a crisis team need not read messages)."""
+    open_ = CareRelationship.objects.open().filter(student=student)
+    wrote = Message.objects.filter(student=student, from_student=False).values("service_id")
+    caring = open_.filter(Q(reason=CareRelationship.Reason.EPISODE) | Q(service_id__in=wrote))
     return list(
-        Service.objects.filter(pk__in=open_).select_related("organisation").order_by("name")
+        Service.objects.filter(pk__in=caring.values("service_id"))
+        .select_related("organisation")
+        .order_by("name")
     )
 
 
@@ -48,7 +58,21 @@ def send_from_student(
         )
         append([entry_for("messaging.message.sent", actor, student, category="engagement",
                           request=request)])  # fmt: skip
+        if reads_like_crisis(text):
+            _follow_up_now(message)
     return message
+
+
+def _follow_up_now(message: Message) -> None:
+    """A message that may describe a crisis is work due now for its service, in its tasks
+    and My day, and its clinicians are emailed (the email names neither the student nor the
+    words); undone, it reaches the service's managers as every overdue follow-up does."""
+    now = timezone.now()
+    task = FollowUpTask.objects.create(
+        student=message.student, service=message.service, created_at=now, due_at=now,
+        reason=_("Read a message from the student that may describe a crisis, and answer it"),
+    )  # fmt: skip
+    transaction.on_commit(lambda: email_follow_up.enqueue(task.pk))
 
 
 def send_from_service(*, actor: User, student: Student, body: str, request=None) -> Message:

@@ -18,6 +18,7 @@ from joinedup.people.models import Service
 from joinedup.portal.views import _own_student
 from joinedup.referrals.directory.help_now import help_now_for
 from joinedup.referrals.directory.rules import reads_like_crisis
+from joinedup.referrals.models import DirectoryEntry
 from joinedup.referrals.views import add_errors
 
 
@@ -71,7 +72,10 @@ def message_thread(request, service_uuid):
     shown = selectors.dressed(list(thread.select_related("service", "author", "student")),
                               by_student=True)  # fmt: skip
     services.mark_read(reader=request.user, messages=shown, by_student=True)
+    entry = DirectoryEntry.objects.filter(service=service).first()
     return render(request, "portal/message_thread.html", {
+        "new_count": sum(m.is_new for m in shown),
+        "hours": entry.weekly_hours if entry and entry.opening_hours else [],
         "student": student, "service": service, "shown": shown, "form": form, "open": in_care,
         "help": help_now_for(student.university), "help_first": request.GET.get("help") == "now",
     }, status=400 if form.errors else 200)  # fmt: skip

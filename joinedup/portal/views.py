@@ -32,6 +32,7 @@ from joinedup.measures.forms import QuestionnaireForm
 from joinedup.measures.outcomes import reliable_change
 from joinedup.measures.selectors import get_outcomes_for_user, item_texts
 from joinedup.measures.services import complete_from_link, link_from_token
+from joinedup.messaging.selectors import unread_by_student
 from joinedup.people.models import Role, Service, Student
 from joinedup.people.rules import uk_phone
 from joinedup.people.services import (
@@ -79,6 +80,7 @@ def home(request):
             "mine": my_record(student),
             "invitations": open_invitations(student),
             "sharing_requests": _sharing_requests(student),
+            "new_messages": unread_by_student(student),
         },
     )
 

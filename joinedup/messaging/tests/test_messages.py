@@ -3,6 +3,7 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import SignedInClient
 from joinedup.audit.models import AuditEvent
@@ -11,6 +12,7 @@ from joinedup.consent.services import close_care_relationship, open_care_relatio
 from joinedup.messaging.models import Message
 from joinedup.messaging.selectors import unread_by_service, unread_by_student
 from joinedup.record.models import RecordEntry
+from joinedup.referrals.models import FollowUpTask
 from joinedup.reminders.models import ReminderPreference
 
 pytestmark = pytest.mark.django_db
@@ -267,3 +269,63 @@ def test_a_student_with_no_service_is_told_how_to_find_one(hub):
     CareRelationship.objects.filter(student=hub.student).update(closed_at="2026-01-01T00:00Z")
     page = _as(hub.student_user).get(reverse("portal:messages"))
     assert b"data-no-conversations" in page.content
+
+
+def test_a_message_that_may_describe_a_crisis_is_work_due_now_for_the_service(
+    hub, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _student_writes(hub, "I've taken a lot of pills")
+    task = FollowUpTask.objects.get()
+    assert (task.student, task.service, task.is_follow_up) == (hub.student, hub.wellbeing, True)
+    assert task.due_at <= timezone.now()
+    [email] = mail.outbox
+    assert email.to == [hub.practitioner.email]
+    assert "pills" not in email.body
+    assert "Alex" not in email.body
+    with django_capture_on_commit_callbacks(execute=True):
+        _student_writes(hub, "See you Thursday")
+    assert FollowUpTask.objects.count() == 1
+
+
+def test_a_service_the_student_was_only_referred_to_takes_messages_once_it_has_written(hub):
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="referral")
+    listed = _as(hub.student_user).get(reverse("portal:messages")).content.decode()
+    assert "Crisis Team" not in listed
+    assert _student_writes(hub, "Hello", service=hub.crisis).status_code == 404
+    _as(hub.crisis_practitioner).post(
+        reverse("messaging:thread", args=[hub.student.uuid]), {"body": "We will call you at 3pm."}
+    )
+    listed = _as(hub.student_user).get(reverse("portal:messages")).content.decode()
+    assert "Crisis Team" in listed
+    assert _student_writes(hub, "Thank you", service=hub.crisis).status_code == 302
+
+
+def test_new_messages_are_marked_new_once_and_the_record_page_says_so(hub):
+    for body in ("First", "Second"):
+        _as(hub.practitioner).post(
+            reverse("messaging:thread", args=[hub.student.uuid]), {"body": body}
+        )
+    student = _as(hub.student_user)
+    assert b"You have 2 new messages" in student.get(reverse("portal:home")).content
+    url = reverse("portal:message-thread", args=[hub.wellbeing.uuid])
+    page = student.get(url).content.decode()
+    assert page.count("data-new>") == 2
+    assert page.count('id="new"') == 1
+    assert "Go to the 2 new messages" in page
+    again = student.get(url).content.decode()
+    assert "data-new>" not in again
+    assert b"new message" not in student.get(reverse("portal:home")).content
+
+
+def test_the_inbox_marks_an_unread_message_that_may_describe_a_crisis_and_staff_can_call(hub):
+    hub.student.phone = "07700 900123"
+    hub.student.save()
+    _student_writes(hub, "I'm not safe tonight")
+    inbox = _as(hub.practitioner).get(reverse("messaging:inbox")).content.decode()
+    assert inbox.count("data-crisis-words") == 1
+    thread = _as(hub.practitioner).get(reverse("messaging:thread", args=[hub.student.uuid]))
+    assert b'href="tel:07700900123"' in thread.content
+    inbox = _as(hub.practitioner).get(reverse("messaging:inbox")).content.decode()
+    assert "data-crisis-words" not in inbox  # read now: the task stands until it is done
+    assert FollowUpTask.objects.filter(completed_at=None).count() == 1

@@ -12,9 +12,11 @@ def test_the_longest_message_goes_and_one_character_more_is_asked_to_be_split():
     problem = rules.problem_with("a" * 10_000)
     assert problem == (
         "Your message is 10,000 characters long. One message can hold 4,000: shorten it, or "
-        "send it as two messages."
+        "send it as 3 messages."
     )
     assert rules.problem_with("a" * (rules.LONGEST + 1)).startswith("Your message is 4,001 ")
+    assert rules.problem_with("a" * (rules.LONGEST + 1)).endswith("send it as 2 messages.")
+    assert rules.problem_with("a" * (2 * rules.LONGEST)).endswith("send it as 2 messages.")
 
 
 def test_emoji_alone_are_a_message():

@@ -187,7 +187,10 @@ _CRISIS = re.compile(
     r"\b(suicid\w*|kill(ing)?\s+my\s*self|end(ing)?\s+(it\s+all|my\s+life|it)|"
     r"(want|wanted|wanting)\s+to\s+die|don'?t\s+want\s+to\s+(live|be\s+here)|"
     r"self[-\s]?harm\w*|hurt(ing)?\s+my\s*self|cut(ting)?\s+my\s*self|overdos\w*|crisis|"
-    r"can'?t\s+(go\s+on|cope|keep\s+myself\s+safe)|no\s+(reason|point)\s+(to|in)\s+living)\b",
+    r"can'?t\s+(go\s+on|cope|keep\s+myself\s+safe)|no\s+(reason|point)\s+(to|in)\s+living|"
+    r"(taken|took|swallowed)\s+(a\s+lot\s+of|too\s+many|loads\s+of|all\s+(of\s+)?my)\s+"
+    r"(pills|tablets|paracetamol|meds|medication)|better\s+off\s+(dead|without\s+me)|"
+    r"not\s+safe\s+(tonight|now|today))\b",
     re.IGNORECASE,
 )
 

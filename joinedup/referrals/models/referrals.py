@@ -357,7 +357,8 @@ class FollowUpTask(models.Model):
 
     @property
     def is_follow_up(self) -> bool:
-        """Made by the system after NHS crisis care, not set by a colleague."""
+        """Made by the system (after NHS crisis care, or a student's message that may
+        describe a crisis), not set by a colleague."""
         return self.created_by_id is None
 
 

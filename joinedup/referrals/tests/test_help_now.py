@@ -33,14 +33,25 @@ def page(client, url, **params) -> str:
 @pytest.mark.parametrize(
     "words",
     ["I feel suicidal", "want to die", "self-harm", "I keep hurting myself", "overdose",
-     "I can't cope", "ending it all", "Suicide"],
+     "I can't cope", "ending it all", "Suicide", "I've taken a lot of pills",
+     "I took all of my tablets", "they'd be better off without me", "I'm not safe tonight"],
 )  # fmt: skip
 def test_words_of_someone_in_crisis_are_recognised(words):
     assert reads_like_crisis(words)
 
 
 @pytest.mark.parametrize(
-    "words", ["exam stress", "anxiety", "eating difficulties", "send it", "attending", ""]
+    "words",
+    [
+        "exam stress",
+        "anxiety",
+        "eating difficulties",
+        "send it",
+        "attending",
+        "",
+        "I have taken my tablets as prescribed",
+        "I feel safe now",
+    ],
 )
 def test_everyday_searches_are_not_taken_for_a_crisis(words):
     assert not reads_like_crisis(words)
