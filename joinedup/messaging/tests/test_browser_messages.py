@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 def test_a_message_each_way_with_the_notification(hub, phone_page, other_page, live_server):
     student = phone_page
     login(student, hub.student_user, totp=False)
-    student.get_by_role("link", name="My messages").click()
+    student.get_by_role("link", name="My messages", exact=True).click()
     expect(student.get_by_role("heading", level=1)).to_have_text("My messages")
     accessible_at_both_sizes(student)
     student.get_by_role("link", name="Wellbeing").click()
