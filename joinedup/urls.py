@@ -21,6 +21,7 @@ urlpatterns = [
         TemplateView.as_view(template_name="accessibility.html"),
         name="accessibility",
     ),
+    path("privacy/", people_views.privacy, name="privacy"),
     path("accounts/2fa/totp/activate/", people_views.activate_totp, name="mfa_activate_totp"),
     path("accounts/", include("allauth.urls")),
     # Everyone signs in through allauth's flow, second factor included; never admin's own form.

@@ -29,12 +29,12 @@ STUDENT_MESSAGES = Link("portal:messages", _("My messages"))
 BY_ROLE: dict[str, tuple[Link, ...]] = {
     "clinical": (
         Link("record:my-day", _("My day")),
+        STAFF_MESSAGES,
         Link("record:caseload", _("Caseload")),
         FIND,
         Link("referrals:diary", _("Diary")),
         Link("measures:worklist", _("Worklist")),
         Link("referrals:tasks", _("Tasks")),
-        STAFF_MESSAGES,
         Link("referrals:waiting-list", _("Waiting list")),
         Link("referrals:referral-list", _("Referrals made")),
         CONCERNS,

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from joinedup.audit.services import Entry, append
+from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.people.models import Notification
 from joinedup.people.tasks import email_notification
 
@@ -83,6 +83,28 @@ def update_notifications(*, actor, student, notify_new_access: bool, notify_brea
                     student=student,
                     category="identity",
                     actor_role="student",
+                )
+            ]
+        )
+    return student
+
+
+def update_national_data_opt_out(*, actor, student, opted_out: bool, request=None):
+    """The student's national data opt-out as JoinedUp applies it: their NHS care is left
+    out of the anonymised extracts made for research and planning."""
+    student.national_data_opt_out = opted_out
+    with transaction.atomic():
+        student.save(update_fields=["national_data_opt_out"])
+        append(
+            [
+                Entry(
+                    action="people.student.data_opt_out_changed",
+                    actor=actor,
+                    student=student,
+                    category="identity",
+                    actor_role="student",
+                    reason="opted out" if opted_out else "opted in",
+                    request_id=request_id_of(request),
                 )
             ]
         )

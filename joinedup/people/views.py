@@ -2,11 +2,11 @@ from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.totp.views import ActivateTOTPView
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
 from joinedup.evaluation.reports import can_run_reports
 from joinedup.lib.http import safe_next
-from joinedup.people.models import Role
+from joinedup.people.models import Organisation, Role
 from joinedup.people.permissions import can_view_caseload
 
 
@@ -43,3 +43,14 @@ class _ActivateTOTPView(ActivateTOTPView):
 
 
 activate_totp = _ActivateTOTPView.as_view()
+
+
+def privacy(request):
+    """The privacy notice: what is held, why, who sees it, the student's rights, and each
+    organisation's data protection officer. Anyone may read it."""
+    from joinedup.consent.rules import CATEGORIES, STUDENT_WORDS
+
+    organisations = Organisation.objects.exclude(data_protection_email="").order_by("name")
+    return render(request, "privacy.html", {
+        "held": [STUDENT_WORDS[c] for c in CATEGORIES], "organisations": organisations,
+    })  # fmt: skip

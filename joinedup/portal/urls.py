@@ -12,6 +12,7 @@ urlpatterns = [
     path("data.pdf", views.my_data, {"fmt": "pdf"}, name="my-data-pdf"),
     path("data.fhir.json", views.my_data, {"fmt": "fhir.json"}, name="my-data-fhir"),
     path("notifications/", views.notifications, name="notifications"),
+    path("choices/", views.choices, name="choices"),
     path("consents/", views.consents, name="consents"),
     path("sharing/<uuid:request_uuid>/", views.sharing_answer, name="sharing-answer"),
     path("consents/withdraw-all/", views.consents_withdraw_all, name="consents-withdraw-all"),
@@ -32,6 +33,7 @@ urlpatterns = [
     path("messages/<uuid:service_uuid>/", message_views.message_thread, name="message-thread"),
     path("reminders/", reminder_views.reminders, name="reminders"),
     path("safety-plan/", views.safety_plan, name="safety-plan"),
+    path("safety-plan.pdf", views.safety_plan_pdf, name="safety-plan-pdf"),
     path("return-to-study/", views.return_plans, name="return-plans"),
     path(
         "questionnaires/<str:token>/", views.questionnaire_complete, name="questionnaire-complete"

@@ -37,6 +37,7 @@ from joinedup.people.models import Role, Service, Student
 from joinedup.people.rules import uk_phone
 from joinedup.people.services import (
     update_name_and_pronouns,
+    update_national_data_opt_out,
     update_notifications,
     update_trusted_contact,
 )
@@ -348,6 +349,24 @@ def safety_plan(request):
 
 
 @login_required
+def safety_plan_pdf(request):
+    """My safety plans as a PDF to keep on my phone or print: every part, each phone number
+    one to tap, and the national lines."""
+    student = _own_student(request)
+    decision = decide_many(
+        request.user, student, ["risk"], request=request, action="portal.safety_plan.downloaded"
+    )["risk"]
+    pdf = render_pdf("portal/safety_plan.pdf.html", {
+        "plans": safety_plans_for(request.user, student, decision), "student": student,
+        "help": help_now_for(student.university),
+        "produced": timezone.localtime().strftime("%-d %B %Y"),
+    })  # fmt: skip
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="my-safety-plan.pdf"'
+    return response
+
+
+@login_required
 def return_plans(request):
     """The student's return-to-study plans, and their own view of each."""
     student = _own_student(request)
@@ -534,6 +553,44 @@ def notifications(request):
     )
     messages.success(request, _("Your choices are saved."))
     return redirect("portal:home")
+
+
+class OptOutForm(forms.Form):
+    opted_out = forms.TypedChoiceField(
+        label=gettext_lazy("Your choice"),
+        choices=[
+            (
+                "no",
+                gettext_lazy(
+                    "Yes, my NHS care may be used, without my name, for research and planning"
+                ),
+            ),
+            ("yes", gettext_lazy("No, leave my NHS care out of research and planning")),
+        ],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Choose whether your NHS care may be used.")},
+    )
+
+
+@login_required
+def choices(request):
+    """The student's choices about their data: the national data opt-out, and links to
+    reminders and notifications of who looks."""
+    student = _own_student(request)
+    initial = {"opted_out": "yes" if student.national_data_opt_out else "no"}
+    form = OptOutForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        opted_out = form.cleaned_data["opted_out"]
+        update_national_data_opt_out(
+            actor=request.user, student=student, opted_out=opted_out, request=request
+        )
+        messages.success(request, _("Saved: your NHS care is left out of research and planning.")
+                         if opted_out else _("Saved: your NHS care may be used, without your "
+                                             "name, for research and planning."))  # fmt: skip
+        return redirect("portal:choices")
+    return render(request, "portal/choices.html", {"form": form, "student": student},
+                  status=400 if form.errors else 200)  # fmt: skip
 
 
 @login_required

@@ -103,3 +103,33 @@ def test_the_download_holds_every_message_each_way(hub, client):
     assert "You to Wellbeing" in text
     assert "Priya, Wellbeing, to you" in text
     assert "Yes, on Thursday." in text
+
+
+def test_the_safety_plan_downloads_whole_with_numbers_to_tap(hub, client):
+    from joinedup.risk.services import save_safety_plan
+
+    save_safety_plan(
+        actor=hub.practitioner, student=hub.student, service=hub.wellbeing,
+        warning_signs="Not sleeping", things_that_help="Walking the dog",
+        people_and_places="My sister, 07700 900456", professional_contacts="Priya, Wellbeing",
+        crisis_numbers="Samaritans 116 123", making_safer="Give the pills to my sister",
+    )  # fmt: skip
+    client.force_login(hub.student_user)
+    response = client.get(reverse("portal:safety-plan-pdf"))
+    assert response["Content-Disposition"] == 'attachment; filename="my-safety-plan.pdf"'
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    for part in ("Not sleeping", "Walking the dog", "My sister", "Priya, Wellbeing",
+                 "Give the pills to my sister", "If you need help now"):  # fmt: skip
+        assert part in text
+    links = {
+        annotation.get_object()["/A"]["/URI"]
+        for page in reader.pages
+        for annotation in page.get("/Annots", [])
+    }
+    assert {"tel:07700900456", "tel:116123", "tel:999", "tel:111"} <= links
+    assert AuditEvent.objects.filter(
+        action="portal.safety_plan.downloaded", category="risk", basis="self"
+    ).exists()
+    client.force_login(hub.practitioner)
+    assert client.get(reverse("portal:safety-plan-pdf")).status_code == 403
