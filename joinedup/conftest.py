@@ -216,6 +216,17 @@ def assert_accessible(page) -> None:
         pytest.fail("\n".join(lines), pytrace=False)
 
 
+def open_from_menu(page, name: str, *, exact: bool = False) -> None:
+    """Follow a link of the header's menu, from its "More" list when NHS.UK frontend's script
+    has folded the link there (on a phone, or when the menu is wider than the page)."""
+    page.locator("[data-nhsuk-header-init]").wait_for(state="attached")
+    menu = page.get_by_role("navigation", name="Menu")
+    link = menu.get_by_role("link", name=name, exact=exact)
+    if not link.is_visible():
+        menu.get_by_role("button", name="Browse More").click()
+    link.click()
+
+
 def expect_fits_the_screen(page) -> None:
     """Nothing on a phone page makes it scroll sideways."""
     overflow = page.evaluate(

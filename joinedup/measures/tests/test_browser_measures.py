@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from joinedup.conftest import assert_accessible, expect_fits_the_screen, login
+from joinedup.conftest import assert_accessible, expect_fits_the_screen, login, open_from_menu
 from joinedup.measures import instruments
 from joinedup.measures.models import Administration, CompletionLink
 from joinedup.measures.services import send_completion_link
@@ -349,7 +349,7 @@ def test_a_positive_phq9_item_9_raises_a_flag_the_service_acknowledges(hub, page
     assert flag.administration.method == "link"
 
     login(page, hub.practitioner)
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Worklist").click()
+    open_from_menu(page, "Worklist")
     expect(page.get_by_role("heading", level=1)).to_have_text("Questionnaire worklist")
     assert_accessible(page)
     page.get_by_role("link", name="Risk flags to acknowledge").click()

@@ -9,7 +9,12 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from joinedup.conftest import accessible_at_both_sizes, expect_fits_the_screen, login
+from joinedup.conftest import (
+    accessible_at_both_sizes,
+    expect_fits_the_screen,
+    login,
+    open_from_menu,
+)
 from joinedup.messaging.models import Message
 
 pytestmark = pytest.mark.browser
@@ -47,7 +52,7 @@ def test_a_message_each_way_with_the_notification(hub, phone_page, other_page, l
     staff = other_page
     login(staff, hub.practitioner)
     expect(staff.locator("[data-nav-count]")).to_have_text("1 unread")
-    staff.get_by_role("link", name=re.compile("^Messages")).click()
+    open_from_menu(staff, "Messages")
     expect(staff.locator("[data-thread]")).to_contain_text("1 unread")
     accessible_at_both_sizes(staff)
     staff.get_by_role("link", name="Alex").click()

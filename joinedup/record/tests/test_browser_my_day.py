@@ -12,7 +12,13 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from joinedup.conftest import PHONE, accessible_at_both_sizes, assert_accessible, login
+from joinedup.conftest import (
+    PHONE,
+    accessible_at_both_sizes,
+    assert_accessible,
+    login,
+    open_from_menu,
+)
 from joinedup.consent.services import open_care_relationship
 from joinedup.record.tests.my_day_factories import allocated_student, plant_day, start_of_today
 from joinedup.referrals.appointments import book_appointment
@@ -27,10 +33,6 @@ pytestmark = pytest.mark.browser
 
 def section(page, name: str):
     return page.locator(f'[data-my-day="{name}"]')
-
-
-def menu(page):
-    return page.get_by_role("navigation", name="Menu")
 
 
 def a_day_with_one_of_each(hub):
@@ -86,7 +88,7 @@ def test_a_practitioner_works_through_my_day(hub, page):
         assert response.status == 200, href
         expect(page.get_by_role("heading", level=1)).to_be_visible()
 
-    menu(page).get_by_role("link", name="My day").click()
+    open_from_menu(page, "My day")
     flag = section(page, "flags").locator(f'[data-flag="{day.flag.uuid}"]')
     flag.get_by_role("button", name=f"Acknowledge the flag about {jordan}").click()
     expect(page).to_have_url(re.compile(r"/students/my-day/$"))
@@ -98,17 +100,17 @@ def test_a_practitioner_works_through_my_day(hub, page):
     section(page, "drafts").get_by_role("link", name=f"Draft clinical note about {jordan}").click()
     page.get_by_role("button", name="Sign and lock").click()
     expect(page.get_by_role("status")).to_have_text("Signed. It can no longer be changed.")
-    menu(page).get_by_role("link", name="My day").click()
+    open_from_menu(page, "My day")
     expect(section(page, "drafts")).to_have_count(0)
     expect(page.get_by_role("main")).to_contain_text("No drafts waiting to be signed.")
     expect(section(page, "appointments")).to_contain_text(jordan)  # the rest of the day stays
 
-    # On a phone the menu is one row that scrolls sideways: the day starts on the first screen.
+    # On a phone the menu folds into "More": the day starts on the first screen.
     page.set_viewport_size(PHONE)
     heading = page.get_by_role("heading", level=1).bounding_box()
     assert heading is not None
     assert heading["y"] + heading["height"] < PHONE["height"] / 3, heading
-    menu(page).get_by_role("link", name="Tasks").click()  # scrolled into view to be clicked
+    open_from_menu(page, "Tasks")
     expect(page).to_have_url(re.compile(r"/tasks/$"))
 
 
@@ -147,7 +149,7 @@ def test_a_task_set_from_a_record_reaches_a_colleague_who_marks_it_done(hub, pag
     card.get_by_role("button", name="Mark done").click()
     expect(other_page.get_by_role("status")).to_have_text("Marked done.")
     expect(other_page.locator(f'[data-task="{task.uuid}"]')).to_have_count(0)
-    menu(other_page).get_by_role("link", name="My day").click()
+    open_from_menu(other_page, "My day")
     expect(other_page.get_by_role("main")).to_contain_text("No tasks are due.")
     task.refresh_from_db()
     assert task.completed_by == wes

@@ -16,6 +16,7 @@ from joinedup.conftest import (
     accessible_at_both_sizes,
     disclosure,
     login,
+    open_from_menu,
     typed,
 )
 from joinedup.referrals.models import Appointment, AppointmentRequest, Episode
@@ -40,7 +41,7 @@ def test_a_walk_in_is_opened_allocated_booked_moved_and_attended(hub, page):
     wes = second_clinician(hub)
     login(page, hub.practitioner)
 
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Diary").click()
+    open_from_menu(page, "Diary")
     expect(page.get_by_role("heading", level=1)).to_have_text("Diary · Wellbeing")
     accessible_at_both_sizes(page)
     page.get_by_role("link", name="A student walks in: open an episode").click()

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from conftest import make_student
 from joinedup.audit.models import AuditEvent
-from joinedup.conftest import assert_accessible, disclosure, login, shown, typed
+from joinedup.conftest import assert_accessible, disclosure, login, open_from_menu, shown, typed
 from joinedup.consent.models import ConsentGrant
 from joinedup.consent.services import open_care_relationship
 from joinedup.consent.tests.factories import give_consent
@@ -293,7 +293,7 @@ def test_a_crisis_discharge_asks_wellbeing_to_follow_up_within_72_hours(
     assert task.completed_at is None
 
     login(other_page, hub.practitioner)
-    other_page.get_by_role("navigation", name="Menu").get_by_role("link", name="Referrals").click()
+    open_from_menu(other_page, "Referrals")
     expect(other_page.get_by_role("heading", level=1)).to_have_text("Referrals my service made")
     assert_accessible(other_page)
     other_page.get_by_role("link", name="Follow-ups").click()
@@ -432,7 +432,7 @@ def test_the_waiting_list_shows_the_longest_wait_first_with_red_and_green_clocks
     )  # fmt: skip
 
     login(page, hub.triage)
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Referrals").click()
+    open_from_menu(page, "Referrals")
     page.get_by_role("link", name="Referrals to my service (waiting list)").click()
     expect(page).to_have_url(re.compile(r"/referrals/waiting/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Waiting list · Talking Therapies")

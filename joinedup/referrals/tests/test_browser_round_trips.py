@@ -15,7 +15,7 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from joinedup.conftest import assert_accessible, disclosure, login, shown, typed
+from joinedup.conftest import assert_accessible, disclosure, login, open_from_menu, shown, typed
 from joinedup.consent.tests.factories import give_consent
 from joinedup.referrals.models import Appointment, Referral
 
@@ -23,10 +23,6 @@ pytestmark = pytest.mark.browser
 
 REASON = "Low mood for three months; would like talking therapy."
 DISCHARGE_TEXT = "Eight sessions of CBT; PHQ-9 from 17 to 6. Relapse plan agreed with the student."
-
-
-def menu(page):
-    return page.get_by_role("navigation", name="Menu")
 
 
 def path_of_link_in(message) -> str:
@@ -68,7 +64,7 @@ def refer_and_open_and_accept(hub, page, other_page) -> Referral:
         assert_accessible(page)
 
         login(other_page, hub.triage)
-        menu(other_page).get_by_role("link", name="Referrals").click()
+        open_from_menu(other_page, "Referrals")
         other_page.get_by_role("link", name="Referrals to my service (waiting list)").click()
         expect(other_page.get_by_role("heading", level=1)).to_have_text(
             "Waiting list · Talking Therapies"

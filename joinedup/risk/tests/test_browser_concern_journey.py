@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD, make_student
-from joinedup.conftest import assert_accessible, login
+from joinedup.conftest import assert_accessible, login, open_from_menu
 from joinedup.people.models import User
 
 pytestmark = pytest.mark.browser
@@ -33,7 +33,7 @@ def test_a_tutors_concern_is_closed_and_the_practitioners_access_ends_with_it(
     student = history_student
     # The History tutor raises a concern about a student of their department.
     login(page, hub.academic)
-    page.get_by_role("link", name="Concerns").click()
+    open_from_menu(page, "Concerns", exact=True)
     expect(page.get_by_role("heading", level=1)).to_have_text("Concerns")
     page.get_by_role("link", name="Raise a concern").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Raise a concern about a student")
@@ -52,7 +52,7 @@ def test_a_tutors_concern_is_closed_and_the_practitioners_access_ends_with_it(
 
     # Wellbeing's practitioner, with no other reason to know the student, finds it queued.
     login(other_page, hub.practitioner)
-    other_page.get_by_role("link", name="Concerns").click()
+    open_from_menu(other_page, "Concerns", exact=True)
     queued = other_page.locator("[data-concern]").filter(has_text=student.display_name)
     expect(queued).to_contain_text("Soon: within a day")
     assert_accessible(other_page)
@@ -117,7 +117,7 @@ def test_a_tutors_concern_is_closed_and_the_practitioners_access_ends_with_it(
     assert_accessible(phone_page)
 
     # The tutor learns the concern was dealt with: nothing clinical, not even the outcome.
-    page.get_by_role("link", name="Concerns").click()
+    open_from_menu(page, "Concerns", exact=True)
     mine = page.get_by_role("listitem").filter(
         has=page.get_by_role("link", name=re.compile(r"· Wellbeing$"))
     )

@@ -22,6 +22,7 @@ from joinedup.conftest import (
     assert_accessible,
     expect_fits_the_screen,
     login,
+    open_from_menu,
     shown,
 )
 from joinedup.measures import instruments
@@ -58,17 +59,13 @@ def duty(hub) -> User:
     return make_staff("duty@nb.ac.uk", "triage", hub.university, service=hub.wellbeing)
 
 
-def menu(page):
-    return page.get_by_role("navigation", name="Menu")
-
-
 def field_group(page, label: str):
     """The NHS.UK form group around a field, where its error message is shown."""
     return page.locator(".nhsuk-form-group").filter(has=page.get_by_label(label, exact=True))
 
 
 def open_concern_from_the_list(page, link_name) -> None:
-    menu(page).get_by_role("link", name="Concerns", exact=True).click()
+    open_from_menu(page, "Concerns", exact=True)
     expect(page).to_have_url(re.compile(r"/concerns/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Concerns")
     assert_accessible(page)
@@ -248,7 +245,7 @@ def test_triage_picks_up_the_concern_and_the_tutor_sees_only_that(
     expect(page.get_by_role("heading", level=1)).to_contain_text(hub.student.display_name)
     assert_accessible(page)
     nothing_clinical()
-    menu(page).get_by_role("link", name="Concerns", exact=True).click()
+    open_from_menu(page, "Concerns", exact=True)
     expect(page.get_by_role("heading", level=1)).to_have_text("Concerns")
     expect(page.get_by_role("heading", name="Waiting for triage")).to_have_count(0)
     mine = page.get_by_role("main").get_by_role("listitem").filter(has_text="Wellbeing")
@@ -345,7 +342,7 @@ def test_an_anonymous_student_reads_replies_with_a_private_code(
 
     login(phone_page, friend, totp=False)
     expect(phone_page).to_have_url(re.compile(r"/me/$"))
-    menu(phone_page).get_by_role("link", name="Concerns", exact=True).click()
+    open_from_menu(phone_page, "Concerns", exact=True)
     expect(phone_page.get_by_role("heading", level=1)).to_have_text("Concerns")
     assert_accessible(phone_page)
     phone_page.get_by_role("link", name="Raise a concern").click()
@@ -523,7 +520,7 @@ def test_an_unacknowledged_questionnaire_flag_escalates_and_is_acknowledged(
         assert revealing.lower() not in (email.subject + email.body).lower(), revealing
 
     login(page, hub.practitioner)
-    menu(page).get_by_role("link", name="Worklist", exact=True).click()
+    open_from_menu(page, "Worklist", exact=True)
     expect(page.get_by_role("heading", level=1)).to_have_text("Questionnaire worklist")
     assert_accessible(page)
     page.get_by_role("link", name="Risk flags to acknowledge").click()
@@ -634,7 +631,7 @@ def test_a_practitioner_records_a_risk_assessment_with_a_clear_error_first(hub, 
         review_on,
     )
 
-    menu(page).get_by_role("link", name="Caseload", exact=True).click()
+    open_from_menu(page, "Caseload", exact=True)
     expect(page).to_have_url(re.compile(r"/students/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Caseload")
     row = page.get_by_role("row").filter(has_text="NB1000001")
