@@ -160,3 +160,67 @@ def test_a_student_adds_an_appointment_to_their_calendar_on_a_phone(hub, phone_p
     (event,) = icalendar.Calendar.from_ical(saved).walk("VEVENT")
     assert event.decoded("dtstart") == appointment.starts_at
     assert str(event["location"]) == appointment.place
+
+
+def test_student_keeps_their_safety_plan_and_makes_their_data_choices_on_a_phone(
+    hub, phone_page, tmp_path
+):
+    import io
+
+    from pypdf import PdfReader
+
+    from joinedup.risk.services import save_safety_plan
+
+    save_safety_plan(
+        actor=hub.practitioner, student=hub.student, service=hub.wellbeing,
+        warning_signs="Not sleeping", crisis_numbers="Samaritans 116 123",
+    )  # fmt: skip
+    login(phone_page, hub.student_user, totp=False)
+    phone_page.get_by_role("link", name="My safety plan").click()
+    expect(phone_page.get_by_role("button", name="Print my plan")).to_be_visible()
+    accessible_at_both_sizes(phone_page)
+    expect_fits_the_screen(phone_page)
+    with phone_page.expect_download() as download:
+        phone_page.get_by_role("link", name="Download my plan (PDF)").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.name == "my-safety-plan.pdf"
+    assert "Not sleeping" in PdfReader(io.BytesIO(path.read_bytes())).pages[0].extract_text()
+
+    phone_page.goto("/me/")
+    phone_page.get_by_role("link", name=re.compile("^Choices about my data")).click()
+    expect(phone_page.locator("[data-opt-out-now]")).to_contain_text(
+        "your NHS care may be used, without your name"
+    )
+    accessible_at_both_sizes(phone_page)
+    phone_page.get_by_label("No, leave my NHS care out of research and planning").check()
+    phone_page.get_by_role("button", name="Save my choice").click()
+    expect(phone_page.get_by_role("status")).to_have_text(
+        "Saved: your NHS care is left out of research and planning."
+    )
+    expect(
+        phone_page.get_by_label("No, leave my NHS care out of research and planning")
+    ).to_be_checked()
+    hub.student.refresh_from_db()
+    assert hub.student.national_data_opt_out is True
+
+    phone_page.get_by_role("link", name="Privacy notice", exact=True).click()
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("Privacy notice")
+    expect(phone_page.locator("[data-officers]")).to_contain_text("dpo@nb.ac.uk")
+    accessible_at_both_sizes(phone_page)
+    expect_fits_the_screen(phone_page)
+
+
+def test_on_a_phone_the_menu_folds_into_more_and_every_link_is_reached(hub, phone_page):
+    login(phone_page, hub.practitioner)
+    more = phone_page.get_by_role("button", name="Browse More")
+    expect(more).to_be_visible()
+    expect(more).to_have_attribute("aria-expanded", "false")
+    expect(phone_page.get_by_role("link", name="Feedback")).to_be_hidden()
+    more.click()
+    expect(more).to_have_attribute("aria-expanded", "true")
+    expect(phone_page.get_by_role("link", name="Feedback")).to_be_visible()
+    assert_accessible(phone_page)
+    expect_fits_the_screen(phone_page)
+    phone_page.get_by_role("link", name="Feedback").click()
+    expect(phone_page).to_have_url(re.compile(r"/feedback/$"))
