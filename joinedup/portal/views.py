@@ -11,12 +11,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from joinedup.audit.models import Basis
 from joinedup.audit.selectors import visits_to
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import ConsentGrant, SharingRequest, consent_active_at
 from joinedup.consent.policy import decide_many, department_seat, grants_reaching, service_seat
-from joinedup.consent.rules import CATEGORIES, OWN_ROWS_ONLY, STUDENT_WORDS
+from joinedup.consent.rules import CATEGORIES, STUDENT_WORDS
 from joinedup.consent.services import (
     answer_sharing_request,
     record_consent,
@@ -33,7 +32,7 @@ from joinedup.measures.outcomes import reliable_change
 from joinedup.measures.selectors import get_outcomes_for_user, item_texts
 from joinedup.measures.services import complete_from_link, link_from_token
 from joinedup.messaging.selectors import unread_by_student
-from joinedup.people.models import Role, Service, Student
+from joinedup.people.models import Service, Student
 from joinedup.people.rules import uk_phone
 from joinedup.people.services import (
     update_name_and_pronouns,
@@ -41,7 +40,7 @@ from joinedup.people.services import (
     update_notifications,
     update_trusted_contact,
 )
-from joinedup.portal.exports import subject_access
+from joinedup.portal.exports import in_words, subject_access, visit_in_words
 from joinedup.portal.selectors import (
     DEPARTMENT_SHAREABLE,
     SHAREABLE,
@@ -68,7 +67,7 @@ def home(request):
     """The student's own page: who they are to us, their consents, and who looked."""
     student = _own_student(request)
     decide_many(request.user, student, ["identity", "engagement"], request=request)
-    accesses = Paginator([_visit_in_words(v) for v in visits_to(student)], 25).get_page(
+    accesses = Paginator([visit_in_words(v) for v in visits_to(student)], 25).get_page(
         request.GET.get("page")
     )
     return render(
@@ -84,23 +83,6 @@ def home(request):
             "new_messages": unread_by_student(student),
         },
     )
-
-
-def _visit_in_words(visit) -> dict:
-    """One row of "who looked", in the student's words: who, what they read, why they could."""
-    why = [str(Basis(b).label).capitalize() if b in Basis.values else b for b in visit.bases]
-    if visit.override_reason:
-        overridden = _("Emergency override: %(reason)s") % {"reason": visit.override_reason}
-        why = [w for w in why if w != str(Basis.BREAK_GLASS.label).capitalize()] + [overridden]
-    if why and any(OWN_ROWS_ONLY in reason for reason in visit.reasons):
-        why[0] = _("%(why)s: only what their service wrote") % {"why": why[0]}
-    return {
-        "visit": visit,
-        "who": ", ".join(dict.fromkeys(p for p in (visit.service, visit.organisation) if p)),
-        "role": Role(visit.role).label if visit.role in Role.values else visit.role,
-        "what": [STUDENT_WORDS.get(c, c) for c in visit.categories],
-        "why": "; ".join(why),
-    }
 
 
 def _sharing_requests(student) -> list:
@@ -629,7 +611,10 @@ def my_data(request, fmt):
         response = HttpResponse(
             render_pdf(
                 "portal/my_data.pdf.html",
-                {"data": data, "produced": timezone.localtime().strftime("%-d %B %Y, %H:%M")},
+                {
+                    "data": in_words(data, student),
+                    "produced": timezone.localtime().strftime("%-d %B %Y, %H:%M"),
+                },
             ),
             content_type="application/pdf",
         )

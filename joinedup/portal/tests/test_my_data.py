@@ -133,3 +133,33 @@ def test_the_safety_plan_downloads_whole_with_numbers_to_tap(hub, client):
     ).exists()
     client.force_login(hub.practitioner)
     assert client.get(reverse("portal:safety-plan-pdf")).status_code == 403
+
+
+def test_the_pdf_is_in_plain_words_and_holds_every_part(hub, client):
+    import re
+
+    from joinedup.consent.services import open_break_glass, record_consent
+    from joinedup.people.tests.factories import plant_everything
+
+    plant_everything(hub, hub.student, tag="planted")
+    record_consent(
+        actor=hub.practitioner, student=hub.student, category="risk", purpose="direct_care",
+        how_given="in_person", recipient_service=hub.crisis,
+    )  # fmt: skip
+    open_break_glass(actor=hub.crisis_practitioner, student=hub.student,
+                     reason="Risk to life: called by the ambulance service.")  # fmt: skip
+    client.force_login(hub.crisis_practitioner)
+    client.get(reverse("record:student-detail", args=[hub.student.uuid]))
+    client.force_login(hub.student_user)
+    pdf = client.get(reverse("portal:my-data-pdf")).content
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    flat = " ".join(text.split())
+    for code in ("direct_care", "break_glass", "in_person", "in_treatment", "enrolled",
+                 "None", "_"):  # fmt: skip
+        assert code not in flat, code
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", flat), "an ISO date"
+    for words in ("Notes about keeping you safe, with Crisis Team", "agreed in person",
+                  "For direct care;", "Signs planted", "Return to study plan", "Support",
+                  "Ready to return to study", "Emergency override: Risk to life: called by the "
+                  "ambulance service.", "Hello planted"):  # fmt: skip
+        assert words in flat, words
