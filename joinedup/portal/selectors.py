@@ -99,7 +99,7 @@ def _to_complete(student) -> list:
 def _waiting(student) -> list[Waiting]:
     mine = list(
         Referral.objects.filter(student=student, state__in=rules.WAITING).select_related(
-            "to_service"
+            "to_service__directory_entry"
         )
     )
     if not mine:

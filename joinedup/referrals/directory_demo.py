@@ -51,6 +51,12 @@ def _university_entries(key: str, uni_name: str, phone_stem: str) -> dict[str, d
             "address": "Student Services Centre, ground floor\nOpen drop-in 10:00 to 15:00",
             "opening_hours": _hours([["09:00", "17:00"]], d2=[["09:00", "19:00"]]),
             "out_of_hours": nightline,
+            "self_help": (
+                "Every Mind Matters: a free plan for sleep, worry and mood https://www.nhs.uk/every-mind-matters/\n"
+                "Student Space: support and stories from other students https://studentspace.org.uk/\n"
+                "Drop in to the Wellbeing Service, 10:00 to 15:00 on weekdays, if you want to talk "
+                "before your appointment"
+            ),
             "topics": [
                 "anxiety",
                 "low mood",
@@ -86,6 +92,12 @@ def _university_entries(key: str, uni_name: str, phone_stem: str) -> dict[str, d
             "address": "Student Services Centre, second floor",
             "opening_hours": _hours([["09:00", "17:00"]], d4=[["09:00", "16:00"]]),
             "out_of_hours": nightline,
+            "self_help": (
+                "Every Mind Matters: a free plan for sleep, worry and mood https://www.nhs.uk/every-mind-matters/\n"
+                "Student Space: support and stories from other students https://studentspace.org.uk/\n"
+                "Drop in to the Wellbeing Service, 10:00 to 15:00 on weekdays, if you want to talk "
+                "before your appointment"
+            ),
             "topics": [
                 "anxiety",
                 "low mood",
@@ -189,6 +201,10 @@ def _nhs_and_charity_entries() -> dict[str, dict]:
                 [["08:00", "20:00"]], d4=[["08:00", "17:00"]], d5=[["09:00", "13:00"]]
             ),
             "out_of_hours": crisis_line,
+            "self_help": (
+                "Every Mind Matters: a free plan for sleep, worry and mood https://www.nhs.uk/every-mind-matters/\n"
+                "Keep a short note each day of your sleep and mood: it helps your first session"
+            ),
             "topics": ["anxiety", "low mood", "trauma", "sleep", "eating difficulties"],
         },
         "cmht": {

@@ -114,3 +114,27 @@ def test_who_looked_shows_why_each_service_could_and_when_that_ended(hub, client
     ), shown
     assert any("Wellbeing: episode of care, from" in line and "still now" in line for line in shown)
     assert len(shown) == CareRelationship.objects.filter(student=hub.student).count()
+
+
+def test_while_waiting_the_student_sees_the_services_self_help_with_its_links(hub, client):
+    from joinedup.referrals.models import DirectoryEntry
+
+    DirectoryEntry.objects.create(
+        service=hub.talking, purpose="Talking therapy", who_for="Adults",
+        accepts_referrals_from=["self", "service", "gp"],
+        self_help="Every Mind Matters https://www.nhs.uk/every-mind-matters/\n\n  Keep a sleep diary ",
+    )  # fmt: skip
+    refer(hub, hub.student, days_ago=4)
+    client.force_login(hub.student_user)
+    html = client.get(reverse("portal:home")).content.decode()
+    assert "While you wait, Talking Therapies suggests" in html
+    assert 'href="https://www.nhs.uk/every-mind-matters/"' in html
+    assert html.count("<li>Keep a sleep diary</li>") == 1
+    entry = client.get(reverse("referrals:directory-entry", args=[hub.talking.uuid]))
+    assert "Self-help while you wait" in entry.content.decode()
+
+
+def test_a_service_without_self_help_says_nothing_of_it(hub, client):
+    refer(hub, hub.student, days_ago=4)
+    client.force_login(hub.student_user)
+    assert "suggests" not in client.get(reverse("portal:home")).content.decode()

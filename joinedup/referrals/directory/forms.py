@@ -118,6 +118,13 @@ class DirectoryEntryForm(forms.Form):
         _("Out of hours or in a crisis"),
         help_text=_("What to do when the service is closed, or if someone is in crisis."),
     )
+    self_help = _text(
+        _("Self-help while waiting"),
+        help_text=_(
+            "What students on the waiting list can do meanwhile: one suggestion on each line, "
+            "with a web address where there is one. Students waiting for the service see it."
+        ),
+    )
     topics = forms.CharField(
         label=_("Topics"),
         required=False,

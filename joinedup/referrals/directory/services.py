@@ -22,6 +22,7 @@ EDITABLE_FIELDS = (
     "address",
     "opening_hours",
     "out_of_hours",
+    "self_help",
     "topics",
 )
 

@@ -69,6 +69,8 @@ class DirectoryEntry(models.Model):
         ),
     )
     out_of_hours = models.TextField(gettext_lazy("out of hours or in a crisis"), blank=True)
+    # Shown to students on its waiting list: one suggestion per line, links as written.
+    self_help = models.TextField(gettext_lazy("self-help while waiting"), blank=True)
     topics = models.JSONField(default=list, blank=True, validators=[validate_topics])
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
@@ -97,6 +99,10 @@ class DirectoryEntry(models.Model):
         return [
             label for value, label in self.Source.choices if value in self.accepts_referrals_from
         ]
+
+    @property
+    def self_help_lines(self) -> list[str]:
+        return [line.strip() for line in self.self_help.splitlines() if line.strip()]
 
     @property
     def weekly_hours(self) -> list[tuple[str, str]]:
