@@ -14,6 +14,7 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from conftest import PASSWORD, TOTP_SECRET
 
@@ -231,11 +232,22 @@ def open_from_menu(page, name: str, *, exact: bool = False) -> None:
 
 
 def expect_fits_the_screen(page) -> None:
-    """Nothing on a phone page makes it scroll sideways."""
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    """Nothing on a phone page makes it scroll sideways (once the page has laid itself out:
+    the header folds its menu in the animation frame after a resize)."""
+    overflow = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    try:
+        page.wait_for_function(f"({overflow})() <= 0", timeout=5000)
+    except PlaywrightTimeoutError:
+        wider = page.evaluate(overflow)
+        pytest.fail(f"{page.url} is {wider}px wider than the phone's screen", pytrace=False)
+
+
+def _resize(page, size) -> None:
+    """Set the viewport and wait until the page has drawn itself at that size."""
+    page.set_viewport_size(size)
+    page.evaluate(
+        "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
     )
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the phone's screen"
 
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -245,6 +257,6 @@ def accessible_at_both_sizes(page) -> None:
     """axe at the page's own size and at the other (phone or desktop), then back."""
     assert_accessible(page)
     size = page.viewport_size
-    page.set_viewport_size(PHONE if size["width"] > PHONE["width"] else DESKTOP)
+    _resize(page, PHONE if size["width"] > PHONE["width"] else DESKTOP)
     assert_accessible(page)
-    page.set_viewport_size(size)
+    _resize(page, size)

@@ -122,7 +122,9 @@ def test_while_waiting_the_student_sees_the_services_self_help_with_its_links(hu
     DirectoryEntry.objects.create(
         service=hub.talking, purpose="Talking therapy", who_for="Adults",
         accepts_referrals_from=["self", "service", "gp"],
-        self_help="Every Mind Matters https://www.nhs.uk/every-mind-matters/\n\n  Keep a sleep diary ",
+        self_help=(
+            "Every Mind Matters https://www.nhs.uk/every-mind-matters/\n\n  Keep a sleep diary "
+        ),
     )  # fmt: skip
     refer(hub, hub.student, days_ago=4)
     client.force_login(hub.student_user)
