@@ -235,8 +235,9 @@ def expect_fits_the_screen(page) -> None:
     """Nothing on a phone page makes it scroll sideways (once the page has laid itself out:
     the header folds its menu in the animation frame after a resize)."""
     overflow = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    fits = "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     try:
-        page.wait_for_function(f"({overflow})() <= 0", timeout=5000)
+        page.wait_for_function(fits, timeout=5000)
     except PlaywrightTimeoutError:
         wider = page.evaluate(overflow)
         pytest.fail(f"{page.url} is {wider}px wider than the phone's screen", pytrace=False)

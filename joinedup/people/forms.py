@@ -110,6 +110,7 @@ class RegisterStudentForm(forms.Form):
         required=False,
         help_text=_("A UK number."),
         validators=[validate_uk_phone],
+        widget=forms.TextInput(attrs={"type": "tel"}),
     )
     gp_practice = forms.ModelChoiceField(
         label=_("GP practice (optional)"),

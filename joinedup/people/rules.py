@@ -332,6 +332,23 @@ def uk_phone(text: str) -> str | None:
     return None
 
 
+def phone_to_call(text: str) -> str | None:
+    """A number someone could be called on: a UK one (in the national format, as `uk_phone`),
+    or one abroad written with its country code ("+33 1 23 45 67 89", "0086 …"), in the
+    international format; None when it is neither (a number abroad without its code reads
+    as a UK number that does not exist)."""
+    national = uk_phone(text)
+    if national is not None:
+        return national
+    try:
+        number = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code == 44 or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 # Ofcom keeps 07700 900000 to 900999 for drama (never anyone's number): demo data and
 # examples use them, and the UK's numbering data does not count them as valid.
 _DRAMA_MOBILES = "07700 900"

@@ -33,7 +33,7 @@ from joinedup.measures.selectors import get_outcomes_for_user, item_texts
 from joinedup.measures.services import complete_from_link, link_from_token
 from joinedup.messaging.selectors import unread_by_student
 from joinedup.people.models import Service, Student
-from joinedup.people.rules import uk_phone
+from joinedup.people.rules import phone_to_call
 from joinedup.people.services import (
     update_name_and_pronouns,
     update_national_data_opt_out,
@@ -145,6 +145,9 @@ class TrustedContactForm(forms.ModelForm):
             "trusted_contact_phone",
             "trusted_contact_permission",
         ]
+        widgets = {
+            "trusted_contact_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"})
+        }
         labels = {
             "trusted_contact_name": gettext_lazy("Their name"),
             "trusted_contact_relationship": gettext_lazy("Who they are to you"),
@@ -155,8 +158,9 @@ class TrustedContactForm(forms.ModelForm):
         }
 
     def clean(self):
-        """Someone we may call needs a name and a UK phone number; a number given is always
-        one we could call; "never contact them", or every field empty, needs neither."""
+        """Someone we may call needs a name and a phone number (in the UK, or abroad with its
+        country code); a number given is always one we could call; "never contact them", or
+        every field empty, needs neither."""
         data = super().clean()
         name = data.get("trusted_contact_name", "").strip()
         phone = data.get("trusted_contact_phone", "").strip()
@@ -169,13 +173,14 @@ class TrustedContactForm(forms.ModelForm):
             self.add_error(
                 "trusted_contact_phone", _("Enter their phone number, so that we can call them.")
             )
-        elif phone and (national := uk_phone(phone)) is None:
+        elif phone and (callable_ := phone_to_call(phone)) is None:
             self.add_error(
                 "trusted_contact_phone",
-                _("Enter a UK phone number, like 07700 900123 or 0161 496 0000."),
-            )
+                _("Enter a UK phone number, like 07700 900123, or a number abroad starting "
+                  "with + and its country code, like +33 1 23 45 67 89."),
+            )  # fmt: skip
         elif phone:
-            data["trusted_contact_phone"] = national
+            data["trusted_contact_phone"] = callable_
         return data
 
 

@@ -21,6 +21,7 @@ from joinedup.people.rules import (
     name_key,
     parse_date,
     parse_search,
+    phone_to_call,
     uk_phone,
 )
 
@@ -288,3 +289,21 @@ def test_a_uk_phone_number_as_people_write_it(typed, national):
 )
 def test_what_cannot_be_a_uk_phone_number(typed):
     assert uk_phone(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("07700 900123", "07700 900123"),
+        ("+33 1 23 45 67 89", "+33 1 23 45 67 89"),
+        ("0086 138 0013 8000", "+86 138 0013 8000"),
+        ("+61293744000", "+61 2 9374 4000"),
+    ],
+)
+def test_a_number_to_call_may_be_abroad_with_its_country_code(typed, shown):
+    assert phone_to_call(typed) == shown
+
+
+@pytest.mark.parametrize("typed", ["", "138 0013 8000", "+33 1 23", "+44 161 496 000", "call"])
+def test_what_cannot_be_called(typed):
+    assert phone_to_call(typed) is None

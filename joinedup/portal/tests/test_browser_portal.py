@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from joinedup.conftest import (
+    PHONE,
     accessible_at_both_sizes,
     assert_accessible,
     expect_fits_the_screen,
@@ -224,3 +225,18 @@ def test_on_a_phone_the_menu_folds_into_more_and_every_link_is_reached(hub, phon
     expect_fits_the_screen(phone_page)
     phone_page.get_by_role("link", name="Feedback").click()
     expect(phone_page).to_have_url(re.compile(r"/feedback/$"))
+
+
+def test_a_hundred_character_name_does_not_widen_a_phones_pages(hub, phone_page, other_page):
+    long_name = "Maximiliana" * 9 + "X"  # 100 characters, no space to break at
+    login(phone_page, hub.student_user, totp=False)
+    phone_page.get_by_role("link", name="Change the name and pronouns we use").click()
+    phone_page.get_by_label("The name you want us to use").fill(long_name)
+    phone_page.get_by_role("button", name="Save").click()
+    expect(phone_page.get_by_role("heading", level=1)).to_contain_text(long_name)
+    expect_fits_the_screen(phone_page)
+    other_page.set_viewport_size(PHONE)
+    login(other_page, hub.practitioner)
+    other_page.goto(f"/students/{hub.student.uuid}/")
+    expect(other_page.get_by_role("heading", level=1)).to_contain_text(long_name)
+    expect_fits_the_screen(other_page)

@@ -225,11 +225,11 @@ def test_trusted_contact_form_rejects_an_unknown_permission(hub, student_client)
         ({"trusted_contact_name": "Morgan"}, "Enter their phone number, so that we can call them."),
         (
             {"trusted_contact_name": "Morgan", "trusted_contact_phone": "0161 496"},
-            "Enter a UK phone number, like 07700 900123 or 0161 496 0000.",
+            "Enter a UK phone number, like 07700 900123, or a number abroad starting with +",
         ),
         (
-            {"trusted_contact_name": "Morgan", "trusted_contact_phone": "+33 1 23 45 67 89"},
-            "Enter a UK phone number, like 07700 900123 or 0161 496 0000.",
+            {"trusted_contact_name": "Morgan", "trusted_contact_phone": "138 0013 8000"},
+            "Enter a UK phone number, like 07700 900123, or a number abroad starting with +",
         ),
         ({"trusted_contact_permission": "serious_concern"}, "Enter their name"),
         (
@@ -256,6 +256,14 @@ def test_a_trusted_contacts_number_is_kept_as_people_write_it(hub, student_clien
         "trusted_contact_permission": "serious_concern",
     })  # fmt: skip
     assert Student.objects.get(pk=hub.student.pk).trusted_contact_phone == "07700 900123"
+
+
+def test_a_trusted_contact_abroad_is_kept_with_their_country_code(hub, student_client):
+    student_client.post(TRUSTED_CONTACT, {
+        "trusted_contact_name": "Wei", "trusted_contact_phone": "0086 138 0013 8000",
+        "trusted_contact_permission": "serious_concern",
+    })  # fmt: skip
+    assert Student.objects.get(pk=hub.student.pk).trusted_contact_phone == "+86 138 0013 8000"
 
 
 def test_a_trusted_contact_is_removed_by_emptying_it(hub, student_client):

@@ -106,8 +106,9 @@ class DirectoryEntryForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     phone = forms.CharField(
-        label=_("Phone"), required=False, max_length=30, validators=[validate_phone]
-    )
+        label=_("Phone"), required=False, max_length=30, validators=[validate_phone],
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )  # fmt: skip
     email = forms.EmailField(
         label=_("Email"),
         required=False,
