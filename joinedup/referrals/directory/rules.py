@@ -198,3 +198,44 @@ _CRISIS = re.compile(
 def reads_like_crisis(text: str) -> bool:
     """Whether a search reads as someone in crisis ("I feel suicidal", "want to die")."""
     return bool(_CRISIS.search(text or ""))
+
+
+# Words that say nothing about which service fits ("I feel really anxious" → "anxious").
+_FILLER = frozenset(
+    "i i'm im am feel feeling felt really very so quite a an the and or to of for with my me "
+    "about have has had been be is are was it its can cant can't get getting need want help "
+    "some lot lots of in on at this that just like".split()
+)
+# What people type → the words services write in their entries and topics.
+_SAID_AS = {
+    "depressed": ("low mood", "depression"), "depression": ("low mood", "depression"),
+    "sad": ("low mood",), "down": ("low mood",), "miserable": ("low mood",),
+    "lonely": ("loneliness", "lonely"), "alone": ("loneliness",), "isolated": ("loneliness",),
+    "anxious": ("anxiety",), "worried": ("anxiety", "worry"), "panic": ("anxiety", "panic"),
+    "stressed": ("stress",), "exams": ("exam",), "insomnia": ("sleep",),
+    "sleeping": ("sleep",), "grief": ("bereavement",), "grieving": ("bereavement",),
+    "bereaved": ("bereavement",), "died": ("bereavement",), "debt": ("money",),
+    "broke": ("money",), "anorexia": ("eating",), "bulimia": ("eating",), "binge": ("eating",),
+    "gay": ("lgbtq",), "lesbian": ("lgbtq",), "bisexual": ("lgbtq",), "trans": ("lgbtq",),
+    "abuse": ("trauma", "abuse"), "assault": ("trauma", "sexual violence"),
+    "drinking": ("alcohol",), "drugs": ("drug", "substance"),
+}  # fmt: skip
+_SUFFIXES = ("ness", "ing", "ed", "ly", "es", "s")
+
+
+def search_terms(query: str) -> list[frozenset[str]]:
+    """What a directory search looks for: each meaningful word of `query`, as the words a
+    service may have written for it (itself, its stem, what services call it). A service
+    matches when its text holds one of each term's words."""
+    terms = []
+    for word in query.casefold().replace("’", "'").split():
+        word = word.strip('.,;:!?"()')
+        if not word or word in _FILLER:
+            continue
+        said = {word, *_SAID_AS.get(word, ())}
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                said.add(word[: -len(suffix)])
+                break
+        terms.append(frozenset(said))
+    return terms

@@ -127,14 +127,14 @@ def _matches(service: Service, query: str, filters: DirectoryFilters) -> bool:
         return False
     if filters.topics and not (entry and filters.topics.intersection(entry.topics)):
         return False
-    words = query.casefold().split()
-    if not words:
+    terms = rules.search_terms(query)
+    if not terms:
         return True
     haystack = [service.name, service.organisation.name]
     if entry:
         haystack += [entry.purpose, entry.who_for, entry.eligibility, *entry.topics]
     text = "\n".join(haystack).casefold()
-    return all(word in text for word in words)
+    return all(any(said in text for said in term) for term in terms)
 
 
 def _listings(

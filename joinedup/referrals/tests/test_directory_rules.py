@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from joinedup.referrals.directory import rules
 from joinedup.referrals.directory.rules import (
     HoursError,
     format_day_hours,
@@ -171,3 +172,31 @@ def test_stored_opening_hours_are_checked(stored, problem):
 def test_topics_are_lower_case_with_single_spaces():
     assert normalise_topic("  Eating   Difficulties ") == "eating difficulties"
     assert normalise_topic("LGBTQ+") == "lgbtq+"
+
+
+@pytest.mark.parametrize(
+    ("typed", "found_in"),
+    [
+        ("I feel depressed", "Low mood and anxiety"),
+        ("lonely", "loneliness"),
+        ("really anxious about exams", "anxiety, exam stress"),
+        ("can't sleep", "sleep"),
+        ("Grieving", "bereavement"),
+    ],
+)
+def test_a_search_finds_what_services_call_what_people_type(typed, found_in):
+    terms = rules.search_terms(typed)
+    assert terms
+    assert all(any(said in found_in.casefold() for said in term) for term in terms)
+
+
+def test_words_that_say_nothing_about_a_service_are_not_searched_for():
+    assert rules.search_terms("I need some help") == []
+    assert rules.search_terms("I'm feeling really lonely") == [
+        frozenset({"lonely", "loneliness", "lone"})
+    ]
+
+
+def test_a_search_for_something_no_service_offers_still_finds_nothing():
+    terms = rules.search_terms("astrophysics")
+    assert not any(said in "low mood, anxiety, sleep" for term in terms for said in term)

@@ -156,6 +156,8 @@ def test_someone_not_signed_in_finds_a_service_and_its_refer_yourself_form(hub, 
         pytest.param("anxiety northbridge", ["Talking Therapies", "Counselling", "Wellbeing"],
                      id="every-word-somewhere"),
         pytest.param("juggling", [], id="no-match"),
+        pytest.param("I feel depressed", ["Talking Therapies", "Wellbeing"],
+                     id="as-a-student-says-it"),
     ],
 )  # fmt: skip
 def test_search_matches_name_purpose_who_for_eligibility_topics_and_organisation(
