@@ -202,9 +202,7 @@ def reads_like_crisis(text: str) -> bool:
 
 # Words that say nothing about which service fits ("I feel really anxious" → "anxious").
 _FILLER = frozenset(
-    "i i'm im am feel feeling felt really very so quite a an the and or to of for with my me "
-    "about have has had been be is are was it its can cant can't get getting need want help "
-    "some lot lots of in on at this that just like".split()
+    ["i", "i'm", "im", "am", "feel", "feeling", "felt", "really", "very", "so", "quite", "a", "an", "the", "and", "or", "to", "of", "for", "with", "my", "me", "about", "have", "has", "had", "been", "be", "is", "are", "was", "it", "its", "can", "cant", "can't", "get", "getting", "need", "want", "help", "some", "lot", "lots", "of", "in", "on", "at", "this", "that", "just", "like"]
 )
 # What people type → the words services write in their entries and topics.
 _SAID_AS = {
