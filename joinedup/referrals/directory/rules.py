@@ -202,8 +202,14 @@ def reads_like_crisis(text: str) -> bool:
 
 # Words that say nothing about which service fits ("I feel really anxious" → "anxious").
 _FILLER = frozenset(
-    ["i", "i'm", "im", "am", "feel", "feeling", "felt", "really", "very", "so", "quite", "a", "an", "the", "and", "or", "to", "of", "for", "with", "my", "me", "about", "have", "has", "had", "been", "be", "is", "are", "was", "it", "its", "can", "cant", "can't", "get", "getting", "need", "want", "help", "some", "lot", "lots", "of", "in", "on", "at", "this", "that", "just", "like"]
-)
+    {
+     "i", "i'm", "im", "am", "feel", "feeling", "felt", "really", "very", "so", "quite", "a",
+     "an", "the", "and", "or", "to", "of", "for", "with", "my", "me", "about", "have", "has",
+     "had", "been", "be", "is", "are", "was", "it", "its", "can", "cant", "can't", "get",
+     "getting", "need", "want", "help", "some", "lot", "lots", "in", "on", "at", "this",
+     "that", "just", "like",
+    }
+)  # fmt: skip
 # What people type → the words services write in their entries and topics.
 _SAID_AS = {
     "depressed": ("low mood", "depression"), "depression": ("low mood", "depression"),
@@ -226,7 +232,7 @@ def search_terms(query: str) -> list[frozenset[str]]:
     service may have written for it (itself, its stem, what services call it). A service
     matches when its text holds one of each term's words."""
     terms = []
-    for word in query.casefold().replace("’", "'").split():
+    for word in query.casefold().replace("\u2019", "'").split():
         word = word.strip('.,;:!?"()')
         if not word or word in _FILLER:
             continue
