@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from joinedup.conftest import (
     PHONE,
+    _page_in_new_context,
     accessible_at_both_sizes,
     assert_accessible,
     expect_fits_the_screen,
@@ -240,3 +241,35 @@ def test_a_hundred_character_name_does_not_widen_a_phones_pages(hub, phone_page,
     other_page.goto(f"/students/{hub.student.uuid}/")
     expect(other_page.get_by_role("heading", level=1)).to_contain_text(long_name)
     expect_fits_the_screen(other_page)
+
+
+NARROWEST = {"width": 320, "height": 640}
+
+
+@pytest.fixture
+def narrowest_page(browser, live_server, _fresh_browser_cache):
+    yield from _page_in_new_context(
+        browser, live_server, viewport=NARROWEST, is_mobile=True, has_touch=True
+    )
+
+
+def test_no_student_page_scrolls_sideways_on_the_narrowest_phone(hub, narrowest_page):
+    """Every page a student uses fits a 320-pixel screen, with content in each."""
+    from joinedup.messaging.services import send_from_service
+    from joinedup.risk.services import save_safety_plan
+
+    save_safety_plan(
+        actor=hub.practitioner, student=hub.student, service=hub.wellbeing,
+        warning_signs="Not sleeping", crisis_numbers="Samaritans 116 123",
+    )  # fmt: skip
+    send_from_service(actor=hub.practitioner, student=hub.student, body="See you on Friday.")
+    book(hub, walked_in(hub, student=hub.student), day_after_tomorrow_at(10))
+    page = narrowest_page
+    login(page, hub.student_user, totp=False)
+    for path in ("/me/", "/me/consents/", "/me/messages/", f"/me/messages/{hub.wellbeing.uuid}/",
+                 "/me/appointments/", "/me/scores/", "/me/safety-plan/", "/me/return-to-study/",
+                 "/me/choices/", "/me/reminders/", "/me/trusted-contact/", "/me/name/",
+                 "/help/", "/services/", "/privacy/", "/accessibility/"):  # fmt: skip
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        expect_fits_the_screen(page)
