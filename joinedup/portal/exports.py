@@ -139,7 +139,9 @@ def visit_in_words(visit) -> dict:
         overridden = _("Emergency override: %(reason)s") % {"reason": visit.override_reason}
         why = [w for w in why if w != str(Basis.BREAK_GLASS.label).capitalize()] + [overridden]
     if why and any(OWN_ROWS_ONLY in reason for reason in visit.reasons):
-        why[0] = _("%(why)s: only what their service wrote") % {"why": why[0]}
+        why[0] = _("%(why)s (of notes and records, only what their service wrote)") % {
+            "why": why[0]
+        }
     return {
         "visit": visit,
         "who": ", ".join(dict.fromkeys(p for p in (visit.service, visit.organisation) if p)),

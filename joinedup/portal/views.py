@@ -332,7 +332,9 @@ def safety_plan(request):
             messages.success(request, _("Your safety plan is saved."))
             return redirect("portal:safety-plan")
     forms_by_plan = [(p, form if p == chosen else form_for(p)) for p in plans]
-    return render(request, "portal/safety_plan.html", {"plans": forms_by_plan})
+    return render(request, "portal/safety_plan.html", {
+        "plans": forms_by_plan, "help": help_now_for(student.university),
+    })  # fmt: skip
 
 
 @login_required

@@ -140,3 +140,25 @@ def test_a_service_without_self_help_says_nothing_of_it(hub, client):
     refer(hub, hub.student, days_ago=4)
     client.force_login(hub.student_user)
     assert "suggests" not in client.get(reverse("portal:home")).content.decode()
+
+
+def test_the_students_own_plans_speak_to_them_and_give_help_now(hub, client):
+    import datetime as dt
+
+    from joinedup.risk.services import save_return_plan, save_safety_plan
+
+    save_safety_plan(actor=hub.practitioner, student=hub.student, service=hub.wellbeing,
+                     warning_signs="Not sleeping")  # fmt: skip
+    save_return_plan(
+        actor=hub.practitioner, student=hub.student, nhs_service=hub.crisis,
+        university_service=hub.wellbeing, support_agreed="Weekly check-in",
+        who_does_what="Priya calls on Mondays", adjustments="", fit_to_study="agreed",
+        review_on=timezone.localdate() + dt.timedelta(days=14), nhs_view="", university_view="",
+    )  # fmt: skip
+    client.force_login(hub.student_user)
+    plans = client.get(reverse("portal:return-plans")).content.decode()
+    assert "Your view" in plans
+    assert "The student&#x27;s view" not in plans
+    safety = client.get(reverse("portal:safety-plan")).content.decode()
+    assert "data-help-now" in safety
+    assert 'href="tel:999"' in safety

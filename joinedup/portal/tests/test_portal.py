@@ -70,7 +70,10 @@ def test_student_sees_who_accessed_their_record_and_on_what_basis(hub, client):
         "Which services support you, and your appointments"
     ) in page
     assert "Notes about keeping you safe" in page
-    assert "Why they could Care relationship: only what their service wrote" in page
+    assert (
+        "Why they could Care relationship (of notes and records, only what their service wrote)"
+        in page
+    )
     assert "Crisis Team" not in page  # a refusal showed the Crisis Team nothing
 
 

@@ -190,7 +190,9 @@ _CRISIS = re.compile(
     r"can'?t\s+(go\s+on|cope|keep\s+myself\s+safe)|no\s+(reason|point)\s+(to|in)\s+living|"
     r"(taken|took|swallowed)\s+(a\s+lot\s+of|too\s+many|loads\s+of|all\s+(of\s+)?my)\s+"
     r"(pills|tablets|paracetamol|meds|medication)|better\s+off\s+(dead|without\s+me)|"
-    r"not\s+safe\s+(tonight|now|today))\b",
+    r"not\s+safe\s+(tonight|now|today)|no\s+point\s+(in\s+)?(living|going\s+on|anymore)|"
+    r"what'?s\s+the\s+point(\s+any\s*more|\s+of\s+(living|anything|it\s+all))?\s*$|"
+    r"giv(e|ing)\s+up\s+on\s+(life|everything)|(feel|feeling)\s+like\s+giving\s+up)\b",
     re.IGNORECASE,
 )
 
@@ -222,7 +224,9 @@ _SAID_AS = {
     "broke": ("money",), "anorexia": ("eating",), "bulimia": ("eating",), "binge": ("eating",),
     "gay": ("lgbtq",), "lesbian": ("lgbtq",), "bisexual": ("lgbtq",), "trans": ("lgbtq",),
     "abuse": ("trauma", "abuse"), "assault": ("trauma", "sexual violence"),
-    "drinking": ("alcohol",), "drugs": ("drug", "substance"),
+    "drinking": ("alcohol",), "drugs": ("drug", "substance"), "lonley": ("loneliness",),
+    "homesick": ("homesick", "loneliness", "international students"),
+    "attack": ("anxiety", "panic"), "attacks": ("anxiety", "panic"),
 }  # fmt: skip
 _SUFFIXES = ("ness", "ing", "ed", "ly", "es", "s")
 

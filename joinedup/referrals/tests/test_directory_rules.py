@@ -182,6 +182,9 @@ def test_topics_are_lower_case_with_single_spaces():
         ("really anxious about exams", "anxiety, exam stress"),
         ("can't sleep", "sleep"),
         ("Grieving", "bereavement"),
+        ("panic attack", "anxiety"),
+        ("homesick", "international students"),
+        ("lonley", "loneliness"),
     ],
 )
 def test_a_search_finds_what_services_call_what_people_type(typed, found_in):

@@ -34,7 +34,9 @@ def page(client, url, **params) -> str:
     "words",
     ["I feel suicidal", "want to die", "self-harm", "I keep hurting myself", "overdose",
      "I can't cope", "ending it all", "Suicide", "I've taken a lot of pills",
-     "I took all of my tablets", "they'd be better off without me", "I'm not safe tonight"],
+     "I took all of my tablets", "they'd be better off without me", "I'm not safe tonight",
+     "no point living", "whats the point anymore", "i feel like giving up",
+     "giving up on everything"],
 )  # fmt: skip
 def test_words_of_someone_in_crisis_are_recognised(words):
     assert reads_like_crisis(words)
@@ -51,6 +53,7 @@ def test_words_of_someone_in_crisis_are_recognised(words):
         "",
         "I have taken my tablets as prescribed",
         "I feel safe now",
+        "what's the point of the exam board",
     ],
 )
 def test_everyday_searches_are_not_taken_for_a_crisis(words):

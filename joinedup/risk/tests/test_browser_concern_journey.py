@@ -102,9 +102,7 @@ def test_a_tutors_concern_is_closed_and_the_practitioners_access_ends_with_it(
     expect(phone_page.get_by_role("heading", level=1)).to_have_text(
         f"Hello, {student.display_name}"
     )
-    why = phone_page.get_by_role(
-        "list", name="Why services can see your record, and when that ended"
-    )
+    why = phone_page.get_by_role("list", name="Why services can see your record, and until when")
     expect(why.locator('[data-relationship="concern"]')).to_have_text(
         re.compile(
             r"^Wellbeing: concern, from \d{1,2} \w{3} \d{4} to \d{1,2} \w{3} \d{4}, "
