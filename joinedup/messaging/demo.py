@@ -13,15 +13,15 @@ from joinedup.people.models import Student, User
 STORY = [
     (
         False,
-        9,
-        "Hi Jo, it was good to meet you today. Your next session is on Thursday at 2pm; "
-        "the link is in your appointments. Write here if anything changes.",
+        10 * 24,
+        "Hi Jo, thank you for coming in today. Your next session is on Thursday, as we "
+        "agreed: it is under My appointments. Write here if anything changes.",
     ),
     (
         True,
-        8,
-        "Thank you. Could we talk about my History deadlines on Thursday? I have two "
-        "essays due the week after.",
+        8 * 24 + 6,
+        "Thank you. Could we talk about my History deadlines next time? I have two essays "
+        "due soon.",
     ),
     (False, 8 * 24 + 4, "Of course. Bring the dates and we will look at what can be moved."),
     (True, 2, "I have the dates now. The essays are due on the 14th and the 16th."),
