@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from joinedup.consent.policy import audit_listing, readable_rows, readable_students
 from joinedup.measures.selectors import DueEpisode, due_for
+from joinedup.messaging.selectors import unread_by_service
 from joinedup.record.models import RecordEntry
 from joinedup.record.my_day import rules
 from joinedup.referrals.models import (
@@ -55,6 +56,7 @@ class MyDay:
     appointments: list[TodayAppointment] = field(default_factory=list)
     # (service name, count) of referrals to the user's services waiting for a decision.
     referrals_waiting: list[tuple[str, int]] = field(default_factory=list)
+    unread_messages: int = 0  # from students to the user's services, read by nobody there
     # Students asking to cancel or move one of the user's appointments, oldest first.
     requests: list[AppointmentRequest] = field(default_factory=list)
     drafts: list[RecordEntry] = field(default_factory=list)
@@ -88,6 +90,7 @@ def my_day_for(user, *, request=None) -> MyDay:
         .annotate(n=Count("pk"))
         .order_by("to_service__name")
     )
+    day.unread_messages = unread_by_service(user)
     day.requests = list(
         AppointmentRequest.objects.filter(answered_at__isnull=True, appointment__clinician=user)
         .exclude(appointment__status=Appointment.Status.CANCELLED)

@@ -215,3 +215,15 @@ def test_the_query_count_does_not_grow_with_the_caseload(
     assert with_seven == with_one
     with django_assert_max_num_queries(with_one):
         client.get(MY_DAY)
+
+
+def test_unread_messages_from_students_are_counted_on_my_day(hub, client):
+    from joinedup.messaging.services import send_from_student
+
+    send_from_student(actor=hub.student_user, student=hub.student, service=hub.wellbeing,
+                      body="Can we talk about my deadlines?")  # fmt: skip
+    client.force_login(hub.practitioner)
+    page = client.get(reverse("record:my-day")).content.decode()
+    assert "1 message nobody in your service has read yet" in page
+    client.force_login(hub.counsellor)
+    assert 'data-my-day="messages"' not in client.get(reverse("record:my-day")).content.decode()
