@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "joinedup.feedback",
     "joinedup.reminders",
     "joinedup.messaging",
+    "joinedup.governance",
     "joinedup.fhir",
     "joinedup.api",
 ]

@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("joinedup.risk.urls")),
     path("", include("joinedup.feedback.urls")),
     path("", include("joinedup.messaging.urls")),
+    path("governance/", include("joinedup.governance.urls")),
     path("reports/", include("joinedup.evaluation.urls")),
     # A transaction Bundle is posted to the FHIR base itself, which has no trailing slash.
     path("fhir", fhir_views.system_endpoint),

@@ -56,7 +56,10 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
         Link("evaluation:project-list", _("Evaluation")),
     ),
     Role.ACADEMIC: (CONCERNS, FIND),
-    Role.ORG_ADMIN: (Link("people:student-merge", _("Merge records")),),
+    Role.ORG_ADMIN: (
+        Link("governance:overrides", _("Emergency access reviews")),
+        Link("people:student-merge", _("Merge records")),
+    ),
 }
 STUDENT = (
     Link("portal:home", _("My record")),

@@ -22,7 +22,9 @@ def home(request):
         return redirect("evaluation:report")
     if request.user.memberships.filter(role=Role.ACADEMIC).exists():
         return redirect("risk:concerns")
-    # Organisation admins, and anyone else: the service directory every signed-in user may use.
+    if request.user.memberships.filter(role=Role.ORG_ADMIN).exists():
+        return redirect("governance:overrides")
+    # Anyone else: the service directory every signed-in user may use.
     return redirect("referrals:directory")
 
 

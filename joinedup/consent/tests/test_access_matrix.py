@@ -39,7 +39,12 @@ from conftest import PASSWORD, SignedInClient, make_staff, make_student
 from conftest import hub as build_hub
 from joinedup.api.tests.conftest import make_client, make_token
 from joinedup.audit.models import AuditEvent
-from joinedup.consent.services import ask_to_share, open_care_relationship, record_consent
+from joinedup.consent.services import (
+    ask_to_share,
+    open_break_glass,
+    open_care_relationship,
+    record_consent,
+)
 from joinedup.evaluation.forms import STAGE_FORMS
 from joinedup.evaluation.models import EvaluationProject, ResearchExtract, SavedReport
 from joinedup.feedback.forms import GROUP_PARTS
@@ -369,6 +374,13 @@ def _plant(hub) -> Planted:
     )  # fmt: skip
     # The student's sign-in: an address to confirm, a password to reset.
     address = EmailAddress.objects.create(user=user, email=user.email, verified=False)
+    # Counselling's own practitioner uses emergency access too (it gains nothing it did not
+    # hold): the university's admin reviews it, seeing neither who the student is nor what
+    # the record says.
+    rows["override"] = open_break_glass(
+        actor=counsellor, student=student,
+        reason="Risk to life: the student called the service in distress and rang off.",
+    )  # fmt: skip
     return Planted(
         student=student,
         user=user,
@@ -475,6 +487,7 @@ IDS = {
     "file_uuid": lambda p, r, v: p.export_file.uuid,
     "note_uuid": lambda p, r, v: p.rows["signed note"].uuid,
     "message_uuid": lambda p, r, v: p.rows["message"].uuid,
+    "access_uuid": lambda p, r, v: p.rows["override"].uuid,
     "entry_uuid": lambda p, r, v: p.document.uuid,
     "token": lambda p, r, v: p.link_token,
     ("risk:concern-private", "code"): lambda p, r, v: p.private_code,
@@ -658,13 +671,15 @@ TRAILS = {"fhir client": "/fhir/AuditEvent"}
 # What a caller may read of the student without any consent: an academic of the student's
 # department their names and student number (DESIGN.md, "The access policy").
 ALLOWED_MARKERS = {
+    # The admin of the organisation whose member used an override reviews it by its id.
+    "org_admin": {"uuid of the override"},
     "academic": {
         "legal given name",
         "legal family name",
         "preferred name",
         "student number",
         "uuid of the student",
-    }
+    },
 }
 UNIVERSITY = frozenset(
     {"practitioner", "service_manager", "academic", "academic elsewhere", "org_admin",
@@ -674,6 +689,8 @@ EVERYONE = frozenset(CALLERS)
 # Where a caller may tell the real id from a missing one, and why. Markers are checked here
 # as everywhere else.
 LEGITIMATE = {
+    # An organisation's admin reviews each override its members used.
+    "governance:override-review": {"org_admin"},
     # Services are no secret: the directory lists every one to everyone signed in, its
     # editor is the organisation's admin, and a student previews what any service would see
     # of their own record. FHIR's organisations, services and questionnaires name no one.

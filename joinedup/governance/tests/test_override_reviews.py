@@ -1,0 +1,119 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from conftest import SignedInClient, make_staff
+from joinedup.audit.models import AuditEvent
+from joinedup.conftest import accessible_at_both_sizes, login
+from joinedup.consent.services import open_break_glass
+from joinedup.governance import rules
+from joinedup.governance.models import OverrideReview
+from joinedup.people.models import Role
+
+WHY = "Risk to life: the ambulance service called about an overdose."
+
+
+@pytest.fixture
+def trust_admin(hub):
+    return make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust)
+
+
+@pytest.fixture
+def override(hub):
+    access = open_break_glass(actor=hub.crisis_practitioner, student=hub.student, reason=WHY)
+    client = SignedInClient()
+    client.force_login(hub.crisis_practitioner)
+    client.get(reverse("record:student-detail", args=[hub.student.uuid]))  # reads under it
+    return access
+
+
+def _as(user) -> SignedInClient:
+    client = SignedInClient()
+    client.force_login(user)
+    return client
+
+
+def test_a_review_is_overdue_after_seven_days_unless_done():
+    opened = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    assert not rules.is_overdue(opened, opened + dt.timedelta(days=7), reviewed=False)
+    assert rules.is_overdue(opened, opened + dt.timedelta(days=7, seconds=1), reviewed=False)
+    assert not rules.is_overdue(opened, opened + dt.timedelta(days=30), reviewed=True)
+
+
+def test_not_appropriate_needs_a_note_and_an_outcome_is_needed():
+    assert rules.review_problem("appropriate", "") == {}
+    assert "note" in rules.review_problem("not_appropriate", "  ")
+    assert "outcome" in rules.review_problem("", "fine")
+
+
+def test_the_users_organisations_admin_sees_why_and_what_was_read_never_who(
+    hub, trust_admin, override
+):
+    page = _as(trust_admin).get(reverse("governance:overrides")).content.decode()
+    assert WHY in page
+    assert "Crisis Team, Northbridge NHS Trust" in page
+    assert "notes about keeping you safe" in page  # the kinds of record read
+    assert "To review" in page
+    for who in (hub.student.display_name, hub.student.student_number, hub.student.legal_name):
+        assert who not in page
+    other = _as(hub.org_admin).get(reverse("governance:overrides")).content.decode()
+    assert WHY not in other
+    assert "data-no-overrides" in other
+    assert (
+        _as(hub.org_admin)
+        .get(reverse("governance:override-review", args=[override.uuid]))
+        .status_code
+        == 404
+    )
+    assert _as(hub.practitioner).get(reverse("governance:overrides")).status_code == 403
+
+
+def test_a_review_is_recorded_once_and_audited(hub, trust_admin, override):
+    url = reverse("governance:override-review", args=[override.uuid])
+    client = _as(trust_admin)
+    refused = client.post(url, {"outcome": "not_appropriate", "note": ""})
+    assert refused.status_code == 400
+    assert "Say why it was not appropriate" in refused.content.decode()
+    assert not OverrideReview.objects.exists()
+    client.post(url, {"outcome": "not_appropriate", "note": "No risk to life was recorded."})
+    review = OverrideReview.objects.get()
+    assert (review.access, review.outcome, review.reviewed_by) == (
+        override,
+        "not_appropriate",
+        trust_admin,
+    )
+    event = AuditEvent.objects.get(action="governance.override.reviewed")
+    assert (event.actor, event.student, event.allowed) == (trust_admin, hub.student, None)
+    client.post(url, {"outcome": "appropriate"})
+    assert OverrideReview.objects.get().outcome == "not_appropriate"
+    page = client.get(reverse("governance:overrides")).content.decode()
+    assert "Not appropriate" in page
+    assert "No risk to life was recorded." in page
+
+
+def test_an_unreviewed_override_a_week_old_is_marked_overdue(hub, trust_admin, override):
+    override.opened_at = timezone.now() - dt.timedelta(days=8)
+    override.save()
+    assert "Overdue" in _as(trust_admin).get(reverse("governance:overrides")).content.decode()
+
+
+def test_an_organisation_admin_lands_on_the_reviews(hub, trust_admin):
+    assert _as(trust_admin).get("/").url == reverse("governance:overrides")
+
+
+@pytest.mark.browser
+def test_the_data_protection_officer_reviews_an_override_in_the_browser(
+    hub, trust_admin, override, page
+):
+    login(page, trust_admin)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Emergency access reviews")
+    accessible_at_both_sizes(page)
+    page.get_by_role("link", name="Review it").click()
+    page.get_by_label("Appropriate", exact=True).check()
+    page.get_by_role("button", name="Record my review").click()
+    expect(page.get_by_role("status")).to_have_text("Your review is recorded.")
+    expect(page.locator("[data-review]")).to_contain_text("Appropriate")
+    accessible_at_both_sizes(page)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from joinedup.governance import views
+
+app_name = "governance"
+urlpatterns = [
+    path("overrides/", views.overrides, name="overrides"),
+    path("overrides/<uuid:access_uuid>/", views.override_review, name="override-review"),
+]
