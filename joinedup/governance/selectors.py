@@ -9,8 +9,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from joinedup.audit.models import AuditEvent
-from joinedup.consent.models import BreakGlass
-from joinedup.consent.rules import STUDENT_WORDS
+from joinedup.consent.models import BreakGlass, Category
 from joinedup.governance import rules
 from joinedup.people.models import Role, User
 
@@ -39,7 +38,7 @@ def overrides_for(user: User) -> QuerySet[BreakGlass]:
 class OverrideFacts:
     access: BreakGlass
     place: str  # the service (and organisation) it was used from
-    read: list[str]  # the kinds of record read under it, in the student's words
+    read: list[str]  # the data categories read under it
     reads: int
     student_told: bool  # the student asked to be told of every emergency access
     overdue: bool
@@ -73,7 +72,7 @@ def facts_of(accesses: list[BreakGlass], now: datetime | None = None) -> list[Ov
         )  # fmt: skip
         found.append(OverrideFacts(
             access=access, place=place, reads=len(during),
-            read=[STUDENT_WORDS.get(c, c) for c in dict.fromkeys(during) if c],
+            read=[str(Category(c).label) for c in dict.fromkeys(during) if c in Category.values],
             student_told=access.student.notify_break_glass,
             overdue=rules.is_overdue(access.opened_at, now, reviewed=hasattr(access, "review")),
         ))  # fmt: skip

@@ -14,6 +14,7 @@ from nhs_number import generate as generate_nhs_numbers
 
 from joinedup.consent.models import CareRelationship, ConsentGrant, DataSharingAgreement
 from joinedup.feedback.demo import add_demo_feedback
+from joinedup.governance.demo import add_demo_overrides
 from joinedup.measures.demo import add_demo_measures, add_story_measures
 from joinedup.messaging.demo import add_demo_messages
 from joinedup.people.models import Department, Membership, Organisation, Service, Student, User
@@ -74,6 +75,7 @@ def build_demo_hub(students_per_university: int = 150) -> list[Login]:
         add_demo_self_referrals(hub)
         add_demo_feedback(hub, rng)
         add_demo_reminders(hub, rng)
+        add_demo_overrides(hub)
     return logins
 
 

@@ -55,7 +55,9 @@ def test_the_users_organisations_admin_sees_why_and_what_was_read_never_who(
     page = _as(trust_admin).get(reverse("governance:overrides")).content.decode()
     assert WHY in page
     assert "Crisis Team, Northbridge NHS Trust" in page
-    assert "notes about keeping you safe" in page  # the kinds of record read
+    read = page.split("data-read>")[1].split("</dd>")[0]  # the kinds of record read
+    assert "Identity" in read
+    assert "Risk" in read
     assert "To review" in page
     for who in (hub.student.display_name, hub.student.student_number, hub.student.legal_name):
         assert who not in page
