@@ -27,7 +27,7 @@ def inbox(request):
     page = Paginator(selectors.inbox_of(request.user), 50).get_page(request.GET.get("page"))
     audit_listing(
         request.user, [t.student for t in page], action="messaging.inbox.read",
-        reason="messages", request=request,
+        reason="messages", request=request, categories=lambda student: ("identity", "engagement"),
     )  # fmt: skip
     return render(request, "messaging/inbox.html", {"page": page})
 

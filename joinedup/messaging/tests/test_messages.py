@@ -41,6 +41,9 @@ def test_a_student_writes_and_the_service_sees_it_unread_until_someone_opens_it(
     assert unread_by_service(hub.crisis_practitioner) == 0
 
     inbox = _as(hub.practitioner).get(reverse("messaging:inbox"))
+    assert set(
+        AuditEvent.objects.filter(action="messaging.inbox.read").values_list("category", "basis")
+    ) == {("identity", "relationship"), ("engagement", "relationship")}
     assert b"Alex" in inbox.content
     assert b"1 unread" in inbox.content
     assert re.search(rb"data-nav-count>1<", inbox.content)
