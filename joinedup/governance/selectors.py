@@ -40,7 +40,7 @@ class OverrideFacts:
     place: str  # the service (and organisation) it was used from
     read: list[str]  # the data categories read under it
     reads: int
-    student_told: bool  # the student asked to be told of every emergency access
+    student_told: bool  # the student asks (now) to be told of every emergency access
     overdue: bool
 
 

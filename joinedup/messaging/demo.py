@@ -1,6 +1,6 @@
 """Demo messages: the story student's conversation with Northbridge Wellbeing (the latest
 from the student, not read yet), and the service's messages to a few other students (who
-have no login in the demo), some read."""
+sign in to the portal, though not in the demo), some read."""
 
 import datetime as dt
 
@@ -51,6 +51,12 @@ def add_demo_messages(hub, story_student: Student) -> None:
         CareRelationship.objects.open().filter(service=wellbeing).exclude(student=story_student)
     )
     for n, relationship in enumerate(open_here.select_related("student__user").order_by("pk")[:3]):
+        student = relationship.student
+        if student.user is None:  # a portal account (no password in the demo) to read it in
+            student.user = User.objects.create_user(
+                f"{student.student_number.lower()}@student.demo.joinedup.example", None
+            )
+            student.save(update_fields=["user"])
         rows.append(Message(
             student=relationship.student, service=wellbeing, from_student=False,
             author=practitioner, body=OTHERS[n], sent_at=now - dt.timedelta(hours=5 + 20 * n),

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from joinedup.audit.services import append
 from joinedup.consent.models import CareRelationship
@@ -19,6 +20,11 @@ from joinedup.record.services import NOT_IN_CARE, write_note, writing_service
 from joinedup.referrals.directory.rules import reads_like_crisis
 from joinedup.referrals.models import FollowUpTask
 from joinedup.referrals.tasks import email_follow_up
+
+NO_PORTAL = gettext_lazy(
+    "%(name)s has not signed in to JoinedUp, so they could not read a message here. Call or "
+    "email them instead."
+)
 
 
 def in_care_with(student: Student) -> list[Service]:
@@ -83,6 +89,8 @@ def send_from_service(*, actor: User, student: Student, body: str, request=None)
     service = writing_service(actor, student)
     if service is None:
         raise ValidationError(NOT_IN_CARE)
+    if student.user_id is None:
+        raise ValidationError(NO_PORTAL % {"name": student.display_name})
     with transaction.atomic():
         message = Message.objects.create(
             student=student, service=service, from_student=False, author=actor, body=text
@@ -118,5 +126,7 @@ def file_into_notes(*, actor: User, message: Message, request=None) -> RecordEnt
             actor=actor, student=student, contact_kind=ContactKind.MESSAGE,
             contact_at=message.sent_at, body=body, request=request,
         )  # fmt: skip
-        Message.objects.filter(pk=message.pk).update(filed_note=note)
+        # Two clicks at once: the second finds it filed, and its note is not kept.
+        if not Message.objects.filter(pk=message.pk, filed_note=None).update(filed_note=note):
+            raise ValidationError(_("This message is in your notes already."))
     return note

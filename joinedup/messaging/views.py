@@ -67,6 +67,8 @@ def thread(request, student_uuid):
     return render(request, "messaging/thread.html", {
         "student": student, "shown": shown, "service": service, "form": form,
         "not_in_care": NOT_IN_CARE, "here": "messages",
+        "no_portal": services.NO_PORTAL % {"name": student.display_name}
+        if student.user_id is None else "",
         "banner": banner_for(request.user, student, decisions, request=request),
     }, status=400 if form.errors else 200)  # fmt: skip
 

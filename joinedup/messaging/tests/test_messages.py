@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -332,3 +333,29 @@ def test_the_inbox_marks_an_unread_message_that_may_describe_a_crisis_and_staff_
     inbox = _as(hub.practitioner).get(reverse("messaging:inbox")).content.decode()
     assert "data-crisis-words" not in inbox  # read now: the task stands until it is done
     assert FollowUpTask.objects.filter(completed_at=None).count() == 1
+
+
+def test_a_student_who_never_signed_in_is_not_written_to_and_the_words_are_given_back(hub):
+    from conftest import make_student
+
+    walk_in = make_student(hub.university, "NB7000001")
+    open_care_relationship(student=walk_in, service=hub.wellbeing, reason="episode")
+    url = reverse("messaging:thread", args=[walk_in.uuid])
+    page = _as(hub.practitioner).get(url).content.decode()
+    assert "has not signed in to JoinedUp" in page
+    assert "data-message-form" not in page
+    refused = _as(hub.practitioner).post(url, {"body": "Are you free on Friday?"})
+    assert refused.status_code == 400
+    assert "Are you free on Friday?" in refused.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_a_message_is_filed_once_even_when_asked_twice_at_once(hub):
+    from joinedup.messaging.services import file_into_notes
+
+    _student_writes(hub, "Hello")
+    first, second = Message.objects.get(), Message.objects.get()  # two pages, both unfiled
+    file_into_notes(actor=hub.practitioner, message=first)
+    with pytest.raises(ValidationError, match="in your notes already"):
+        file_into_notes(actor=hub.practitioner, message=second)
+    assert RecordEntry.with_drafts.filter(kind="note").count() == 1
