@@ -75,6 +75,8 @@ def build_demo_hub(students_per_university: int = 150) -> list[Login]:
         add_demo_self_referrals(hub)
         add_demo_feedback(hub, rng)
         add_demo_reminders(hub, rng)
+        # Last: it gives a few students a portal account, which the steps above would read.
+        add_demo_messages(hub, Student.objects.get(user__email="student@demo.joinedup.example"))
         add_demo_overrides(hub)
     return logins
 
@@ -334,7 +336,6 @@ def _story_student(hub) -> None:
         body=RISK_TEXT,
     )
     add_story_notes(hub, student, practitioner, now)
-    add_demo_messages(hub, student)
     RecordEntry.objects.create(
         student=student,
         category="risk",
