@@ -224,6 +224,7 @@ def open_from_menu(page, name: str, *, exact: bool = False) -> None:
     """Follow a link of the header's menu, from its "More" list when NHS.UK frontend's script
     has folded the link there (on a phone, or when the menu is wider than the page)."""
     page.locator("[data-nhsuk-header-init]").wait_for(state="attached")
+    _drawn(page)  # a resize just before folds the menu again in the next animation frame
     menu = page.get_by_role("navigation", name="Menu")
     link = menu.get_by_role("link", name=name, exact=exact)
     if not link.is_visible():
@@ -246,6 +247,11 @@ def expect_fits_the_screen(page) -> None:
 def _resize(page, size) -> None:
     """Set the viewport and wait until the page has drawn itself at that size."""
     page.set_viewport_size(size)
+    _drawn(page)
+
+
+def _drawn(page) -> None:
+    """Wait until the page has drawn two animation frames: what a resize set off is done."""
     page.evaluate(
         "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
     )
