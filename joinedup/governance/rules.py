@@ -1,6 +1,7 @@
-"""Reviewing emergency overrides: when a review is overdue, and what a review must say."""
+"""Governance rules: when an override review is overdue and what a review must say; the
+audit search's period; cells of a CSV download."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.utils.translation import gettext as _
 
@@ -23,3 +24,33 @@ def review_problem(outcome: str, note: str) -> dict[str, str]:
     elif outcome == NOT_APPROPRIATE and not note.strip():
         problems["note"] = _("Say why it was not appropriate, and what happens next.")
     return problems
+
+
+# The audit search shows the last week unless asked for another period, and no more than a
+# year at once: a longer period is two searches.
+SEARCH_DAYS = 7
+LONGEST_SEARCH = timedelta(days=366)
+
+
+def period_problem(start: date, end: date) -> str:
+    """What is wrong with a search period, or "" when it can be searched."""
+    if end < start:
+        return _("The end of the period is before its start. Put the earlier date first.")
+    if end - start >= LONGEST_SEARCH:
+        return _("Search a year or less at a time.")
+    return ""
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A CSV cell that a spreadsheet will show as text, never run as a formula: a value
+    starting with = + - @ (or a tab or carriage return) is given a leading apostrophe."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def shows_reason(*, allowed: bool | None, category: str, action: str) -> bool:
+    """Whether an organisation admin reads an audit entry's reason. An access decision's
+    reason is the policy's why (a care relationship, a consent, an override) and an
+    override's opening carries the reason its reviewer must read; but the reason of a change
+    to a student's record may summarise it (a risk level, a letter's subject): clinical
+    content, which an admin never sees."""
+    return allowed is not None or not category or action == "consent.break_glass.opened"

@@ -6,4 +6,6 @@ app_name = "governance"
 urlpatterns = [
     path("overrides/", views.overrides, name="overrides"),
     path("overrides/<uuid:access_uuid>/", views.override_review, name="override-review"),
+    path("audit/", views.audit_log, name="audit"),
+    path("audit/verify/", views.audit_verify, name="audit-verify"),
 ]
