@@ -167,7 +167,7 @@ def hub(db) -> Hub:
         purposes=["direct_care"],
         starts_on=dt.date(2020, 1, 1),
     )  # fmt: skip
-    agreement.organisations.set([uni, trust])
+    agreement.organisations.set([uni, trust], through_defaults={"active": True})
     open_care_relationship(student=student, service=wellbeing, reason="episode")
     return Hub(
         university=uni,

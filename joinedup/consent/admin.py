@@ -9,16 +9,24 @@ from django.utils.translation import gettext_lazy as _
 
 from joinedup.audit.admin import AuditedReadsMixin
 from joinedup.audit.models import AuditEvent
-from joinedup.consent.models import BreakGlass, DataSharingAgreement
+from joinedup.consent.models import AgreementSide, BreakGlass, DataSharingAgreement
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise  # a lazy string; only in django-stubs
 
 
+class AgreementSideInline(admin.TabularInline[AgreementSide, DataSharingAgreement]):
+    model = AgreementSide
+    extra = 0
+    readonly_fields = ["active", "changed_at", "changed_by"]
+
+
 @admin.register(DataSharingAgreement)
 class DataSharingAgreementAdmin(admin.ModelAdmin[DataSharingAgreement]):
-    list_display = ["title", "starts_on", "ends_on"]
-    filter_horizontal = ["organisations"]
+    """Read-mostly: each side activates and suspends on the organisation admins' pages."""
+
+    list_display = ["title", "starts_on", "ends_on", "review_on"]
+    inlines = [AgreementSideInline]
 
 
 @admin.register(BreakGlass)

@@ -1,7 +1,7 @@
 """Consent grants, data sharing agreements, care relationships and break-glass access."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Self, cast
 
 from django.conf import settings
@@ -136,16 +136,34 @@ class ConsentGrant(models.Model):
         )
 
 
+def agreement_in_force(today: date) -> Q:
+    """The one rule for "this data sharing agreement is in force on `today`": started, not
+    ended, and activated by every organisation party to it, none of them suspending it since
+    (as EMIS's sharing agreements are). `DataSharingAgreement.in_force_on()` is its twin for
+    one fetched agreement with its sides."""
+    return Q(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today),
+        ~Q(pk__in=AgreementSide.objects.filter(active=False).values("agreement")),
+        starts_on__lte=today,
+    )
+
+
 class DataSharingAgreement(models.Model):
-    """An agreement between two organisations covering some categories for some purposes."""
+    """An agreement between two organisations covering some categories for some purposes.
+    Data flows under it only while both have activated it (`agreement_in_force`)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     title = models.CharField(max_length=200)
-    organisations = models.ManyToManyField(Organisation, related_name="agreements")
+    organisations = models.ManyToManyField(
+        Organisation, related_name="agreements", through="AgreementSide"
+    )
     categories = models.JSONField(default=list, help_text=_("Data categories covered."))
     purposes = models.JSONField(default=list, help_text=_("Purposes covered."))
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
+    review_on = models.DateField(
+        null=True, blank=True, help_text=_("When both sides review the agreement.")
+    )
     follow_up_hours = models.PositiveIntegerField(
         default=72,
         help_text=_(
@@ -153,9 +171,69 @@ class DataSharingAgreement(models.Model):
             "many hours."
         ),
     )
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    drafted_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return self.title
+
+    def in_force_on(self, today: date) -> bool:
+        """`agreement_in_force` for this agreement (the agreement test holds them together)."""
+        return (
+            self.starts_on <= today
+            and (self.ends_on is None or self.ends_on >= today)
+            and all(side.active for side in self.sides.all())
+        )
+
+
+class AgreementSide(models.Model):
+    """One organisation's part in an agreement: whether it has it active now, and who last
+    changed that and when. Every change is kept in `AgreementChange`."""
+
+    agreement = models.ForeignKey(
+        DataSharingAgreement, models.CASCADE, related_name="sides",
+        db_column="datasharingagreement_id",
+    )  # fmt: skip
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+")
+    active = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "consent_datasharingagreement_organisations"
+        constraints = [
+            models.UniqueConstraint(fields=["agreement", "organisation"], name="one_side_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} on {self.agreement_id}: {self.active}"
+
+
+class AgreementChange(models.Model):
+    """The agreement's history: each drafting, activation and suspension, by whom, for which
+    organisation, with the reason given."""
+
+    class What(models.TextChoices):
+        DRAFTED = "drafted", _("Drafted")
+        ACTIVATED = "activated", _("Activated")
+        SUSPENDED = "suspended", _("Suspended")
+
+    agreement = models.ForeignKey(DataSharingAgreement, models.CASCADE, related_name="changes")
+    organisation = models.ForeignKey(Organisation, models.PROTECT, related_name="+")
+    what = models.CharField(max_length=10, choices=What.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.what} by {self.organisation_id}"
 
 
 class CareRelationshipQuerySet(models.QuerySet["CareRelationship"]):

@@ -17,7 +17,13 @@ from django.utils import timezone
 
 from joinedup.audit.models import AuditEvent
 from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.models import BreakGlass, CareRelationship, ConsentGrant, DataSharingAgreement
+from joinedup.consent.models import (
+    BreakGlass,
+    CareRelationship,
+    ConsentGrant,
+    DataSharingAgreement,
+    agreement_in_force,
+)
 from joinedup.consent.rules import (
     ACADEMIC_NEVER,
     CATEGORIES,
@@ -310,12 +316,10 @@ def consents_given_to(seats: Collection[Seat], user: Reader | None = None) -> Q:
 
 
 def _active_agreements(organisation_ids: Collection[int]) -> QuerySet[DataSharingAgreement]:
-    today = timezone.localdate()
     return (
         DataSharingAgreement.objects.filter(
-            organisations__in=organisation_ids, starts_on__lte=today
+            agreement_in_force(timezone.localdate()), organisations__in=organisation_ids
         )
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .prefetch_related("organisations")
         .distinct()
     )

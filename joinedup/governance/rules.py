@@ -54,3 +54,50 @@ def shows_reason(*, allowed: bool | None, category: str, action: str) -> bool:
     to a student's record may summarise it (a risk level, a letter's subject): clinical
     content, which an admin never sees."""
     return allowed is not None or not category or action == "consent.break_glass.opened"
+
+
+# Agreements warn this long before they end or fall due for review.
+WARN_AHEAD = timedelta(days=30)
+LONGEST_FOLLOW_UP_HOURS = 24 * 14
+
+
+def agreement_problems(
+    *, own: int, partner: int | None, categories: list[str], purposes: list[str],
+    starts_on: date | None, ends_on: date | None, review_on: date | None, follow_up_hours: int,
+) -> dict[str, str]:  # fmt: skip
+    """What stops an agreement being drafted, by field; empty when it can be."""
+    problems = {}
+    if partner is None or partner == own:
+        problems["partner"] = _(
+            "An agreement is between two organisations: choose the other organisation."
+        )
+    if not categories:
+        problems["categories"] = _("Choose the kinds of record the agreement covers.")
+    if not purposes:
+        problems["purposes"] = _("Choose what the records may be used for.")
+    if starts_on and ends_on and ends_on < starts_on:
+        problems["ends_on"] = _("The agreement ends before it starts. Check the dates.")
+    if starts_on and review_on and review_on < starts_on:
+        problems["review_on"] = _("The review is before the agreement starts. Check the dates.")
+    if not 1 <= follow_up_hours <= LONGEST_FOLLOW_UP_HOURS:
+        problems["follow_up_hours"] = _(
+            "Give the follow-up time in hours, from 1 to %(most)d (two weeks)."
+        ) % {"most": LONGEST_FOLLOW_UP_HOURS}
+    return problems
+
+
+def agreement_warnings(ends_on: date | None, review_on: date | None, today: date) -> list[str]:
+    """What an admin should act on soon: an end or a review within `WARN_AHEAD`, or past."""
+    warnings = []
+    if ends_on is not None:
+        if ends_on < today:
+            warnings.append(_("Ended on %(day)s.") % {"day": f"{ends_on:%-d %b %Y}"})
+        elif ends_on - today <= WARN_AHEAD:
+            warnings.append(_("Ends on %(day)s: renew it or let it end.") % {
+                "day": f"{ends_on:%-d %b %Y}"})  # fmt: skip
+    if review_on is not None and (ends_on is None or ends_on >= today):
+        if review_on < today:
+            warnings.append(_("Review overdue since %(day)s.") % {"day": f"{review_on:%-d %b %Y}"})
+        elif review_on - today <= WARN_AHEAD:
+            warnings.append(_("Review due on %(day)s.") % {"day": f"{review_on:%-d %b %Y}"})
+    return warnings

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from joinedup.audit.models import AuditEvent
-from joinedup.consent.models import BreakGlass, Category
+from joinedup.consent.models import AgreementSide, BreakGlass, Category, DataSharingAgreement
+from joinedup.consent.policy import seats_of
 from joinedup.governance import rules
 from joinedup.people.models import Department, Organisation, Role, Service, Student, User
 
@@ -153,3 +154,63 @@ def reason_of(entry: AuditEvent) -> str:
     if rules.shows_reason(allowed=entry.allowed, category=entry.category, action=entry.action):
         return entry.reason
     return _("Withheld: it may describe the student's care.") if entry.reason else ""
+
+
+@dataclass(frozen=True)
+class AgreementFacts:
+    """An agreement as one party's admin sees it: both sides, whether data flows under it
+    today, and what to act on."""
+
+    agreement: DataSharingAgreement
+    mine: list[AgreementSide]  # the sides of organisations `user` is an admin of
+    sides: list[AgreementSide]
+    in_force: bool
+    waiting_for: list[str]  # organisations that have not activated it (or suspended it)
+    warnings: list[str]
+
+
+def agreements_of(user: User, today: date | None = None) -> list[AgreementFacts]:
+    """The agreements an organisation of `user`'s is party to, newest first (three queries)."""
+    today = today or timezone.localdate()
+    mine = set(organisations_reviewed_by(user))
+    agreements = (
+        DataSharingAgreement.objects.filter(sides__organisation_id__in=mine)
+        .distinct()
+        .prefetch_related("sides__organisation", "sides__changed_by")
+        .order_by("-drafted_at", "-pk")
+    )
+    return [_facts(agreement, mine, today) for agreement in agreements]
+
+
+def agreement_of(user: User, agreement_uuid) -> AgreementFacts | None:
+    found = [f for f in agreements_of(user) if str(f.agreement.uuid) == str(agreement_uuid)]
+    return found[0] if found else None
+
+
+def _facts(agreement: DataSharingAgreement, mine: set[int], today: date) -> AgreementFacts:
+    sides = sorted(agreement.sides.all(), key=lambda s: s.organisation.name)
+    return AgreementFacts(
+        agreement=agreement,
+        mine=[s for s in sides if s.organisation_id in mine],
+        sides=sides,
+        in_force=agreement.in_force_on(today),
+        waiting_for=[s.organisation.name for s in sides if not s.active],
+        warnings=rules.agreement_warnings(agreement.ends_on, agreement.review_on, today),
+    )
+
+
+def agreements_to_act_on(user: User) -> int:
+    """How many agreements not yet ended wait for `user`'s organisation to activate them
+    for the first time, or warn of an end or review: the count beside "Data sharing
+    agreements" in the header. One query (the seats are the header's already)."""
+    today = timezone.localdate()
+    mine = {seat.organisation_id for seat in seats_of(user) if seat.role == Role.ORG_ADMIN}
+    sides = AgreementSide.objects.filter(organisation_id__in=mine).values_list(
+        "agreement_id", "active", "changed_at", "agreement__ends_on", "agreement__review_on"
+    )
+    return len({
+        agreement for agreement, active, changed_at, ends_on, review_on in sides
+        if not (ends_on and ends_on < today)
+        and ((not active and changed_at is None)
+             or rules.agreement_warnings(ends_on, review_on, today))
+    })  # fmt: skip

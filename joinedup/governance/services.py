@@ -1,17 +1,26 @@
-"""Recording the review of an emergency override, and each use of the audit log."""
+"""What organisation admins do: review emergency overrides, use the audit log, draft,
+activate and suspend data sharing agreements. Each is audited."""
+
+from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from joinedup.audit.selectors import Verification
 from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.models import BreakGlass
+from joinedup.consent.models import AgreementChange, AgreementSide, BreakGlass, DataSharingAgreement
 from joinedup.consent.policy import seats_of
 from joinedup.governance import rules
 from joinedup.governance.models import OverrideReview
-from joinedup.governance.selectors import AuditSearch, overrides_for, students_numbered
-from joinedup.people.models import Role, User
+from joinedup.governance.selectors import (
+    AuditSearch,
+    organisations_reviewed_by,
+    overrides_for,
+    students_numbered,
+)
+from joinedup.people.models import Organisation, Role, User
 
 
 def review_override(
@@ -75,3 +84,71 @@ def _admin_entry(actor: User, request, **said) -> Entry:
         actor_organisation=seat.organisation_name if seat else "",
         request_id=request_id_of(request), **said,
     )  # fmt: skip
+
+
+def draft_agreement(
+    *, actor: User, organisation: Organisation, partner: Organisation, title: str,
+    categories: list[str], purposes: list[str], starts_on: date, ends_on: date | None,
+    review_on: date | None, follow_up_hours: int, request=None,
+) -> DataSharingAgreement:  # fmt: skip
+    """An admin drafts an agreement between their organisation and another. Nothing flows
+    under it until both organisations' admins have activated it."""
+    if organisation.pk not in organisations_reviewed_by(actor):
+        raise PermissionDenied
+    if problems := rules.agreement_problems(
+        own=organisation.pk, partner=partner.pk, categories=categories,
+        purposes=purposes, starts_on=starts_on, ends_on=ends_on, review_on=review_on,
+        follow_up_hours=follow_up_hours,
+    ):  # fmt: skip
+        raise ValidationError(problems)
+    with transaction.atomic():
+        agreement = DataSharingAgreement.objects.create(
+            title=title.strip(), categories=categories, purposes=purposes, starts_on=starts_on,
+            ends_on=ends_on, review_on=review_on, follow_up_hours=follow_up_hours,
+            drafted_by=actor,
+        )  # fmt: skip
+        agreement.organisations.set([organisation, partner])
+        AgreementChange.objects.create(
+            agreement=agreement, organisation=organisation, what=AgreementChange.What.DRAFTED,
+            by=actor,
+        )  # fmt: skip
+        append([_admin_entry(
+            actor, request, action="governance.agreement.drafted",
+            reason=f"agreement {agreement.uuid} with {partner.name}",
+        )])  # fmt: skip
+    return agreement
+
+
+def set_agreement_side(
+    *, actor: User, agreement: DataSharingAgreement, organisation: Organisation, active: bool,
+    note: str = "", request=None,
+) -> AgreementSide:  # fmt: skip
+    """An organisation's admin activates the agreement for their side, or suspends it (with a
+    reason): data flows only while every side has it active, from the next request on."""
+    if organisation.pk not in organisations_reviewed_by(actor):
+        raise PermissionDenied
+    if not active and not note.strip():
+        raise ValidationError({"note": _("Say why you are suspending the agreement.")})
+    what = AgreementChange.What.ACTIVATED if active else AgreementChange.What.SUSPENDED
+    with transaction.atomic():
+        side = (
+            AgreementSide.objects.select_for_update()
+            .filter(agreement=agreement, organisation=organisation)
+            .first()
+        )
+        if side is None:
+            raise PermissionDenied
+        if side.active == active:
+            return side  # asked twice: once is enough
+        side.active, side.changed_at, side.changed_by = active, timezone.now(), actor
+        side.save(update_fields=["active", "changed_at", "changed_by"])
+        AgreementChange.objects.create(
+            agreement=agreement, organisation=organisation, what=what, by=actor,
+            note=note.strip(),
+        )  # fmt: skip
+        append([_admin_entry(
+            actor, request, action=f"governance.agreement.{what}",
+            reason=f"agreement {agreement.uuid} for {organisation.name}"
+            + (f": {note.strip()}" if note.strip() else ""),
+        )])  # fmt: skip
+    return side

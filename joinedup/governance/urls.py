@@ -8,4 +8,7 @@ urlpatterns = [
     path("overrides/<uuid:access_uuid>/", views.override_review, name="override-review"),
     path("audit/", views.audit_log, name="audit"),
     path("audit/verify/", views.audit_verify, name="audit-verify"),
+    path("agreements/", views.agreements, name="agreements"),
+    path("agreements/new/", views.agreement_new, name="agreement-new"),
+    path("agreements/<uuid:agreement_uuid>/", views.agreement, name="agreement"),
 ]

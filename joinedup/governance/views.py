@@ -18,8 +18,9 @@ from django.views.decorators.http import require_http_methods
 
 from joinedup.audit.models import AuditEvent
 from joinedup.audit.selectors import verify_audit_chain
+from joinedup.consent.models import Category, Purpose
 from joinedup.governance import rules, selectors, services
-from joinedup.governance.forms import AuditSearchForm, ReviewForm
+from joinedup.governance.forms import AgreementForm, AuditSearchForm, ReviewForm, SuspendForm
 from joinedup.people.models import Role
 from joinedup.people.permissions import capability_required
 from joinedup.referrals.views import add_errors
@@ -126,3 +127,69 @@ def audit_verify(request):
     verification = verify_audit_chain()
     services.record_verification(actor=request.user, verification=verification, request=request)
     return render(request, "governance/audit_verify.html", {"verification": verification})
+
+
+@login_required
+@capability_required(is_org_admin)
+def agreements(request):
+    """The data sharing agreements my organisations are party to, each with both sides'
+    state and what to act on."""
+    return render(request, "governance/agreements.html", {
+        "rows": selectors.agreements_of(request.user),
+    })  # fmt: skip
+
+
+@login_required
+@capability_required(is_org_admin)
+@require_http_methods(["GET", "POST"])
+def agreement_new(request):
+    own = selectors.organisations_reviewed_by(request.user)
+    form = AgreementForm(request.POST if request.method == "POST" else None, own=own)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement = services.draft_agreement(
+                actor=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _(
+                "The agreement is drafted. Nothing is shared under it until both "
+                "organisations have activated it: activate it for yours below."
+            ))  # fmt: skip
+            return redirect("governance:agreement", agreement.uuid)
+    return render(request, "governance/agreement_new.html", {"form": form},
+                  status=400 if form.errors else 200)  # fmt: skip
+
+
+@login_required
+@capability_required(is_org_admin)
+@require_http_methods(["GET", "POST"])
+def agreement(request, agreement_uuid):
+    facts = selectors.agreement_of(request.user, agreement_uuid)
+    if facts is None:
+        raise Http404("No such agreement.")
+    suspend = SuspendForm(request.POST if request.POST.get("do") == "suspend" else None)
+    if request.method == "POST":
+        side = next((s for s in facts.mine if str(s.organisation.uuid) == request.POST.get("side")),
+                    None)  # fmt: skip
+        if side is None:
+            raise Http404("Your organisation is not party to this agreement.")
+        activate = request.POST.get("do") == "activate"
+        if activate or suspend.is_valid():
+            services.set_agreement_side(
+                actor=request.user, agreement=facts.agreement, organisation=side.organisation,
+                active=activate, note="" if activate else suspend.cleaned_data["note"],
+                request=request,
+            )  # fmt: skip
+            done = (_("Activated for %(org)s.") if activate else _(
+                "Suspended for %(org)s: nothing is shared under it from now on."
+            ))  # fmt: skip
+            messages.success(request, done % {"org": side.organisation.name})
+            return redirect("governance:agreement", agreement_uuid)
+    changes = facts.agreement.changes.select_related("organisation", "by")
+    return render(request, "governance/agreement.html", {
+        "facts": facts, "suspend": suspend, "changes": changes,
+        "categories": [Category(c).label for c in facts.agreement.categories if c in Category],
+        "purposes": [Purpose(p).label for p in facts.agreement.purposes if p in Purpose],
+    }, status=400 if suspend.errors else 200)  # fmt: skip

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from joinedup.audit.services import append
-from joinedup.consent.models import DataSharingAgreement
+from joinedup.consent.models import DataSharingAgreement, agreement_in_force
 from joinedup.consent.policy import entry_for, readable_students
 from joinedup.people.models import CLINICAL_ROLES, Organisation, Service, Student, User
 from joinedup.people.rules import Duplicate, Identity, Match, likely_duplicates
@@ -52,9 +52,9 @@ def registration_places(user: User) -> list[Place]:
     ).select_related("service__organisation")
     today = timezone.localdate()
     agreements = list(
-        DataSharingAgreement.objects.filter(starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .prefetch_related("organisations")
+        DataSharingAgreement.objects.filter(agreement_in_force(today)).prefetch_related(
+            "organisations"
+        )
     )
     places: dict[int, Place] = {}
     for membership in memberships:

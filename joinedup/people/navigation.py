@@ -14,6 +14,7 @@ class Link:
     url_name: str
     label: str
     count: int = 0  # shown beside the label (unread messages), when there are some
+    counted: str = _("unread")  # what the count counts, for a screen reader
 
 
 SERVICES = Link("referrals:directory", _("Services"))
@@ -23,6 +24,7 @@ SECURITY = Link("mfa_index", _("Security"))
 FIND = Link("people:student-find", _("Find a student"))
 STAFF_MESSAGES = Link("messaging:inbox", _("Messages"))
 STUDENT_MESSAGES = Link("portal:messages", _("My messages"))
+AGREEMENTS = Link("governance:agreements", _("Data sharing agreements"), counted=_("to act on"))
 
 # Each role's pages, in the order they are shown; a person with several roles sees each page
 # once, in the order of the first role that has it.
@@ -58,6 +60,7 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
     Role.ACADEMIC: (CONCERNS, FIND),
     Role.ORG_ADMIN: (
         Link("governance:overrides", _("Emergency access reviews")),
+        AGREEMENTS,
         Link("governance:audit", _("Audit log")),
         Link("people:student-merge", _("Merge records")),
     ),
@@ -111,6 +114,10 @@ def navigation(request) -> dict:
         from joinedup.messaging.selectors import unread_by_student
 
         links = _counted(links, STUDENT_MESSAGES, unread_by_student(user.student_record))
+    if AGREEMENTS in links:
+        from joinedup.governance.selectors import agreements_to_act_on
+
+        links = _counted(links, AGREEMENTS, agreements_to_act_on(user))
     return {
         "nav_links": links,
         "signed_in_as": user.get_full_name() or user.email,

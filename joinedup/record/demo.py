@@ -153,13 +153,15 @@ def _organisations() -> dict:
         agreement = DataSharingAgreement.objects.create(
             title=f"{uni.name} and NHS student mental health partnership",
             categories=clinical, purposes=["direct_care"], starts_on=dt.date(2024, 9, 1),
+            # Its yearly review falls due within the month: the admins are reminded.
+            review_on=timezone.localdate() + dt.timedelta(days=20),
         )  # fmt: skip
-        agreement.organisations.set([uni, trust])
+        agreement.organisations.set([uni, trust], through_defaults={"active": True})
         charity_agreement = DataSharingAgreement.objects.create(
             title=f"{uni.name} and Mind peer support", categories=["identity", "engagement"],
             purposes=["direct_care"], starts_on=dt.date(2025, 1, 1),
         )  # fmt: skip
-        charity_agreement.organisations.set([uni, charity])
+        charity_agreement.organisations.set([uni, charity], through_defaults={"active": True})
     return hub
 
 

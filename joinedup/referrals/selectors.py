@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
+from joinedup.consent.models import DataSharingAgreement, agreement_in_force
 from joinedup.consent.policy import (
     audit_listing,
     decide_many,
@@ -245,7 +246,10 @@ def gap_services_of(user) -> list[int]:
     if liaison_orgs:
         partners = set(
             Service.objects.filter(
-                organisation__agreements__organisations__in=liaison_orgs
+                organisation__agreements__organisations__in=liaison_orgs,
+                organisation__agreements__in=DataSharingAgreement.objects.filter(
+                    agreement_in_force(timezone.localdate())
+                ),
             ).values_list("pk", flat=True)
         )
         services |= partners | set(

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from joinedup.audit.services import Entry, append
-from joinedup.consent.models import CareRelationship, DataSharingAgreement
+from joinedup.consent.models import CareRelationship, DataSharingAgreement, agreement_in_force
 from joinedup.consent.policy import current_basis, decide_for_service, entry_for
 from joinedup.consent.services import (
     NO_LONGER_IN_CARE,
@@ -587,7 +587,9 @@ def create_follow_up(*, student, reason: str, referral: Referral | None = None):
     if service is None:
         return None
     agreement = (
-        DataSharingAgreement.objects.filter(organisations=student.university_id)
+        DataSharingAgreement.objects.filter(
+            agreement_in_force(timezone.localdate()), organisations=student.university_id
+        )
         .order_by("follow_up_hours")
         .first()
     )

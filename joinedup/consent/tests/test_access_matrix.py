@@ -381,6 +381,9 @@ def _plant(hub) -> Planted:
         actor=counsellor, student=student,
         reason="Risk to life: the student called the service in distress and rang off.",
     )  # fmt: skip
+    # The university's data sharing agreement with the trust: its admins (and the trust's)
+    # read it by its id; no one else learns it exists.
+    rows["agreement"] = hub.agreement
     return Planted(
         student=student,
         user=user,
@@ -488,6 +491,7 @@ IDS = {
     "note_uuid": lambda p, r, v: p.rows["signed note"].uuid,
     "message_uuid": lambda p, r, v: p.rows["message"].uuid,
     "access_uuid": lambda p, r, v: p.rows["override"].uuid,
+    "agreement_uuid": lambda p, r, v: p.rows["agreement"].uuid,
     "entry_uuid": lambda p, r, v: p.document.uuid,
     "token": lambda p, r, v: p.link_token,
     ("risk:concern-private", "code"): lambda p, r, v: p.private_code,
@@ -672,7 +676,7 @@ TRAILS = {"fhir client": "/fhir/AuditEvent"}
 # department their names and student number (DESIGN.md, "The access policy").
 ALLOWED_MARKERS = {
     # The admin of the organisation whose member used an override reviews it by its id.
-    "org_admin": {"uuid of the override"},
+    "org_admin": {"uuid of the override", "uuid of the agreement"},
     "academic": {
         "legal given name",
         "legal family name",
@@ -691,6 +695,8 @@ EVERYONE = frozenset(CALLERS)
 LEGITIMATE = {
     # An organisation's admin reviews each override its members used.
     "governance:override-review": {"org_admin"},
+    # An organisation's admin manages the agreements their organisation is party to.
+    "governance:agreement": {"org_admin"},
     # Services are no secret: the directory lists every one to everyone signed in, its
     # editor is the organisation's admin, and a student previews what any service would see
     # of their own record. FHIR's organisations, services and questionnaires name no one.

@@ -124,7 +124,7 @@ def students(hub) -> dict:
             starts_on=starts_on,
             ends_on=ends_on,
         )
-        agreement.organisations.set([hub.other_university, org])
+        agreement.organisations.set([hub.other_university, org], through_defaults={"active": True})
     for category in ("identity", "risk", "outcomes"):
         give_consent(hub, category, hub.trust, student=s["agreement_ending"])
     for category in ("identity", "engagement"):

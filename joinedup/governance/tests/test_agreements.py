@@ -1,0 +1,248 @@
+import datetime as dt
+import itertools
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from conftest import SignedInClient, make_staff, make_student
+from joinedup.audit.models import AuditEvent
+from joinedup.conftest import accessible_at_both_sizes, login, open_from_menu
+from joinedup.consent.models import (
+    AgreementChange,
+    AgreementSide,
+    DataSharingAgreement,
+    agreement_in_force,
+)
+from joinedup.consent.policy import decide
+from joinedup.consent.tests.factories import give_consent
+from joinedup.governance import rules, services
+from joinedup.people.models import Role
+
+TODAY = dt.date(2026, 12, 6)
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+def trust_admin(hub):
+    return make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust)
+
+
+@pytest.fixture
+def southgate_admin(hub):
+    return make_staff("dpo@sg.ac.uk", Role.ORG_ADMIN, hub.other_university)
+
+
+def _as(user) -> SignedInClient:
+    client = SignedInClient()
+    client.force_login(user)
+    return client
+
+
+def _draft(hub, admin, **changed):
+    terms = {
+        "organisation": hub.trust, "partner": hub.other_university,
+        "title": "Southgate and trust crisis sharing", "categories": ["identity", "risk"],
+        "purposes": ["direct_care"], "starts_on": dt.date(2026, 1, 1), "ends_on": None,
+        "review_on": dt.date(2027, 6, 1), "follow_up_hours": 48,
+    } | changed  # fmt: skip
+    return services.draft_agreement(actor=admin, **terms)
+
+
+def test_an_agreement_needs_another_organisation_something_to_share_and_dates_in_order():
+    fine = {
+        "own": 1, "partner": 2, "categories": ["risk"], "purposes": ["direct_care"],
+        "starts_on": TODAY, "ends_on": None, "review_on": None, "follow_up_hours": 72,
+    }  # fmt: skip
+    assert rules.agreement_problems(**fine) == {}
+    assert "two organisations" in rules.agreement_problems(**fine | {"partner": 1})["partner"]
+    assert "partner" in rules.agreement_problems(**fine | {"partner": None})
+    assert "categories" in rules.agreement_problems(**fine | {"categories": []})
+    assert "purposes" in rules.agreement_problems(**fine | {"purposes": []})
+    assert "ends_on" in rules.agreement_problems(**fine | {"ends_on": TODAY - DAY})
+    assert rules.agreement_problems(**fine | {"ends_on": TODAY}) == {}
+    assert "review_on" in rules.agreement_problems(**fine | {"review_on": TODAY - DAY})
+    for hours, refused in ((0, True), (1, False), (336, False), (337, True)):
+        assert ("follow_up_hours" in rules.agreement_problems(**fine | {
+            "follow_up_hours": hours})) is refused  # fmt: skip
+
+
+def test_an_agreement_warns_thirty_days_before_it_ends_or_falls_due_for_review():
+    assert rules.agreement_warnings(None, None, TODAY) == []
+    assert rules.agreement_warnings(TODAY + 31 * DAY, TODAY + 31 * DAY, TODAY) == []
+    ending = rules.agreement_warnings(TODAY + 30 * DAY, None, TODAY)
+    assert ending == ["Ends on 5 Jan 2027: renew it or let it end."]
+    assert rules.agreement_warnings(None, TODAY + 30 * DAY, TODAY) == ["Review due on 5 Jan 2027."]
+    assert rules.agreement_warnings(None, TODAY - DAY, TODAY) == [
+        "Review overdue since 5 Dec 2026."
+    ]
+    # An ended agreement says so, and is not reviewed.
+    assert rules.agreement_warnings(TODAY - DAY, TODAY - 9 * DAY, TODAY) == ["Ended on 5 Dec 2026."]
+
+
+def test_in_force_is_one_rule_in_the_query_and_on_the_agreement(hub):
+    """Every combination of start, end and the two sides' say: the query and the method
+    agree, and an agreement is in force only when started, not ended, and active on both."""
+    cases = list(itertools.product(
+        (TODAY - DAY, TODAY, TODAY + DAY), (None, TODAY - DAY, TODAY, TODAY + DAY),
+        (True, False), (True, False),
+    ))  # fmt: skip
+    made = {}
+    for number, (starts_on, ends_on, one, other) in enumerate(cases):
+        agreement = DataSharingAgreement.objects.create(
+            title=str(number), categories=["risk"], purposes=["direct_care"],
+            starts_on=starts_on, ends_on=ends_on,
+        )  # fmt: skip
+        AgreementSide.objects.create(agreement=agreement, organisation=hub.trust, active=one)
+        AgreementSide.objects.create(
+            agreement=agreement, organisation=hub.other_university, active=other
+        )
+        made[agreement.pk] = (starts_on, ends_on, one, other)
+    by_query = set(
+        DataSharingAgreement.objects.filter(agreement_in_force(TODAY), pk__in=made)
+        .values_list("pk", flat=True)
+    )  # fmt: skip
+    for agreement in DataSharingAgreement.objects.filter(pk__in=made).prefetch_related("sides"):
+        starts_on, ends_on, one, other = made[agreement.pk]
+        expected = starts_on <= TODAY and (ends_on is None or ends_on >= TODAY) and one and other
+        assert agreement.in_force_on(TODAY) is expected, made[agreement.pk]
+        assert (agreement.pk in by_query) is expected, made[agreement.pk]
+
+
+def test_records_flow_only_once_both_sides_activate_and_stop_when_either_suspends(
+    hub, trust_admin, southgate_admin
+):
+    student = make_student(hub.other_university, "SG2000001")
+    give_consent(hub, "risk", hub.trust, student=student, actor=hub.outsider)
+
+    def crisis_team_reads():
+        hub.crisis_practitioner.refresh_from_db()  # a new request: nothing cached
+        return decide(hub.crisis_practitioner, student, "risk").allowed
+
+    agreement = _draft(hub, trust_admin)
+    assert not crisis_team_reads()
+    services.set_agreement_side(actor=trust_admin, agreement=agreement,
+                                organisation=hub.trust, active=True)  # fmt: skip
+    assert not crisis_team_reads()
+    services.set_agreement_side(actor=southgate_admin, agreement=agreement,
+                                organisation=hub.other_university, active=True)  # fmt: skip
+    assert crisis_team_reads()
+    with pytest.raises(ValidationError, match="Say why"):
+        services.set_agreement_side(
+            actor=southgate_admin, agreement=agreement, organisation=hub.other_university,
+            active=False, note=" ",
+        )  # fmt: skip
+    assert crisis_team_reads()
+    services.set_agreement_side(
+        actor=southgate_admin, agreement=agreement, organisation=hub.other_university,
+        active=False, note="Our DPIA is being redone.",
+    )  # fmt: skip
+    assert not crisis_team_reads()
+    history = [(c.what, c.organisation, c.by) for c in agreement.changes.all()]
+    assert history == [
+        ("drafted", hub.trust, trust_admin),
+        ("activated", hub.trust, trust_admin),
+        ("activated", hub.other_university, southgate_admin),
+        ("suspended", hub.other_university, southgate_admin),
+    ]
+    assert AgreementChange.objects.get(what="suspended").note == "Our DPIA is being redone."
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="governance.agreement.")
+        .values_list("action", "actor_organisation")
+    )  # fmt: skip
+    assert actions == [
+        ("governance.agreement.drafted", "Northbridge NHS Trust"),
+        ("governance.agreement.activated", "Northbridge NHS Trust"),
+        ("governance.agreement.activated", "Southgate University"),
+        ("governance.agreement.suspended", "Southgate University"),
+    ]
+
+
+def test_an_admin_acts_only_for_their_own_organisation(hub, trust_admin, southgate_admin):
+    agreement = _draft(hub, trust_admin)
+    with pytest.raises(PermissionDenied):
+        services.set_agreement_side(actor=trust_admin, agreement=agreement,
+                                    organisation=hub.other_university, active=True)  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        services.set_agreement_side(actor=hub.org_admin, agreement=agreement,
+                                    organisation=hub.university, active=True)  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        _draft(hub, southgate_admin)  # drafting for the trust
+    assert not AgreementSide.objects.filter(agreement=agreement, active=True).exists()
+    # Neither the other university's admin nor anyone else sees it.
+    url = reverse("governance:agreement", args=[agreement.uuid])
+    assert _as(hub.org_admin).get(url).status_code == 404
+    assert agreement.title not in _as(hub.org_admin).get(
+        reverse("governance:agreements")).content.decode()  # fmt: skip
+    assert _as(hub.practitioner).get(url).status_code == 403
+
+
+def test_bad_drafts_are_refused_with_what_to_do_and_nothing_saved(hub, trust_admin):
+    client = _as(trust_admin)
+    before = DataSharingAgreement.objects.count()
+    form = {
+        "organisation": hub.trust.pk, "partner": hub.trust.pk, "title": "Ourselves",
+        "categories": ["risk"], "purposes": ["direct_care"], "starts_on": "2027-01-01",
+        "ends_on": "2026-01-01", "follow_up_hours": "0",
+    }  # fmt: skip
+    page = client.post(reverse("governance:agreement-new"), form)
+    text = page.content.decode()
+    assert page.status_code == 400
+    assert "choose the other organisation" in text
+    form["partner"] = hub.other_university.pk
+    text = client.post(reverse("governance:agreement-new"), form).content.decode()
+    assert "The agreement ends before it starts" in text
+    assert "from 1 to 336" in text
+    assert 'value="Ourselves"' in text  # what was typed is kept
+    no_notes = client.post(reverse("governance:agreement-new"), form | {
+        "categories": ["notes"], "ends_on": "", "follow_up_hours": "72"})  # fmt: skip
+    assert no_notes.status_code == 400
+    assert DataSharingAgreement.objects.count() == before
+    with pytest.raises(ValidationError, match="two organisations"):
+        _draft(hub, trust_admin, partner=hub.trust)
+
+
+def test_what_to_act_on_is_counted_in_the_header(hub, trust_admin, southgate_admin):
+    _draft(hub, trust_admin)
+    page = _as(southgate_admin).get(reverse("governance:agreements")).content.decode()
+    assert "data-nav-count>1" in page
+    assert "to act on" in page
+    assert "Nothing is shared until it is active for" in page
+
+
+@pytest.mark.browser
+def test_both_sides_activate_an_agreement_and_sharing_starts(
+    hub, trust_admin, southgate_admin, page
+):
+    login(page, trust_admin)
+    open_from_menu(page, "Data sharing agreements")
+    accessible_at_both_sizes(page)
+    page.get_by_role("link", name="Draft a new agreement").click()
+    page.get_by_label("The other organisation").select_option(label="Southgate University")
+    page.get_by_label("Title").fill("Southgate crisis sharing")
+    page.get_by_label("Risk").check()
+    page.get_by_label("Identity").check()
+    page.get_by_label("Direct care").check()
+    page.get_by_label("Starts on").fill("2026-01-01")
+    page.get_by_role("button", name="Draft the agreement").click()
+    expect(page.get_by_role("status")).to_contain_text("Nothing is shared under it")
+    expect(page.locator("[data-state]")).to_contain_text("Not in force")
+    accessible_at_both_sizes(page)
+    page.get_by_role("button", name="Activate it for Northbridge NHS Trust").click()
+    expect(page.locator("[data-state]")).to_contain_text(
+        "Nothing is shared until it is active for Southgate University"
+    )
+    page.context.clear_cookies()
+
+    login(page, southgate_admin)
+    open_from_menu(page, "Data sharing agreements")
+    page.get_by_role("link", name="Southgate crisis sharing").click()
+    page.get_by_role("button", name="Activate it for Southgate University").click()
+    expect(page.locator("[data-state]")).to_contain_text("Records are shared under it now.")
+    expect(page.locator("[data-history] li")).to_have_count(3)
+    page.get_by_label("Why are you suspending it?").fill("Our DPIA is being redone.")
+    page.get_by_role("button", name="Suspend it for Southgate University").click()
+    expect(page.locator("[data-state]")).to_contain_text("Not in force")
+    expect(page.locator("[data-history]")).to_contain_text("Our DPIA is being redone.")
+    accessible_at_both_sizes(page)
