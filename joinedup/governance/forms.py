@@ -1,10 +1,13 @@
 from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.consent.models import Category, Purpose
 from joinedup.governance import rules
 from joinedup.governance.models import OverrideReview
-from joinedup.people.models import Organisation
+from joinedup.governance.staff import Place
+from joinedup.people.models import Organisation, Role, User
 
 
 class ReviewForm(forms.Form):
@@ -122,3 +125,103 @@ class SuspendForm(forms.Form):
         help_text=_("The other organisation's admins read this."),
         error_messages={"required": _("Say why you are suspending the agreement.")},
     )  # fmt: skip
+
+
+def place_choices(organisations) -> list[tuple[str, str]]:
+    """Every place a role can be held in these organisations: the organisation itself, each
+    of its services and each of its departments."""
+    choices = [("", _("Choose where"))]
+    for org in organisations:
+        choices.append((f"organisation:{org.pk}", _("%(org)s (the whole organisation)")
+                        % {"org": org.name}))  # fmt: skip
+        choices += [(f"service:{s.pk}", _("%(service)s (service)") % {"service": s.name})
+                    for s in org.services.all()]  # fmt: skip
+        choices += [(f"department:{d.pk}", _("%(dept)s (department)") % {"dept": d.name})
+                    for d in org.departments.all()]  # fmt: skip
+    return choices
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[("", _("Choose a role")), *Role.choices],
+        error_messages={"required": _("Choose the role.")},
+    )  # fmt: skip
+    place = forms.ChoiceField(
+        label=_("Where"), error_messages={"required": _("Choose where the role is held.")},
+        help_text=_("Practitioners, triage, liaison and service managers work in a service; "
+                    "academics in a department; admins and researchers in the organisation."),
+    )  # fmt: skip
+
+    def __init__(self, data=None, *, organisations, **kwargs):
+        super().__init__(data, **kwargs)
+        self.organisations = list(organisations.prefetch_related("services", "departments"))
+        self.fields["place"].choices = place_choices(self.organisations)  # type: ignore[attr-defined]
+
+    def chosen_place(self) -> Place:
+        kind, pk = self.cleaned_data["place"].split(":")
+        for org in self.organisations:
+            if kind == "organisation" and org.pk == int(pk):
+                return Place(org)
+            for service in org.services.all():
+                if kind == "service" and service.pk == int(pk):
+                    return Place(org, service=service)
+            for department in org.departments.all():
+                if kind == "department" and department.pk == int(pk):
+                    return Place(org, department=department)
+        raise ValueError(pk)  # a choice the field accepted is one of these
+
+
+class InviteForm(RoleForm):
+    email = forms.EmailField(
+        label=_("Their work email address"), max_length=254,
+        error_messages={"required": _("Enter the email address to send the invitation to."),
+                        "invalid": _("Enter an email address like name@example.ac.uk.")},
+    )  # fmt: skip
+    field_order = ["email", "role", "place"]
+
+
+class SuspendPersonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why are you suspending them?"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why you are suspending them.")},
+    )  # fmt: skip
+
+
+class JoinForm(forms.Form):
+    first_name = forms.CharField(
+        label=_("First name"), max_length=150,
+        error_messages={"required": _("Enter your first name.")},
+    )  # fmt: skip
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=150,
+        error_messages={"required": _("Enter your last name.")},
+    )  # fmt: skip
+    password = forms.CharField(
+        label=_("Choose a password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not a common one, and not one you use anywhere else."),
+        error_messages={"required": _("Choose a password.")},
+    )  # fmt: skip
+    password_again = forms.CharField(
+        label=_("Type the password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": _("Type the password again.")},
+    )  # fmt: skip
+
+    def __init__(self, data=None, *, email: str):
+        super().__init__(data)
+        self.email = email
+
+    def clean(self):
+        cleaned = super().clean()
+        password, again = cleaned.get("password"), cleaned.get("password_again")
+        if password and again and password != again:
+            self.add_error("password_again", _("The two passwords are not the same."))
+        elif password:
+            try:
+                validate_password(password, User(email=self.email, first_name=cleaned.get(
+                    "first_name", ""), last_name=cleaned.get("last_name", "")))  # fmt: skip
+            except ValidationError as error:
+                self.add_error("password", error)
+        return cleaned

@@ -101,3 +101,37 @@ def agreement_warnings(ends_on: date | None, review_on: date | None, today: date
         elif review_on - today <= WARN_AHEAD:
             warnings.append(_("Review due on %(day)s.") % {"day": f"{review_on:%-d %b %Y}"})
     return warnings
+
+
+# An invitation to join is good for a week; resending it starts the week again.
+INVITATION_LASTS = timedelta(days=7)
+# Where each role is held: clinical staff and managers in a service, academics in a
+# department, admins and researchers in the organisation itself.
+SERVICE_ROLES = frozenset({"practitioner", "triage", "liaison", "service_manager"})
+DEPARTMENT_ROLES = frozenset({"academic"})
+
+
+def place_problem(role: str, *, service: bool, department: bool) -> str:
+    """What is wrong with where a role is to be held, or ""."""
+    if role in SERVICE_ROLES and not service:
+        return _("Choose the service this role works in.")
+    if role in DEPARTMENT_ROLES and not department:
+        return _("Choose the department this role works in.")
+    if role not in SERVICE_ROLES | DEPARTMENT_ROLES and (service or department):
+        return _("This role is held in the whole organisation: leave the service or "
+                 "department empty.")  # fmt: skip
+    return ""
+
+
+def invitation_problem(
+    *, now: datetime, expires_at: datetime, accepted: bool, withdrawn: bool
+) -> str:
+    """Why an invitation can no longer be accepted, or "" while it can."""
+    if accepted:
+        return _("This invitation has been used already. Sign in with the account made with it.")
+    if withdrawn:
+        return _("This invitation was withdrawn. Ask the person who invited you.")
+    if now >= expires_at:
+        return _("This invitation expired on %(day)s. Ask the person who invited you to "
+                 "send it again.") % {"day": f"{expires_at:%-d %B %Y}"}  # fmt: skip
+    return ""

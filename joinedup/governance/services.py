@@ -37,7 +37,7 @@ def review_override(
             review = OverrideReview.objects.create(
                 access=access, outcome=outcome, note=note.strip(), reviewed_by=actor
             )
-            append([_admin_entry(
+            append([admin_entry(
                 actor, request, action="governance.override.reviewed", student=access.student,
                 reason=f"{outcome}: override {access.uuid}",
             )])  # fmt: skip
@@ -58,7 +58,7 @@ def record_audit_search(
         ) if value),
     ]  # fmt: skip
     named = list(students_numbered(search.student)[:2]) if search.student else []
-    append([_admin_entry(
+    append([admin_entry(
         actor, request,
         action="governance.audit.downloaded" if downloaded else "governance.audit.searched",
         student=named[0] if len(named) == 1 else None,
@@ -68,22 +68,11 @@ def record_audit_search(
 
 def record_verification(*, actor: User, verification: Verification, request=None) -> None:
     broken = verification.broken
-    append([_admin_entry(
+    append([admin_entry(
         actor, request, action="governance.audit.verified",
         reason=f"{verification.checked} entries checked: "
         + (f"broken at entry {broken.seq} ({broken.problem})" if broken else "intact"),
     )])  # fmt: skip
-
-
-def _admin_entry(actor: User, request, **said) -> Entry:
-    """An audit entry of an organisation admin's act, under their (first) organisation, so
-    the other admins of it find it in their search of the log."""
-    seat = next((s for s in seats_of(actor) if s.role == Role.ORG_ADMIN), None)
-    return Entry(
-        actor=actor, actor_role=Role.ORG_ADMIN,
-        actor_organisation=seat.organisation_name if seat else "",
-        request_id=request_id_of(request), **said,
-    )  # fmt: skip
 
 
 def draft_agreement(
@@ -112,8 +101,8 @@ def draft_agreement(
             agreement=agreement, organisation=organisation, what=AgreementChange.What.DRAFTED,
             by=actor,
         )  # fmt: skip
-        append([_admin_entry(
-            actor, request, action="governance.agreement.drafted",
+        append([admin_entry(
+            actor, request, organisation=organisation, action="governance.agreement.drafted",
             reason=f"agreement {agreement.uuid} with {partner.name}",
         )])  # fmt: skip
     return agreement
@@ -146,9 +135,21 @@ def set_agreement_side(
             agreement=agreement, organisation=organisation, what=what, by=actor,
             note=note.strip(),
         )  # fmt: skip
-        append([_admin_entry(
-            actor, request, action=f"governance.agreement.{what}",
+        append([admin_entry(
+            actor, request, organisation=organisation, action=f"governance.agreement.{what}",
             reason=f"agreement {agreement.uuid} for {organisation.name}"
             + (f": {note.strip()}" if note.strip() else ""),
         )])  # fmt: skip
     return side
+
+
+def admin_entry(actor: User, request, *, organisation: Organisation | None = None,
+                 **said) -> Entry:  # fmt: skip
+    """An audit entry of an organisation admin's act, under the organisation it was done in
+    (else their first), so the other admins of it find it in their search of the log."""
+    seat = next((s for s in seats_of(actor) if s.role == Role.ORG_ADMIN), None)
+    name = organisation.name if organisation else seat.organisation_name if seat else ""
+    return Entry(
+        actor=actor, actor_role=Role.ORG_ADMIN, actor_organisation=name,
+        request_id=request_id_of(request), **said,
+    )  # fmt: skip

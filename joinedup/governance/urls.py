@@ -11,4 +11,9 @@ urlpatterns = [
     path("agreements/", views.agreements, name="agreements"),
     path("agreements/new/", views.agreement_new, name="agreement-new"),
     path("agreements/<uuid:agreement_uuid>/", views.agreement, name="agreement"),
+    path("people/", views.people, name="people"),
+    path("people/invite/", views.invite, name="invite"),
+    path("people/<uuid:user_uuid>/", views.person, name="person"),
+    path("invitations/<uuid:invitation_uuid>/", views.invitation, name="invitation"),
+    path("join/<str:token>/", views.join, name="join"),
 ]

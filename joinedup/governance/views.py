@@ -7,6 +7,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -19,9 +20,19 @@ from django.views.decorators.http import require_http_methods
 from joinedup.audit.models import AuditEvent
 from joinedup.audit.selectors import verify_audit_chain
 from joinedup.consent.models import Category, Purpose
-from joinedup.governance import rules, selectors, services
-from joinedup.governance.forms import AgreementForm, AuditSearchForm, ReviewForm, SuspendForm
-from joinedup.people.models import Role
+from joinedup.governance import rules, selectors, services, staff
+from joinedup.governance.forms import (
+    AgreementForm,
+    AuditSearchForm,
+    InviteForm,
+    JoinForm,
+    ReviewForm,
+    RoleForm,
+    SuspendForm,
+    SuspendPersonForm,
+)
+from joinedup.governance.models import Invitation
+from joinedup.people.models import Organisation, Role, User
 from joinedup.people.permissions import capability_required
 from joinedup.referrals.views import add_errors
 
@@ -193,3 +204,180 @@ def agreement(request, agreement_uuid):
         "categories": [Category(c).label for c in facts.agreement.categories if c in Category],
         "purposes": [Purpose(p).label for p in facts.agreement.purposes if p in Purpose],
     }, status=400 if suspend.errors else 200)  # fmt: skip
+
+
+def _my_organisations(user):
+    return Organisation.objects.filter(pk__in=selectors.organisations_reviewed_by(user))
+
+
+@login_required
+@capability_required(is_org_admin)
+def people(request):
+    """Everyone with a role in my organisations, their last sign-in, and the invitations
+    not yet accepted."""
+    mine = selectors.organisations_reviewed_by(request.user)
+    invitations = staff.pending(Invitation.objects.filter(organisation_id__in=mine)) | (
+        Invitation.objects.filter(organisation_id__in=mine, accepted_at__isnull=True,
+                                  withdrawn_at__isnull=True, expires_at__lte=timezone.now())
+    )  # fmt: skip
+    return render(request, "governance/people.html", {
+        "people": staff.people_of(request.user),
+        "invitations": invitations.select_related("service", "department", "organisation",
+                                                  "invited_by").order_by("-invited_at"),
+        "now": timezone.now(),
+    })  # fmt: skip
+
+
+@login_required
+@capability_required(is_org_admin)
+@require_http_methods(["GET", "POST"])
+def invite(request):
+    form = InviteForm(request.POST if request.method == "POST" else None,
+                      organisations=_my_organisations(request.user))  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = staff.invite(
+                actor=request.user, email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"], place=form.chosen_place(), request=request,
+            )  # fmt: skip
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _(
+                "Invitation sent to %(email)s. They have 7 days to accept it."
+            ) % {"email": invitation.email})  # fmt: skip
+            return redirect("governance:people")
+    return render(request, "governance/invite.html", {"form": form},
+                  status=400 if form.errors else 200)  # fmt: skip
+
+
+@login_required
+@capability_required(is_org_admin)
+@require_http_methods(["POST"])
+def invitation(request, invitation_uuid):
+    found = Invitation.objects.filter(
+        uuid=invitation_uuid, organisation_id__in=selectors.organisations_reviewed_by(request.user)
+    ).first()
+    if found is None:
+        raise Http404("No such invitation.")
+    if request.POST.get("do") not in ("resend", "withdraw"):
+        messages.error(request, _("Choose to send the invitation again or to withdraw it."))
+        return redirect("governance:people")
+    try:
+        if request.POST.get("do") == "withdraw":
+            staff.withdraw(actor=request.user, invitation=found, request=request)
+            messages.success(request, _("The invitation to %(email)s is withdrawn: its link "
+                                        "no longer works.") % {"email": found.email})  # fmt: skip
+        else:
+            staff.resend(actor=request.user, invitation=found, request=request)
+            messages.success(request, _("The invitation is sent to %(email)s again, for "
+                                        "another 7 days.") % {"email": found.email})  # fmt: skip
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("governance:people")
+
+
+@login_required
+@capability_required(is_org_admin)
+@require_http_methods(["GET", "POST"])
+def person(request, user_uuid):
+    found = staff.people_of(request.user, user_uuid)
+    if not found:
+        raise Http404("No such person in your organisation.")
+    [who] = found
+    organisations = _my_organisations(request.user)
+    do = request.POST.get("do")
+    add = RoleForm(request.POST if do == "add_role" else None, organisations=organisations)
+    suspend = SuspendPersonForm(request.POST if do == "suspend" else None)
+    # Leaving is asked on the page first.
+    confirm_leave = None
+    if do == "leave" and request.POST.get("confirm") != "yes":
+        confirm_leave = organisations.filter(uuid=request.POST.get("organisation")).first()
+    elif request.method == "POST":
+        try:
+            done = _act_on_person(request, who, do, add, suspend, organisations)
+        except ValidationError as error:
+            if do in ("suspend", "add_role"):
+                add_errors(suspend if do == "suspend" else add, error)
+            else:
+                messages.error(request, " ".join(error.messages))
+        else:
+            if done:
+                messages.success(request, done)
+                return redirect("governance:person", user_uuid)
+    return render(request, "governance/person.html", {
+        "who": who, "add": add, "suspend": suspend, "organisations": organisations,
+        "confirm_leave": confirm_leave,
+    }, status=400 if add.errors or suspend.errors else 200)  # fmt: skip
+
+
+def _act_on_person(request, who, do, add, suspend, organisations) -> str:
+    """Do what the person page's button asked; say what happened ("" when the form is wrong)."""
+    actor, user = request.user, who.user
+    org = organisations.filter(uuid=request.POST.get("organisation")).first()
+    if do == "add_role":
+        if not add.is_valid():
+            return ""
+        staff.add_role(actor=actor, user=user, role=add.cleaned_data["role"],
+                       place=add.chosen_place(), request=request)  # fmt: skip
+        return _("Role added. It works from their next page.")
+    if do == "remove_role":
+        membership = next((m for m in who.roles if str(m.pk) == request.POST.get("membership")),
+                          None)  # fmt: skip
+        if membership is None:
+            raise Http404("No such role.")
+        staff.remove_role(actor=actor, membership=membership, request=request)
+        return _("Role removed. It ends at their next page.")
+    if org is None:
+        raise Http404("No such organisation of yours.")
+    if do == "suspend":
+        if not suspend.is_valid():
+            return ""
+        staff.suspend(actor=actor, user=user, organisation=org,
+                      reason=suspend.cleaned_data["reason"], request=request)  # fmt: skip
+        return _("Suspended. Their access ended now; their roles are kept to give back.")
+    if do == "resume":
+        staff.resume(actor=actor, user=user, organisation=org, request=request)
+        return _("Their roles are given back.")
+    if do == "leave":
+        staff.leave(actor=actor, user=user, organisation=org, request=request)
+        return _("They have left %(org)s: every role there has ended.") % {"org": org.name}
+    raise Http404("No such action.")
+
+
+@require_http_methods(["GET", "POST"])
+def join(request, token):
+    """The invitation's link, for the person invited: make an account (or use theirs) and
+    take the role; then set up the second factor before anything else."""
+    found = staff.invitation_of(token)
+    if found is None:
+        return render(request, "governance/join.html", {"problem": _(
+            "This invitation link is not complete or not valid. Open the link from the email "
+            "again, or ask for a new invitation."
+        )}, status=404)  # fmt: skip
+    if problem := staff.problem_with(found):
+        return render(request, "governance/join.html", {"problem": problem, "invitation": found},
+                      status=410)  # fmt: skip
+    existing = User.objects.filter(email__iexact=found.email).first()
+    signed_in = request.user if request.user.is_authenticated else None
+    form = JoinForm(request.POST if request.method == "POST" and existing is None else None,
+                    email=found.email)  # fmt: skip
+    if request.method == "POST":
+        try:
+            if existing is None and form.is_valid():
+                names = ("first_name", "last_name", "password")
+                user = staff.accept(invitation=found, request=request,
+                                    **{k: form.cleaned_data[k] for k in names})  # fmt: skip
+                auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                return redirect("/")
+            if existing is not None and signed_in == existing:
+                staff.accept(invitation=found, user=existing, request=request)
+                messages.success(request, _("You now work as %(role)s in %(place)s.") % {
+                    "role": Role(found.role).label, "place": found.place})  # fmt: skip
+                return redirect("/")
+        except ValidationError as error:
+            add_errors(form, error)
+    return render(request, "governance/join.html", {
+        "invitation": found, "form": form, "existing": existing, "signed_in": signed_in,
+        "role": Role(found.role).label,
+    }, status=400 if form.errors else 200)  # fmt: skip

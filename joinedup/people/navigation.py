@@ -60,6 +60,7 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
     Role.ACADEMIC: (CONCERNS, FIND),
     Role.ORG_ADMIN: (
         Link("governance:overrides", _("Emergency access reviews")),
+        Link("governance:people", _("People")),
         AGREEMENTS,
         Link("governance:audit", _("Audit log")),
         Link("people:student-merge", _("Merge records")),

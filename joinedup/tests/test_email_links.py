@@ -22,9 +22,10 @@ from joinedup.consent.services import (
     open_break_glass,
     open_care_relationship,
 )
+from joinedup.governance.staff import Place, invite
 from joinedup.measures.services import send_completion_link
 from joinedup.messaging.services import send_from_service
-from joinedup.people.models import User
+from joinedup.people.models import Role, User
 from joinedup.people.services import notify_student
 from joinedup.referrals import services as referrals
 from joinedup.referrals.tests.factories import book, refer
@@ -159,6 +160,11 @@ def _override(hub):
     )  # fmt: skip
 
 
+def _invitation(hub):
+    invite(actor=hub.org_admin, email="nina@nb.ac.uk", role=Role.PRACTITIONER,
+           place=Place(hub.university, service=hub.counselling))  # fmt: skip
+
+
 def _message(hub):
     send_from_service(actor=hub.practitioner, student=hub.student, body="Friday at 10am?")
 
@@ -182,6 +188,7 @@ SCENARIOS = {
     "appointment reminder": _appointment_reminder,
     "emergency access reported": _override,
     "message from the service": _message,
+    "invitation to join": _invitation,
 }
 
 # Scenarios whose last step ends the access an earlier email's link gave (closing a concern
@@ -201,6 +208,7 @@ SHOWS = (
     (r"^/me/questionnaires/[^/]+/$", "Before your next session"),
     (r"^/me/appointments/$", "data-appointment="),
     (r"^/me/messages/[0-9a-f-]{36}/$", "Friday at 10am?"),
+    (r"^/governance/join/[^/]+/$", "has invited you to work as Practitioner in Counselling"),
 )
 
 
@@ -227,7 +235,7 @@ def test_every_kind_of_email_is_covered_by_a_scenario():
         "email_follow_up", "email_overdue_follow_up", "email_flag_raised", "email_escalation",
         "email_flag_assigned", "email_concern_raised", "email_concern_acknowledged",
         "email_concern_reply", "email_concern_closed", "tell_asker", "email_notification",
-        "report_break_glass", "tell_student_of_message",
+        "report_break_glass", "tell_student_of_message", "email_invitation",
     }  # fmt: skip
     assert _every_email_kind() == covered
 

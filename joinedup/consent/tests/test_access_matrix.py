@@ -59,6 +59,8 @@ from joinedup.feedback.models import (
 )
 from joinedup.fhir.models import ExportFile, ExportJob
 from joinedup.fhir.tests.conftest import ALL_READ, ALL_WRITE, token_for
+from joinedup.governance.staff import Place as StaffPlace
+from joinedup.governance.staff import invite, token_of
 from joinedup.measures.models import RoutineMeasure
 from joinedup.measures.services import record_administration, send_completion_link
 from joinedup.measures.tests.factories import PHQ9_ITEM9
@@ -384,6 +386,12 @@ def _plant(hub) -> Planted:
     # The university's data sharing agreement with the trust: its admins (and the trust's)
     # read it by its id; no one else learns it exists.
     rows["agreement"] = hub.agreement
+    # An invitation to Counselling: its admins manage it by its id; the invited person's link
+    # (its token) is its own authority.
+    rows["invitation"] = invite(
+        actor=hub.org_admin, email="newcomer@nb.ac.uk", role=Role.PRACTITIONER,
+        place=StaffPlace(hub.university, service=counselling),
+    )  # fmt: skip
     return Planted(
         student=student,
         user=user,
@@ -492,6 +500,9 @@ IDS = {
     "message_uuid": lambda p, r, v: p.rows["message"].uuid,
     "access_uuid": lambda p, r, v: p.rows["override"].uuid,
     "agreement_uuid": lambda p, r, v: p.rows["agreement"].uuid,
+    "invitation_uuid": lambda p, r, v: p.rows["invitation"].uuid,
+    "user_uuid": lambda p, r, v: p.clinician.uuid,
+    ("governance:join", "token"): lambda p, r, v: token_of(p.rows["invitation"]),
     "entry_uuid": lambda p, r, v: p.document.uuid,
     "token": lambda p, r, v: p.link_token,
     ("risk:concern-private", "code"): lambda p, r, v: p.private_code,
@@ -676,7 +687,7 @@ TRAILS = {"fhir client": "/fhir/AuditEvent"}
 # department their names and student number (DESIGN.md, "The access policy").
 ALLOWED_MARKERS = {
     # The admin of the organisation whose member used an override reviews it by its id.
-    "org_admin": {"uuid of the override", "uuid of the agreement"},
+    "org_admin": {"uuid of the override", "uuid of the agreement", "uuid of the invitation"},
     "academic": {
         "legal given name",
         "legal family name",
@@ -697,6 +708,11 @@ LEGITIMATE = {
     "governance:override-review": {"org_admin"},
     # An organisation's admin manages the agreements their organisation is party to.
     "governance:agreement": {"org_admin"},
+    # An organisation's admin manages its people and the invitations it sent.
+    "governance:person": {"org_admin"},
+    "governance:invitation": {"org_admin"},
+    # The invitation's link is its own authority, for whoever holds it.
+    "governance:join": EVERYONE,
     # Services are no secret: the directory lists every one to everyone signed in, its
     # editor is the organisation's admin, and a student previews what any service would see
     # of their own record. FHIR's organisations, services and questionnaires name no one.
