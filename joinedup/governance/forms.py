@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from joinedup.consent.models import Category, Purpose
 from joinedup.governance import rules
-from joinedup.governance.models import OverrideReview
+from joinedup.governance.models import OverrideReview, RightsRequest
 from joinedup.governance.staff import Place
 from joinedup.people.models import Organisation, Role, User
 
@@ -225,3 +225,66 @@ class JoinForm(forms.Form):
             except ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class RightsRequestForm(forms.ModelForm):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation asked"), queryset=Organisation.objects.none(), empty_label=None
+    )
+
+    class Meta:
+        model = RightsRequest
+        fields = ["organisation", "kind", "received_on", "received_by", "requester",
+                  "student_number", "details"]  # fmt: skip
+        labels = {
+            "kind": _("What they ask for"), "received_on": _("Received on"),
+            "received_by": _("How it came"), "requester": _("Who asks"),
+            "student_number": _("Their student number, if they are a student"),
+            "details": _("What they asked, in their words"),
+        }  # fmt: skip
+        help_texts = {
+            "received_on": _("The clock starts on this day."),
+            "requester": _("Their name, and who they act for if not themselves."),
+        }  # fmt: skip
+        widgets = {"received_on": DATE, "kind": forms.RadioSelect,
+                   "received_by": forms.RadioSelect,
+                   "details": forms.Textarea(attrs={"rows": 3})}  # fmt: skip
+        error_messages = {
+            "kind": {"required": _("Choose what they ask for.")},
+            "received_on": {"required": _("Enter the day the request came in."),
+                            "invalid": _("Enter a real date, such as 1/12/2026.")},
+            "received_by": {"required": _("Choose how the request came.")},
+            "requester": {"required": _("Enter who made the request.")},
+        }  # fmt: skip
+
+    def __init__(self, data=None, *, own: list[int]):
+        super().__init__(data)
+        self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=own)  # type: ignore[attr-defined]
+
+
+class AnswerForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("How was it answered?"), choices=RightsRequest.Outcome.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Say how the request was answered.")},
+    )  # fmt: skip
+    responded_on = forms.DateField(
+        label=_("Answer sent on"), widget=DATE,
+        error_messages={"required": _("Enter the day the answer was sent."),
+                        "invalid": _("Enter a real date, such as 15/12/2026.")},
+    )  # fmt: skip
+    response = forms.CharField(
+        label=_("What was sent"), required=False, max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Needed when it was done in part or refused: the exemption or reason."),
+    )  # fmt: skip
+
+
+class ExtendForm(forms.Form):
+    extension_reason = forms.CharField(
+        label=_("Why more time is needed"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Tell the requester within the first month, with this reason."),
+        error_messages={"required": _(
+            "Say why: the request is complex, or one of several from the same person.")},
+    )  # fmt: skip

@@ -77,3 +77,54 @@ class Suspension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.role} suspended"
+
+
+class RightsRequest(models.Model):
+    """A data protection rights request made outside the portal (by letter, email, phone or
+    in person), on the organisation's log with its statutory clock and its answer."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", _("Access: a copy of their data")
+        RECTIFICATION = "rectification", _("Rectification: correct their data")
+        ERASURE = "erasure", _("Erasure: delete their data")
+        RESTRICTION = "restriction", _("Restriction: limit how it is used")
+        OBJECTION = "objection", _("Objection to processing")
+        PORTABILITY = "portability", _("Portability: their data to take elsewhere")
+
+    class Received(models.TextChoices):
+        LETTER = "letter", _("Letter")
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+        IN_PERSON = "in_person", _("In person")
+
+    class Outcome(models.TextChoices):
+        COMPLIED = "complied", _("Done in full")
+        PARTLY = "partly", _("Done in part, with exemptions given")
+        REFUSED = "refused", _("Refused, with the reason given")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    received_on = models.DateField()
+    received_by = models.CharField(max_length=10, choices=Received.choices)
+    requester = models.CharField(max_length=200)
+    student_number = models.CharField(max_length=20, blank=True)
+    details = models.TextField(blank=True)
+    extended = models.BooleanField(default=False)
+    extension_reason = models.TextField(blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    responded_on = models.DateField(null=True, blank=True)
+    response = models.TextField(blank=True)
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    logged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["received_on", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} from {self.requester}"
+
+    @property
+    def due_on(self):
+        return rules.response_due(self.received_on, extended=self.extended)

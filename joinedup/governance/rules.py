@@ -1,6 +1,7 @@
 """Governance rules: when an override review is overdue and what a review must say; the
 audit search's period; cells of a CSV download."""
 
+import calendar
 from datetime import date, datetime, timedelta
 
 from django.utils.translation import gettext as _
@@ -135,3 +136,39 @@ def invitation_problem(
         return _("This invitation expired on %(day)s. Ask the person who invited you to "
                  "send it again.") % {"day": f"{expires_at:%-d %B %Y}"}  # fmt: skip
     return ""
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later; the month's last day where it is shorter
+    (31 January + 1 month = 28 or 29 February)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def response_due(received_on: date, *, extended: bool = False) -> date:
+    """When a data protection rights request must be answered: one calendar month from the
+    day it was received, or three where the time was extended because the request is complex
+    or one of many (UK GDPR Article 12(3); the ICO's guidance "Time limits for responding to
+    data protection rights requests" counts from the day of receipt to the corresponding
+    calendar date, the month's last day where there is none)."""
+    return add_months(received_on, 3 if extended else 1)
+
+
+def rights_response_problems(
+    *, received_on: date, outcome: str, responded_on: date | None, response: str, today: date
+) -> dict[str, str]:
+    """What a recorded answer to a rights request lacks, by field; empty when complete."""
+    problems = {}
+    if not outcome:
+        problems["outcome"] = _("Say how the request was answered.")
+    if responded_on is None:
+        problems["responded_on"] = _("Enter the day the answer was sent.")
+    elif responded_on < received_on:
+        problems["responded_on"] = _("The answer cannot be sent before the request came in.")
+    elif responded_on > today:
+        problems["responded_on"] = _("Record the answer once it has been sent.")
+    if outcome in ("partly", "refused") and not response.strip():
+        problems["response"] = _("Say which exemption or reason applies: the requester must "
+                                 "be told, and may complain to the ICO.")  # fmt: skip
+    return problems

@@ -16,4 +16,7 @@ urlpatterns = [
     path("people/<uuid:user_uuid>/", views.person, name="person"),
     path("invitations/<uuid:invitation_uuid>/", views.invitation, name="invitation"),
     path("join/<str:token>/", views.join, name="join"),
+    path("requests/", views.rights_requests, name="rights-requests"),
+    path("requests/new/", views.rights_request_new, name="rights-request-new"),
+    path("requests/<uuid:rights_request_uuid>/", views.rights_request, name="rights-request"),
 ]

@@ -20,13 +20,16 @@ from django.views.decorators.http import require_http_methods
 from joinedup.audit.models import AuditEvent
 from joinedup.audit.selectors import verify_audit_chain
 from joinedup.consent.models import Category, Purpose
-from joinedup.governance import rules, selectors, services, staff
+from joinedup.governance import rights, rules, selectors, services, staff
 from joinedup.governance.forms import (
     AgreementForm,
+    AnswerForm,
     AuditSearchForm,
+    ExtendForm,
     InviteForm,
     JoinForm,
     ReviewForm,
+    RightsRequestForm,
     RoleForm,
     SuspendForm,
     SuspendPersonForm,
@@ -381,3 +384,65 @@ def join(request, token):
         "invitation": found, "form": form, "existing": existing, "signed_in": signed_in,
         "role": Role(found.role).label,
     }, status=400 if form.errors else 200)  # fmt: skip
+
+
+@login_required
+@capability_required(is_org_admin)
+def rights_requests(request):
+    """The log of rights requests made outside the portal, open ones first, with each one's
+    due date."""
+    today = timezone.localdate()
+    return render(request, "governance/rights_requests.html", {
+        "rows": list(rights.requests_of(request.user)), "today": today,
+    })  # fmt: skip
+
+
+@login_required
+@capability_required(is_org_admin)
+@require_http_methods(["GET", "POST"])
+def rights_request_new(request):
+    own = selectors.organisations_reviewed_by(request.user)
+    form = RightsRequestForm(request.POST if request.method == "POST" else None, own=own)
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        try:
+            row = rights.log_request(actor=request.user, request=request, **fields)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("Logged. The answer is due by %(day)s.")
+                             % {"day": f"{row.due_on:%-d %B %Y}"})  # fmt: skip
+            return redirect("governance:rights-request", row.uuid)
+    return render(request, "governance/rights_request_new.html", {"form": form},
+                  status=400 if form.errors else 200)  # fmt: skip
+
+
+@login_required
+@capability_required(is_org_admin)
+@require_http_methods(["GET", "POST"])
+def rights_request(request, rights_request_uuid):
+    row = rights.requests_of(request.user).filter(uuid=rights_request_uuid).first()
+    if row is None:
+        raise Http404("No such request.")
+    do = request.POST.get("do")
+    answer = AnswerForm(request.POST if do == "answer" else None)
+    extend = ExtendForm(request.POST if do == "extend" else None)
+    form = answer if do == "answer" else extend
+    if request.method == "POST" and form.is_valid():
+        try:
+            if do == "answer":
+                rights.answer(actor=request.user, row=row, request=request, **answer.cleaned_data)
+                messages.success(request, _("The answer is recorded and the request closed."))
+            else:
+                rights.extend(actor=request.user, row=row, request=request,
+                              reason=extend.cleaned_data["extension_reason"])  # fmt: skip
+                messages.success(request, _("Extended: the answer is now due by %(day)s. Tell "
+                                            "the requester, with the reason.")
+                                 % {"day": f"{row.due_on:%-d %B %Y}"})  # fmt: skip
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            return redirect("governance:rights-request", rights_request_uuid)
+    return render(request, "governance/rights_request.html", {
+        "row": row, "answer": answer, "extend": extend, "today": timezone.localdate(),
+    }, status=400 if answer.errors or extend.errors else 200)  # fmt: skip

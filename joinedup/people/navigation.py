@@ -63,6 +63,7 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
         Link("governance:people", _("People")),
         AGREEMENTS,
         Link("governance:audit", _("Audit log")),
+        Link("governance:rights-requests", _("Rights requests")),
         Link("people:student-merge", _("Merge records")),
     ),
 }

@@ -59,6 +59,7 @@ from joinedup.feedback.models import (
 )
 from joinedup.fhir.models import ExportFile, ExportJob
 from joinedup.fhir.tests.conftest import ALL_READ, ALL_WRITE, token_for
+from joinedup.governance.rights import log_request
 from joinedup.governance.staff import Place as StaffPlace
 from joinedup.governance.staff import invite, token_of
 from joinedup.measures.models import RoutineMeasure
@@ -392,6 +393,11 @@ def _plant(hub) -> Planted:
         actor=hub.org_admin, email="newcomer@nb.ac.uk", role=Role.PRACTITIONER,
         place=StaffPlace(hub.university, service=counselling),
     )  # fmt: skip
+    # A rights request logged by the university's admin.
+    rows["rights request"] = log_request(
+        actor=hub.org_admin, organisation=hub.university, kind="access",
+        received_on=dt.date(2026, 11, 2), received_by="letter", requester="A solicitor",
+    )  # fmt: skip
     return Planted(
         student=student,
         user=user,
@@ -501,6 +507,7 @@ IDS = {
     "access_uuid": lambda p, r, v: p.rows["override"].uuid,
     "agreement_uuid": lambda p, r, v: p.rows["agreement"].uuid,
     "invitation_uuid": lambda p, r, v: p.rows["invitation"].uuid,
+    "rights_request_uuid": lambda p, r, v: p.rows["rights request"].uuid,
     "user_uuid": lambda p, r, v: p.clinician.uuid,
     ("governance:join", "token"): lambda p, r, v: token_of(p.rows["invitation"]),
     "entry_uuid": lambda p, r, v: p.document.uuid,
@@ -686,8 +693,14 @@ TRAILS = {"fhir client": "/fhir/AuditEvent"}
 # What a caller may read of the student without any consent: an academic of the student's
 # department their names and student number (DESIGN.md, "The access policy").
 ALLOWED_MARKERS = {
-    # The admin of the organisation whose member used an override reviews it by its id.
-    "org_admin": {"uuid of the override", "uuid of the agreement", "uuid of the invitation"},
+    # The admin of the organisation whose member used an override reviews it by its id; its
+    # agreements, invitations and rights requests are the admin's to manage.
+    "org_admin": {
+        "uuid of the override",
+        "uuid of the agreement",
+        "uuid of the invitation",
+        "uuid of the rights request",
+    },
     "academic": {
         "legal given name",
         "legal family name",
@@ -711,6 +724,7 @@ LEGITIMATE = {
     # An organisation's admin manages its people and the invitations it sent.
     "governance:person": {"org_admin"},
     "governance:invitation": {"org_admin"},
+    "governance:rights-request": {"org_admin"},
     # The invitation's link is its own authority, for whoever holds it.
     "governance:join": EVERYONE,
     # Services are no secret: the directory lists every one to everyone signed in, its

@@ -1,0 +1,88 @@
+"""The log of data protection rights requests made outside the portal: each logged with its
+statutory clock, extended once where the law allows, and closed with its answer. Audited."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from joinedup.audit.services import append
+from joinedup.governance import rules
+from joinedup.governance.models import RightsRequest
+from joinedup.governance.selectors import organisations_reviewed_by
+from joinedup.governance.services import admin_entry
+from joinedup.people.models import Organisation, User
+
+
+def requests_of(user: User) -> QuerySet[RightsRequest]:
+    """My organisations' requests: those still open first, the oldest (most urgent) first."""
+    return (
+        RightsRequest.objects.filter(organisation_id__in=organisations_reviewed_by(user))
+        .select_related("organisation", "logged_by")
+        .order_by(F("responded_on").asc(nulls_first=True), "received_on", "pk")
+    )
+
+
+def log_request(*, actor: User, organisation: Organisation, request=None, **fields
+                ) -> RightsRequest:  # fmt: skip
+    if organisation.pk not in organisations_reviewed_by(actor):
+        raise PermissionDenied
+    if fields["received_on"] > timezone.localdate():
+        raise ValidationError({"received_on": _("A request cannot be received in the future.")})
+    with transaction.atomic():
+        row = RightsRequest.objects.create(organisation=organisation, logged_by=actor, **fields)
+        append([admin_entry(
+            actor, request, organisation=organisation, action="governance.rights.logged",
+            reason=f"{row.kind} request {row.uuid}, received {row.received_on}, due {row.due_on}",
+        )])  # fmt: skip
+    return row
+
+
+def extend(*, actor: User, row: RightsRequest, reason: str, request=None) -> RightsRequest:
+    """Two more months, once, for a complex request or one of many: the requester must be
+    told within the first month, with the reason."""
+    _check(actor, row)
+    if row.extended:
+        raise ValidationError(_("The time has been extended already: it can be only once."))
+    if not reason.strip():
+        raise ValidationError({"extension_reason": _(
+            "Say why: the request is complex, or one of several from the same person."
+        )})  # fmt: skip
+    if timezone.localdate() > row.due_on:
+        raise ValidationError(_("The month has passed: time can only be extended within it."))
+    with transaction.atomic():
+        row.extended, row.extension_reason = True, reason.strip()
+        row.save(update_fields=["extended", "extension_reason"])
+        append([admin_entry(
+            actor, request, organisation=row.organisation, action="governance.rights.extended",
+            reason=f"{row.uuid} due {row.due_on}: {row.extension_reason}",
+        )])  # fmt: skip
+    return row
+
+
+def answer(*, actor: User, row: RightsRequest, outcome: str, responded_on, response: str,
+           request=None) -> RightsRequest:  # fmt: skip
+    _check(actor, row)
+    if row.responded_on is not None:
+        raise ValidationError(_("This request has been answered already."))
+    if problems := rules.rights_response_problems(
+        received_on=row.received_on, outcome=outcome, responded_on=responded_on,
+        response=response, today=timezone.localdate(),
+    ):  # fmt: skip
+        raise ValidationError(problems)
+    with transaction.atomic():
+        row.outcome, row.responded_on, row.response = outcome, responded_on, response.strip()
+        row.save(update_fields=["outcome", "responded_on", "response"])
+        late = (responded_on - row.due_on).days
+        append([admin_entry(
+            actor, request, organisation=row.organisation, action="governance.rights.answered",
+            reason=f"{row.uuid}: {outcome} on {responded_on}"
+            + (f", {late} days late" if late > 0 else ""),
+        )])  # fmt: skip
+    return row
+
+
+def _check(actor: User, row: RightsRequest) -> None:
+    if row.organisation_id not in organisations_reviewed_by(actor):
+        raise PermissionDenied

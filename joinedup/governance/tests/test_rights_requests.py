@@ -1,0 +1,161 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from conftest import SignedInClient, make_staff
+from joinedup.audit.models import AuditEvent
+from joinedup.conftest import accessible_at_both_sizes, login, open_from_menu
+from joinedup.governance import rights, rules
+from joinedup.people.models import Role
+
+D = dt.date
+
+
+def _as(user) -> SignedInClient:
+    client = SignedInClient()
+    client.force_login(user)
+    return client
+
+
+LOGGED_ON = D(2026, 11, 30)
+
+
+def _log(hub, received_on=LOGGED_ON, **fields):
+    return rights.log_request(
+        actor=hub.org_admin, organisation=hub.university, kind="access",
+        received_on=received_on, received_by="letter", requester="Sam Okafor", **fields,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("received", "due", "extended_due"), [
+    (D(2026, 1, 3), D(2026, 2, 3), D(2026, 4, 3)),
+    (D(2027, 1, 31), D(2027, 2, 28), D(2027, 4, 30)),  # no 31 February: the last day
+    (D(2028, 1, 31), D(2028, 2, 29), D(2028, 4, 30)),  # a leap year
+    (D(2026, 11, 30), D(2026, 12, 30), D(2027, 2, 28)),
+    (D(2026, 12, 31), D(2027, 1, 31), D(2027, 3, 31)),  # into the next year
+])  # fmt: skip
+def test_a_request_is_due_a_calendar_month_after_it_came_or_three_if_extended(
+    received, due, extended_due
+):
+    assert rules.response_due(received) == due
+    assert rules.response_due(received, extended=True) == extended_due
+
+
+def test_an_answer_says_when_and_how_and_why_if_not_in_full():
+    fine = {"received_on": D(2026, 11, 2), "outcome": "complied",
+            "responded_on": D(2026, 11, 20), "response": "", "today": D(2026, 12, 6)}  # fmt: skip
+    assert rules.rights_response_problems(**fine) == {}
+    assert "outcome" in rules.rights_response_problems(**fine | {"outcome": ""})
+    assert "responded_on" in rules.rights_response_problems(**fine | {"responded_on": None})
+    early = rules.rights_response_problems(**fine | {"responded_on": D(2026, 11, 1)})
+    assert "before the request came in" in early["responded_on"]
+    later = rules.rights_response_problems(**fine | {"responded_on": D(2026, 12, 7)})
+    assert "once it has been sent" in later["responded_on"]
+    for outcome in ("partly", "refused"):
+        assert "exemption" in rules.rights_response_problems(
+            **fine | {"outcome": outcome, "response": "  "})["response"]  # fmt: skip
+        given = {"outcome": outcome, "response": "Third-party data withheld."}
+        assert rules.rights_response_problems(**fine | given) == {}
+
+
+@time_machine.travel(dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC))
+def test_a_request_is_logged_extended_once_and_answered_each_audited(hub):
+    with pytest.raises(ValidationError, match="in the future"):
+        _log(hub, received_on=D(2026, 12, 7))
+    row = _log(hub)
+    assert row.due_on == D(2026, 12, 30)
+    with pytest.raises(ValidationError, match="Say why"):
+        rights.extend(actor=hub.org_admin, row=row, reason=" ")
+    rights.extend(actor=hub.org_admin, row=row, reason="Ten years of records across services.")
+    assert row.due_on == D(2027, 2, 28)
+    with pytest.raises(ValidationError, match="only once"):
+        rights.extend(actor=hub.org_admin, row=row, reason="Again.")
+    with pytest.raises(ValidationError):
+        rights.answer(actor=hub.org_admin, row=row, outcome="refused",
+                      responded_on=D(2026, 12, 5), response="")  # fmt: skip
+    rights.answer(actor=hub.org_admin, row=row, outcome="complied",
+                  responded_on=D(2026, 12, 5), response="")  # fmt: skip
+    with pytest.raises(ValidationError, match="answered already"):
+        rights.answer(actor=hub.org_admin, row=row, outcome="complied",
+                      responded_on=D(2026, 12, 6), response="")  # fmt: skip
+    actions = list(AuditEvent.objects.filter(action__startswith="governance.rights.")
+                   .values_list("action", "actor_organisation"))  # fmt: skip
+    assert actions == [
+        ("governance.rights.logged", "University of Northbridge"),
+        ("governance.rights.extended", "University of Northbridge"),
+        ("governance.rights.answered", "University of Northbridge"),
+    ]
+
+
+def test_time_is_extended_only_within_the_first_month(hub):
+    with time_machine.travel(dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)):
+        row = _log(hub, received_on=D(2026, 10, 1))
+    with (
+        time_machine.travel(dt.datetime(2026, 11, 2, 12, tzinfo=dt.UTC)),
+        pytest.raises(ValidationError, match="The month has passed"),
+    ):
+        rights.extend(actor=hub.org_admin, row=row, reason="Complex.")
+
+
+def test_an_admin_sees_only_their_own_organisations_requests(hub):
+    row = _log(hub)
+    trust_admin = make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust)
+    url = reverse("governance:rights-request", args=[row.uuid])
+    assert _as(trust_admin).get(url).status_code == 404
+    assert "Sam Okafor" not in _as(trust_admin).get(
+        reverse("governance:rights-requests")).content.decode()  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        rights.answer(actor=trust_admin, row=row, outcome="complied",
+                      responded_on=D(2026, 12, 1), response="")  # fmt: skip
+    assert _as(hub.practitioner).get(url).status_code == 403
+
+
+@time_machine.travel(dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC))
+def test_open_requests_come_first_and_an_overdue_one_says_so(hub):
+    late = _log(hub, received_on=D(2026, 10, 1))
+    answered = _log(hub, received_on=D(2026, 9, 1))
+    rights.answer(actor=hub.org_admin, row=answered, outcome="complied",
+                  responded_on=D(2026, 9, 20), response="")  # fmt: skip
+    soon = _log(hub, received_on=D(2026, 11, 20))
+    assert list(rights.requests_of(hub.org_admin)) == [late, soon, answered]
+    page = _as(hub.org_admin).get(reverse("governance:rights-requests")).content.decode()
+    assert page.count("Overdue") == 1
+
+
+def test_a_bad_log_entry_is_refused_and_keeps_what_was_typed(hub):
+    page = _as(hub.org_admin).post(reverse("governance:rights-request-new"), {
+        "organisation": hub.university.pk, "kind": "access", "received_on": "2099-01-01",
+        "received_by": "email", "requester": "Sam Okafor",
+    })  # fmt: skip
+    assert page.status_code == 400
+    assert "cannot be received in the future" in page.content.decode()
+    assert 'value="Sam Okafor"' in page.content.decode()
+    assert not rights.requests_of(hub.org_admin).exists()
+
+
+@pytest.mark.browser
+def test_a_data_protection_officer_logs_extends_and_answers_a_request(hub, page):
+    login(page, hub.org_admin)
+    open_from_menu(page, "Rights requests")
+    accessible_at_both_sizes(page)
+    page.get_by_role("link", name="Log a request").click()
+    page.get_by_label("Access: a copy of their data").check()
+    page.get_by_label("Received on").fill(str(timezone.localdate()))
+    page.get_by_label("Letter").check()
+    page.get_by_label("Who asks").fill("Sam Okafor")
+    page.get_by_role("button", name="Log it").click()
+    expect(page.get_by_role("status")).to_contain_text("The answer is due by")
+    accessible_at_both_sizes(page)
+    page.get_by_label("Why more time is needed").fill("Records from four services.")
+    page.get_by_role("button", name="Extend by two months").click()
+    expect(page.locator("[data-due]")).to_contain_text("Extended by two months")
+    page.get_by_label("Done in full").check()
+    page.get_by_label("Answer sent on").fill(str(timezone.localdate()))
+    page.get_by_role("button", name="Record the answer").click()
+    expect(page.locator("[data-answer]")).to_contain_text("Done in full")
+    accessible_at_both_sizes(page)
