@@ -128,3 +128,14 @@ class RightsRequest(models.Model):
     @property
     def due_on(self):
         return rules.response_due(self.received_on, extended=self.extended)
+
+
+class OverrideEscalation(models.Model):
+    """An override not reviewed within `rules.REVIEW_WITHIN`, escalated once to the
+    organisation's data protection contact and all its admins."""
+
+    access = models.OneToOneField(BreakGlass, models.CASCADE, related_name="escalation")
+    escalated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.access_id} escalated"

@@ -31,7 +31,7 @@ def overrides_for(user: User) -> QuerySet[BreakGlass]:
             user__memberships__organisation_id__in=organisations_reviewed_by(user)
         )
         .distinct()
-        .select_related("user", "review__reviewed_by")
+        .select_related("user", "review__reviewed_by", "escalation")
         .order_by(F("review__id").asc(nulls_first=True), "-opened_at")
     )
 
@@ -214,3 +214,41 @@ def agreements_to_act_on(user: User) -> int:
         and ((not active and changed_at is None)
              or rules.agreement_warnings(ends_on, review_on, today))
     })  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ServiceMonth:
+    """One service's emergency accesses opened in a month, and how their reviews stand."""
+
+    place: str
+    used: int
+    appropriate: int
+    not_appropriate: int
+    waiting: int
+    overdue: int
+
+
+def monthly_summary(user: User, month: date) -> list[ServiceMonth]:
+    """Per service (where the member was working when they opened it), the overrides used by
+    members of `user`'s organisations in the month starting `month`."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(month, time.min, zone)
+    end = datetime.combine(rules.add_months(month, 1), time.min, zone)
+    accesses = list(overrides_for(user).filter(opened_at__gte=start, opened_at__lt=end))
+    rows: dict[str, list[OverrideFacts]] = {}
+    for facts in facts_of(accesses):
+        rows.setdefault(facts.place or _("Place not recorded"), []).append(facts)
+
+    def outcome(facts: OverrideFacts) -> str:
+        return facts.access.review.outcome if hasattr(facts.access, "review") else ""
+
+    return [
+        ServiceMonth(
+            place=place, used=len(found),
+            appropriate=sum(outcome(f) == rules.APPROPRIATE for f in found),
+            not_appropriate=sum(outcome(f) == rules.NOT_APPROPRIATE for f in found),
+            waiting=sum(not outcome(f) for f in found),
+            overdue=sum(f.overdue for f in found),
+        )
+        for place, found in sorted(rows.items())
+    ]  # fmt: skip

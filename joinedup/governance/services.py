@@ -1,7 +1,8 @@
 """What organisation admins do: review emergency overrides, use the audit log, draft,
 activate and suspend data sharing agreements. Each is audited."""
 
-from datetime import date
+from datetime import date, datetime
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -13,13 +14,14 @@ from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import AgreementChange, AgreementSide, BreakGlass, DataSharingAgreement
 from joinedup.consent.policy import seats_of
 from joinedup.governance import rules
-from joinedup.governance.models import OverrideReview
+from joinedup.governance.models import OverrideEscalation, OverrideReview
 from joinedup.governance.selectors import (
     AuditSearch,
     organisations_reviewed_by,
     overrides_for,
     students_numbered,
 )
+from joinedup.governance.tasks import email_overdue_reviews
 from joinedup.people.models import Organisation, Role, User
 
 
@@ -153,3 +155,28 @@ def admin_entry(actor: User, request, *, organisation: Organisation | None = Non
         actor=actor, actor_role=Role.ORG_ADMIN, actor_organisation=name,
         request_id=request_id_of(request), **said,
     )  # fmt: skip
+
+
+def escalate_overdue_reviews(now: datetime | None = None) -> int:
+    """Escalate, once each, the overrides no one reviewed within `rules.REVIEW_WITHIN`: the
+    data protection contact and every admin of each organisation whose member used one is
+    emailed (how many, never who or about whom). Returns how many were escalated."""
+    now = now or timezone.now()
+    overdue = list(
+        BreakGlass.objects.filter(
+            opened_at__lt=now - rules.REVIEW_WITHIN, review__isnull=True,
+            escalation__isnull=True,
+        ).prefetch_related("user__memberships")
+    )  # fmt: skip
+    by_organisation: dict[int, int] = {}
+    with transaction.atomic():
+        for access in overdue:
+            OverrideEscalation.objects.create(access=access, escalated_at=now)
+            for org_id in {m.organisation_id for m in access.user.memberships.all()}:
+                by_organisation[org_id] = by_organisation.get(org_id, 0) + 1
+        if overdue:
+            said = f"{len(overdue)} overrides not reviewed within 7 days"
+            append([Entry(action="governance.override.escalated", reason=said)])
+        for org_id, count in by_organisation.items():
+            transaction.on_commit(partial(email_overdue_reviews.enqueue, org_id, count))
+    return len(overdue)

@@ -5,6 +5,7 @@ from joinedup.governance import views
 app_name = "governance"
 urlpatterns = [
     path("overrides/", views.overrides, name="overrides"),
+    path("overrides/summary/", views.override_summary, name="override-summary"),
     path("overrides/<uuid:access_uuid>/", views.override_review, name="override-review"),
     path("audit/", views.audit_log, name="audit"),
     path("audit/verify/", views.audit_verify, name="audit-verify"),

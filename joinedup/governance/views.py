@@ -3,6 +3,7 @@ the search and verification of the audit log."""
 
 import csv
 import io
+from datetime import date as dt_date
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -446,3 +447,22 @@ def rights_request(request, rights_request_uuid):
     return render(request, "governance/rights_request.html", {
         "row": row, "answer": answer, "extend": extend, "today": timezone.localdate(),
     }, status=400 if answer.errors or extend.errors else 200)  # fmt: skip
+
+
+@login_required
+@capability_required(is_org_admin)
+def override_summary(request):
+    """Each service's emergency accesses in a month, and how their reviews stand: the
+    monthly summary for the Caldicott guardian. Last month unless another is asked."""
+    last_month = rules.add_months(timezone.localdate().replace(day=1), -1)
+    asked = request.GET.get("month", "")
+    try:
+        month = dt_date.fromisoformat(f"{asked}-01") if asked else last_month
+    except ValueError:
+        messages.error(request, _("Choose a month from the list."))
+        month = last_month
+    months = [rules.add_months(timezone.localdate().replace(day=1), -n) for n in range(13)]
+    return render(request, "governance/override_summary.html", {
+        "rows": selectors.monthly_summary(request.user, month), "month": month,
+        "months": months,
+    })  # fmt: skip

@@ -22,6 +22,7 @@ from joinedup.consent.services import (
     open_break_glass,
     open_care_relationship,
 )
+from joinedup.governance.services import escalate_overdue_reviews
 from joinedup.governance.staff import Place, invite
 from joinedup.measures.services import send_completion_link
 from joinedup.messaging.services import send_from_service
@@ -165,6 +166,11 @@ def _invitation(hub):
            place=Place(hub.university, service=hub.counselling))  # fmt: skip
 
 
+def _overdue_review(hub):
+    _override(hub)
+    escalate_overdue_reviews(now=timezone.now() + dt.timedelta(days=8))
+
+
 def _message(hub):
     send_from_service(actor=hub.practitioner, student=hub.student, body="Friday at 10am?")
 
@@ -189,6 +195,7 @@ SCENARIOS = {
     "emergency access reported": _override,
     "message from the service": _message,
     "invitation to join": _invitation,
+    "override review overdue": _overdue_review,
 }
 
 # Scenarios whose last step ends the access an earlier email's link gave (closing a concern
@@ -208,6 +215,7 @@ SHOWS = (
     (r"^/me/questionnaires/[^/]+/$", "Before your next session"),
     (r"^/me/appointments/$", "data-appointment="),
     (r"^/me/messages/[0-9a-f-]{36}/$", "Friday at 10am?"),
+    (r"^/governance/overrides/$", "data-override-card"),
     (r"^/governance/join/[^/]+/$", "has invited you to work as Practitioner in Counselling"),
 )
 
@@ -236,6 +244,7 @@ def test_every_kind_of_email_is_covered_by_a_scenario():
         "email_flag_assigned", "email_concern_raised", "email_concern_acknowledged",
         "email_concern_reply", "email_concern_closed", "tell_asker", "email_notification",
         "report_break_glass", "tell_student_of_message", "email_invitation",
+        "email_overdue_reviews",
     }  # fmt: skip
     assert _every_email_kind() == covered
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -9,7 +10,7 @@ from conftest import SignedInClient, make_staff
 from joinedup.audit.models import AuditEvent
 from joinedup.conftest import accessible_at_both_sizes, login
 from joinedup.consent.services import open_break_glass
-from joinedup.governance import rules
+from joinedup.governance import rules, services
 from joinedup.governance.models import OverrideReview
 from joinedup.people.models import Role
 
@@ -119,3 +120,49 @@ def test_the_data_protection_officer_reviews_an_override_in_the_browser(
     expect(page.get_by_role("status")).to_have_text("Your review is recorded.")
     expect(page.locator("[data-review]")).to_contain_text("Appropriate")
     accessible_at_both_sizes(page)
+
+
+def test_an_override_unreviewed_for_a_week_is_escalated_once_without_naming_anyone(
+    hub, trust_admin, override, mailoutbox, django_capture_on_commit_callbacks
+):
+    reviewed = open_break_glass(actor=hub.triage, student=hub.student, reason=WHY)
+    services.review_override(actor=trust_admin, access=reviewed, outcome="appropriate", note="")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.escalate_overdue_reviews() == 0  # not yet a week
+    later = timezone.now() + dt.timedelta(days=7, minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.escalate_overdue_reviews(now=later) == 1
+    [sent] = mailoutbox
+    assert sorted(sent.to) == ["dpo@nhs.example"]  # the contact, who is also the admin
+    assert "1 emergency access" in sent.body
+    assert "/governance/overrides/" in sent.body
+    for secret in (WHY, hub.student.display_name, hub.student.student_number, "Cara"):
+        assert secret not in sent.body
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.escalate_overdue_reviews(now=later) == 0
+    assert len(mailoutbox) == 1
+    override.opened_at = timezone.now() - dt.timedelta(days=8)
+    override.save()
+    page = _as(trust_admin).get(reverse("governance:overrides")).content.decode()
+    assert "Escalated to the data protection contact" in page
+
+
+def test_the_monthly_summary_counts_each_services_overrides_and_reviews(hub, trust_admin, override):
+    second = open_break_glass(actor=hub.triage, student=hub.student, reason=WHY)
+    services.review_override(actor=trust_admin, access=second, outcome="not_appropriate",
+                             note="No risk to life recorded.")  # fmt: skip
+    month = timezone.localdate().strftime("%Y-%m")
+    page = _as(trust_admin).get(reverse("governance:override-summary"), {"month": month})
+    text = page.content.decode()
+    crisis = text.split('data-place="Crisis Team, Northbridge NHS Trust"')[1].split("</tr>")[0]
+    talking = text.split('data-place="Talking Therapies, Northbridge NHS Trust"')[1].split(
+        "</tr>")[0]  # fmt: skip
+    cells = lambda row: re.findall(r"</span>(\d+)", row)  # noqa: E731
+    assert cells(crisis) == ["1", "0", "0", "1"]
+    assert cells(talking) == ["1", "0", "1", "0"]
+    assert WHY not in text
+    empty = _as(hub.org_admin).get(reverse("governance:override-summary"), {"month": month})
+    assert "data-none-this-month" in empty.content.decode()
+    wrong = _as(trust_admin).get(reverse("governance:override-summary"), {"month": "13-2026"})
+    assert wrong.status_code == 200
+    assert "Choose a month from the list." in wrong.content.decode()
