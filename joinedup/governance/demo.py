@@ -1,5 +1,8 @@
 """A demo emergency override for the university's admin to review: a counsellor opened one
-student's record this morning, when the student rang off in distress, and read it."""
+student's record this morning, when the student rang off in distress, read it, and the
+override has since ended."""
+
+from django.utils import timezone
 
 from joinedup.consent.policy import decide_many
 from joinedup.consent.services import open_break_glass
@@ -19,5 +22,8 @@ def add_demo_overrides(hub) -> None:
         .order_by("pk")
         .first()
     )
-    open_break_glass(actor=counsellor, student=student, reason=REASON)
+    access = open_break_glass(actor=counsellor, student=student, reason=REASON)
     decide_many(counsellor, student, ["identity", "risk"])  # what it read
+    # Help reached the student; the override has ended, ready for its review.
+    access.expires_at = timezone.now()
+    access.save(update_fields=["expires_at"])

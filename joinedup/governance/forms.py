@@ -39,6 +39,10 @@ class AuditSearchForm(forms.Form):
         help_text=_("Their name or email address, or part of it."),
     )  # fmt: skip
     place = forms.ChoiceField(label=_("Service or department"), required=False)
+    reads_only = forms.BooleanField(
+        label=_("Only reads of records, allowed or refused"), required=False,
+        help_text=_("Leaves out changes, and this log's own searches."),
+    )  # fmt: skip
     start = forms.DateField(
         label=_("From"), widget=DATE,
         error_messages={"required": _("Enter the first day of the period."),
@@ -68,6 +72,7 @@ class AgreementForm(forms.Form):
     )
     partner = forms.ModelChoiceField(
         label=_("The other organisation"), queryset=Organisation.objects.none(),
+        empty_label=_("Choose the organisation"),
         error_messages={
             "required": _("Choose the organisation the agreement is with."),
             "invalid_choice": _("An agreement is between two organisations: choose the "
@@ -116,6 +121,22 @@ class AgreementForm(forms.Form):
         super().__init__(data)
         self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=own)  # type: ignore[attr-defined]
         self.fields["partner"].queryset = Organisation.objects.exclude(pk__in=own)  # type: ignore[attr-defined]
+
+    def clean(self):
+        """Every problem at once: the fields', then the agreement's rule over those given."""
+        cleaned = super().clean()
+        own, partner = cleaned.get("organisation"), cleaned.get("partner")
+        problems = rules.agreement_problems(
+            own=own.pk if own else 0, partner=partner.pk if partner else None,
+            categories=cleaned.get("categories") or [], purposes=cleaned.get("purposes") or [],
+            starts_on=cleaned.get("starts_on"), ends_on=cleaned.get("ends_on"),
+            review_on=cleaned.get("review_on"),
+            follow_up_hours=cleaned.get("follow_up_hours") or 0,
+        )  # fmt: skip
+        for field, problem in problems.items():
+            if field not in self.errors:
+                self.add_error(field, problem)
+        return cleaned
 
 
 class SuspendForm(forms.Form):

@@ -119,8 +119,8 @@ def place_problem(role: str, *, service: bool, department: bool) -> str:
     if role in DEPARTMENT_ROLES and not department:
         return _("Choose the department this role works in.")
     if role not in SERVICE_ROLES | DEPARTMENT_ROLES and (service or department):
-        return _("This role is held in the whole organisation: leave the service or "
-                 "department empty.")  # fmt: skip
+        return _("This role is held in the whole organisation: choose the organisation "
+                 "itself, not a service or department.")  # fmt: skip
     return ""
 
 

@@ -44,6 +44,7 @@ class OverrideFacts:
     reads: int
     student_told: bool  # the student asks (now) to be told of every emergency access
     overdue: bool
+    still_open: bool  # in force still: reviewed once it has ended
 
 
 def facts_of(accesses: list[BreakGlass], now: datetime | None = None) -> list[OverrideFacts]:
@@ -77,6 +78,7 @@ def facts_of(accesses: list[BreakGlass], now: datetime | None = None) -> list[Ov
             read=[str(Category(c).label) for c in dict.fromkeys(during) if c in Category.values],
             student_told=access.student.notify_break_glass,
             overdue=rules.is_overdue(access.opened_at, now, reviewed=hasattr(access, "review")),
+            still_open=access.expires_at > now,
         ))  # fmt: skip
     return found
 
@@ -93,6 +95,7 @@ class AuditSearch:
     student: str = ""
     staff: str = ""
     place: str = ""
+    reads_only: bool = False  # only reads of the record, allowed or refused
 
 
 def places_of(user: User) -> list[str]:
@@ -135,6 +138,8 @@ def audit_entries(user: User, search: AuditSearch) -> QuerySet[AuditEvent]:
         )
     if search.place:
         entries = entries.filter(actor_service=search.place)
+    if search.reads_only:
+        entries = entries.filter(allowed__isnull=False)
     return entries.select_related("actor", "student").order_by("-seq")
 
 

@@ -34,6 +34,11 @@ def review_override(
         raise PermissionDenied
     if problems := rules.review_problem(outcome, note):
         raise ValidationError(problems)
+    if access.expires_at > timezone.now():
+        raise ValidationError(_(
+            "This emergency access is open until %(until)s. Review it once it has ended, so "
+            "that the review covers everything read under it."
+        ) % {"until": f"{timezone.localtime(access.expires_at):%-d %B, %H:%M}"})  # fmt: skip
     try:
         with transaction.atomic():
             review = OverrideReview.objects.create(
@@ -58,6 +63,7 @@ def record_audit_search(
         *(f"{name} {value!r}" for name, value in (
             ("student", search.student), ("staff", search.staff), ("place", search.place),
         ) if value),
+        *(["reads only"] if search.reads_only else []),
     ]  # fmt: skip
     named = list(students_numbered(search.student)[:2]) if search.student else []
     append([admin_entry(

@@ -199,6 +199,10 @@ def accept(
 def add_role(*, actor: User, user: User, role: str, place: Place, request=None) -> Membership:
     _check_admin(actor, place.organisation)
     _check_place(role, place)
+    if Suspension.objects.filter(user=user, organisation=place.organisation).exists():
+        raise ValidationError(_("They are suspended at %(org)s: give their roles back first, "
+                                "or record that they have left.")
+                              % {"org": place.organisation.name})  # fmt: skip
     if _holds(user, role, place):
         raise ValidationError({"role": _("They have this role already.")})
     with transaction.atomic():

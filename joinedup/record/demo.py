@@ -160,6 +160,7 @@ def _organisations() -> dict:
         charity_agreement = DataSharingAgreement.objects.create(
             title=f"{uni.name} and Mind peer support", categories=["identity", "engagement"],
             purposes=["direct_care"], starts_on=dt.date(2025, 1, 1),
+            review_on=dt.date(2027, 9, 1),
         )  # fmt: skip
         charity_agreement.organisations.set([uni, charity], through_defaults={"active": True})
     return hub

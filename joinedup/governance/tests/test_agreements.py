@@ -189,7 +189,10 @@ def test_bad_drafts_are_refused_with_what_to_do_and_nothing_saved(hub, trust_adm
     page = client.post(reverse("governance:agreement-new"), form)
     text = page.content.decode()
     assert page.status_code == 400
+    # Every problem is said at once.
     assert "choose the other organisation" in text
+    assert "The agreement ends before it starts" in text
+    assert "from 1 to 336" in text
     form["partner"] = hub.other_university.pk
     text = client.post(reverse("governance:agreement-new"), form).content.decode()
     assert "The agreement ends before it starts" in text

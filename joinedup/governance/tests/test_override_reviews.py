@@ -2,6 +2,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -28,6 +29,13 @@ def override(hub):
     client = SignedInClient()
     client.force_login(hub.crisis_practitioner)
     client.get(reverse("record:student-detail", args=[hub.student.uuid]))  # reads under it
+    return _ended(access)
+
+
+def _ended(access):
+    """The override has run its time (reviews come once it has ended)."""
+    access.expires_at = timezone.now()
+    access.save(update_fields=["expires_at"])
     return access
 
 
@@ -125,7 +133,7 @@ def test_the_data_protection_officer_reviews_an_override_in_the_browser(
 def test_an_override_unreviewed_for_a_week_is_escalated_once_without_naming_anyone(
     hub, trust_admin, override, mailoutbox, django_capture_on_commit_callbacks
 ):
-    reviewed = open_break_glass(actor=hub.triage, student=hub.student, reason=WHY)
+    reviewed = _ended(open_break_glass(actor=hub.triage, student=hub.student, reason=WHY))
     services.review_override(actor=trust_admin, access=reviewed, outcome="appropriate", note="")
     with django_capture_on_commit_callbacks(execute=True):
         assert services.escalate_overdue_reviews() == 0  # not yet a week
@@ -148,7 +156,7 @@ def test_an_override_unreviewed_for_a_week_is_escalated_once_without_naming_anyo
 
 
 def test_the_monthly_summary_counts_each_services_overrides_and_reviews(hub, trust_admin, override):
-    second = open_break_glass(actor=hub.triage, student=hub.student, reason=WHY)
+    second = _ended(open_break_glass(actor=hub.triage, student=hub.student, reason=WHY))
     services.review_override(actor=trust_admin, access=second, outcome="not_appropriate",
                              note="No risk to life recorded.")  # fmt: skip
     month = timezone.localdate().strftime("%Y-%m")
@@ -166,3 +174,16 @@ def test_the_monthly_summary_counts_each_services_overrides_and_reviews(hub, tru
     wrong = _as(trust_admin).get(reverse("governance:override-summary"), {"month": "13-2026"})
     assert wrong.status_code == 200
     assert "Choose a month from the list." in wrong.content.decode()
+
+
+def test_an_override_still_open_is_reviewed_once_it_has_ended(hub, trust_admin):
+    access = open_break_glass(actor=hub.crisis_practitioner, student=hub.student, reason=WHY)
+    with pytest.raises(ValidationError, match="Review it once it has ended"):
+        services.review_override(actor=trust_admin, access=access, outcome="appropriate",
+                                 note="")  # fmt: skip
+    page = _as(trust_admin).get(reverse("governance:overrides")).content.decode()
+    assert "data-still-open" in page
+    assert "Review it<" not in page
+    _ended(access)
+    services.review_override(actor=trust_admin, access=access, outcome="appropriate", note="")
+    assert OverrideReview.objects.get().access == access

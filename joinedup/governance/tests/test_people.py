@@ -183,6 +183,23 @@ def test_suspending_ends_access_at_the_next_page_and_resuming_gives_it_back(hub)
                        ("governance.person.resumed", hub.org_admin.pk)}  # fmt: skip
 
 
+def test_someone_suspended_gets_no_new_role_but_can_be_recorded_as_left(hub):
+    staff.suspend(actor=hub.org_admin, user=hub.practitioner, organisation=hub.university,
+                  reason="Under investigation.")  # fmt: skip
+    with pytest.raises(ValidationError, match="give their roles back first"):
+        staff.add_role(actor=hub.org_admin, user=hub.practitioner, role=Role.TRIAGE,
+                       place=Place(hub.university, service=hub.wellbeing))  # fmt: skip
+    url = reverse("governance:person", args=[hub.practitioner.uuid])
+    page = _as(hub.org_admin).get(url).content.decode()
+    assert "Give them a role" not in page
+    assert "Suspend them" not in page
+    assert "They have left" in page
+    _as(hub.org_admin).post(url, {"do": "leave", "organisation": hub.university.uuid,
+                                  "confirm": "yes"})  # fmt: skip
+    assert not Suspension.objects.exists()
+    assert not Membership.objects.filter(user=hub.practitioner).exists()
+
+
 def test_leaving_ends_every_role_there_but_not_elsewhere(hub):
     both = make_staff("bo@nb.ac.uk", Role.PRACTITIONER, hub.university, service=hub.wellbeing)
     Membership.objects.create(user=both, organisation=hub.trust, service=hub.crisis,
