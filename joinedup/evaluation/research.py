@@ -302,6 +302,19 @@ def _csv_value(value) -> str:
     return str(value)
 
 
+def _opt_out_checks(opted_out: Mapping) -> list[str]:
+    """Which NHS organisations' checks against the national service were applied, and which
+    had none current (then only opt-outs recorded in JoinedUp were applied for them)."""
+    lines = [f"- {name}: checked with the national service, current until {until}."
+             for name, until in sorted(opted_out.get("checked", {}).items())]  # fmt: skip
+    lines += [
+        f"- {name}: no current check with the national service; only opt-outs recorded in "
+        "JoinedUp were applied."
+        for name in opted_out.get("not_checked", [])
+    ]
+    return lines
+
+
 def counted(n: int, noun: str) -> str:
     """`1 student`, `2 students`: a count with its noun in the right number."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
@@ -341,6 +354,7 @@ def release_note_text(note: Mapping) -> str:
         "National data opt-out: episodes at NHS services of students who have registered an "
         f"opt-out are left out: {counted(note['opted_out']['rows'], 'episode')} of "
         f"{counted(note['opted_out']['students'], 'student')}.",
+        *_opt_out_checks(note["opted_out"]),
         "",
         "No names, contact details, student numbers, NHS numbers, free text or exact dates are "
         "included. Dates are months; ages are bands. See data_dictionary.csv for every column.",

@@ -30,6 +30,7 @@ from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import seats_of
 from joinedup.evaluation import reports, research
 from joinedup.evaluation.models import EvaluationProject, ResearchExtract, SavedReport
+from joinedup.governance.optouts import national_opt_outs
 from joinedup.measures.instruments import CODES
 from joinedup.measures.models import Administration
 from joinedup.measures.outcomes import episode_outcome
@@ -270,7 +271,8 @@ def extract_rows(
             "service__name", "service__kind", "service__organisation__kind",
             "student__date_of_birth", "student__gender", "student__ethnicity_group",
             "student__disability", "student__is_international", "student__university__name",
-            "student__national_data_opt_out", "referral__source", "referral__sent_at",
+            "student__national_data_opt_out", "student__nhs_number", "referral__source",
+            "referral__sent_at",
             "referral__first_contact_at", "referral__treatment_started_at",
         )
         .order_by("pk")
@@ -278,8 +280,12 @@ def extract_rows(
     kept: list[_EpisodeFacts] = []
     zone = timezone.get_current_timezone()
     opted_out_rows, opted_out_students = 0, set()
+    national = national_opt_outs()
     for e in episodes:
-        if e["student__national_data_opt_out"] and e["service__organisation__kind"] in NHS_KINDS:
+        opted_out = (
+            e["student__national_data_opt_out"] or e["student__nhs_number"] in national.numbers
+        )
+        if opted_out and e["service__organisation__kind"] in NHS_KINDS:
             opted_out_rows += 1
             opted_out_students.add(e["student_id"])
             continue
@@ -304,7 +310,12 @@ def extract_rows(
         quasi = anonymised.released.get(facts.student_id)
         if quasi is not None:
             rows.append(facts.row | dict(zip(research.QUASI_IDENTIFIERS, quasi, strict=True)))
-    return rows, _release_note(extract, kept, anonymised, opted_out_rows, opted_out_students)
+    note = _release_note(extract, kept, anonymised, opted_out_rows, opted_out_students)
+    note["opted_out"] |= {
+        "checked": {name: f"{until:%Y-%m-%d}" for name, until in national.current.items()},
+        "not_checked": national.missing,
+    }
+    return rows, note
 
 
 def _episode_facts(e: dict, key: bytes, zone) -> _EpisodeFacts:

@@ -309,3 +309,11 @@ class ExtendForm(forms.Form):
         error_messages={"required": _(
             "Say why: the request is complex, or one of several from the same person.")},
     )  # fmt: skip
+
+
+class OptOutAnswerForm(forms.Form):
+    file = forms.FileField(
+        label=_("The file the service returned"),
+        help_text=_("The .dat file from your MESH mailbox: NHS numbers, one per line."),
+        error_messages={"required": _("Choose the file the service returned.")},
+    )

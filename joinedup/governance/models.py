@@ -139,3 +139,28 @@ class OverrideEscalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.access_id} escalated"
+
+
+class OptOutCheck(models.Model):
+    """One check of an NHS organisation's patients against the national data opt-out: the
+    NHS numbers sent to NHS England's Check for National Data Opt-outs service, and, once its
+    answer is imported, those it left out (the opted out). The answer is a cache that expires
+    (`rules.OPT_OUT_CHECK_LASTS`); nothing is written onto the students' records."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    numbers = models.JSONField(default=list)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opted_out = models.JSONField(default=list)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} sent {self.sent_at:%Y-%m-%d}"

@@ -2,6 +2,8 @@
 audit search's period; cells of a CSV download."""
 
 import calendar
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.utils.translation import gettext as _
@@ -172,3 +174,34 @@ def rights_response_problems(
         problems["response"] = _("Say which exemption or reason applies: the requester must "
                                  "be told, and may complain to the ICO.")  # fmt: skip
     return problems
+
+
+# How long the answer of a national data opt-out check may be used before the check is run
+# again. NHS England's national data opt-out operational policy lets the result be held as a
+# cache for a fixed period only, re-checked regularly, never recorded on the record itself.
+OPT_OUT_CHECK_LASTS = timedelta(days=21)
+
+
+@dataclass(frozen=True)
+class ReturnedList:
+    """The NHS numbers in a file the Check for National Data Opt-outs service returned, and
+    what is wrong with its lines (each by its line number)."""
+
+    numbers: frozenset[str]
+    problems: list[str]
+
+
+def read_returned_list(text: str, is_valid: Callable[[str], bool]) -> ReturnedList:
+    """The service's file: NHS numbers, one per line, each optionally followed by a comma.
+    A line that is not one valid NHS number is a problem (`is_valid` checks the number)."""
+    numbers, problems = set(), []
+    for number, line in enumerate(text.splitlines(), start=1):
+        value = line.strip().rstrip(",").strip()
+        if not value:
+            continue
+        if not (value.isdigit() and len(value) == 10 and is_valid(value)):
+            problems.append(_("Line %(line)d: “%(value)s” is not a valid NHS number.")
+                            % {"line": number, "value": value[:40]})  # fmt: skip
+            continue
+        numbers.add(value)
+    return ReturnedList(frozenset(numbers), problems)

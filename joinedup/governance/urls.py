@@ -20,4 +20,11 @@ urlpatterns = [
     path("requests/", views.rights_requests, name="rights-requests"),
     path("requests/new/", views.rights_request_new, name="rights-request-new"),
     path("requests/<uuid:rights_request_uuid>/", views.rights_request, name="rights-request"),
+    path("opt-outs/", views.opt_outs, name="opt-outs"),
+    path("opt-outs/<uuid:check_uuid>/sent.dat", views.opt_out_sent, name="opt-out-sent"),
+    path(
+        "opt-outs/choices/<uuid:organisation_uuid>.csv",
+        views.opt_out_choices,
+        name="opt-out-choices",
+    ),
 ]

@@ -16,12 +16,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from joinedup.audit.models import AuditEvent
 from joinedup.audit.selectors import verify_audit_chain
 from joinedup.consent.models import Category, Purpose
-from joinedup.governance import rights, rules, selectors, services, staff
+from joinedup.governance import optouts, rights, rules, selectors, services, staff
 from joinedup.governance.forms import (
     AgreementForm,
     AnswerForm,
@@ -29,13 +30,14 @@ from joinedup.governance.forms import (
     ExtendForm,
     InviteForm,
     JoinForm,
+    OptOutAnswerForm,
     ReviewForm,
     RightsRequestForm,
     RoleForm,
     SuspendForm,
     SuspendPersonForm,
 )
-from joinedup.governance.models import Invitation
+from joinedup.governance.models import Invitation, OptOutCheck
 from joinedup.people.models import Organisation, Role, User
 from joinedup.people.permissions import capability_required
 from joinedup.referrals.views import add_errors
@@ -466,3 +468,93 @@ def override_summary(request):
         "rows": selectors.monthly_summary(request.user, month), "month": month,
         "months": months,
     })  # fmt: skip
+
+
+def _nhs_organisations(user):
+    return _my_organisations(user).filter(kind=Organisation.Kind.NHS_TRUST)
+
+
+@login_required
+@capability_required(is_org_admin)
+@require_http_methods(["GET", "POST"])
+def opt_outs(request):
+    """The national data opt-out: for each NHS organisation of mine, its latest check and
+    what to do next; a check started here; the students' own choices to export."""
+    organisations = list(_nhs_organisations(request.user))
+    answer = OptOutAnswerForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        org = next((o for o in organisations if str(o.uuid) == request.POST.get("organisation")),
+                   None)  # fmt: skip
+        if org is None:
+            raise Http404("No such NHS organisation of yours.")
+        try:
+            if request.POST.get("do") == "start":
+                started = optouts.start_check(actor=request.user, organisation=org,
+                                                  request=request)  # fmt: skip
+                messages.success(request, ngettext(
+                    "%(count)d NHS number is ready to send: download it and send it to the "
+                    "service from your MESH mailbox.",
+                    "%(count)d NHS numbers are ready to send: download them and send them to the "
+                    "service from your MESH mailbox.", len(started.numbers),
+                ) % {"count": len(started.numbers)})  # fmt: skip
+                return redirect("governance:opt-outs")
+            if answer.is_valid():
+                check = OptOutCheck.objects.filter(organisation=org, returned_at__isnull=True
+                                                   ).first()  # fmt: skip
+                if check is None:
+                    raise ValidationError(_("Start a check first: there is none waiting."))
+                text = answer.cleaned_data["file"].read().decode("utf-8", errors="replace")
+                done = optouts.record_answer(actor=request.user, check=check, text=text,
+                                             request=request)  # fmt: skip
+                messages.success(request, _(
+                    "Imported: %(out)d of %(all)d patients have opted out. Extracts leave "
+                    "them out until %(until)s; check again before then."
+                ) % {"out": len(done.opted_out), "all": len(done.numbers),
+                     "until": f"{timezone.localtime(done.expires_at):%-d %B %Y}"})  # fmt: skip
+                return redirect("governance:opt-outs")
+        except ValidationError as error:
+            add_errors(answer, error)
+    rows = [(org, OptOutCheck.objects.filter(organisation=org).first(),
+             OptOutCheck.objects.filter(organisation=org, returned_at__isnull=False).first())
+            for org in organisations]  # fmt: skip
+    return render(request, "governance/opt_outs.html", {
+        "rows": rows, "answer": answer, "now": timezone.now(),
+        "lasts": rules.OPT_OUT_CHECK_LASTS.days,
+    }, status=400 if answer.errors else 200)  # fmt: skip
+
+
+@login_required
+@capability_required(is_org_admin)
+def opt_out_sent(request, check_uuid):
+    """The NHS numbers of a check, as the service takes them: one per line, each followed by
+    a comma, LF line ends."""
+    check = OptOutCheck.objects.filter(
+        uuid=check_uuid, organisation__in=_nhs_organisations(request.user)
+    ).first()
+    if check is None:
+        raise Http404("No such check.")
+    response = HttpResponse("".join(f"{n},\n" for n in check.numbers),
+                            content_type="text/plain; charset=utf-8")  # fmt: skip
+    name = f"{check.organisation.ods_code or 'joinedup'}-{check.sent_at:%d%m%y}.dat"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@capability_required(is_org_admin)
+def opt_out_choices(request, organisation_uuid):
+    """The NHS numbers of the organisation's patients who chose, in JoinedUp, to opt out:
+    for the partner to record nationally. Audited."""
+    org = _nhs_organisations(request.user).filter(uuid=organisation_uuid).first()
+    if org is None:
+        raise Http404("No such NHS organisation of yours.")
+    numbers = list(optouts.portal_choices(org).values_list("nhs_number", flat=True))
+    optouts.record_export(actor=request.user, organisation=org, count=len(numbers),
+                          request=request)  # fmt: skip
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["nhs_number"])
+    writer.writerows([n] for n in numbers)
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="opt-outs-recorded-in-joinedup.csv"'
+    return response

@@ -64,6 +64,7 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
         AGREEMENTS,
         Link("governance:audit", _("Audit log")),
         Link("governance:rights-requests", _("Rights requests")),
+        Link("governance:opt-outs", _("National data opt-out")),
         Link("people:student-merge", _("Merge records")),
     ),
 }

@@ -175,6 +175,7 @@ STAFF = [
     ("service-manager", "service_manager", "north", "north_wellbeing", None, "Sam", "Price"),
     ("academic", "academic", "north", None, "north_history", "Anna", "Kowalski"),
     ("org-admin", "org_admin", "north", None, None, "Oscar", "Hart"),
+    ("nhs-admin", "org_admin", "trust", None, None, "Nadia", "Begum"),
     ("researcher", "researcher", "north", None, None, "Rita", "Gomez"),
 ]
 

@@ -59,6 +59,7 @@ from joinedup.feedback.models import (
 )
 from joinedup.fhir.models import ExportFile, ExportJob
 from joinedup.fhir.tests.conftest import ALL_READ, ALL_WRITE, token_for
+from joinedup.governance.models import OptOutCheck
 from joinedup.governance.rights import log_request
 from joinedup.governance.staff import Place as StaffPlace
 from joinedup.governance.staff import invite, token_of
@@ -393,6 +394,11 @@ def _plant(hub) -> Planted:
         actor=hub.org_admin, email="newcomer@nb.ac.uk", role=Role.PRACTITIONER,
         place=StaffPlace(hub.university, service=counselling),
     )  # fmt: skip
+    # The trust's national data opt-out check, holding the student's NHS number.
+    rows["opt-out check"] = OptOutCheck.objects.create(
+        organisation=hub.trust, sent_by=hub.crisis_practitioner,
+        numbers=[IDENTITY["NHS number"]],
+    )  # fmt: skip
     # A rights request logged by the university's admin.
     rows["rights request"] = log_request(
         actor=hub.org_admin, organisation=hub.university, kind="access",
@@ -508,6 +514,8 @@ IDS = {
     "agreement_uuid": lambda p, r, v: p.rows["agreement"].uuid,
     "invitation_uuid": lambda p, r, v: p.rows["invitation"].uuid,
     "rights_request_uuid": lambda p, r, v: p.rows["rights request"].uuid,
+    "check_uuid": lambda p, r, v: p.rows["opt-out check"].uuid,
+    ("governance:opt-out-choices", "organisation_uuid"): lambda p, r, v: p.student.university.uuid,
     "user_uuid": lambda p, r, v: p.clinician.uuid,
     ("governance:join", "token"): lambda p, r, v: token_of(p.rows["invitation"]),
     "entry_uuid": lambda p, r, v: p.document.uuid,

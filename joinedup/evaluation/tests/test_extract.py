@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from conftest import make_staff, make_student
 from joinedup.audit.models import AuditEvent
@@ -19,6 +20,7 @@ from joinedup.consent.services import open_care_relationship
 from joinedup.evaluation import research, services
 from joinedup.evaluation.models import ResearchExtract
 from joinedup.evaluation.services import start_extract
+from joinedup.governance.models import OptOutCheck
 from joinedup.measures.models import Administration
 from joinedup.people.models import Role
 from joinedup.referrals.models import Appointment, Episode, Referral
@@ -243,8 +245,38 @@ def test_national_data_opt_out_leaves_out_nhs_episodes_only(produced, cohort):
     pseudonym = research.pseudonym(opted_out.pk, KEY.encode())
     theirs = [r for r in _rows(files) if r["pseudonym"] == pseudonym]
     assert [r["service"] for r in theirs] == ["Wellbeing"]
-    assert extract.release_note["opted_out"] == {"students": 1, "rows": 1}
-    assert "opt-out are left out: 1 episode of 1 student." in files["release_note.txt"].decode()
+    assert extract.release_note["opted_out"] == {
+        "students": 1, "rows": 1, "checked": {}, "not_checked": ["Northbridge NHS Trust"],
+    }  # fmt: skip
+    text = files["release_note.txt"].decode()
+    assert "opt-out are left out: 1 episode of 1 student." in text
+    assert "- Northbridge NHS Trust: no current check with the national service" in text
+
+
+@pytest.mark.parametrize("current", [True, False])
+def test_a_current_national_check_leaves_out_whom_it_found_and_an_expired_one_nobody(
+    hub, cohort, settings, django_capture_on_commit_callbacks, current
+):
+    found = cohort[0]  # has an episode at Talking Therapies, and opted out nowhere in JoinedUp
+    now = timezone.now()
+    OptOutCheck.objects.create(
+        organisation=hub.trust, sent_by=hub.triage, numbers=[found.nhs_number],
+        opted_out=[found.nhs_number], returned_at=now - dt.timedelta(days=22),
+        expires_at=now + dt.timedelta(days=1) if current else now - dt.timedelta(days=1),
+    )  # fmt: skip
+    extract = _run(hub, django_capture_on_commit_callbacks)
+    files = _files(settings, extract)
+    pseudonym = research.pseudonym(found.pk, KEY.encode())
+    services = {r["service"] for r in _rows(files) if r["pseudonym"] == pseudonym}
+    note = files["release_note.txt"].decode()
+    if current:
+        assert services == {"Wellbeing"}
+        assert extract.release_note["opted_out"]["students"] == 2
+        assert "Northbridge NHS Trust: checked with the national service, current until" in note
+    else:
+        assert services == {"Wellbeing", "Talking Therapies"}
+        assert extract.release_note["opted_out"]["students"] == 1
+        assert "Northbridge NHS Trust: no current check" in note
 
 
 def test_dates_are_months_ages_are_bands_and_outcomes_are_computed(produced, cohort):
