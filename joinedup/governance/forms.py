@@ -317,3 +317,12 @@ class OptOutAnswerForm(forms.Form):
         help_text=_("The .dat file from your MESH mailbox: NHS numbers, one per line."),
         error_messages={"required": _("Choose the file the service returned.")},
     )
+
+
+class RetentionForm(forms.Form):
+    category = forms.ChoiceField(label=_("Kind of record"), choices=Category.choices)
+    years = forms.IntegerField(
+        label=_("Years kept after the last contact"),
+        error_messages={"required": _("Give the period in years."),
+                        "invalid": _("Give the period in whole years, such as 6.")},
+    )  # fmt: skip

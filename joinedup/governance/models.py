@@ -164,3 +164,44 @@ class OptOutCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} sent {self.sent_at:%Y-%m-%d}"
+
+
+class RetentionRule(models.Model):
+    """An organisation's own retention period for one kind of record, in years after the
+    student's last contact with it; where none is set, `rules.DEFAULT_RETENTION_YEARS`."""
+
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+")
+    category = models.CharField(max_length=20)
+    years = models.PositiveSmallIntegerField()
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "category"], name="one_rule_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.category}: {self.years} years"
+
+
+class RetentionRun(models.Model):
+    """One listing of the records past their retention at an organisation, and, once an admin
+    confirms it, their erasure. The listing names record ids only."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+")
+    listed_at = models.DateTimeField(default=timezone.now)
+    entries = models.JSONField(default=list)  # ids of the record entries listed
+    by_category = models.JSONField(default=dict)  # category → how many entries
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    erased = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-listed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.listed_at:%Y-%m-%d}"

@@ -205,3 +205,46 @@ def read_returned_list(text: str, is_valid: Callable[[str], bool]) -> ReturnedLi
             continue
         numbers.add(value)
     return ReturnedList(frozenset(numbers), problems)
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+# How many years after the student's last contact with an organisation its records are kept,
+# by the kind of organisation, with the source of each default. An organisation's admin may
+# set another period per kind of record (`RetentionRule`).
+NHS_MENTAL_HEALTH_YEARS = 20  # NHS England, Records Management Code of Practice 2023,
+# Appendix II (retention schedule), "Mental health records": 20 years after the date of the
+# last contact between the patient and the mental health provider (or 8 years after death).
+COUNSELLING_YEARS = 6  # BACP, Good Practice in Action 105 (Recording and record keeping):
+# client records kept for six years after the end of contact, the time within which a claim
+# in contract or tort may be brought (Limitation Act 1980, sections 2 and 5).
+DEFAULT_RETENTION_YEARS = {
+    "nhs_trust": (NHS_MENTAL_HEALTH_YEARS,
+                  "NHS Records Management Code of Practice 2023, mental health records"),
+    "gp_practice": (NHS_MENTAL_HEALTH_YEARS,
+                    "NHS Records Management Code of Practice 2023, mental health records"),
+    "university": (COUNSELLING_YEARS, "BACP Good Practice in Action 105; Limitation Act 1980"),
+    "third_sector": (COUNSELLING_YEARS, "BACP Good Practice in Action 105; Limitation Act 1980"),
+}  # fmt: skip
+LONGEST_RETENTION_YEARS = 100
+
+
+def retention_problem(years: int | None) -> str:
+    """What is wrong with a retention period in years, or ""."""
+    if years is None or years < 1:
+        return _("Keep records for at least 1 year after the last contact: a shorter period "
+                 "would erase them as soon as care ends.")  # fmt: skip
+    if years > LONGEST_RETENTION_YEARS:
+        return _("Give a period of %(most)d years or fewer.") % {"most": LONGEST_RETENTION_YEARS}
+    return ""
+
+
+def kept_until(last_contact: date, years: int) -> date:
+    """The last day a record is kept: `years` after the last contact."""
+    return add_months(last_contact, 12 * years)
+
+
+def is_due_for_erasure(*, last_contact: date, years: int, today: date, in_care: bool) -> bool:
+    """Whether records pass their retention: never while the student is still in the
+    organisation's care, else once the day after `kept_until` has come."""
+    return not in_care and today > kept_until(last_contact, years)

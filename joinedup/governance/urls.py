@@ -27,4 +27,5 @@ urlpatterns = [
         views.opt_out_choices,
         name="opt-out-choices",
     ),
+    path("retention/", views.retention_view, name="retention"),
 ]

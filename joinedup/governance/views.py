@@ -22,7 +22,15 @@ from django.views.decorators.http import require_http_methods
 from joinedup.audit.models import AuditEvent
 from joinedup.audit.selectors import verify_audit_chain
 from joinedup.consent.models import Category, Purpose
-from joinedup.governance import optouts, rights, rules, selectors, services, staff
+from joinedup.governance import (
+    optouts,
+    retention,
+    rights,
+    rules,
+    selectors,
+    services,
+    staff,
+)
 from joinedup.governance.forms import (
     AgreementForm,
     AnswerForm,
@@ -31,13 +39,14 @@ from joinedup.governance.forms import (
     InviteForm,
     JoinForm,
     OptOutAnswerForm,
+    RetentionForm,
     ReviewForm,
     RightsRequestForm,
     RoleForm,
     SuspendForm,
     SuspendPersonForm,
 )
-from joinedup.governance.models import Invitation, OptOutCheck
+from joinedup.governance.models import Invitation, OptOutCheck, RetentionRun
 from joinedup.people.models import Organisation, Role, User
 from joinedup.people.permissions import capability_required
 from joinedup.referrals.views import add_errors
@@ -558,3 +567,59 @@ def opt_out_choices(request, organisation_uuid):
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="opt-outs-recorded-in-joinedup.csv"'
     return response
+
+
+@login_required
+@capability_required(is_org_admin)
+@require_http_methods(["GET", "POST"])
+def retention_view(request):
+    """Each organisation of mine: its retention periods, the latest listing of what has
+    passed them, and its erasure once confirmed."""
+    organisations = list(_my_organisations(request.user))
+    do = request.POST.get("do")
+    period = RetentionForm(request.POST if do == "period" else None)
+    if request.method == "POST":
+        org = next((o for o in organisations if str(o.uuid) == request.POST.get("organisation")),
+                   None)  # fmt: skip
+        if org is None:
+            raise Http404("No such organisation of yours.")
+        try:
+            if do == "period" and period.is_valid():
+                retention.set_period(actor=request.user, organisation=org, request=request,
+                                     **period.cleaned_data)  # fmt: skip
+                messages.success(request, _("The retention period is changed. The next daily "
+                                            "listing uses it."))  # fmt: skip
+                return redirect("governance:retention")
+            if do == "list":
+                run = retention.list_due(org)
+                messages.success(request, _("Nothing has passed its retention.") if run is None
+                                 else _("Listed: check it below, then confirm."))  # fmt: skip
+                return redirect("governance:retention")
+            if do == "erase":
+                run = RetentionRun.objects.filter(
+                    organisation=org, uuid=request.POST.get("run"), confirmed_at__isnull=True
+                ).first()
+                if run is None:
+                    raise ValidationError(_("That list has been replaced or erased already: "
+                                            "check the latest one."))  # fmt: skip
+                if request.POST.get("confirm") != "yes":
+                    raise ValidationError(_("Tick the box to confirm the erasure."))
+                count = retention.confirm(actor=request.user, run=run, request=request)
+                messages.success(request, ngettext(
+                    "%(count)d record entry erased. The audit log says what, and under which rule.",
+                    "%(count)d record entries erased. The audit log says what, and under which "
+                    "rule.", count) % {"count": count})  # fmt: skip
+                return redirect("governance:retention")
+        except ValidationError as error:
+            if do == "period":
+                add_errors(period, error)
+            else:
+                messages.error(request, " ".join(error.messages))
+    rows = [
+        (org, list(retention.periods_of(org).values()),
+         RetentionRun.objects.filter(organisation=org).first())
+        for org in organisations
+    ]  # fmt: skip
+    return render(request, "governance/retention.html", {
+        "rows": rows, "period": period, "categories": dict(Category.choices),
+    }, status=400 if period.errors else 200)  # fmt: skip

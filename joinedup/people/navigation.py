@@ -65,6 +65,7 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
         Link("governance:audit", _("Audit log")),
         Link("governance:rights-requests", _("Rights requests")),
         Link("governance:opt-outs", _("National data opt-out")),
+        Link("governance:retention", _("Retention")),
         Link("people:student-merge", _("Merge records")),
     ),
 }

@@ -1,0 +1,141 @@
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from conftest import SignedInClient, make_staff, make_student
+from joinedup.audit.models import AuditEvent
+from joinedup.audit.selectors import verify_audit_chain
+from joinedup.conftest import accessible_at_both_sizes, login, open_from_menu
+from joinedup.consent.models import CareRelationship
+from joinedup.consent.services import close_care_relationship, open_care_relationship
+from joinedup.governance import retention, rules
+from joinedup.governance.models import RetentionRun
+from joinedup.people.models import Role
+from joinedup.record.models import RecordEntry
+from joinedup.record.tests.factories import write_entry
+
+D = dt.date
+SECRET = "Told us about the night on the bridge."
+
+
+def _as(user) -> SignedInClient:
+    client = SignedInClient()
+    client.force_login(user)
+    return client
+
+
+def _years_ago(years: int, days: int = 1):
+    return timezone.now() - dt.timedelta(days=365 * years + 2 + days)
+
+
+@pytest.fixture
+def old(hub):
+    """A student whose care at Wellbeing ended seven years ago: past the university's six."""
+    student = make_student(hub.university, "NB4000001")
+    relationship = open_care_relationship(student=student, service=hub.wellbeing,
+                                          reason="episode")  # fmt: skip
+    close_care_relationship(relationship=relationship, because="episode_ended")
+    CareRelationship.objects.filter(pk=relationship.pk).update(closed_at=_years_ago(7))
+    entries = [write_entry(student, category, hub.wellbeing, hub.practitioner, body=SECRET)
+               for category in ("notes", "risk")]  # fmt: skip
+    RecordEntry.objects.filter(pk__in=[e.pk for e in entries]).update(created_at=_years_ago(7))
+    return student
+
+
+def test_a_period_is_a_year_to_a_hundred():
+    assert "at least 1 year" in rules.retention_problem(0)
+    assert "at least 1 year" in rules.retention_problem(None)
+    assert rules.retention_problem(1) == ""
+    assert rules.retention_problem(100) == ""
+    assert "100 years or fewer" in rules.retention_problem(101)
+
+
+def test_records_are_due_the_day_after_their_time_and_never_while_in_care():
+    last = D(2020, 2, 29)
+    assert rules.kept_until(last, 6) == D(2026, 2, 28)
+    kept = {"last_contact": last, "years": 6, "in_care": False}
+    assert not rules.is_due_for_erasure(today=D(2026, 2, 28), **kept)
+    assert rules.is_due_for_erasure(today=D(2026, 3, 1), **kept)
+    assert not rules.is_due_for_erasure(today=D(2040, 1, 1), **kept | {"in_care": True})
+
+
+def test_each_kind_of_organisation_has_its_cited_default(hub):
+    university = retention.periods_of(hub.university)["notes"]
+    assert (university.years, university.source) == (
+        6, "BACP Good Practice in Action 105; Limitation Act 1980")  # fmt: skip
+    trust = retention.periods_of(hub.trust)["risk"]
+    assert trust.years == 20
+    assert "Records Management Code of Practice 2023" in trust.source
+
+
+def test_what_has_passed_is_listed_then_erased_once_confirmed_and_audited(hub, old):
+    in_care = make_student(hub.university, "NB4000002")
+    open_care_relationship(student=in_care, service=hub.wellbeing, reason="episode")
+    kept = write_entry(in_care, "notes", hub.wellbeing, hub.practitioner)
+    RecordEntry.objects.filter(pk=kept.pk).update(created_at=_years_ago(9))
+    nhs = write_entry(old, "notes", hub.crisis, hub.crisis_practitioner)
+    RecordEntry.objects.filter(pk=nhs.pk).update(created_at=_years_ago(7))
+
+    run = retention.list_due(hub.university)
+    assert run.by_category == {"notes": 1, "risk": 1}
+    assert set(RecordEntry.objects.filter(pk__in=run.entries).values_list("student", flat=True)) \
+        == {old.pk}  # fmt: skip
+    assert retention.list_due(hub.university) == run  # listed once
+    assert RecordEntry.objects.filter(student=old, service=hub.wellbeing).count() == 2
+    with pytest.raises(PermissionDenied):
+        retention.confirm(actor=make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust),
+                          run=run)  # fmt: skip
+    assert retention.confirm(actor=hub.org_admin, run=run) == 2
+    assert not RecordEntry.objects.filter(student=old, service=hub.wellbeing).exists()
+    assert RecordEntry.objects.filter(pk__in=[kept.pk, nhs.pk]).count() == 2
+    erased = AuditEvent.objects.filter(action="governance.retention.erased").order_by("category")
+    assert [(e.student, e.category) for e in erased] == [(old, "notes"), (old, "risk")]
+    assert "kept 6 years after the last contact with University of Northbridge" in erased[0].reason
+    assert SECRET not in "".join(e.reason for e in erased)
+    assert verify_audit_chain().broken is None
+    with pytest.raises(ValidationError, match="erased already"):
+        retention.confirm(actor=hub.org_admin, run=run)
+    assert retention.list_due(hub.university) is None
+
+
+def test_a_student_back_in_care_before_the_confirmation_keeps_their_records(hub, old):
+    run = retention.list_due(hub.university)
+    open_care_relationship(student=old, service=hub.counselling, reason="referral")
+    assert retention.confirm(actor=hub.org_admin, run=run) == 0
+    assert RecordEntry.objects.filter(student=old).count() == 2
+
+
+def test_a_period_is_changed_by_an_admin_and_a_bad_one_refused(hub, old):
+    client = _as(hub.org_admin)
+    asked = {"organisation": hub.university.uuid, "do": "period", "category": "risk"}
+    zero = client.post(reverse("governance:retention"), asked | {"years": "0"})
+    assert zero.status_code == 400
+    assert "at least 1 year" in zero.content.decode()
+    client.post(reverse("governance:retention"), asked | {"years": "8"})
+    assert retention.periods_of(hub.university)["risk"].years == 8
+    assert retention.list_due(hub.university).by_category == {"notes": 1}
+    unticked = client.post(reverse("governance:retention"), {
+        "organisation": hub.university.uuid, "do": "erase",
+        "run": RetentionRun.objects.get().uuid,
+    }, follow=True)  # fmt: skip
+    assert "Tick the box to confirm" in unticked.content.decode()
+    assert RecordEntry.objects.filter(student=old).count() == 2
+
+
+@pytest.mark.browser
+def test_an_admin_confirms_a_retention_run(hub, old, page):
+    login(page, hub.org_admin)
+    open_from_menu(page, "Retention")
+    accessible_at_both_sizes(page)
+    page.get_by_role("button", name="List what has passed its retention now").click()
+    run = page.locator('[data-retention-run="University of Northbridge"]')
+    expect(run).to_contain_text("2 record entries have passed their retention")
+    page.get_by_label("I confirm these records are to be erased.").check()
+    page.get_by_role("button", name="Erase them").click()
+    expect(page.get_by_role("status")).to_contain_text("2 record entries erased")
+    expect(run).to_contain_text("Nothing is waiting to be erased")
+    accessible_at_both_sizes(page)
