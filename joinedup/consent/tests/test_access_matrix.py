@@ -946,3 +946,34 @@ def _difference(real: str, missing: str) -> str:
     pairs = enumerate(zip(real, missing, strict=False))
     start = next((i for i, (a, b) in pairs if a != b), min(len(real), len(missing)))
     return f"; they differ at …{real[start : start + 120]!r} / …{missing[start : start + 120]!r}"
+
+
+def _pages_without_ids(resolver=None, prefix="/") -> list[str]:
+    """Every page of the project whose path takes no parameter (the walk above takes the
+    others), but the admin's, the API's and FHIR's."""
+    found = []
+    for pattern in (resolver or get_resolver()).url_patterns:
+        template = prefix + _part(pattern)
+        if template.startswith(("/admin", "/api", "/fhir", "/o/", "/static")):
+            continue
+        if isinstance(pattern, URLResolver):
+            found += _pages_without_ids(pattern, template)
+        elif isinstance(pattern, URLPattern) and not re.findall(r"<(\w+)>", template):
+            found.append(template)
+    return sorted(set(found))
+
+
+def test_an_organisation_admin_reads_no_clinical_content_on_any_page(matrix, db):
+    """Every page an organisation's admin can open, and the downloads of the governance pages
+    that hold the most (the audit log's), shows nothing clinical of the planted student."""
+    _planted, clients = matrix
+    today = timezone.localdate()
+    period = f"start={today - dt.timedelta(days=6)}&end={today}"
+    paths = [*_pages_without_ids(), f"/governance/audit/?{period}",
+             f"/governance/audit/?{period}&download=csv"]  # fmt: skip
+    assert "/governance/people/" in paths
+    leaked = []
+    for path in paths:
+        text = _text(clients["org_admin"].get(path))
+        leaked += [f"{path}: {m}" for m, value in TEXTS.items() if value in text]
+    assert not leaked
