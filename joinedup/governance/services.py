@@ -21,7 +21,7 @@ from joinedup.governance.selectors import (
     overrides_for,
     students_numbered,
 )
-from joinedup.governance.tasks import email_overdue_reviews
+from joinedup.governance.tasks import email_agreement_change, email_overdue_reviews
 from joinedup.people.models import Organisation, Role, User
 
 
@@ -105,10 +105,11 @@ def draft_agreement(
             drafted_by=actor,
         )  # fmt: skip
         agreement.organisations.set([organisation, partner])
-        AgreementChange.objects.create(
+        change = AgreementChange.objects.create(
             agreement=agreement, organisation=organisation, what=AgreementChange.What.DRAFTED,
             by=actor,
         )  # fmt: skip
+        transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
         append([admin_entry(
             actor, request, organisation=organisation, action="governance.agreement.drafted",
             reason=f"agreement {agreement.uuid} with {partner.name}",
@@ -139,10 +140,11 @@ def set_agreement_side(
             return side  # asked twice: once is enough
         side.active, side.changed_at, side.changed_by = active, timezone.now(), actor
         side.save(update_fields=["active", "changed_at", "changed_by"])
-        AgreementChange.objects.create(
+        change = AgreementChange.objects.create(
             agreement=agreement, organisation=organisation, what=what, by=actor,
             note=note.strip(),
         )  # fmt: skip
+        transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
         append([admin_entry(
             actor, request, organisation=organisation, action=f"governance.agreement.{what}",
             reason=f"agreement {agreement.uuid} for {organisation.name}"

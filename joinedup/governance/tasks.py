@@ -71,3 +71,41 @@ def email_overdue_reviews(organisation_id: int, count: int) -> None:
                   "reviews.")  # fmt: skip
         send_mail(subject=subject, message=message + "\n\n" + where, from_email=None,
                   recipient_list=[contact])  # fmt: skip
+
+
+@task
+def email_agreement_change(change_id: int) -> None:
+    """Tell the other side's admins what one side did to their agreement: drafted it (read
+    it and activate it), activated it (in force now, or waiting for them), or suspended it
+    (with the reason: nothing is shared under it)."""
+    from joinedup.consent.models import AgreementChange
+
+    change = AgreementChange.objects.select_related("agreement", "organisation").get(pk=change_id)
+    agreement = change.agreement
+    others = [s.organisation for s in agreement.sides.select_related("organisation")
+              if s.organisation_id != change.organisation_id]  # fmt: skip
+    recipients = sorted(set(User.objects.filter(
+        memberships__organisation__in=others, memberships__role=Role.ORG_ADMIN, is_active=True,
+    ).values_list("email", flat=True)))  # fmt: skip
+    if not recipients:
+        return
+    said = {"org": change.organisation.name, "title": agreement.title}
+    if change.what == "drafted":
+        message = _("%(org)s has drafted a data sharing agreement with your organisation, "
+                    "“%(title)s”. Nothing is shared under it until both sides activate it: "
+                    "read it, and activate it for your side if you agree.") % said  # fmt: skip
+    elif change.what == "activated":
+        message = (_("%(org)s has activated “%(title)s”. It is in force: records are shared "
+                     "under it.") if agreement.in_force_on(timezone.localdate()) else _(
+            "%(org)s has activated “%(title)s”. Nothing is shared under it until your side "
+            "activates it too.")) % said  # fmt: skip
+    else:
+        message = _("%(org)s has suspended “%(title)s”: nothing is shared under it from now "
+                    "on. Their reason: %(note)s") % (said | {"note": change.note})  # fmt: skip
+    link = settings.SITE_URL + reverse("governance:agreement", args=[agreement.uuid])
+    send_mail(
+        subject=_("Data sharing agreement: %(title)s") % said,
+        message=message + "\n\n" + link,
+        from_email=None,
+        recipient_list=recipients,
+    )

@@ -15,14 +15,14 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 
-from conftest import SignedInClient, make_student
+from conftest import SignedInClient, make_staff, make_student
 from joinedup.consent.services import (
     answer_sharing_request,
     ask_to_share,
     open_break_glass,
     open_care_relationship,
 )
-from joinedup.governance.services import escalate_overdue_reviews
+from joinedup.governance.services import draft_agreement, escalate_overdue_reviews
 from joinedup.governance.staff import Place, invite
 from joinedup.measures.services import send_completion_link
 from joinedup.messaging.services import send_from_service
@@ -171,6 +171,15 @@ def _overdue_review(hub):
     escalate_overdue_reviews(now=timezone.now() + dt.timedelta(days=8))
 
 
+def _agreement_drafted(hub):
+    trust_admin = make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust)
+    draft_agreement(
+        actor=trust_admin, organisation=hub.trust, partner=hub.university,
+        title="Crisis team sharing", categories=["risk"], purposes=["direct_care"],
+        starts_on=dt.date(2026, 1, 1), ends_on=None, review_on=None, follow_up_hours=72,
+    )  # fmt: skip
+
+
 def _message(hub):
     send_from_service(actor=hub.practitioner, student=hub.student, body="Friday at 10am?")
 
@@ -196,6 +205,7 @@ SCENARIOS = {
     "message from the service": _message,
     "invitation to join": _invitation,
     "override review overdue": _overdue_review,
+    "agreement drafted": _agreement_drafted,
 }
 
 # Scenarios whose last step ends the access an earlier email's link gave (closing a concern
@@ -216,6 +226,7 @@ SHOWS = (
     (r"^/me/appointments/$", "data-appointment="),
     (r"^/me/messages/[0-9a-f-]{36}/$", "Friday at 10am?"),
     (r"^/governance/overrides/$", "data-override-card"),
+    (r"^/governance/agreements/[0-9a-f-]{36}/$", "Crisis team sharing"),
     (r"^/governance/join/[^/]+/$", "has invited you to work as Practitioner in Counselling"),
 )
 
@@ -244,7 +255,7 @@ def test_every_kind_of_email_is_covered_by_a_scenario():
         "email_flag_assigned", "email_concern_raised", "email_concern_acknowledged",
         "email_concern_reply", "email_concern_closed", "tell_asker", "email_notification",
         "report_break_glass", "tell_student_of_message", "email_invitation",
-        "email_overdue_reviews",
+        "email_overdue_reviews", "email_agreement_change",
     }  # fmt: skip
     assert _every_email_kind() == covered
 

@@ -249,3 +249,29 @@ def test_both_sides_activate_an_agreement_and_sharing_starts(
     expect(page.locator("[data-state]")).to_contain_text("Not in force")
     expect(page.locator("[data-history]")).to_contain_text("Our DPIA is being redone.")
     accessible_at_both_sizes(page)
+
+
+def test_the_other_side_is_told_of_each_step_by_email(
+    hub, trust_admin, southgate_admin, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement = _draft(hub, trust_admin)
+    [drafted] = mailoutbox
+    assert drafted.to == ["dpo@sg.ac.uk"]
+    assert "has drafted a data sharing agreement with your organisation" in drafted.body
+    assert f"/governance/agreements/{agreement.uuid}/" in drafted.body
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_agreement_side(actor=trust_admin, agreement=agreement,
+                                    organisation=hub.trust, active=True)  # fmt: skip
+    assert "until your side activates it too" in mailoutbox[1].body
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_agreement_side(actor=southgate_admin, agreement=agreement,
+                                    organisation=hub.other_university, active=True)  # fmt: skip
+    assert mailoutbox[2].to == ["dpo@nhs.example"]
+    assert "It is in force" in mailoutbox[2].body
+    with django_capture_on_commit_callbacks(execute=True):
+        services.set_agreement_side(
+            actor=southgate_admin, agreement=agreement, organisation=hub.other_university,
+            active=False, note="Our DPIA is being redone.",
+        )  # fmt: skip
+    assert "Their reason: Our DPIA is being redone." in mailoutbox[3].body
