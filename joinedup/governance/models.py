@@ -193,7 +193,8 @@ class RetentionRun(models.Model):
     organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+")
     listed_at = models.DateTimeField(default=timezone.now)
     entries = models.JSONField(default=list)  # ids of the record entries listed
-    by_category = models.JSONField(default=dict)  # category → how many entries
+    messages = models.JSONField(default=list)  # ids of the messages listed
+    by_category = models.JSONField(default=dict)  # category (or "messages") → how many
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
@@ -205,3 +206,7 @@ class RetentionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} {self.listed_at:%Y-%m-%d}"
+
+    @property
+    def count(self) -> int:
+        return len(self.entries) + len(self.messages)

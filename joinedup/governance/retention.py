@@ -1,8 +1,9 @@
 """Retention: how long each organisation keeps each kind of record after a student's last
 contact with it, what has passed that time, and its erasure once an admin confirms it.
 
-A record entry is erased (with its letter or attached file); the audit log keeps, for each
-student and kind of record, an entry saying how many were erased under which rule. Nothing
+A record entry is erased (with its letter or attached file), and so is a message (an
+engagement record); the audit log keeps, for each student and kind of record, an entry
+saying how many were erased under which rule. Nothing
 in the audit log is changed, so its chain still verifies. Episodes, referrals and
 questionnaire scores, which the service reports count, are not record entries and are kept.
 """
@@ -23,6 +24,7 @@ from joinedup.governance import rules
 from joinedup.governance.models import RetentionRule, RetentionRun
 from joinedup.governance.selectors import organisations_reviewed_by
 from joinedup.governance.services import admin_entry
+from joinedup.messaging.models import Message
 from joinedup.people.models import Organisation, User
 from joinedup.record.models import RecordEntry
 
@@ -71,57 +73,74 @@ def set_period(*, actor: User, organisation: Organisation, category: str, years:
         )])  # fmt: skip
 
 
-def due_entries(organisation: Organisation, today: date | None = None) -> dict[str, list[int]]:
-    """The record entries written by the organisation's services that have passed their
-    retention, by kind of record: for students no longer in its care, whose last contact with
-    it (their latest entry there, or the end of their latest care there) is longer ago than
-    the period. Three queries."""
+@dataclass(frozen=True)
+class Due:
+    """What has passed its retention at an organisation: record entries by kind of record,
+    and messages (kept as engagement records)."""
+
+    entries: dict[str, list[int]]
+    messages: list[int]
+
+    @property
+    def count(self) -> int:
+        return sum(len(pks) for pks in self.entries.values()) + len(self.messages)
+
+
+def due_at(organisation: Organisation, today: date | None = None) -> Due:
+    """The record entries and messages of the organisation's services that have passed
+    their retention: for students no longer in its care, whose last contact with it (their
+    latest entry or message there, or the end of their latest care there) is longer ago than
+    the period. Five queries."""
     today = today or timezone.localdate()
     periods = periods_of(organisation)
     entries = RecordEntry.objects.filter(service__organisation=organisation)
+    messages = Message.objects.filter(service__organisation=organisation)
     relationships = CareRelationship.objects.filter(service__organisation=organisation)
     in_care = set(relationships.filter(closed_at__isnull=True).values_list("student", flat=True))
     last: dict[int, date] = {}
-    for student, at in (
-        entries.values("student").annotate(at=Max("created_at")).values_list("student", "at")
-    ):
-        last[student] = timezone.localdate(at)
-    for student, at in (
-        relationships.filter(closed_at__isnull=False)
-        .values("student")
-        .annotate(at=Max("closed_at"))
-        .values_list("student", "at")
-    ):
-        if student in last:
-            last[student] = max(last[student], timezone.localdate(at))
-    due: dict[str, list[int]] = defaultdict(list)
-    for pk, student, category in entries.values_list("pk", "student", "category").order_by("pk"):
-        if rules.is_due_for_erasure(
+    for rows, field in ((entries, "created_at"), (messages, "sent_at"),
+                        (relationships.filter(closed_at__isnull=False), "closed_at")):  # fmt: skip
+        for student, at in (
+            rows.values("student").annotate(at=Max(field)).values_list("student", "at")
+        ):
+            day = timezone.localdate(at)
+            last[student] = max(last.get(student, day), day)
+
+    def due(student: int, category: str) -> bool:
+        return rules.is_due_for_erasure(
             last_contact=last[student], years=periods[category].years, today=today,
             in_care=student in in_care,
-        ):  # fmt: skip
-            due[category].append(pk)
-    return dict(due)
+        )  # fmt: skip
+
+    found: dict[str, list[int]] = defaultdict(list)
+    for pk, student, category in entries.values_list("pk", "student", "category").order_by("pk"):
+        if due(student, category):
+            found[category].append(pk)
+    old_messages = [pk for pk, student in messages.values_list("pk", "student").order_by("pk")
+                    if due(student, Category.ENGAGEMENT)]  # fmt: skip
+    return Due(dict(found), old_messages)
 
 
 def list_due(organisation: Organisation, today: date | None = None) -> RetentionRun | None:
     """The daily listing: a run naming what has passed its retention, for an admin to confirm;
     None when nothing has (or when the last unconfirmed run already names the same)."""
-    due = due_entries(organisation, today)
-    ids = sorted(pk for pks in due.values() for pk in pks)
-    if not ids:
+    due = due_at(organisation, today)
+    ids = sorted(pk for pks in due.entries.values() for pk in pks)
+    if not due.count:
         return None
     waiting = RetentionRun.objects.filter(organisation=organisation, confirmed_at__isnull=True)
-    if (latest := waiting.first()) is not None and latest.entries == ids:
+    latest = waiting.first()
+    if latest is not None and (latest.entries, latest.messages) == (ids, due.messages):
         return latest
+    counts = {category: len(pks) for category, pks in sorted(due.entries.items())}
+    if due.messages:
+        counts["messages"] = len(due.messages)
     with transaction.atomic():
         waiting.delete()  # superseded by this listing
-        run = RetentionRun.objects.create(
-            organisation=organisation, entries=ids,
-            by_category={category: len(pks) for category, pks in sorted(due.items())},
-        )  # fmt: skip
+        run = RetentionRun.objects.create(organisation=organisation, entries=ids,
+                                          messages=due.messages, by_category=counts)  # fmt: skip
         append([Entry(action="governance.retention.listed", actor_organisation=organisation.name,
-                      reason=f"{len(ids)} record entries past their retention")])  # fmt: skip
+                      reason=f"{due.count} records past their retention")])  # fmt: skip
     return run
 
 
@@ -134,7 +153,8 @@ def confirm(*, actor: User, run: RetentionRun, request=None) -> int:
         raise PermissionDenied
     if run.confirmed_at is not None:
         raise ValidationError(_("This list has been erased already."))
-    still_due = {pk for pks in due_entries(organisation).values() for pk in pks}
+    now_due = due_at(organisation)
+    still_due = {pk for pks in now_due.entries.values() for pk in pks}
     periods = periods_of(organisation)
     with transaction.atomic():
         erased = list(
@@ -148,19 +168,30 @@ def confirm(*, actor: User, run: RetentionRun, request=None) -> int:
         for entry in erased:
             counts[entry.student_id, entry.category] += 1
             students[entry.student_id] = entry.student
+        old_messages = list(
+            Message.objects.filter(pk__in=set(run.messages) & set(now_due.messages))
+            .select_related("student")
+        )  # fmt: skip
+        for message in old_messages:
+            counts[message.student_id, "messages"] += 1
+            students[message.student_id] = message.student
+        Message.objects.filter(pk__in=[m.pk for m in old_messages]).delete()
         RecordEntry.objects.filter(pk__in=[e.pk for e in erased]).delete()
-        run.confirmed_at, run.confirmed_by, run.erased = timezone.now(), actor, len(erased)
+        total = len(erased) + len(old_messages)
+        run.confirmed_at, run.confirmed_by, run.erased = timezone.now(), actor, total
         run.save(update_fields=["confirmed_at", "confirmed_by", "erased"])
         append([
             admin_entry(
                 actor, request, organisation=organisation, action="governance.retention.erased",
-                student=students[student], category=category,
-                reason=f"{count} {category} entries erased: kept {periods[category].years} "
-                f"years after the last contact with {organisation.name} "
-                f"({periods[category].source})",
+                student=students[student],
+                category=Category.ENGAGEMENT if kind == "messages" else kind,
+                reason=f"{count} {'messages' if kind == 'messages' else kind + ' entries'} "
+                f"erased: kept {periods[rule].years} years after the last contact with "
+                f"{organisation.name} ({periods[rule].source})",
             )
-            for (student, category), count in sorted(counts.items())
+            for (student, kind), count in sorted(counts.items())
+            for rule in [Category.ENGAGEMENT if kind == "messages" else kind]
         ])  # fmt: skip
         for stored in files:
             transaction.on_commit(lambda stored=stored: stored.delete(save=False))
-    return len(erased)
+    return total

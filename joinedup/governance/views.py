@@ -606,9 +606,9 @@ def retention_view(request):
                     raise ValidationError(_("Tick the box to confirm the erasure."))
                 count = retention.confirm(actor=request.user, run=run, request=request)
                 messages.success(request, ngettext(
-                    "%(count)d record entry erased. The audit log says what, and under which rule.",
-                    "%(count)d record entries erased. The audit log says what, and under which "
-                    "rule.", count) % {"count": count})  # fmt: skip
+                    "%(count)d record erased. The audit log says what, and under which rule.",
+                    "%(count)d records erased. The audit log says what, and under which rule.",
+                    count) % {"count": count})  # fmt: skip
                 return redirect("governance:retention")
         except ValidationError as error:
             if do == "period":
@@ -621,5 +621,6 @@ def retention_view(request):
         for org in organisations
     ]  # fmt: skip
     return render(request, "governance/retention.html", {
-        "rows": rows, "period": period, "categories": dict(Category.choices),
+        "rows": rows, "period": period,
+        "categories": dict(Category.choices) | {"messages": _("Messages")},
     }, status=400 if period.errors else 200)  # fmt: skip

@@ -1,7 +1,9 @@
 import datetime as dt
+import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -14,6 +16,7 @@ from joinedup.consent.models import CareRelationship
 from joinedup.consent.services import close_care_relationship, open_care_relationship
 from joinedup.governance import retention, rules
 from joinedup.governance.models import RetentionRun
+from joinedup.messaging.models import Message
 from joinedup.people.models import Role
 from joinedup.record.models import RecordEntry
 from joinedup.record.tests.factories import write_entry
@@ -43,6 +46,8 @@ def old(hub):
     entries = [write_entry(student, category, hub.wellbeing, hub.practitioner, body=SECRET)
                for category in ("notes", "risk")]  # fmt: skip
     RecordEntry.objects.filter(pk__in=[e.pk for e in entries]).update(created_at=_years_ago(7))
+    Message.objects.create(student=student, service=hub.wellbeing, from_student=False,
+                           author=hub.practitioner, body=SECRET, sent_at=_years_ago(7))  # fmt: skip
     return student
 
 
@@ -81,7 +86,7 @@ def test_what_has_passed_is_listed_then_erased_once_confirmed_and_audited(hub, o
     RecordEntry.objects.filter(pk=nhs.pk).update(created_at=_years_ago(7))
 
     run = retention.list_due(hub.university)
-    assert run.by_category == {"notes": 1, "risk": 1}
+    assert run.by_category == {"notes": 1, "risk": 1, "messages": 1}
     assert set(RecordEntry.objects.filter(pk__in=run.entries).values_list("student", flat=True)) \
         == {old.pk}  # fmt: skip
     assert retention.list_due(hub.university) == run  # listed once
@@ -89,12 +94,15 @@ def test_what_has_passed_is_listed_then_erased_once_confirmed_and_audited(hub, o
     with pytest.raises(PermissionDenied):
         retention.confirm(actor=make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust),
                           run=run)  # fmt: skip
-    assert retention.confirm(actor=hub.org_admin, run=run) == 2
+    assert retention.confirm(actor=hub.org_admin, run=run) == 3
     assert not RecordEntry.objects.filter(student=old, service=hub.wellbeing).exists()
+    assert not Message.objects.filter(student=old).exists()
     assert RecordEntry.objects.filter(pk__in=[kept.pk, nhs.pk]).count() == 2
     erased = AuditEvent.objects.filter(action="governance.retention.erased").order_by("category")
-    assert [(e.student, e.category) for e in erased] == [(old, "notes"), (old, "risk")]
-    assert "kept 6 years after the last contact with University of Northbridge" in erased[0].reason
+    assert [(e.student, e.category) for e in erased] == [
+        (old, "engagement"), (old, "notes"), (old, "risk")]  # fmt: skip
+    assert erased[0].reason.startswith("1 messages erased: kept 6 years")
+    assert "kept 6 years after the last contact with University of Northbridge" in erased[1].reason
     assert SECRET not in "".join(e.reason for e in erased)
     assert verify_audit_chain().broken is None
     with pytest.raises(ValidationError, match="erased already"):
@@ -107,6 +115,7 @@ def test_a_student_back_in_care_before_the_confirmation_keeps_their_records(hub,
     open_care_relationship(student=old, service=hub.counselling, reason="referral")
     assert retention.confirm(actor=hub.org_admin, run=run) == 0
     assert RecordEntry.objects.filter(student=old).count() == 2
+    assert Message.objects.filter(student=old).count() == 1
 
 
 def test_a_period_is_changed_by_an_admin_and_a_bad_one_refused(hub, old):
@@ -117,7 +126,7 @@ def test_a_period_is_changed_by_an_admin_and_a_bad_one_refused(hub, old):
     assert "at least 1 year" in zero.content.decode()
     client.post(reverse("governance:retention"), asked | {"years": "8"})
     assert retention.periods_of(hub.university)["risk"].years == 8
-    assert retention.list_due(hub.university).by_category == {"notes": 1}
+    assert retention.list_due(hub.university).by_category == {"notes": 1, "messages": 1}
     unticked = client.post(reverse("governance:retention"), {
         "organisation": hub.university.uuid, "do": "erase",
         "run": RetentionRun.objects.get().uuid,
@@ -133,9 +142,18 @@ def test_an_admin_confirms_a_retention_run(hub, old, page):
     accessible_at_both_sizes(page)
     page.get_by_role("button", name="List what has passed its retention now").click()
     run = page.locator('[data-retention-run="University of Northbridge"]')
-    expect(run).to_contain_text("2 record entries have passed their retention")
+    expect(run).to_contain_text("3 records have passed their retention")
+    expect(run).to_contain_text("Messages: 1")
     page.get_by_label("I confirm these records are to be erased.").check()
     page.get_by_role("button", name="Erase them").click()
-    expect(page.get_by_role("status")).to_contain_text("2 record entries erased")
+    expect(page.get_by_role("status")).to_contain_text("3 records erased")
     expect(run).to_contain_text("Nothing is waiting to be erased")
     accessible_at_both_sizes(page)
+
+
+def test_the_daily_job_lists_but_erases_nothing(hub, old):
+    out = io.StringIO()
+    call_command("list_retention_due", stdout=out)
+    assert "University of Northbridge: 3 records." in out.getvalue()
+    assert RetentionRun.objects.get().confirmed_at is None
+    assert RecordEntry.objects.filter(student=old).count() == 2

@@ -14,5 +14,5 @@ class Command(BaseCommand):
         for organisation in Organisation.objects.order_by("name"):
             run = list_due(organisation)
             if run is not None:
-                self.stdout.write(f"{organisation.name}: {len(run.entries)} record entries.")
+                self.stdout.write(f"{organisation.name}: {run.count} records.")
         self.stdout.write(self.style.SUCCESS("Listed."))
