@@ -7,7 +7,7 @@ the choices students record in JoinedUp, exported for the NHS partner. Each step
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,14 +17,9 @@ from joinedup.audit.services import append
 from joinedup.consent.models import CareRelationship
 from joinedup.governance import rules
 from joinedup.governance.models import OptOutCheck
-from joinedup.governance.selectors import organisations_reviewed_by
+from joinedup.governance.selectors import require_admin_of
 from joinedup.governance.services import admin_entry
 from joinedup.people.models import Organisation, Student, User
-
-
-def _check_admin(actor: User, organisation: Organisation) -> None:
-    if organisation.pk not in organisations_reviewed_by(actor):
-        raise PermissionDenied
 
 
 def patients_of(organisation: Organisation):
@@ -37,7 +32,7 @@ def patients_of(organisation: Organisation):
 
 def start_check(*, actor: User, organisation: Organisation, request=None) -> OptOutCheck:
     """The NHS numbers to send to the service, kept so its answer can be read against them."""
-    _check_admin(actor, organisation)
+    require_admin_of(actor, organisation.pk)
     numbers = sorted(set(patients_of(organisation).values_list("nhs_number", flat=True)))
     if not numbers:
         raise ValidationError(_("None of your services' students has an NHS number to check."))
@@ -53,7 +48,7 @@ def start_check(*, actor: User, organisation: Organisation, request=None) -> Opt
 def record_answer(*, actor: User, check: OptOutCheck, text: str, request=None) -> OptOutCheck:
     """Import the service's answer: every line a valid NHS number that was sent, or nothing
     is imported and each bad line is named."""
-    _check_admin(actor, check.organisation)
+    require_admin_of(actor, check.organisation.pk)
     if check.returned_at is not None:
         raise ValidationError(_("This check's answer is imported already: start a new check."))
     returned = rules.read_returned_list(text, is_valid)
@@ -119,7 +114,7 @@ def portal_choices(organisation: Organisation):
 
 
 def record_export(*, actor: User, organisation: Organisation, count: int, request=None) -> None:
-    _check_admin(actor, organisation)
+    require_admin_of(actor, organisation.pk)
     append([admin_entry(
         actor, request, organisation=organisation, action="governance.opt_out.choices_exported",
         reason=f"{count} NHS numbers of students who opted out in JoinedUp",

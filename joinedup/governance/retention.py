@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -22,7 +22,7 @@ from joinedup.audit.services import Entry, append
 from joinedup.consent.models import CareRelationship, Category
 from joinedup.governance import rules
 from joinedup.governance.models import RetentionRule, RetentionRun
-from joinedup.governance.selectors import organisations_reviewed_by
+from joinedup.governance.selectors import require_admin_of
 from joinedup.governance.services import admin_entry
 from joinedup.messaging.models import Message
 from joinedup.people.models import Organisation, User
@@ -56,8 +56,7 @@ def periods_of(organisation: Organisation) -> dict[str, Period]:
 
 def set_period(*, actor: User, organisation: Organisation, category: str, years: int | None,
                request=None) -> None:  # fmt: skip
-    if organisation.pk not in organisations_reviewed_by(actor):
-        raise PermissionDenied
+    require_admin_of(actor, organisation.pk)
     if category not in Category.values:
         raise ValidationError({"category": _("Choose a kind of record from the list.")})
     if problem := rules.retention_problem(years):
@@ -149,8 +148,7 @@ def confirm(*, actor: User, run: RetentionRun, request=None) -> int:
     entry, keeps theirs). One audit entry per student and kind of record names the rule.
     Returns how many entries were erased."""
     organisation = run.organisation
-    if organisation.pk not in organisations_reviewed_by(actor):
-        raise PermissionDenied
+    require_admin_of(actor, organisation.pk)
     if run.confirmed_at is not None:
         raise ValidationError(_("This list has been erased already."))
     now_due = due_at(organisation)

@@ -1,7 +1,7 @@
 """The log of data protection rights requests made outside the portal: each logged with its
 statutory clock, extended once where the law allows, and closed with its answer. Audited."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from joinedup.audit.services import append
 from joinedup.governance import rules
 from joinedup.governance.models import RightsRequest
-from joinedup.governance.selectors import organisations_reviewed_by
+from joinedup.governance.selectors import organisations_reviewed_by, require_admin_of
 from joinedup.governance.services import admin_entry
 from joinedup.people.models import Organisation, User
 
@@ -26,8 +26,7 @@ def requests_of(user: User) -> QuerySet[RightsRequest]:
 
 def log_request(*, actor: User, organisation: Organisation, request=None, **fields
                 ) -> RightsRequest:  # fmt: skip
-    if organisation.pk not in organisations_reviewed_by(actor):
-        raise PermissionDenied
+    require_admin_of(actor, organisation.pk)
     if fields["received_on"] > timezone.localdate():
         raise ValidationError({"received_on": _("A request cannot be received in the future.")})
     with transaction.atomic():
@@ -84,5 +83,4 @@ def answer(*, actor: User, row: RightsRequest, outcome: str, responded_on, respo
 
 
 def _check(actor: User, row: RightsRequest) -> None:
-    if row.organisation_id not in organisations_reviewed_by(actor):
-        raise PermissionDenied
+    require_admin_of(actor, row.organisation_id)

@@ -5,6 +5,7 @@ it read, and the review; of the audit log, the entries its members wrote."""
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,12 @@ def organisations_reviewed_by(user: User) -> list[int]:
     return list(
         user.memberships.filter(role=Role.ORG_ADMIN).values_list("organisation_id", flat=True)
     )
+
+
+def require_admin_of(user: User, organisation_id: int) -> None:
+    """Refuse (PermissionDenied) unless `user` is an admin of the organisation."""
+    if organisation_id not in organisations_reviewed_by(user):
+        raise PermissionDenied
 
 
 def overrides_for(user: User) -> QuerySet[BreakGlass]:

@@ -17,8 +17,8 @@ from joinedup.governance import rules
 from joinedup.governance.models import OverrideEscalation, OverrideReview
 from joinedup.governance.selectors import (
     AuditSearch,
-    organisations_reviewed_by,
     overrides_for,
+    require_admin_of,
     students_numbered,
 )
 from joinedup.governance.tasks import email_agreement_change, email_overdue_reviews
@@ -90,8 +90,7 @@ def draft_agreement(
 ) -> DataSharingAgreement:  # fmt: skip
     """An admin drafts an agreement between their organisation and another. Nothing flows
     under it until both organisations' admins have activated it."""
-    if organisation.pk not in organisations_reviewed_by(actor):
-        raise PermissionDenied
+    require_admin_of(actor, organisation.pk)
     if problems := rules.agreement_problems(
         own=organisation.pk, partner=partner.pk, categories=categories,
         purposes=purposes, starts_on=starts_on, ends_on=ends_on, review_on=review_on,
@@ -123,8 +122,7 @@ def set_agreement_side(
 ) -> AgreementSide:  # fmt: skip
     """An organisation's admin activates the agreement for their side, or suspends it (with a
     reason): data flows only while every side has it active, from the next request on."""
-    if organisation.pk not in organisations_reviewed_by(actor):
-        raise PermissionDenied
+    require_admin_of(actor, organisation.pk)
     if not active and not note.strip():
         raise ValidationError({"note": _("Say why you are suspending the agreement.")})
     what = AgreementChange.What.ACTIVATED if active else AgreementChange.What.SUSPENDED

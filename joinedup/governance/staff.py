@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from joinedup.audit.services import append
 from joinedup.governance import rules
 from joinedup.governance.models import Invitation, Suspension
-from joinedup.governance.selectors import organisations_reviewed_by
+from joinedup.governance.selectors import organisations_reviewed_by, require_admin_of
 from joinedup.governance.services import admin_entry
 from joinedup.people.models import Department, Membership, Organisation, Role, Service, User
 
@@ -31,11 +31,6 @@ class Place:
     organisation: Organisation
     service: Service | None = None
     department: Department | None = None
-
-
-def _check_admin(actor: User, organisation: Organisation) -> None:
-    if organisation.pk not in organisations_reviewed_by(actor):
-        raise PermissionDenied
 
 
 def _check_place(role: str, place: Place) -> None:
@@ -67,7 +62,7 @@ def pending(invitations, now: datetime | None = None):
 
 def invite(*, actor: User, email: str, role: str, place: Place, request=None) -> Invitation:
     """Invite someone by email to a role; the email goes once the invitation is saved."""
-    _check_admin(actor, place.organisation)
+    require_admin_of(actor, place.organisation.pk)
     _check_place(role, place)
     email = email.strip().lower()
     existing = User.objects.filter(email__iexact=email).first()
@@ -99,7 +94,7 @@ def invite(*, actor: User, email: str, role: str, place: Place, request=None) ->
 
 def resend(*, actor: User, invitation: Invitation, request=None) -> Invitation:
     """Send a pending or expired invitation again, good for another week."""
-    _check_admin(actor, invitation.organisation)
+    require_admin_of(actor, invitation.organisation.pk)
     if invitation.accepted_at or invitation.withdrawn_at:
         raise ValidationError(_("This invitation has been used or withdrawn: send a new one."))
     with transaction.atomic():
@@ -113,7 +108,7 @@ def resend(*, actor: User, invitation: Invitation, request=None) -> Invitation:
 
 
 def withdraw(*, actor: User, invitation: Invitation, request=None) -> None:
-    _check_admin(actor, invitation.organisation)
+    require_admin_of(actor, invitation.organisation.pk)
     if invitation.accepted_at or invitation.withdrawn_at:
         return
     with transaction.atomic():
@@ -197,7 +192,7 @@ def accept(
 
 
 def add_role(*, actor: User, user: User, role: str, place: Place, request=None) -> Membership:
-    _check_admin(actor, place.organisation)
+    require_admin_of(actor, place.organisation.pk)
     _check_place(role, place)
     if Suspension.objects.filter(user=user, organisation=place.organisation).exists():
         raise ValidationError(_("They are suspended at %(org)s: give their roles back first, "
@@ -219,7 +214,7 @@ def add_role(*, actor: User, user: User, role: str, place: Place, request=None) 
 
 
 def remove_role(*, actor: User, membership: Membership, request=None) -> None:
-    _check_admin(actor, membership.organisation)
+    require_admin_of(actor, membership.organisation.pk)
     _keep_an_admin(actor, membership.user, membership.organisation, [membership])
     with transaction.atomic():
         membership.delete()
@@ -234,7 +229,7 @@ def suspend(*, actor: User, user: User, organisation: Organisation, reason: str,
             request=None) -> None:  # fmt: skip
     """Take away every role `user` holds in the organisation, keeping them to give back.
     Someone left with no role anywhere (and no student record) can no longer sign in."""
-    _check_admin(actor, organisation)
+    require_admin_of(actor, organisation.pk)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why you are suspending them.")})
     held = list(Membership.objects.filter(user=user, organisation=organisation))
@@ -256,7 +251,7 @@ def suspend(*, actor: User, user: User, organisation: Organisation, reason: str,
 
 
 def resume(*, actor: User, user: User, organisation: Organisation, request=None) -> None:
-    _check_admin(actor, organisation)
+    require_admin_of(actor, organisation.pk)
     with transaction.atomic():
         suspended = list(Suspension.objects.filter(user=user, organisation=organisation))
         for s in suspended:
@@ -275,7 +270,7 @@ def resume(*, actor: User, user: User, organisation: Organisation, request=None)
 
 def leave(*, actor: User, user: User, organisation: Organisation, request=None) -> None:
     """They leave the organisation: every role there ends, suspended ones too."""
-    _check_admin(actor, organisation)
+    require_admin_of(actor, organisation.pk)
     held = list(Membership.objects.filter(user=user, organisation=organisation))
     _keep_an_admin(actor, user, organisation, held)
     with transaction.atomic():

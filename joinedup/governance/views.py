@@ -479,6 +479,15 @@ def override_summary(request):
     })  # fmt: skip
 
 
+def _posted_organisation(request, organisations) -> Organisation:
+    """The organisation a form names (by its uuid), among the admin's own."""
+    found = next((o for o in organisations if str(o.uuid) == request.POST.get("organisation")),
+                 None)  # fmt: skip
+    if found is None:
+        raise Http404("No such organisation of yours.")
+    return found
+
+
 def _nhs_organisations(user):
     return _my_organisations(user).filter(kind=Organisation.Kind.NHS_TRUST)
 
@@ -492,10 +501,7 @@ def opt_outs(request):
     organisations = list(_nhs_organisations(request.user))
     answer = OptOutAnswerForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
-        org = next((o for o in organisations if str(o.uuid) == request.POST.get("organisation")),
-                   None)  # fmt: skip
-        if org is None:
-            raise Http404("No such NHS organisation of yours.")
+        org = _posted_organisation(request, organisations)
         try:
             if request.POST.get("do") == "start":
                 started = optouts.start_check(actor=request.user, organisation=org,
@@ -579,10 +585,7 @@ def retention_view(request):
     do = request.POST.get("do")
     period = RetentionForm(request.POST if do == "period" else None)
     if request.method == "POST":
-        org = next((o for o in organisations if str(o.uuid) == request.POST.get("organisation")),
-                   None)  # fmt: skip
-        if org is None:
-            raise Http404("No such organisation of yours.")
+        org = _posted_organisation(request, organisations)
         try:
             if do == "period" and period.is_valid():
                 retention.set_period(actor=request.user, organisation=org, request=request,

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import make_staff, make_student
-from joinedup.conftest import assert_accessible, login
+from joinedup.conftest import assert_accessible, login, open_from_menu
 from joinedup.consent.services import open_care_relationship
 from joinedup.people.models import Role, Student
 from joinedup.record.tests.factories import write_entry
@@ -134,7 +134,7 @@ def twice(hub):
 def test_an_admin_merges_two_records_and_the_record_shows_both(hub, twice, page, phone_page):
     _first, second = twice
     login(page, hub.org_admin)
-    page.get_by_role("link", name="Merge records").click()
+    open_from_menu(page, "Merge records")
     expect(page.get_by_role("heading", level=1)).to_have_text("Merge records")
     assert_accessible(page)
 
