@@ -281,6 +281,9 @@ class RightsRequestForm(forms.ModelForm):
     def __init__(self, data=None, *, own: list[int]):
         super().__init__(data)
         self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=own)  # type: ignore[attr-defined]
+        # Radios start with none chosen, not a blank one ticked.
+        self.fields["kind"].choices = RightsRequest.Kind.choices  # type: ignore[attr-defined]
+        self.fields["received_by"].choices = RightsRequest.Received.choices  # type: ignore[attr-defined]
 
 
 class AnswerForm(forms.Form):
@@ -315,7 +318,10 @@ class OptOutAnswerForm(forms.Form):
     file = forms.FileField(
         label=_("The file the service returned"),
         help_text=_("The .dat file from your MESH mailbox: NHS numbers, one per line."),
-        error_messages={"required": _("Choose the file the service returned.")},
+        error_messages={
+            "required": _("Choose the file the service returned."),
+            "empty": _("The file is empty: choose the file the service returned for this check."),
+        },
     )
 
 

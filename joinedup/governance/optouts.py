@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from nhs_number import is_valid
 
 from joinedup.audit.services import append
@@ -55,9 +56,12 @@ def record_answer(*, actor: User, check: OptOutCheck, text: str, request=None) -
     problems = list(returned.problems)
     unsent = sorted(returned.numbers - set(check.numbers))
     if unsent:
-        problems.append(_("%(count)d NHS numbers were not in the list sent, such as %(first)s: "
-                          "is this the answer to another check?")
-                        % {"count": len(unsent), "first": unsent[0]})  # fmt: skip
+        problems.append(ngettext(
+            "%(count)d NHS number was not in the list sent (%(first)s): is this the answer to "
+            "another check?",
+            "%(count)d NHS numbers were not in the list sent, such as %(first)s: is this the "
+            "answer to another check?", len(unsent),
+        ) % {"count": len(unsent), "first": unsent[0]})  # fmt: skip
     if not returned.numbers and not problems:
         problems.append(_("The file holds no NHS numbers: choose the file the service "
                           "returned for this check."))  # fmt: skip
@@ -111,6 +115,15 @@ def portal_choices(organisation: Organisation):
     """The organisation's patients who recorded a national data opt-out in JoinedUp: their
     NHS numbers, for the partner to record it nationally."""
     return patients_of(organisation).filter(national_data_opt_out=True).order_by("nhs_number")
+
+
+def record_download(*, actor: User, check: OptOutCheck, request=None) -> None:
+    require_admin_of(actor, check.organisation.pk)
+    append([admin_entry(
+        actor, request, organisation=check.organisation,
+        action="governance.opt_out.numbers_downloaded",
+        reason=f"{len(check.numbers)} NHS numbers of the check started {check.sent_at:%Y-%m-%d}",
+    )])  # fmt: skip
 
 
 def record_export(*, actor: User, organisation: Organisation, count: int, request=None) -> None:

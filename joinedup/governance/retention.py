@@ -33,7 +33,9 @@ from joinedup.record.models import RecordEntry
 class Period:
     category: str
     years: int
-    source: str  # the default's source, or who set it
+    source: str  # the default's source
+    default_years: int
+    set_by: str = ""  # who set the organisation's own period, and when, if anyone did
 
 
 def periods_of(organisation: Organisation) -> dict[str, Period]:
@@ -42,14 +44,14 @@ def periods_of(organisation: Organisation) -> dict[str, Period]:
     years, source = rules.DEFAULT_RETENTION_YEARS.get(
         organisation.kind, (rules.NHS_MENTAL_HEALTH_YEARS, "")
     )
-    periods = {c.value: Period(c.value, years, source) for c in Category}
+    periods = {c.value: Period(c.value, years, source, years) for c in Category}
     for rule in RetentionRule.objects.filter(organisation=organisation).select_related(
         "changed_by"
     ):
         periods[rule.category] = Period(
-            rule.category, rule.years,
-            _("set by %(who)s on %(day)s") % {"who": rule.changed_by.email,
-                                             "day": f"{rule.changed_at:%-d %B %Y}"},
+            rule.category, rule.years, source, years,
+            set_by=_("set by %(who)s on %(day)s") % {
+                "who": rule.changed_by.email, "day": f"{rule.changed_at:%-d %B %Y}"},
         )  # fmt: skip
     return periods
 
@@ -141,6 +143,37 @@ def list_due(organisation: Organisation, today: date | None = None) -> Retention
         append([Entry(action="governance.retention.listed", actor_organisation=organisation.name,
                       reason=f"{due.count} records past their retention")])  # fmt: skip
     return run
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One student's records in a listing: whose (by student number), where, and how many
+    of each kind; never what they say."""
+
+    student_number: str
+    services: list[str]
+    counts: dict[str, int]  # kind of record (or "messages") → how many
+
+
+def listed_in(run: RetentionRun) -> list[Listed]:
+    """What a run would erase, student by student (two queries)."""
+    found: dict[int, dict] = {}
+    rows = [
+        *RecordEntry.objects.filter(pk__in=run.entries).values_list(
+            "student_id", "student__student_number", "service__name", "category"),
+        *((s, n, service, "messages") for s, n, service in Message.objects.filter(
+            pk__in=run.messages).values_list("student_id", "student__student_number",
+                                             "service__name")),
+    ]  # fmt: skip
+    for student, number, service, kind in rows:
+        seen = found.setdefault(student, {"number": number, "services": set(), "counts": {}})
+        seen["services"].add(service)
+        seen["counts"][kind] = seen["counts"].get(kind, 0) + 1
+    return sorted(
+        (Listed(s["number"] or "—", sorted(s["services"]), dict(sorted(s["counts"].items())))
+         for s in found.values()),
+        key=lambda listed: listed.student_number,
+    )  # fmt: skip
 
 
 def confirm(*, actor: User, run: RetentionRun, request=None) -> int:

@@ -464,14 +464,14 @@ def rights_request(request, rights_request_uuid):
 @capability_required(is_org_admin)
 def override_summary(request):
     """Each service's emergency accesses in a month, and how their reviews stand: the
-    monthly summary for the Caldicott guardian. Last month unless another is asked."""
-    last_month = rules.add_months(timezone.localdate().replace(day=1), -1)
+    monthly summary for the Caldicott guardian. This month unless another is asked."""
+    this_month = timezone.localdate().replace(day=1)
     asked = request.GET.get("month", "")
     try:
-        month = dt_date.fromisoformat(f"{asked}-01") if asked else last_month
+        month = dt_date.fromisoformat(f"{asked}-01") if asked else this_month
     except ValueError:
         messages.error(request, _("Choose a month from the list."))
-        month = last_month
+        month = this_month
     months = [rules.add_months(timezone.localdate().replace(day=1), -n) for n in range(13)]
     return render(request, "governance/override_summary.html", {
         "rows": selectors.monthly_summary(request.user, month), "month": month,
@@ -548,6 +548,7 @@ def opt_out_sent(request, check_uuid):
     ).first()
     if check is None:
         raise Http404("No such check.")
+    optouts.record_download(actor=request.user, check=check, request=request)
     response = HttpResponse("".join(f"{n},\n" for n in check.numbers),
                             content_type="text/plain; charset=utf-8")  # fmt: skip
     name = f"{check.organisation.ods_code or 'joinedup'}-{check.sent_at:%d%m%y}.dat"
@@ -588,10 +589,18 @@ def retention_view(request):
         org = _posted_organisation(request, organisations)
         try:
             if do == "period" and period.is_valid():
+                before = retention.periods_of(org)[period.cleaned_data["category"]]
                 retention.set_period(actor=request.user, organisation=org, request=request,
                                      **period.cleaned_data)  # fmt: skip
-                messages.success(request, _("The retention period is changed. The next daily "
-                                            "listing uses it."))  # fmt: skip
+                said = {"kind": Category(before.category).label, "old": before.years,
+                        "new": period.cleaned_data["years"], "default": before.default_years,
+                        "source": before.source}  # fmt: skip
+                messages.success(request, (_(
+                    "%(kind)s: %(old)d years → %(new)d years. This is shorter than the default "
+                    "of %(default)d years (%(source)s): keep a note of why."
+                ) if said["new"] < said["default"] else _(
+                    "%(kind)s: %(old)d years → %(new)d years. The next daily listing uses it."
+                )) % said)  # fmt: skip
                 return redirect("governance:retention")
             if do == "list":
                 run = retention.list_due(org)
@@ -618,11 +627,11 @@ def retention_view(request):
                 add_errors(period, error)
             else:
                 messages.error(request, " ".join(error.messages))
-    rows = [
-        (org, list(retention.periods_of(org).values()),
-         RetentionRun.objects.filter(organisation=org).first())
-        for org in organisations
-    ]  # fmt: skip
+    rows = []
+    for org in organisations:
+        run = RetentionRun.objects.filter(organisation=org).first()
+        listed = retention.listed_in(run) if run and not run.confirmed_at else []
+        rows.append((org, list(retention.periods_of(org).values()), run, listed))
     return render(request, "governance/retention.html", {
         "rows": rows, "period": period,
         "categories": dict(Category.choices) | {"messages": _("Messages")},

@@ -79,7 +79,8 @@ def test_an_nhs_admin_checks_their_patients_and_imports_the_answer(hub, trust_ad
     assert optouts.national_opt_outs(now=later).missing == ["Northbridge NHS Trust"]
     assert set(AuditEvent.objects.filter(action__startswith="governance.opt_out.")
                .values_list("action", flat=True)) == {
-        "governance.opt_out.check_sent", "governance.opt_out.answer_imported"}  # fmt: skip
+        "governance.opt_out.check_sent", "governance.opt_out.numbers_downloaded",
+        "governance.opt_out.answer_imported"}  # fmt: skip
     for student in patients:  # nothing is written on the record
         student.refresh_from_db()
         assert not student.national_data_opt_out
@@ -95,9 +96,11 @@ def test_a_bad_answer_file_imports_nothing_and_names_each_problem(hub, trust_adm
     assert "Line 2: “94347659” is not a valid NHS number." in text
     assert "Line 3: “not a number” is not a valid NHS number." in text
     unsent = _upload(client, hub, f"{STAYS},\n9692713407,\n")
-    assert "were not in the list sent" in unsent.content.decode()
+    assert "1 NHS number was not in the list sent (9692713407)" in unsent.content.decode()
     empty = _upload(client, hub, "\n\n")
     assert "holds no NHS numbers" in empty.content.decode()
+    nothing = _upload(client, hub, "")
+    assert "The file is empty: choose the file the service returned" in nothing.content.decode()
     assert OptOutCheck.objects.get().returned_at is None
 
 

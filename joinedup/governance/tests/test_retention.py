@@ -124,8 +124,13 @@ def test_a_period_is_changed_by_an_admin_and_a_bad_one_refused(hub, old):
     zero = client.post(reverse("governance:retention"), asked | {"years": "0"})
     assert zero.status_code == 400
     assert "at least 1 year" in zero.content.decode()
+    shorter = client.post(reverse("governance:retention"), asked | {"years": "2"}, follow=True)
+    assert "Risk: 6 years → 2 years. This is shorter than the default" in shorter.content.decode()
     client.post(reverse("governance:retention"), asked | {"years": "8"})
-    assert retention.periods_of(hub.university)["risk"].years == 8
+    risk = retention.periods_of(hub.university)["risk"]
+    assert (risk.years, risk.default_years) == (8, 6)
+    assert risk.source == "BACP Good Practice in Action 105; Limitation Act 1980"
+    assert "set by oscar@nb.ac.uk" in risk.set_by
     assert retention.list_due(hub.university).by_category == {"notes": 1, "messages": 1}
     unticked = client.post(reverse("governance:retention"), {
         "organisation": hub.university.uuid, "do": "erase",
@@ -144,6 +149,8 @@ def test_an_admin_confirms_a_retention_run(hub, old, page):
     run = page.locator('[data-retention-run="University of Northbridge"]')
     expect(run).to_contain_text("3 records have passed their retention")
     expect(run).to_contain_text("Messages: 1")
+    expect(run.locator("[data-listed]")).to_contain_text("NB4000001")
+    expect(run.locator("[data-listed]")).not_to_contain_text(SECRET)
     page.get_by_label("I confirm these records are to be erased.").check()
     page.get_by_role("button", name="Erase them").click()
     expect(page.get_by_role("status")).to_contain_text("3 records erased")
