@@ -221,6 +221,7 @@ class AgreementChange(models.Model):
         DRAFTED = "drafted", _("Drafted")
         ACTIVATED = "activated", _("Activated")
         SUSPENDED = "suspended", _("Suspended")
+        REVIEWED = "reviewed", _("Reviewed")
 
     agreement = models.ForeignKey(DataSharingAgreement, models.CASCADE, related_name="changes")
     organisation = models.ForeignKey(Organisation, models.PROTECT, related_name="+")

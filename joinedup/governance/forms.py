@@ -139,6 +139,19 @@ class AgreementForm(forms.Form):
         return cleaned
 
 
+class AgreementReviewForm(forms.Form):
+    next_review_on = forms.DateField(
+        label=_("Next review by"), widget=DATE,
+        error_messages={"required": _("Enter the date of the next review."),
+                        "invalid": _("Enter a real date, such as 1/12/2027.")},
+    )  # fmt: skip
+    note = forms.CharField(
+        label=_("What the review found"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The other organisation's admins read this in the history."),
+    )  # fmt: skip
+
+
 class SuspendForm(forms.Form):
     note = forms.CharField(
         label=_("Why are you suspending it?"), max_length=2000,

@@ -89,6 +89,17 @@ def agreement_problems(
     return problems
 
 
+def next_review_problem(next_review_on: date | None, ends_on: date | None, today: date) -> str:
+    """What is wrong with the date of an agreement's next review, or ""."""
+    if next_review_on is None:
+        return _("Enter the date of the next review.")
+    if next_review_on <= today:
+        return _("The next review is a date after today.")
+    if ends_on is not None and next_review_on > ends_on:
+        return _("The agreement ends before then: review it by its end, or renew it.")
+    return ""
+
+
 def agreement_warnings(ends_on: date | None, review_on: date | None, today: date) -> list[str]:
     """What an admin should act on soon: an end or a review within `WARN_AHEAD`, or past."""
     warnings = []

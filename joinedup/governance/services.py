@@ -151,6 +151,33 @@ def set_agreement_side(
     return side
 
 
+def review_agreement(
+    *, actor: User, agreement: DataSharingAgreement, organisation: Organisation,
+    next_review_on: date | None, note: str, request=None,
+) -> DataSharingAgreement:  # fmt: skip
+    """One side records that it has reviewed the agreement, and when the next review is
+    due; the other side is told."""
+    require_admin_of(actor, organisation.pk)
+    if not agreement.sides.filter(organisation=organisation).exists():
+        raise PermissionDenied
+    if problem := rules.next_review_problem(next_review_on, agreement.ends_on,
+                                            timezone.localdate()):  # fmt: skip
+        raise ValidationError({"next_review_on": problem})
+    with transaction.atomic():
+        agreement.review_on = next_review_on
+        agreement.save(update_fields=["review_on"])
+        change = AgreementChange.objects.create(
+            agreement=agreement, organisation=organisation, by=actor, note=note.strip(),
+            what=AgreementChange.What.REVIEWED,
+        )  # fmt: skip
+        transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
+        append([admin_entry(
+            actor, request, organisation=organisation, action="governance.agreement.reviewed",
+            reason=f"agreement {agreement.uuid}, next review {next_review_on}",
+        )])  # fmt: skip
+    return agreement
+
+
 def admin_entry(actor: User, request, *, organisation: Organisation | None = None,
                  **said) -> Entry:  # fmt: skip
     """An audit entry of an organisation admin's act, under the organisation it was done in

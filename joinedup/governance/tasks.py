@@ -99,6 +99,9 @@ def email_agreement_change(change_id: int) -> None:
                      "under it.") if agreement.in_force_on(timezone.localdate()) else _(
             "%(org)s has activated “%(title)s”. Nothing is shared under it until your side "
             "activates it too.")) % said  # fmt: skip
+    elif change.what == "reviewed":
+        message = _("%(org)s has reviewed “%(title)s”. The next review is due by %(day)s.") % (
+            said | {"day": f"{agreement.review_on:%-d %B %Y}"})  # fmt: skip
     else:
         message = _("%(org)s has suspended “%(title)s”: nothing is shared under it from now "
                     "on. Their reason: %(note)s") % (said | {"note": change.note})  # fmt: skip

@@ -33,6 +33,7 @@ from joinedup.governance import (
 )
 from joinedup.governance.forms import (
     AgreementForm,
+    AgreementReviewForm,
     AnswerForm,
     AuditSearchForm,
     ExtendForm,
@@ -195,30 +196,46 @@ def agreement(request, agreement_uuid):
     facts = selectors.agreement_of(request.user, agreement_uuid)
     if facts is None:
         raise Http404("No such agreement.")
-    suspend = SuspendForm(request.POST if request.POST.get("do") == "suspend" else None)
+    do = request.POST.get("do")
+    suspend = SuspendForm(request.POST if do == "suspend" else None)
+    review = AgreementReviewForm(request.POST if do == "review" else None)
     if request.method == "POST":
         side = next((s for s in facts.mine if str(s.organisation.uuid) == request.POST.get("side")),
                     None)  # fmt: skip
         if side is None:
             raise Http404("Your organisation is not party to this agreement.")
-        activate = request.POST.get("do") == "activate"
-        if activate or suspend.is_valid():
+        org = side.organisation
+        if do == "review" and review.is_valid():
+            try:
+                services.review_agreement(actor=request.user, agreement=facts.agreement,
+                                          organisation=org, request=request,
+                                          **review.cleaned_data)  # fmt: skip
+            except ValidationError as error:
+                add_errors(review, error)
+            else:
+                day = review.cleaned_data["next_review_on"]
+                messages.success(request, _("The review is recorded; the next is due by "
+                                            "%(day)s. The other side is told.")
+                                 % {"day": f"{day:%-d %B %Y}"})  # fmt: skip
+                return redirect("governance:agreement", agreement_uuid)
+        elif do == "activate" or (do == "suspend" and suspend.is_valid()):
+            activate = do == "activate"
             services.set_agreement_side(
-                actor=request.user, agreement=facts.agreement, organisation=side.organisation,
+                actor=request.user, agreement=facts.agreement, organisation=org,
                 active=activate, note="" if activate else suspend.cleaned_data["note"],
                 request=request,
             )  # fmt: skip
             done = (_("Activated for %(org)s.") if activate else _(
                 "Suspended for %(org)s: nothing is shared under it from now on."
             ))  # fmt: skip
-            messages.success(request, done % {"org": side.organisation.name})
+            messages.success(request, done % {"org": org.name})
             return redirect("governance:agreement", agreement_uuid)
     changes = facts.agreement.changes.select_related("organisation", "by")
     return render(request, "governance/agreement.html", {
-        "facts": facts, "suspend": suspend, "changes": changes,
+        "facts": facts, "suspend": suspend, "changes": changes, "review": review,
         "categories": [Category(c).label for c in facts.agreement.categories if c in Category],
         "purposes": [Purpose(p).label for p in facts.agreement.purposes if p in Purpose],
-    }, status=400 if suspend.errors else 200)  # fmt: skip
+    }, status=400 if suspend.errors or review.errors else 200)  # fmt: skip
 
 
 def _my_organisations(user):

@@ -4,6 +4,7 @@ import itertools
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from conftest import SignedInClient, make_staff, make_student
@@ -275,3 +276,30 @@ def test_the_other_side_is_told_of_each_step_by_email(
             active=False, note="Our DPIA is being redone.",
         )  # fmt: skip
     assert "Their reason: Our DPIA is being redone." in mailoutbox[3].body
+
+
+def test_a_side_records_a_review_and_sets_the_next(
+    hub, trust_admin, southgate_admin, mailoutbox, django_capture_on_commit_callbacks
+):
+    today = timezone.localdate()
+    assert "after today" in rules.next_review_problem(today, None, today)
+    assert "ends before then" in rules.next_review_problem(today + 10 * DAY, today + DAY, today)
+    assert rules.next_review_problem(today + DAY, None, today) == ""
+    agreement = _draft(hub, trust_admin, review_on=today + 5 * DAY)
+    url = reverse("governance:agreement", args=[agreement.uuid])
+    client = _as(southgate_admin)
+    assert "Review due on" in client.get(url).content.decode()
+    refused = client.post(url, {"do": "review", "side": hub.other_university.uuid,
+                                "next_review_on": str(today)})  # fmt: skip
+    assert refused.status_code == 400
+    assert "The next review is a date after today." in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        reviewed = {"do": "review", "side": hub.other_university.uuid, "note": "Still needed."}
+        client.post(url, reviewed | {"next_review_on": str(today + 365 * DAY)})
+    agreement.refresh_from_db()
+    assert agreement.review_on == today + 365 * DAY
+    assert "Review due on" not in client.get(url).content.decode()
+    change = agreement.changes.get(what="reviewed")
+    assert (change.organisation, change.note) == (hub.other_university, "Still needed.")
+    assert "has reviewed" in mailoutbox[-1].body
+    assert mailoutbox[-1].to == ["dpo@nhs.example"]
