@@ -329,13 +329,24 @@ class ExtendForm(forms.Form):
 
 class OptOutAnswerForm(forms.Form):
     file = forms.FileField(
-        label=_("The file the service returned"),
+        label=_("The file the service returned"), allow_empty_file=True,
         help_text=_("The .dat file from your MESH mailbox: NHS numbers, one per line."),
-        error_messages={
-            "required": _("Choose the file the service returned."),
-            "empty": _("The file is empty: choose the file the service returned for this check."),
-        },
+        error_messages={"required": _("Choose the file the service returned.")},
+    )  # fmt: skip
+    everyone_opted_out = forms.BooleanField(
+        label=_("The service returned an empty file: everyone checked has opted out"),
+        required=False,
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is not None and upload.size == 0 and not cleaned.get("everyone_opted_out"):
+            self.add_error("file", _(
+                "The file is empty. If the service returned it empty, everyone checked has "
+                "opted out: tick the box below and import it again."
+            ))  # fmt: skip
+        return cleaned
 
 
 class RetentionForm(forms.Form):

@@ -46,9 +46,11 @@ def start_check(*, actor: User, organisation: Organisation, request=None) -> Opt
     return check
 
 
-def record_answer(*, actor: User, check: OptOutCheck, text: str, request=None) -> OptOutCheck:
+def record_answer(*, actor: User, check: OptOutCheck, text: str, request=None,
+                  everyone_opted_out: bool = False) -> OptOutCheck:  # fmt: skip
     """Import the service's answer: every line a valid NHS number that was sent, or nothing
-    is imported and each bad line is named."""
+    is imported and each bad line is named. An empty answer means everyone checked has opted
+    out, and is taken only when the admin says so."""
     require_admin_of(actor, check.organisation.pk)
     if check.returned_at is not None:
         raise ValidationError(_("This check's answer is imported already: start a new check."))
@@ -62,9 +64,14 @@ def record_answer(*, actor: User, check: OptOutCheck, text: str, request=None) -
             "%(count)d NHS numbers were not in the list sent, such as %(first)s: is this the "
             "answer to another check?", len(unsent),
         ) % {"count": len(unsent), "first": unsent[0]})  # fmt: skip
-    if not returned.numbers and not problems:
-        problems.append(_("The file holds no NHS numbers: choose the file the service "
-                          "returned for this check."))  # fmt: skip
+    if everyone_opted_out and returned.numbers:
+        problems.append(_("The file holds NHS numbers, so not everyone opted out: untick the "
+                          "box and import it again."))  # fmt: skip
+    elif not returned.numbers and not problems and not everyone_opted_out:
+        problems.append(_(
+            "The file holds no NHS numbers. If the service returned it so, everyone checked "
+            "has opted out: tick the box and import it again."
+        ))  # fmt: skip
     if problems:
         raise ValidationError({"file": problems})
     now = timezone.now()

@@ -3,7 +3,7 @@ statutory clock, extended once where the law allows, and closed with its answer.
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,7 +12,7 @@ from joinedup.governance import rules
 from joinedup.governance.models import RightsRequest
 from joinedup.governance.selectors import organisations_reviewed_by, require_admin_of
 from joinedup.governance.services import admin_entry
-from joinedup.people.models import Organisation, User
+from joinedup.people.models import Organisation, Student, User
 
 
 def requests_of(user: User) -> QuerySet[RightsRequest]:
@@ -29,6 +29,17 @@ def log_request(*, actor: User, organisation: Organisation, request=None, **fiel
     require_admin_of(actor, organisation.pk)
     if fields["received_on"] > timezone.localdate():
         raise ValidationError({"received_on": _("A request cannot be received in the future.")})
+    number = fields.get("student_number", "").strip()
+    if (
+        number
+        and not Student.records.filter(
+            Q(university=organisation) | Q(care_relationships__service__organisation=organisation),
+            student_number__iexact=number,
+        ).exists()
+    ):
+        raise ValidationError({"student_number": _(
+            "No student of %(org)s has that number: check it, or leave it empty."
+        ) % {"org": organisation.name}})  # fmt: skip
     with transaction.atomic():
         row = RightsRequest.objects.create(organisation=organisation, logged_by=actor, **fields)
         append([admin_entry(

@@ -536,8 +536,10 @@ def opt_outs(request):
                 if check is None:
                     raise ValidationError(_("Start a check first: there is none waiting."))
                 text = answer.cleaned_data["file"].read().decode("utf-8", errors="replace")
-                done = optouts.record_answer(actor=request.user, check=check, text=text,
-                                             request=request)  # fmt: skip
+                done = optouts.record_answer(
+                    actor=request.user, check=check, text=text, request=request,
+                    everyone_opted_out=answer.cleaned_data["everyone_opted_out"],
+                )  # fmt: skip
                 messages.success(request, _(
                     "Imported: %(out)d of %(all)d patients have opted out. Extracts leave "
                     "them out until %(until)s; check again before then."

@@ -42,10 +42,10 @@ def _as(user) -> SignedInClient:
     return client
 
 
-def _upload(client, hub, text: str):
+def _upload(client, hub, text: str, **more):
     return client.post(reverse("governance:opt-outs"), {
         "organisation": hub.trust.uuid, "do": "import",
-        "file": SimpleUploadedFile("answer.dat", text.encode()),
+        "file": SimpleUploadedFile("answer.dat", text.encode()), **more,
     })  # fmt: skip
 
 
@@ -100,8 +100,13 @@ def test_a_bad_answer_file_imports_nothing_and_names_each_problem(hub, trust_adm
     empty = _upload(client, hub, "\n\n")
     assert "holds no NHS numbers" in empty.content.decode()
     nothing = _upload(client, hub, "")
-    assert "The file is empty: choose the file the service returned" in nothing.content.decode()
+    assert "tick the box below and import it again" in nothing.content.decode()
+    contradiction = _upload(client, hub, f"{STAYS},\n", everyone_opted_out="on")
+    assert "not everyone opted out" in contradiction.content.decode()
     assert OptOutCheck.objects.get().returned_at is None
+    # Said so, an empty answer means everyone checked has opted out.
+    _upload(client, hub, "", everyone_opted_out="on")
+    assert OptOutCheck.objects.get().opted_out == sorted([STAYS, LEAVES, THIRD])
 
 
 def test_students_own_choices_are_exported_for_the_partner(hub, trust_admin, patients):

@@ -67,6 +67,9 @@ def test_an_answer_says_when_and_how_and_why_if_not_in_full():
 def test_a_request_is_logged_extended_once_and_answered_each_audited(hub):
     with pytest.raises(ValidationError, match="in the future"):
         _log(hub, received_on=D(2026, 12, 7))
+    with pytest.raises(ValidationError, match="No student of University of Northbridge"):
+        _log(hub, student_number="N0000000")
+    assert _log(hub, student_number=hub.student.student_number.lower()).student_number
     row = _log(hub)
     assert row.due_on == D(2026, 12, 30)
     with pytest.raises(ValidationError, match="Say why"):
@@ -86,6 +89,7 @@ def test_a_request_is_logged_extended_once_and_answered_each_audited(hub):
     actions = list(AuditEvent.objects.filter(action__startswith="governance.rights.")
                    .values_list("action", "actor_organisation"))  # fmt: skip
     assert actions == [
+        ("governance.rights.logged", "University of Northbridge"),
         ("governance.rights.logged", "University of Northbridge"),
         ("governance.rights.extended", "University of Northbridge"),
         ("governance.rights.answered", "University of Northbridge"),
