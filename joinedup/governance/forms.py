@@ -7,6 +7,7 @@ from joinedup.consent.models import Category, Purpose
 from joinedup.governance import rules
 from joinedup.governance.models import OverrideReview, RightsRequest
 from joinedup.governance.staff import Place
+from joinedup.lib.forms import DAY, day_field
 from joinedup.people.models import Organisation, Role, User
 
 
@@ -26,9 +27,6 @@ class ReviewForm(forms.Form):
     )
 
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
 class AuditSearchForm(forms.Form):
     student = forms.CharField(
         label=_("Student number or NHS number"), required=False, max_length=20,
@@ -43,16 +41,8 @@ class AuditSearchForm(forms.Form):
         label=_("Only reads of records, allowed or refused"), required=False,
         help_text=_("Leaves out changes, and this log's own searches."),
     )  # fmt: skip
-    start = forms.DateField(
-        label=_("From"), widget=DATE,
-        error_messages={"required": _("Enter the first day of the period."),
-                        "invalid": _("Enter a real date, such as 30/11/2026.")},
-    )  # fmt: skip
-    end = forms.DateField(
-        label=_("To"), widget=DATE,
-        error_messages={"required": _("Enter the last day of the period."),
-                        "invalid": _("Enter a real date, such as 6/12/2026.")},
-    )  # fmt: skip
+    start = day_field(_("From"), required=_("Enter the first day of the period."))
+    end = day_field(_("To"), required=_("Enter the last day of the period."))
 
     def __init__(self, data, *, places: list[str]):
         super().__init__(data)
@@ -94,21 +84,11 @@ class AgreementForm(forms.Form):
         choices=Purpose.choices,
         error_messages={"required": _("Choose what the records may be used for.")},
     )  # fmt: skip
-    starts_on = forms.DateField(
-        label=_("Starts on"), widget=DATE,
-        error_messages={"required": _("Enter the day the agreement starts."),
-                        "invalid": _("Enter a real date, such as 1/1/2027.")},
-    )  # fmt: skip
-    ends_on = forms.DateField(
-        label=_("Ends on"), widget=DATE, required=False,
-        help_text=_("Leave empty if it runs until either side ends it."),
-        error_messages={"invalid": _("Enter a real date, such as 31/12/2027.")},
-    )  # fmt: skip
-    review_on = forms.DateField(
-        label=_("Review by"), widget=DATE, required=False,
-        help_text=_("You will be reminded 30 days before."),
-        error_messages={"invalid": _("Enter a real date, such as 1/9/2027.")},
-    )  # fmt: skip
+    starts_on = day_field(_("Starts on"), required=_("Enter the day the agreement starts."))
+    ends_on = day_field(
+        _("Ends on"), help_text=_("Leave empty if it runs until either side ends it.")
+    )
+    review_on = day_field(_("Review by"), help_text=_("You will be reminded 30 days before."))
     follow_up_hours = forms.IntegerField(
         label=_("Follow-up time (hours)"), initial=72,
         help_text=_("After an NHS crisis contact or discharge, the university follows up "
@@ -140,11 +120,9 @@ class AgreementForm(forms.Form):
 
 
 class AgreementReviewForm(forms.Form):
-    next_review_on = forms.DateField(
-        label=_("Next review by"), widget=DATE,
-        error_messages={"required": _("Enter the date of the next review."),
-                        "invalid": _("Enter a real date, such as 1/12/2027.")},
-    )  # fmt: skip
+    next_review_on = day_field(
+        _("Next review by"), required=_("Enter the date of the next review.")
+    )
     note = forms.CharField(
         label=_("What the review found"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -280,7 +258,7 @@ class RightsRequestForm(forms.ModelForm):
             "received_on": _("The clock starts on this day."),
             "requester": _("Their name, and who they act for if not themselves."),
         }  # fmt: skip
-        widgets = {"received_on": DATE, "kind": forms.RadioSelect,
+        widgets = {"received_on": DAY, "kind": forms.RadioSelect,
                    "received_by": forms.RadioSelect,
                    "details": forms.Textarea(attrs={"rows": 3})}  # fmt: skip
         error_messages = {
@@ -305,11 +283,7 @@ class AnswerForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Say how the request was answered.")},
     )  # fmt: skip
-    responded_on = forms.DateField(
-        label=_("Answer sent on"), widget=DATE,
-        error_messages={"required": _("Enter the day the answer was sent."),
-                        "invalid": _("Enter a real date, such as 15/12/2026.")},
-    )  # fmt: skip
+    responded_on = day_field(_("Answer sent on"), required=_("Enter the day the answer was sent."))
     response = forms.CharField(
         label=_("What was sent"), required=False, max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -52,3 +52,18 @@ def moment_field(label: Any, *, required: Any = None, **kwargs: Any) -> forms.Da
     return forms.DateTimeField(
         label=label, required=bool(required), widget=DATE_TIME, error_messages=errors, **kwargs
     )
+
+
+# The browser's date picker, given and read back as an ISO date.
+DAY = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def day_field(label: Any, *, required: Any = None, **kwargs: Any) -> forms.DateField:
+    """A date in the browser's picker; `required` is what to say when it is left empty
+    (optional without it)."""
+    errors = {"invalid": _("Enter a real date, such as 31/01/2027.")}
+    if required:
+        errors["required"] = required
+    return forms.DateField(
+        label=label, required=bool(required), widget=DAY, error_messages=errors, **kwargs
+    )
