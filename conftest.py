@@ -10,6 +10,7 @@ import pytest
 from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.mfa.totp.internal.auth import TOTP
 from django.test import Client
+from django.utils import translation
 
 from joinedup.consent.models import DataSharingAgreement
 from joinedup.consent.services import open_care_relationship
@@ -24,6 +25,16 @@ from joinedup.people.models import (
 )
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request in Welsh leaves Welsh active in its thread, as a server does between
+    requests; each test starts from the default, English."""
+    yield
+    translation.deactivate()
+
+
 PASSWORD = "correct horse battery staple 42"
 
 
@@ -31,7 +42,7 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "joinedup.lib.tasks.ImmediateInDefaultLanguage"}}
     # Look static files up per request, as in development: otherwise WhiteNoise indexes every
     # file of every finder each time a test client starts (about 0.7 s per test).
     settings.WHITENOISE_AUTOREFRESH = True

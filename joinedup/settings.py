@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "joinedup.people.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -266,6 +267,9 @@ GAP_THRESHOLDS = {
 }
 
 LANGUAGE_CODE = "en-gb"
+# Students read their pages, emails and texts in English or Welsh (joinedup/portal/welsh.py).
+LANGUAGES = [("en-gb", "English"), ("cy", "Cymraeg")]
+LOCALE_PATHS = [BASE_DIR / "joinedup" / "locale"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
@@ -316,7 +320,7 @@ TASKS = {
     "default": {
         "BACKEND": env_str(
             "TASKS_BACKEND",
-            "django.tasks.backends.immediate.ImmediateBackend"
+            "joinedup.lib.tasks.ImmediateInDefaultLanguage"
             if DEBUG
             else "django_tasks_db.DatabaseBackend",
         ),

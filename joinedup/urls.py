@@ -22,6 +22,7 @@ urlpatterns = [
         name="accessibility",
     ),
     path("privacy/", people_views.privacy, name="privacy"),
+    path("language/", people_views.choose_language, name="language"),
     path("accounts/2fa/totp/activate/", people_views.activate_totp, name="mfa_activate_totp"),
     path("accounts/", include("allauth.urls")),
     # Everyone signs in through allauth's flow, second factor included; never admin's own form.

@@ -32,8 +32,16 @@ install_app() {
     fi
 }
 
-# The libraries WeasyPrint draws PDFs with.
-PDF_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+# The libraries WeasyPrint draws PDFs with, and gettext for the Welsh catalogue.
+SYSTEM_PACKAGES="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext"
+
+# Compile the Welsh catalogue (joinedup/portal/welsh.py) when it changed.
+compile_messages() {
+    local po=joinedup/locale/cy/LC_MESSAGES/django.po
+    if [ ! -f "${po%.po}.mo" ] || [ "$po" -nt "${po%.po}.mo" ]; then
+        msgfmt --check-format -o "${po%.po}.mo" "$po"
+    fi
+}
 
 # Install the named Debian packages that are missing (needs root, as on CI).
 install_debian() {

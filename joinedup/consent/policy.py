@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, Model, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from joinedup.audit.models import AuditEvent
 from joinedup.audit.services import Entry, append, request_id_of
@@ -115,10 +116,12 @@ def _tell_of_first_access(student: Student, decisions: dict[str, Decision], seqs
         student=student, allowed=True, actor_service=seat.place, seq__lt=seqs[0]
     )
     if not earlier.exists():
-        notify_student(
-            student,
-            f"{seat.place} ({seat.organisation_name}) opened your record for the first time.",
-        )
+        with student.in_own_language():
+            notify_student(
+                student,
+                _("%(service)s (%(organisation)s) opened your record for the first time.")
+                % {"service": seat.place, "organisation": seat.organisation_name},
+            )
 
 
 def _entry(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext_noop
 
 # Any model's rows; `Any` for the row type, as `values()` may have changed it.
 _Rows = TypeVar("_Rows", bound=QuerySet[Model, Any])
@@ -27,15 +28,15 @@ CATEGORIES: tuple[str, ...] = (
 CATEGORY_LABELS: dict[str, str] = {c: c.capitalize() for c in CATEGORIES}
 # What each category is, in the student's words.
 STUDENT_WORDS: dict[str, str] = {
-    "identity": "your name, contact details and NHS number",
-    "registration": "your course, student status and GP",
-    "engagement": "which services support you, and your appointments",
-    "assessment": "your story and what you want from support",
-    "outcomes": "your questionnaire answers",
-    "risk": "notes about keeping you safe",
-    "notes": "their own session notes",
-    "adjustments": "support agreed for your studies",
-    "discharge": "summaries written when a service finished working with you",
+    "identity": gettext_noop("your name, contact details and NHS number"),
+    "registration": gettext_noop("your course, student status and GP"),
+    "engagement": gettext_noop("which services support you, and your appointments"),
+    "assessment": gettext_noop("your story and what you want from support"),
+    "outcomes": gettext_noop("your questionnaire answers"),
+    "risk": gettext_noop("notes about keeping you safe"),
+    "notes": gettext_noop("their own session notes"),
+    "adjustments": gettext_noop("support agreed for your studies"),
+    "discharge": gettext_noop("summaries written when a service finished working with you"),
 }
 
 CLINICAL_ROLES = frozenset({"practitioner", "triage", "liaison"})

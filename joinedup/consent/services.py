@@ -270,15 +270,16 @@ def open_break_glass(
         if access.reported_to:
             transaction.on_commit(lambda: report_break_glass.enqueue(access.pk))
         if student.notify_break_glass:
-            notify_student(
-                student,
-                # An email may be read by others: the reason is on the record's page only.
-                _(
-                    "Emergency access to your record was opened by %(service)s. Their reason is "
-                    "under “Who has looked at your record”."
+            with student.in_own_language():
+                notify_student(
+                    student,
+                    # An email may be read by others: the reason is on the record's page only.
+                    _(
+                        "Emergency access to your record was opened by %(service)s. "
+                        "Their reason is under “Who has looked at your record”."
+                    )
+                    % {"service": seats[0].place},
                 )
-                % {"service": seats[0].place},
-            )
     return access
 
 
@@ -362,11 +363,12 @@ def ask_to_share(
         )
         append([_change("consent.sharing.asked", actor, student, category,
                         why or f"Asked to share with {seat.place}", request, seat)])  # fmt: skip
-        notify_student(
-            student,
-            _("%(service)s asks you to share %(what)s. You choose: open your record to say yes "
-              "or no.") % {"service": seat.place, "what": STUDENT_WORDS[category]},
-        )  # fmt: skip
+        with student.in_own_language():
+            notify_student(
+                student,
+                _("%(service)s asks you to share %(what)s. You choose: open your record to say yes "
+                  "or no.") % {"service": seat.place, "what": _(STUDENT_WORDS[category])},
+            )  # fmt: skip
     return asked
 
 

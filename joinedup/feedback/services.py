@@ -180,11 +180,13 @@ def change_action_status(*, actor, action: Action, status: str, note: str = "", 
         action.save(update_fields=["status", "status_changed_at"])
         ActionUpdate.objects.create(action=action, status=status, note=note, by=actor)
         where = action.service or action.organisation
-        text = _(
-            "You told %(where)s about this in your feedback. What they are doing: "
-            "“%(title)s” is now %(status)s."
-        ) % {"where": where, "title": action.title, "status": action.get_status_display().lower()}
         for student in students_who_raised(action):
+            with student.in_own_language():
+                text = _(
+                    "You told %(where)s about this in your feedback. What they are doing: "
+                    "“%(title)s” is now %(status)s."
+                ) % {"where": where, "title": action.title,
+                     "status": action.get_status_display().lower()}  # fmt: skip
             notify_student(student, text[:300])
         append([_entry("feedback.action.status_changed", actor, request, action.uuid)])
     return action

@@ -35,13 +35,14 @@ def tell_student_of_message(message_id: int) -> list[str]:
         sms_available=notify.sms_available(),
     )
     sent = []
-    text = rules.notification_text(link)
+    with student.in_own_language():
+        subject, text = _(rules.NOTIFICATION_SUBJECT), rules.notification_text(link)
     for delivery in found:
         if delivery.problem:
             continue
         try:
             if delivery.channel == reminder_rules.EMAIL:
-                send_mail(_(rules.NOTIFICATION_SUBJECT), text, None, [delivery.address])
+                send_mail(subject, text, None, [delivery.address])
             else:
                 notify.send_sms(delivery.address, text, reference=str(message.uuid))
         except (smtplib.SMTPException, OSError, notify.APIError) as error:

@@ -11,6 +11,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
@@ -103,3 +104,24 @@ def _has_totp(user) -> bool:
     # Asked on every request, never cached in the session: a removed authenticator must send
     # the member of staff back to enrolment at once.
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class LanguageMiddleware:
+    """Students read their pages in English or Welsh: their own choice once made, else the
+    browser's (LocaleMiddleware, before this, has read the cookie and the browser). Staff pages
+    are in English only, so staff always see them so."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        language = None
+        if is_staff_user(user):
+            language = settings.LANGUAGE_CODE
+        elif user.is_authenticated and (student := getattr(user, "student_record", None)):
+            language = student.language or None
+        if language and language != request.LANGUAGE_CODE:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)

@@ -5,6 +5,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.people.rules import SearchTerms, parse_search
@@ -229,6 +230,11 @@ class StudentManager(_StudentManagerBase):
 
 
 class Student(models.Model):
+    class Language(models.TextChoices):
+        # As settings.LANGUAGES, each named in its own language.
+        ENGLISH = "en-gb", "English"
+        WELSH = "cy", "Cymraeg"
+
     class Gender(models.TextChoices):
         WOMAN = "woman", _("Woman")
         MAN = "man", _("Man")
@@ -356,6 +362,9 @@ class Student(models.Model):
     # Recorded from the NHS partner: the student's records are left out of research
     # extracts of NHS-sourced data.
     national_data_opt_out = models.BooleanField(_("national data opt-out"), default=False)
+    # The language of their pages, emails and texts; blank until they choose (their pages then
+    # follow the browser, and what is sent to them is in English).
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, blank=True)
     notify_new_access = models.BooleanField(
         _("tell me the first time a new service opens my record"), default=False
     )
@@ -421,6 +430,11 @@ class Student(models.Model):
 
     def __str__(self):
         return self.display_name
+
+    def in_own_language(self) -> translation.override:
+        """`with student.in_own_language():` words what is sent to them in the language they
+        chose (English until they choose)."""
+        return translation.override(self.language or Student.Language.ENGLISH)
 
     @property
     def display_name(self) -> str:

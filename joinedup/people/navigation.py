@@ -95,11 +95,11 @@ def links_for(roles: list[str], *, is_student: bool) -> list[Link]:
 
 
 def navigation(request) -> dict:
-    """Context for base.html: `nav_links`, and `signed_in_as` (name, role and place of
-    each membership) for the header."""
+    """Context for base.html: `nav_links`, `signed_in_as` (name, role and place of each
+    membership) for the header, and `offers_welsh`."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        return {"offers_welsh": True}
     from joinedup.consent.policy import seats_of  # the header is the views' layer
 
     seats = seats_of(user)
@@ -126,6 +126,8 @@ def navigation(request) -> dict:
         "nav_links": links,
         "signed_in_as": user.get_full_name() or user.email,
         "signed_in_places": places,
+        # Students choose English or Welsh; staff pages are in English only.
+        "offers_welsh": not roles and not user.is_staff,
     }
 
 

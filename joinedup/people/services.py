@@ -89,6 +89,25 @@ def update_notifications(*, actor, student, notify_new_access: bool, notify_brea
     return student
 
 
+def update_language(*, actor, student, language: str):
+    """The language the student chose for their pages, and for what is sent to them."""
+    student.language = language
+    with transaction.atomic():
+        student.save(update_fields=["language"])
+        append(
+            [
+                Entry(
+                    action="people.student.language_changed",
+                    actor=actor,
+                    student=student,
+                    category="identity",
+                    actor_role="student",
+                )
+            ]
+        )
+    return student
+
+
 def update_national_data_opt_out(*, actor, student, opted_out: bool, request=None):
     """The student's national data opt-out as JoinedUp applies it: their NHS care is left
     out of the anonymised extracts made for research and planning."""

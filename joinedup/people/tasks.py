@@ -15,8 +15,10 @@ def email_notification(notification_id: int) -> None:
     student = notification.student
     address = student.email or (student.user.email if student.user else "")
     if address:
+        with student.in_own_language():
+            subject = _("About your record")
         send_mail(
-            _("About your record"),
+            subject,
             f"{notification.text}\\n{settings.SITE_URL}{reverse('portal:home')}",
             None,
             [address],

@@ -1,13 +1,20 @@
 from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.totp.views import ActivateTOTPView
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from joinedup.evaluation.reports import can_run_reports
 from joinedup.lib.http import safe_next
-from joinedup.people.models import Organisation, Role
+from joinedup.people.middleware import is_staff_user
+from joinedup.people.models import Organisation, Role, Student
 from joinedup.people.permissions import can_view_caseload
+from joinedup.people.services import update_language
 
 
 @login_required
@@ -26,6 +33,30 @@ def home(request):
         return redirect("governance:overrides")
     # Anyone else: the service directory every signed-in user may use.
     return redirect("referrals:directory")
+
+
+@require_POST
+def choose_language(request):
+    """Anyone not on staff pages chooses English or Welsh (a cookie); a student's choice is
+    also kept with their record, so the emails and texts sent to them are in it too."""
+    back = safe_next(request, reverse("home"))
+    language = request.POST.get("language", "")
+    if language not in Student.Language.values:
+        messages.error(request, _("Choose English or Cymraeg."))
+        return redirect(back)
+    response = redirect(back)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 60 * 60,
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    student = getattr(request.user, "student_record", None)
+    if student is not None and not is_staff_user(request.user):
+        update_language(actor=request.user, student=student, language=language)
+    return response
 
 
 def admin_login(request):
@@ -54,5 +85,5 @@ def privacy(request):
 
     organisations = Organisation.objects.exclude(data_protection_email="").order_by("name")
     return render(request, "privacy.html", {
-        "held": [STUDENT_WORDS[c] for c in CATEGORIES], "organisations": organisations,
+        "held": [_(STUDENT_WORDS[c]) for c in CATEGORIES], "organisations": organisations,
     })  # fmt: skip

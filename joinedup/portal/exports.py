@@ -146,7 +146,7 @@ def visit_in_words(visit) -> dict:
         "visit": visit,
         "who": ", ".join(dict.fromkeys(p for p in (visit.service, visit.organisation) if p)),
         "role": Role(visit.role).label if visit.role in Role.values else visit.role,
-        "what": [STUDENT_WORDS.get(c, c) for c in visit.categories],
+        "what": [_(STUDENT_WORDS.get(c, c)) for c in visit.categories],
         "why": "; ".join(why),
     }
 
@@ -191,7 +191,7 @@ def in_words(data: dict, student) -> dict:
             "international": _("Yes") if data["registration"]["international"] else _("No"),
         },
         "consents": [
-            c | {"category": STUDENT_WORDS.get(c["category"], c["category"]),
+            c | {"category": _(STUDENT_WORDS.get(c["category"], c["category"])),
                  "purpose": _label(ConsentGrant, "purpose", c["purpose"]),
                  "how_given": _label(ConsentGrant, "how_given", c["how_given"]),
                  "from": _day(c["from"]), "until": _day(c["until"]),
@@ -199,7 +199,7 @@ def in_words(data: dict, student) -> dict:
             for c in data["consents"]
         ],
         "record": [
-            e | {"category": STUDENT_WORDS.get(e["category"], e["category"]),
+            e | {"category": _(STUDENT_WORDS.get(e["category"], e["category"])),
                  "written": _day(e["written"])}
             for e in data["record"]
         ],

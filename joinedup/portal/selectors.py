@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from joinedup.consent.models import CareRelationship
@@ -74,7 +75,7 @@ def my_record(student) -> MyRecord:
     for r in relationships:
         involved.setdefault(r.service_id, Involved(r.service, r.opened_at))
     for service_id, item in involved.items():
-        item.holds = [PLAIN[c] for c in PLAIN if held[service_id][c]]
+        item.holds = [_(PLAIN[c]) for c in PLAIN if held[service_id][c]]
     return MyRecord(
         list(involved.values()),
         _waiting(student),

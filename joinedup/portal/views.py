@@ -87,7 +87,7 @@ def home(request):
 
 def _sharing_requests(student) -> list:
     waiting = SharingRequest.objects.waiting().filter(student=student).select_related("service")
-    return [(asked, STUDENT_WORDS[asked.category]) for asked in waiting]
+    return [(asked, _(STUDENT_WORDS[asked.category])) for asked in waiting]
 
 
 @login_required
@@ -115,7 +115,8 @@ def sharing_answer(request, request_uuid):
             else _("Thank you. Nothing more is shared with %(service)s.")
         )
         messages.success(
-            request, text % {"service": asked.service.name, "what": STUDENT_WORDS[asked.category]}
+            request,
+            text % {"service": asked.service.name, "what": _(STUDENT_WORDS[asked.category])},
         )
     return redirect("portal:home")
 
@@ -131,7 +132,7 @@ def grant_withdraw(request, grant_uuid):
     messages.success(
         request,
         _("You stopped sharing %(what)s with %(whom)s. It applies straight away.")
-        % {"what": STUDENT_WORDS[grant.category], "whom": grant.recipient_in_words},
+        % {"what": _(STUDENT_WORDS[grant.category]), "whom": grant.recipient_in_words},
     )
     return redirect(safe_next(request, reverse("portal:home")))
 
@@ -472,7 +473,7 @@ def _toggle(request, student) -> None:
         messages.success(
             request,
             _("%(whom)s can now see %(what)s. You can stop sharing at any time.")
-            % {"whom": whom, "what": STUDENT_WORDS[category]},
+            % {"whom": whom, "what": _(STUDENT_WORDS[category])},
         )
         return
     grants = list(
@@ -486,7 +487,7 @@ def _toggle(request, student) -> None:
     messages.success(
         request,
         _("You stopped sharing %(what)s with %(whom)s. It applies straight away.")
-        % {"what": STUDENT_WORDS[category], "whom": ", ".join(stopped)},
+        % {"what": _(STUDENT_WORDS[category]), "whom": ", ".join(stopped)},
     )
 
 

@@ -18,15 +18,13 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from joinedup.audit.services import append
 from joinedup.consent.policy import entry_for
+from joinedup.lib.dates import day_and_time
 from joinedup.people.models import Membership, User
 from joinedup.people.services import notify_student
 from joinedup.referrals import rules
 from joinedup.referrals.models import Appointment, AppointmentRequest, Episode, Referral
 
-
-def when(moment) -> str:
-    """A moment as the student's messages say it: "Monday 2 March at 10:00" (UK time)."""
-    return timezone.localtime(moment).strftime("%A %-d %B at %H:%M")
+when = day_and_time
 
 
 def name_of(user) -> str:
@@ -156,18 +154,19 @@ def book_appointment(
         )
         append([_entry("referrals.appointment.booked", actor, appointment, request)])
         if starts_at > timezone.now():
-            notify_student(
-                episode.student,
-                _(
-                    "%(service)s booked an appointment for you on %(when)s (%(minutes)s minutes). "
-                    "See it under My appointments."
+            with episode.student.in_own_language():
+                notify_student(
+                    episode.student,
+                    _(
+                        "%(service)s booked an appointment for you on %(when)s "
+                        "(%(minutes)s minutes). See it under My appointments."
+                    )
+                    % {
+                        "service": episode.service.name,
+                        "when": when(starts_at),
+                        "minutes": appointment.minutes,
+                    },
                 )
-                % {
-                    "service": episode.service.name,
-                    "when": when(starts_at),
-                    "minutes": appointment.minutes,
-                },
-            )
     return appointment
 
 
@@ -247,15 +246,16 @@ def reschedule_appointment(
         )
         _settle_waiting_request(appointment, AppointmentRequest.Answer.REBOOKED, actor)
         if tell_student:
-            notify_student(
-                appointment.episode.student,
-                _("%(service)s moved your appointment on %(old)s to %(new)s.")
-                % {
-                    "service": appointment.episode.service.name,
-                    "old": when(old),
-                    "new": when(starts_at),
-                },
-            )
+            with appointment.episode.student.in_own_language():
+                notify_student(
+                    appointment.episode.student,
+                    _("%(service)s moved your appointment on %(old)s to %(new)s.")
+                    % {
+                        "service": appointment.episode.service.name,
+                        "old": when(old),
+                        "new": when(starts_at),
+                    },
+                )
     return appointment
 
 
@@ -302,17 +302,18 @@ def cancel_appointment(
         )
         _settle_waiting_request(appointment, AppointmentRequest.Answer.CANCELLED, actor)
         if tell_student and by == "service" and appointment.starts_at > timezone.now():
-            notify_student(
-                appointment.episode.student,
-                _(
-                    "%(service)s cancelled your appointment on %(when)s. See why under My "
-                    "appointments."
+            with appointment.episode.student.in_own_language():
+                notify_student(
+                    appointment.episode.student,
+                    _(
+                        "%(service)s cancelled your appointment on %(when)s. See why under My "
+                        "appointments."
+                    )
+                    % {
+                        "service": appointment.episode.service.name,
+                        "when": when(appointment.starts_at),
+                    },
                 )
-                % {
-                    "service": appointment.episode.service.name,
-                    "when": when(appointment.starts_at),
-                },
-            )
     return appointment
 
 
@@ -387,17 +388,21 @@ def cancel_when_episode_ends(episode: Episode, actor) -> None:
             )
         ]
     )
-    notify_student(
-        episode.student,
-        ngettext(
-            "%(service)s has finished working with you, so your appointment on %(when)s is "
-            "cancelled.",
-            "%(service)s has finished working with you, so your appointments on %(when)s are "
-            "cancelled.",
-            len(future),
+    with episode.student.in_own_language():
+        notify_student(
+            episode.student,
+            ngettext(
+                "%(service)s has finished working with you, so your appointment on %(when)s is "
+                "cancelled.",
+                "%(service)s has finished working with you, so your appointments on %(when)s are "
+                "cancelled.",
+                len(future),
+            )
+            % {
+                "service": episode.service.name,
+                "when": ", ".join(when(a.starts_at) for a in future),
+            },
         )
-        % {"service": episode.service.name, "when": ", ".join(when(a.starts_at) for a in future)},
-    )
 
 
 def _settle_waiting_request(appointment: Appointment, answer: str, actor) -> None:
@@ -508,14 +513,15 @@ def answer_appointment_request(
                 tell_student=False,
             )
         append([_entry(f"referrals.appointment.request_{answer}", actor, appointment, request)])
-        notify_student(
-            appointment.episode.student,
-            _("%(service)s answered your request about your appointment on %(old)s: %(what)s.")
-            % {
-                "service": appointment.episode.service.name,
-                "old": when(old),
-                "what": ANSWER_WORDS[answer] % {"new": when(appointment.starts_at)},
-            },
-        )
+        with appointment.episode.student.in_own_language():
+            notify_student(
+                appointment.episode.student,
+                _("%(service)s answered your request about your appointment on %(old)s: %(what)s.")
+                % {
+                    "service": appointment.episode.service.name,
+                    "old": when(old),
+                    "what": ANSWER_WORDS[answer] % {"new": when(appointment.starts_at)},
+                },
+            )
     asked.refresh_from_db()
     return asked

@@ -112,14 +112,15 @@ def open_walk_in_episode(
             allocate_episode(
                 actor=actor, episode=episode, practitioner=practitioner, request=request
             )
-        notify_student(
-            student,
-            _(
-                "%(service)s has started working with you. Your appointments with them will "
-                "show under My appointments."
+        with student.in_own_language():
+            notify_student(
+                student,
+                _(
+                    "%(service)s has started working with you. Your appointments with them will "
+                    "show under My appointments."
+                )
+                % {"service": service.name},
             )
-            % {"service": service.name},
-        )
     return episode
 
 

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from joinedup.lib.dates import day_and_time
+
 EMAIL, SMS, BOTH, NONE = "email", "sms", "both", "none"
 CHOICES = (EMAIL, SMS, BOTH, NONE)
 # Reminders are on unless the student opts out; email needs nothing more to be set up.
@@ -69,7 +71,7 @@ QUESTIONNAIRE_SUBJECT = gettext_noop("A few questions before your next appointme
 def appointment_text(starts_at: datetime, link: str) -> str:
     """The reminder of an appointment, `starts_at` in the student's local time."""
     return _("You have an appointment on %(when)s. Details: %(link)s") % {
-        "when": starts_at.strftime("%a %-d %b at %H:%M"),
+        "when": day_and_time(starts_at, short=True),
         "link": link,
     }
 
@@ -79,7 +81,7 @@ def questionnaire_text(expires_at: datetime, link: str) -> str:
     return _(
         "You have been asked to answer a few questions before your next appointment. "
         "The link works once, until %(when)s: %(link)s"
-    ) % {"when": expires_at.strftime("%a %-d %b at %H:%M"), "link": link}
+    ) % {"when": day_and_time(expires_at, short=True), "link": link}
 
 
 def notify_problem(status_code: int, message: object) -> str:

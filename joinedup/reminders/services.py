@@ -127,10 +127,12 @@ def remind_of_appointment(appointment: Appointment) -> list[Reminder]:
         appointment=appointment,
         for_starts_at=appointment.starts_at,
     )
-    text = rules.appointment_text(
-        timezone.localtime(appointment.starts_at), _link("portal:appointments")
-    )
-    return _send(claimed, _(rules.APPOINTMENT_SUBJECT), text)
+    with student.in_own_language():
+        subject = _(rules.APPOINTMENT_SUBJECT)
+        text = rules.appointment_text(
+            timezone.localtime(appointment.starts_at), _link("portal:appointments")
+        )
+    return _send(claimed, subject, text)
 
 
 def due_appointments(now=None) -> list[Appointment]:
@@ -174,5 +176,7 @@ def send_questionnaire_link(link, token: str) -> list[Reminder]:
     student = link.episode.student
     claimed = _claim(student, preference_of(student), completion_link=link)
     url = settings.SITE_URL + reverse("portal:questionnaire-complete", args=[token])
-    text = rules.questionnaire_text(timezone.localtime(link.expires_at), url)
-    return _send(claimed, _(rules.QUESTIONNAIRE_SUBJECT), text)
+    with student.in_own_language():
+        subject = _(rules.QUESTIONNAIRE_SUBJECT)
+        text = rules.questionnaire_text(timezone.localtime(link.expires_at), url)
+    return _send(claimed, subject, text)

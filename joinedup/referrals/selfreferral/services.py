@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -185,6 +185,8 @@ def self_refer_unregistered(
         phone=details.phone.strip(),
         gp_practice=details.gp_practice,
         is_not_gp_registered=details.is_not_gp_registered,
+        # They asked in Welsh: what is sent to them is in Welsh too.
+        language=Student.Language.WELSH if translation.get_language() == "cy" else "",
     )
     student.full_clean(exclude=["user", "department"])
     with transaction.atomic():

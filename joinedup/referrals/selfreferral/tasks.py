@@ -28,24 +28,29 @@ CRISIS = gettext_lazy(
 def email_rejected(referral_id: int) -> None:
     """Tell the person that their self-referral will not go ahead, and why, in plain words."""
     referral = Referral.objects.select_related("student", "to_service").get(pk=referral_id)
-    service = referral.to_service
-    lines = [
-        _("Hello %(name)s,") % {"name": referral.student.legal_given_name},
-        _("Thank you for asking %(service)s for help. We cannot take your request forward.")
-        % {"service": service.name},
-        str(REJECTION_WORDS[referral.decline_reason]) % {"service": service.name},
-    ]
-    if referral.signposted_to:
-        lines.append(_("We suggest you contact: %(where)s") % {"where": referral.signposted_to})
-    entry = getattr(service, "directory_entry", None)
-    if entry is not None and (entry.phone or entry.email):
-        lines.append(
-            _("If you have a question, contact %(service)s: %(how)s")
-            % {"service": service.name, "how": " · ".join(filter(None, [entry.phone, entry.email]))}
-        )
-    lines.append(str(CRISIS))
+    with referral.student.in_own_language():
+        service = referral.to_service
+        lines = [
+            _("Hello %(name)s,") % {"name": referral.student.legal_given_name},
+            _("Thank you for asking %(service)s for help. We cannot take your request forward.")
+            % {"service": service.name},
+            str(REJECTION_WORDS[referral.decline_reason]) % {"service": service.name},
+        ]
+        if referral.signposted_to:
+            lines.append(_("We suggest you contact: %(where)s") % {"where": referral.signposted_to})
+        entry = getattr(service, "directory_entry", None)
+        if entry is not None and (entry.phone or entry.email):
+            lines.append(
+                _("If you have a question, contact %(service)s: %(how)s")
+                % {
+                    "service": service.name,
+                    "how": " · ".join(filter(None, [entry.phone, entry.email])),
+                }
+            )
+        lines.append(str(CRISIS))
+        subject = _("Your request for help from %(service)s") % {"service": service.name}
     send_mail(
-        subject=_("Your request for help from %(service)s") % {"service": service.name},
+        subject=subject,
         message="\n\n".join(lines),
         from_email=None,
         recipient_list=[referral.student.email],

@@ -204,4 +204,4 @@ def test_every_page_links_to_the_accessibility_statement_which_says_what_is_not_
         "partially meets the Web Content Accessibility Guidelines (WCAG) version 2.2 AA"
         in statement
     )
-    assert "Welsh is not offered yet" in statement
+    assert "Questionnaires are in English only, in Welsh pages too" in statement
