@@ -288,6 +288,8 @@ class BreakGlass(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    # Where it was used from: that organisation's admins review it, even after the user left.
+    organisation = models.ForeignKey(Organisation, models.PROTECT, related_name="overrides_used")
     student = models.ForeignKey(Student, models.CASCADE, related_name="break_glass_uses")
     reason = models.TextField()
     opened_at = models.DateTimeField(default=timezone.now)

@@ -240,6 +240,7 @@ def open_break_glass(
     with transaction.atomic():
         access = BreakGlass.objects.create(
             user=actor,
+            organisation_id=seats[0].organisation_id,
             student=student,
             reason=reason,
             opened_at=now,

@@ -31,13 +31,10 @@ def require_admin_of(user: User, organisation_id: int) -> None:
 
 
 def overrides_for(user: User) -> QuerySet[BreakGlass]:
-    """Every override used by a member of an organisation `user` is an admin of, those not
-    yet reviewed first, then the latest."""
+    """Every override used from an organisation `user` is an admin of, whether or not its user
+    still works there, those not yet reviewed first, then the latest."""
     return (
-        BreakGlass.objects.filter(
-            user__memberships__organisation_id__in=organisations_reviewed_by(user)
-        )
-        .distinct()
+        BreakGlass.objects.filter(organisation_id__in=organisations_reviewed_by(user))
         .select_related("user", "review__reviewed_by", "escalation")
         .order_by(F("review__id").asc(nulls_first=True), "-opened_at")
     )

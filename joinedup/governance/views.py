@@ -407,6 +407,16 @@ def join(request, token):
                 messages.success(request, _("You now work as %(role)s in %(place)s.") % {
                     "role": Role(found.role).label, "place": found.place})  # fmt: skip
                 return redirect("/")
+            if existing is not None and signed_in is None and not existing.is_active:
+                # Someone who left every role cannot sign in: the link, sent to their own
+                # address, opens their account again (as a reset link would); they then sign
+                # in with their password and second factor as before.
+                staff.accept(invitation=found, user=existing, request=request)
+                messages.success(request, _(
+                    "You now work as %(role)s in %(place)s. Sign in with your password and "
+                    "your authenticator app's code."
+                ) % {"role": Role(found.role).label, "place": found.place})  # fmt: skip
+                return redirect("account_login")
         except ValidationError as error:
             add_errors(form, error)
     return render(request, "governance/join.html", {

@@ -71,60 +71,50 @@ def notify_student(student, text: str) -> None:
     transaction.on_commit(lambda: email_notification.enqueue(notification.pk))
 
 
-def update_notifications(*, actor, student, notify_new_access: bool, notify_break_glass: bool):
-    student.notify_new_access, student.notify_break_glass = notify_new_access, notify_break_glass
+def _student_chose(student, fields: dict, *, action: str, actor, reason="", request=None):
+    """Save a choice the student made about their own record, audited as theirs."""
+    for field, value in fields.items():
+        setattr(student, field, value)
     with transaction.atomic():
-        student.save(update_fields=["notify_new_access", "notify_break_glass"])
+        student.save(update_fields=list(fields))
         append(
             [
                 Entry(
-                    action="people.student.notifications_changed",
+                    action=action,
                     actor=actor,
                     student=student,
                     category="identity",
                     actor_role="student",
-                )
-            ]
-        )
-    return student
-
-
-def update_language(*, actor, student, language: str):
-    """The language the student chose for their pages, and for what is sent to them."""
-    student.language = language
-    with transaction.atomic():
-        student.save(update_fields=["language"])
-        append(
-            [
-                Entry(
-                    action="people.student.language_changed",
-                    actor=actor,
-                    student=student,
-                    category="identity",
-                    actor_role="student",
-                )
-            ]
-        )
-    return student
-
-
-def update_national_data_opt_out(*, actor, student, opted_out: bool, request=None):
-    """The student's national data opt-out as JoinedUp applies it: their NHS care is left
-    out of the anonymised extracts made for research and planning."""
-    student.national_data_opt_out = opted_out
-    with transaction.atomic():
-        student.save(update_fields=["national_data_opt_out"])
-        append(
-            [
-                Entry(
-                    action="people.student.data_opt_out_changed",
-                    actor=actor,
-                    student=student,
-                    category="identity",
-                    actor_role="student",
-                    reason="opted out" if opted_out else "opted in",
+                    reason=reason,
                     request_id=request_id_of(request),
                 )
             ]
         )
     return student
+
+
+def update_notifications(*, actor, student, notify_new_access: bool, notify_break_glass: bool):
+    fields = {"notify_new_access": notify_new_access, "notify_break_glass": notify_break_glass}
+    return _student_chose(
+        student, fields, action="people.student.notifications_changed", actor=actor
+    )
+
+
+def update_language(*, actor, student, language: str):
+    """The language the student chose for their pages, and for what is sent to them."""
+    return _student_chose(
+        student, {"language": language}, action="people.student.language_changed", actor=actor
+    )
+
+
+def update_national_data_opt_out(*, actor, student, opted_out: bool, request=None):
+    """The student's national data opt-out as JoinedUp applies it: their NHS care is left
+    out of the anonymised extracts made for research and planning."""
+    return _student_chose(
+        student,
+        {"national_data_opt_out": opted_out},
+        action="people.student.data_opt_out_changed",
+        actor=actor,
+        reason="opted out" if opted_out else "opted in",
+        request=request,
+    )

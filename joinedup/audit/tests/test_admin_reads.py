@@ -89,7 +89,8 @@ def test_the_history_and_delete_pages_are_audited(hub, admin_client):
 
 def test_a_break_glass_record_read_in_the_admin_is_audited(hub, admin_client):
     use = BreakGlass.objects.create(
-        user=hub.crisis_practitioner, student=hub.student, reason="Risk to life",
+        user=hub.crisis_practitioner, organisation=hub.trust, student=hub.student,
+        reason="Risk to life",
         expires_at=timezone.now() + dt.timedelta(hours=4),
     )  # fmt: skip
     admin_client.get("/admin/consent/breakglass/")

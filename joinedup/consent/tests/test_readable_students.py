@@ -82,6 +82,7 @@ def students(hub) -> dict:
     )
     BreakGlass.objects.create(
         user=hub.triage,
+        organisation=hub.university,
         student=s["under_break_glass"],
         reason="An emergency last week.",
         opened_at=now - dt.timedelta(days=7),

@@ -11,9 +11,9 @@ from conftest import SignedInClient, make_staff
 from joinedup.audit.models import AuditEvent
 from joinedup.conftest import accessible_at_both_sizes, login
 from joinedup.consent.services import open_break_glass
-from joinedup.governance import rules, services
+from joinedup.governance import rules, services, staff
 from joinedup.governance.models import OverrideReview
-from joinedup.people.models import Role
+from joinedup.people.models import Membership, Role
 
 WHY = "Risk to life: the ambulance service called about an overdose."
 
@@ -187,3 +187,23 @@ def test_an_override_still_open_is_reviewed_once_it_has_ended(hub, trust_admin):
     _ended(access)
     services.review_override(actor=trust_admin, access=access, outcome="appropriate", note="")
     assert OverrideReview.objects.get().access == access
+
+
+def test_an_override_by_someone_who_has_since_left_is_still_reviewed_and_escalated(
+    hub, trust_admin, override, mailoutbox, django_capture_on_commit_callbacks
+):
+    # They also work at the university: only the trust, where they used it, reviews it.
+    Membership.objects.create(user=hub.crisis_practitioner, organisation=hub.university,
+                              service=hub.wellbeing, role=Role.PRACTITIONER)  # fmt: skip
+    staff.leave(actor=trust_admin, user=hub.crisis_practitioner, organisation=hub.trust)
+    listed = _as(trust_admin).get(reverse("governance:overrides")).content.decode()
+    assert str(override.uuid) in listed
+    assert str(override.uuid) not in (
+        _as(hub.org_admin).get(reverse("governance:overrides")).content.decode()
+    )
+    later = timezone.now() + dt.timedelta(days=7, minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.escalate_overdue_reviews(now=later) == 1
+    assert [sorted(sent.to) for sent in mailoutbox] == [["dpo@nhs.example"]]
+    services.review_override(actor=trust_admin, access=override, outcome="appropriate", note="")
+    assert OverrideReview.objects.get(access=override).reviewed_by == trust_admin

@@ -285,3 +285,30 @@ def test_an_admin_invites_a_practitioner_who_enrols_a_second_factor(hub, page, b
     expect(page.locator('[data-person="nina@nb.ac.uk"]')).to_contain_text("Counselling")
     expect(page.locator("[data-invitations]")).to_have_count(0)
     assert PASSWORD != NEW_PASSWORD
+
+
+def test_someone_who_left_is_invited_back_and_signs_in_as_before(
+    hub, mailoutbox, django_capture_on_commit_callbacks
+):
+    staff.leave(actor=hub.org_admin, user=hub.practitioner, organisation=hub.university)
+    hub.practitioner.refresh_from_db()
+    assert not hub.practitioner.is_active  # no role left: they cannot sign in
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(hub, email=hub.practitioner.email.upper())
+    link = "/" + _link(mailoutbox[-1])
+    client = SignedInClient()
+    page = client.get(link).content.decode()
+    assert "closed when your last role ended" in page
+    assert "Sign in to accept" not in page  # they could not: the account is closed
+
+    done = client.post(link, follow=True)
+    assert done.redirect_chain[-1][0].startswith(reverse("account_login"))
+    assert "You now work as Practitioner in Counselling" in done.content.decode()
+    hub.practitioner.refresh_from_db()
+    assert hub.practitioner.is_active
+    assert hub.practitioner.memberships.get().service == hub.counselling
+    assert "_auth_user_id" not in client.session  # the link alone signs no one in
+    sign_in = client.post(reverse("account_login"),
+                          {"login": hub.practitioner.email, "password": PASSWORD})  # fmt: skip
+    assert sign_in["Location"] == "/accounts/2fa/authenticate/"  # their second factor, as before
+    assert client.get(link).status_code == 410  # used once

@@ -77,7 +77,8 @@ def plant_everything(hub, student, *, service=None, author=None, tag: str = "") 
         actor=author, student=student, category="risk"
     )
     rows["consent.BreakGlass.student"] = BreakGlass.objects.create(
-        user=hub.crisis_practitioner, student=student, reason="Risk to life: overdose",
+        user=hub.crisis_practitioner, organisation=hub.trust, student=student,
+        reason="Risk to life: overdose",
         opened_at=now - dt.timedelta(days=30), expires_at=now - dt.timedelta(days=29),
     )  # fmt: skip
     rows["referrals.FollowUpTask.student"] = FollowUpTask.objects.create(
