@@ -33,6 +33,15 @@ def _university_entries(key: str, uni_name: str, phone_stem: str) -> dict[str, d
                 "finding the right service if you need more."
             ),
             "who_for": f"Any student of {uni_name}, undergraduate or postgraduate.",
+            # Written in Welsh too, for students reading in Welsh; the rest shows in English.
+            "welsh": {
+                "purpose": (
+                    "Cymorth tymor byr pan fydd bywyd yn y brifysgol yn anodd: sesiwn galw heibio "
+                    "ar yr un diwrnod, sesiynau llesiant un-i-un, gweithdai ar gwsg, straen ac "
+                    "arholiadau, a help i ddod o hyd i'r gwasanaeth iawn os oes angen mwy arnoch."
+                ),
+                "who_for": f"Unrhyw fyfyriwr yn {uni_name}, israddedig neu ôl-raddedig.",
+            },
             "eligibility": (
                 "There is no threshold: you do not need a diagnosis or a GP letter. If you are at "
                 "immediate risk, we will help you reach the crisis team the same day."

@@ -8,6 +8,7 @@ from joinedup.referrals.directory import rules
 from joinedup.referrals.directory.selectors import DirectoryFilters
 from joinedup.referrals.directory.validators import validate_phone
 from joinedup.referrals.models import DirectoryEntry
+from joinedup.referrals.models.directory import IN_WELSH
 
 DAYS = range(7)
 
@@ -149,13 +150,26 @@ class DirectoryEntryForm(forms.Form):
             {"class": "nhsuk-input nhsuk-input--width-20", "type": "tel", "autocomplete": "off"}
         )
         self.fields["email"].widget.attrs["spellcheck"] = "false"
+        for name in IN_WELSH:
+            self.fields[f"welsh_{name}"] = _text(
+                _("%(field)s, in Welsh") % {"field": self.fields[name].label}
+            )
+            self.fields[f"welsh_{name}"].widget.attrs["lang"] = "cy"
+
+    def welsh_fields(self):
+        return [self[f"welsh_{name}"] for name in IN_WELSH]
 
     def hours_fields(self):
         return [self[f"hours_{day}"] for day in DAYS]
 
     def values(self) -> dict:
         data = self.cleaned_data
-        values = {name: data[name] for name in self.fields if not name.startswith("hours_")}
+        values = {
+            name: data[name] for name in self.fields if not name.startswith(("hours_", "welsh_"))
+        }
+        values["welsh"] = {
+            name: words for name in IN_WELSH if (words := data[f"welsh_{name}"].strip())
+        }
         values["topics"] = data["topics"].split(",")
         values["opening_hours"] = {
             str(day): data[f"hours_{day}"] for day in DAYS if data[f"hours_{day}"]
@@ -169,6 +183,7 @@ def initial_for(entry: DirectoryEntry | None) -> dict:
         return {}
     initial = {name: getattr(entry, name) for name in DirectoryEntryForm.base_fields}
     initial["topics"] = ", ".join(entry.topics)
+    initial.update({f"welsh_{name}": words for name, words in entry.welsh.items()})
     for day in DAYS:
         spans = rules.spans_of(entry.opening_hours, day)
         initial[f"hours_{day}"] = rules.format_day_hours(spans) if spans else ""

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from joinedup.people.models import Organisation, User
 from joinedup.referrals.models import DirectoryEntry
+from joinedup.referrals.models.directory import Said
 
 CRISIS_TOPIC = "crisis"
 
@@ -56,7 +57,7 @@ class OutOfHours:
     """What one or more of the university's services say to do when they are closed."""
 
     services: list[str]
-    words: str
+    words: Said
 
 
 @dataclass
@@ -83,13 +84,13 @@ def help_now_for(university: Organisation | None) -> HelpNow:
     entries = list(
         DirectoryEntry.objects.select_related("service__organisation").order_by("service__name")
     )
-    said: dict[str, list[str]] = {}
+    said: dict[Said, list[str]] = {}
     own = [
         e for e in entries if university is not None and e.service.organisation_id == university.pk
     ]
     for entry in own:
-        if words := entry.out_of_hours.strip():
-            said.setdefault(words, []).append(entry.service.name)
+        if (words := entry.said["out_of_hours"]).text.strip():
+            said.setdefault(Said(words.text.strip(), words.lang), []).append(entry.service.name)
     return HelpNow(
         university=university,
         crisis_lines=[e for e in entries if CRISIS_TOPIC in e.topics and e.phone],

@@ -133,6 +133,7 @@ def _matches(service: Service, query: str, filters: DirectoryFilters) -> bool:
     haystack = [service.name, service.organisation.name]
     if entry:
         haystack += [entry.purpose, entry.who_for, entry.eligibility, *entry.topics]
+        haystack += [entry.welsh.get(name, "") for name in ("purpose", "who_for", "eligibility")]
     text = "\n".join(haystack).casefold()
     return all(any(said in text for said in term) for term in terms)
 

@@ -24,6 +24,7 @@ EDITABLE_FIELDS = (
     "out_of_hours",
     "self_help",
     "topics",
+    "welsh",
 )
 
 

@@ -1,9 +1,11 @@
 """The service directory: what each service is for, who it is for and how to reach it."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +18,30 @@ from joinedup.referrals.directory.validators import (
     validate_topics,
 )
 
-__all__ = ["DirectoryEntry"]
+__all__ = ["DirectoryEntry", "Said"]
+
+# The entry's own words a service may also write in Welsh, for students reading in Welsh.
+IN_WELSH = (
+    "purpose",
+    "who_for",
+    "eligibility",
+    "how_to_refer",
+    "information_needed",
+    "out_of_hours",
+    "self_help",
+)
+
+
+@dataclass(frozen=True)
+class Said:
+    """Some of an entry's words in the reader's language, or in English where the service
+    wrote none in Welsh; `lang` is then "en-GB", for the element that shows them."""
+
+    text: str
+    lang: str = ""
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def validate_referral_sources(value) -> None:
@@ -25,6 +50,16 @@ def validate_referral_sources(value) -> None:
         raise ValidationError(
             _("Referral sources must be among: %(sources)s.") % {"sources": ", ".join(known)},
             code="referral_sources",
+        )
+
+
+def validate_welsh(value) -> None:
+    if not isinstance(value, dict) or not all(
+        name in IN_WELSH and isinstance(words, str) for name, words in value.items()
+    ):
+        raise ValidationError(
+            _("Welsh words may be given for: %(fields)s.") % {"fields": ", ".join(IN_WELSH)},
+            code="welsh",
         )
 
 
@@ -72,6 +107,10 @@ class DirectoryEntry(models.Model):
     # Shown to students on its waiting list: one suggestion per line, links as written.
     self_help = models.TextField(gettext_lazy("self-help while waiting"), blank=True)
     topics = models.JSONField(default=list, blank=True, validators=[validate_topics])
+    # The words of IN_WELSH the service wrote in Welsh, by field name; blank where it did not.
+    welsh = models.JSONField(
+        gettext_lazy("in Welsh"), default=dict, blank=True, validators=[validate_welsh]
+    )
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
@@ -101,8 +140,19 @@ class DirectoryEntry(models.Model):
         ]
 
     @property
+    def said(self) -> dict[str, Said]:
+        """The words of IN_WELSH as the reader of this page reads them."""
+        if translation.get_language() != "cy":
+            return {name: Said(getattr(self, name)) for name in IN_WELSH}
+        return {
+            name: Said(welsh) if (welsh := (self.welsh or {}).get(name, "").strip())
+            else Said(getattr(self, name), "en-GB" if getattr(self, name) else "")
+            for name in IN_WELSH
+        }  # fmt: skip
+
+    @property
     def self_help_lines(self) -> list[str]:
-        return [line.strip() for line in self.self_help.splitlines() if line.strip()]
+        return [line.strip() for line in self.said["self_help"].text.splitlines() if line.strip()]
 
     @property
     def weekly_hours(self) -> list[tuple[str, str]]:

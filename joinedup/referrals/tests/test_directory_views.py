@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from conftest import make_staff
@@ -559,3 +561,38 @@ def test_the_error_summary_names_the_day_with_bad_hours(hub, entries, client):
     response = client.post(edit_url(hub.wellbeing), good_form(hours_1="9am-5pm"))
 
     assert re.search(r'<a href="#id_hours_1">Tuesday: “9am” is not a time', html(response))
+
+
+WELSH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "cy"}
+IN_WELSH = "Cymorth tymor byr gyda llesiant."
+
+
+def test_a_service_writes_its_entry_in_welsh_too_and_welsh_readers_see_it(hub, entries, client):
+    client.force_login(hub.org_admin)
+    form = good_form(welsh_purpose=f"  {IN_WELSH}  ", welsh_self_help="")
+    assert client.post(edit_url(hub.wellbeing), form).status_code == 302
+    entry = DirectoryEntry.objects.get(service=hub.wellbeing)
+    assert entry.welsh == {"purpose": IN_WELSH}  # trimmed; an empty box is not kept
+    assert (
+        f'lang="cy" class="nhsuk-textarea" id="id_welsh_purpose">\n{IN_WELSH}</textarea>'
+        in html(client.get(edit_url(hub.wellbeing)))
+    )
+
+    page = reverse("referrals:directory-entry", args=[hub.wellbeing.uuid])
+    welsh = html(Client().get(page, **WELSH_BROWSER))
+    assert f'<div class="nhsuk-lede-text"><p>{IN_WELSH}</p></div>' in welsh
+    # Where the service wrote no Welsh, its English is shown, marked as English.
+    assert f'<div lang="en-GB"><p>{entry.who_for}</p></div>' in welsh
+    english = html(Client().get(page))
+    assert IN_WELSH not in english
+    assert 'lang="en-GB"><p>' not in english  # English pages mark nothing
+    # A Welsh search finds it.
+    found = html(Client().get(reverse("referrals:directory"), {"q": "llesiant"}))
+    assert hub.wellbeing.name in found
+
+
+def test_welsh_words_only_for_the_entrys_own_texts(hub, entries):
+    entry = entries["wellbeing"]
+    entry.welsh = {"phone": "0161"}
+    with pytest.raises(ValidationError, match="Welsh words may be given for"):
+        entry.full_clean()

@@ -11,6 +11,7 @@ from joinedup.measures.services import send_completion_link
 from joinedup.measures.tests.factories import PHQ9_ITEM9, PHQ9_MODERATE, start_episode
 from joinedup.referrals.directory.help_now import help_now_for, university_of
 from joinedup.referrals.directory.rules import reads_like_crisis
+from joinedup.referrals.models.directory import Said
 from joinedup.referrals.templatetags.help_now import tel_links
 from joinedup.referrals.tests.test_directory_views import write_directory
 from joinedup.risk.models import Flag
@@ -90,7 +91,10 @@ def test_the_local_lines_come_from_the_directory(hub):
     found = help_now_for(hub.university)
     assert [e.service for e in found.crisis_lines] == [hub.crisis]  # crisis topic, a phone
     assert [(o.services, o.words) for o in found.out_of_hours] == [
-        ([hub.counselling.name], "Call Northbridge Nightline on 0161 496 0999, 20:00 to 08:00.")
+        (
+            [hub.counselling.name],
+            Said("Call Northbridge Nightline on 0161 496 0999, 20:00 to 08:00."),
+        )
     ]
     assert help_now_for(hub.other_university).out_of_hours == []  # not Northbridge's words
 
