@@ -24,6 +24,7 @@ from joinedup.governance import rules
 from joinedup.governance.models import RetentionRule, RetentionRun
 from joinedup.governance.selectors import require_admin_of
 from joinedup.governance.services import admin_entry
+from joinedup.governance.tasks import email_retention_due
 from joinedup.messaging.models import Message
 from joinedup.people.models import Organisation, User
 from joinedup.record.models import RecordEntry
@@ -142,6 +143,7 @@ def list_due(organisation: Organisation, today: date | None = None) -> Retention
                                           messages=due.messages, by_category=counts)  # fmt: skip
         append([Entry(action="governance.retention.listed", actor_organisation=organisation.name,
                       reason=f"{due.count} records past their retention")])  # fmt: skip
+        transaction.on_commit(lambda: email_retention_due.enqueue(run.pk))
     return run
 
 

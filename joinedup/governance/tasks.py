@@ -49,9 +49,6 @@ def email_overdue_reviews(organisation_id: int, count: int) -> None:
     whom. Admins get the link to the reviews; the contact, an address that need not sign in,
     is told where the admins review them."""
     organisation = Organisation.objects.get(pk=organisation_id)
-    admins = set(User.objects.filter(
-        memberships__organisation=organisation, memberships__role=Role.ORG_ADMIN, is_active=True
-    ).values_list("email", flat=True))  # fmt: skip
     message = ngettext(
         "%(count)d emergency access to a student's record by a member of %(org)s has not been "
         "reviewed within 7 days of its use.",
@@ -59,16 +56,54 @@ def email_overdue_reviews(organisation_id: int, count: int) -> None:
         "reviewed within 7 days of their use.",
         count,
     ) % {"count": count, "org": organisation.name}
-    subject = _("Emergency access reviews overdue at %(org)s") % {"org": organisation.name}
+    _tell_organisation(
+        organisation,
+        subject=_("Emergency access reviews overdue at %(org)s") % {"org": organisation.name},
+        message=message,
+        act=_("Review them here: %(link)s")
+        % {"link": settings.SITE_URL + reverse("governance:overrides")},
+        where=_("An organisation admin reviews them in JoinedUp, under Emergency access reviews."),
+    )
+
+
+@task
+def email_retention_due(run_id: int) -> None:
+    """Tell an organisation's admins, and its data protection contact, that records have
+    passed their retention and wait for an admin to confirm their erasure: how many, never
+    whose."""
+    from joinedup.governance.models import RetentionRun
+
+    run = RetentionRun.objects.select_related("organisation").get(pk=run_id)
+    organisation = run.organisation
+    count = sum(run.by_category.values())
+    message = ngettext(
+        "%(count)d record at %(org)s has passed its retention period. Nothing is erased until "
+        "an admin checks the list and confirms it.",
+        "%(count)d records at %(org)s have passed their retention period. Nothing is erased "
+        "until an admin checks the list and confirms it.",
+        count,
+    ) % {"count": count, "org": organisation.name}
+    _tell_organisation(
+        organisation,
+        subject=_("Records past their retention at %(org)s") % {"org": organisation.name},
+        message=message,
+        act=_("Check the list here: %(link)s")
+        % {"link": settings.SITE_URL + reverse("governance:retention")},
+        where=_("An organisation admin checks the list in JoinedUp, under Retention."),
+    )
+
+
+def _tell_organisation(organisation, *, subject: str, message: str, act: str, where: str):
+    """The organisation's admins get `act` (with its link); its data protection contact, an
+    address that need not sign in, is told `where` the admins act instead."""
+    admins = set(User.objects.filter(
+        memberships__organisation=organisation, memberships__role=Role.ORG_ADMIN, is_active=True
+    ).values_list("email", flat=True))  # fmt: skip
     if admins:
-        link = settings.SITE_URL + reverse("governance:overrides")
-        review = _("Review them here: %(link)s") % {"link": link}
-        send_mail(subject=subject, message=message + "\n\n" + review, from_email=None,
+        send_mail(subject=subject, message=message + "\n\n" + act, from_email=None,
                   recipient_list=sorted(admins))  # fmt: skip
     contact = organisation.data_protection_email
     if contact and contact not in admins:
-        where = _("An organisation admin reviews them in JoinedUp, under Emergency access "
-                  "reviews.")  # fmt: skip
         send_mail(subject=subject, message=message + "\n\n" + where, from_email=None,
                   recipient_list=[contact])  # fmt: skip
 

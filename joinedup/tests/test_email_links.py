@@ -22,12 +22,15 @@ from joinedup.consent.services import (
     open_break_glass,
     open_care_relationship,
 )
+from joinedup.governance.retention import list_due
 from joinedup.governance.services import draft_agreement, escalate_overdue_reviews
 from joinedup.governance.staff import Place, invite
 from joinedup.measures.services import send_completion_link
 from joinedup.messaging.services import send_from_service
 from joinedup.people.models import Role, User
 from joinedup.people.services import notify_student
+from joinedup.record.models import RecordEntry
+from joinedup.record.tests.factories import write_entry
 from joinedup.referrals import services as referrals
 from joinedup.referrals.tests.factories import book, refer
 from joinedup.reminders.services import send_due_reminders
@@ -171,6 +174,15 @@ def _overdue_review(hub):
     escalate_overdue_reviews(now=timezone.now() + dt.timedelta(days=8))
 
 
+def _retention_due(hub):
+    student = make_student(hub.university, "NB4000001")
+    write_entry(student, "notes", hub.wellbeing, hub.practitioner)
+    RecordEntry.objects.filter(student=student).update(
+        created_at=timezone.now() - dt.timedelta(days=365 * 7)
+    )
+    list_due(hub.university)
+
+
 def _agreement_drafted(hub):
     trust_admin = make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust)
     draft_agreement(
@@ -206,6 +218,7 @@ SCENARIOS = {
     "invitation to join": _invitation,
     "override review overdue": _overdue_review,
     "agreement drafted": _agreement_drafted,
+    "records past their retention": _retention_due,
 }
 
 # Scenarios whose last step ends the access an earlier email's link gave (closing a concern
@@ -227,6 +240,7 @@ SHOWS = (
     (r"^/me/messages/[0-9a-f-]{36}/$", "Friday at 10am?"),
     (r"^/governance/overrides/$", "data-override-card"),
     (r"^/governance/agreements/[0-9a-f-]{36}/$", "Crisis team sharing"),
+    (r"^/governance/retention/$", "data-retention-run"),
     (r"^/governance/join/[^/]+/$", "has invited you to work as Practitioner in Counselling"),
 )
 
@@ -243,7 +257,7 @@ def _every_email_kind() -> set[str]:
     for path in Path(settings.BASE_DIR, "joinedup").glob("*/tasks.py"):
         source = path.read_text()
         for name, body in re.findall(r"@task\ndef (\w+)\(.*?\n((?:    .*\n|\n)*)", source):
-            if "send_mail" in body or "_send(" in body:
+            if "send_mail" in body or "_send(" in body or "_tell_organisation(" in body:
                 kinds.add(name)
     return kinds
 
@@ -255,7 +269,7 @@ def test_every_kind_of_email_is_covered_by_a_scenario():
         "email_flag_assigned", "email_concern_raised", "email_concern_acknowledged",
         "email_concern_reply", "email_concern_closed", "tell_asker", "email_notification",
         "report_break_glass", "tell_student_of_message", "email_invitation",
-        "email_overdue_reviews", "email_agreement_change",
+        "email_overdue_reviews", "email_agreement_change", "email_retention_due",
     }  # fmt: skip
     assert _every_email_kind() == covered
 

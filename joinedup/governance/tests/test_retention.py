@@ -164,3 +164,23 @@ def test_the_daily_job_lists_but_erases_nothing(hub, old):
     assert "University of Northbridge: 3 records." in out.getvalue()
     assert RetentionRun.objects.get().confirmed_at is None
     assert RecordEntry.objects.filter(student=old).count() == 2
+
+
+def test_the_admins_and_the_contact_are_told_once_of_a_new_listing_never_whose(
+    hub, old, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        retention.list_due(hub.university)
+    with django_capture_on_commit_callbacks(execute=True):
+        retention.list_due(hub.university)  # the same listing: no second email
+    to_admins, to_contact = sorted(mailoutbox, key=lambda sent: sent.to != [hub.org_admin.email])
+    assert to_admins.to == [hub.org_admin.email]
+    assert to_admins.subject == "Records past their retention at University of Northbridge"
+    assert "3 records at University of Northbridge have passed" in to_admins.body
+    assert to_admins.body.endswith("/governance/retention/")
+    assert to_contact.to == ["dpo@nb.ac.uk"]  # told where an admin acts, no link to sign in
+    assert "under Retention" in to_contact.body
+    assert "http" not in to_contact.body
+    for sent in mailoutbox:
+        for secret in (SECRET, old.student_number, old.display_name):
+            assert secret not in sent.body
