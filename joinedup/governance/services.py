@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from joinedup.audit.models import AuditEvent
 from joinedup.audit.selectors import Verification
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import AgreementChange, AgreementSide, BreakGlass, DataSharingAgreement
@@ -21,7 +22,11 @@ from joinedup.governance.selectors import (
     require_admin_of,
     students_numbered,
 )
-from joinedup.governance.tasks import email_agreement_change, email_overdue_reviews
+from joinedup.governance.tasks import (
+    email_agreement_change,
+    email_overdue_reviews,
+    email_override_summary,
+)
 from joinedup.people.models import Organisation, Role, User
 
 
@@ -213,3 +218,29 @@ def escalate_overdue_reviews(now: datetime | None = None) -> int:
         for org_id, count in by_organisation.items():
             transaction.on_commit(partial(email_overdue_reviews.enqueue, org_id, count))
     return len(overdue)
+
+
+def send_override_summaries(month: date) -> int:
+    """Email each organisation whose staff used emergency access in the month starting
+    `month` its monthly summary (how many, how their reviews stand, never who), once per
+    organisation and month. Returns how many organisations were sent one."""
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(month, datetime.min.time(), zone)
+    end = datetime.combine(rules.add_months(month, 1), datetime.min.time(), zone)
+    said = f"{month:%Y-%m}"
+    sent = AuditEvent.objects.filter(action="governance.override.summarised", reason=said)
+    organisations = (
+        Organisation.objects.filter(
+            overrides_used__opened_at__gte=start, overrides_used__opened_at__lt=end
+        )
+        .exclude(name__in=sent.values("actor_organisation"))
+        .distinct()
+    )
+    count = 0
+    with transaction.atomic():
+        for organisation in organisations:
+            append([Entry(action="governance.override.summarised",
+                          actor_organisation=organisation.name, reason=said)])  # fmt: skip
+            transaction.on_commit(partial(email_override_summary.enqueue, organisation.pk, said))
+            count += 1
+    return count

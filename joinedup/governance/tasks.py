@@ -1,5 +1,7 @@
 """Emails of governance, sent outside the request."""
 
+from datetime import date, datetime, time
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.tasks import task
@@ -63,6 +65,48 @@ def email_overdue_reviews(organisation_id: int, count: int) -> None:
         act=_("Review them here: %(link)s")
         % {"link": settings.SITE_URL + reverse("governance:overrides")},
         where=_("An organisation admin reviews them in JoinedUp, under Emergency access reviews."),
+    )
+
+
+@task
+def email_override_summary(organisation_id: int, month: str) -> None:
+    """An organisation's monthly summary of emergency access (`month` is "YYYY-MM"): how
+    many times its staff used it, and how their reviews stand; never who or about whom."""
+    from joinedup.consent.models import BreakGlass
+    from joinedup.governance import rules
+
+    organisation = Organisation.objects.get(pk=organisation_id)
+    first = date.fromisoformat(f"{month}-01")
+    zone = timezone.get_current_timezone()
+    used = list(BreakGlass.objects.filter(
+        organisation=organisation,
+        opened_at__gte=datetime.combine(first, time.min, zone),
+        opened_at__lt=datetime.combine(rules.add_months(first, 1), time.min, zone),
+    ).select_related("review"))  # fmt: skip
+    outcomes = [access.review.outcome if hasattr(access, "review") else "" for access in used]
+    said = {
+        "org": organisation.name, "month": f"{first:%B %Y}", "count": len(used),
+        "appropriate": outcomes.count(rules.APPROPRIATE),
+        "not_appropriate": outcomes.count(rules.NOT_APPROPRIATE),
+        "waiting": outcomes.count(""),
+    }  # fmt: skip
+    message = ngettext(
+        "In %(month)s, staff of %(org)s used emergency access to a student's record "
+        "%(count)d time.",
+        "In %(month)s, staff of %(org)s used emergency access to students' records "
+        "%(count)d times.",
+        len(used),
+    ) % said + " " + _(
+        "Reviewed as appropriate: %(appropriate)d. Not appropriate: %(not_appropriate)d. "
+        "Waiting for review: %(waiting)d."
+    ) % said  # fmt: skip
+    link = settings.SITE_URL + reverse("governance:override-summary") + f"?month={month}"
+    _tell_organisation(
+        organisation,
+        subject=_("Emergency access at %(org)s in %(month)s") % said,
+        message=message,
+        act=_("The summary, service by service: %(link)s") % {"link": link},
+        where=_("An organisation admin sees it in JoinedUp, under Emergency access reviews."),
     )
 
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.messaging import rules
@@ -13,8 +14,14 @@ class MessageForm(forms.Form):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("Up to %(longest)s characters.") % {"longest": f"{rules.LONGEST:,}"},
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Worded per request, in the reader's language (a class attribute is worded once).
+        self.fields["body"].help_text = gettext("Up to %(longest)s characters.") % {
+            "longest": f"{rules.LONGEST:,}"
+        }
 
     def clean_body(self) -> str:
         body: str = self.cleaned_data["body"]

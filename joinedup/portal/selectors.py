@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from joinedup.consent.models import CareRelationship
+from joinedup.consent.models import CareRelationship, Category
 from joinedup.consent.policy import decide_as, department_seat, grants_reaching, service_seat
 from joinedup.consent.rules import STUDENT_LEVEL, STUDENT_WORDS
 from joinedup.measures.models import Administration, CompletionLink
@@ -145,6 +145,10 @@ class Choice:
     @property
     def why(self) -> str:
         return WHY[self.category]
+
+    @property
+    def label(self) -> str:
+        return Category(self.category).label
 
 
 @dataclass

@@ -23,7 +23,11 @@ from joinedup.consent.services import (
     open_care_relationship,
 )
 from joinedup.governance.retention import list_due
-from joinedup.governance.services import draft_agreement, escalate_overdue_reviews
+from joinedup.governance.services import (
+    draft_agreement,
+    escalate_overdue_reviews,
+    send_override_summaries,
+)
 from joinedup.governance.staff import Place, invite
 from joinedup.measures.services import send_completion_link
 from joinedup.messaging.services import send_from_service
@@ -174,6 +178,11 @@ def _overdue_review(hub):
     escalate_overdue_reviews(now=timezone.now() + dt.timedelta(days=8))
 
 
+def _override_summary(hub):
+    _override(hub)
+    send_override_summaries(timezone.localdate().replace(day=1))
+
+
 def _retention_due(hub):
     student = make_student(hub.university, "NB4000001")
     write_entry(student, "notes", hub.wellbeing, hub.practitioner)
@@ -219,6 +228,7 @@ SCENARIOS = {
     "override review overdue": _overdue_review,
     "agreement drafted": _agreement_drafted,
     "records past their retention": _retention_due,
+    "monthly summary of emergency access": _override_summary,
 }
 
 # Scenarios whose last step ends the access an earlier email's link gave (closing a concern
@@ -241,6 +251,7 @@ SHOWS = (
     (r"^/governance/overrides/$", "data-override-card"),
     (r"^/governance/agreements/[0-9a-f-]{36}/$", "Crisis team sharing"),
     (r"^/governance/retention/$", "data-retention-run"),
+    (r"^/governance/overrides/summary/\?month=\d{4}-\d{2}$", "data-place="),
     (r"^/governance/join/[^/]+/$", "has invited you to work as Practitioner in Counselling"),
 )
 
@@ -270,6 +281,7 @@ def test_every_kind_of_email_is_covered_by_a_scenario():
         "email_concern_reply", "email_concern_closed", "tell_asker", "email_notification",
         "report_break_glass", "tell_student_of_message", "email_invitation",
         "email_overdue_reviews", "email_agreement_change", "email_retention_due",
+        "email_override_summary",
     }  # fmt: skip
     assert _every_email_kind() == covered
 

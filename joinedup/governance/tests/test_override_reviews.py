@@ -1,8 +1,10 @@
 import datetime as dt
+import io
 import re
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -207,3 +209,33 @@ def test_an_override_by_someone_who_has_since_left_is_still_reviewed_and_escalat
     assert [sorted(sent.to) for sent in mailoutbox] == [["dpo@nhs.example"]]
     services.review_override(actor=trust_admin, access=override, outcome="appropriate", note="")
     assert OverrideReview.objects.get(access=override).reviewed_by == trust_admin
+
+
+def test_each_organisation_is_emailed_its_monthly_summary_once_never_who(
+    hub, trust_admin, override, mailoutbox, django_capture_on_commit_callbacks
+):
+    services.review_override(actor=trust_admin, access=override, outcome="appropriate", note="")
+    second = _ended(open_break_glass(actor=hub.practitioner, student=hub.student, reason=WHY))
+    month = timezone.localdate().replace(day=1)
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("email_override_summaries", month=f"{month:%Y-%m}", stdout=out)
+    assert "Sent 2 summaries" in out.getvalue()
+    by_place = {tuple(sent.to): sent for sent in mailoutbox}
+    trust = by_place[("dpo@nhs.example",)]
+    assert "used emergency access to a student's record 1 time" in trust.body
+    assert "Reviewed as appropriate: 1. Not appropriate: 0. Waiting for review: 0." in trust.body
+    assert trust.body.endswith(f"/governance/overrides/summary/?month={month:%Y-%m}")
+    university = by_place[(hub.org_admin.email,)]
+    assert "Waiting for review: 1." in university.body
+    told = by_place[("dpo@nb.ac.uk",)]  # the university's contact, who does not sign in
+    assert "http" not in told.body
+    for sent in mailoutbox:
+        for secret in (WHY, hub.student.display_name, hub.student.student_number):
+            assert secret not in sent.body
+    assert second.organisation == hub.university
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("email_override_summaries", month=f"{month:%Y-%m}", stdout=out)
+    assert len(mailoutbox) == 3  # once per organisation and month
+    with pytest.raises(CommandError, match="not a month"):
+        call_command("email_override_summaries", month="November")

@@ -120,7 +120,7 @@ def test_student_grants_trust_wide_and_service_consent_and_withdraws_each(
     phone_page.get_by_role("link", name="Back to what I share").click()
 
     # The student shares their risk summary with the Crisis Team alone.
-    card(phone_page, "Crisis Team").get_by_role("button", name="Share risk — Crisis Team").click()
+    card(phone_page, "Crisis Team").get_by_role("button", name="Share Risk — Crisis Team").click()
     expect(phone_page.get_by_role("status")).to_contain_text(
         "Crisis Team can now see notes about keeping you safe."
     )
@@ -143,7 +143,7 @@ def test_student_grants_trust_wide_and_service_consent_and_withdraws_each(
 
     # Stopping risk for the Crisis Team applies at their next request.
     card(phone_page, "Crisis Team").get_by_role(
-        "button", name="Stop sharing risk — Crisis Team"
+        "button", name="Stop sharing Risk — Crisis Team"
     ).click()
     expect(phone_page.get_by_role("status")).to_contain_text(
         "You stopped sharing notes about keeping you safe with Crisis Team (Northbridge NHS Trust)."
@@ -174,7 +174,7 @@ def test_student_grants_trust_wide_and_service_consent_and_withdraws_each(
 
     # "Stop sharing everything" asks on a page of its own, and stops nothing until then.
     card(phone_page, "Crisis Team").get_by_role(
-        "button", name="Share assessment — Crisis Team"
+        "button", name="Share Assessment — Crisis Team"
     ).click()
     expect(phone_page.get_by_role("status")).to_contain_text("Crisis Team can now see")
     phone_page.get_by_role("link", name="Stop sharing everything").click()

@@ -106,7 +106,7 @@ def test_student_shares_previews_and_stops_sharing_on_a_phone(hub, page, phone_p
         "link", name="Choose what I share, and see what each service sees"
     ).click()
     assert_accessible(phone_page)
-    phone_page.get_by_role("button", name="Share risk — Crisis Team").click()
+    phone_page.get_by_role("button", name="Share Risk — Crisis Team").click()
     expect(phone_page.get_by_role("status")).to_contain_text(
         "Crisis Team can now see notes about keeping you safe."
     )
@@ -120,7 +120,7 @@ def test_student_shares_previews_and_stops_sharing_on_a_phone(hub, page, phone_p
     page.goto(f"/students/{hub.student.uuid}/")
     expect(page.locator('[data-category="risk"]')).to_contain_text("Wellbeing risk summary")
     phone_page.get_by_role("link", name="Back to what I share").click()
-    phone_page.get_by_role("button", name="Stop sharing risk — Crisis Team").click()
+    phone_page.get_by_role("button", name="Stop sharing Risk — Crisis Team").click()
     expect(phone_page.get_by_role("status")).to_contain_text(STOPPED)
     assert_accessible(phone_page)
     page.reload()

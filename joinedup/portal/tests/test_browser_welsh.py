@@ -15,6 +15,8 @@ from joinedup.consent.services import record_consent
 from joinedup.measures.services import send_completion_link
 from joinedup.measures.tests.factories import start_episode
 from joinedup.people.models import Organisation, Service
+from joinedup.referrals.tests.factories import book, day_after_tomorrow_at, walked_in
+from joinedup.referrals.tests.test_directory_views import write_directory
 
 pytestmark = pytest.mark.browser
 
@@ -25,6 +27,20 @@ ENGLISH_ONLY = frozenset({
     "about", "how", "see", "yes", "it", "my", "by", "of", "in", "or", "our", "us", "them",
     "here", "were",
 })  # fmt: skip
+
+
+def _labels() -> frozenset[str]:
+    """The English of the app's own labels a student sees (kinds of information, of
+    appointment, their statuses, who refers): single words the list above cannot catch."""
+    from joinedup.consent.models import Category
+    from joinedup.referrals.models import Appointment, DirectoryEntry
+
+    with translation.override("en-gb"):
+        return frozenset(
+            str(label)
+            for choices in (Category, Appointment.Kind, Appointment.Status, DirectoryEntry.Source)
+            for label in choices.labels
+        )
 
 
 def cy(english: str) -> str:
@@ -46,11 +62,14 @@ def english_left(page, *data: str) -> list[str]:
     for value in sorted(data, key=len, reverse=True):
         text = text.replace(value, " ")
     text = " ".join(text.split())
-    return sorted(
-        text[max(found.start() - 30, 0) : found.end() + 30]
-        for found in re.finditer(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*", text)
+    words = [
+        found for found in re.finditer(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)*", text)
         if found.group().lower() in ENGLISH_ONLY
-    )
+    ]  # fmt: skip
+    words += [
+        found for label in _labels() for found in re.finditer(rf"\b{re.escape(label)}\b", text)
+    ]
+    return sorted(text[max(found.start() - 30, 0) : found.end() + 30] for found in words)
 
 
 def test_a_welsh_student_reads_their_record_consents_and_questionnaires_in_welsh(hub, phone_page):
@@ -136,6 +155,7 @@ STUDENT_PAGES = (
     "/me/return-to-study/",
     "/me/name/",
     "/me/trusted-contact/",
+    "/me/consents/",
     "/me/consents/withdraw-all/",
     "/services/",
     "/help/",
@@ -150,6 +170,12 @@ STUDENT_PAGES = (
 def test_every_page_a_welsh_student_opens_is_in_welsh(hub, phone_page):
     hub.student.language = "cy"
     hub.student.save()
+    write_directory(hub)
+    book(hub, walked_in(hub, student=hub.student), day_after_tomorrow_at(10), kind="treatment")
+    record_consent(
+        actor=hub.practitioner, student=hub.student, category="assessment",
+        purpose="direct_care", how_given="in_person", recipient_service=hub.crisis,
+    )  # fmt: skip
     login(phone_page, hub.student_user, totp=False)
     data = [
         hub.student.display_name,
