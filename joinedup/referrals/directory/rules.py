@@ -192,7 +192,13 @@ _CRISIS = re.compile(
     r"(pills|tablets|paracetamol|meds|medication)|better\s+off\s+(dead|without\s+me)|"
     r"not\s+safe\s+(tonight|now|today)|no\s+point\s+(in\s+)?(living|going\s+on|anymore)|"
     r"what'?s\s+the\s+point(\s+any\s*more|\s+of\s+(living|anything|it\s+all))?\s*$|"
-    r"giv(e|ing)\s+up\s+on\s+(life|everything)|(feel|feeling)\s+like\s+giving\s+up)\b",
+    r"giv(e|ing)\s+up\s+on\s+(life|everything)|(feel|feeling)\s+like\s+giving\s+up|"
+    # In Welsh: suicide, kill or harm myself, self-harm, want to die, overdose, crisis, not
+    # safe, can't cope or go on, no point living, end my life.
+    r"hunanladd\w*|lladd\s+fy\s+hun(an)?|niweidio\s+fy\s+hun(an)?|hunan[-\s]?niw(e|ei)d\w*|"
+    r"hunan[-\s]?anaf\w*|(eisiau|isio|moyn)\s+marw|gorddos\w*|argyfwng|"
+    r"ddim\s+yn\s+ddiogel|methu\s+(ymdopi|mynd\s+ymlaen|cadw\s+fy\s+hun\s+yn\s+ddiogel)|"
+    r"dim\s+pwynt\s+(byw|mynd\s+ymlaen)|(rhoi\s+diwedd\s+ar|diweddu)\s+fy\s+mywyd)\b",
     re.IGNORECASE,
 )
 
@@ -210,6 +216,9 @@ _FILLER = frozenset(
      "had", "been", "be", "is", "are", "was", "it", "its", "can", "cant", "can't", "get",
      "getting", "need", "want", "help", "some", "lot", "lots", "in", "on", "at", "this",
      "that", "just", "like",
+     # Welsh: I, am, feeling, really, want, need, help, with, about, my...
+     "dw", "rwy", "fi", "fy", "yn", "teimlo", "wedi", "iawn", "eisiau", "isio",
+     "angen", "cymorth", "gyda", "efo", "ar", "ac", "o", "y", "yr", "mae", "methu",
     }
 )  # fmt: skip
 # What people type → the words services write in their entries and topics.
@@ -227,6 +236,21 @@ _SAID_AS = {
     "drinking": ("alcohol",), "drugs": ("drug", "substance"), "lonley": ("loneliness",),
     "homesick": ("homesick", "loneliness", "international students"),
     "attack": ("anxiety", "panic"), "attacks": ("anxiety", "panic"),
+    # Welsh words → the English words services write (their Welsh is searched as well).
+    "gorbryder": ("anxiety",), "pryder": ("anxiety", "worry"), "pryderus": ("anxiety",),
+    "panig": ("anxiety", "panic"), "iselder": ("low mood", "depression"),
+    "isel": ("low mood",), "trist": ("low mood",), "unig": ("loneliness",),
+    "unigrwydd": ("loneliness",), "hiraeth": ("homesick", "loneliness"),
+    "straen": ("stress",), "arholiad": ("exam",), "arholiadau": ("exam",),
+    "cysgu": ("sleep",), "cwsg": ("sleep",), "galar": ("bereavement",),
+    "profedigaeth": ("bereavement",), "arian": ("money",), "dyled": ("money",),
+    "bwyta": ("eating",), "yfed": ("alcohol",), "alcohol": ("alcohol",),
+    "cyffuriau": ("drug", "substance"), "trawma": ("trauma",), "camdriniaeth": ("abuse",),
+    "ymosodiad": ("trauma", "sexual violence"), "myfyrwyr": ("student",),
+    "myfyriwr": ("student",), "rhyngwladol": ("international",), "cwnsela": ("counselling",),
+    "llesiant": ("wellbeing",), "lles": ("wellbeing",), "argyfwng": ("crisis",),
+    "hunan-niwed": ("self-harm",), "hunanladdol": ("suicid",), "anabledd": ("disab",),
+    "awtistiaeth": ("autism",), "astudio": ("study",), "astudiaethau": ("study",),
 }  # fmt: skip
 _SUFFIXES = ("ness", "ing", "ed", "ly", "es", "s")
 
@@ -237,7 +261,7 @@ def search_terms(query: str) -> list[frozenset[str]]:
     matches when its text holds one of each term's words."""
     terms = []
     for word in query.casefold().replace("\u2019", "'").split():
-        word = word.strip('.,;:!?"()')
+        word = word.strip('.,;:!?"()').removesuffix("'n")  # Welsh "teimlo'n" → "teimlo"
         if not word or word in _FILLER:
             continue
         said = {word, *_SAID_AS.get(word, ())}

@@ -185,6 +185,13 @@ def test_topics_are_lower_case_with_single_spaces():
         ("panic attack", "anxiety"),
         ("homesick", "international students"),
         ("lonley", "loneliness"),
+        # Welsh searches, of services whose entries are in English
+        ("gorbryder", "anxiety"),
+        ("dw i'n teimlo'n unig", "loneliness"),
+        ("straen arholiadau", "exam stress"),
+        ("myfyrwyr rhyngwladol", "international students"),
+        ("bwyta", "eating difficulties"),
+        ("hiraeth", "homesick"),
     ],
 )
 def test_a_search_finds_what_services_call_what_people_type(typed, found_in):

@@ -37,7 +37,11 @@ def page(client, url, **params) -> str:
      "I can't cope", "ending it all", "Suicide", "I've taken a lot of pills",
      "I took all of my tablets", "they'd be better off without me", "I'm not safe tonight",
      "no point living", "whats the point anymore", "i feel like giving up",
-     "giving up on everything"],
+     "giving up on everything",
+     # In Welsh
+     "Dw i'n teimlo'n hunanladdol", "dw i eisiau marw", "isio marw", "hunan-niweidio",
+     "dw i wedi bod yn niweidio fy hun", "lladd fy hun", "gorddos", "dw i ddim yn ddiogel heno",
+     "methu ymdopi", "dim pwynt byw", "rhoi diwedd ar fy mywyd", "argyfwng"],
 )  # fmt: skip
 def test_words_of_someone_in_crisis_are_recognised(words):
     assert reads_like_crisis(words)
@@ -55,6 +59,9 @@ def test_words_of_someone_in_crisis_are_recognised(words):
         "I have taken my tablets as prescribed",
         "I feel safe now",
         "what's the point of the exam board",
+        "straen arholiadau",
+        "dw i'n ddiogel nawr",
+        "gorbryder",
     ],
 )
 def test_everyday_searches_are_not_taken_for_a_crisis(words):
