@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from joinedup.consent.policy import (
     audit_listing,
@@ -45,7 +48,7 @@ class Trajectory:
         """The student's chart: their scores, lightly shaded, without clinical labels."""
         chart = self.chart()
         chart["bands"] = [band | {"label": ""} for band in chart["bands"]]
-        return chart | {"cutoff": None, "reliable": None}
+        return chart | {"cutoff": None, "reliable": None, "words": {"score": _("Score")}}
 
     def chart(self) -> dict:
         """The chart's data: points, band shading, cut-off and the reliable-change band
@@ -73,15 +76,18 @@ class Trajectory:
                 "from": max(first - rci, instrument.score_min),
                 "to": min(first + rci, instrument.score_max),
             },
-            "points": [
-                {
-                    "label": a.completed_at.strftime("%d %b %Y"),
-                    "session": a.session_number,
-                    "score": round(a.main_score, 1),
-                }
-                for a in scored
-            ],
+            "points": [{"label": _point_label(a), "score": round(a.main_score, 1)} for a in scored],
+            # The chart's own words, in the reader's language.
+            "words": {"score": _("Score"), "cutoff": _("Clinical cut-off")},
         }
+
+
+def _point_label(administration: Administration) -> str:
+    day = date_format(timezone.localtime(administration.completed_at), "j M Y")
+    if not administration.session_number:
+        return day
+    return _("Session %(number)s (%(day)s)") % {
+        "number": administration.session_number, "day": day}  # fmt: skip
 
 
 @dataclass

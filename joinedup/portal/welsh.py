@@ -54,6 +54,7 @@ STUDENT_FACING = (
     "audit/models.py",
     "messaging/templates/messaging/_message.html",
     "messaging/templates/messaging/_not_sent.html",
+    "measures/selectors.py",
     "measures/templates/measures/_trajectory.html",
     "referrals/models/directory.py",
     "referrals/models/episodes.py",

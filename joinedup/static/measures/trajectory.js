@@ -18,7 +18,7 @@
     if (!kind && data.cutoff !== null) {
       found.cutoff = {type: "line", yMin: data.cutoff, yMax: data.cutoff, borderColor: "#d5281b",
                       borderDash: [6, 4], borderWidth: 2,
-                      label: {display: true, content: "Clinical cut-off", position: "end"}};
+                      label: {display: true, content: data.words.cutoff, position: "end"}};
     }
     if (!kind && data.reliable) {
       found.reliable = {type: "box", yMin: data.reliable.from, yMax: data.reliable.to,
@@ -34,13 +34,13 @@
     new window.Chart(canvas, {
       type: "line",
       data: {
-        labels: data.points.map(function (p) { return p.session ? "Session " + p.session + " (" + p.label + ")" : p.label; }),
+        labels: data.points.map(function (p) { return p.label; }),
         datasets: [{label: data.code, data: data.points.map(function (p) { return p.score; }),
                     borderColor: "#005eb8", backgroundColor: "#005eb8", tension: 0, pointRadius: 4}]
       },
       options: {
         animation: false, maintainAspectRatio: false,
-        scales: {y: {min: data.min, max: data.max, title: {display: true, text: "Score"}}},
+        scales: {y: {min: data.min, max: data.max, title: {display: true, text: data.words.score}}},
         plugins: {legend: {display: false}, annotation: {annotations: annotations(data, kind)}}
       }
     });
