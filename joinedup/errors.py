@@ -85,9 +85,29 @@ def bad_request(request, exception):
 
 
 def permission_denied(request, exception):
+    _audit_refusal(request)
     if audience(request) == "page":
         return defaults.permission_denied(request, exception)
     return error_response(request, 403, _("You may not do this."))
+
+
+def _audit_refusal(request) -> None:
+    """A signed-in person refused a page or an operation is in the audit log, under the
+    organisation they work in, so its admins find refused attempts as well as refused reads."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return
+    from joinedup.audit.services import Entry, append, request_id_of
+    from joinedup.consent.policy import seats_of
+
+    seat = next(iter(seats_of(user)), None)
+    append([Entry(
+        action="http.refused", actor=user, allowed=False,
+        actor_role=seat.role if seat else ("student" if hasattr(user, "student_record") else ""),
+        actor_service=seat.place if seat else "",
+        actor_organisation=seat.organisation_name if seat else "",
+        reason=f"{request.method} {request.path}"[:500], request_id=request_id_of(request),
+    )])  # fmt: skip
 
 
 def page_not_found(request, exception):

@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -213,3 +214,19 @@ def test_the_data_protection_officer_finds_who_read_a_record_last_week(
     page.get_by_role("button", name="Check the audit log").click()
     expect(page.locator("[data-chain-intact]")).to_contain_text("complete and unaltered")
     accessible_at_both_sizes(page)
+
+
+def test_a_page_refused_to_a_member_of_staff_is_found_in_their_organisations_log(hub):
+    refused = _as(hub.practitioner).get(reverse("governance:audit"))
+    assert refused.status_code == 403
+    assert Client().get(reverse("governance:audit")).status_code == 302  # signed out: no entry
+    [entry] = AuditEvent.objects.filter(action="http.refused")
+    assert (entry.actor, entry.allowed, entry.reason) == (
+        hub.practitioner,
+        False,
+        "GET /governance/audit/",
+    )
+    assert entry.actor_organisation == "University of Northbridge"  # fmt: skip
+    found = _search(_as(hub.org_admin), reads_only="on").content.decode()
+    assert "GET /governance/audit/" in found
+    assert "Refused" in found
