@@ -1008,6 +1008,9 @@ def _funnel(title: str, kind: str, units: list[tuple[str, int, int]]) -> dict:
         "title": title,
         "kind": kind,
         "pooled": pooled,
+        # Units with eligible episodes whose rate disclosure control hides: named as hidden,
+        # so an empty plot never reads as "no episodes".
+        "hidden": sum(1 for point in points if point["x"] is None),
         "points": points,
         "curve": [
             {

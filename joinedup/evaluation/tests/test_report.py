@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.template.loader import render_to_string
 
 from conftest import make_student
 from joinedup.consent.models import CareRelationship
@@ -258,6 +260,13 @@ def test_a_funnel_never_draws_a_unit_from_one_to_seven_people():
     # the hidden unit is left out of the hub rate too, so its 0 of 5 cannot be read off it
     assert plot["pooled"] == 50
     assert plot["curve"][-1]["n"] == 100
+    assert plot["hidden"] == 1  # said as hidden, not left out silently
+
+
+def test_a_funnel_whose_every_unit_is_hidden_says_so_not_that_there_were_no_episodes():
+    plot = reports._funnel("Recovery", "service", [("A", 1, 4), ("B", 2, 6), ("C", 0, 0)])
+    assert (plot["pooled"], plot["hidden"], plot["curve"]) == (None, 2, [])
+    assert reports._funnel("Recovery", "service", [("C", 0, 0)])["hidden"] == 0
 
 
 def test_no_drawn_funnel_number_tells_a_suppressed_unit_from_another():
@@ -326,3 +335,22 @@ def test_episodes_and_appointments_are_read_in_one_pass_with_their_own_periods(h
         second.pk: (2, 0),
         fourth.pk: (2, 1),
     }
+
+
+@pytest.mark.parametrize(
+    ("units", "said", "not_said"),
+    [
+        ([("A", 1, 4), ("B", 2, 6)], "2 units are hidden by disclosure control", "No episodes"),
+        ([("A", 1, 4), ("Big", 50, 100)], "1 unit is hidden by disclosure control", "No episodes"),
+        ([("C", 0, 0)], "No episodes in this period had the paired scores", "hidden by"),
+    ],
+)
+def test_the_benchmarking_page_says_which_units_it_hides(rf, units, said, not_said):
+    plot = reports._funnel("Recovery", "service", units)
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    page = render_to_string("evaluation/benchmarking.html", {
+        "benchmark": {"headlines": [], "units": [], "funnels": {"recovery-service": plot}},
+    }, request=request)  # fmt: skip
+    assert said in page
+    assert not_said not in page
