@@ -12,10 +12,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from joinedup.consent.policy import decide_many
+from joinedup.portal.forms import AskForm
 from joinedup.portal.views import _own_student
 from joinedup.referrals.appointments import ask_about_appointment
 from joinedup.referrals.diary import appointments_of_student, get_own_appointment
-from joinedup.referrals.forms import AskForm
 from joinedup.referrals.models import Appointment
 from joinedup.referrals.views import add_errors
 

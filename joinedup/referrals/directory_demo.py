@@ -25,6 +25,12 @@ def _university_entries(key: str, uni_name: str, phone_stem: str) -> dict[str, d
         f"mental health option, any time of day or night. From 20:00 to 08:00, {place} "
         f"Nightline (students listening to students) is there to talk on 0808 157 0{phone_stem}99."
     )
+    nightline_cy = (
+        "Pan fyddwn ni ar gau a'ch bod chi'n poeni am eich diogelwch, ffoniwch GIG 111 a dewis "
+        "yr opsiwn iechyd meddwl, unrhyw adeg o'r dydd neu'r nos. Rhwng 20:00 a 08:00, mae "
+        f"Nightline {place} (myfyrwyr yn gwrando ar fyfyrwyr) yno i siarad ar 0808 157 "
+        f"0{phone_stem}99."
+    )
     return {
         f"{key}_wellbeing": {
             "purpose": (
@@ -41,6 +47,7 @@ def _university_entries(key: str, uni_name: str, phone_stem: str) -> dict[str, d
                     "arholiadau, a help i ddod o hyd i'r gwasanaeth iawn os oes angen mwy arnoch."
                 ),
                 "who_for": f"Unrhyw fyfyriwr yn {uni_name}, israddedig neu ôl-raddedig.",
+                "out_of_hours": nightline_cy,
             },
             "eligibility": (
                 "There is no threshold: you do not need a diagnosis or a GP letter. If you are at "
