@@ -171,7 +171,9 @@ def test_every_page_a_welsh_student_opens_is_in_welsh(hub, phone_page):
     hub.student.language = "cy"
     hub.student.save()
     write_directory(hub)
-    book(hub, walked_in(hub, student=hub.student), day_after_tomorrow_at(10), kind="treatment")
+    appointment = book(
+        hub, walked_in(hub, student=hub.student), day_after_tomorrow_at(10), kind="treatment"
+    )
     record_consent(
         actor=hub.practitioner, student=hub.student, category="assessment",
         purpose="direct_care", how_given="in_person", recipient_service=hub.crisis,
@@ -185,7 +187,7 @@ def test_every_page_a_welsh_student_opens_is_in_welsh(hub, phone_page):
         *Service.objects.values_list("name", flat=True),
     ]
     left = {}
-    for path in STUDENT_PAGES:
+    for path in (*STUDENT_PAGES, f"/me/appointments/{appointment.uuid}/ask/"):
         phone_page.goto(path)
         expect(phone_page.locator("html")).to_have_attribute("lang", "cy")
         if found := english_left(phone_page, *data):
