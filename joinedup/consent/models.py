@@ -175,6 +175,8 @@ class DataSharingAgreement(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
     )
     drafted_at = models.DateTimeField(default=timezone.now)
+    # A draft either side withdrew before anyone activated it: never in force, kept as history.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.title
@@ -222,6 +224,7 @@ class AgreementChange(models.Model):
         ACTIVATED = "activated", _("Activated")
         SUSPENDED = "suspended", _("Suspended")
         REVIEWED = "reviewed", _("Reviewed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     agreement = models.ForeignKey(DataSharingAgreement, models.CASCADE, related_name="changes")
     organisation = models.ForeignKey(Organisation, models.PROTECT, related_name="+")

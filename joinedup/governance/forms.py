@@ -130,6 +130,16 @@ class AgreementReviewForm(forms.Form):
     )  # fmt: skip
 
 
+class WithdrawForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why are you withdrawing it?"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The other organisation's admins read this. To change the draft, withdraw "
+                    "it and draft it again."),
+        error_messages={"required": _("Say why you are withdrawing the draft.")},
+    )  # fmt: skip
+
+
 class SuspendForm(forms.Form):
     note = forms.CharField(
         label=_("Why are you suspending it?"), max_length=2000,

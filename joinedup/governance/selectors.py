@@ -177,6 +177,13 @@ class AgreementFacts:
     waiting_for: list[str]  # organisations that have not activated it (or suspended it)
     warnings: list[str]
 
+    @property
+    def withdrawable(self) -> bool:
+        """A draft no side has activated yet may be withdrawn (once activated, suspended)."""
+        return self.agreement.withdrawn_at is None and not any(
+            side.changed_at for side in self.sides
+        )
+
 
 def agreements_of(user: User, today: date | None = None) -> list[AgreementFacts]:
     """The agreements an organisation of `user`'s is party to, newest first (three queries)."""
@@ -214,8 +221,12 @@ def agreements_to_act_on(user: User) -> int:
     agreements" in the header. One query (the seats are the header's already)."""
     today = timezone.localdate()
     mine = {seat.organisation_id for seat in seats_of(user) if seat.role == Role.ORG_ADMIN}
-    sides = AgreementSide.objects.filter(organisation_id__in=mine).values_list(
-        "agreement_id", "active", "changed_at", "agreement__ends_on", "agreement__review_on"
+    sides = (
+        AgreementSide.objects.filter(organisation_id__in=mine)
+        .values_list(
+            "agreement_id", "active", "changed_at", "agreement__ends_on", "agreement__review_on"
+        )
+        .filter(agreement__withdrawn_at__isnull=True)
     )
     return len({
         agreement for agreement, active, changed_at, ends_on, review_on in sides

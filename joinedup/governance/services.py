@@ -139,6 +139,8 @@ def set_agreement_side(
         )
         if side is None:
             raise PermissionDenied
+        if agreement.withdrawn_at is not None:
+            raise ValidationError(_("This draft was withdrawn: draft a new agreement instead."))
         if side.active == active:
             return side  # asked twice: once is enough
         side.active, side.changed_at, side.changed_by = active, timezone.now(), actor
@@ -154,6 +156,38 @@ def set_agreement_side(
             + (f": {note.strip()}" if note.strip() else ""),
         )])  # fmt: skip
     return side
+
+
+def withdraw_agreement(
+    *, actor: User, agreement: DataSharingAgreement, organisation: Organisation, note: str,
+    request=None,
+) -> None:  # fmt: skip
+    """Either side's admin withdraws a draft that no side has activated yet (to change it, or
+    because it is not wanted), saying why; it is kept, withdrawn, in both sides' history. An
+    agreement once activated is suspended instead, never withdrawn."""
+    require_admin_of(actor, organisation.pk)
+    if not note.strip():
+        raise ValidationError({"note": _("Say why you are withdrawing the draft.")})
+    with transaction.atomic():
+        agreement = DataSharingAgreement.objects.select_for_update().get(pk=agreement.pk)
+        if not agreement.sides.filter(organisation=organisation).exists():
+            raise PermissionDenied
+        if agreement.withdrawn_at is not None:
+            return  # asked twice: once is enough
+        if agreement.changes.filter(what=AgreementChange.What.ACTIVATED).exists():
+            raise ValidationError(_("It has been activated, so it is no longer a draft: "
+                                    "suspend it instead."))  # fmt: skip
+        agreement.withdrawn_at = timezone.now()
+        agreement.save(update_fields=["withdrawn_at"])
+        change = AgreementChange.objects.create(
+            agreement=agreement, organisation=organisation,
+            what=AgreementChange.What.WITHDRAWN, by=actor, note=note.strip(),
+        )  # fmt: skip
+        transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
+        append([admin_entry(
+            actor, request, organisation=organisation, action="governance.agreement.withdrawn",
+            reason=f"agreement {agreement.uuid}: {note.strip()}",
+        )])  # fmt: skip
 
 
 def review_agreement(

@@ -178,6 +178,10 @@ def email_agreement_change(change_id: int) -> None:
                      "under it.") if agreement.in_force_on(timezone.localdate()) else _(
             "%(org)s has activated “%(title)s”. Nothing is shared under it until your side "
             "activates it too.")) % said  # fmt: skip
+    elif change.what == "withdrawn":
+        message = _("%(org)s has withdrawn the draft “%(title)s”: nothing will be shared "
+                    "under it. Their reason: %(note)s") % (
+            said | {"note": change.note})  # fmt: skip
     elif change.what == "reviewed":
         message = _("%(org)s has reviewed “%(title)s”. The next review is due by %(day)s.") % (
             said | {"day": f"{agreement.review_on:%-d %B %Y}"})  # fmt: skip

@@ -46,6 +46,7 @@ from joinedup.governance.forms import (
     RoleForm,
     SuspendForm,
     SuspendPersonForm,
+    WithdrawForm,
 )
 from joinedup.governance.models import Invitation, OptOutCheck, RetentionRun
 from joinedup.people.models import Organisation, Role, User
@@ -199,12 +200,24 @@ def agreement(request, agreement_uuid):
     do = request.POST.get("do")
     suspend = SuspendForm(request.POST if do == "suspend" else None)
     review = AgreementReviewForm(request.POST if do == "review" else None)
+    withdraw = WithdrawForm(request.POST if do == "withdraw" else None)
     if request.method == "POST":
         side = next((s for s in facts.mine if str(s.organisation.uuid) == request.POST.get("side")),
                     None)  # fmt: skip
         if side is None:
             raise Http404("Your organisation is not party to this agreement.")
         org = side.organisation
+        if do == "withdraw" and withdraw.is_valid():
+            try:
+                services.withdraw_agreement(actor=request.user, agreement=facts.agreement,
+                                            organisation=org, request=request,
+                                            note=withdraw.cleaned_data["note"])  # fmt: skip
+            except ValidationError as error:
+                add_errors(withdraw, error)
+            else:
+                messages.success(request, _("The draft is withdrawn: nothing will be shared "
+                                            "under it. The other side is told."))  # fmt: skip
+                return redirect("governance:agreement", agreement_uuid)
         if do == "review" and review.is_valid():
             try:
                 services.review_agreement(actor=request.user, agreement=facts.agreement,
@@ -220,11 +233,15 @@ def agreement(request, agreement_uuid):
                 return redirect("governance:agreement", agreement_uuid)
         elif do == "activate" or (do == "suspend" and suspend.is_valid()):
             activate = do == "activate"
-            services.set_agreement_side(
-                actor=request.user, agreement=facts.agreement, organisation=org,
-                active=activate, note="" if activate else suspend.cleaned_data["note"],
-                request=request,
-            )  # fmt: skip
+            try:
+                services.set_agreement_side(
+                    actor=request.user, agreement=facts.agreement, organisation=org,
+                    active=activate, note="" if activate else suspend.cleaned_data["note"],
+                    request=request,
+                )  # fmt: skip
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return redirect("governance:agreement", agreement_uuid)
             done = (_("Activated for %(org)s.") if activate else _(
                 "Suspended for %(org)s: nothing is shared under it from now on."
             ))  # fmt: skip
@@ -233,9 +250,10 @@ def agreement(request, agreement_uuid):
     changes = facts.agreement.changes.select_related("organisation", "by")
     return render(request, "governance/agreement.html", {
         "facts": facts, "suspend": suspend, "changes": changes, "review": review,
+        "withdraw": withdraw,
         "categories": [Category(c).label for c in facts.agreement.categories if c in Category],
         "purposes": [Purpose(p).label for p in facts.agreement.purposes if p in Purpose],
-    }, status=400 if suspend.errors or review.errors else 200)  # fmt: skip
+    }, status=400 if suspend.errors or review.errors or withdraw.errors else 200)  # fmt: skip
 
 
 def _my_organisations(user):

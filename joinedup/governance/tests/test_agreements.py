@@ -1,5 +1,6 @@
 import datetime as dt
 import itertools
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -303,3 +304,69 @@ def test_a_side_records_a_review_and_sets_the_next(
     assert (change.organisation, change.note) == (hub.other_university, "Still needed.")
     assert "has reviewed" in mailoutbox[-1].body
     assert mailoutbox[-1].to == ["dpo@nhs.example"]
+
+
+def test_a_draft_nobody_activated_is_withdrawn_with_a_reason_and_kept_in_the_history(
+    hub, trust_admin, southgate_admin, mailoutbox, django_capture_on_commit_callbacks
+):
+    agreement = _draft(hub, trust_admin)
+    url = reverse("governance:agreement", args=[agreement.uuid])
+    side = {"side": str(hub.other_university.uuid)}
+    # The other side may withdraw it too; a reason is needed, and nothing changes without one.
+    refused = _as(southgate_admin).post(url, {"do": "withdraw", "note": " "} | side)
+    assert refused.status_code == 400
+    assert "Say why you are withdrawing the draft." in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = _as(southgate_admin).post(
+            url, {"do": "withdraw", "note": "The categories are wrong."} | side, follow=True
+        )
+    page = done.content.decode()
+    assert "The draft is withdrawn" in page
+    assert "The draft was withdrawn on" in page
+    assert "Activate it for" not in page
+    assert "The categories are wrong." in page  # in the history
+    agreement.refresh_from_db()
+    assert agreement.withdrawn_at is not None
+    assert AgreementChange.objects.filter(agreement=agreement, what="withdrawn").count() == 1
+    [told] = [m for m in mailoutbox if "withdrawn the draft" in m.body]
+    assert told.to == ["dpo@nhs.example"]
+    assert "Their reason: The categories are wrong." in told.body
+    with pytest.raises(ValidationError, match="draft a new agreement"):
+        services.set_agreement_side(actor=trust_admin, agreement=agreement,
+                                    organisation=hub.trust, active=True)  # fmt: skip
+    header = _as(southgate_admin).get(reverse("governance:agreements")).content.decode()
+    assert "data-nav-count" not in header  # nothing left to act on
+    assert AuditEvent.objects.filter(action="governance.agreement.withdrawn").count() == 1
+
+
+def test_an_agreement_once_activated_is_suspended_never_withdrawn(hub, trust_admin):
+    agreement = _draft(hub, trust_admin)
+    services.set_agreement_side(actor=trust_admin, agreement=agreement, organisation=hub.trust,
+                                active=True)  # fmt: skip
+    page = _as(trust_admin).get(reverse("governance:agreement", args=[agreement.uuid]))
+    assert "Withdraw this draft" not in page.content.decode()
+    with pytest.raises(ValidationError, match="suspend it instead"):
+        services.withdraw_agreement(actor=trust_admin, agreement=agreement,
+                                    organisation=hub.trust, note="Changed our minds.")  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        services.withdraw_agreement(actor=trust_admin, agreement=_draft(
+            hub, trust_admin, partner=hub.university, title="Other"),
+            organisation=hub.other_university, note="Not ours.")  # fmt: skip
+
+
+@pytest.mark.browser
+def test_the_other_side_withdraws_a_draft_in_the_browser(hub, trust_admin, southgate_admin, page):
+    _draft(hub, trust_admin, title="Southgate crisis sharing")
+    login(page, southgate_admin)
+    open_from_menu(page, "Data sharing agreements")
+    page.get_by_role("link", name="Southgate crisis sharing").click()
+    page.get_by_role("button", name="Withdraw the draft").click()
+    expect(page.locator(".nhsuk-error-message")).to_contain_text("Say why you are withdrawing")
+    accessible_at_both_sizes(page)
+    page.get_by_label("Why are you withdrawing it?").fill("It should cover outcomes too.")
+    page.get_by_role("button", name="Withdraw the draft").click()
+    expect(page.get_by_role("status")).to_contain_text("The draft is withdrawn")
+    expect(page.locator("[data-state]")).to_contain_text("Withdrawn")
+    expect(page.locator("[data-history]")).to_contain_text("It should cover outcomes too.")
+    expect(page.get_by_role("button", name=re.compile("^Activate"))).to_have_count(0)
+    accessible_at_both_sizes(page)
