@@ -279,9 +279,12 @@ class RightsRequestForm(forms.ModelForm):
             "requester": {"required": _("Enter who made the request.")},
         }  # fmt: skip
 
-    def __init__(self, data=None, *, own: list[int]):
-        super().__init__(data)
-        self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=own)  # type: ignore[attr-defined]
+    def __init__(self, data=None, *, own: list[int], instance=None):
+        super().__init__(data, instance=instance)
+        if instance is not None:  # a correction: the organisation asked stays as logged
+            del self.fields["organisation"]
+        else:
+            self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=own)  # type: ignore[attr-defined]
         # Radios start with none chosen, not a blank one ticked.
         self.fields["kind"].choices = RightsRequest.Kind.choices  # type: ignore[attr-defined]
         self.fields["received_by"].choices = RightsRequest.Received.choices  # type: ignore[attr-defined]

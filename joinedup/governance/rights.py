@@ -27,6 +27,45 @@ def requests_of(user: User) -> QuerySet[RightsRequest]:
 def log_request(*, actor: User, organisation: Organisation, request=None, **fields
                 ) -> RightsRequest:  # fmt: skip
     require_admin_of(actor, organisation.pk)
+    _refuse_bad(organisation, fields)
+    with transaction.atomic():
+        row = RightsRequest.objects.create(organisation=organisation, logged_by=actor, **fields)
+        append([admin_entry(
+            actor, request, organisation=organisation, action="governance.rights.logged",
+            reason=f"{row.kind} request {row.uuid}, received {row.received_on}, due {row.due_on}",
+        )])  # fmt: skip
+    return row
+
+
+# What a request's details may be corrected in, while it is open.
+CORRECTABLE = ("kind", "received_on", "received_by", "requester", "student_number", "details")
+
+
+def correct(*, actor: User, row: RightsRequest, request=None, **fields) -> RightsRequest:
+    """Put right the details a request was logged with (a wrong day moves its clock), while
+    it is open; the log keeps which details changed, and the day it is now due."""
+    _check(actor, row)
+    if row.responded_on is not None:
+        raise ValidationError(_("This request has been answered: its details are kept as they "
+                                "were."))  # fmt: skip
+    _refuse_bad(row.organisation, fields)
+    changed = [
+        name for name in CORRECTABLE if name in fields and fields[name] != getattr(row, name)
+    ]
+    if not changed:
+        return row
+    with transaction.atomic():
+        for name in changed:
+            setattr(row, name, fields[name])
+        row.save(update_fields=changed)
+        append([admin_entry(
+            actor, request, organisation=row.organisation, action="governance.rights.corrected",
+            reason=f"{row.uuid}: {', '.join(changed)} corrected; due {row.due_on}",
+        )])  # fmt: skip
+    return row
+
+
+def _refuse_bad(organisation: Organisation, fields: dict) -> None:
     if fields["received_on"] > timezone.localdate():
         raise ValidationError({"received_on": _("A request cannot be received in the future.")})
     number = fields.get("student_number", "").strip()
@@ -40,13 +79,6 @@ def log_request(*, actor: User, organisation: Organisation, request=None, **fiel
         raise ValidationError({"student_number": _(
             "No student of %(org)s has that number: check it, or leave it empty."
         ) % {"org": organisation.name}})  # fmt: skip
-    with transaction.atomic():
-        row = RightsRequest.objects.create(organisation=organisation, logged_by=actor, **fields)
-        append([admin_entry(
-            actor, request, organisation=organisation, action="governance.rights.logged",
-            reason=f"{row.kind} request {row.uuid}, received {row.received_on}, due {row.due_on}",
-        )])  # fmt: skip
-    return row
 
 
 def extend(*, actor: User, row: RightsRequest, reason: str, request=None) -> RightsRequest:

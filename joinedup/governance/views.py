@@ -3,6 +3,7 @@ the search and verification of the audit log."""
 
 import csv
 import io
+from copy import copy
 from datetime import date as dt_date
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -484,10 +485,18 @@ def rights_request(request, rights_request_uuid):
     do = request.POST.get("do")
     answer = AnswerForm(request.POST if do == "answer" else None)
     extend = ExtendForm(request.POST if do == "extend" else None)
-    form = answer if do == "answer" else extend
+    # A ModelForm fills its instance as it validates: a copy, so a refused correction leaves
+    # the page showing the request as it is saved.
+    correction = RightsRequestForm(request.POST if do == "correct" else None, own=[],
+                                   instance=copy(row))  # fmt: skip
+    form = {"answer": answer, "correct": correction}.get(do, extend)
     if request.method == "POST" and form.is_valid():
         try:
-            if do == "answer":
+            if do == "correct":
+                fields = {k: correction.cleaned_data[k] for k in rights.CORRECTABLE}
+                rights.correct(actor=request.user, row=row, request=request, **fields)
+                messages.success(request, _("The details are corrected."))
+            elif do == "answer":
                 rights.answer(actor=request.user, row=row, request=request, **answer.cleaned_data)
                 messages.success(request, _("The answer is recorded and the request closed."))
             else:
@@ -502,7 +511,8 @@ def rights_request(request, rights_request_uuid):
             return redirect("governance:rights-request", rights_request_uuid)
     return render(request, "governance/rights_request.html", {
         "row": row, "answer": answer, "extend": extend, "today": timezone.localdate(),
-    }, status=400 if answer.errors or extend.errors else 200)  # fmt: skip
+        "correction": correction,
+    }, status=400 if answer.errors or extend.errors or correction.errors else 200)  # fmt: skip
 
 
 @login_required

@@ -66,7 +66,7 @@ def test_an_answer_says_when_and_how_and_why_if_not_in_full():
 @time_machine.travel(dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC))
 def test_a_request_is_logged_extended_once_and_answered_each_audited(hub):
     with pytest.raises(ValidationError, match="in the future"):
-        _log(hub, received_on=D(2026, 12, 7))
+        _log(hub, received_on=timezone.localdate() + dt.timedelta(days=1))
     with pytest.raises(ValidationError, match="No student of University of Northbridge"):
         _log(hub, student_number="N0000000")
     assert _log(hub, student_number=hub.student.student_number.lower()).student_number
@@ -155,6 +155,11 @@ def test_a_data_protection_officer_logs_extends_and_answers_a_request(hub, page)
     page.get_by_role("button", name="Log it").click()
     expect(page.get_by_role("status")).to_contain_text("The answer is due by")
     accessible_at_both_sizes(page)
+    page.get_by_text("Correct the details").click()
+    page.get_by_label("Who asks").fill("Sam Okafor, for his daughter")
+    page.get_by_role("button", name="Save the corrected details").click()
+    expect(page.get_by_role("status")).to_contain_text("The details are corrected.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("for his daughter")
     page.get_by_label("Why more time is needed").fill("Records from four services.")
     page.get_by_role("button", name="Extend by two months").click()
     expect(page.locator("[data-due]")).to_contain_text("Extended by two months")
@@ -163,3 +168,39 @@ def test_a_data_protection_officer_logs_extends_and_answers_a_request(hub, page)
     page.get_by_role("button", name="Record the answer").click()
     expect(page.locator("[data-answer]")).to_contain_text("Done in full")
     accessible_at_both_sizes(page)
+
+
+def _correction(row, **changed) -> dict:
+    return {"do": "correct", "kind": row.kind, "received_on": row.received_on.isoformat(),
+            "received_by": row.received_by, "requester": row.requester,
+            "student_number": row.student_number, "details": row.details} | changed  # fmt: skip
+
+
+def test_an_open_requests_details_are_corrected_and_its_clock_moves_with_the_day(hub):
+    row = _log(hub)
+    url = reverse("governance:rights-request", args=[row.uuid])
+    client = _as(hub.org_admin)
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    refused = client.post(url, _correction(row, received_on=tomorrow.isoformat(),
+                                           requester="Sam O."))  # fmt: skip
+    assert refused.status_code == 400
+    assert "cannot be received in the future" in refused.content.decode()
+    assert 'value="Sam O."' in refused.content.decode()  # what was typed is kept
+    row.refresh_from_db()
+    assert (row.requester, row.received_on) == ("Sam Okafor", LOGGED_ON)  # nothing saved
+    done = client.post(url, _correction(row, received_on="2026-11-02", requester="Sam Okafor, "
+                                        "for his daughter"), follow=True)  # fmt: skip
+    assert "The details are corrected." in done.content.decode()
+    row.refresh_from_db()
+    assert (row.received_on, row.due_on) == (D(2026, 11, 2), D(2026, 12, 2))
+    entry = AuditEvent.objects.get(action="governance.rights.corrected")
+    assert entry.reason.endswith(": received_on, requester corrected; due 2026-12-02")
+    rights.answer(actor=hub.org_admin, row=row, outcome="complied",
+                  responded_on=D(2026, 12, 1), response="")  # fmt: skip
+    with pytest.raises(ValidationError, match="answered"):
+        rights.correct(actor=hub.org_admin, row=row, **{
+            k: getattr(row, k) for k in rights.CORRECTABLE} | {"requester": "X"})  # fmt: skip
+    assert "Correct the details" not in client.get(url).content.decode()
+    with pytest.raises(PermissionDenied):
+        rights.correct(actor=make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust), row=row,
+                       **{k: getattr(row, k) for k in rights.CORRECTABLE})  # fmt: skip
