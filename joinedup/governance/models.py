@@ -210,3 +210,24 @@ class RetentionRun(models.Model):
     @property
     def count(self) -> int:
         return len(self.entries) + len(self.messages)
+
+
+class ChainCheck(models.Model):
+    """A check of the whole audit chain an admin asked for, run outside the request (a large
+    log takes minutes to read): when it was asked, and what it found once it has finished."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    checked = models.PositiveBigIntegerField(default=0)
+    broken_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    problem = models.CharField(max_length=300, blank=True)
+    checkpoints = models.PositiveIntegerField(default=0)
+    anchored = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"chain check {self.uuid} ({'done' if self.finished_at else 'running'})"

@@ -15,7 +15,7 @@ from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.models import AgreementChange, AgreementSide, BreakGlass, DataSharingAgreement
 from joinedup.consent.policy import seats_of
 from joinedup.governance import rules
-from joinedup.governance.models import OverrideEscalation, OverrideReview
+from joinedup.governance.models import ChainCheck, OverrideEscalation, OverrideReview
 from joinedup.governance.selectors import (
     AuditSearch,
     overrides_for,
@@ -23,6 +23,7 @@ from joinedup.governance.selectors import (
     students_numbered,
 )
 from joinedup.governance.tasks import (
+    check_audit_chain,
     email_agreement_change,
     email_overdue_reviews,
     email_override_summary,
@@ -79,13 +80,31 @@ def record_audit_search(
     )])  # fmt: skip
 
 
-def record_verification(*, actor: User, verification: Verification, request=None) -> None:
+def request_chain_check(*, actor: User) -> ChainCheck:
+    """Start a check of the whole chain, outside the request; one at a time (a check asked
+    for while one runs is that one)."""
+    running = ChainCheck.objects.filter(finished_at__isnull=True).first()
+    if running is not None:
+        return running
+    check = ChainCheck.objects.create(requested_by=actor)
+    transaction.on_commit(partial(check_audit_chain.enqueue, check.pk))
+    return check
+
+
+def finish_chain_check(check: ChainCheck, verification: Verification) -> None:
+    """Keep what a check found, and audit it as the admin's who asked."""
     broken = verification.broken
-    append([admin_entry(
-        actor, request, action="governance.audit.verified",
-        reason=f"{verification.checked} entries checked: "
-        + (f"broken at entry {broken.seq} ({broken.problem})" if broken else "intact"),
-    )])  # fmt: skip
+    check.finished_at, check.checked = timezone.now(), verification.checked
+    check.checkpoints, check.anchored = verification.checkpoints, verification.anchored
+    check.broken_seq = broken.seq if broken else None
+    check.problem = broken.problem[:300] if broken else ""
+    with transaction.atomic():
+        check.save()
+        append([admin_entry(
+            check.requested_by, None, action="governance.audit.verified",
+            reason=f"{verification.checked} entries checked: "
+            + (f"broken at entry {broken.seq} ({broken.problem})" if broken else "intact"),
+        )])  # fmt: skip
 
 
 def draft_agreement(

@@ -15,6 +15,16 @@ from joinedup.people.models import Organisation, Role, User
 
 
 @task
+def check_audit_chain(check_id: int) -> None:
+    """Read the whole audit chain for the check an admin asked for, and keep what it found."""
+    from joinedup.audit.selectors import verify_audit_chain
+    from joinedup.governance.models import ChainCheck
+    from joinedup.governance.services import finish_chain_check
+
+    finish_chain_check(ChainCheck.objects.get(pk=check_id), verify_audit_chain())
+
+
+@task
 def email_invitation(invitation_id: int) -> None:
     """The invitation to join, to the address invited: who invited them, to what, until when,
     and the link to accept it."""

@@ -21,7 +21,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from joinedup.audit.models import AuditEvent
-from joinedup.audit.selectors import verify_audit_chain
 from joinedup.consent.models import Category, Purpose
 from joinedup.governance import (
     optouts,
@@ -49,7 +48,7 @@ from joinedup.governance.forms import (
     SuspendPersonForm,
     WithdrawForm,
 )
-from joinedup.governance.models import Invitation, OptOutCheck, RetentionRun
+from joinedup.governance.models import ChainCheck, Invitation, OptOutCheck, RetentionRun
 from joinedup.people.models import Organisation, Role, User
 from joinedup.people.permissions import capability_required
 from joinedup.referrals.views import add_errors
@@ -150,12 +149,15 @@ def _csv(entries: list[AuditEvent], filename: str) -> HttpResponse:
 @capability_required(is_org_admin)
 @require_http_methods(["GET", "POST"])
 def audit_verify(request):
-    """Check the whole chain, as `joinedup verify_audit` does, and name its first break."""
-    if request.method == "GET":
-        return render(request, "governance/audit_verify.html")
-    verification = verify_audit_chain()
-    services.record_verification(actor=request.user, verification=verification, request=request)
-    return render(request, "governance/audit_verify.html", {"verification": verification})
+    """Check the whole chain, as `joinedup verify_audit` does, and name its first break. The
+    check runs outside the request (a large log takes minutes); the page shows the latest,
+    running or finished, and keeps asking while it runs."""
+    if request.method == "POST":
+        services.request_chain_check(actor=request.user)
+        return redirect("governance:audit-verify")
+    latest = ChainCheck.objects.select_related("requested_by").first()
+    template = "governance/_chain_check.html" if request.htmx else "governance/audit_verify.html"
+    return render(request, template, {"check": latest})
 
 
 @login_required

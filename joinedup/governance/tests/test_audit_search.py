@@ -11,11 +11,13 @@ from playwright.sync_api import expect
 
 from conftest import SignedInClient, make_staff
 from joinedup.audit.models import AuditEvent
+from joinedup.audit.selectors import verify_audit_chain
 from joinedup.audit.services import Entry, append
 from joinedup.audit.tests.tampering import triggers_off
 from joinedup.conftest import accessible_at_both_sizes, login, open_from_menu
 from joinedup.consent.services import open_break_glass
-from joinedup.governance import rules
+from joinedup.governance import rules, services
+from joinedup.governance.models import ChainCheck
 from joinedup.people.models import Role
 
 NHS_NUMBER = "9434765919"
@@ -170,9 +172,19 @@ def test_only_organisation_admins_search_or_verify(hub):
         assert _as(user).post(reverse("governance:audit-verify")).status_code == 403
 
 
-def test_verifying_names_the_first_altered_entry_and_is_audited(hub, trust_admin, reads):
+def _check(client, capture) -> str:
+    """Ask for a check, as the button does; it runs (here at once) outside the request."""
+    with capture(execute=True):
+        asked = client.post(reverse("governance:audit-verify"))
+    assert asked.status_code == 302
+    return client.get(asked["Location"]).content.decode()
+
+
+def test_verifying_names_the_first_altered_entry_and_is_audited(
+    hub, trust_admin, reads, django_capture_on_commit_callbacks
+):
     client = _as(trust_admin)
-    intact = client.post(reverse("governance:audit-verify")).content.decode()
+    intact = _check(client, django_capture_on_commit_callbacks)
     assert "data-chain-intact" in intact
     count = AuditEvent.objects.count() - 1  # less the search's own entry
     assert f"{count} entries checked" in intact
@@ -183,12 +195,28 @@ def test_verifying_names_the_first_altered_entry_and_is_audited(hub, trust_admin
         cursor.execute(
             "UPDATE audit_auditevent SET reason = %s WHERE seq = %s", ["nothing", altered.seq]
         )
-    broken = client.post(reverse("governance:audit-verify")).content.decode()
+    broken = _check(client, django_capture_on_commit_callbacks)
     assert f'data-chain-broken="{altered.seq}"' in broken
     assert f"entry {altered.seq} was altered after it was written" in broken
     assert AuditEvent.objects.filter(
         action="governance.audit.verified", reason__contains=f"broken at entry {altered.seq}"
     ).exists()
+
+
+def test_a_check_runs_outside_the_request_and_the_page_waits_for_it(hub, trust_admin):
+    client = _as(trust_admin)
+    client.post(reverse("governance:audit-verify"))  # its task waits for the commit
+    running = client.get(reverse("governance:audit-verify")).content.decode()
+    assert "data-chain-running" in running
+    assert 'hx-trigger="every 3s"' in running  # the page asks again until it is done
+    client.post(reverse("governance:audit-verify"))
+    assert ChainCheck.objects.count() == 1  # one check at a time
+    check = ChainCheck.objects.get()
+    services.finish_chain_check(check, verify_audit_chain())
+    done = client.get(reverse("governance:audit-verify"), HTTP_HX_REQUEST="true")
+    assert "data-chain-intact" in done.content.decode()
+    assert "every 3s" not in done.content.decode()
+    assert "<html" not in done.content.decode()  # only the part that changes
 
 
 @pytest.mark.browser
