@@ -144,6 +144,8 @@ AUTH_USER_MODEL = "people.User"
 # The key of research extracts' pseudonyms (HMAC-SHA256): stable, and kept out of every
 # extract. Required when DEBUG is off; in development one is derived from SECRET_KEY.
 RESEARCH_PSEUDONYM_KEY = env_secret("RESEARCH_PSEUDONYM_KEY")
+# The smallest k an extract may use without an approval under a data sharing agreement.
+RESEARCH_MIN_K = env_int("RESEARCH_MIN_K", 5)
 
 # The audit log's hash chain is an HMAC (SHA-256) under this key, kept outside the database,
 # and a signed checkpoint of its head is written outside the database after each append

@@ -4,9 +4,12 @@ a report, evaluation projects."""
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from joinedup.evaluation import reports
+from joinedup.consent.models import DataSharingAgreement, agreement_in_force
+from joinedup.evaluation import reports, research
 from joinedup.evaluation.models import EvaluationProject, SavedReport
 from joinedup.evaluation.services import DEFAULT_K
 from joinedup.referrals import forms as referrals_forms
@@ -105,8 +108,24 @@ class ExtractForm(forms.Form):
         },
     )  # fmt: skip
 
+    approved_under = forms.ModelChoiceField(
+        label=_("If k is below the hub's minimum: the data sharing agreement that allows it"),
+        queryset=DataSharingAgreement.objects.none(),
+        required=False,
+        empty_label=_("None"),
+    )
+    approval = forms.CharField(
+        label=_("Who approved the smaller k, and where that is recorded"),
+        required=False,
+        max_length=300,
+        help_text=_("For example: the Caldicott guardian, minutes of 3 March 2026."),
+    )
+
     def __init__(self, *args, services, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["approved_under"].queryset = DataSharingAgreement.objects.filter(
+            agreement_in_force(timezone.localdate())
+        ).order_by("title")
         self.fields["services"].queryset = services
         for name, width in (("starts_on", 10), ("ends_on", 10), ("k", 2)):
             self.fields[name].widget.attrs["class"] = f"nhsuk-input nhsuk-input--width-{width}"
@@ -117,6 +136,12 @@ class ExtractForm(forms.Form):
         starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts_on and ends_on and starts_on >= ends_on:
             self.add_error("ends_on", _("The end of the period must be after its start."))
+        k = cleaned.get("k")
+        if k is not None and (problem := research.k_problem(
+            k, settings.RESEARCH_MIN_K, agreement=cleaned.get("approved_under") is not None,
+            approval=cleaned.get("approval", ""),
+        )):  # fmt: skip
+            self.add_error("k", problem)
         return cleaned
 
 

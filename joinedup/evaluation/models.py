@@ -32,6 +32,11 @@ class ResearchExtract(models.Model):
     ends_on = models.DateField(_("up to (not including)"))
     services = models.ManyToManyField(Service, related_name="+")
     k = models.PositiveSmallIntegerField(default=5)
+    # Below the hub's minimum k: the agreement that allows it, and who approved it.
+    approved_under = models.ForeignKey(
+        "consent.DataSharingAgreement", models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approval = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text=_("Percent done."))
     stage = models.CharField(max_length=100, blank=True)

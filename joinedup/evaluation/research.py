@@ -54,6 +54,19 @@ QUASI_IDENTIFIERS = (
 _AGE = QUASI_IDENTIFIERS.index("age_band")
 
 
+def k_problem(k: int, minimum: int, *, agreement: bool, approval: str) -> str:
+    """Why an extract may not use this k, or "": below the hub's minimum it needs the data
+    sharing agreement that allows it and who approved it (recorded in its release note)."""
+    if k >= minimum:
+        return ""
+    if not agreement or not approval.strip():
+        return (
+            f"k below {minimum} needs the data sharing agreement that allows it, and who "
+            "approved it and where that is recorded."
+        )
+    return ""
+
+
 class PseudonymKeyMissing(ImproperlyConfigured):
     """Outside development, extracts are refused until a pseudonym key is configured."""
 
@@ -334,6 +347,15 @@ def release_note_text(note: Mapping) -> str:
         f"{counted(note['students'], 'student')}.",
         f"k-anonymity: every combination of {', '.join(QUASI_IDENTIFIERS)} describes at "
         f"least {note['k']} students.",
+        *(
+            [
+                f"k is below the hub's minimum of {approved['minimum']}: allowed under the data "
+                f"sharing agreement \u201c{approved['agreement']}\u201d, approved by "
+                f"{approved['approval']}."
+            ]
+            if (approved := note.get("approved"))
+            else []
+        ),
         "",
         "Generalised to reach k (each student counted once, at the last step they needed; "
         "each step also applies the ones listed before it):",

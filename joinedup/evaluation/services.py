@@ -81,8 +81,9 @@ def _entry(actor, action: str, reason: str, request=None) -> Entry:
 
 
 def start_extract(
-    *, actor, starts_on: date, ends_on: date, services, k: int = DEFAULT_K, request=None
-) -> ResearchExtract:
+    *, actor, starts_on: date, ends_on: date, services, k: int = DEFAULT_K, request=None,
+    approved_under=None, approval: str = "",
+) -> ResearchExtract:  # fmt: skip
     """Record and audit a research extract, and queue it to be built in the background."""
     if not can_evaluate(actor):
         raise ValidationError(_("Only researchers and service managers can run extracts."))
@@ -97,10 +98,25 @@ def start_extract(
     allowed = set(extract_services_for(actor).values_list("pk", flat=True))
     if any(s.pk not in allowed for s in services):
         raise ValidationError(_("You can only extract data from services you may report on."))
+    minimum = settings.RESEARCH_MIN_K
+    if problem := research.k_problem(k, minimum, agreement=approved_under is not None,
+                                     approval=approval):  # fmt: skip
+        raise ValidationError({"k": problem})
+    if k >= minimum:
+        approved_under, approval = None, ""
+    elif not (
+        approved_under.in_force_on(timezone.localdate())
+        and approved_under.sides.filter(
+            organisation__in={s.organisation_id for s in services}).exists()
+    ):  # fmt: skip
+        raise ValidationError({"approved_under": _(
+            "That agreement is not in force between the organisations of these services."
+        )})  # fmt: skip
     with transaction.atomic():
         extract = ResearchExtract.objects.create(
-            requested_by=actor, starts_on=starts_on, ends_on=ends_on, k=k
-        )
+            requested_by=actor, starts_on=starts_on, ends_on=ends_on, k=k,
+            approved_under=approved_under, approval=approval.strip(),
+        )  # fmt: skip
         extract.services.set(services)
         append(
             [
@@ -414,6 +430,17 @@ def _release_note(extract, kept, anonymised, opted_out_rows, opted_out_students)
         "services": sorted(extract.services.values_list("name", flat=True)),
         "produced_at": timezone.now().isoformat(timespec="seconds"),
         "k": extract.k,
+        **(
+            {
+                "approved": {
+                    "minimum": settings.RESEARCH_MIN_K,
+                    "agreement": extract.approved_under.title,
+                    "approval": extract.approval,
+                }
+            }
+            if extract.approved_under
+            else {}
+        ),
         "rows": sum(rows_of[s] for s in released),
         "students": len(released),
         "generalised": generalised,

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from conftest import make_staff, make_student
 from joinedup.audit.models import AuditEvent
+from joinedup.consent.models import DataSharingAgreement
 from joinedup.consent.services import open_care_relationship
 from joinedup.evaluation import research, services
 from joinedup.evaluation.models import ResearchExtract
@@ -122,7 +123,7 @@ def cohort(hub, settings, tmp_path):
     return students
 
 
-def _run(hub, django_capture_on_commit_callbacks, user=None, services=None, k=5):
+def _run(hub, django_capture_on_commit_callbacks, user=None, services=None, k=5, **approved):
     with django_capture_on_commit_callbacks(execute=True):
         extract = start_extract(
             actor=user or hub.researcher,
@@ -130,6 +131,7 @@ def _run(hub, django_capture_on_commit_callbacks, user=None, services=None, k=5)
             ends_on=END,
             services=services or [hub.wellbeing, hub.counselling, hub.talking],
             k=k,
+            **approved,
         )
     extract.refresh_from_db()
     return extract
@@ -307,6 +309,36 @@ def test_a_larger_k_generalises_more(hub, cohort, settings, django_capture_on_co
     assert extract.release_note["k"] == 8
 
 
+def test_k_below_the_hubs_minimum_needs_an_agreement_and_who_approved_it(
+    hub, cohort, settings, django_capture_on_commit_callbacks
+):
+    assert research.k_problem(5, 5, agreement=False, approval="") == ""
+    assert "needs the data sharing agreement" in research.k_problem(
+        4, 5, agreement=True, approval=" "
+    )
+    assert research.k_problem(4, 5, agreement=True, approval="Caldicott guardian") == ""
+    with pytest.raises(ValidationError, match="needs the data sharing agreement"):
+        _run(hub, django_capture_on_commit_callbacks, k=3)
+    elsewhere = DataSharingAgreement.objects.create(title="Southgate only", starts_on=START)
+    elsewhere.organisations.set([hub.other_university], through_defaults={"active": True})
+    with pytest.raises(ValidationError, match="not in force between"):
+        _run(hub, django_capture_on_commit_callbacks, k=3, approved_under=elsewhere,
+             approval="Nobody")  # fmt: skip
+    assert not ResearchExtract.objects.exists()
+    extract = _run(hub, django_capture_on_commit_callbacks, k=3, approved_under=hub.agreement,
+                   approval="the Caldicott guardian, minutes of 3 March 2026")  # fmt: skip
+    note = _files(settings, extract)["release_note.txt"].decode()
+    assert (
+        "k is below the hub's minimum of 5: allowed under the data sharing agreement "
+        f"\u201c{hub.agreement.title}\u201d, approved by the Caldicott guardian, minutes of "
+        "3 March 2026." in note
+    )
+    usual = _run(hub, django_capture_on_commit_callbacks, k=5, approved_under=hub.agreement,
+                 approval="Not needed")  # fmt: skip
+    assert (usual.approved_under, usual.approval) == (None, "")  # only below the minimum
+    assert "minimum" not in _files(settings, usual)["release_note.txt"].decode()
+
+
 def test_an_extract_with_nothing_to_release_still_writes_its_files(
     hub, settings, tmp_path, django_capture_on_commit_callbacks
 ):
@@ -419,6 +451,11 @@ def test_bad_input_is_explained_and_nothing_is_queued(client, hub, settings):
     assert b"The end of the period must be after its start." in response.content
     assert b"k must be at least 2." in response.content
     assert b"Choose at least one service." in response.content
+    smaller = client.post(reverse("evaluation:extract-list"), {
+        "starts_on": "2025-01-01", "ends_on": "2025-06-01", "k": "3",
+        "services": [hub.wellbeing.pk],
+    })  # fmt: skip
+    assert b"k below 5 needs the data sharing agreement that allows it" in smaller.content
     assert not ResearchExtract.objects.exists()
 
 
