@@ -21,6 +21,7 @@ UTC dates, as the referral clocks count them.
 import datetime as dt
 import functools
 import gc
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -874,13 +875,40 @@ def build_report(
     }
 
 
+CSV_COLUMNS = ["section", "table", "figure", "group", "shown", "number", "of"]
+_RATE = re.compile(r"^(\d+)% of (\d+)$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
 def csv_rows(report: dict) -> list[list[str]]:
-    """The report as flat rows for a CSV file: section, table, figure, group, value."""
-    rows = [["section", "table", "figure", "group", "value"]]
+    """The report as a CSV file: a block saying what it covers and how figures are hidden,
+    then one row per figure and student group. `shown` is the figure as the page shows it;
+    `number` is it as a number a spreadsheet can sum or chart (a rate's percentage), blank
+    where it is hidden or not defined; `of` is the number of people a rate is of."""
+    period = report["parameters"]
+    services = "; ".join(f"{s['name']} ({s['organisation']})" for s in report["services"])
+    rows = [
+        ["JoinedUp service report"],
+        ["Period", f"{period['start']} up to (not including) {period['end']}"],
+        ["Services", services],
+        ["Disclosure control", "Counts of people are rounded to the nearest 5; a count, rate or "
+         "statistic from 1 to 7 people is shown as * and has no number; — is not defined."],
+        [],
+        CSV_COLUMNS,
+    ]  # fmt: skip
     for table in report["tables"]:
         for row in table["rows"]:
-            for group, value in zip(report["groups"], row["values"], strict=True):
-                rows.append([table["section"], table["title"], row["label"], group, value])
+            for group, shown in zip(report["groups"], row["values"], strict=True):
+                rate = _RATE.match(shown)
+                number, of = (
+                    (rate[1], rate[2])
+                    if rate
+                    else (shown, "")
+                    if _NUMBER.match(shown)
+                    else ("", "")
+                )
+                rows.append([table["section"], table["title"], row["label"], group, shown,
+                             number, of])  # fmt: skip
     return rows
 
 

@@ -226,10 +226,21 @@ def test_onward_flows_count_distinct_students_between_services(hub):
 def test_csv_rows_carry_every_figure_for_every_group(hub, caseload):
     report = run(hub, "gender")
     rows = reports.csv_rows(report)
-    assert rows[0] == ["section", "table", "figure", "group", "value"]
+    header = rows.index(reports.CSV_COLUMNS)
+    assert rows[1][0] == "Period"
+    assert rows[1][1].startswith(report["parameters"]["start"])
+    assert rows[2][0] == "Services"
+    assert "Talking Therapies (" in rows[2][1]
+    assert rows[3][0] == "Disclosure control"
     figures = sum(len(t["rows"]) for t in report["tables"])
-    assert len(rows) == 1 + figures * len(report["groups"])
-    assert ["Activity", "Referrals received", "Students referred", "Woman", "10"] in rows
+    assert len(rows) == header + 1 + figures * len(report["groups"])
+    assert ["Activity", "Referrals received", "Students referred", "Woman", "10", "10", ""] in rows
+    by_shown = {row[4]: row[5:] for row in rows[header + 1 :]}
+    assert by_shown.get("*", ["", ""]) == ["", ""]  # hidden: no number
+    rates = [row for row in rows[header + 1 :] if "% of " in row[4]]
+    assert rates
+    # a rate's percentage and what it is of, as numbers
+    assert all(row[4] == f"{row[5]}% of {row[6]}" for row in rates)
 
 
 def test_the_report_is_json_serialisable(hub, caseload):

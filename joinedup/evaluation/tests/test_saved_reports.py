@@ -286,7 +286,7 @@ def test_a_snapshot_downloads_as_csv_from_its_frozen_figures(client, hub, referr
     )
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows == reports.csv_rows(report.figures)
-    assert ["Activity", "Referrals received", "Referrals", "All students", "10"] in rows
+    assert ["Activity", "Referrals received", "Referrals", "All students", "10", "10", ""] in rows
     event = AuditEvent.objects.get(action="evaluation.saved_report.exported_csv")
     assert event.actor == hub.service_manager
     assert str(report.uuid) in event.reason
