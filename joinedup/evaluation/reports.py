@@ -43,6 +43,7 @@ from joinedup.evaluation.rules import (
     disclose,
     rounded,
 )
+from joinedup.measures import instruments
 from joinedup.measures.instruments import CODES
 from joinedup.people.models import Role, Service, Student
 from joinedup.referrals.models import Referral
@@ -438,6 +439,13 @@ def _chart_number(shown: str) -> float | None:
         return None
 
 
+def effect_size_label(code: str) -> str:
+    """Last minus first, so its sign says which way scores moved: the label says which sign
+    is improvement on this measure."""
+    better = "below" if instruments.get(code).improvement == "decrease" else "above"
+    return f"Effect size (mean change ÷ SD of first scores; {better} 0 is improvement)"
+
+
 def _tables(
     per_group: dict[str, Figures],
     services: dict[int, Service],
@@ -666,7 +674,7 @@ def _tables(
                     lambda f, c=code: _statistic(f.measures[c].mean_last, f.measures[c].students),
                 ),
                 (
-                    "Effect size (mean change ÷ SD of first scores)",
+                    effect_size_label(code),
                     lambda f, c=code: _statistic(
                         f.measures[c].effect_size, f.measures[c].students, 2
                     ),

@@ -143,9 +143,13 @@ def test_missed_appointments_endings_and_outcomes(hub, caseload):
     assert figure(report, "measure-PHQ-9", "Mean first score") == "18.0"
     assert figure(report, "measure-PHQ-9", "Mean last score") == "6.0"
     # every first score is 18: no spread, so no effect size
-    assert figure(report, "measure-PHQ-9", "Effect size (mean change ÷ SD of first scores)") == (
-        "—"
-    )
+    assert figure(
+        report,
+        "measure-PHQ-9",
+        reports.effect_size_label("PHQ-9"),
+    ) == ("—")
+    assert reports.effect_size_label("PHQ-9").endswith("below 0 is improvement)")
+    assert reports.effect_size_label("WEMWBS").endswith("above 0 is improvement)")
     assert figure(report, "measure-PHQ-9", "Reliable improvement") == "100% of 10"
     assert figure(report, "talking-therapies", "Recovery (of those at caseness at the start)") == (
         "100% of 10"
