@@ -343,3 +343,17 @@ class RetentionForm(forms.Form):
         error_messages={"required": _("Give the period in years."),
                         "invalid": _("Give the period in whole years, such as 6.")},
     )  # fmt: skip
+
+
+class CorrectionForm(RightsRequestForm):
+    """The details a request was logged with, put right, and why (a changed day received
+    moves the statutory clock, so the log keeps the reason with the old and new day)."""
+
+    why = forms.CharField(
+        label=_("Why are you correcting it?"), max_length=300,
+        help_text=_("For example: the letter was dated 28 November but reached us on 2 December."),
+        error_messages={"required": _("Say why the details are being corrected.")},
+    )  # fmt: skip
+
+    def __init__(self, data=None, *, instance):
+        super().__init__(data, own=[], instance=instance)

@@ -41,10 +41,14 @@ def log_request(*, actor: User, organisation: Organisation, request=None, **fiel
 CORRECTABLE = ("kind", "received_on", "received_by", "requester", "student_number", "details")
 
 
-def correct(*, actor: User, row: RightsRequest, request=None, **fields) -> RightsRequest:
-    """Put right the details a request was logged with (a wrong day moves its clock), while
-    it is open; the log keeps which details changed, and the day it is now due."""
+def correct(*, actor: User, row: RightsRequest, why: str, request=None, **fields
+            ) -> RightsRequest:  # fmt: skip
+    """Put right the details a request was logged with, while it is open, saying why. A
+    different day received moves the statutory clock, so the log keeps the old and new day
+    and when the answer is now due, with the reason."""
     _check(actor, row)
+    if not why.strip():
+        raise ValidationError({"why": _("Say why the details are being corrected.")})
     if row.responded_on is not None:
         raise ValidationError(_("This request has been answered: its details are kept as they "
                                 "were."))  # fmt: skip
@@ -54,13 +58,16 @@ def correct(*, actor: User, row: RightsRequest, request=None, **fields) -> Right
     ]
     if not changed:
         return row
+    was_received, was_due = row.received_on, row.due_on
     with transaction.atomic():
         for name in changed:
             setattr(row, name, fields[name])
         row.save(update_fields=changed)
+        clock = (f"; received {was_received} → {row.received_on}, due {was_due} → {row.due_on}"
+                 if "received_on" in changed else "")  # fmt: skip
         append([admin_entry(
             actor, request, organisation=row.organisation, action="governance.rights.corrected",
-            reason=f"{row.uuid}: {', '.join(changed)} corrected; due {row.due_on}",
+            reason=f"{row.uuid}: {', '.join(changed)} corrected{clock}. Why: {why.strip()}",
         )])  # fmt: skip
     return row
 

@@ -218,6 +218,8 @@ def review_agreement(
     require_admin_of(actor, organisation.pk)
     if not agreement.sides.filter(organisation=organisation).exists():
         raise PermissionDenied
+    if agreement.withdrawn_at is not None:
+        raise ValidationError(_("This draft was withdrawn: there is nothing to review."))
     if problem := rules.next_review_problem(next_review_on, agreement.ends_on,
                                             timezone.localdate()):  # fmt: skip
         raise ValidationError({"next_review_on": problem})

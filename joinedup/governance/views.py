@@ -36,6 +36,7 @@ from joinedup.governance.forms import (
     AgreementReviewForm,
     AnswerForm,
     AuditSearchForm,
+    CorrectionForm,
     ExtendForm,
     InviteForm,
     JoinForm,
@@ -201,9 +202,10 @@ def agreement(request, agreement_uuid):
     if facts is None:
         raise Http404("No such agreement.")
     do = request.POST.get("do")
-    suspend = SuspendForm(request.POST if do == "suspend" else None)
-    review = AgreementReviewForm(request.POST if do == "review" else None)
-    withdraw = WithdrawForm(request.POST if do == "withdraw" else None)
+    # Each form's boxes get ids of their own: several may ask for a note on one page.
+    suspend = SuspendForm(request.POST if do == "suspend" else None, auto_id="suspend-%s")
+    review = AgreementReviewForm(request.POST if do == "review" else None, auto_id="review-%s")
+    withdraw = WithdrawForm(request.POST if do == "withdraw" else None, auto_id="withdraw-%s")
     if request.method == "POST":
         side = next((s for s in facts.mine if str(s.organisation.uuid) == request.POST.get("side")),
                     None)  # fmt: skip
@@ -489,15 +491,17 @@ def rights_request(request, rights_request_uuid):
     extend = ExtendForm(request.POST if do == "extend" else None)
     # A ModelForm fills its instance as it validates: a copy, so a refused correction leaves
     # the page showing the request as it is saved.
-    correction = RightsRequestForm(request.POST if do == "correct" else None, own=[],
-                                   instance=copy(row))  # fmt: skip
+    correction = CorrectionForm(request.POST if do == "correct" else None, instance=copy(row))
     form = {"answer": answer, "correct": correction}.get(do, extend)
     if request.method == "POST" and form.is_valid():
         try:
             if do == "correct":
                 fields = {k: correction.cleaned_data[k] for k in rights.CORRECTABLE}
-                rights.correct(actor=request.user, row=row, request=request, **fields)
-                messages.success(request, _("The details are corrected."))
+                rights.correct(actor=request.user, row=row, request=request,
+                               why=correction.cleaned_data["why"], **fields)  # fmt: skip
+                due = f"{row.due_on:%-d %B %Y}"
+                messages.success(request, _("The details are corrected. The answer is due by "
+                                            "%(day)s.") % {"day": due})  # fmt: skip
             elif do == "answer":
                 rights.answer(actor=request.user, row=row, request=request, **answer.cleaned_data)
                 messages.success(request, _("The answer is recorded and the request closed."))

@@ -336,7 +336,22 @@ def test_a_draft_nobody_activated_is_withdrawn_with_a_reason_and_kept_in_the_his
                                     organisation=hub.trust, active=True)  # fmt: skip
     header = _as(southgate_admin).get(reverse("governance:agreements")).content.decode()
     assert "data-nav-count" not in header  # nothing left to act on
+    assert "Record a review" not in page  # a withdrawn draft has nothing to review
+    with pytest.raises(ValidationError, match="nothing to review"):
+        services.review_agreement(actor=trust_admin, agreement=agreement, organisation=hub.trust,
+                                  next_review_on=dt.date(2027, 6, 1), note="")  # fmt: skip
     assert AuditEvent.objects.filter(action="governance.agreement.withdrawn").count() == 1
+
+
+def test_each_box_on_an_agreements_page_has_an_id_of_its_own(hub, trust_admin):
+    draft = _draft(hub, trust_admin)
+    active = _draft(hub, trust_admin, title="Active")
+    services.set_agreement_side(actor=trust_admin, agreement=active, organisation=hub.trust,
+                                active=True)  # fmt: skip
+    for agreement in (draft, active):  # review with withdraw; review with suspend
+        page = _as(trust_admin).get(reverse("governance:agreement", args=[agreement.uuid]))
+        ids = re.findall(r' id="([^"]+)"', page.content.decode())
+        assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
 
 
 def test_an_agreement_once_activated_is_suspended_never_withdrawn(hub, trust_admin):

@@ -157,6 +157,7 @@ def test_a_data_protection_officer_logs_extends_and_answers_a_request(hub, page)
     accessible_at_both_sizes(page)
     page.get_by_text("Correct the details").click()
     page.get_by_label("Who asks").fill("Sam Okafor, for his daughter")
+    page.get_by_label("Why are you correcting it?").fill("His letter names his daughter.")
     page.get_by_role("button", name="Save the corrected details").click()
     expect(page.get_by_role("status")).to_contain_text("The details are corrected.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("for his daughter")
@@ -182,25 +183,33 @@ def test_an_open_requests_details_are_corrected_and_its_clock_moves_with_the_day
     client = _as(hub.org_admin)
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     refused = client.post(url, _correction(row, received_on=tomorrow.isoformat(),
-                                           requester="Sam O."))  # fmt: skip
+                                           requester="Sam O.", why="Typo."))  # fmt: skip
     assert refused.status_code == 400
     assert "cannot be received in the future" in refused.content.decode()
     assert 'value="Sam O."' in refused.content.decode()  # what was typed is kept
     row.refresh_from_db()
     assert (row.requester, row.received_on) == ("Sam Okafor", LOGGED_ON)  # nothing saved
+    unexplained = client.post(url, _correction(row, received_on="2026-11-02"))
+    assert "Say why the details are being corrected." in unexplained.content.decode()
     done = client.post(url, _correction(row, received_on="2026-11-02", requester="Sam Okafor, "
-                                        "for his daughter"), follow=True)  # fmt: skip
-    assert "The details are corrected." in done.content.decode()
+                                        "for his daughter", why="The letter came on 2 November."),
+                       follow=True)  # fmt: skip
+    assert "The details are corrected. The answer is due by 2 December 2026." in (
+        done.content.decode())  # fmt: skip
     row.refresh_from_db()
     assert (row.received_on, row.due_on) == (D(2026, 11, 2), D(2026, 12, 2))
     entry = AuditEvent.objects.get(action="governance.rights.corrected")
-    assert entry.reason.endswith(": received_on, requester corrected; due 2026-12-02")
+    assert entry.reason.endswith(
+        ": received_on, requester corrected; received 2026-11-30 → 2026-11-02, due 2026-12-30 "
+        "→ 2026-12-02. Why: The letter came on 2 November.")  # fmt: skip
     rights.answer(actor=hub.org_admin, row=row, outcome="complied",
                   responded_on=D(2026, 12, 1), response="")  # fmt: skip
     with pytest.raises(ValidationError, match="answered"):
-        rights.correct(actor=hub.org_admin, row=row, **{
+        rights.correct(actor=hub.org_admin, row=row, why="A typo.", **{
             k: getattr(row, k) for k in rights.CORRECTABLE} | {"requester": "X"})  # fmt: skip
     assert "Correct the details" not in client.get(url).content.decode()
     with pytest.raises(PermissionDenied):
-        rights.correct(actor=make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust), row=row,
-                       **{k: getattr(row, k) for k in rights.CORRECTABLE})  # fmt: skip
+        rights.correct(
+            actor=make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust), row=row,
+            why="A typo.", **{k: getattr(row, k) for k in rights.CORRECTABLE},
+        )  # fmt: skip
