@@ -385,3 +385,12 @@ def test_the_other_side_withdraws_a_draft_in_the_browser(hub, trust_admin, south
     expect(page.locator("[data-history]")).to_contain_text("It should cover outcomes too.")
     expect(page.get_by_role("button", name=re.compile("^Activate"))).to_have_count(0)
     accessible_at_both_sizes(page)
+
+
+def test_a_draft_neither_side_has_activated_says_it_waits_for_both(hub, trust_admin):
+    agreement = _draft(hub, trust_admin)
+    page = _as(trust_admin).get(reverse("governance:agreement", args=[agreement.uuid]))
+    assert (
+        "Nothing is shared until it is active for both Northbridge NHS Trust and Southgate "
+        "University." in page.content.decode()
+    )
