@@ -181,6 +181,15 @@ class DataSharingAgreement(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def is_draft(self) -> bool:
+        """Not withdrawn, and never active on any side: the only state it may be withdrawn
+        in. (Agreements made before sides could activate them are active, with no change
+        recorded: they are not drafts.)"""
+        return self.withdrawn_at is None and not any(
+            side.active or side.changed_at for side in self.sides.all()
+        )
+
     def in_force_on(self, today: date) -> bool:
         """`agreement_in_force` for this agreement (the agreement test holds them together)."""
         return (

@@ -36,6 +36,8 @@ from joinedup.evaluation import metrics
 from joinedup.evaluation.funnel import curve_sizes, funnel, limits_at
 from joinedup.evaluation.metrics import AppointmentRow, EpisodeRow, ReferralRow
 from joinedup.evaluation.rules import (
+    SMALLEST_SHOWN,
+    SUPPRESSED,
     Count,
     Percentage,
     Statistic,
@@ -900,7 +902,8 @@ def csv_rows(report: dict) -> list[list[str]]:
         ["Period", f"{period['start']} up to (not including) {period['end']}"],
         ["Services", services],
         ["Disclosure control", "Counts of people are rounded to the nearest 5; a count, rate or "
-         "statistic from 1 to 7 people is shown as * and has no number; — is not defined."],
+         f"statistic from 1 to {SMALLEST_SHOWN - 1} people is shown as {SUPPRESSED} and has no "
+         "number; — is not defined."],
         [],
         CSV_COLUMNS,
     ]  # fmt: skip

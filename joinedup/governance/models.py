@@ -231,3 +231,14 @@ class ChainCheck(models.Model):
 
     def __str__(self) -> str:
         return f"chain check {self.uuid} ({'done' if self.finished_at else 'running'})"
+
+    @property
+    def outcome(self) -> str:
+        """ "running"; "unfinished" (it stopped, or its worker died: nothing is known from
+        it, never read as intact); "broken"; or "intact"."""
+        if self.finished_at is None:
+            late = timezone.now() - self.requested_at >= rules.CHAIN_CHECK_LASTS
+            return "unfinished" if late else "running"
+        if self.broken_seq is not None:
+            return "broken"
+        return "unfinished" if self.problem else "intact"

@@ -59,6 +59,9 @@ def shows_reason(*, allowed: bool | None, category: str, action: str) -> bool:
     return allowed is not None or not category or action == "consent.break_glass.opened"
 
 
+# A check of the audit chain not finished in this long was stopped (its worker died).
+CHAIN_CHECK_LASTS = timedelta(hours=1)
+
 # Agreements warn this long before they end or fall due for review.
 WARN_AHEAD = timedelta(days=30)
 LONGEST_FOLLOW_UP_HOURS = 24 * 14

@@ -177,13 +177,6 @@ class AgreementFacts:
     waiting_for: list[str]  # organisations that have not activated it (or suspended it)
     warnings: list[str]
 
-    @property
-    def withdrawable(self) -> bool:
-        """A draft no side has activated yet may be withdrawn (once activated, suspended)."""
-        return self.agreement.withdrawn_at is None and not any(
-            side.changed_at for side in self.sides
-        )
-
 
 def agreements_of(user: User, today: date | None = None) -> list[AgreementFacts]:
     """The agreements an organisation of `user`'s is party to, newest first (three queries)."""
@@ -248,13 +241,19 @@ class ServiceMonth:
     overdue: int
 
 
+def opened_in(month: date) -> Q:
+    """Overrides opened in the month starting `month`, UK time."""
+    zone = timezone.get_current_timezone()
+    return Q(
+        opened_at__gte=datetime.combine(month, time.min, zone),
+        opened_at__lt=datetime.combine(rules.add_months(month, 1), time.min, zone),
+    )
+
+
 def monthly_summary(user: User, month: date) -> list[ServiceMonth]:
     """Per service (where the member was working when they opened it), the overrides used by
     members of `user`'s organisations in the month starting `month`."""
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(month, time.min, zone)
-    end = datetime.combine(rules.add_months(month, 1), time.min, zone)
-    accesses = list(overrides_for(user).filter(opened_at__gte=start, opened_at__lt=end))
+    accesses = list(overrides_for(user).filter(opened_in(month)))
     rows: dict[str, list[OverrideFacts]] = {}
     for facts in facts_of(accesses):
         rows.setdefault(facts.place or _("Place not recorded"), []).append(facts)

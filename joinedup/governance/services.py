@@ -18,6 +18,7 @@ from joinedup.governance import rules
 from joinedup.governance.models import ChainCheck, OverrideEscalation, OverrideReview
 from joinedup.governance.selectors import (
     AuditSearch,
+    opened_in,
     overrides_for,
     require_admin_of,
     students_numbered,
@@ -83,7 +84,9 @@ def record_audit_search(
 def request_chain_check(*, actor: User) -> ChainCheck:
     """Start a check of the whole chain, outside the request; one at a time (a check asked
     for while one runs is that one)."""
-    running = ChainCheck.objects.filter(finished_at__isnull=True).first()
+    # A check whose worker died never finishes: after an hour it no longer holds the next.
+    since = timezone.now() - rules.CHAIN_CHECK_LASTS
+    running = ChainCheck.objects.filter(finished_at__isnull=True, requested_at__gt=since).first()
     if running is not None:
         return running
     check = ChainCheck.objects.create(requested_by=actor)
@@ -193,7 +196,7 @@ def withdraw_agreement(
             raise PermissionDenied
         if agreement.withdrawn_at is not None:
             return  # asked twice: once is enough
-        if agreement.changes.filter(what=AgreementChange.What.ACTIVATED).exists():
+        if not agreement.is_draft:
             raise ValidationError(_("It has been activated, so it is no longer a draft: "
                                     "suspend it instead."))  # fmt: skip
         agreement.withdrawn_at = timezone.now()
@@ -279,15 +282,11 @@ def send_override_summaries(month: date) -> int:
     """Email each organisation whose staff used emergency access in the month starting
     `month` its monthly summary (how many, how their reviews stand, never who), once per
     organisation and month. Returns how many organisations were sent one."""
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(month, datetime.min.time(), zone)
-    end = datetime.combine(rules.add_months(month, 1), datetime.min.time(), zone)
     said = f"{month:%Y-%m}"
     sent = AuditEvent.objects.filter(action="governance.override.summarised", reason=said)
+    used = BreakGlass.objects.filter(opened_in(month)).values("organisation")
     organisations = (
-        Organisation.objects.filter(
-            overrides_used__opened_at__gte=start, overrides_used__opened_at__lt=end
-        )
+        Organisation.objects.filter(pk__in=used)
         .exclude(name__in=sent.values("actor_organisation"))
         .distinct()
     )

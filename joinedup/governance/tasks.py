@@ -1,6 +1,6 @@
 """Emails of governance, sent outside the request."""
 
-from datetime import date, datetime, time
+from datetime import date
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -21,7 +21,15 @@ def check_audit_chain(check_id: int) -> None:
     from joinedup.governance.models import ChainCheck
     from joinedup.governance.services import finish_chain_check
 
-    finish_chain_check(ChainCheck.objects.get(pk=check_id), verify_audit_chain())
+    check = ChainCheck.objects.get(pk=check_id)
+    try:
+        verification = verify_audit_chain()
+    except Exception as error:
+        # Said on the page as a check that could not finish, never as an intact log.
+        check.finished_at, check.problem = timezone.now(), f"could not finish: {error}"[:300]
+        check.save(update_fields=["finished_at", "problem"])
+        raise
+    finish_chain_check(check, verification)
 
 
 @task
@@ -84,15 +92,12 @@ def email_override_summary(organisation_id: int, month: str) -> None:
     many times its staff used it, and how their reviews stand; never who or about whom."""
     from joinedup.consent.models import BreakGlass
     from joinedup.governance import rules
+    from joinedup.governance.selectors import opened_in
 
     organisation = Organisation.objects.get(pk=organisation_id)
     first = date.fromisoformat(f"{month}-01")
-    zone = timezone.get_current_timezone()
-    used = list(BreakGlass.objects.filter(
-        organisation=organisation,
-        opened_at__gte=datetime.combine(first, time.min, zone),
-        opened_at__lt=datetime.combine(rules.add_months(first, 1), time.min, zone),
-    ).select_related("review"))  # fmt: skip
+    used = list(BreakGlass.objects.filter(opened_in(first), organisation=organisation)
+                .select_related("review"))  # fmt: skip
     outcomes = [access.review.outcome if hasattr(access, "review") else "" for access in used]
     said = {
         "org": organisation.name, "month": f"{first:%B %Y}", "count": len(used),
@@ -164,20 +169,16 @@ def _tell_organisation(organisation, *, subject: str, message: str, act: str, wh
 
 @task
 def email_agreement_change(change_id: int) -> None:
-    """Tell the other side's admins what one side did to their agreement: drafted it (read
-    it and activate it), activated it (in force now, or waiting for them), or suspended it
-    (with the reason: nothing is shared under it)."""
+    """Tell the other side what one side did to their agreement: drafted it (read it and
+    activate it), activated it (in force now, or waiting for them), reviewed, withdrawn or
+    suspended it (with the reason). Its admins get the link; its data protection contact, if
+    not an admin (or if it has no admin yet), is told where the admins see it."""
     from joinedup.consent.models import AgreementChange
 
     change = AgreementChange.objects.select_related("agreement", "organisation").get(pk=change_id)
     agreement = change.agreement
     others = [s.organisation for s in agreement.sides.select_related("organisation")
               if s.organisation_id != change.organisation_id]  # fmt: skip
-    recipients = sorted(set(User.objects.filter(
-        memberships__organisation__in=others, memberships__role=Role.ORG_ADMIN, is_active=True,
-    ).values_list("email", flat=True)))  # fmt: skip
-    if not recipients:
-        return
     said = {"org": change.organisation.name, "title": agreement.title}
     if change.what == "drafted":
         message = _("%(org)s has drafted a data sharing agreement with your organisation, "
@@ -199,9 +200,11 @@ def email_agreement_change(change_id: int) -> None:
         message = _("%(org)s has suspended “%(title)s”: nothing is shared under it from now "
                     "on. Their reason: %(note)s") % (said | {"note": change.note})  # fmt: skip
     link = settings.SITE_URL + reverse("governance:agreement", args=[agreement.uuid])
-    send_mail(
-        subject=_("Data sharing agreement: %(title)s") % said,
-        message=message + "\n\n" + link,
-        from_email=None,
-        recipient_list=recipients,
-    )
+    for organisation in others:
+        _tell_organisation(
+            organisation,
+            subject=_("Data sharing agreement: %(title)s") % said,
+            message=message,
+            act=link,
+            where=_("An organisation admin sees it in JoinedUp, under Data sharing agreements."),
+        )

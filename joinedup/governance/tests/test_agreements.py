@@ -394,3 +394,30 @@ def test_a_draft_neither_side_has_activated_says_it_waits_for_both(hub, trust_ad
         "Nothing is shared until it is active for both Northbridge NHS Trust and Southgate "
         "University." in page.content.decode()
     )
+
+
+def test_an_agreement_in_force_from_before_sides_were_activated_is_no_draft(hub):
+    """Agreements made before each side activated its own were migrated active, with no
+    change recorded: never offered for withdrawal, never withdrawn."""
+    agreement = hub.agreement
+    assert agreement.in_force_on(timezone.localdate())
+    assert not agreement.is_draft
+    page = _as(hub.org_admin).get(reverse("governance:agreement", args=[agreement.uuid]))
+    assert "Withdraw this draft" not in page.content.decode()
+    with pytest.raises(ValidationError, match="suspend it instead"):
+        services.withdraw_agreement(actor=hub.org_admin, agreement=agreement,
+                                    organisation=hub.university, note="Tidying up.")  # fmt: skip
+    agreement.refresh_from_db()
+    assert agreement.withdrawn_at is None
+
+
+def test_the_other_sides_data_protection_contact_is_told_too_without_a_link(
+    hub, trust_admin, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _draft(hub, trust_admin, partner=hub.university, title="Wellbeing and crisis")
+    by_address = {tuple(sent.to): sent for sent in mailoutbox}
+    assert "/governance/agreements/" in by_address[(hub.org_admin.email,)].body
+    contact = by_address[("dpo@nb.ac.uk",)]  # an address that need not sign in
+    assert "under Data sharing agreements" in contact.body
+    assert "http" not in contact.body

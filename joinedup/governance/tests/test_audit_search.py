@@ -258,3 +258,30 @@ def test_a_page_refused_to_a_member_of_staff_is_found_in_their_organisations_log
     found = _search(_as(hub.org_admin), reads_only="on").content.decode()
     assert "GET /governance/audit/" in found
     assert "Refused" in found
+
+
+def test_a_check_that_stops_is_said_to_have_stopped_never_intact_and_frees_the_next(
+    hub, trust_admin, monkeypatch, django_capture_on_commit_callbacks
+):
+    client = _as(trust_admin)
+
+    def stops(*args, **kwargs):
+        raise OSError("disk unreadable")
+
+    monkeypatch.setattr("joinedup.audit.selectors.verify_audit_chain", stops)
+    with django_capture_on_commit_callbacks(execute=True):  # the task fails; the page goes on
+        client.post(reverse("governance:audit-verify"))
+    page = client.get(reverse("governance:audit-verify")).content.decode()
+    assert "data-chain-unfinished" in page
+    assert "It stopped: could not finish: disk unreadable." in page
+    assert "data-chain-intact" not in page
+    # A worker that died leaves its check unfinished: after an hour it holds nothing up.
+    monkeypatch.undo()
+    ChainCheck.objects.all().delete()
+    services.request_chain_check(actor=trust_admin)
+    ChainCheck.objects.update(requested_at=timezone.now() - rules.CHAIN_CHECK_LASTS)
+    assert (
+        "data-chain-unfinished" in client.get(reverse("governance:audit-verify")).content.decode()
+    )
+    services.request_chain_check(actor=trust_admin)
+    assert ChainCheck.objects.count() == 2
