@@ -192,9 +192,9 @@ class RetentionRun(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(Organisation, models.CASCADE, related_name="+")
     listed_at = models.DateTimeField(default=timezone.now)
-    entries = models.JSONField(default=list)  # ids of the record entries listed
-    messages = models.JSONField(default=list)  # ids of the messages listed
-    by_category = models.JSONField(default=dict)  # category (or "messages") → how many
+    listed = models.JSONField(default=dict)  # kind kept (`retention.KEPT`) → ids listed
+    # What a listing names (a record entry's kind of record, or the kind kept) → how many.
+    by_category = models.JSONField(default=dict)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+"
@@ -209,7 +209,7 @@ class RetentionRun(models.Model):
 
     @property
     def count(self) -> int:
-        return len(self.entries) + len(self.messages)
+        return sum(self.by_category.values())
 
 
 class ChainCheck(models.Model):

@@ -1,11 +1,13 @@
 """Retention: how long each organisation keeps each kind of record after a student's last
 contact with it, what has passed that time, and its erasure once an admin confirms it.
 
-A record entry is erased (with its letter or attached file), and so is a message (an
-engagement record); the audit log keeps, for each student and kind of record, an entry
-saying how many were erased under which rule. Nothing
-in the audit log is changed, so its chain still verifies. Episodes, referrals and
-questionnaire scores, which the service reports count, are not record entries and are kept.
+Record entries (with their letters and files), messages, risk assessments, safety plans and
+return to study plans are erased. What the service reports count (referrals, appointments,
+flags, concerns, follow-ups, panel cases, questionnaire scores) is anonymised: its free text
+is said to be erased and its detail (questionnaire answers, replies, requests) erased, its
+dates and codes kept. Episodes hold no free text and are kept. The audit log keeps, for each
+student and thing erased, an entry saying how many under which rule; nothing in it is
+changed, so its chain still verifies.
 """
 
 from collections import defaultdict
@@ -14,7 +16,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Case, Exists, Max, Model, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,9 +27,19 @@ from joinedup.governance.models import RetentionRule, RetentionRun
 from joinedup.governance.selectors import require_admin_of
 from joinedup.governance.services import admin_entry
 from joinedup.governance.tasks import email_retention_due
+from joinedup.measures.models import Administration
 from joinedup.messaging.models import Message
-from joinedup.people.models import Organisation, User
-from joinedup.record.models import RecordEntry
+from joinedup.people.models import Organisation, Student, User
+from joinedup.record.models import Attachment, RecordEntry
+from joinedup.referrals.models import Appointment, FollowUpTask, Referral
+from joinedup.risk.models import (
+    Concern,
+    Flag,
+    PanelCase,
+    ReturnToStudyPlan,
+    RiskAssessment,
+    SafetyPlan,
+)
 
 
 @dataclass(frozen=True)
@@ -76,71 +88,155 @@ def set_period(*, actor: User, organisation: Organisation, category: str, years:
 
 
 @dataclass(frozen=True)
-class Due:
-    """What has passed its retention at an organisation: record entries by kind of record,
-    and messages (kept as engagement records)."""
+class Kept:
+    """One kind of thing a service keeps about a student, and what its retention does to it:
+    erases the rows, or, for what the service reports still count, replaces their free text
+    with `rules.ERASED_TEXT` and erases their detail rows (`erase`, related names), keeping
+    the row itself."""
 
-    entries: dict[str, list[int]]
-    messages: list[int]
+    key: str
+    label: str
+    model: type[Model]
+    category: str | None  # whose period applies; None: the row's own `category`
+    contact: str  # the date that counts as a contact with the service
+    service: str = "service"
+    student: str = "student"
+    blank: tuple[str, ...] = ()
+    erase: tuple[str, ...] = ()
+
+    @property
+    def anonymised(self) -> bool:
+        return bool(self.blank or self.erase)
+
+    def rows_at(self, organisation: Organisation) -> QuerySet:
+        rows = self.model.objects.filter(**{f"{self.service}__organisation": organisation,
+                                            f"{self.student}__isnull": False})  # fmt: skip
+        if not self.anonymised:
+            return rows
+        # What is left to anonymise: a text not yet said to be erased, or a detail row.
+        left = Q()
+        for field in self.blank:
+            left |= ~Q(**{f"{field}__in": ("", rules.ERASED_TEXT)})
+        for details, by in self.details():
+            left |= Exists(details.filter(**{by: OuterRef("pk")}))
+        return rows.filter(left)
+
+    def details(self) -> list[tuple[QuerySet, str]]:
+        """The detail rows erased with each row, and the field naming the row."""
+        fields = [self.model._meta.get_field(related) for related in self.erase]
+        return [(field.related_model.objects.all(), field.field.name) for field in fields]
+
+    def forget(self, pks: list[int]) -> None:
+        rows = self.model.objects.filter(pk__in=pks)
+        if not self.anonymised:
+            rows.delete()
+            return
+        for details, by in self.details():
+            details.filter(**{f"{by}__in": pks}).delete()
+        if self.blank:  # a text there is said to be erased; an empty one stays empty
+            rows.update(**{field: Case(When(**{field: ""}, then=Value("")),
+                                       default=Value(rules.ERASED_TEXT))
+                           for field in self.blank})  # fmt: skip
+
+
+# Everything a service keeps about a student, in the order a listing names it. Episodes
+# (dates and endings only) and questionnaire totals are kept: the service reports count them.
+KEPT = (
+    Kept("entries", _("Record entries"), RecordEntry, None, "created_at"),
+    Kept("messages", _("Messages"), Message, Category.ENGAGEMENT, "sent_at"),
+    Kept("risk_assessments", _("Risk assessments"), RiskAssessment, Category.RISK, "created_at"),
+    Kept("safety_plans", _("Safety plans"), SafetyPlan, Category.RISK, "updated_at"),
+    Kept("return_plans", _("Return to study plans"), ReturnToStudyPlan, Category.ADJUSTMENTS,
+         "updated_at", service="university_service"),
+    Kept("answers", _("Questionnaire answers (the scores are kept)"), Administration,
+         Category.OUTCOMES, "completed_at", erase=("answers",)),
+    Kept("referrals", _("Referral reasons (the referral's dates are kept)"), Referral,
+         Category.REGISTRATION, "last_changed_at", service="to_service",
+         blank=("reason", "signposted_to")),
+    Kept("appointments", _("Appointment notes and requests (the times are kept)"), Appointment,
+         Category.ENGAGEMENT, "starts_at", service="episode__service",
+         student="episode__student", blank=("place", "cancel_reason", "move_reason"),
+         erase=("requests",)),
+    Kept("flags", _("Risk flag reasons (the flag's times are kept)"), Flag, Category.RISK,
+         "raised_at", blank=("reason",)),
+    Kept("concerns", _("Concerns' words and replies (the concern's times are kept)"), Concern,
+         Category.NOTES, "raised_at", blank=("observed",), erase=("messages",)),
+    Kept("follow_ups", _("Follow-up details (the task's times are kept)"), FollowUpTask,
+         Category.NOTES, "created_at", blank=("reason", "detail", "outcome")),
+    Kept("panel_cases", _("Panel case summaries and decisions"), PanelCase, Category.RISK,
+         "added_at", blank=("summary", "decision")),
+)  # fmt: skip
+KINDS = {kept.key: kept for kept in KEPT}
+# What a listing's counts are named by: a record entry's kind of record, or the kind kept.
+LABELS = dict(Category.choices) | {kept.key: kept.label for kept in KEPT[1:]}
+
+
+@dataclass(frozen=True)
+class Due:
+    """What has passed its retention at an organisation: ids by kind kept (`KEPT`), and how
+    many by what a listing names them (record entries by their kind of record)."""
+
+    ids: dict[str, list[int]]
+    counts: dict[str, int]
 
     @property
     def count(self) -> int:
-        return sum(len(pks) for pks in self.entries.values()) + len(self.messages)
+        return sum(self.counts.values())
 
 
 def due_at(organisation: Organisation, today: date | None = None) -> Due:
-    """The record entries and messages of the organisation's services that have passed
-    their retention: for students no longer in its care, whose last contact with it (their
-    latest entry or message there, or the end of their latest care there) is longer ago than
-    the period. Five queries."""
+    """What the organisation's services keep that has passed its retention: for students no
+    longer in its care, whose last contact with it (the latest date of anything it keeps
+    about them, or the end of their latest care there) is longer ago than the period. Two
+    queries a kind kept."""
     today = today or timezone.localdate()
     periods = periods_of(organisation)
-    entries = RecordEntry.objects.filter(service__organisation=organisation)
-    messages = Message.objects.filter(service__organisation=organisation)
     relationships = CareRelationship.objects.filter(service__organisation=organisation)
     in_care = set(relationships.filter(closed_at__isnull=True).values_list("student", flat=True))
+    everything = [(kept.model.objects.filter(**{f"{kept.service}__organisation": organisation}),
+                   kept.student, kept.contact) for kept in KEPT]  # fmt: skip
     last: dict[int, date] = {}
-    for rows, field in ((entries, "created_at"), (messages, "sent_at"),
-                        (relationships.filter(closed_at__isnull=False), "closed_at")):  # fmt: skip
-        for student, at in (
-            rows.values("student").annotate(at=Max(field)).values_list("student", "at")
-        ):
+    for rows, student_field, field in (
+        *everything,
+        (relationships.filter(closed_at__isnull=False), "student", "closed_at"),
+    ):
+        for student, at in (rows.filter(**{f"{student_field}__isnull": False})
+                            .values(student_field).annotate(at=Max(field))
+                            .values_list(student_field, "at")):  # fmt: skip
             day = timezone.localdate(at)
             last[student] = max(last.get(student, day), day)
 
-    def due(student: int, category: str) -> bool:
-        return rules.is_due_for_erasure(
-            last_contact=last[student], years=periods[category].years, today=today,
-            in_care=student in in_care,
-        )  # fmt: skip
-
-    found: dict[str, list[int]] = defaultdict(list)
-    for pk, student, category in entries.values_list("pk", "student", "category").order_by("pk"):
-        if due(student, category):
-            found[category].append(pk)
-    old_messages = [pk for pk, student in messages.values_list("pk", "student").order_by("pk")
-                    if due(student, Category.ENGAGEMENT)]  # fmt: skip
-    return Due(dict(found), old_messages)
+    ids: dict[str, list[int]] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for kept in KEPT:
+        fields = ("pk", kept.student, *(() if kept.category else ("category",)))
+        for pk, student, *category in (
+            kept.rows_at(organisation).values_list(*fields).order_by("pk")
+        ):
+            named = category[0] if category else kept.key
+            if rules.is_due_for_erasure(
+                last_contact=last[student], years=periods[kept.category or named].years,
+                today=today, in_care=student in in_care,
+            ):  # fmt: skip
+                ids.setdefault(kept.key, []).append(pk)
+                counts[named] += 1
+    return Due(ids, dict(sorted(counts.items())))
 
 
 def list_due(organisation: Organisation, today: date | None = None) -> RetentionRun | None:
     """The daily listing: a run naming what has passed its retention, for an admin to confirm;
     None when nothing has (or when the last unconfirmed run already names the same)."""
     due = due_at(organisation, today)
-    ids = sorted(pk for pks in due.entries.values() for pk in pks)
     if not due.count:
         return None
     waiting = RetentionRun.objects.filter(organisation=organisation, confirmed_at__isnull=True)
     latest = waiting.first()
-    if latest is not None and (latest.entries, latest.messages) == (ids, due.messages):
+    if latest is not None and latest.listed == due.ids:
         return latest
-    counts = {category: len(pks) for category, pks in sorted(due.entries.items())}
-    if due.messages:
-        counts["messages"] = len(due.messages)
     with transaction.atomic():
         waiting.delete()  # superseded by this listing
-        run = RetentionRun.objects.create(organisation=organisation, entries=ids,
-                                          messages=due.messages, by_category=counts)  # fmt: skip
+        run = RetentionRun.objects.create(organisation=organisation, listed=due.ids,
+                                          by_category=due.counts)  # fmt: skip
         append([Entry(action="governance.retention.listed", actor_organisation=organisation.name,
                       reason=f"{due.count} records past their retention")])  # fmt: skip
         transaction.on_commit(lambda: email_retention_due.enqueue(run.pk))
@@ -154,23 +250,26 @@ class Listed:
 
     student_number: str
     services: list[str]
-    counts: dict[str, int]  # kind of record (or "messages") → how many
+    counts: dict[str, int]  # what it is (`LABELS`) → how many
+
+
+def _whose(kept: Kept, pks: list[int]) -> QuerySet:
+    """The student, their number, the service and what a listing names each row by."""
+    return kept.model.objects.filter(pk__in=pks).values_list(
+        kept.student, f"{kept.student}__student_number", f"{kept.service}__name",
+        "category" if kept.category is None else Value(kept.key),
+    )  # fmt: skip
 
 
 def listed_in(run: RetentionRun) -> list[Listed]:
-    """What a run would erase, student by student (two queries)."""
+    """What a run would erase, student by student (a query a kind listed)."""
     found: dict[int, dict] = {}
-    rows = [
-        *RecordEntry.objects.filter(pk__in=run.entries).values_list(
-            "student_id", "student__student_number", "service__name", "category"),
-        *((s, n, service, "messages") for s, n, service in Message.objects.filter(
-            pk__in=run.messages).values_list("student_id", "student__student_number",
-                                             "service__name")),
-    ]  # fmt: skip
-    for student, number, service, kind in rows:
-        seen = found.setdefault(student, {"number": number, "services": set(), "counts": {}})
-        seen["services"].add(service)
-        seen["counts"][kind] = seen["counts"].get(kind, 0) + 1
+    for key, pks in run.listed.items():
+        for student, number, service, named in _whose(KINDS[key], pks):
+            seen = found.setdefault(student, {"number": number, "services": set(),
+                                              "counts": defaultdict(int)})  # fmt: skip
+            seen["services"].add(service)
+            seen["counts"][named] += 1
     return sorted(
         (Listed(s["number"] or "—", sorted(s["services"]), dict(sorted(s["counts"].items())))
          for s in found.values()),
@@ -179,51 +278,48 @@ def listed_in(run: RetentionRun) -> list[Listed]:
 
 
 def confirm(*, actor: User, run: RetentionRun, request=None) -> int:
-    """Erase what the run lists and is still due today (a student back in care, or a new
-    entry, keeps theirs). One audit entry per student and kind of record names the rule.
-    Returns how many entries were erased."""
+    """Erase (or anonymise) what the run lists and is still due today (a student back in
+    care, or a new contact, keeps theirs). One audit entry per student and what was erased
+    names the rule. Returns how many things were erased or anonymised."""
     organisation = run.organisation
     require_admin_of(actor, organisation.pk)
     if run.confirmed_at is not None:
         raise ValidationError(_("This list has been erased already."))
-    now_due = due_at(organisation)
-    still_due = {pk for pks in now_due.entries.values() for pk in pks}
+    now_due = due_at(organisation).ids
     periods = periods_of(organisation)
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    students: set[int] = set()
+    total = 0
     with transaction.atomic():
-        erased = list(
-            RecordEntry.objects.filter(pk__in=set(run.entries) & still_due).select_related(
-                "attachment", "student"
+        files = [
+            attachment.file
+            for attachment in Attachment.objects.filter(
+                entry__in=set(run.listed.get("entries", ())) & set(now_due.get("entries", ()))
             )
-        )
-        files = [e.attachment.file for e in erased if hasattr(e, "attachment")]
-        counts: dict[tuple[int, str], int] = defaultdict(int)
-        students = {}
-        for entry in erased:
-            counts[entry.student_id, entry.category] += 1
-            students[entry.student_id] = entry.student
-        old_messages = list(
-            Message.objects.filter(pk__in=set(run.messages) & set(now_due.messages))
-            .select_related("student")
-        )  # fmt: skip
-        for message in old_messages:
-            counts[message.student_id, "messages"] += 1
-            students[message.student_id] = message.student
-        Message.objects.filter(pk__in=[m.pk for m in old_messages]).delete()
-        RecordEntry.objects.filter(pk__in=[e.pk for e in erased]).delete()
-        total = len(erased) + len(old_messages)
+        ]
+        for key, pks in run.listed.items():
+            kept = KINDS[key]
+            still = sorted(set(pks) & set(now_due.get(key, ())))
+            for student, _number, _service, named in _whose(kept, still):
+                counts[student, named] += 1
+                students.add(student)
+            kept.forget(still)
+            total += len(still)
         run.confirmed_at, run.confirmed_by, run.erased = timezone.now(), actor, total
         run.save(update_fields=["confirmed_at", "confirmed_by", "erased"])
+        by_pk = Student.objects.in_bulk(students)
         append([
             admin_entry(
                 actor, request, organisation=organisation, action="governance.retention.erased",
-                student=students[student],
-                category=Category.ENGAGEMENT if kind == "messages" else kind,
-                reason=f"{count} {'messages' if kind == 'messages' else kind + ' entries'} "
-                f"erased: kept {periods[rule].years} years after the last contact with "
-                f"{organisation.name} ({periods[rule].source})",
+                student=by_pk[student], category=category,
+                reason=f"{count} {what} {'anonymised' if kept and kept.anonymised else 'erased'}:"
+                f" kept {periods[category].years} years after the last contact with "
+                f"{organisation.name} ({periods[category].source})",
             )
-            for (student, kind), count in sorted(counts.items())
-            for rule in [Category.ENGAGEMENT if kind == "messages" else kind]
+            for (student, named), count in sorted(counts.items())
+            for kept in [KINDS.get(named)]
+            for category in [kept.category if kept else named]
+            for what in [f"{named} entries" if kept is None else named.replace("_", " ")]
         ])  # fmt: skip
         for stored in files:
             transaction.on_commit(lambda stored=stored: stored.delete(save=False))

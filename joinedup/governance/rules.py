@@ -241,6 +241,9 @@ DEFAULT_RETENTION_YEARS = {
     "third_sector": (COUNSELLING_YEARS, "BACP Good Practice in Action 105; Limitation Act 1980"),
 }  # fmt: skip
 LONGEST_RETENTION_YEARS = 100
+# What a free text kept for reports says once its retention has passed: shown wherever the
+# text was, so that a reader sees it was erased, not that nothing was written.
+ERASED_TEXT = "(Erased at the end of its retention period.)"
 
 
 def retention_problem(years: int | None) -> str:

@@ -697,5 +697,5 @@ def retention_view(request):
         rows.append((org, list(retention.periods_of(org).values()), run, listed))
     return render(request, "governance/retention.html", {
         "rows": rows, "period": period,
-        "categories": dict(Category.choices) | {"messages": _("Messages")},
+        "categories": retention.LABELS,
     }, status=400 if period.errors else 200)  # fmt: skip

@@ -2,6 +2,7 @@ import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.urls import reverse
@@ -16,10 +17,28 @@ from joinedup.consent.models import CareRelationship
 from joinedup.consent.services import close_care_relationship, open_care_relationship
 from joinedup.governance import retention, rules
 from joinedup.governance.models import RetentionRun
+from joinedup.measures.models import Administration, Answer
 from joinedup.messaging.models import Message
 from joinedup.people.models import Role
+from joinedup.people.tests.factories import plant_everything
 from joinedup.record.models import RecordEntry
 from joinedup.record.tests.factories import write_entry
+from joinedup.referrals.models import (
+    Appointment,
+    AppointmentRequest,
+    Episode,
+    FollowUpTask,
+    Referral,
+)
+from joinedup.risk.models import (
+    Concern,
+    ConcernMessage,
+    Flag,
+    PanelCase,
+    ReturnToStudyPlan,
+    RiskAssessment,
+    SafetyPlan,
+)
 
 D = dt.date
 SECRET = "Told us about the night on the bridge."
@@ -87,8 +106,8 @@ def test_what_has_passed_is_listed_then_erased_once_confirmed_and_audited(hub, o
 
     run = retention.list_due(hub.university)
     assert run.by_category == {"notes": 1, "risk": 1, "messages": 1}
-    assert set(RecordEntry.objects.filter(pk__in=run.entries).values_list("student", flat=True)) \
-        == {old.pk}  # fmt: skip
+    listed = RecordEntry.objects.filter(pk__in=run.listed["entries"])
+    assert set(listed.values_list("student", flat=True)) == {old.pk}
     assert retention.list_due(hub.university) == run  # listed once
     assert RecordEntry.objects.filter(student=old, service=hub.wellbeing).count() == 2
     with pytest.raises(PermissionDenied):
@@ -184,3 +203,57 @@ def test_the_admins_and_the_contact_are_told_once_of_a_new_listing_never_whose(
     for sent in mailoutbox:
         for secret in (SECRET, old.student_number, old.display_name):
             assert secret not in sent.body
+
+
+def test_everything_a_service_keeps_is_erased_or_anonymised_and_reports_keep_their_counts(hub):
+    student = make_student(hub.university, "NB4000003")
+    with time_machine.travel(timezone.now() - dt.timedelta(days=365 * 8)):
+        planted = plant_everything(hub, student, tag=SECRET)
+        ConcernMessage.objects.create(concern=planted["risk.Concern.student"], text=SECRET,
+                                      author=hub.practitioner, from_reporter=False)  # fmt: skip
+        AppointmentRequest.objects.create(
+            appointment=Appointment.objects.get(episode__student=student), wants="cancel",
+            reason=SECRET,
+        )  # fmt: skip
+        for relationship in CareRelationship.objects.filter(student=student, closed_at=None):
+            close_care_relationship(relationship=relationship, because="episode_ended")
+    administration = planted["measures.Administration.student"]
+    planted_as = {row.__class__: row for row in planted.values()}
+    planted_as[Appointment] = Appointment.objects.get()
+    scores = (administration.total, Administration.objects.count(), Episode.objects.count())
+
+    run = retention.list_due(hub.university)
+    assert run.by_category == {
+        "answers": 1, "appointments": 1, "assessment": 1, "concerns": 1, "flags": 1,
+        "follow_ups": 1, "messages": 1, "panel_cases": 1, "referrals": 1, "return_plans": 1,
+        "risk_assessments": 1, "safety_plans": 1,
+    }  # fmt: skip
+    [listed] = retention.listed_in(run)
+    assert (listed.student_number, listed.counts) == ("NB4000003", run.by_category)
+    assert retention.confirm(actor=hub.org_admin, run=run) == 12
+
+    for gone in (RecordEntry, Message, RiskAssessment, SafetyPlan, ReturnToStudyPlan, Answer,
+                  ConcernMessage, AppointmentRequest):  # fmt: skip
+        assert not gone.objects.exists(), gone
+    administration.refresh_from_db()
+    assert (administration.total, Administration.objects.count(),
+            Episode.objects.count()) == scores  # fmt: skip
+    for model, fields in ((Referral, ("reason", "signposted_to")), (Flag, ("reason",)),
+                          (Concern, ("observed",)), (FollowUpTask, ("reason", "detail", "outcome")),
+                          (PanelCase, ("summary", "decision")),
+                          (Appointment, ("place", "cancel_reason", "move_reason"))):  # fmt: skip
+        texts = set(model.objects.values_list(*fields))
+        assert texts == {
+            tuple(rules.ERASED_TEXT if getattr(planted_as[model], f) else "" for f in fields)
+        }, model
+    erased = AuditEvent.objects.filter(action="governance.retention.erased")
+    assert {(e.category, e.reason.split(":")[0]) for e in erased} == {
+        ("assessment", "1 assessment entries erased"), ("engagement", "1 messages erased"),
+        ("risk", "1 risk assessments erased"), ("risk", "1 safety plans erased"),
+        ("adjustments", "1 return plans erased"), ("outcomes", "1 answers anonymised"),
+        ("registration", "1 referrals anonymised"), ("engagement", "1 appointments anonymised"),
+        ("risk", "1 flags anonymised"), ("notes", "1 concerns anonymised"),
+        ("notes", "1 follow ups anonymised"), ("risk", "1 panel cases anonymised"),
+    }  # fmt: skip
+    assert verify_audit_chain().broken is None
+    assert retention.list_due(hub.university) is None  # what is anonymised is not listed again
