@@ -14,9 +14,24 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, Exists, Max, Model, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    Max,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat, TruncYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,9 +44,10 @@ from joinedup.governance.services import admin_entry
 from joinedup.governance.tasks import email_retention_due
 from joinedup.measures.models import Administration
 from joinedup.messaging.models import Message
-from joinedup.people.models import Organisation, Student, User
+from joinedup.people.models import Notification, Organisation, Student, User
 from joinedup.record.models import Attachment, RecordEntry
 from joinedup.referrals.models import Appointment, FollowUpTask, Referral
+from joinedup.reminders.models import Reminder
 from joinedup.risk.models import (
     Concern,
     Flag,
@@ -126,6 +142,13 @@ class Kept:
         fields = [self.model._meta.get_field(related) for related in self.erase]
         return [(field.related_model.objects.all(), field.field.name) for field in fields]
 
+    def whose(self, pks: list[int]) -> QuerySet:
+        """Each row's student, their number, its service, and what a listing names it by."""
+        return self.model.objects.filter(pk__in=pks).values_list(
+            self.student, f"{self.student}__student_number", f"{self.service}__name",
+            "category" if self.category is None else Value(self.key),
+        )  # fmt: skip
+
     def forget(self, pks: list[int]) -> None:
         rows = self.model.objects.filter(pk__in=pks)
         if not self.anonymised:
@@ -166,9 +189,48 @@ KEPT = (
     Kept("panel_cases", _("Panel case summaries and decisions"), PanelCase, Category.RISK,
          "added_at", blank=("summary", "decision")),
 )  # fmt: skip
-KINDS = {kept.key: kept for kept in KEPT}
+
+
+class Identities:
+    """Students' identities, once every organisation's retention has passed: names, contact
+    details, student and NHS numbers and the portal account are erased; the year of birth
+    and the equality monitoring answers stay, for reports. The record says when."""
+
+    key = "identities"
+    label = _("Identities (the year of birth and equality answers are kept)")
+    category = Category.IDENTITY
+    anonymised = True
+
+    def whose(self, pks: list[int]) -> QuerySet:
+        return Student.objects.filter(pk__in=pks).values_list(
+            "pk", "student_number", "university__name", Value(self.key)
+        )
+
+    def forget(self, pks: list[int]) -> None:
+        students = Student.objects.filter(pk__in=pks)
+        accounts = User.objects.filter(pk__in=students.values("user"))
+        EmailAddress.objects.filter(user__in=accounts).delete()
+        Authenticator.objects.filter(user__in=accounts).delete()
+        accounts.update(is_active=False, password=UNUSABLE_PASSWORD_PREFIX, first_name="",
+                        last_name="", email=Concat(Value("erased-"), Cast("pk", CharField()),
+                                                   Value("@erased.invalid")))  # fmt: skip
+        Notification.objects.filter(student__in=pks).delete()
+        Reminder.objects.filter(student__in=pks).update(detail="")
+        students.update(
+            legal_given_name="Erased", legal_family_name="identity", preferred_name="",
+            pronouns="", date_of_birth=TruncYear("date_of_birth"), nhs_number="",
+            student_number=Concat(Value("ERASED-"), Cast("pk", CharField())),
+            term_postcode="", home_postcode="", email="", phone="", trusted_contact_name="",
+            trusted_contact_relationship="", trusted_contact_phone="",
+            trusted_contact_permission=Student.TrustedContactPermission.NOT_ASKED,
+            erased_at=timezone.now(), user=None,
+        )  # fmt: skip
+
+
+IDENTITIES = Identities()
+KINDS: dict[str, Kept | Identities] = {kept.key: kept for kept in (*KEPT, IDENTITIES)}
 # What a listing's counts are named by: a record entry's kind of record, or the kind kept.
-LABELS = dict(Category.choices) | {kept.key: kept.label for kept in KEPT[1:]}
+LABELS = dict(Category.choices) | {kept.key: kept.label for kept in (*KEPT[1:], IDENTITIES)}
 
 
 @dataclass(frozen=True)
@@ -184,13 +246,10 @@ class Due:
         return sum(self.counts.values())
 
 
-def due_at(organisation: Organisation, today: date | None = None) -> Due:
-    """What the organisation's services keep that has passed its retention: for students no
-    longer in its care, whose last contact with it (the latest date of anything it keeps
-    about them, or the end of their latest care there) is longer ago than the period. Two
-    queries a kind kept."""
-    today = today or timezone.localdate()
-    periods = periods_of(organisation)
+def _contacts(organisation: Organisation) -> tuple[dict[int, date], set[int]]:
+    """Each student's last contact with the organisation (the latest date of anything it
+    keeps about them, or the end of their latest care there), and who is in its care now.
+    A query a kind kept."""
     relationships = CareRelationship.objects.filter(service__organisation=organisation)
     in_care = set(relationships.filter(closed_at__isnull=True).values_list("student", flat=True))
     everything = [(kept.model.objects.filter(**{f"{kept.service}__organisation": organisation}),
@@ -205,7 +264,38 @@ def due_at(organisation: Organisation, today: date | None = None) -> Due:
                             .values_list(student_field, "at")):  # fmt: skip
             day = timezone.localdate(at)
             last[student] = max(last.get(student, day), day)
+    return last, in_care
 
+
+def identities_due(university: Organisation, today: date) -> list[int]:
+    """The university's students whose identity has passed its retention everywhere: they
+    have left (withdrawn or graduated), no organisation has them in its care, and their last
+    contact with each organisation is longer ago than the longest period there (so nothing
+    any organisation still keeps loses whose it is). Someone with no contact anywhere is left
+    to the student registry."""
+    left = set(Student.objects.filter(
+        university=university, erased_at__isnull=True, is_pending=False,
+        status__in=(Student.Status.WITHDRAWN, Student.Status.GRADUATED),
+    ).values_list("pk", flat=True))  # fmt: skip
+    seen: set[int] = set()
+    for organisation in Organisation.objects.all() if left else ():
+        last, in_care = _contacts(organisation)
+        years = max(period.years for period in periods_of(organisation).values())
+        for student in left & (last.keys() | in_care):
+            seen.add(student)
+            if not rules.is_due_for_erasure(last_contact=last.get(student, today), years=years,
+                                            today=today, in_care=student in in_care):  # fmt: skip
+                left.discard(student)
+    return sorted(left & seen)
+
+
+def due_at(organisation: Organisation, today: date | None = None) -> Due:
+    """What the organisation's services keep that has passed its retention: for students no
+    longer in its care, whose last contact with it is longer ago than the period; and, at a
+    university, the identities of its students that have passed theirs everywhere."""
+    today = today or timezone.localdate()
+    periods = periods_of(organisation)
+    last, in_care = _contacts(organisation)
     ids: dict[str, list[int]] = {}
     counts: dict[str, int] = defaultdict(int)
     for kept in KEPT:
@@ -220,6 +310,10 @@ def due_at(organisation: Organisation, today: date | None = None) -> Due:
             ):  # fmt: skip
                 ids.setdefault(kept.key, []).append(pk)
                 counts[named] += 1
+    if organisation.kind == Organisation.Kind.UNIVERSITY and (
+        identities := identities_due(organisation, today)
+    ):
+        ids[IDENTITIES.key], counts[IDENTITIES.key] = identities, len(identities)
     return Due(ids, dict(sorted(counts.items())))
 
 
@@ -253,19 +347,11 @@ class Listed:
     counts: dict[str, int]  # what it is (`LABELS`) → how many
 
 
-def _whose(kept: Kept, pks: list[int]) -> QuerySet:
-    """The student, their number, the service and what a listing names each row by."""
-    return kept.model.objects.filter(pk__in=pks).values_list(
-        kept.student, f"{kept.student}__student_number", f"{kept.service}__name",
-        "category" if kept.category is None else Value(kept.key),
-    )  # fmt: skip
-
-
 def listed_in(run: RetentionRun) -> list[Listed]:
     """What a run would erase, student by student (a query a kind listed)."""
     found: dict[int, dict] = {}
     for key, pks in run.listed.items():
-        for student, number, service, named in _whose(KINDS[key], pks):
+        for student, number, service, named in KINDS[key].whose(pks):
             seen = found.setdefault(student, {"number": number, "services": set(),
                                               "counts": defaultdict(int)})  # fmt: skip
             seen["services"].add(service)
@@ -275,6 +361,20 @@ def listed_in(run: RetentionRun) -> list[Listed]:
          for s in found.values()),
         key=lambda listed: listed.student_number,
     )  # fmt: skip
+
+
+def _under_which_rule(named: str, count: int, organisation: Organisation,
+                      periods: dict[str, Period]) -> str:  # fmt: skip
+    """An erasure's audit reason: how many of what, and the rule (never what they said)."""
+    if named == IDENTITIES.key:
+        return ("identity erased: the student has left, and their last contact with every "
+                "organisation is older than its longest retention period")  # fmt: skip
+    kept = KINDS.get(named)  # else a kind of record entry
+    what = f"{named} entries" if kept is None else named.replace("_", " ")
+    period = periods[kept.category if kept else named]
+    return (f"{count} {what} {'anonymised' if kept and kept.anonymised else 'erased'}: kept "
+            f"{period.years} years after the last contact with {organisation.name} "
+            f"({period.source})")  # fmt: skip
 
 
 def confirm(*, actor: User, run: RetentionRun, request=None) -> int:
@@ -300,26 +400,21 @@ def confirm(*, actor: User, run: RetentionRun, request=None) -> int:
         for key, pks in run.listed.items():
             kept = KINDS[key]
             still = sorted(set(pks) & set(now_due.get(key, ())))
-            for student, _number, _service, named in _whose(kept, still):
+            for student, _number, _service, named in kept.whose(still):
                 counts[student, named] += 1
                 students.add(student)
             kept.forget(still)
             total += len(still)
         run.confirmed_at, run.confirmed_by, run.erased = timezone.now(), actor, total
         run.save(update_fields=["confirmed_at", "confirmed_by", "erased"])
-        by_pk = Student.objects.in_bulk(students)
+        by_pk = Student.records.in_bulk(students)
         append([
             admin_entry(
                 actor, request, organisation=organisation, action="governance.retention.erased",
-                student=by_pk[student], category=category,
-                reason=f"{count} {what} {'anonymised' if kept and kept.anonymised else 'erased'}:"
-                f" kept {periods[category].years} years after the last contact with "
-                f"{organisation.name} ({periods[category].source})",
+                student=by_pk[student], category=KINDS[named].category if named in KINDS else named,
+                reason=_under_which_rule(named, count, organisation, periods),
             )
             for (student, named), count in sorted(counts.items())
-            for kept in [KINDS.get(named)]
-            for category in [kept.category if kept else named]
-            for what in [f"{named} entries" if kept is None else named.replace("_", " ")]
         ])  # fmt: skip
         for stored in files:
             transaction.on_commit(lambda stored=stored: stored.delete(save=False))

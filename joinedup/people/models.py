@@ -391,6 +391,11 @@ class Student(models.Model):
         _("self-referred, not yet confirmed"), default=False, editable=False
     )
 
+    # When the identity was erased, once every organisation's retention had passed
+    # (`governance.retention.Identities`): the row stays, so that what reports count and the
+    # audit log still name a student, but nobody in particular.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     objects = StudentManager()
     # Every row, tombstones too: for merging, and for following an old link to the record kept.
     records = StudentQuerySet.as_manager()

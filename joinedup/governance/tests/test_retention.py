@@ -19,7 +19,8 @@ from joinedup.governance import retention, rules
 from joinedup.governance.models import RetentionRun
 from joinedup.measures.models import Administration, Answer
 from joinedup.messaging.models import Message
-from joinedup.people.models import Role
+from joinedup.people.models import Role, User
+from joinedup.people.services import notify_student
 from joinedup.people.tests.factories import plant_everything
 from joinedup.record.models import RecordEntry
 from joinedup.record.tests.factories import write_entry
@@ -257,3 +258,53 @@ def test_everything_a_service_keeps_is_erased_or_anonymised_and_reports_keep_the
     }  # fmt: skip
     assert verify_audit_chain().broken is None
     assert retention.list_due(hub.university) is None  # what is anonymised is not listed again
+
+
+def _left_years_ago(hub, number, years, *, service=None, status="graduated"):
+    account = User.objects.create_user(f"{number}@students.nb.ac.uk", "x")
+    student = make_student(hub.university, number, status=status, email=f"{number}@nb.ac.uk",
+                           nhs_number="9434765919" if number.endswith("1") else "",
+                           date_of_birth=D(2001, 8, 17), user=account)  # fmt: skip
+    with time_machine.travel(timezone.now() - dt.timedelta(days=365 * years)):
+        relationship = open_care_relationship(student=student, service=service or hub.wellbeing,
+                                              reason="episode")  # fmt: skip
+        close_care_relationship(relationship=relationship, because="episode_ended")
+        notify_student(student, SECRET)
+    return student
+
+
+def test_an_identity_is_erased_once_everyone_has_passed_their_retention_and_they_have_left(hub):
+    gone = _left_years_ago(hub, "NB4000011", 21)
+    enrolled = _left_years_ago(hub, "NB4000012", 21, status="enrolled")
+    nhs = _left_years_ago(hub, "NB4000013", 7)
+    with time_machine.travel(timezone.now() - dt.timedelta(days=365 * 7)):
+        write_entry(nhs, "notes", hub.crisis, hub.crisis_practitioner)  # the trust keeps 20 years
+    recent = _left_years_ago(hub, "NB4000014", 3)
+
+    run = retention.list_due(hub.university)
+    assert run.listed["identities"] == [gone.pk]
+    assert retention.listed_in(run)[0].counts == {"identities": 1}
+    account = gone.user
+    assert retention.confirm(actor=hub.org_admin, run=run) == 1
+
+    gone.refresh_from_db()
+    assert (gone.display_name, gone.student_number, gone.nhs_number, gone.email) == (
+        "Erased identity", f"ERASED-{gone.pk}", "", "")  # fmt: skip
+    assert gone.date_of_birth == D(2001, 1, 1)  # the year, for reports
+    assert gone.erased_at is not None
+    assert gone.user is None
+    account.refresh_from_db()
+    assert not account.is_active
+    assert not account.has_usable_password()
+    assert "NB4000011" not in account.email
+    assert not gone.notifications.exists()
+    for kept in (enrolled, nhs, recent):
+        kept.refresh_from_db()
+        assert kept.erased_at is None
+        assert kept.legal_given_name != "Erased"
+    [said] = AuditEvent.objects.filter(action="governance.retention.erased")
+    assert (said.student, said.category) == (gone, "identity")
+    assert "last contact with every organisation" in said.reason
+    assert verify_audit_chain().broken is None
+    assert retention.list_due(hub.university) is None
+    assert retention.list_due(hub.trust) is None  # identities are the university's to erase
