@@ -37,6 +37,13 @@ class AuditSearchForm(forms.Form):
         help_text=_("Their name or email address, or part of it."),
     )  # fmt: skip
     place = forms.ChoiceField(label=_("Service or department"), required=False)
+    override = forms.UUIDField(
+        label=_("Emergency override reference"), required=False,
+        help_text=_("From an override's review. Finds what was done under it, whatever the "
+                    "period below."),
+        error_messages={"invalid": _("Enter the reference as the override's review shows it, "
+                                     "like 1b4e28ba-2fa1-11d2-883f-0016d3cca427.")},
+    )  # fmt: skip
     reads_only = forms.BooleanField(
         label=_("Only reads of records, allowed or refused"), required=False,
         help_text=_("Leaves out changes, and this log's own searches."),
@@ -51,6 +58,8 @@ class AuditSearchForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
+        if cleaned.get("override"):
+            return cleaned  # the period is the override's own
         if start and end and (problem := rules.period_problem(start, end)):
             self.add_error("end", problem)
         return cleaned

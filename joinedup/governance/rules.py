@@ -2,6 +2,7 @@
 audit search's period; cells of a CSV download."""
 
 import calendar
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -48,6 +49,30 @@ def spreadsheet_safe(value: str) -> str:
     """A CSV cell that a spreadsheet will show as text, never run as a formula: a value
     starting with = + - @ (or a tab or carriage return) is given a leading apostrophe."""
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# Words for an audit action where its own ("consent.break_glass.opened") would mislead a
+# reader; every other action is said from its last two parts ("referrals.task.set": "Task set").
+ACTION_WORDS = {
+    "break glass": "emergency override",
+    "audit": "audit log",
+    "http refused": "page refused",
+    "record read": "record opened",
+}
+# Actions through another door than the pages say which.
+ACTION_DOORS = {"fhir": "FHIR", "api": "API", "admin": "Site administration"}
+
+
+def action_in_words(action: str) -> str:
+    """An audit action as a data protection officer reads it: "consent.break_glass.opened"
+    is "Emergency override opened"; "record.read" is "Record opened"."""
+    door, *rest = action.split(".")
+    parts = rest if door in ACTION_DOORS else action.split(".")
+    words = " ".join(parts[-2:]).replace("_", " ")
+    for said, meant in ACTION_WORDS.items():
+        words = re.sub(rf"\b{said}\b", meant, words)
+    words = words[:1].upper() + words[1:]
+    return f"{ACTION_DOORS[door]}: {words}" if door in ACTION_DOORS else words
 
 
 def shows_reason(*, allowed: bool | None, category: str, action: str) -> bool:

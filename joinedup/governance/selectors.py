@@ -40,6 +40,10 @@ def overrides_for(user: User) -> QuerySet[BreakGlass]:
     )
 
 
+# An override's own opening is written a moment before the access it opens begins.
+OVERRIDE_OPENING = timedelta(seconds=60)
+
+
 @dataclass(frozen=True)
 class OverrideFacts:
     access: BreakGlass
@@ -74,7 +78,7 @@ def facts_of(accesses: list[BreakGlass], now: datetime | None = None) -> list[Ov
         place = next(
             (where for (actor, student, at), where in opened.items()
              if actor == access.user_id and student == access.student_id
-             and abs((at - access.opened_at).total_seconds()) < 60),
+             and abs(at - access.opened_at) < OVERRIDE_OPENING),
             "",
         )  # fmt: skip
         found.append(OverrideFacts(
@@ -100,6 +104,7 @@ class AuditSearch:
     staff: str = ""
     place: str = ""
     reads_only: bool = False  # only reads of the record, allowed or refused
+    override: BreakGlass | None = None  # what was done under this override, while it lasted
 
 
 def places_of(user: User) -> list[str]:
@@ -144,7 +149,17 @@ def audit_entries(user: User, search: AuditSearch) -> QuerySet[AuditEvent]:
         entries = entries.filter(actor_service=search.place)
     if search.reads_only:
         entries = entries.filter(allowed__isnull=False)
+    if access := search.override:
+        entries = entries.filter(actor=access.user, student=access.student,
+                                 at__gte=access.opened_at - OVERRIDE_OPENING,
+                                 at__lte=access.expires_at)  # fmt: skip
     return entries.select_related("actor", "student").order_by("-seq")
+
+
+def override_referenced(user: User, reference) -> BreakGlass | None:
+    """The override with this audit reference, if it was used from an organisation of
+    `user`'s (else None: another organisation's is not theirs to search)."""
+    return overrides_for(user).filter(uuid=reference).first()
 
 
 def read_in_words(entry: AuditEvent) -> str:

@@ -66,9 +66,10 @@ def record_audit_search(
     """Every search of the audit log is itself in the log: who searched, for what, and how
     many entries they were shown or downloaded."""
     asked = [
-        f"{search.start:%d/%m/%Y} to {search.end:%d/%m/%Y}",
+        f"{search.start:%-d %b %Y} to {search.end:%-d %b %Y}",
         *(f"{name} {value!r}" for name, value in (
             ("student", search.student), ("staff", search.staff), ("place", search.place),
+            ("override", str(search.override.uuid) if search.override else ""),
         ) if value),
         *(["reads only"] if search.reads_only else []),
     ]  # fmt: skip

@@ -109,7 +109,16 @@ def audit_log(request):
     form = AuditSearchForm(asked, places=selectors.places_of(request.user))
     if not form.is_valid():
         return render(request, "governance/audit.html", {"form": form}, status=400)
-    search = selectors.AuditSearch(**form.cleaned_data)
+    asked_for = form.cleaned_data
+    if reference := asked_for.pop("override"):
+        access = selectors.override_referenced(request.user, reference)
+        if access is None:
+            form.add_error("override", _("No emergency override with this reference was used "
+                                         "from your organisation."))  # fmt: skip
+            return render(request, "governance/audit.html", {"form": form}, status=400)
+        asked_for |= {"override": access, "start": timezone.localdate(access.opened_at),
+                      "end": timezone.localdate(access.expires_at)}  # fmt: skip
+    search = selectors.AuditSearch(**asked_for)
     entries = selectors.audit_entries(request.user, search)
     if request.GET.get("download") == "csv":
         rows = list(entries)
@@ -120,8 +129,9 @@ def audit_log(request):
     services.record_audit_search(actor=request.user, search=search,
                                  found=page.paginator.count, request=request)  # fmt: skip
     return render(request, "governance/audit.html", {
-        "form": form, "page": page, "searched": True,
-        "rows": [(e, selectors.read_in_words(e), selectors.reason_of(e)) for e in page],
+        "form": form, "page": page, "searched": True, "search": search,
+        "rows": [(e, selectors.read_in_words(e), rules.action_in_words(e.action),
+                  selectors.reason_of(e)) for e in page],
         "download": request.GET.urlencode() if "start" in request.GET
         else urlencode({k: str(v) for k, v in asked.items()}),
     })  # fmt: skip

@@ -3,6 +3,7 @@ import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -285,3 +286,39 @@ def test_a_check_that_stops_is_said_to_have_stopped_never_intact_and_frees_the_n
     )
     services.request_chain_check(actor=trust_admin)
     assert ChainCheck.objects.count() == 2
+
+
+def test_an_action_is_said_in_words():
+    assert rules.action_in_words("consent.break_glass.opened") == "Emergency override opened"
+    assert rules.action_in_words("referrals.task.set") == "Task set"
+    assert rules.action_in_words("record.read") == "Record opened"
+    assert rules.action_in_words("governance.audit.searched") == "Audit log searched"
+    assert rules.action_in_words("fhir.record.read") == "FHIR: Record opened"
+    assert rules.action_in_words("http.refused") == "Page refused"
+
+
+def test_an_override_reference_finds_what_was_done_under_it_and_only_that(hub, trust_admin, reads):
+    access = hub.student.break_glass_uses.get()
+    with time_machine.travel(access.expires_at + dt.timedelta(minutes=5)):  # after it ended
+        append([Entry(action="record.read", actor=hub.crisis_practitioner, student=hub.student,
+                      category="notes", allowed=True, basis="care_relationship",
+                      actor_organisation="Northbridge NHS Trust")])  # fmt: skip
+    review = _as(trust_admin).get(reverse("governance:overrides")).content.decode()
+    assert f"?override={access.uuid}&amp;start=" in review
+    found = _search(_as(trust_admin), override=str(access.uuid), start="2020-01-01")
+    assert found.status_code == 200
+    shown = found.content.decode()
+    entries = set(found.context["page"].object_list)
+    assert {e.action for e in entries} == {"consent.break_glass.opened", "record.read",
+                                           "risk.assessment.recorded"}  # fmt: skip
+    assert {e.actor for e in entries} == {hub.crisis_practitioner}
+    assert all(e.at <= access.expires_at for e in entries)
+    assert f"under emergency override {access.uuid}" in shown
+    assert "Emergency override opened" in shown
+    searched = AuditEvent.objects.filter(action="governance.audit.searched").last()
+    assert f"override '{access.uuid}'" in searched.reason
+    refused = _search(_as(hub.org_admin), override=str(access.uuid))  # the university's admin
+    assert refused.status_code == 400
+    assert "No emergency override with this reference" in refused.content.decode()
+    typo = _search(_as(trust_admin), override="not-a-reference")
+    assert "Enter the reference as the override" in typo.content.decode()

@@ -130,6 +130,14 @@ def test_the_data_protection_officer_reviews_an_override_in_the_browser(
     expect(page.get_by_role("status")).to_have_text("Your review is recorded.")
     expect(page.locator("[data-review]")).to_contain_text("Appropriate")
     accessible_at_both_sizes(page)
+    page.get_by_role("link", name="What was done under it, in the audit log").click()
+    expect(page.locator("[data-under-override]")).to_contain_text(str(override.uuid))
+    entries = page.locator("[data-audit-entries]")
+    expect(entries).to_contain_text("Emergency override opened")
+    expect(entries.locator("[data-entry]")).to_have_count(
+        AuditEvent.objects.filter(actor=override.user, student=override.student).count()
+    )
+    accessible_at_both_sizes(page)
 
 
 def test_an_override_unreviewed_for_a_week_is_escalated_once_without_naming_anyone(
