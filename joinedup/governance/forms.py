@@ -3,7 +3,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from joinedup.consent.models import Category, Purpose
+from joinedup.consent.models import Category, DataSharingAgreement, Purpose
 from joinedup.governance import rules
 from joinedup.governance.models import OverrideReview, RightsRequest
 from joinedup.governance.staff import Place
@@ -82,6 +82,20 @@ class AgreementForm(forms.Form):
         label=_("Title"), max_length=200,
         error_messages={"required": _("Give the agreement a title both sides will know it by.")},
     )  # fmt: skip
+    lawful_basis = forms.ChoiceField(
+        label=_("Lawful basis of the sharing (UK GDPR Article 6)"), widget=forms.RadioSelect,
+        choices=DataSharingAgreement.LawfulBasis.choices,
+        help_text=_("An NHS body or a university sharing for care usually relies on a public "
+                    "task. Consent is rarely right where there is a power imbalance."),
+        error_messages={"required": _("Choose the lawful basis of the sharing (UK GDPR "
+                                      "Article 6).")},
+    )  # fmt: skip
+    condition = forms.ChoiceField(
+        label=_("Condition for sharing health data (UK GDPR Article 9)"),
+        widget=forms.RadioSelect, choices=DataSharingAgreement.Condition.choices,
+        error_messages={"required": _("Choose the condition for sharing health data (UK GDPR "
+                                      "Article 9).")},
+    )  # fmt: skip
     categories = forms.MultipleChoiceField(
         label=_("Kinds of record it covers"), widget=forms.CheckboxSelectMultiple,
         # Case notes never leave the service that wrote them, whatever is agreed.
@@ -106,26 +120,51 @@ class AgreementForm(forms.Form):
                         "invalid": _("Give the follow-up time in whole hours, such as 72.")},
     )  # fmt: skip
 
-    def __init__(self, data, *, own: list[int]):
-        super().__init__(data)
-        self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=own)  # type: ignore[attr-defined]
-        self.fields["partner"].queryset = Organisation.objects.exclude(pk__in=own)  # type: ignore[attr-defined]
+    def __init__(self, data, *, own: list[int], agreement: DataSharingAgreement | None = None):
+        """A new agreement between one of `own` and another; or new terms for `agreement`
+        (its organisations stay)."""
+        initial = None
+        if agreement is not None:
+            initial = {name: getattr(agreement, name) for name in rules.AGREEMENT_TERMS}
+        super().__init__(data, initial=initial)
+        self.agreement = agreement
+        if agreement is not None:
+            del self.fields["organisation"], self.fields["partner"]
+        else:
+            self.fields["organisation"].queryset = Organisation.objects.filter(pk__in=own)  # type: ignore[attr-defined]
+            self.fields["partner"].queryset = Organisation.objects.exclude(pk__in=own)  # type: ignore[attr-defined]
 
     def clean(self):
         """Every problem at once: the fields', then the agreement's rule over those given."""
         cleaned = super().clean()
-        own, partner = cleaned.get("organisation"), cleaned.get("partner")
+        if self.agreement is not None:
+            own, partner = (side.organisation_id for side in self.agreement.sides.all())
+        else:
+            chosen = cleaned.get("organisation"), cleaned.get("partner")
+            own, partner = (org.pk if org else None for org in chosen)
         problems = rules.agreement_problems(
-            own=own.pk if own else 0, partner=partner.pk if partner else None,
+            own=own or 0, partner=partner,
             categories=cleaned.get("categories") or [], purposes=cleaned.get("purposes") or [],
             starts_on=cleaned.get("starts_on"), ends_on=cleaned.get("ends_on"),
             review_on=cleaned.get("review_on"),
             follow_up_hours=cleaned.get("follow_up_hours") or 0,
+            lawful_basis=cleaned.get("lawful_basis") or "",
+            condition=cleaned.get("condition") or "",
         )  # fmt: skip
         for field, problem in problems.items():
             if field not in self.errors:
                 self.add_error(field, problem)
         return cleaned
+
+
+class ActivateForm(forms.Form):
+    signatory = forms.CharField(
+        label=_("Signed for your organisation by"), max_length=200,
+        help_text=_("The name and role of who signed it, such as your Caldicott Guardian or "
+                    "Senior Information Risk Owner. The other side reads this."),
+        error_messages={"required": _("Give the name and role of who signed the agreement for "
+                                      "your organisation.")},
+    )  # fmt: skip
 
 
 class AgreementReviewForm(forms.Form):
@@ -143,8 +182,8 @@ class WithdrawForm(forms.Form):
     note = forms.CharField(
         label=_("Why are you withdrawing it?"), max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("The other organisation's admins read this. To change the draft, withdraw "
-                    "it and draft it again."),
+        help_text=_("The other organisation's admins read this. To change its terms, use "
+                    "“Change its terms” instead."),
         error_messages={"required": _("Say why you are withdrawing the draft.")},
     )  # fmt: skip
 

@@ -92,16 +92,28 @@ WARN_AHEAD = timedelta(days=30)
 LONGEST_FOLLOW_UP_HOURS = 24 * 14
 
 
+# An agreement's terms, as drafted and as changed while it is not in force on every side.
+AGREEMENT_TERMS = ("title", "lawful_basis", "condition", "categories", "purposes", "starts_on",
+                   "ends_on", "review_on", "follow_up_hours")  # fmt: skip
+
+
 def agreement_problems(
     *, own: int, partner: int | None, categories: list[str], purposes: list[str],
     starts_on: date | None, ends_on: date | None, review_on: date | None, follow_up_hours: int,
+    lawful_basis: str, condition: str,
 ) -> dict[str, str]:  # fmt: skip
-    """What stops an agreement being drafted, by field; empty when it can be."""
+    """What stops an agreement being drafted (or its terms changed), by field; empty when it
+    can be."""
     problems = {}
     if partner is None or partner == own:
         problems["partner"] = _(
             "An agreement is between two organisations: choose the other organisation."
         )
+    if not lawful_basis:  # one of `DataSharingAgreement.LawfulBasis`, else ""
+        problems["lawful_basis"] = _("Choose the lawful basis of the sharing (UK GDPR Article 6).")
+    if not condition:  # one of `DataSharingAgreement.Condition`, else ""
+        problems["condition"] = _("Choose the condition for sharing health data (UK GDPR "
+                                  "Article 9).")  # fmt: skip
     if not categories:
         problems["categories"] = _("Choose the kinds of record the agreement covers.")
     if not purposes:

@@ -111,26 +111,33 @@ def finish_chain_check(check: ChainCheck, verification: Verification) -> None:
         )])  # fmt: skip
 
 
+def _terms_problems(own: Organisation, partner: Organisation | None, terms: dict) -> dict:
+    """The agreement rule over terms as given (a basis not on the lists is none)."""
+    return rules.agreement_problems(
+        own=own.pk, partner=partner.pk if partner else None,
+        **{name: terms[name] for name in rules.AGREEMENT_TERMS if name != "title"}
+        | {"lawful_basis": terms["lawful_basis"]
+           if terms["lawful_basis"] in DataSharingAgreement.LawfulBasis.values else "",
+           "condition": terms["condition"]
+           if terms["condition"] in DataSharingAgreement.Condition.values else ""},
+    )  # fmt: skip
+
+
 def draft_agreement(
-    *, actor: User, organisation: Organisation, partner: Organisation, title: str,
-    categories: list[str], purposes: list[str], starts_on: date, ends_on: date | None,
-    review_on: date | None, follow_up_hours: int, request=None,
-) -> DataSharingAgreement:  # fmt: skip
-    """An admin drafts an agreement between their organisation and another. Nothing flows
-    under it until both organisations' admins have activated it."""
+    *, actor: User, organisation: Organisation, partner: Organisation, request=None, **terms
+) -> DataSharingAgreement:
+    """An admin drafts an agreement between their organisation and another, on its terms
+    (`rules.AGREEMENT_TERMS`). Nothing flows under it until both organisations' admins have
+    activated it."""
     require_admin_of(actor, organisation.pk)
-    if problems := rules.agreement_problems(
-        own=organisation.pk, partner=partner.pk, categories=categories,
-        purposes=purposes, starts_on=starts_on, ends_on=ends_on, review_on=review_on,
-        follow_up_hours=follow_up_hours,
-    ):  # fmt: skip
+    if problems := _terms_problems(organisation, partner, terms):
         raise ValidationError(problems)
     with transaction.atomic():
         agreement = DataSharingAgreement.objects.create(
-            title=title.strip(), categories=categories, purposes=purposes, starts_on=starts_on,
-            ends_on=ends_on, review_on=review_on, follow_up_hours=follow_up_hours,
+            **{name: terms[name] for name in rules.AGREEMENT_TERMS}
+            | {"title": terms["title"].strip()},
             drafted_by=actor,
-        )  # fmt: skip
+        )
         agreement.organisations.set([organisation, partner])
         change = AgreementChange.objects.create(
             agreement=agreement, organisation=organisation, what=AgreementChange.What.DRAFTED,
@@ -144,15 +151,81 @@ def draft_agreement(
     return agreement
 
 
+def revise_agreement(
+    *, actor: User, agreement: DataSharingAgreement, organisation: Organisation, request=None,
+    **terms,
+) -> list[str]:  # fmt: skip
+    """Either side's admin changes the terms of an agreement not in force on every side. Each
+    side that had activated it must activate it again (they agreed to the old terms); the
+    change, and whose activation it undid, is in both sides' history. Returns the terms
+    changed."""
+    require_admin_of(actor, organisation.pk)
+    with transaction.atomic():
+        agreement = DataSharingAgreement.objects.select_for_update().get(pk=agreement.pk)
+        sides = list(agreement.sides.select_related("organisation"))
+        if organisation.pk not in {side.organisation_id for side in sides}:
+            raise PermissionDenied
+        if not agreement.may_be_revised:
+            raise ValidationError(
+                _("It is withdrawn, or in force on both sides: draft a new agreement, and "
+                  "suspend this one once the new one is in force.")
+                if agreement.withdrawn_at is None else _("This draft was withdrawn: draft a "
+                                                         "new agreement instead."))  # fmt: skip
+        partner = next(s.organisation for s in sides if s.organisation_id != organisation.pk)
+        if problems := _terms_problems(organisation, partner, terms):
+            raise ValidationError(problems)
+        terms["title"] = terms["title"].strip()
+        changed = [
+            name for name in rules.AGREEMENT_TERMS if terms[name] != getattr(agreement, name)
+        ]
+        if not changed:
+            return []
+        for name in changed:
+            setattr(agreement, name, terms[name])
+        agreement.save(update_fields=changed)
+        undone = [side for side in sides if side.active]
+        AgreementSide.objects.filter(pk__in=[side.pk for side in undone]).update(
+            active=False,
+            changed_at=None,
+            changed_by=None,
+            signatory="",  # as never activated
+        )
+        note = _("Changed: %(terms)s.") % {
+            "terms": ", ".join(
+                str(DataSharingAgreement._meta.get_field(name).verbose_name) for name in changed
+            )
+        }
+        if undone:
+            note += " " + _("Activation undone for %(orgs)s: activate it again to agree to the "
+                            "new terms.") % {
+                "orgs": ", ".join(side.organisation.name for side in undone)}  # fmt: skip
+        change = AgreementChange.objects.create(
+            agreement=agreement, organisation=organisation, what=AgreementChange.What.REVISED,
+            by=actor, note=note,
+        )  # fmt: skip
+        transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
+        append([admin_entry(
+            actor, request, organisation=organisation, action="governance.agreement.revised",
+            reason=f"agreement {agreement.uuid}: {', '.join(changed)} changed"
+            + (f"; activation undone for {len(undone)} side(s)" if undone else ""),
+        )])  # fmt: skip
+    return changed
+
+
 def set_agreement_side(
     *, actor: User, agreement: DataSharingAgreement, organisation: Organisation, active: bool,
-    note: str = "", request=None,
+    note: str = "", signatory: str = "", request=None,
 ) -> AgreementSide:  # fmt: skip
-    """An organisation's admin activates the agreement for their side, or suspends it (with a
-    reason): data flows only while every side has it active, from the next request on."""
+    """An organisation's admin activates the agreement for their side, naming who signed it
+    for their organisation, or suspends it (with a reason): data flows only while every side
+    has it active, from the next request on."""
     require_admin_of(actor, organisation.pk)
     if not active and not note.strip():
         raise ValidationError({"note": _("Say why you are suspending the agreement.")})
+    if active and not signatory.strip():
+        raise ValidationError({"signatory": _(
+            "Give the name and role of who signed the agreement for your organisation."
+        )})  # fmt: skip
     what = AgreementChange.What.ACTIVATED if active else AgreementChange.What.SUSPENDED
     with transaction.atomic():
         side = (
@@ -167,7 +240,10 @@ def set_agreement_side(
         if side.active == active:
             return side  # asked twice: once is enough
         side.active, side.changed_at, side.changed_by = active, timezone.now(), actor
-        side.save(update_fields=["active", "changed_at", "changed_by"])
+        if active:
+            side.signatory = signatory.strip()
+            note = _("Signed by %(who)s") % {"who": side.signatory}
+        side.save(update_fields=["active", "changed_at", "changed_by", "signatory"])
         change = AgreementChange.objects.create(
             agreement=agreement, organisation=organisation, what=what, by=actor,
             note=note.strip(),

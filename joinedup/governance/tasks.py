@@ -193,6 +193,10 @@ def email_agreement_change(change_id: int) -> None:
         message = _("%(org)s has withdrawn the draft “%(title)s”: nothing will be shared "
                     "under it. Their reason: %(note)s") % (
             said | {"note": change.note})  # fmt: skip
+    elif change.what == "revised":
+        message = _("%(org)s has changed the terms of “%(title)s”. %(note)s Read it, and "
+                    "activate it for your side if you agree.") % (
+            said | {"note": change.note})  # fmt: skip
     elif change.what == "reviewed":
         message = _("%(org)s has reviewed “%(title)s”. The next review is due by %(day)s.") % (
             said | {"day": f"{agreement.review_on:%-d %B %Y}"})  # fmt: skip

@@ -12,6 +12,9 @@ urlpatterns = [
     path("agreements/", views.agreements, name="agreements"),
     path("agreements/new/", views.agreement_new, name="agreement-new"),
     path("agreements/<uuid:agreement_uuid>/", views.agreement, name="agreement"),
+    path(
+        "agreements/<uuid:agreement_uuid>/change/", views.agreement_change, name="agreement-change"
+    ),
     path("people/", views.people, name="people"),
     path("people/invite/", views.invite, name="invite"),
     path("people/<uuid:user_uuid>/", views.person, name="person"),

@@ -32,6 +32,7 @@ from joinedup.governance import (
     staff,
 )
 from joinedup.governance.forms import (
+    ActivateForm,
     AgreementForm,
     AgreementReviewForm,
     AnswerForm,
@@ -207,6 +208,38 @@ def agreement_new(request):
 @login_required
 @capability_required(is_org_admin)
 @require_http_methods(["GET", "POST"])
+def agreement_change(request, agreement_uuid):
+    """Change the terms of an agreement not yet in force on both sides."""
+    facts = selectors.agreement_of(request.user, agreement_uuid)
+    if facts is None:
+        raise Http404("No such agreement.")
+    agreement = facts.agreement
+    if not agreement.may_be_revised:
+        messages.error(request, _("Its terms cannot change now: it is withdrawn, or in force on "
+                                  "both sides."))  # fmt: skip
+        return redirect("governance:agreement", agreement_uuid)
+    form = AgreementForm(request.POST if request.method == "POST" else None, own=[],
+                         agreement=agreement)  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.revise_agreement(actor=request.user, agreement=agreement,
+                                                organisation=facts.mine[0].organisation,
+                                                request=request, **form.cleaned_data)  # fmt: skip
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _(
+                "Its terms are changed. Each side activates it again to agree to them; the "
+                "other side is told."
+            ) if changed else _("Nothing was changed."))  # fmt: skip
+            return redirect("governance:agreement", agreement_uuid)
+    return render(request, "governance/agreement_new.html", {"form": form, "agreement": agreement},
+                  status=400 if form.errors else 200)  # fmt: skip
+
+
+@login_required
+@capability_required(is_org_admin)
+@require_http_methods(["GET", "POST"])
 def agreement(request, agreement_uuid):
     facts = selectors.agreement_of(request.user, agreement_uuid)
     if facts is None:
@@ -214,6 +247,7 @@ def agreement(request, agreement_uuid):
     do = request.POST.get("do")
     # Each form's boxes get ids of their own: several may ask for a note on one page.
     suspend = SuspendForm(request.POST if do == "suspend" else None, auto_id="suspend-%s")
+    activate = ActivateForm(request.POST if do == "activate" else None, auto_id="activate-%s")
     review = AgreementReviewForm(request.POST if do == "review" else None, auto_id="review-%s")
     withdraw = WithdrawForm(request.POST if do == "withdraw" else None, auto_id="withdraw-%s")
     if request.method == "POST":
@@ -246,29 +280,31 @@ def agreement(request, agreement_uuid):
                                             "%(day)s. The other side is told.")
                                  % {"day": f"{day:%-d %B %Y}"})  # fmt: skip
                 return redirect("governance:agreement", agreement_uuid)
-        elif do == "activate" or (do == "suspend" and suspend.is_valid()):
-            activate = do == "activate"
+        elif (do == "activate" and activate.is_valid()) or (do == "suspend" and suspend.is_valid()):
+            activating = do == "activate"
             try:
                 services.set_agreement_side(
                     actor=request.user, agreement=facts.agreement, organisation=org,
-                    active=activate, note="" if activate else suspend.cleaned_data["note"],
-                    request=request,
+                    active=activating, request=request,
+                    **(activate.cleaned_data if activating else suspend.cleaned_data),
                 )  # fmt: skip
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
                 return redirect("governance:agreement", agreement_uuid)
-            done = (_("Activated for %(org)s.") if activate else _(
+            done = (_("Activated for %(org)s.") if activating else _(
                 "Suspended for %(org)s: nothing is shared under it from now on."
             ))  # fmt: skip
             messages.success(request, done % {"org": org.name})
             return redirect("governance:agreement", agreement_uuid)
     changes = facts.agreement.changes.select_related("organisation", "by")
     return render(request, "governance/agreement.html", {
-        "facts": facts, "suspend": suspend, "changes": changes, "review": review,
+        "facts": facts, "suspend": suspend, "activate": activate, "changes": changes,
+        "review": review,
         "withdraw": withdraw,
         "categories": [Category(c).label for c in facts.agreement.categories if c in Category],
         "purposes": [Purpose(p).label for p in facts.agreement.purposes if p in Purpose],
-    }, status=400 if suspend.errors or review.errors or withdraw.errors else 200)  # fmt: skip
+    }, status=400 if any(form.errors for form in (suspend, activate, review, withdraw))
+        else 200)  # fmt: skip
 
 
 def _my_organisations(user):

@@ -152,17 +152,31 @@ def _organisations() -> dict:
     for uni in (hub["north"], hub["south"]):
         agreement = DataSharingAgreement.objects.create(
             title=f"{uni.name} and NHS student mental health partnership",
+            lawful_basis="public_task", condition="health_care",
             categories=clinical, purposes=["direct_care"], starts_on=dt.date(2024, 9, 1),
             # Its yearly review falls due within the month: the admins are reminded.
             review_on=timezone.localdate() + dt.timedelta(days=20),
         )  # fmt: skip
-        agreement.organisations.set([uni, trust], through_defaults={"active": True})
+        agreement.organisations.set(
+            [uni, trust],
+            through_defaults={
+                "active": True,
+                "signatory": "Named Caldicott Guardian of each organisation",
+            },
+        )
         charity_agreement = DataSharingAgreement.objects.create(
             title=f"{uni.name} and Mind peer support", categories=["identity", "engagement"],
+            lawful_basis="public_task", condition="health_care",
             purposes=["direct_care"], starts_on=dt.date(2025, 1, 1),
             review_on=dt.date(2027, 9, 1),
         )  # fmt: skip
-        charity_agreement.organisations.set([uni, charity], through_defaults={"active": True})
+        charity_agreement.organisations.set(
+            [uni, charity],
+            through_defaults={
+                "active": True,
+                "signatory": "Data protection officer of each organisation",
+            },
+        )
     return hub
 
 

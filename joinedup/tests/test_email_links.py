@@ -198,6 +198,7 @@ def _agreement_drafted(hub):
         actor=trust_admin, organisation=hub.trust, partner=hub.university,
         title="Crisis team sharing", categories=["risk"], purposes=["direct_care"],
         starts_on=dt.date(2026, 1, 1), ends_on=None, review_on=None, follow_up_hours=72,
+        lawful_basis="public_task", condition="health_care",
     )  # fmt: skip
 
 

@@ -729,6 +729,7 @@ LEGITIMATE = {
     "governance:override-review": {"org_admin"},
     # An organisation's admin manages the agreements their organisation is party to.
     "governance:agreement": {"org_admin"},
+    "governance:agreement-change": {"org_admin"},
     # An organisation's admin manages its people and the invitations it sent.
     "governance:person": {"org_admin"},
     "governance:invitation": {"org_admin"},

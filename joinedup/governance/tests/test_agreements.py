@@ -3,6 +3,7 @@ import itertools
 import re
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -42,12 +43,16 @@ def _as(user) -> SignedInClient:
     return client
 
 
+SIGNED = "Dr Ada Jones, Caldicott Guardian"
+
+
 def _draft(hub, admin, **changed):
     terms = {
         "organisation": hub.trust, "partner": hub.other_university,
         "title": "Southgate and trust crisis sharing", "categories": ["identity", "risk"],
         "purposes": ["direct_care"], "starts_on": dt.date(2026, 1, 1), "ends_on": None,
         "review_on": dt.date(2027, 6, 1), "follow_up_hours": 48,
+        "lawful_basis": "public_task", "condition": "health_care",
     } | changed  # fmt: skip
     return services.draft_agreement(actor=admin, **terms)
 
@@ -56,8 +61,11 @@ def test_an_agreement_needs_another_organisation_something_to_share_and_dates_in
     fine = {
         "own": 1, "partner": 2, "categories": ["risk"], "purposes": ["direct_care"],
         "starts_on": TODAY, "ends_on": None, "review_on": None, "follow_up_hours": 72,
+        "lawful_basis": "public_task", "condition": "health_care",
     }  # fmt: skip
     assert rules.agreement_problems(**fine) == {}
+    assert "Article 6" in rules.agreement_problems(**fine | {"lawful_basis": ""})["lawful_basis"]
+    assert "Article 9" in rules.agreement_problems(**fine | {"condition": ""})["condition"]
     assert "two organisations" in rules.agreement_problems(**fine | {"partner": 1})["partner"]
     assert "partner" in rules.agreement_problems(**fine | {"partner": None})
     assert "categories" in rules.agreement_problems(**fine | {"categories": []})
@@ -124,11 +132,21 @@ def test_records_flow_only_once_both_sides_activate_and_stop_when_either_suspend
 
     agreement = _draft(hub, trust_admin)
     assert not crisis_team_reads()
-    services.set_agreement_side(actor=trust_admin, agreement=agreement,
-                                organisation=hub.trust, active=True)  # fmt: skip
+    services.set_agreement_side(
+        actor=trust_admin,
+        agreement=agreement,
+        organisation=hub.trust,
+        active=True,
+        signatory=SIGNED,
+    )
     assert not crisis_team_reads()
-    services.set_agreement_side(actor=southgate_admin, agreement=agreement,
-                                organisation=hub.other_university, active=True)  # fmt: skip
+    services.set_agreement_side(
+        actor=southgate_admin,
+        agreement=agreement,
+        organisation=hub.other_university,
+        active=True,
+        signatory=SIGNED,
+    )
     assert crisis_team_reads()
     with pytest.raises(ValidationError, match="Say why"):
         services.set_agreement_side(
@@ -164,11 +182,21 @@ def test_records_flow_only_once_both_sides_activate_and_stop_when_either_suspend
 def test_an_admin_acts_only_for_their_own_organisation(hub, trust_admin, southgate_admin):
     agreement = _draft(hub, trust_admin)
     with pytest.raises(PermissionDenied):
-        services.set_agreement_side(actor=trust_admin, agreement=agreement,
-                                    organisation=hub.other_university, active=True)  # fmt: skip
+        services.set_agreement_side(
+            actor=trust_admin,
+            agreement=agreement,
+            organisation=hub.other_university,
+            active=True,
+            signatory=SIGNED,
+        )
     with pytest.raises(PermissionDenied):
-        services.set_agreement_side(actor=hub.org_admin, agreement=agreement,
-                                    organisation=hub.university, active=True)  # fmt: skip
+        services.set_agreement_side(
+            actor=hub.org_admin,
+            agreement=agreement,
+            organisation=hub.university,
+            active=True,
+            signatory=SIGNED,
+        )
     with pytest.raises(PermissionDenied):
         _draft(hub, southgate_admin)  # drafting for the trust
     assert not AgreementSide.objects.filter(agreement=agreement, active=True).exists()
@@ -226,28 +254,61 @@ def test_both_sides_activate_an_agreement_and_sharing_starts(
     page.get_by_role("link", name="Draft a new agreement").click()
     page.get_by_label("The other organisation").select_option(label="Southgate University")
     page.get_by_label("Title").fill("Southgate crisis sharing")
-    page.get_by_label("Risk").check()
-    page.get_by_label("Identity").check()
+    page.get_by_role("checkbox", name="Risk").check()
+    page.get_by_role("checkbox", name="Identity").check()
     page.get_by_label("Direct care").check()
     page.get_by_label("Starts on").fill("2026-01-01")
     page.get_by_role("button", name="Draft the agreement").click()
+    expect(page.get_by_text("Choose the lawful basis of the sharing").first).to_be_visible()
+    accessible_at_both_sizes(page)
+    page.get_by_label("Article 6(1)(e)").check()
+    page.get_by_label("Article 9(2)(h)").check()
+    page.get_by_role("button", name="Draft the agreement").click()
     expect(page.get_by_role("status")).to_contain_text("Nothing is shared under it")
     expect(page.locator("[data-state]")).to_contain_text("Not in force")
+    expect(page.locator("[data-lawful-basis]")).to_contain_text("a task in the public interest")
     accessible_at_both_sizes(page)
+    activate = page.get_by_role("button", name="Activate it for Northbridge NHS Trust")
+    activate.click()
+    expect(page.get_by_text("Give the name and role of who signed").first).to_be_visible()
+    page.get_by_label("Signed for your organisation by").fill(SIGNED)
     page.get_by_role("button", name="Activate it for Northbridge NHS Trust").click()
     expect(page.locator("[data-state]")).to_contain_text(
         "Nothing is shared until it is active for Southgate University"
     )
+    expect(page.locator('[data-side="Northbridge NHS Trust"]')).to_contain_text(SIGNED)
     page.context.clear_cookies()
 
     login(page, southgate_admin)
     open_from_menu(page, "Data sharing agreements")
     page.get_by_role("link", name="Southgate crisis sharing").click()
+    page.get_by_role("link", name="Change its terms").click()
+    accessible_at_both_sizes(page)
+    page.get_by_role("checkbox", name="Adjustments").check()
+    page.get_by_role("button", name="Change the terms").click()
+    expect(page.get_by_role("status")).to_contain_text("Each side activates it again")
+    expect(page.locator("[data-categories]")).to_contain_text("Adjustments")
+    expect(page.locator('[data-side="Northbridge NHS Trust"]')).to_contain_text(
+        "Not yet activated"
+    )
+    expect(page.locator("[data-history]")).to_contain_text(
+        "Activation undone for Northbridge NHS Trust"
+    )
+    page.get_by_label("Signed for your organisation by").fill("Prof Ben Ito, SIRO")
     page.get_by_role("button", name="Activate it for Southgate University").click()
+    page.context.clear_cookies()
+
+    cache.clear()  # the trust admin's code of a minute ago may not be used twice
+    login(page, trust_admin)
+    open_from_menu(page, "Data sharing agreements")
+    page.get_by_role("link", name="Southgate crisis sharing").click()
+    page.get_by_label("Signed for your organisation by").fill(SIGNED)
+    page.get_by_role("button", name="Activate it for Northbridge NHS Trust").click()
     expect(page.locator("[data-state]")).to_contain_text("Records are shared under it now.")
-    expect(page.locator("[data-history] li")).to_have_count(3)
+    expect(page.locator("[data-history] li")).to_have_count(5)
+    expect(page.get_by_role("link", name="Change its terms")).to_have_count(0)
     page.get_by_label("Why are you suspending it?").fill("Our DPIA is being redone.")
-    page.get_by_role("button", name="Suspend it for Southgate University").click()
+    page.get_by_role("button", name="Suspend it for Northbridge NHS Trust").click()
     expect(page.locator("[data-state]")).to_contain_text("Not in force")
     expect(page.locator("[data-history]")).to_contain_text("Our DPIA is being redone.")
     accessible_at_both_sizes(page)
@@ -263,12 +324,22 @@ def test_the_other_side_is_told_of_each_step_by_email(
     assert "has drafted a data sharing agreement with your organisation" in drafted.body
     assert f"/governance/agreements/{agreement.uuid}/" in drafted.body
     with django_capture_on_commit_callbacks(execute=True):
-        services.set_agreement_side(actor=trust_admin, agreement=agreement,
-                                    organisation=hub.trust, active=True)  # fmt: skip
+        services.set_agreement_side(
+            actor=trust_admin,
+            agreement=agreement,
+            organisation=hub.trust,
+            active=True,
+            signatory=SIGNED,
+        )
     assert "until your side activates it too" in mailoutbox[1].body
     with django_capture_on_commit_callbacks(execute=True):
-        services.set_agreement_side(actor=southgate_admin, agreement=agreement,
-                                    organisation=hub.other_university, active=True)  # fmt: skip
+        services.set_agreement_side(
+            actor=southgate_admin,
+            agreement=agreement,
+            organisation=hub.other_university,
+            active=True,
+            signatory=SIGNED,
+        )
     assert mailoutbox[2].to == ["dpo@nhs.example"]
     assert "It is in force" in mailoutbox[2].body
     with django_capture_on_commit_callbacks(execute=True):
@@ -332,8 +403,13 @@ def test_a_draft_nobody_activated_is_withdrawn_with_a_reason_and_kept_in_the_his
     assert told.to == ["dpo@nhs.example"]
     assert "Their reason: The categories are wrong." in told.body
     with pytest.raises(ValidationError, match="draft a new agreement"):
-        services.set_agreement_side(actor=trust_admin, agreement=agreement,
-                                    organisation=hub.trust, active=True)  # fmt: skip
+        services.set_agreement_side(
+            actor=trust_admin,
+            agreement=agreement,
+            organisation=hub.trust,
+            active=True,
+            signatory=SIGNED,
+        )
     header = _as(southgate_admin).get(reverse("governance:agreements")).content.decode()
     assert "data-nav-count" not in header  # nothing left to act on
     assert "Record a review" not in page  # a withdrawn draft has nothing to review
@@ -346,8 +422,9 @@ def test_a_draft_nobody_activated_is_withdrawn_with_a_reason_and_kept_in_the_his
 def test_each_box_on_an_agreements_page_has_an_id_of_its_own(hub, trust_admin):
     draft = _draft(hub, trust_admin)
     active = _draft(hub, trust_admin, title="Active")
-    services.set_agreement_side(actor=trust_admin, agreement=active, organisation=hub.trust,
-                                active=True)  # fmt: skip
+    services.set_agreement_side(
+        actor=trust_admin, agreement=active, organisation=hub.trust, active=True, signatory=SIGNED
+    )
     for agreement in (draft, active):  # review with withdraw; review with suspend
         page = _as(trust_admin).get(reverse("governance:agreement", args=[agreement.uuid]))
         ids = re.findall(r' id="([^"]+)"', page.content.decode())
@@ -356,8 +433,13 @@ def test_each_box_on_an_agreements_page_has_an_id_of_its_own(hub, trust_admin):
 
 def test_an_agreement_once_activated_is_suspended_never_withdrawn(hub, trust_admin):
     agreement = _draft(hub, trust_admin)
-    services.set_agreement_side(actor=trust_admin, agreement=agreement, organisation=hub.trust,
-                                active=True)  # fmt: skip
+    services.set_agreement_side(
+        actor=trust_admin,
+        agreement=agreement,
+        organisation=hub.trust,
+        active=True,
+        signatory=SIGNED,
+    )
     page = _as(trust_admin).get(reverse("governance:agreement", args=[agreement.uuid]))
     assert "Withdraw this draft" not in page.content.decode()
     with pytest.raises(ValidationError, match="suspend it instead"):
@@ -421,3 +503,75 @@ def test_the_other_sides_data_protection_contact_is_told_too_without_a_link(
     contact = by_address[("dpo@nb.ac.uk",)]  # an address that need not sign in
     assert "under Data sharing agreements" in contact.body
     assert "http" not in contact.body
+
+
+def test_activating_names_who_signed_for_the_organisation(hub, trust_admin):
+    agreement = _draft(hub, trust_admin)
+    with pytest.raises(ValidationError, match="who signed the agreement"):
+        services.set_agreement_side(actor=trust_admin, agreement=agreement, active=True,
+                                    organisation=hub.trust, signatory="  ")  # fmt: skip
+    assert not AgreementSide.objects.filter(agreement=agreement, active=True).exists()
+    services.set_agreement_side(actor=trust_admin, agreement=agreement, organisation=hub.trust,
+                                active=True, signatory=f" {SIGNED} ")  # fmt: skip
+    side = AgreementSide.objects.get(agreement=agreement, organisation=hub.trust)
+    assert side.signatory == SIGNED
+    assert agreement.changes.last().note == f"Signed by {SIGNED}"
+    refused = _as(trust_admin).post(reverse("governance:agreement", args=[agreement.uuid]), {
+        "do": "activate", "side": hub.other_university.uuid, "signatory": ""})  # fmt: skip
+    assert refused.status_code == 404  # not their side to activate
+
+
+def test_terms_change_until_both_sides_have_it_in_force_and_each_activation_is_undone(
+    hub, trust_admin, southgate_admin, mailoutbox, django_capture_on_commit_callbacks
+):
+    agreement = _draft(hub, trust_admin)
+    services.set_agreement_side(actor=trust_admin, agreement=agreement, organisation=hub.trust,
+                                active=True, signatory=SIGNED)  # fmt: skip
+    terms = {name: getattr(agreement, name) for name in rules.AGREEMENT_TERMS}
+    with pytest.raises(ValidationError) as refused:
+        services.revise_agreement(actor=southgate_admin, agreement=agreement,
+                                  organisation=hub.other_university,
+                                  **terms | {"lawful_basis": "whim", "categories": []})  # fmt: skip
+    assert set(refused.value.message_dict) == {"lawful_basis", "categories"}
+    assert services.revise_agreement(actor=southgate_admin, agreement=agreement,
+                                     organisation=hub.other_university, **terms) == []
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = services.revise_agreement(
+            actor=southgate_admin, agreement=agreement, organisation=hub.other_university,
+            **terms | {"categories": ["identity", "risk", "adjustments"], "follow_up_hours": 24},
+        )  # fmt: skip
+    assert changed == ["categories", "follow_up_hours"]
+    agreement.refresh_from_db()
+    assert (agreement.categories, agreement.follow_up_hours) == (
+        ["identity", "risk", "adjustments"], 24)  # fmt: skip
+    trust_side = AgreementSide.objects.get(agreement=agreement, organisation=hub.trust)
+    assert (trust_side.active, trust_side.signatory, trust_side.changed_at) == (False, "", None)
+    revised = agreement.changes.last()
+    assert revised.what == "revised"
+    assert revised.note == ("Changed: kinds of record, follow-up time. Activation undone for "
+                            "Northbridge NHS Trust: activate it again to agree to the new "
+                            "terms.")  # fmt: skip
+    [told] = mailoutbox
+    assert told.to == ["dpo@nhs.example"]
+    assert "has changed the terms of “Southgate and trust crisis sharing”" in told.body
+    assert AuditEvent.objects.filter(action="governance.agreement.revised").exists()
+
+    for admin, org in ((trust_admin, hub.trust), (southgate_admin, hub.other_university)):
+        services.set_agreement_side(actor=admin, agreement=agreement, organisation=org,
+                                    active=True, signatory=SIGNED)  # fmt: skip
+    agreement.refresh_from_db()
+    assert not agreement.may_be_revised
+    with pytest.raises(ValidationError, match="in force on both sides"):
+        services.revise_agreement(actor=trust_admin, agreement=agreement,
+                                  organisation=hub.trust, **terms)  # fmt: skip
+    page = _as(trust_admin).get(reverse("governance:agreement-change", args=[agreement.uuid]))
+    assert page.status_code == 302
+    assert agreement.categories == ["identity", "risk", "adjustments"]
+
+
+def test_an_agreement_made_before_the_basis_was_asked_says_so(hub, trust_admin):
+    agreement = _draft(hub, trust_admin)
+    DataSharingAgreement.objects.filter(pk=agreement.pk).update(lawful_basis="", condition="")
+    page = _as(trust_admin).get(reverse("governance:agreement", args=[agreement.uuid]))
+    assert "Not recorded: the agreement was made before it was asked for" in page.content.decode()
