@@ -2,9 +2,9 @@
 OperationOutcome, OAuth 2.0's error object at `/o/`, and a page for people.
 
 The URLconf's error handlers answer through `error_response`, and `BadInputMiddleware`
-refuses input no view can read before any view (or the OAuth check) tries, and turns any
-other error under /api/ or /fhir/ that is not JSON into JSON: a partner system never gets
-an HTML page.
+refuses input no view can read before any view (or the OAuth check) tries, turns any other
+error under /api/ or /fhir/ that is not JSON into JSON (a partner system never gets an HTML
+page), and answers a missing page with the product's own page in development too.
 """
 
 import json
@@ -12,8 +12,9 @@ import re
 from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -148,7 +149,7 @@ class BadInputMiddleware:
         refusal = _refusal(request)
         if refusal is not None:
             return error_response(request, *refusal)
-        return _as_json(request, self.get_response(request))
+        return _as_json(request, _as_product_page(request, self.get_response(request)))
 
 
 def _refusal(request) -> tuple[int, str] | None:
@@ -201,6 +202,19 @@ def _is_json(content_type: str | None) -> bool:
     return content_type in ("application/json", "application/json+fhir") or (
         content_type.startswith("application/") and content_type.endswith("+json")
     )
+
+
+# Django's development 404 page says it is one; it lists every route of the site.
+DEVELOPMENT_404 = b"<code>DEBUG = True</code>"
+
+
+def _as_product_page(request, response):
+    """A missing page as people see it in production, in development too: a demo's visitor
+    following an old link reads what to do next, not the site's list of routes."""
+    if (settings.DEBUG and response.status_code == 404 and not response.streaming
+            and DEVELOPMENT_404 in response.content):  # fmt: skip
+        return page_not_found(request, Http404())
+    return response
 
 
 def _as_json(request, response):

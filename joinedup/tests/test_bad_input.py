@@ -83,6 +83,22 @@ def test_a_missing_page_is_still_a_page(db):
     assert "Page not found" in response.text
 
 
+@pytest.mark.parametrize("path", ["/no-such-page/", f"/governance/agreements/{uuid.uuid4()}/"])
+def test_a_missing_page_in_development_is_the_products_never_the_list_of_routes(
+    hub, settings, path
+):
+    settings.DEBUG = True  # how the demo runs
+    client = SignedInClient()
+    client.force_login(hub.org_admin)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+    assert "DEBUG = True" not in response.text
+    assert "URLconf" not in response.text
+    fhir = client.get("/fhir/NoSuchType/1")  # a partner system still reads JSON
+    assert fhir["Content-Type"].startswith("application/fhir+json")
+
+
 def test_a_body_larger_than_the_server_accepts_is_a_413_in_the_callers_form(hub):
     scopes = ["api.write", "system/QuestionnaireResponse.write"]
     application, _secret = create_client(service=hub.wellbeing, name="EPR", scopes=scopes)
