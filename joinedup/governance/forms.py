@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.consent.models import Category, DataSharingAgreement, Purpose
@@ -336,6 +337,12 @@ class RightsRequestForm(forms.ModelForm):
         # Radios start with none chosen, not a blank one ticked.
         self.fields["kind"].choices = RightsRequest.Kind.choices  # type: ignore[attr-defined]
         self.fields["received_by"].choices = RightsRequest.Received.choices  # type: ignore[attr-defined]
+
+    def clean_received_on(self):
+        day = self.cleaned_data["received_on"]
+        if problem := rules.received_problem(day, timezone.localdate()):
+            raise forms.ValidationError(problem)
+        return day
 
 
 class AnswerForm(forms.Form):

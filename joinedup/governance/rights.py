@@ -47,12 +47,11 @@ def correct(*, actor: User, row: RightsRequest, why: str, request=None, **fields
     different day received moves the statutory clock, so the log keeps the old and new day
     and when the answer is now due, with the reason."""
     _check(actor, row)
-    if not why.strip():
-        raise ValidationError({"why": _("Say why the details are being corrected.")})
     if row.responded_on is not None:
         raise ValidationError(_("This request has been answered: its details are kept as they "
                                 "were."))  # fmt: skip
-    _refuse_bad(row.organisation, fields)
+    unsaid = "" if why.strip() else _("Say why the details are being corrected.")
+    _refuse_bad(row.organisation, fields, why=unsaid)
     changed = [
         name for name in CORRECTABLE if name in fields and fields[name] != getattr(row, name)
     ]
@@ -72,9 +71,11 @@ def correct(*, actor: User, row: RightsRequest, why: str, request=None, **fields
     return row
 
 
-def _refuse_bad(organisation: Organisation, fields: dict) -> None:
-    if fields["received_on"] > timezone.localdate():
-        raise ValidationError({"received_on": _("A request cannot be received in the future.")})
+def _refuse_bad(organisation: Organisation, fields: dict, **more: str) -> None:
+    """Refuse a request's details, every problem at once (with `more` already found)."""
+    problems = {name: problem for name, problem in more.items() if problem}
+    if problem := rules.received_problem(fields["received_on"], timezone.localdate()):
+        problems["received_on"] = problem
     number = fields.get("student_number", "").strip()
     if (
         number
@@ -83,9 +84,11 @@ def _refuse_bad(organisation: Organisation, fields: dict) -> None:
             student_number__iexact=number,
         ).exists()
     ):
-        raise ValidationError({"student_number": _(
+        problems["student_number"] = _(
             "No student of %(org)s has that number: check it, or leave it empty."
-        ) % {"org": organisation.name}})  # fmt: skip
+        ) % {"org": organisation.name}  # fmt: skip
+    if problems:
+        raise ValidationError(problems)
 
 
 def extend(*, actor: User, row: RightsRequest, reason: str, request=None) -> RightsRequest:

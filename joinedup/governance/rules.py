@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import holidays
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # An override not reviewed within this long after it was opened is overdue.
 REVIEW_WITHIN = timedelta(days=7)
@@ -199,13 +201,56 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+# The bank holidays of England and Wales (the Banking and Financial Dealings Act 1971, as
+# the `holidays` package keeps them), where the hub's organisations are.
+BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG")
+
+
+def working_day_from(day: date) -> date:
+    """`day`, or the next working day when it is a weekend or a bank holiday."""
+    while day.weekday() >= 5 or day in BANK_HOLIDAYS:
+        day += timedelta(days=1)
+    return day
+
+
 def response_due(received_on: date, *, extended: bool = False) -> date:
     """When a data protection rights request must be answered: one calendar month from the
     day it was received, or three where the time was extended because the request is complex
-    or one of many (UK GDPR Article 12(3); the ICO's guidance "Time limits for responding to
+    or one of many (UK GDPR Article 12(3)). The ICO's guidance "Time limits for responding to
     data protection rights requests" counts from the day of receipt to the corresponding
-    calendar date, the month's last day where there is none)."""
-    return add_months(received_on, 3 if extended else 1)
+    calendar date (the month's last day where there is none), and, where that is not a
+    working day, to the next working day."""
+    return working_day_from(add_months(received_on, 3 if extended else 1))
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Where an open request stands against its due day, as a tag says it."""
+
+    words: str
+    colour: str  # an NHS.UK tag colour
+
+
+SOON = 7  # days: a request due within a week is flagged
+
+
+def clock_of(due_on: date, today: date) -> Clock:
+    """How long an open request has left: overdue, due today, due within a week, or not yet."""
+    left = (due_on - today).days
+    if left < 0:
+        return Clock(ngettext("Overdue by %(n)d day", "Overdue by %(n)d days", -left)
+                     % {"n": -left}, "red")  # fmt: skip
+    if left == 0:
+        return Clock(_("Due today"), "orange")
+    return Clock(ngettext("%(n)d day left", "%(n)d days left", left) % {"n": left},
+                 "yellow" if left <= SOON else "grey")  # fmt: skip
+
+
+def received_problem(received_on: date, today: date) -> str:
+    """What is wrong with the day a rights request was received, or ""."""
+    if received_on > today:
+        return _("A request cannot be received in the future: enter the day it came in.")
+    return ""
 
 
 def rights_response_problems(

@@ -149,7 +149,8 @@ def _csv(entries: list[AuditEvent], filename: str) -> HttpResponse:
             Role(e.actor_role).label if e.actor_role in Role.values else e.actor_role,
             e.actor_service, e.actor_organisation,
             student.student_number if student else "", student.nhs_number if student else "",
-            selectors.read_in_words(e), e.category, e.get_basis_display(), selectors.reason_of(e),
+            rules.action_in_words(e.action) if e.allowed is None else selectors.read_in_words(e),
+            e.category, e.get_basis_display(), selectors.reason_of(e),
             e.action,
         )])  # fmt: skip
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
@@ -501,7 +502,8 @@ def rights_requests(request):
     due date."""
     today = timezone.localdate()
     return render(request, "governance/rights_requests.html", {
-        "rows": list(rights.requests_of(request.user)), "today": today,
+        "rows": [(row, None if row.responded_on else rules.clock_of(row.due_on, today))
+                 for row in rights.requests_of(request.user)],
     })  # fmt: skip
 
 
@@ -563,6 +565,7 @@ def rights_request(request, rights_request_uuid):
             return redirect("governance:rights-request", rights_request_uuid)
     return render(request, "governance/rights_request.html", {
         "row": row, "answer": answer, "extend": extend, "today": timezone.localdate(),
+        "clock": None if row.responded_on else rules.clock_of(row.due_on, timezone.localdate()),
         "correction": correction,
     }, status=400 if answer.errors or extend.errors or correction.errors else 200)  # fmt: skip
 

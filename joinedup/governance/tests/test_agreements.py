@@ -288,9 +288,7 @@ def test_both_sides_activate_an_agreement_and_sharing_starts(
     page.get_by_role("button", name="Change the terms").click()
     expect(page.get_by_role("status")).to_contain_text("Each side activates it again")
     expect(page.locator("[data-categories]")).to_contain_text("Adjustments")
-    expect(page.locator('[data-side="Northbridge NHS Trust"]')).to_contain_text(
-        "Not yet activated"
-    )
+    expect(page.locator('[data-side="Northbridge NHS Trust"]')).to_contain_text("Not yet activated")
     expect(page.locator("[data-history]")).to_contain_text(
         "Activation undone for Northbridge NHS Trust"
     )
@@ -533,8 +531,12 @@ def test_terms_change_until_both_sides_have_it_in_force_and_each_activation_is_u
                                   organisation=hub.other_university,
                                   **terms | {"lawful_basis": "whim", "categories": []})  # fmt: skip
     assert set(refused.value.message_dict) == {"lawful_basis", "categories"}
-    assert services.revise_agreement(actor=southgate_admin, agreement=agreement,
-                                     organisation=hub.other_university, **terms) == []
+    assert (
+        services.revise_agreement(
+            actor=southgate_admin, agreement=agreement, organisation=hub.other_university, **terms
+        )
+        == []
+    )
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         changed = services.revise_agreement(

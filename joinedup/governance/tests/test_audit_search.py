@@ -157,6 +157,7 @@ def test_every_search_and_download_is_audited(hub, trust_admin, reads):
     assert rows[0][:3] == ["entry", "when", "staff email"]
     assert {row[2] for row in rows[1:]} == {"cara@nhs.example", "dpo@nhs.example"}
     assert any(row[8] == "Read: Risk" and row[7] == NHS_NUMBER for row in rows[1:])
+    assert any(row[8] == "Emergency override opened" for row in rows[1:])  # not a read: in words
     downloaded = AuditEvent.objects.get(action="governance.audit.downloaded")
     assert downloaded.reason.endswith(f": {len(rows) - 1} entries")
 

@@ -32,7 +32,7 @@ def _log(hub, received_on=LOGGED_ON, **fields):
     )  # fmt: skip
 
 
-@pytest.mark.parametrize(("received", "due", "extended_due"), [
+@pytest.mark.parametrize(("received", "month", "three"), [
     (D(2026, 1, 3), D(2026, 2, 3), D(2026, 4, 3)),
     (D(2027, 1, 31), D(2027, 2, 28), D(2027, 4, 30)),  # no 31 February: the last day
     (D(2028, 1, 31), D(2028, 2, 29), D(2028, 4, 30)),  # a leap year
@@ -40,8 +40,20 @@ def _log(hub, received_on=LOGGED_ON, **fields):
     (D(2026, 12, 31), D(2027, 1, 31), D(2027, 3, 31)),  # into the next year
 ])  # fmt: skip
 def test_a_request_is_due_a_calendar_month_after_it_came_or_three_if_extended(
-    received, due, extended_due
+    received, month, three
 ):
+    assert rules.add_months(received, 1) == month
+    assert rules.add_months(received, 3) == three
+
+
+@pytest.mark.parametrize(("received", "due", "extended_due"), [
+    (D(2026, 1, 3), D(2026, 2, 3), D(2026, 4, 7)),  # Good Friday, then Easter Monday
+    (D(2027, 1, 31), D(2027, 3, 1), D(2027, 4, 30)),  # 28 February 2027 is a Sunday
+    (D(2028, 1, 31), D(2028, 2, 29), D(2028, 5, 2)),  # a Sunday, then the May bank holiday
+    (D(2026, 11, 30), D(2026, 12, 30), D(2027, 3, 1)),
+    (D(2026, 11, 25), D(2026, 12, 29), D(2027, 2, 25)),  # Christmas, Boxing Day observed
+])  # fmt: skip
+def test_a_due_day_that_is_not_a_working_day_moves_to_the_next(received, due, extended_due):
     assert rules.response_due(received) == due
     assert rules.response_due(received, extended=True) == extended_due
 
@@ -75,7 +87,7 @@ def test_a_request_is_logged_extended_once_and_answered_each_audited(hub):
     with pytest.raises(ValidationError, match="Say why"):
         rights.extend(actor=hub.org_admin, row=row, reason=" ")
     rights.extend(actor=hub.org_admin, row=row, reason="Ten years of records across services.")
-    assert row.due_on == D(2027, 2, 28)
+    assert row.due_on == D(2027, 3, 1)  # 28 February 2027 is a Sunday
     with pytest.raises(ValidationError, match="only once"):
         rights.extend(actor=hub.org_admin, row=row, reason="Again.")
     with pytest.raises(ValidationError):
@@ -99,7 +111,11 @@ def test_a_request_is_logged_extended_once_and_answered_each_audited(hub):
 def test_time_is_extended_only_within_the_first_month(hub):
     with time_machine.travel(dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC)):
         row = _log(hub, received_on=D(2026, 10, 1))
+    assert row.due_on == D(2026, 11, 2)  # 1 November 2026 is a Sunday
     with time_machine.travel(dt.datetime(2026, 11, 2, 12, tzinfo=dt.UTC)):
+        rights.extend(actor=hub.org_admin, row=row, reason="Complex.")  # due today: in time
+    row = _log(hub, received_on=D(2026, 10, 2))
+    with time_machine.travel(dt.datetime(2026, 11, 3, 12, tzinfo=dt.UTC)):
         with pytest.raises(ValidationError, match="The month has passed"):
             rights.extend(actor=hub.org_admin, row=row, reason="Complex.")
         page = _as(hub.org_admin).get(reverse("governance:rights-request", args=[row.uuid]))
@@ -129,6 +145,19 @@ def test_open_requests_come_first_and_an_overdue_one_says_so(hub):
     assert list(rights.requests_of(hub.org_admin)) == [late, soon, answered]
     page = _as(hub.org_admin).get(reverse("governance:rights-requests")).content.decode()
     assert page.count("Overdue") == 1
+    assert "Overdue by 34 days" in page  # due 2 November (1 November was a Sunday)
+    assert "15 days left" in page  # due 21 December (20 December is a Sunday)
+    assert page.count("data-clock") == 2  # not on the one answered
+
+
+def test_a_clock_says_how_long_an_open_request_has_left():
+    today = D(2026, 12, 7)
+    said = {days: rules.clock_of(today + dt.timedelta(days=days), today)
+            for days in (-2, -1, 0, 1, 7, 8)}  # fmt: skip
+    assert [(c.words, c.colour) for c in said.values()] == [
+        ("Overdue by 2 days", "red"), ("Overdue by 1 day", "red"), ("Due today", "orange"),
+        ("1 day left", "yellow"), ("7 days left", "yellow"), ("8 days left", "grey"),
+    ]  # fmt: skip
 
 
 def test_a_bad_log_entry_is_refused_and_keeps_what_was_typed(hub):
@@ -183,9 +212,10 @@ def test_an_open_requests_details_are_corrected_and_its_clock_moves_with_the_day
     client = _as(hub.org_admin)
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
     refused = client.post(url, _correction(row, received_on=tomorrow.isoformat(),
-                                           requester="Sam O.", why="Typo."))  # fmt: skip
+                                           requester="Sam O."))  # fmt: skip
     assert refused.status_code == 400
     assert "cannot be received in the future" in refused.content.decode()
+    assert "Say why the details are being corrected." in refused.content.decode()  # both at once
     assert 'value="Sam O."' in refused.content.decode()  # what was typed is kept
     row.refresh_from_db()
     assert (row.requester, row.received_on) == ("Sam Okafor", LOGGED_ON)  # nothing saved
