@@ -233,6 +233,23 @@ KINDS: dict[str, Kept | Identities] = {kept.key: kept for kept in (*KEPT, IDENTI
 LABELS = dict(Category.choices) | {kept.key: kept.label for kept in (*KEPT[1:], IDENTITIES)}
 
 
+def fate_of(category: str) -> list[str]:
+    """What happens, once a kind of record's period has passed, to what is kept under it:
+    the lines of the retention page's "Then" column."""
+    kept = [k for k in KEPT if k.category == category]
+    erased = [_("record entries of this kind"), *(k.label for k in kept if not k.anonymised)]
+    lines = [_("Erased: %(what)s.") % {"what": "; ".join(erased).lower()}]
+    if anonymised := [str(k.label) for k in kept if k.anonymised]:
+        lines.append(_("Their words erased, their dates kept for reports: %(what)s.")
+                     % {"what": "; ".join(anonymised).lower()})  # fmt: skip
+    if category == IDENTITIES.category:
+        lines.append(_("The student's identity is erased (the year of birth and equality "
+                       "answers are kept) only once they have left the university and the "
+                       "longest period of every organisation holding anything about them has "
+                       "passed."))  # fmt: skip
+    return lines
+
+
 @dataclass(frozen=True)
 class Due:
     """What has passed its retention at an organisation: ids by kind kept (`KEPT`), and how

@@ -24,6 +24,16 @@ def requests_of(user: User) -> QuerySet[RightsRequest]:
     )
 
 
+def due_soon(user: User) -> int:
+    """How many open requests are overdue or due within a week (`rules.SOON`): the count
+    beside "Rights requests" in the header."""
+    today = timezone.localdate()
+    return sum(
+        1 for row in requests_of(user).filter(responded_on__isnull=True)
+        if (row.due_on - today).days <= rules.SOON
+    )  # fmt: skip
+
+
 def log_request(*, actor: User, organisation: Organisation, request=None, **fields
                 ) -> RightsRequest:  # fmt: skip
     require_admin_of(actor, organisation.pk)

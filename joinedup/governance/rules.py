@@ -131,12 +131,22 @@ def agreement_problems(
     return problems
 
 
+# The ICO's Data sharing code of practice (2021, "Data sharing agreements") asks that an
+# agreement be reviewed regularly; NHS data sharing agreements are reviewed every year. A
+# next review further off than this is refused as a slip, not a plan.
+LONGEST_REVIEW_GAP_YEARS = 3
+
+
 def next_review_problem(next_review_on: date | None, ends_on: date | None, today: date) -> str:
     """What is wrong with the date of an agreement's next review, or ""."""
     if next_review_on is None:
         return _("Enter the date of the next review.")
     if next_review_on <= today:
-        return _("The next review is a date after today.")
+        return _("Enter a date after today for the next review.")
+    latest = add_months(today, 12 * LONGEST_REVIEW_GAP_YEARS)
+    if next_review_on > latest:
+        return _("Review it at least every %(years)d years: enter a date by %(day)s.") % {
+            "years": LONGEST_REVIEW_GAP_YEARS, "day": f"{latest:%-d %B %Y}"}  # fmt: skip
     if ends_on is not None and next_review_on > ends_on:
         return _("The agreement ends before then: review it by its end, or renew it.")
     return ""

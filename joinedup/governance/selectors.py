@@ -44,6 +44,12 @@ def overrides_for(user: User) -> QuerySet[BreakGlass]:
 OVERRIDE_OPENING = timedelta(seconds=60)
 
 
+def overrides_to_review(user: User) -> int:
+    """How many overrides that have ended wait for a review: the count beside "Emergency
+    access reviews" in the header."""
+    return overrides_for(user).filter(review__isnull=True, expires_at__lte=timezone.now()).count()
+
+
 @dataclass(frozen=True)
 class OverrideFacts:
     access: BreakGlass

@@ -300,9 +300,12 @@ def review_agreement(
         raise PermissionDenied
     if agreement.withdrawn_at is not None:
         raise ValidationError(_("This draft was withdrawn: there is nothing to review."))
-    if problem := rules.next_review_problem(next_review_on, agreement.ends_on,
-                                            timezone.localdate()):  # fmt: skip
-        raise ValidationError({"next_review_on": problem})
+    problems = {"note": _("Say what the review found, such as “Still needed, no change”.")
+                if not note.strip() else "",
+                "next_review_on": rules.next_review_problem(
+                    next_review_on, agreement.ends_on, timezone.localdate())}  # fmt: skip
+    if any(problems.values()):
+        raise ValidationError({field: problem for field, problem in problems.items() if problem})
     with transaction.atomic():
         agreement.review_on = next_review_on
         agreement.save(update_fields=["review_on"])

@@ -743,7 +743,9 @@ def retention_view(request):
     for org in organisations:
         run = RetentionRun.objects.filter(organisation=org).first()
         listed = retention.listed_in(run) if run and not run.confirmed_at else []
-        rows.append((org, list(retention.periods_of(org).values()), run, listed))
+        periods = [(period, retention.fate_of(period.category))
+                   for period in retention.periods_of(org).values()]  # fmt: skip
+        rows.append((org, periods, run, listed))
     return render(request, "governance/retention.html", {
         "rows": rows, "period": period,
         "categories": retention.LABELS,

@@ -25,6 +25,9 @@ FIND = Link("people:student-find", _("Find a student"))
 STAFF_MESSAGES = Link("messaging:inbox", _("Messages"))
 STUDENT_MESSAGES = Link("portal:messages", _("My messages"))
 AGREEMENTS = Link("governance:agreements", _("Data sharing agreements"), counted=_("to act on"))
+OVERRIDES = Link("governance:overrides", _("Emergency access reviews"), counted=_("to review"))
+RIGHTS = Link("governance:rights-requests", _("Rights requests"),
+              counted=_("due within a week or overdue"))  # fmt: skip
 
 # Each role's pages, in the order they are shown; a person with several roles sees each page
 # once, in the order of the first role that has it.
@@ -59,11 +62,11 @@ BY_ROLE: dict[str, tuple[Link, ...]] = {
     ),
     Role.ACADEMIC: (CONCERNS, FIND),
     Role.ORG_ADMIN: (
-        Link("governance:overrides", _("Emergency access reviews")),
+        OVERRIDES,
         Link("governance:people", _("People")),
         AGREEMENTS,
         Link("governance:audit", _("Audit log")),
-        Link("governance:rights-requests", _("Rights requests")),
+        RIGHTS,
         Link("governance:opt-outs", _("National data opt-out")),
         Link("governance:retention", _("Retention")),
         Link("people:student-merge", _("Merge records")),
@@ -119,9 +122,12 @@ def navigation(request) -> dict:
 
         links = _counted(links, STUDENT_MESSAGES, unread_by_student(user.student_record))
     if AGREEMENTS in links:
-        from joinedup.governance.selectors import agreements_to_act_on
+        from joinedup.governance.rights import due_soon
+        from joinedup.governance.selectors import agreements_to_act_on, overrides_to_review
 
         links = _counted(links, AGREEMENTS, agreements_to_act_on(user))
+        links = _counted(links, OVERRIDES, overrides_to_review(user))
+        links = _counted(links, RIGHTS, due_soon(user))
     return {
         "nav_links": links,
         "signed_in_as": user.get_full_name() or user.email,

@@ -355,6 +355,9 @@ def test_a_side_records_a_review_and_sets_the_next(
     assert "after today" in rules.next_review_problem(today, None, today)
     assert "ends before then" in rules.next_review_problem(today + 10 * DAY, today + DAY, today)
     assert rules.next_review_problem(today + DAY, None, today) == ""
+    latest = rules.add_months(today, 36)
+    assert rules.next_review_problem(latest, None, today) == ""
+    assert "at least every 3 years" in rules.next_review_problem(latest + DAY, None, today)
     agreement = _draft(hub, trust_admin, review_on=today + 5 * DAY)
     url = reverse("governance:agreement", args=[agreement.uuid])
     client = _as(southgate_admin)
@@ -362,7 +365,8 @@ def test_a_side_records_a_review_and_sets_the_next(
     refused = client.post(url, {"do": "review", "side": hub.other_university.uuid,
                                 "next_review_on": str(today)})  # fmt: skip
     assert refused.status_code == 400
-    assert "The next review is a date after today." in refused.content.decode()
+    assert "Enter a date after today for the next review." in refused.content.decode()
+    assert "Say what the review found" in refused.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         reviewed = {"do": "review", "side": hub.other_university.uuid, "note": "Still needed."}
         client.post(url, reviewed | {"next_review_on": str(today + 365 * DAY)})

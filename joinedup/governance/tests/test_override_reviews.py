@@ -13,7 +13,7 @@ from conftest import SignedInClient, make_staff
 from joinedup.audit.models import AuditEvent
 from joinedup.conftest import accessible_at_both_sizes, login
 from joinedup.consent.services import open_break_glass
-from joinedup.governance import rules, services, staff
+from joinedup.governance import rules, selectors, services, staff
 from joinedup.governance.models import OverrideReview
 from joinedup.people.models import Membership, Role
 
@@ -247,3 +247,11 @@ def test_each_organisation_is_emailed_its_monthly_summary_once_never_who(
     assert len(mailoutbox) == 3  # once per organisation and month
     with pytest.raises(CommandError, match="not a month"):
         call_command("email_override_summaries", month="November")
+
+
+def test_the_header_counts_the_ended_overrides_waiting_for_a_review(hub, trust_admin, override):
+    open_break_glass(actor=hub.triage, student=hub.student, reason=WHY)  # still running
+    assert selectors.overrides_to_review(trust_admin) == 1
+    services.review_override(actor=trust_admin, access=override, outcome="appropriate", note="")
+    assert selectors.overrides_to_review(trust_admin) == 0
+    assert selectors.overrides_to_review(hub.org_admin) == 0  # the university's: none of theirs

@@ -308,3 +308,14 @@ def test_an_identity_is_erased_once_everyone_has_passed_their_retention_and_they
     assert verify_audit_chain().broken is None
     assert retention.list_due(hub.university) is None
     assert retention.list_due(hub.trust) is None  # identities are the university's to erase
+
+
+def test_the_page_says_what_happens_to_each_kind_of_record_once_its_time_has_passed(hub):
+    page = _as(hub.org_admin).get(reverse("governance:retention")).content.decode()
+    risk = page[page.index('data-period="risk"') :]
+    risk = risk[: risk.index("</tr>")]
+    assert "Erased: record entries of this kind; risk assessments; safety plans." in risk
+    assert "dates kept for reports: risk flag reasons" in risk
+    identity = page[page.index('data-period="identity"') :]
+    assert "only once they have left the university" in identity[: identity.index("</tr>")]
+    assert retention.fate_of("discharge") == ["Erased: record entries of this kind."]

@@ -243,3 +243,17 @@ def test_an_open_requests_details_are_corrected_and_its_clock_moves_with_the_day
             actor=make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust), row=row,
             why="A typo.", **{k: getattr(row, k) for k in rights.CORRECTABLE},
         )  # fmt: skip
+
+
+@time_machine.travel(dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC))
+def test_the_header_counts_the_requests_overdue_or_due_within_a_week(hub):
+    _log(hub, received_on=D(2026, 10, 1))  # overdue
+    _log(hub, received_on=D(2026, 11, 12))  # due 14 December: 8 days left
+    assert rights.due_soon(hub.org_admin) == 1
+    _log(hub, received_on=D(2026, 11, 13))  # due 14 December too (13th is a Sunday)
+    _log(hub, received_on=D(2026, 11, 11))  # due 11 December
+    page = _as(hub.org_admin).get(reverse("governance:rights-requests")).content.decode()
+    link = page[page.index('href="/governance/requests/"') :]
+    assert link[: link.index("</a>")].endswith(
+        '<span class="jup-nav-count" data-nav-count>2<span class="nhsuk-u-visually-hidden"> '
+        "due within a week or overdue</span></span>")  # fmt: skip
