@@ -242,6 +242,7 @@ def test_what_to_act_on_is_counted_in_the_header(hub, trust_admin, southgate_adm
     assert "data-nav-count>1" in page
     assert "to act on" in page
     assert "Nothing is shared until it is active for" in page
+    assert "Between Northbridge NHS Trust and Southgate University" in page
 
 
 @pytest.mark.browser
