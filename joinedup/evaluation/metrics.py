@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from joinedup.measures import instruments
 from joinedup.measures.outcomes import EpisodeOutcome, episode_outcome, reliable_change
-from joinedup.referrals.rules import ENDING_IS_PLANNED
+from joinedup.referrals.rules import ENDING_IS_PLANNED, past_standard
 
 # NHS Talking Therapies waiting-time standards: first treatment within 6 and 18 weeks [S18].
 TALKING_THERAPIES_STANDARDS_DAYS = (42, 126)
@@ -244,7 +244,7 @@ def waiting(
             standard = standards.get(r.to_service)
             if standard is not None:
                 with_standard += 1
-                within += wait <= standard
+                within += not past_standard(wait, standard)
         if r.treatment_day is not None:
             wait = r.treatment_day - r.sent_day
             treated.append(wait)

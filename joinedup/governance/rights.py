@@ -10,7 +10,11 @@ from django.utils.translation import gettext as _
 from joinedup.audit.services import append
 from joinedup.governance import rules
 from joinedup.governance.models import RightsRequest
-from joinedup.governance.selectors import organisations_reviewed_by, require_admin_of
+from joinedup.governance.selectors import (
+    administered_by,
+    organisations_reviewed_by,
+    require_admin_of,
+)
 from joinedup.governance.services import admin_entry
 from joinedup.people.models import Organisation, Student, User
 
@@ -26,11 +30,14 @@ def requests_of(user: User) -> QuerySet[RightsRequest]:
 
 def due_soon(user: User) -> int:
     """How many open requests are overdue or due within a week (`rules.SOON`): the count
-    beside "Rights requests" in the header."""
+    beside "Rights requests" in the header. One query."""
     today = timezone.localdate()
+    open_ones = RightsRequest.objects.filter(
+        organisation_id__in=administered_by(user), responded_on__isnull=True
+    ).values_list("received_on", "extended")
     return sum(
-        1 for row in requests_of(user).filter(responded_on__isnull=True)
-        if (row.due_on - today).days <= rules.SOON
+        1 for received_on, extended in open_ones
+        if (rules.response_due(received_on, extended=extended) - today).days <= rules.SOON
     )  # fmt: skip
 
 

@@ -187,6 +187,7 @@ def _waiting_facts() -> list[rules.WaitingFact]:
             "student_id",
             "to_service_id",
             "sent_at",
+            "first_contact_at",
             "to_service__waiting_standard_days",
             "risk_rank",
         )

@@ -62,6 +62,21 @@ def allowed_actions(state: str) -> list[str]:
 AMBER_SHARE = 0.8
 
 
+def days_against_standard(sent: dt.date, first_contact: dt.date | None, today: dt.date) -> int:
+    """What a service's waiting standard measures ("days from referral to first contact",
+    as the service's own setting says): days from sent to first contact, or to today while
+    there has been none."""
+    return ((first_contact or today) - sent).days
+
+
+def past_standard(days: int, standard: int | None) -> bool:
+    """The one breach rule: a referral breaches its service's standard when the days the
+    standard measures (`days_against_standard`) exceed it. The referral's clock, the waiting
+    list's counts (their SQL twin, `selectors._colour_counts`), the service report and the
+    gap rule all ask this."""
+    return standard is not None and days > standard
+
+
 @dataclass(frozen=True)
 class Clock:
     """The waiting clocks of one referral, in whole days, against the service's standard."""
@@ -69,17 +84,19 @@ class Clock:
     to_first_contact: int | None
     to_treatment: int | None
     waited: int  # days from sent to treatment start, or to `now` while still waiting
+    against_standard: int  # days from sent to first contact, or to `now` while there is none
     standard: int | None
     still_waiting: bool
 
     @property
     def colour(self) -> str:
-        """green, amber (near the standard) or red (past it); green without a standard."""
-        if not self.standard:
-            return "green"
-        if self.waited > self.standard:
+        """red past the standard; amber near it while first contact has not come; else
+        green (and green without a standard)."""
+        if past_standard(self.against_standard, self.standard):
             return "red"
-        return "amber" if self.waited >= AMBER_SHARE * self.standard else "green"
+        if self.standard is None or self.to_first_contact is not None:
+            return "green"
+        return "amber" if self.against_standard >= AMBER_SHARE * self.standard else "green"
 
 
 def clock(
@@ -100,6 +117,9 @@ def clock(
         to_first_contact=days(first_contact_at),
         to_treatment=waited,
         waited=waited if waited is not None else (now.date() - sent_at.date()).days,
+        against_standard=days_against_standard(
+            sent_at.date(), first_contact_at.date() if first_contact_at else None, now.date()
+        ),
         standard=standard_days,
         still_waiting=treatment_started_at is None,
     )
@@ -264,28 +284,36 @@ class WaitingFact:
     student_id: int
     to_service_id: int
     sent_at: dt.datetime
+    first_contact_at: dt.datetime | None
     standard_days: int | None
     risk_rank: int | None  # the student's latest assessed level (1 Low … 4 Immediate)
+
+    def days(self, now: dt.datetime) -> int:
+        first = self.first_contact_at.date() if self.first_contact_at else None
+        return days_against_standard(self.sent_at.date(), first, now.date())
 
 
 def waiting_past_standard_with_risk(
     waiting: list[WaitingFact], now: dt.datetime, min_rank: int = 2
 ) -> list[Finding]:
-    """Still waiting beyond the service's standard while the latest risk is moderate or
-    higher: the waiting list must not hold someone at risk."""
+    """Past the service's standard (`past_standard`) and still waiting, while the latest
+    risk is moderate or higher: the waiting list must not hold someone at risk."""
     return [
         Finding(
             "waiting_past_standard_at_risk",
             f"waiting_risk:{w.id}",
             w.student_id,
             w.to_service_id,
-            f"Waiting {(now.date() - w.sent_at.date()).days} days (standard {w.standard_days}) "
-            "with risk at moderate or higher.",
+            (
+                f"First contact came {w.days(now)} days after referral"
+                if w.first_contact_at
+                else f"Waiting {w.days(now)} days for first contact"
+            )
+            + f" (standard {w.standard_days}), still waiting, with risk at moderate or higher.",
             w.id,
         )
         for w in waiting
-        if w.standard_days
-        and (now.date() - w.sent_at.date()).days > w.standard_days
+        if past_standard(w.days(now), w.standard_days)
         and w.risk_rank is not None
         and w.risk_rank >= min_rank
     ]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.core.paginator import Paginator
 from django.db.models import Count as DistinctCount
 from django.db.models import Q
+from django.db.models.functions import TruncDay
 from django.http import Http404
 from django.utils import timezone
 
@@ -169,25 +170,32 @@ def waiting_list_for(user, service: Service, *, page_number=None, request=None) 
 
 
 def _colour_counts(waiting, standard: int | None) -> dict[str, int]:
-    """The clock colours of a whole waiting list, counted in SQL (`rules.Clock.colour`)."""
+    """The clock colours of a whole waiting list, counted in SQL: the twin of
+    `rules.Clock.colour` and its breach rule `rules.past_standard` (days from the UTC day
+    sent to the UTC day of first contact, or of today while there is none)."""
     total = waiting.count()
-    if not standard:
+    if standard is None:
         return {"green": total, "amber": 0, "red": 0}
     today = timezone.now().date()
 
     def sent_before(days: int):
         return datetime.combine(today - timedelta(days=days), time.min, tzinfo=UTC)
 
+    no_contact = Q(first_contact_at__isnull=True)
+    # First contact on a UTC day more than `standard` days after the UTC day it was sent.
+    contact_late = Q(first_contact_at__gte=TruncDay("sent_at", tzinfo=UTC)
+                     + timedelta(days=standard + 1))  # fmt: skip
     counts = waiting.aggregate(
-        red=DistinctCount("pk", filter=Q(sent_at__lt=sent_before(standard))),
-        late=DistinctCount(
-            "pk", filter=Q(sent_at__lt=sent_before(math.ceil(rules.AMBER_SHARE * standard) - 1))
-        ),
-    )
+        red=DistinctCount("pk", filter=(no_contact & Q(sent_at__lt=sent_before(standard)))
+                          | contact_late),
+        amber=DistinctCount("pk", filter=no_contact & Q(
+            sent_at__lt=sent_before(math.ceil(rules.AMBER_SHARE * standard) - 1),
+            sent_at__gte=sent_before(standard))),
+    )  # fmt: skip
     return {
         "red": counts["red"],
-        "amber": counts["late"] - counts["red"],
-        "green": total - counts["late"],
+        "amber": counts["amber"],
+        "green": total - counts["red"] - counts["amber"],
     }
 
 

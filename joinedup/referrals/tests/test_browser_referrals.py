@@ -437,7 +437,7 @@ def test_the_waiting_list_shows_the_longest_wait_first_with_red_and_green_clocks
     expect(page).to_have_url(re.compile(r"/referrals/waiting/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Waiting list · Talking Therapies")
     expect(page.get_by_role("main")).to_contain_text(
-        "Standard: treatment within 42 days of referral."
+        "Standard: first contact within 42 days of referral."
     )
     assert_accessible(page)
 
@@ -455,8 +455,10 @@ def test_the_waiting_list_shows_the_longest_wait_first_with_red_and_green_clocks
     red, green = (rows.nth(n).locator("[data-clock]") for n in (0, 1))
     expect(red).to_have_attribute("data-clock", "red")
     expect(red).to_have_class(re.compile(r"\bnhsuk-tag--red\b"))
-    expect(red).to_have_text("50 days / 42 — past the standard")
-    expect(red.locator(".nhsuk-u-visually-hidden")).to_have_text("— past the standard")
+    expect(red).to_have_text("50 days / 42 — past the standard for first contact")
+    expect(red.locator(".nhsuk-u-visually-hidden")).to_have_text(
+        "— past the standard for first contact"
+    )
     expect(green).to_have_attribute("data-clock", "green")
     expect(green).to_have_class(re.compile(r"\bnhsuk-tag--green\b"))
     expect(green).to_have_text("0 days / 42 — within the standard")

@@ -102,6 +102,25 @@ def test_the_clock_stops_at_treatment_start():
     )
 
 
+def test_the_standard_measures_days_to_first_contact_whatever_comes_after():
+    # Seen on day 10 of a 42-day standard, then 80 days more waiting for treatment: met.
+    met = rules.clock(days_ago(90), days_ago(80), None, 42, NOW)
+    assert (met.against_standard, met.waited, met.colour) == (10, 90, "green")
+    # First contact on day 50: past the standard for good, even once treatment starts.
+    late = rules.clock(days_ago(60), days_ago(10), days_ago(5), 42, NOW)
+    assert (late.against_standard, late.colour) == (50, "red")
+    # No first contact yet: the days so far count, amber near the standard.
+    assert rules.clock(days_ago(40), None, None, 42, NOW).colour == "amber"
+    assert rules.clock(days_ago(40), days_ago(1), None, 42, NOW).colour == "green"
+
+
+@pytest.mark.parametrize(("days", "standard", "past"), [
+    (42, 42, False), (43, 42, True), (0, 0, False), (1, 0, True), (900, None, False),
+])  # fmt: skip
+def test_one_rule_says_when_a_standard_is_breached(days, standard, past):
+    assert rules.past_standard(days, standard) is past
+
+
 def referral(
     id=1,
     student=1,
@@ -231,18 +250,24 @@ class TestNoContactInOpenEpisode:
 
 
 class TestWaitingPastStandardWithRisk:
-    def fact(self, *, sent=50, standard=42, rank=2):
-        return rules.WaitingFact(1, 1, 20, days_ago(sent), standard, rank)
+    def fact(self, *, sent=50, contact=None, standard=42, rank=2):
+        first = days_ago(contact) if contact is not None else None
+        return rules.WaitingFact(1, 1, 20, days_ago(sent), first, standard, rank)
 
     def test_found_past_the_standard_at_moderate_or_higher(self):
         found = rules.waiting_past_standard_with_risk([self.fact()], NOW)
         assert [(f.rule, f.key) for f in found] == [
             ("waiting_past_standard_at_risk", "waiting_risk:1")
         ]
+        assert found[0].detail.startswith("Waiting 50 days for first contact (standard 42)")
+        late = rules.waiting_past_standard_with_risk([self.fact(sent=60, contact=10)], NOW)
+        assert late[0].detail.startswith("First contact came 50 days after referral")
 
     @pytest.mark.parametrize(
-        "changes", [{"sent": 42}, {"rank": 1}, {"rank": None}, {"standard": None}]
-    )
+        "changes",
+        [{"sent": 42}, {"rank": 1}, {"rank": None}, {"standard": None},
+         {"sent": 90, "contact": 60}],  # first contact came on day 30: within the standard
+    )  # fmt: skip
     def test_not_found_within_the_standard_at_low_risk_or_unassessed(self, changes):
         assert not rules.waiting_past_standard_with_risk([self.fact(**changes)], NOW)
 

@@ -321,6 +321,60 @@ def test_the_waiting_list_counts_its_colours_in_sql_as_the_clocks_do(hub, client
     assert html.count('data-clock="orange"') + html.count('data-clock="amber"') == 2
 
 
+def test_a_referral_seen_in_time_stays_green_however_long_it_then_waits(hub, client):
+    referral = refer(hub)
+    Referral.objects.filter(pk=referral.pk).update(
+        sent_at=timezone.now() - dt.timedelta(days=90),
+        first_contact_at=timezone.now() - dt.timedelta(days=87),
+    )
+    _, html = page(client, hub.triage, "referrals:waiting-list")
+    assert 'data-clock="green">seen on day 3 / 42' in html
+    assert "1 waiting: 0 past the standard, 0 near it, 1 within it." in html
+
+
+@pytest.mark.parametrize("standard", [0, 7, 42])
+def test_the_colour_counts_in_sql_agree_with_every_clock(hub, standard):
+    """The SQL twin of the breach rule against `rules.Clock.colour`, over waits either side
+    of the standard, first contacts late and in time, and times either side of midnight."""
+    import random
+    from collections import Counter
+
+    from joinedup.referrals import rules
+    from joinedup.referrals.selectors import _colour_counts
+
+    hub.talking.waiting_standard_days = standard
+    hub.talking.save(update_fields=["waiting_standard_days"])
+    chosen = random.Random(standard)  # noqa: S311 - a fixed sample, not a secret
+    now = timezone.now()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for n in range(60):
+        referral = create_referral(
+            actor=hub.practitioner, student=make_student(hub.university, f"NB5{n:06d}"),
+            from_service=hub.wellbeing, to_service=hub.talking, source="service", reason="Low.",
+        )  # fmt: skip
+        sent = midnight - dt.timedelta(days=chosen.randint(0, 2 * standard + 3),
+                                       minutes=chosen.choice([1, 30, 720, 1439]))  # fmt: skip
+        contact = (
+            None
+            if chosen.random() < 0.4
+            else min(
+                now,
+                sent
+                + dt.timedelta(
+                    days=chosen.randint(0, 2 * standard + 2), minutes=chosen.choice([0, 2, 700])
+                ),
+            )
+        )
+        Referral.objects.filter(pk=referral.pk).update(sent_at=sent, first_contact_at=contact)
+    waiting = Referral.objects.filter(to_service=hub.talking, state__in=rules.WAITING)
+    clocks = Counter(
+        rules.clock(r.sent_at, r.first_contact_at, None, standard, now).colour for r in waiting
+    )
+    assert _colour_counts(waiting, standard) == {c: clocks[c] for c in ("green", "amber", "red")}
+    assert clocks["red"]  # both sides of the rule are tried
+    assert clocks["green"]
+
+
 def test_readable_students_among_a_few_agrees_with_the_whole_rule(hub):
     from joinedup.consent.policy import readable_students
 
