@@ -3,16 +3,16 @@ contact with it, what has passed that time, and its erasure once an admin confir
 
 Record entries (with their letters and files), messages, risk assessments, safety plans and
 return to study plans are erased. What the service reports count (referrals, appointments,
-flags, concerns, follow-ups, panel cases, questionnaire scores) is anonymised: its free text
-is said to be erased and its detail (questionnaire answers, replies, requests) erased, its
-dates and codes kept. Episodes hold no free text and are kept. The audit log keeps, for each
-student and thing erased, an entry saying how many under which rule; nothing in it is
-changed, so its chain still verifies.
+flags, concerns, follow-ups, panel cases, feedback, questionnaire scores) is anonymised: its
+free text is said to be erased and its detail (questionnaire answers, replies, requests)
+erased, its dates and codes kept. Episodes hold no free text and are kept. The audit log
+keeps, for each student and thing erased, an entry saying how many under which rule;
+nothing in it is changed, so its chain still verifies.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from joinedup.audit.services import Entry, append
 from joinedup.consent.models import CareRelationship, Category
+from joinedup.feedback.models import Feedback
 from joinedup.governance import rules
 from joinedup.governance.models import RetentionRule, RetentionRun
 from joinedup.governance.selectors import require_admin_of
@@ -92,6 +93,7 @@ def set_period(*, actor: User, organisation: Organisation, category: str, years:
         raise ValidationError({"category": _("Choose a kind of record from the list.")})
     if problem := rules.retention_problem(years):
         raise ValidationError({"years": problem})
+    before = periods_of(organisation)[category].years
     with transaction.atomic():
         RetentionRule.objects.update_or_create(
             organisation=organisation, category=category,
@@ -99,7 +101,7 @@ def set_period(*, actor: User, organisation: Organisation, category: str, years:
         )  # fmt: skip
         append([admin_entry(
             actor, request, organisation=organisation, action="governance.retention.period_set",
-            reason=f"{category}: {years} years after the last contact",
+            reason=f"{category}: {before} → {years} years after the last contact",
         )])  # fmt: skip
 
 
@@ -188,6 +190,8 @@ KEPT = (
          Category.NOTES, "created_at", blank=("reason", "detail", "outcome")),
     Kept("panel_cases", _("Panel case summaries and decisions"), PanelCase, Category.RISK,
          "added_at", blank=("summary", "decision")),
+    Kept("feedback", _("Feedback comments (the ratings are kept)"), Feedback,
+         Category.ENGAGEMENT, "given_in", blank=("comment",)),
 )  # fmt: skip
 
 
@@ -279,7 +283,7 @@ def _contacts(organisation: Organisation) -> tuple[dict[int, date], set[int]]:
         for student, at in (rows.filter(**{f"{student_field}__isnull": False})
                             .values(student_field).annotate(at=Max(field))
                             .values_list(student_field, "at")):  # fmt: skip
-            day = timezone.localdate(at)
+            day = timezone.localdate(at) if isinstance(at, datetime) else at  # or a date
             last[student] = max(last.get(student, day), day)
     return last, in_care
 

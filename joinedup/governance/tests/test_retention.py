@@ -15,6 +15,7 @@ from joinedup.audit.selectors import verify_audit_chain
 from joinedup.conftest import accessible_at_both_sizes, login, open_from_menu
 from joinedup.consent.models import CareRelationship
 from joinedup.consent.services import close_care_relationship, open_care_relationship
+from joinedup.feedback.models import Feedback
 from joinedup.governance import retention, rules
 from joinedup.governance.models import RetentionRun
 from joinedup.measures.models import Administration, Answer
@@ -151,6 +152,8 @@ def test_a_period_is_changed_by_an_admin_and_a_bad_one_refused(hub, old):
     assert (risk.years, risk.default_years) == (8, 6)
     assert risk.source == "BACP Good Practice in Action 105; Limitation Act 1980"
     assert "set by oscar@nb.ac.uk" in risk.set_by
+    said = AuditEvent.objects.filter(action="governance.retention.period_set").last()
+    assert said.reason == "risk: 2 → 8 years after the last contact"  # what it was, and is
     assert retention.list_due(hub.university).by_category == {"notes": 1, "messages": 1}
     unticked = client.post(reverse("governance:retention"), {
         "organisation": hub.university.uuid, "do": "erase",
@@ -225,13 +228,13 @@ def test_everything_a_service_keeps_is_erased_or_anonymised_and_reports_keep_the
 
     run = retention.list_due(hub.university)
     assert run.by_category == {
-        "answers": 1, "appointments": 1, "assessment": 1, "concerns": 1, "flags": 1,
-        "follow_ups": 1, "messages": 1, "panel_cases": 1, "referrals": 1, "return_plans": 1,
-        "risk_assessments": 1, "safety_plans": 1,
+        "answers": 1, "appointments": 1, "assessment": 1, "concerns": 1, "feedback": 1,
+        "flags": 1, "follow_ups": 1, "messages": 1, "panel_cases": 1, "referrals": 1,
+        "return_plans": 1, "risk_assessments": 1, "safety_plans": 1,
     }  # fmt: skip
     [listed] = retention.listed_in(run)
     assert (listed.student_number, listed.counts) == ("NB4000003", run.by_category)
-    assert retention.confirm(actor=hub.org_admin, run=run) == 12
+    assert retention.confirm(actor=hub.org_admin, run=run) == 13
 
     for gone in (RecordEntry, Message, RiskAssessment, SafetyPlan, ReturnToStudyPlan, Answer,
                   ConcernMessage, AppointmentRequest):  # fmt: skip
@@ -241,7 +244,7 @@ def test_everything_a_service_keeps_is_erased_or_anonymised_and_reports_keep_the
             Episode.objects.count()) == scores  # fmt: skip
     for model, fields in ((Referral, ("reason", "signposted_to")), (Flag, ("reason",)),
                           (Concern, ("observed",)), (FollowUpTask, ("reason", "detail", "outcome")),
-                          (PanelCase, ("summary", "decision")),
+                          (PanelCase, ("summary", "decision")), (Feedback, ("comment",)),
                           (Appointment, ("place", "cancel_reason", "move_reason"))):  # fmt: skip
         texts = set(model.objects.values_list(*fields))
         assert texts == {
@@ -255,6 +258,7 @@ def test_everything_a_service_keeps_is_erased_or_anonymised_and_reports_keep_the
         ("registration", "1 referrals anonymised"), ("engagement", "1 appointments anonymised"),
         ("risk", "1 flags anonymised"), ("notes", "1 concerns anonymised"),
         ("notes", "1 follow ups anonymised"), ("risk", "1 panel cases anonymised"),
+        ("engagement", "1 feedback anonymised"),
     }  # fmt: skip
     assert verify_audit_chain().broken is None
     assert retention.list_due(hub.university) is None  # what is anonymised is not listed again
