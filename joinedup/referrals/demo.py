@@ -4,6 +4,7 @@ appointments, and some students in each gap the rules look for."""
 import datetime as dt
 import random
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from joinedup.consent.models import CareRelationship
@@ -213,6 +214,15 @@ def _appointments_for_open_episodes(now, rng, staff, hub) -> None:
         if episode.practitioner_id:
             episode.save(update_fields=["practitioner", "allocated_at"])
     Appointment.objects.bulk_create(appointments, batch_size=1000)
+    # As recording an attendance does (`appointments.record_appointment`): the first attended
+    # appointment is the referral's first contact, where none was recorded before.
+    first_attended = Subquery(
+        Appointment.objects.filter(episode=OuterRef("episode"), status="attended")
+        .order_by("starts_at").values("starts_at")[:1]
+    )  # fmt: skip
+    Referral.objects.filter(first_contact_at__isnull=True, episode__isnull=False).update(
+        first_contact_at=first_attended
+    )
     _requests(hub, now, rng)
     _vary_endings(rng)
 

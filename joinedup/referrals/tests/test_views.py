@@ -328,7 +328,8 @@ def test_a_referral_seen_in_time_stays_green_however_long_it_then_waits(hub, cli
         first_contact_at=timezone.now() - dt.timedelta(days=87),
     )
     _, html = page(client, hub.triage, "referrals:waiting-list")
-    assert 'data-clock="green">seen on day 3 / 42' in html
+    assert 'data-clock="green">Within the standard</strong>' in html
+    assert 'seen on day 3</span> <span class="jup-nowrap">(standard 42 days)' in html
     assert "1 waiting: 0 past the standard, 0 near it, 1 within it." in html
 
 
