@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from joinedup.consent import agreement_terms
 from joinedup.people.models import Department, Organisation, Service, Student
 
 
@@ -152,69 +153,26 @@ class DataSharingAgreement(models.Model):
     """An agreement between two organisations covering some categories for some purposes.
     Data flows under it only while both have activated it (`agreement_in_force`)."""
 
-    class LawfulBasis(models.TextChoices):
-        # UK GDPR Article 6(1): the lawful basis of the sharing.
-        PUBLIC_TASK = (
-            "public_task",
-            _("Article 6(1)(e): a task in the public interest or in official authority"),
-        )
-        LEGAL_OBLIGATION = "legal_obligation", _("Article 6(1)(c): a legal obligation")
-        VITAL_INTERESTS = "vital_interests", _("Article 6(1)(d): to protect someone's life")
-        LEGITIMATE_INTERESTS = (
-            "legitimate_interests",
-            _("Article 6(1)(f): legitimate interests (not for a public authority's own tasks)"),
-        )
-        CONTRACT = "contract", _("Article 6(1)(b): a contract with the student")
-        CONSENT = "consent", _("Article 6(1)(a): the student's consent")
-
-    class Condition(models.TextChoices):
-        # UK GDPR Article 9(2): the condition for sharing health data (special category).
-        HEALTH_CARE = (
-            "health_care",
-            _(
-                "Article 9(2)(h): health or social care (Data Protection Act 2018, Schedule 1, "
-                "paragraph 2)"
-            ),
-        )
-        SAFEGUARDING = (
-            "safeguarding",
-            _(
-                "Article 9(2)(g): substantial public interest, safeguarding individuals at risk "
-                "(Data Protection Act 2018, Schedule 1, paragraph 18)"
-            ),
-        )
-        VITAL_INTERESTS = (
-            "vital_interests",
-            _("Article 9(2)(c): to protect someone's life when they cannot consent"),
-        )
-        EXPLICIT_CONSENT = "explicit_consent", _("Article 9(2)(a): the student's explicit consent")
+    # The bases an agreement records (staff pages only: `agreement_terms`).
+    LawfulBasis = agreement_terms.LawfulBasis
+    Condition = agreement_terms.Condition
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(max_length=200)
     organisations = models.ManyToManyField(
         Organisation, related_name="agreements", through="AgreementSide"
     )
     # Blank only on agreements made before the basis was asked for.
-    lawful_basis = models.CharField(
-        _("lawful basis"), max_length=20, choices=LawfulBasis.choices, blank=True
-    )
-    condition = models.CharField(
-        _("condition for health data"), max_length=20, choices=Condition.choices, blank=True
-    )
-    categories = models.JSONField(
-        _("kinds of record"), default=list, help_text=_("Data categories covered.")
-    )
-    purposes = models.JSONField(_("purposes"), default=list, help_text=_("Purposes covered."))
-    starts_on = models.DateField(_("start"))
-    ends_on = models.DateField(_("end"), null=True, blank=True)
+    lawful_basis = models.CharField(max_length=20, choices=LawfulBasis.choices, blank=True)
+    condition = models.CharField(max_length=20, choices=Condition.choices, blank=True)
+    categories = models.JSONField(default=list, help_text=_("Data categories covered."))
+    purposes = models.JSONField(default=list, help_text=_("Purposes covered."))
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
     review_on = models.DateField(
-        _("review date"),
-        null=True,
-        blank=True,
-        help_text=_("When both sides review the agreement."),
+        null=True, blank=True, help_text=_("When both sides review the agreement.")
     )
     follow_up_hours = models.PositiveIntegerField(
-        _("follow-up time"),
         default=72,
         help_text=_(
             "After an NHS crisis contact or discharge, the university follows up within this "

@@ -94,9 +94,14 @@ WARN_AHEAD = timedelta(days=30)
 LONGEST_FOLLOW_UP_HOURS = 24 * 14
 
 
-# An agreement's terms, as drafted and as changed while it is not in force on every side.
-AGREEMENT_TERMS = ("title", "lawful_basis", "condition", "categories", "purposes", "starts_on",
-                   "ends_on", "review_on", "follow_up_hours")  # fmt: skip
+# An agreement's terms, as drafted and as changed while it is not in force on every side,
+# each as its history names it.
+AGREEMENT_TERMS = {
+    "title": "title", "lawful_basis": "lawful basis",
+    "condition": "condition for health data", "categories": "kinds of record",
+    "purposes": "purposes", "starts_on": "start", "ends_on": "end", "review_on": "review date",
+    "follow_up_hours": "follow-up time",
+}  # fmt: skip
 
 
 def agreement_problems(

@@ -12,7 +12,14 @@ from django.utils.translation import gettext as _
 from joinedup.audit.models import AuditEvent
 from joinedup.audit.selectors import Verification
 from joinedup.audit.services import Entry, append, request_id_of
-from joinedup.consent.models import AgreementChange, AgreementSide, BreakGlass, DataSharingAgreement
+from joinedup.consent.models import (
+    AgreementChange,
+    AgreementSide,
+    BreakGlass,
+    Category,
+    DataSharingAgreement,
+    Purpose,
+)
 from joinedup.consent.policy import seats_of
 from joinedup.governance import rules
 from joinedup.governance.models import ChainCheck, OverrideEscalation, OverrideReview
@@ -151,6 +158,22 @@ def draft_agreement(
     return agreement
 
 
+def _term_said(name: str, value) -> str:
+    """One term of an agreement as its history says it: labels, days and hours in words."""
+    bases = {"lawful_basis": DataSharingAgreement.LawfulBasis,
+             "condition": DataSharingAgreement.Condition}  # fmt: skip
+    if name in bases:
+        return str(bases[name](value).label) if value in bases[name].values else "none"
+    if name in ("categories", "purposes"):
+        labels = dict(Category.choices if name == "categories" else Purpose.choices)
+        return ", ".join(str(labels.get(v, v)) for v in value) or "none"
+    if name == "follow_up_hours":
+        return f"{value} hours"
+    if isinstance(value, date):
+        return f"{value:%-d %B %Y}"
+    return str(value) if value not in (None, "") else "none"
+
+
 def revise_agreement(
     *, actor: User, agreement: DataSharingAgreement, organisation: Organisation, request=None,
     **terms,
@@ -180,6 +203,7 @@ def revise_agreement(
         ]
         if not changed:
             return []
+        was = {name: getattr(agreement, name) for name in changed}
         for name in changed:
             setattr(agreement, name, terms[name])
         agreement.save(update_fields=changed)
@@ -190,11 +214,10 @@ def revise_agreement(
             changed_by=None,
             signatory="",  # as never activated
         )
-        note = _("Changed: %(terms)s.") % {
-            "terms": ", ".join(
-                str(DataSharingAgreement._meta.get_field(name).verbose_name) for name in changed
-            )
-        }
+        # What the sides agreed to before, and what they are asked to agree to now.
+        note = _("Changed: %(terms)s.") % {"terms": "; ".join(
+            f"{rules.AGREEMENT_TERMS[name]}, {_term_said(name, was[name])} → "
+            f"{_term_said(name, terms[name])}" for name in changed)}  # fmt: skip
         if undone:
             note += " " + _("Activation undone for %(orgs)s: activate it again to agree to the "
                             "new terms.") % {
@@ -206,8 +229,7 @@ def revise_agreement(
         transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
         append([admin_entry(
             actor, request, organisation=organisation, action="governance.agreement.revised",
-            reason=f"agreement {agreement.uuid}: {', '.join(changed)} changed"
-            + (f"; activation undone for {len(undone)} side(s)" if undone else ""),
+            reason=f"agreement “{agreement.title}” ({agreement.uuid}): {note}",
         )])  # fmt: skip
     return changed
 

@@ -19,15 +19,25 @@ CHOICES = [rules.EMAIL] * 6 + [rules.SMS, rules.SMS, rules.BOTH, rules.NONE]
 def add_demo_reminders(hub, rng) -> None:
     now = timezone.now()
     lead = dt.timedelta(hours=settings.REMINDER_LEAD_HOURS)
+    reminded = Appointment.objects.filter(
+        starts_at__gt=now - dt.timedelta(days=14), starts_at__lte=now + lead
+    ).exclude(status="cancelled")
+    with_appointments = set(reminded.values_list("episode__student", flat=True))
     choice: dict[int, str] = {}
     texted = []
+    no_number = None
     for n, student in enumerate(Student.objects.order_by("pk")):
         picked = rng.choice(CHOICES)
         if picked == rules.EMAIL:
             continue
         choice[student.pk] = picked
-        # One who chose text messages has given no number: the service sees it was not sent.
-        if picked != rules.NONE and n % 17:
+        if picked == rules.NONE:
+            continue
+        # One who chose text messages, with an appointment reminded, has given no number:
+        # the service sees it was not sent, whatever day the demo is loaded.
+        if no_number is None and student.pk in with_appointments:
+            no_number = student.pk
+        else:
             student.phone = f"07700 900{n % 1000:03d}"
             texted.append(student)
     Student.objects.bulk_update(texted, ["phone"], batch_size=500)
@@ -36,11 +46,7 @@ def add_demo_reminders(hub, rng) -> None:
     )
     phones = {s.pk: s.phone for s in texted}
     reminders = []
-    for appointment in Appointment.objects.filter(
-        starts_at__gt=now - dt.timedelta(days=14), starts_at__lte=now + lead
-    ).select_related("episode__student"):
-        if appointment.status == "cancelled":
-            continue
+    for appointment in reminded.select_related("episode__student"):
         student = appointment.episode.student
         sent_at = appointment.starts_at - lead
         for delivery in rules.deliveries(

@@ -556,13 +556,16 @@ def test_terms_change_until_both_sides_have_it_in_force_and_each_activation_is_u
     assert (trust_side.active, trust_side.signatory, trust_side.changed_at) == (False, "", None)
     revised = agreement.changes.last()
     assert revised.what == "revised"
-    assert revised.note == ("Changed: kinds of record, follow-up time. Activation undone for "
-                            "Northbridge NHS Trust: activate it again to agree to the new "
-                            "terms.")  # fmt: skip
+    assert revised.note == (
+        "Changed: kinds of record, Identity, Risk → Identity, Risk, Adjustments; follow-up "
+        "time, 48 hours → 24 hours. Activation undone for Northbridge NHS Trust: activate it "
+        "again to agree to the new terms.")  # fmt: skip
+    said = AuditEvent.objects.get(action="governance.agreement.revised").reason
+    assert said.startswith("agreement “Southgate and trust crisis sharing” (")
+    assert "Identity, Risk → Identity, Risk, Adjustments" in said
     [told] = mailoutbox
     assert told.to == ["dpo@nhs.example"]
     assert "has changed the terms of “Southgate and trust crisis sharing”" in told.body
-    assert AuditEvent.objects.filter(action="governance.agreement.revised").exists()
 
     for admin, org in ((trust_admin, hub.trust), (southgate_admin, hub.other_university)):
         services.set_agreement_side(actor=admin, agreement=agreement, organisation=org,

@@ -1,8 +1,10 @@
 """One of each kind of thing My day shows, planted for a practitioner's allocated student."""
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import time_machine
 from django.utils import timezone
 
 from conftest import make_student
@@ -28,6 +30,18 @@ class Day:
 
 def start_of_today() -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+
+
+@contextmanager
+def day_under_way():
+    """The day's 00:30 appointment (`plant_day`) is over: an hour into the day, whenever the
+    test runs. Time only moves forward (a session cookie set now stays valid)."""
+    under_way = start_of_today() + dt.timedelta(hours=1)
+    if timezone.now() >= under_way:
+        yield
+        return
+    with time_machine.travel(under_way):
+        yield
 
 
 def allocated_student(hub, number: str, practitioner=None, **fields):

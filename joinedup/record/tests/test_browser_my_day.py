@@ -20,7 +20,12 @@ from joinedup.conftest import (
     open_from_menu,
 )
 from joinedup.consent.services import open_care_relationship
-from joinedup.record.tests.my_day_factories import allocated_student, plant_day, start_of_today
+from joinedup.record.tests.my_day_factories import (
+    allocated_student,
+    day_under_way,
+    plant_day,
+    start_of_today,
+)
 from joinedup.referrals.appointments import book_appointment
 from joinedup.referrals.models import FollowUpTask
 from joinedup.referrals.services import escalate_overdue_follow_ups
@@ -55,7 +60,13 @@ def a_day_with_one_of_each(hub):
     return day, robin
 
 
-def test_a_practitioner_works_through_my_day(hub, page):
+@pytest.fixture
+def under_way():
+    with day_under_way():
+        yield
+
+
+def test_a_practitioner_works_through_my_day(under_way, hub, page):
     day, robin = a_day_with_one_of_each(hub)
     jordan = day.student.display_name
     login(page, hub.practitioner)

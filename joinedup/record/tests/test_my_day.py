@@ -4,7 +4,6 @@ page it is dealt with; what the policy withholds named, never absent; constant q
 import datetime as dt
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,7 +11,7 @@ from django.utils import timezone
 
 from joinedup.audit.models import AuditEvent
 from joinedup.consent.services import record_consent
-from joinedup.record.tests.my_day_factories import allocated_student, plant_day, start_of_today
+from joinedup.record.tests.my_day_factories import allocated_student, day_under_way, plant_day
 from joinedup.referrals.appointments import (
     answer_appointment_request,
     ask_about_appointment,
@@ -47,13 +46,12 @@ def test_only_clinical_staff_have_a_day_page(hub, client, who):
 
 
 @pytest.fixture
-def midday():
-    """Noon today: the day's 00:30 appointment is over, whenever the test runs."""
-    with time_machine.travel(start_of_today() + dt.timedelta(hours=12)):
+def under_way():
+    with day_under_way():
         yield
 
 
-def test_each_kind_of_item_shows_with_the_page_it_is_dealt_with(midday, hub, client):
+def test_each_kind_of_item_shows_with_the_page_it_is_dealt_with(under_way, hub, client):
     day = plant_day(hub)
     html = _get(client, hub.practitioner)
     student = day.student
