@@ -398,6 +398,11 @@ class RetentionForm(forms.Form):
         error_messages={"required": _("Give the period in years."),
                         "invalid": _("Give the period in whole years, such as 6.")},
     )  # fmt: skip
+    why = forms.CharField(
+        label=_("Why"), required=False, max_length=300,
+        help_text=_("Needed for a period shorter than the default. It is kept in the audit "
+                    "log."),
+    )  # fmt: skip
 
 
 class CorrectionForm(RightsRequestForm):

@@ -87,22 +87,35 @@ def periods_of(organisation: Organisation) -> dict[str, Period]:
 
 
 def set_period(*, actor: User, organisation: Organisation, category: str, years: int | None,
-               request=None) -> None:  # fmt: skip
+               why: str = "", request=None) -> Period:  # fmt: skip
+    """Set the organisation's own period for a kind of record; the default's own period puts
+    it back to the default. A period shorter than the default needs a reason, kept in the
+    audit log with the old and new period. Returns the period as it was."""
     require_admin_of(actor, organisation.pk)
     if category not in Category.values:
         raise ValidationError({"category": _("Choose a kind of record from the list.")})
-    if problem := rules.retention_problem(years):
+    if (problem := rules.retention_problem(years)) or years is None:
         raise ValidationError({"years": problem})
-    before = periods_of(organisation)[category].years
+    before = periods_of(organisation)[category]
+    if years < before.default_years and not why.strip():
+        raise ValidationError({"why": _(
+            "Say why you keep them for less than the default of %(years)d years (%(source)s)."
+        ) % {"years": before.default_years, "source": before.source}})  # fmt: skip
     with transaction.atomic():
-        RetentionRule.objects.update_or_create(
-            organisation=organisation, category=category,
-            defaults={"years": years, "changed_by": actor, "changed_at": timezone.now()},
-        )  # fmt: skip
+        if years == before.default_years:
+            RetentionRule.objects.filter(organisation=organisation, category=category).delete()
+        else:
+            RetentionRule.objects.update_or_create(
+                organisation=organisation, category=category,
+                defaults={"years": years, "changed_by": actor, "changed_at": timezone.now()},
+            )  # fmt: skip
         append([admin_entry(
             actor, request, organisation=organisation, action="governance.retention.period_set",
-            reason=f"{category}: {before} → {years} years after the last contact",
+            reason=f"{category}: {before.years} → {years} years after the last contact"
+            + (" (the default)" if years == before.default_years else "")
+            + (f". Why: {why.strip()}" if why.strip() else ""),
         )])  # fmt: skip
+    return before
 
 
 @dataclass(frozen=True)

@@ -701,18 +701,18 @@ def retention_view(request):
         org = _posted_organisation(request, organisations)
         try:
             if do == "period" and period.is_valid():
-                before = retention.periods_of(org)[period.cleaned_data["category"]]
-                retention.set_period(actor=request.user, organisation=org, request=request,
-                                     **period.cleaned_data)  # fmt: skip
-                said = {"kind": Category(before.category).label, "old": before.years,
-                        "new": period.cleaned_data["years"], "default": before.default_years,
-                        "source": before.source}  # fmt: skip
-                messages.success(request, (_(
-                    "%(kind)s: %(old)d years → %(new)d years. This is shorter than the default "
-                    "of %(default)d years (%(source)s): keep a note of why."
-                ) if said["new"] < said["default"] else _(
-                    "%(kind)s: %(old)d years → %(new)d years. The next daily listing uses it."
-                )) % said)  # fmt: skip
+                before = retention.set_period(actor=request.user, organisation=org,
+                                              request=request, **period.cleaned_data)  # fmt: skip
+                years = period.cleaned_data["years"]
+                said = {"kind": Category(before.category).label,
+                        "old": ngettext("%d year", "%d years", before.years) % before.years,
+                        "new": ngettext("%d year", "%d years", years) % years}  # fmt: skip
+                messages.success(request, (
+                    _("%(kind)s: %(old)s → %(new)s, the default. The next daily listing uses it.")
+                    if years == before.default_years
+                    else _("%(kind)s: %(old)s → %(new)s. The next daily listing uses it; the "
+                           "audit log keeps the change and its reason.")
+                ) % said)  # fmt: skip
                 return redirect("governance:retention")
             if do == "list":
                 run = retention.list_due(org)

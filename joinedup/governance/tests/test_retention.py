@@ -17,7 +17,7 @@ from joinedup.consent.models import CareRelationship
 from joinedup.consent.services import close_care_relationship, open_care_relationship
 from joinedup.feedback.models import Feedback
 from joinedup.governance import retention, rules
-from joinedup.governance.models import RetentionRun
+from joinedup.governance.models import RetentionRule, RetentionRun
 from joinedup.measures.models import Administration, Answer
 from joinedup.messaging.models import Message
 from joinedup.people.models import Role, User
@@ -145,8 +145,21 @@ def test_a_period_is_changed_by_an_admin_and_a_bad_one_refused(hub, old):
     zero = client.post(reverse("governance:retention"), asked | {"years": "0"})
     assert zero.status_code == 400
     assert "at least 1 year" in zero.content.decode()
-    shorter = client.post(reverse("governance:retention"), asked | {"years": "2"}, follow=True)
-    assert "Risk: 6 years → 2 years. This is shorter than the default" in shorter.content.decode()
+    unexplained = client.post(reverse("governance:retention"), asked | {"years": "2"})
+    assert unexplained.status_code == 400
+    assert "Say why you keep them for less than the default of 6 years" in (
+        unexplained.content.decode())  # fmt: skip
+    assert "risk" not in dict(RetentionRule.objects.values_list("category", "years"))
+    shorter = client.post(reverse("governance:retention"), asked | {
+        "years": "1", "why": "Only triage notes: the full record is kept by the trust."},
+        follow=True)  # fmt: skip
+    assert "Risk: 6 years → 1 year. The next daily listing uses it" in shorter.content.decode()
+    said = AuditEvent.objects.filter(action="governance.retention.period_set").last()
+    assert said.reason == ("risk: 6 → 1 years after the last contact. Why: Only triage notes: "
+                           "the full record is kept by the trust.")  # fmt: skip
+    client.post(
+        reverse("governance:retention"), asked | {"years": "2", "why": "Two, on reflection."}
+    )
     client.post(reverse("governance:retention"), asked | {"years": "8"})
     risk = retention.periods_of(hub.university)["risk"]
     assert (risk.years, risk.default_years) == (8, 6)
@@ -155,6 +168,10 @@ def test_a_period_is_changed_by_an_admin_and_a_bad_one_refused(hub, old):
     said = AuditEvent.objects.filter(action="governance.retention.period_set").last()
     assert said.reason == "risk: 2 → 8 years after the last contact"  # what it was, and is
     assert retention.list_due(hub.university).by_category == {"notes": 1, "messages": 1}
+    back = client.post(reverse("governance:retention"), asked | {"years": "6"}, follow=True)
+    assert "Risk: 8 years → 6 years, the default." in back.content.decode()
+    assert not RetentionRule.objects.filter(category="risk").exists()  # the default again
+    assert retention.periods_of(hub.university)["risk"].set_by == ""
     unticked = client.post(reverse("governance:retention"), {
         "organisation": hub.university.uuid, "do": "erase",
         "run": RetentionRun.objects.get().uuid,
@@ -322,4 +339,5 @@ def test_the_page_says_what_happens_to_each_kind_of_record_once_its_time_has_pas
     assert "dates kept for reports: risk flag reasons" in risk
     identity = page[page.index('data-period="identity"') :]
     assert "only once they have left the university" in identity[: identity.index("</tr>")]
+    assert "at least 6 years" in identity[: identity.index("</tr>")]
     assert retention.fate_of("discharge") == ["Erased: record entries of this kind."]
