@@ -2,7 +2,7 @@
 never who the student is or anything clinical, only who used it, why, what kinds of record
 it read, and the review; of the audit log, the entries its members wrote."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
@@ -206,6 +206,9 @@ class AgreementFacts:
     in_force: bool
     waiting_for: list[str]  # organisations that have not activated it (or suspended it)
     warnings: list[str]
+    # Other agreements between the same organisations in force now: what they cover is
+    # shared under them whatever happens to this one.
+    alongside: list[str] = field(default_factory=list)
 
 
 def agreements_of(user: User, today: date | None = None) -> list[AgreementFacts]:
@@ -218,7 +221,19 @@ def agreements_of(user: User, today: date | None = None) -> list[AgreementFacts]
         .prefetch_related("sides__organisation", "sides__changed_by")
         .order_by("-drafted_at", "-pk")
     )
-    return [_facts(agreement, mine, today) for agreement in agreements]
+    facts = [_facts(agreement, mine, today) for agreement in agreements]
+    in_force: dict[frozenset, list[str]] = {}
+    for f in facts:
+        if f.in_force:
+            in_force.setdefault(_between(f), []).append(f.agreement.title)
+    return [
+        replace(f, alongside=[t for t in in_force.get(_between(f), []) if t != f.agreement.title])
+        for f in facts
+    ]
+
+
+def _between(facts: "AgreementFacts") -> frozenset:
+    return frozenset(side.organisation_id for side in facts.sides)
 
 
 def agreement_of(user: User, agreement_uuid) -> AgreementFacts | None:

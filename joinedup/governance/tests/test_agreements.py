@@ -20,7 +20,7 @@ from joinedup.consent.models import (
 )
 from joinedup.consent.policy import decide
 from joinedup.consent.tests.factories import give_consent
-from joinedup.governance import rules, services
+from joinedup.governance import rules, selectors, services
 from joinedup.people.models import Role
 
 TODAY = dt.date(2026, 12, 6)
@@ -585,3 +585,19 @@ def test_an_agreement_made_before_the_basis_was_asked_says_so(hub, trust_admin):
     DataSharingAgreement.objects.filter(pk=agreement.pk).update(lawful_basis="", condition="")
     page = _as(trust_admin).get(reverse("governance:agreement", args=[agreement.uuid]))
     assert "Not recorded: the agreement was made before it was asked for" in page.content.decode()
+
+
+def test_another_agreement_in_force_between_the_same_organisations_is_named(hub, trust_admin):
+    second = _draft(hub, trust_admin, partner=hub.university, title="Crisis pilot")
+    for admin, org in ((trust_admin, hub.trust), (hub.org_admin, hub.university)):
+        services.set_agreement_side(actor=admin, agreement=second, organisation=org,
+                                    active=True, signatory=SIGNED)  # fmt: skip
+    page = _as(hub.org_admin).get(reverse("governance:agreement", args=[second.uuid]))
+    said = page.content.decode()
+    assert f"Another agreement between these organisations is in force, “{hub.agreement.title}”" \
+        in said  # fmt: skip
+    assert "whatever happens to this one" in said
+    facts = {f.agreement.title: f for f in selectors.agreements_of(hub.org_admin)}
+    assert facts[hub.agreement.title].alongside == ["Crisis pilot"]
+    assert facts["Crisis pilot"].alongside == [hub.agreement.title]
+    assert selectors.agreements_of(trust_admin)  # the other side sees it too
