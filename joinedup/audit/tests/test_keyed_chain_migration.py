@@ -6,27 +6,15 @@ import json
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from joinedup.audit.models import AuditEvent
 from joinedup.audit.selectors import verify_audit_chain
 from joinedup.audit.tests.tampering import triggers_off
+from joinedup.tests.migrating import back_at, latest, migrate
 
 UNKEYED = [("audit", "0003_append_only_trigger")]
 HASHED_FIELDS = AuditEvent.HASHED_FIELDS
-
-
-def _migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
-def _latest():
-    """Every app's latest migration: going back to a migration of one app unapplies the
-    migrations of other apps that depend on it, and the way forward must reapply them."""
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def _write_unkeyed(count: int) -> str:
@@ -56,19 +44,15 @@ def _write_unkeyed(count: int) -> str:
 
 @pytest.fixture
 def unkeyed_log(transactional_db):
-    latest = _latest()
-    _migrate(UNKEYED)
-    try:
+    with back_at(UNKEYED):
         yield
-    finally:
-        _migrate(latest)
 
 
 @pytest.mark.usefixtures("unkeyed_log")
 def test_an_unkeyed_log_is_chained_again_under_the_key_and_verifies():
     _write_unkeyed(5)
     before = list(AuditEvent.objects.order_by("seq").values_list("action", "hash"))
-    _migrate(_latest())
+    migrate(latest())
     after = list(AuditEvent.objects.order_by("seq").values_list("action", "hash"))
     assert [action for action, _ in after] == [action for action, _ in before]
     assert all(old != new for (_, old), (_, new) in zip(before, after, strict=True))
@@ -83,7 +67,7 @@ def test_an_unkeyed_log_already_broken_is_not_chained_again():
     with triggers_off(connection), connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditevent SET reason = 'changed' WHERE seq = 2")
     with pytest.raises(RuntimeError, match="entry 2 was altered after it was written"):
-        _migrate(_latest())
+        migrate(latest())
     assert AuditEvent.objects.get(seq=1).prev_hash == "0" * 64
     with triggers_off(connection), connection.cursor() as cursor:
         cursor.execute("DELETE FROM audit_auditevent")

@@ -5,32 +5,21 @@ else the student's university, so that some admin always reviews it."""
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from conftest import make_staff, make_student
 from joinedup.audit.services import Entry, append
 from joinedup.consent.models import BreakGlass
 from joinedup.people.models import Organisation, Role, Service, User
+from joinedup.tests.migrating import back_at, migrate, models_at
 
 BEFORE = ("consent", "0009_agreement_reviews")
 
 
-def _migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
 @pytest.fixture
 def before_overrides_had_a_place(transactional_db):
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    _migrate([BEFORE])
-    try:
+    with back_at([BEFORE]):
         yield
-    finally:
-        _migrate(latest)
 
 
 @pytest.mark.usefixtures("before_overrides_had_a_place")
@@ -45,7 +34,7 @@ def test_each_earlier_override_is_given_where_it_was_used_from():
     append([Entry(action="consent.break_glass.opened", actor=named, student=student,
                   actor_organisation=trust.name)])  # fmt: skip
     opened = timezone.now()  # the moment its audit entry was written
-    old = MigrationExecutor(connection).loader.project_state([BEFORE]).apps
+    old = models_at([BEFORE])
     OldBreakGlass = old.get_model("consent", "BreakGlass")  # noqa: N806 - historical model
     ids = {
         user.email: OldBreakGlass.objects.create(
@@ -57,7 +46,7 @@ def test_each_earlier_override_is_given_where_it_was_used_from():
         ).pk
         for user in (named, working, gone)
     }
-    _migrate([("consent", "0010_override_organisation")])
+    migrate([("consent", "0010_override_organisation")])
 
     where = dict(BreakGlass.objects.values_list("pk", "organisation__name"))
     assert where == {

@@ -6,34 +6,20 @@ import datetime as dt
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from conftest import make_staff, make_student
 from joinedup.consent.models import CareRelationship
 from joinedup.people.models import Organisation, Role, Service
+from joinedup.tests.migrating import back_at, latest, migrate, models_at
 
 BEFORE = ("referrals", "0005_referral_report_index")
 DAY = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
 
 
-def _migrate(targets) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
-def _latest():
-    """Every app's latest migration: going back to a migration of one app unapplies the
-    migrations of other apps that depend on it, and the way forward must reapply them."""
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
-
-
 def _models(at):
     """The referrals models as they stand at migration `at` (one node, or a list of them)."""
-    state = MigrationExecutor(connection).loader.project_state(at)
-    return state.apps.get_model("referrals", "Episode"), state.apps.get_model(
-        "referrals", "Appointment"
-    )
+    apps = models_at(at)
+    return apps.get_model("referrals", "Episode"), apps.get_model("referrals", "Appointment")
 
 
 def _kept() -> dict:
@@ -47,12 +33,8 @@ def _kept() -> dict:
 
 @pytest.fixture
 def before_the_diary(transactional_db):
-    latest = _latest()
-    _migrate([BEFORE])
-    try:
+    with back_at([BEFORE]):
         yield
-    finally:
-        _migrate(latest)
 
 
 @pytest.mark.usefixtures("before_the_diary")
@@ -82,10 +64,10 @@ def test_the_kept_counts_survive_the_diary_both_ways_and_clinicians_are_named():
     book(Appointment, 15, "booked", priya)
     assert _kept() == {episode.pk: (1, 1, 1)}
 
-    _migrate(_latest())
+    migrate(latest())
 
     assert _kept() == {episode.pk: (1, 1, 1)}  # recomputed, the same
-    Episode, Appointment = _models(_latest())  # noqa: N806
+    Episode, Appointment = _models(latest())  # noqa: N806
     clinicians = dict(Appointment.objects.values_list("pk", "clinician_id"))
     assert clinicians[by_priya.pk] == priya.pk
     assert clinicians[by_manager.pk] is None  # a manager is not a clinician of the service
@@ -97,7 +79,7 @@ def test_the_kept_counts_survive_the_diary_both_ways_and_clinicians_are_named():
     Appointment.objects.filter(pk=later.pk).delete()
     assert _kept() == {episode.pk: (2, 0, 2)}
 
-    _migrate([BEFORE])
+    migrate([BEFORE])
 
     assert _kept() == {episode.pk: (2, 0, 2)}
     Episode, Appointment = _models(BEFORE)  # noqa: N806
