@@ -46,6 +46,13 @@ def _as(user) -> SignedInClient:
 SIGNED = "Dr Ada Jones, Caldicott Guardian"
 
 
+def _activate(admin, agreement, organisation):
+    return services.set_agreement_side(
+        actor=admin, agreement=agreement, organisation=organisation, active=True,
+        signatory=SIGNED,
+    )  # fmt: skip
+
+
 def _draft(hub, admin, **changed):
     terms = {
         "organisation": hub.trust, "partner": hub.other_university,
@@ -132,21 +139,9 @@ def test_records_flow_only_once_both_sides_activate_and_stop_when_either_suspend
 
     agreement = _draft(hub, trust_admin)
     assert not crisis_team_reads()
-    services.set_agreement_side(
-        actor=trust_admin,
-        agreement=agreement,
-        organisation=hub.trust,
-        active=True,
-        signatory=SIGNED,
-    )
+    _activate(trust_admin, agreement, hub.trust)
     assert not crisis_team_reads()
-    services.set_agreement_side(
-        actor=southgate_admin,
-        agreement=agreement,
-        organisation=hub.other_university,
-        active=True,
-        signatory=SIGNED,
-    )
+    _activate(southgate_admin, agreement, hub.other_university)
     assert crisis_team_reads()
     with pytest.raises(ValidationError, match="Say why"):
         services.set_agreement_side(
@@ -182,21 +177,9 @@ def test_records_flow_only_once_both_sides_activate_and_stop_when_either_suspend
 def test_an_admin_acts_only_for_their_own_organisation(hub, trust_admin, southgate_admin):
     agreement = _draft(hub, trust_admin)
     with pytest.raises(PermissionDenied):
-        services.set_agreement_side(
-            actor=trust_admin,
-            agreement=agreement,
-            organisation=hub.other_university,
-            active=True,
-            signatory=SIGNED,
-        )
+        _activate(trust_admin, agreement, hub.other_university)
     with pytest.raises(PermissionDenied):
-        services.set_agreement_side(
-            actor=hub.org_admin,
-            agreement=agreement,
-            organisation=hub.university,
-            active=True,
-            signatory=SIGNED,
-        )
+        _activate(hub.org_admin, agreement, hub.university)
     with pytest.raises(PermissionDenied):
         _draft(hub, southgate_admin)  # drafting for the trust
     assert not AgreementSide.objects.filter(agreement=agreement, active=True).exists()
@@ -323,22 +306,10 @@ def test_the_other_side_is_told_of_each_step_by_email(
     assert "has drafted a data sharing agreement with your organisation" in drafted.body
     assert f"/governance/agreements/{agreement.uuid}/" in drafted.body
     with django_capture_on_commit_callbacks(execute=True):
-        services.set_agreement_side(
-            actor=trust_admin,
-            agreement=agreement,
-            organisation=hub.trust,
-            active=True,
-            signatory=SIGNED,
-        )
+        _activate(trust_admin, agreement, hub.trust)
     assert "until your side activates it too" in mailoutbox[1].body
     with django_capture_on_commit_callbacks(execute=True):
-        services.set_agreement_side(
-            actor=southgate_admin,
-            agreement=agreement,
-            organisation=hub.other_university,
-            active=True,
-            signatory=SIGNED,
-        )
+        _activate(southgate_admin, agreement, hub.other_university)
     assert mailoutbox[2].to == ["dpo@nhs.example"]
     assert "It is in force" in mailoutbox[2].body
     with django_capture_on_commit_callbacks(execute=True):
@@ -406,13 +377,7 @@ def test_a_draft_nobody_activated_is_withdrawn_with_a_reason_and_kept_in_the_his
     assert told.to == ["dpo@nhs.example"]
     assert "Their reason: The categories are wrong." in told.body
     with pytest.raises(ValidationError, match="draft a new agreement"):
-        services.set_agreement_side(
-            actor=trust_admin,
-            agreement=agreement,
-            organisation=hub.trust,
-            active=True,
-            signatory=SIGNED,
-        )
+        _activate(trust_admin, agreement, hub.trust)
     header = _as(southgate_admin).get(reverse("governance:agreements")).content.decode()
     assert "data-nav-count" not in header  # nothing left to act on
     assert "Record a review" not in page  # a withdrawn draft has nothing to review
@@ -425,9 +390,7 @@ def test_a_draft_nobody_activated_is_withdrawn_with_a_reason_and_kept_in_the_his
 def test_each_box_on_an_agreements_page_has_an_id_of_its_own(hub, trust_admin):
     draft = _draft(hub, trust_admin)
     active = _draft(hub, trust_admin, title="Active")
-    services.set_agreement_side(
-        actor=trust_admin, agreement=active, organisation=hub.trust, active=True, signatory=SIGNED
-    )
+    _activate(trust_admin, active, hub.trust)
     for agreement in (draft, active):  # review with withdraw; review with suspend
         page = _as(trust_admin).get(reverse("governance:agreement", args=[agreement.uuid]))
         ids = re.findall(r' id="([^"]+)"', page.content.decode())
@@ -436,13 +399,7 @@ def test_each_box_on_an_agreements_page_has_an_id_of_its_own(hub, trust_admin):
 
 def test_an_agreement_once_activated_is_suspended_never_withdrawn(hub, trust_admin):
     agreement = _draft(hub, trust_admin)
-    services.set_agreement_side(
-        actor=trust_admin,
-        agreement=agreement,
-        organisation=hub.trust,
-        active=True,
-        signatory=SIGNED,
-    )
+    _activate(trust_admin, agreement, hub.trust)
     page = _as(trust_admin).get(reverse("governance:agreement", args=[agreement.uuid]))
     assert "Withdraw this draft" not in page.content.decode()
     with pytest.raises(ValidationError, match="suspend it instead"):
@@ -528,8 +485,7 @@ def test_terms_change_until_both_sides_have_it_in_force_and_each_activation_is_u
     hub, trust_admin, southgate_admin, mailoutbox, django_capture_on_commit_callbacks
 ):
     agreement = _draft(hub, trust_admin)
-    services.set_agreement_side(actor=trust_admin, agreement=agreement, organisation=hub.trust,
-                                active=True, signatory=SIGNED)  # fmt: skip
+    _activate(trust_admin, agreement, hub.trust)  # fmt: skip
     terms = {name: getattr(agreement, name) for name in rules.AGREEMENT_TERMS}
     with pytest.raises(ValidationError) as refused:
         services.revise_agreement(actor=southgate_admin, agreement=agreement,
@@ -568,8 +524,7 @@ def test_terms_change_until_both_sides_have_it_in_force_and_each_activation_is_u
     assert "has changed the terms of “Southgate and trust crisis sharing”" in told.body
 
     for admin, org in ((trust_admin, hub.trust), (southgate_admin, hub.other_university)):
-        services.set_agreement_side(actor=admin, agreement=agreement, organisation=org,
-                                    active=True, signatory=SIGNED)  # fmt: skip
+        _activate(admin, agreement, org)
     agreement.refresh_from_db()
     assert not agreement.may_be_revised
     with pytest.raises(ValidationError, match="in force on both sides"):
@@ -590,8 +545,7 @@ def test_an_agreement_made_before_the_basis_was_asked_says_so(hub, trust_admin):
 def test_another_agreement_in_force_between_the_same_organisations_is_named(hub, trust_admin):
     second = _draft(hub, trust_admin, partner=hub.university, title="Crisis pilot")
     for admin, org in ((trust_admin, hub.trust), (hub.org_admin, hub.university)):
-        services.set_agreement_side(actor=admin, agreement=second, organisation=org,
-                                    active=True, signatory=SIGNED)  # fmt: skip
+        _activate(admin, second, org)
     page = _as(hub.org_admin).get(reverse("governance:agreement", args=[second.uuid]))
     said = page.content.decode()
     assert f"Another agreement between these organisations is in force, “{hub.agreement.title}”" \
