@@ -12,7 +12,12 @@ from django.utils import timezone
 from nhs_number import REGION_SYNTHETIC
 from nhs_number import generate as generate_nhs_numbers
 
-from joinedup.consent.models import CareRelationship, ConsentGrant, DataSharingAgreement
+from joinedup.consent.models import (
+    AgreementSide,
+    CareRelationship,
+    ConsentGrant,
+    DataSharingAgreement,
+)
 from joinedup.feedback.demo import add_demo_feedback
 from joinedup.governance.demo import add_demo_overrides
 from joinedup.measures.demo import add_demo_measures, add_story_measures
@@ -177,8 +182,18 @@ def _organisations() -> dict:
                 "signatory": "Data protection officer of each organisation",
             },
         )
+    # Who signed each side, as each activation records.
+    for organisation, signatory in SIGNATORIES.items():
+        AgreementSide.objects.filter(organisation__name=organisation).update(signatory=signatory)
     return hub
 
+
+SIGNATORIES = {
+    "University of Northbridge": "Dr Helen Ward, Caldicott Guardian",
+    "Southgate University": "Prof. Amir Khan, Senior Information Risk Owner",
+    "Northbridge and Southgate NHS Foundation Trust": "Dr Ruth Adeyemi, Caldicott Guardian",
+    "Mind in Northbridge": "Sam Lewis, Chief Executive",
+}
 
 STAFF = [
     ("practitioner", "practitioner", "north", "north_wellbeing", None, "Priya", "Shah"),
