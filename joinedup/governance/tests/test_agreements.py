@@ -288,6 +288,9 @@ def test_both_sides_activate_an_agreement_and_sharing_starts(
     page.get_by_role("button", name="Activate it for Northbridge NHS Trust").click()
     expect(page.locator("[data-state]")).to_contain_text("Records are shared under it now.")
     expect(page.locator("[data-history] li")).to_have_count(5)
+    expect(page.locator("[data-history] li").first).to_contain_text(
+        "Drafted by Northbridge NHS Trust (dpo@nhs.example)"
+    )
     expect(page.get_by_role("link", name="Change its terms")).to_have_count(0)
     page.get_by_label("Why are you suspending it?").fill("Our DPIA is being redone.")
     page.get_by_role("button", name="Suspend it for Northbridge NHS Trust").click()
