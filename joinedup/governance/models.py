@@ -118,6 +118,11 @@ class RightsRequest(models.Model):
     response = models.TextField(blank=True)
     logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
     logged_at = models.DateTimeField(default=timezone.now)
+    # The tasks set for the services that hold the student's records, to prepare what the
+    # request needs from them: the admin sees whether each is done, never what it holds.
+    service_tasks = models.ManyToManyField(
+        "referrals.FollowUpTask", blank=True, related_name="rights_requests"
+    )
 
     class Meta:
         ordering = ["received_on", "pk"]

@@ -1,6 +1,8 @@
 """The log of data protection rights requests made outside the portal: each logged with its
 statutory clock, extended once where the law allows, and closed with its answer. Audited."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -16,7 +18,9 @@ from joinedup.governance.selectors import (
     require_admin_of,
 )
 from joinedup.governance.services import admin_entry
-from joinedup.people.models import Organisation, Student, User
+from joinedup.people.models import Organisation, Service, Student, User
+from joinedup.referrals.models import FollowUpTask
+from joinedup.referrals.work.rules import due_at_for
 
 
 def requests_of(user: User) -> QuerySet[RightsRequest]:
@@ -150,6 +154,80 @@ def answer(*, actor: User, row: RightsRequest, outcome: str, responded_on, respo
             + (f", {late} days late" if late > 0 else ""),
         )])  # fmt: skip
     return row
+
+
+def services_holding(row: RightsRequest) -> tuple[Student | None, list[Service]]:
+    """The student a request names (by its student number), and the services of its
+    organisation that have held them in their care, now or before: those whose records the
+    request reaches."""
+    number = row.student_number.strip()
+    student = (
+        Student.records.filter(
+            Q(university=row.organisation_id)
+            | Q(care_relationships__service__organisation=row.organisation_id),
+            student_number__iexact=number,
+        ).first()
+        if number else None
+    )  # fmt: skip
+    if student is None:
+        return None, []
+    services = Service.objects.filter(
+        organisation=row.organisation_id, care_relationships__student=student
+    ).distinct().order_by("name")  # fmt: skip
+    return student, list(services)
+
+
+# The services finish a week before the answer is due, to leave time to send it.
+SERVICES_AHEAD = timedelta(days=7)
+
+
+def ask_services(*, actor: User, row: RightsRequest, request=None) -> list[FollowUpTask]:
+    """Set each service that holds the student's records a task to prepare what the request
+    needs from them (a copy, a correction, an erasure), due a week before the answer (or
+    today). The admin sees whether each is done, never what the records say: the people who
+    may read them prepare it. Asked once."""
+    _check(actor, row)
+    if row.responded_on is not None:
+        raise ValidationError(_("This request has been answered."))
+    if row.service_tasks.exists():
+        raise ValidationError(_("The services have been asked already."))
+    student, services = services_holding(row)
+    if student is None:
+        raise ValidationError(
+            _(
+                "Give the student's number (under “Correct the details”), "
+                "so that the services holding their records can be found."
+            )
+        )
+    if not services:
+        raise ValidationError(_("No service of %(org)s has held this student in its care: "
+                                "there are no records of theirs to prepare.")
+                              % {"org": row.organisation.name})  # fmt: skip
+    today = timezone.localdate()
+    due_on = max(today, row.due_on - SERVICES_AHEAD)
+    kind = str(RightsRequest.Kind(row.kind).label).split(":")[0]
+    with transaction.atomic():
+        tasks = [
+            FollowUpTask.objects.create(
+                student=student, service=service, created_by=actor,
+                reason=_("Rights request (%(kind)s): prepare what it needs from our records")
+                % {"kind": kind.lower()},
+                detail=_("Received on %(received)s; the answer is due by %(due)s. Prepare what "
+                         "the request needs from this service's records, check it for anything "
+                         "that must be withheld, and tell %(who)s when it is ready.")
+                % {"received": f"{row.received_on:%-d %B %Y}", "due": f"{row.due_on:%-d %B %Y}",
+                   "who": actor.email},
+                due_at=due_at_for(due_on, timezone.get_current_timezone()),
+            )
+            for service in services
+        ]  # fmt: skip
+        row.service_tasks.add(*tasks)
+        append([admin_entry(
+            actor, request, organisation=row.organisation,
+            action="governance.rights.services_asked",
+            reason=f"{row.uuid}: {', '.join(s.name for s in services)} asked, due {due_on}",
+        )])  # fmt: skip
+    return tasks
 
 
 def _check(actor: User, row: RightsRequest) -> None:

@@ -540,6 +540,17 @@ def rights_request(request, rights_request_uuid):
     # A ModelForm fills its instance as it validates: a copy, so a refused correction leaves
     # the page showing the request as it is saved.
     correction = CorrectionForm(request.POST if do == "correct" else None, instance=copy(row))
+    if request.method == "POST" and do == "ask":
+        try:
+            tasks = rights.ask_services(actor=request.user, row=row, request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, ngettext(
+                "%(count)d service is asked to prepare it: you will see here when it is done.",
+                "%(count)d services are asked to prepare it: you will see here when each is "
+                "done.", len(tasks)) % {"count": len(tasks)})  # fmt: skip
+        return redirect("governance:rights-request", rights_request_uuid)
     form = {"answer": answer, "correct": correction}.get(do, extend)
     if request.method == "POST" and form.is_valid():
         try:
@@ -567,6 +578,9 @@ def rights_request(request, rights_request_uuid):
         "row": row, "answer": answer, "extend": extend, "today": timezone.localdate(),
         "clock": None if row.responded_on else rules.clock_of(row.due_on, timezone.localdate()),
         "correction": correction,
+        "asked": row.service_tasks.select_related("service", "completed_by").order_by(
+            "service__name"),
+        "holding": rights.services_holding(row)[1],
     }, status=400 if answer.errors or extend.errors or correction.errors else 200)  # fmt: skip
 
 

@@ -7,11 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from conftest import SignedInClient, make_staff
+from conftest import SignedInClient, make_staff, make_student
 from joinedup.audit.models import AuditEvent
 from joinedup.conftest import accessible_at_both_sizes, login, open_from_menu
+from joinedup.consent.services import close_care_relationship, open_care_relationship
 from joinedup.governance import rights, rules
 from joinedup.people.models import Role
+from joinedup.referrals.work.services import complete_task
 
 D = dt.date
 
@@ -173,6 +175,7 @@ def test_a_bad_log_entry_is_refused_and_keeps_what_was_typed(hub):
 
 @pytest.mark.browser
 def test_a_data_protection_officer_logs_extends_and_answers_a_request(hub, page):
+    open_care_relationship(student=hub.student, service=hub.wellbeing, reason="episode")
     login(page, hub.org_admin)
     open_from_menu(page, "Rights requests")
     accessible_at_both_sizes(page)
@@ -184,12 +187,18 @@ def test_a_data_protection_officer_logs_extends_and_answers_a_request(hub, page)
     page.get_by_role("button", name="Log it").click()
     expect(page.get_by_role("status")).to_contain_text("The answer is due by")
     accessible_at_both_sizes(page)
-    page.get_by_text("Correct the details").click()
+    page.get_by_text("Correct the details", exact=True).click()
     page.get_by_label("Who asks").fill("Sam Okafor, for his daughter")
+    page.get_by_label("Their student number, if they are a student").fill(
+        hub.student.student_number
+    )
     page.get_by_label("Why are you correcting it?").fill("His letter names his daughter.")
     page.get_by_role("button", name="Save the corrected details").click()
     expect(page.get_by_role("status")).to_contain_text("The details are corrected.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("for his daughter")
+    page.get_by_role("button", name="Ask the services to prepare it").click()
+    expect(page.get_by_role("status")).to_contain_text("1 service is asked to prepare it")
+    expect(page.locator('[data-service-asked="Wellbeing"]')).to_contain_text("Preparing")
     page.get_by_label("Why more time is needed").fill("Records from four services.")
     page.get_by_role("button", name="Extend by two months").click()
     expect(page.locator("[data-due]")).to_contain_text("Extended by two months")
@@ -257,3 +266,49 @@ def test_the_header_counts_the_requests_overdue_or_due_within_a_week(hub):
     assert link[: link.index("</a>")].endswith(
         '<span class="jup-nav-count" data-nav-count>2<span class="nhsuk-u-visually-hidden"> '
         "due within a week or overdue</span></span>")  # fmt: skip
+
+
+@time_machine.travel(dt.datetime(2026, 12, 6, 12, tzinfo=dt.UTC))
+def test_the_services_holding_the_students_records_are_asked_to_prepare_them(hub):
+    wellbeing = open_care_relationship(student=hub.student, service=hub.wellbeing,
+                                       reason="episode")  # fmt: skip
+    close_care_relationship(relationship=wellbeing, because="episode_ended")  # before: counts
+    open_care_relationship(student=hub.student, service=hub.counselling, reason="episode")
+    open_care_relationship(student=hub.student, service=hub.crisis, reason="episode")  # the NHS
+    row = _log(hub, student_number=hub.student.student_number)
+    assert [s.name for s in rights.services_holding(row)[1]] == ["Counselling", "Wellbeing"]
+    page = _as(hub.org_admin).get(reverse("governance:rights-request", args=[row.uuid]))
+    assert "Counselling, Wellbeing have held this student in their care." in page.content.decode()
+
+    tasks = rights.ask_services(actor=hub.org_admin, row=row)
+    assert {(t.service, t.student) for t in tasks} == {(hub.counselling, hub.student),
+                                                       (hub.wellbeing, hub.student)}  # fmt: skip
+    assert {timezone.localtime(t.due_at).date() for t in tasks} == {D(2026, 12, 23)}  # week ahead
+    assert tasks[0].reason == "Rights request (access): prepare what it needs from our records"
+    assert "the answer is due by 30 December 2026" in tasks[0].detail
+    with pytest.raises(ValidationError, match="asked already"):
+        rights.ask_services(actor=hub.org_admin, row=row)
+    asked = AuditEvent.objects.get(action="governance.rights.services_asked")
+    assert asked.reason.endswith("Counselling, Wellbeing asked, due 2026-12-23")
+
+    seen = _as(hub.practitioner).get(reverse("referrals:tasks")).content.decode()
+    assert "Rights request (access): prepare what it needs from our records" in seen
+    complete_task(actor=hub.practitioner, task=next(t for t in tasks if t.service == hub.wellbeing))
+    page = _as(hub.org_admin).get(reverse("governance:rights-request", args=[row.uuid]))
+    shown = page.content.decode()
+    assert 'Wellbeing: <strong class="nhsuk-tag nhsuk-tag--green">Ready</strong>' in shown
+    assert 'Counselling: <strong class="nhsuk-tag nhsuk-tag--grey">Preparing</strong>' in shown
+
+
+def test_services_are_found_only_from_a_student_number_they_have_held(hub):
+    unnamed = _log(hub)
+    with pytest.raises(ValidationError, match="Give the student's number"):
+        rights.ask_services(actor=hub.org_admin, row=unnamed)
+    never = make_student(hub.university, "NB4009999")
+    no_care = _log(hub, student_number=never.student_number)
+    with pytest.raises(ValidationError, match="has held this student in its care"):
+        rights.ask_services(actor=hub.org_admin, row=no_care)
+    with pytest.raises(PermissionDenied):
+        rights.ask_services(actor=make_staff("dpo@nhs.example", Role.ORG_ADMIN, hub.trust),
+                            row=no_care)  # fmt: skip
+    assert not no_care.service_tasks.exists()
