@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from joinedup.audit.services import append
+from joinedup.consent.models import Category
 from joinedup.governance import rules
 from joinedup.governance.models import RightsRequest
 from joinedup.governance.selectors import (
@@ -159,7 +160,7 @@ def answer(*, actor: User, row: RightsRequest, outcome: str, responded_on, respo
 def services_holding(row: RightsRequest) -> tuple[Student | None, list[Service]]:
     """The student a request names (by its student number), and the services of its
     organisation that have held them in their care, now or before: those whose records the
-    request reaches."""
+    request reaches. Shown to an admin only once asked (`ask_services`, audited)."""
     number = row.student_number.strip()
     student = (
         Student.records.filter(
@@ -222,9 +223,11 @@ def ask_services(*, actor: User, row: RightsRequest, request=None) -> list[Follo
             for service in services
         ]  # fmt: skip
         row.service_tasks.add(*tasks)
+        # Which services held the student is what the admin learns: audited as a read of
+        # their engagement, so it is in the student's own record of who has looked.
         append([admin_entry(
-            actor, request, organisation=row.organisation,
-            action="governance.rights.services_asked",
+            actor, request, organisation=row.organisation, student=student,
+            category=Category.ENGAGEMENT, action="governance.rights.services_asked",
             reason=f"{row.uuid}: {', '.join(s.name for s in services)} asked, due {due_on}",
         )])  # fmt: skip
     return tasks

@@ -146,16 +146,24 @@ def draft_agreement(
             drafted_by=actor,
         )
         agreement.organisations.set([organisation, partner])
-        change = AgreementChange.objects.create(
-            agreement=agreement, organisation=organisation, what=AgreementChange.What.DRAFTED,
-            by=actor,
-        )  # fmt: skip
-        transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
-        append([admin_entry(
-            actor, request, organisation=organisation, action="governance.agreement.drafted",
-            reason=f"agreement {agreement.uuid} with {partner.name}",
-        )])  # fmt: skip
+        _record_change(agreement, organisation, AgreementChange.What.DRAFTED, actor, request,
+                       said=f"drafted with {partner.name}")  # fmt: skip
     return agreement
+
+
+def _record_change(agreement: DataSharingAgreement, organisation: Organisation, what: str,
+                   actor: User, request, *, note: str = "", said: str = "") -> None:  # fmt: skip
+    """One step in an agreement's life, in one way: kept in its history, told to the other
+    side, and audited under the agreement's title (in a transaction the caller holds)."""
+    change = AgreementChange.objects.create(
+        agreement=agreement, organisation=organisation, what=what, by=actor, note=note
+    )
+    transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
+    append([admin_entry(
+        actor, request, organisation=organisation, action=f"governance.agreement.{what}",
+        reason=f"agreement “{agreement.title}” ({agreement.uuid}) for {organisation.name}"
+        + "".join(f": {words}" for words in (said, note) if words),
+    )])  # fmt: skip
 
 
 def _term_said(name: str, value) -> str:
@@ -222,15 +230,8 @@ def revise_agreement(
             note += " " + _("Activation undone for %(orgs)s: activate it again to agree to the "
                             "new terms.") % {
                 "orgs": ", ".join(side.organisation.name for side in undone)}  # fmt: skip
-        change = AgreementChange.objects.create(
-            agreement=agreement, organisation=organisation, what=AgreementChange.What.REVISED,
-            by=actor, note=note,
-        )  # fmt: skip
-        transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
-        append([admin_entry(
-            actor, request, organisation=organisation, action="governance.agreement.revised",
-            reason=f"agreement “{agreement.title}” ({agreement.uuid}): {note}",
-        )])  # fmt: skip
+        _record_change(agreement, organisation, AgreementChange.What.REVISED, actor, request,
+                       note=note)  # fmt: skip
     return changed
 
 
@@ -266,16 +267,7 @@ def set_agreement_side(
             side.signatory = signatory.strip()
             note = _("Signed by %(who)s") % {"who": side.signatory}
         side.save(update_fields=["active", "changed_at", "changed_by", "signatory"])
-        change = AgreementChange.objects.create(
-            agreement=agreement, organisation=organisation, what=what, by=actor,
-            note=note.strip(),
-        )  # fmt: skip
-        transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
-        append([admin_entry(
-            actor, request, organisation=organisation, action=f"governance.agreement.{what}",
-            reason=f"agreement {agreement.uuid} for {organisation.name}"
-            + (f": {note.strip()}" if note.strip() else ""),
-        )])  # fmt: skip
+        _record_change(agreement, organisation, what, actor, request, note=note.strip())
     return side
 
 
@@ -300,15 +292,8 @@ def withdraw_agreement(
                                     "suspend it instead."))  # fmt: skip
         agreement.withdrawn_at = timezone.now()
         agreement.save(update_fields=["withdrawn_at"])
-        change = AgreementChange.objects.create(
-            agreement=agreement, organisation=organisation,
-            what=AgreementChange.What.WITHDRAWN, by=actor, note=note.strip(),
-        )  # fmt: skip
-        transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
-        append([admin_entry(
-            actor, request, organisation=organisation, action="governance.agreement.withdrawn",
-            reason=f"agreement {agreement.uuid}: {note.strip()}",
-        )])  # fmt: skip
+        _record_change(agreement, organisation, AgreementChange.What.WITHDRAWN, actor, request,
+                       note=note.strip())  # fmt: skip
 
 
 def review_agreement(
@@ -331,15 +316,8 @@ def review_agreement(
     with transaction.atomic():
         agreement.review_on = next_review_on
         agreement.save(update_fields=["review_on"])
-        change = AgreementChange.objects.create(
-            agreement=agreement, organisation=organisation, by=actor, note=note.strip(),
-            what=AgreementChange.What.REVIEWED,
-        )  # fmt: skip
-        transaction.on_commit(partial(email_agreement_change.enqueue, change.pk))
-        append([admin_entry(
-            actor, request, organisation=organisation, action="governance.agreement.reviewed",
-            reason=f"agreement {agreement.uuid}, next review {next_review_on}",
-        )])  # fmt: skip
+        _record_change(agreement, organisation, AgreementChange.What.REVIEWED, actor, request,
+                       note=note.strip(), said=f"next review {next_review_on}")  # fmt: skip
     return agreement
 
 

@@ -580,7 +580,6 @@ def rights_request(request, rights_request_uuid):
         "correction": correction,
         "asked": row.service_tasks.select_related("service", "completed_by").order_by(
             "service__name"),
-        "holding": rights.services_holding(row)[1],
     }, status=400 if answer.errors or extend.errors or correction.errors else 200)  # fmt: skip
 
 
@@ -725,7 +724,10 @@ def retention_view(request):
                     _("%(kind)s: %(old)s → %(new)s, the default. The next daily listing uses it.")
                     if years == before.default_years
                     else _("%(kind)s: %(old)s → %(new)s. The next daily listing uses it; the "
-                           "audit log keeps the change and its reason.")
+                           "audit log keeps the change, with the reason given.")
+                    if period.cleaned_data["why"].strip()
+                    else _("%(kind)s: %(old)s → %(new)s. The next daily listing uses it; the "
+                           "audit log keeps the change.")
                 ) % said)  # fmt: skip
                 return redirect("governance:retention")
             if do == "list":

@@ -278,7 +278,8 @@ def test_the_services_holding_the_students_records_are_asked_to_prepare_them(hub
     row = _log(hub, student_number=hub.student.student_number)
     assert [s.name for s in rights.services_holding(row)[1]] == ["Counselling", "Wellbeing"]
     page = _as(hub.org_admin).get(reverse("governance:rights-request", args=[row.uuid]))
-    assert "Counselling, Wellbeing have held this student in their care." in page.content.decode()
+    for name in ("Counselling", "Wellbeing"):  # who held the student is learnt only on asking
+        assert name not in page.content.decode().split('id="maincontent"')[-1]
 
     tasks = rights.ask_services(actor=hub.org_admin, row=row)
     assert {(t.service, t.student) for t in tasks} == {(hub.counselling, hub.student),
@@ -290,6 +291,7 @@ def test_the_services_holding_the_students_records_are_asked_to_prepare_them(hub
         rights.ask_services(actor=hub.org_admin, row=row)
     asked = AuditEvent.objects.get(action="governance.rights.services_asked")
     assert asked.reason.endswith("Counselling, Wellbeing asked, due 2026-12-23")
+    assert (asked.student, asked.category) == (hub.student, "engagement")
 
     seen = _as(hub.practitioner).get(reverse("referrals:tasks")).content.decode()
     assert "Rights request (access): prepare what it needs from our records" in seen
