@@ -278,6 +278,7 @@ def test_both_sides_activate_an_agreement_and_sharing_starts(
     )
     page.get_by_label("Signed for your organisation by").fill("Prof Ben Ito, SIRO")
     page.get_by_role("button", name="Activate it for Southgate University").click()
+    expect(page.get_by_role("status")).to_contain_text("Activated for Southgate University.")
     page.context.clear_cookies()
 
     cache.clear()  # the trust admin's code of a minute ago may not be used twice
