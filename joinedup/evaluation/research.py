@@ -10,14 +10,19 @@
 - outcomes: the first and last valid score of every measure the service report covers
   (`MEASURE_COLUMNS`), and the NHS Talking Therapies flags;
 - the quasi-identifiers (institution, age band, gender, ethnicity group, disability,
-  international) are checked for k-anonymity: every combination released describes at least
-  k students. A student in a smaller group is generalised step by step (`GENERALISATION_STEPS`)
-  and, if that is not enough, suppressed (left out); the release note counts both.
+  international, and the service and referral month of each episode) are checked for
+  k-anonymity: every combination released describes at least k students. Students in a
+  smaller group are generalised step by step (`GENERALISATION_STEPS`: a referral month
+  becomes a quarter, then a year; a service is shown only as its kind; and so on) and, if
+  that is not enough, suppressed (left out); the release note says, for each
+  quasi-identifier, how it was shown and for how many, and counts those suppressed.
 
 k-anonymity is counted in students, not rows: one row is one episode, and a student with
-three episodes must not count as three people. Every row of a student carries the same
-quasi-identifiers (age is taken at their first episode in the extract), so the pseudonym
-cannot join two differently generalised rows back into a finer one.
+three episodes must not count as three people. A student's values are the same on each of
+their rows (age is taken at their first episode in the extract), and all their rows are
+generalised by the same steps, so the pseudonym cannot join two differently generalised
+rows back into a finer one. The check is made per row: someone who knows several of one
+student's episodes can still narrow the candidates by the pseudonym that links them.
 
 The rules are pure functions over plain values; `write_extract` writes the files.
 """
@@ -29,7 +34,7 @@ import io
 import json
 import zipfile
 from collections import Counter
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -42,16 +47,38 @@ from joinedup.measures import instruments
 
 NOT_RECORDED = "not_recorded"
 NOT_SHOWN = "not_shown"
-# Quasi-identifiers, in the order of the tuple every rule below takes and returns.
-QUASI_IDENTIFIERS = (
+# The quasi-identifiers, as the release note names them. The first six describe the student
+# and are the same on each of their rows; the service and the referral month describe one
+# episode.
+QUASI_IDENTIFIERS = {
+    "institution": "institution",
+    "age_band": "age band",
+    "gender": "gender",
+    "ethnicity_group": "ethnicity group",
+    "disability": "disability",
+    "international": "international status",
+    "service": "service",
+    "referral_month": "referral month",
+}
+# The columns that carry them, in the order of the tuple every rule below takes and returns.
+# A service is carried by three columns: once its name is hidden its kind and its
+# organisation's kind still tell services apart, so the check groups by all three.
+QUASI_IDENTIFIER_COLUMNS = (
     "institution",
     "age_band",
     "gender",
     "ethnicity_group",
     "disability",
     "international",
+    "service",
+    "service_kind",
+    "organisation_kind",
+    "referral_month",
 )
-_AGE = QUASI_IDENTIFIERS.index("age_band")
+_AGE = QUASI_IDENTIFIER_COLUMNS.index("age_band")
+_MONTH = QUASI_IDENTIFIER_COLUMNS.index("referral_month")
+_SERVICE = QUASI_IDENTIFIER_COLUMNS.index("service")
+_SERVICE_KINDS = (_SERVICE + 1, _SERVICE + 2)
 
 
 def k_problem(k: int, minimum: int, *, agreement: bool, approval: str) -> str:
@@ -121,73 +148,151 @@ def wider_age_band(band: str) -> str:
     return f"{low}-{low + 9}"
 
 
-def _blank_out(position: int):
+def quarter_of(month: str) -> str:
+    """A month (`2025-03`) as its quarter (`2025-Q1`); a blank or hidden month is kept."""
+    if month in ("", NOT_SHOWN) or "-Q" in month or len(month) == 4:
+        return month
+    year, number = month.split("-")
+    return f"{year}-Q{(int(number) - 1) // 3 + 1}"
+
+
+def year_of(period: str) -> str:
+    """A month or quarter as its year (`2025`); a blank or hidden one is kept."""
+    return period if period in ("", NOT_SHOWN) else period[:4]
+
+
+def _set(positions: tuple[int, ...], change):
     def step(quasi: tuple) -> tuple:
-        return (*quasi[:position], NOT_SHOWN, *quasi[position + 1 :])
+        values = list(quasi)
+        for position in positions:
+            values[position] = change(values[position])
+        return tuple(values)
 
     return step
 
 
-def _widen_age(quasi: tuple) -> tuple:
-    return (*quasi[:_AGE], wider_age_band(quasi[_AGE]), *quasi[_AGE + 1 :])
+def _not_shown(value: str) -> str:
+    return NOT_SHOWN
 
 
-# Applied in order, each on top of the ones before, to students whose group is below k.
+def _month_not_shown(month: str) -> str:
+    # A blank month means there was no referral, which the referral source already says.
+    return month and NOT_SHOWN
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of generalisation: which quasi-identifier it changes, how it is then shown
+    (for the release note) and the change, on the tuple of `QUASI_IDENTIFIER_COLUMNS`."""
+
+    quasi_identifier: str
+    shown: str
+    change: Callable[[tuple], tuple]
+
+    @property
+    def label(self) -> str:
+        return f"{QUASI_IDENTIFIERS[self.quasi_identifier]} {self.shown}"
+
+
+def _position(name: str) -> tuple[int, ...]:
+    return (QUASI_IDENTIFIER_COLUMNS.index(name),)
+
+
+# Applied in order, each on top of the ones before, to students whose groups are below k.
+# The cheapest losses come first: a referral month means little to most analyses, and once
+# a service's name is hidden its kind still allows comparison between kinds of service.
 # The institution is never generalised: it is the unit researchers compare.
 GENERALISATION_STEPS = (
-    ("age band widened to ten years", _widen_age),
-    ("ethnicity group not shown", _blank_out(QUASI_IDENTIFIERS.index("ethnicity_group"))),
-    ("disability not shown", _blank_out(QUASI_IDENTIFIERS.index("disability"))),
-    ("gender not shown", _blank_out(QUASI_IDENTIFIERS.index("gender"))),
-    ("international status not shown", _blank_out(QUASI_IDENTIFIERS.index("international"))),
-    ("age band not shown", _blank_out(_AGE)),
+    Step("referral_month", "shown as its quarter", _set((_MONTH,), quarter_of)),
+    Step("age_band", "widened to ten years", _set((_AGE,), wider_age_band)),
+    Step("referral_month", "shown as its year", _set((_MONTH,), year_of)),
+    Step("service", "shown only as its kind", _set((_SERVICE,), _not_shown)),
+    Step("ethnicity_group", "not shown", _set(_position("ethnicity_group"), _not_shown)),
+    Step("disability", "not shown", _set(_position("disability"), _not_shown)),
+    Step("gender", "not shown", _set(_position("gender"), _not_shown)),
+    Step("international", "not shown", _set(_position("international"), _not_shown)),
+    Step("age_band", "not shown", _set((_AGE,), _not_shown)),
+    Step("referral_month", "not shown", _set((_MONTH,), _month_not_shown)),
+    Step("service", "not shown, nor its kind", _set((_SERVICE, *_SERVICE_KINDS), _not_shown)),
 )
+
+
+def generalise(quasi: tuple, steps: int) -> tuple:
+    """One row's quasi-identifiers after the first `steps` generalisation steps."""
+    for step in GENERALISATION_STEPS[:steps]:
+        quasi = step.change(quasi)
+    return quasi
+
+
+def shown_as(quasi_identifier: str, steps: int) -> str:
+    """How a quasi-identifier is shown after `steps` steps: "" when as recorded, else how
+    the last step that changed it shows it."""
+    changed = [
+        s.shown for s in GENERALISATION_STEPS[:steps] if s.quasi_identifier == quasi_identifier
+    ]
+    return changed[-1] if changed else ""
 
 
 @dataclass(frozen=True)
 class Anonymised:
     """The outcome of the k-anonymity check.
 
-    `released` maps each kept subject to its (perhaps generalised) quasi-identifiers;
-    `steps` maps each kept subject to how many generalisation steps it needed (0 = as
+    `released` maps each kept subject to the (perhaps generalised) quasi-identifiers of its
+    rows; `steps` maps each kept subject to how many generalisation steps it needed (0 = as
     recorded); `suppressed` holds the subjects left out.
     """
 
-    released: dict[Hashable, tuple]
+    released: dict[Hashable, frozenset[tuple]]
     steps: dict[Hashable, int]
     suppressed: frozenset
 
 
-def k_anonymise(subjects: Mapping[Hashable, tuple], k: int) -> Anonymised:
+def k_anonymise(subjects: Mapping[Hashable, Iterable[tuple]], k: int) -> Anonymised:
     """Generalise, then suppress, until every released combination of quasi-identifiers
     describes at least `k` subjects.
 
-    Whole groups move together (a group is every subject with identical values), so a group
-    already of k or more is never touched, and a generalised value (`not_shown`, a ten-year
-    band) never mixes with recorded ones at the same step.
+    A subject has one tuple per row (per episode: the service and referral month differ),
+    and all of a subject's rows are generalised by the same steps, so every row keeps the
+    same student's values. Whole groups move together: a group (every row with identical
+    values) of k or more subjects is left alone unless some of its subjects must move for
+    another of their rows and fewer than k would stay, in which case all of it moves. So a
+    generalised value (`not_shown`, a ten-year band) never mixes with recorded ones at the
+    same step, and nobody is left behind in a group that has become too small.
     """
     if k < 2:
         raise ValueError("k must be at least 2.")
-    current = dict(subjects)
-    steps = dict.fromkeys(subjects, 0)
-    for number, (_label, generalise) in enumerate(GENERALISATION_STEPS, 1):
-        small = _in_small_groups(current, k)
-        if not small:
+    recorded = {subject: frozenset(rows) for subject, rows in subjects.items()}
+    current = dict(recorded)
+    steps = dict.fromkeys(recorded, 0)
+    for number in range(1, len(GENERALISATION_STEPS) + 1):
+        moving = _must_move(current, k)
+        if not moving:
             break
-        for subject in small:
-            current[subject] = generalise(current[subject])
+        for subject in moving:
+            current[subject] = frozenset(generalise(q, number) for q in recorded[subject])
             steps[subject] = number
-    suppressed = frozenset(_in_small_groups(current, k))
+    suppressed = frozenset(_must_move(current, k))
     return Anonymised(
-        released={s: q for s, q in current.items() if s not in suppressed},
+        released={s: rows for s, rows in current.items() if s not in suppressed},
         steps={s: n for s, n in steps.items() if s not in suppressed},
         suppressed=suppressed,
     )
 
 
-def _in_small_groups(current: Mapping[Hashable, tuple], k: int) -> list[Hashable]:
-    sizes = Counter(current.values())
-    return [subject for subject, quasi in current.items() if sizes[quasi] < k]
+def _must_move(current: Mapping[Hashable, frozenset[tuple]], k: int) -> set[Hashable]:
+    """The subjects with a row in a group of fewer than `k` subjects, and then those left in
+    such a group once the others have moved, until nobody else is."""
+    sizes = Counter(quasi for rows in current.values() for quasi in rows)
+    moving: set[Hashable] = set()
+    found = {s for s, rows in current.items() if any(sizes[q] < k for q in rows)}
+    while found:
+        moving |= found
+        for subject in found:
+            sizes.subtract(current[subject])
+        found = {
+            s for s, rows in current.items() if s not in moving and any(sizes[q] < k for q in rows)
+        }
+    return moving
 
 
 def smallest_group(rows: Iterable[Mapping], subject: str = "pseudonym") -> int:
@@ -195,8 +300,72 @@ def smallest_group(rows: Iterable[Mapping], subject: str = "pseudonym") -> int:
     and for the release note's self-check); 0 when there are no rows."""
     groups: dict[tuple, set] = {}
     for row in rows:
-        groups.setdefault(tuple(row[q] for q in QUASI_IDENTIFIERS), set()).add(row[subject])
+        quasi = tuple(row[q] for q in QUASI_IDENTIFIER_COLUMNS)
+        groups.setdefault(quasi, set()).add(row[subject])
     return min((len(s) for s in groups.values()), default=0)
+
+
+def generalised_by_step(steps: Mapping[Hashable, int], rows_of: Mapping[Hashable, int]) -> list:
+    """For the release note: how many students (and their rows) stopped at each step."""
+    found = []
+    for number, step in enumerate(GENERALISATION_STEPS, 1):
+        students = [s for s, n in steps.items() if n == number]
+        if students:
+            found.append(
+                {
+                    "step": step.label,
+                    "students": len(students),
+                    "rows": sum(rows_of[s] for s in students),
+                }
+            )
+    return found
+
+
+def generalised_by_quasi_identifier(rows: Iterable[tuple[Hashable, tuple, int]]) -> list:
+    """For the release note: each quasi-identifier, and for each way it was shown other than
+    as recorded, how many students and rows were shown that way. `rows` holds, for each
+    released row, its subject, its recorded quasi-identifiers and its subject's steps; a row
+    counts only where the value changed (a blank referral month stays blank)."""
+    shown: dict[tuple[str, str], tuple[set, list]] = {}
+    for subject, recorded, steps in rows:
+        generalised = generalise(recorded, steps)
+        changed = {
+            column
+            for column, before, after in zip(
+                QUASI_IDENTIFIER_COLUMNS, recorded, generalised, strict=True
+            )
+            if before != after
+        }
+        for name in QUASI_IDENTIFIERS:
+            if name in changed or (name == "service" and changed & {"service_kind"}):
+                students, counted_rows = shown.setdefault(
+                    (name, shown_as(name, steps)), (set(), [])
+                )
+                students.add(subject)
+                counted_rows.append(subject)
+    return [
+        {
+            "name": words,
+            "generalised": [
+                {"shown": step.shown, "students": len(found[0]), "rows": len(found[1])}
+                for step in GENERALISATION_STEPS
+                if step.quasi_identifier == name and (found := shown.get((name, step.shown)))
+            ],
+        }
+        for name, words in QUASI_IDENTIFIERS.items()
+    ]
+
+
+def _quasi_identifier_lines(summary: Sequence[Mapping]) -> list[str]:
+    lines = []
+    for item in summary:
+        ways = "; ".join(
+            f"{way['shown']} for {counted(way['students'], 'student')} "
+            f"({counted(way['rows'], 'episode')})"
+            for way in item["generalised"]
+        )
+        lines.append(f"- {item['name']}: {ways or 'as recorded for everyone released'}.")
+    return lines
 
 
 # --- The files -----------------------------------------------------------------------------
@@ -271,14 +440,19 @@ COLUMNS = (
            "Quasi-identifier."),
     Column("international", "VARCHAR", "yes or no (international student), or 'not_shown'. "
            "Quasi-identifier."),
-    Column("service", "VARCHAR", "The service that held the episode of care."),
+    Column("service", "VARCHAR", "The service that held the episode of care; 'not_shown' "
+           "where needed for k-anonymity (its kind is then still shown). Quasi-identifier."),
     Column("service_kind", "VARCHAR", "The kind of service (wellbeing, counselling, crisis, "
-           "talking_therapies, ...)."),
+           "talking_therapies, ...); 'not_shown' when generalised. Part of the service "
+           "quasi-identifier."),
     Column("organisation_kind", "VARCHAR", "The kind of organisation running the service "
-           "(university, nhs_trust, gp_practice, third_sector)."),
+           "(university, nhs_trust, gp_practice, third_sector); 'not_shown' when generalised. "
+           "Part of the service quasi-identifier."),
     Column("referral_source", "VARCHAR", "How the student came to the service: self, "
            "academic, gp, service (another service), or blank when there was no referral."),
-    Column("referral_month", "VARCHAR", "Month the referral was sent (YYYY-MM)."),
+    Column("referral_month", "VARCHAR", "Month the referral was sent (YYYY-MM), widened to "
+           "its quarter (YYYY-Q1) or year (YYYY) or 'not_shown' where needed for "
+           "k-anonymity; blank when there was no referral. Quasi-identifier."),
     Column("weeks_to_first_contact", "INTEGER", "Whole weeks from referral sent to first "
            "contact; blank when unknown."),
     Column("weeks_to_treatment", "INTEGER", "Whole weeks from referral sent to the start of "
@@ -345,8 +519,9 @@ def release_note_text(note: Mapping) -> str:
         "",
         f"Rows released: {counted(note['rows'], 'episode')} of "
         f"{counted(note['students'], 'student')}.",
-        f"k-anonymity: every combination of {', '.join(QUASI_IDENTIFIERS)} describes at "
-        f"least {note['k']} students.",
+        f"k-anonymity: every combination of the quasi-identifiers "
+        f"({', '.join(QUASI_IDENTIFIERS.values())}) describes at least {note['k']} students; "
+        "a service counts with its kind and its organisation's kind.",
         *(
             [
                 f"k is below the hub's minimum of {approved['minimum']}: allowed under the data "
@@ -356,6 +531,10 @@ def release_note_text(note: Mapping) -> str:
             if (approved := note.get("approved"))
             else []
         ),
+        "",
+        "How each quasi-identifier is shown (each student counted once, in the most general "
+        "form they needed):",
+        *_quasi_identifier_lines(note.get("quasi_identifiers", [])),
         "",
         "Generalised to reach k (each student counted once, at the last step they needed; "
         "each step also applies the ones listed before it):",

@@ -314,19 +314,28 @@ def extract_rows(
     for facts in kept:  # episodes are in id order, not date order
         known = first_start.get(facts.student_id)
         first_start[facts.student_id] = min(known, facts.started_on) if known else facts.started_on
-    subjects = {}
+    quasis, subjects = [], defaultdict(list)
     for facts in kept:
-        if facts.student_id not in subjects:
-            age = research.age_on(facts.date_of_birth, first_start[facts.student_id])
-            quasi = facts.quasi | {"age_band": research.age_band(age)}
-            subjects[facts.student_id] = tuple(quasi[q] for q in research.QUASI_IDENTIFIERS)
+        age = research.age_on(facts.date_of_birth, first_start[facts.student_id])
+        values = facts.row | facts.quasi | {"age_band": research.age_band(age)}
+        quasi = tuple(values[q] for q in research.QUASI_IDENTIFIER_COLUMNS)
+        quasis.append(quasi)
+        subjects[facts.student_id].append(quasi)
     anonymised = research.k_anonymise(subjects, extract.k)
     rows = []
-    for facts in kept:
-        quasi = anonymised.released.get(facts.student_id)
-        if quasi is not None:
-            rows.append(facts.row | dict(zip(research.QUASI_IDENTIFIERS, quasi, strict=True)))
+    for facts, quasi in zip(kept, quasis, strict=True):
+        steps = anonymised.steps.get(facts.student_id)
+        if steps is not None:
+            shown = research.generalise(quasi, steps)
+            rows.append(
+                facts.row | dict(zip(research.QUASI_IDENTIFIER_COLUMNS, shown, strict=True))
+            )
     note = _release_note(extract, kept, anonymised, opted_out_rows, opted_out_students)
+    note["quasi_identifiers"] = research.generalised_by_quasi_identifier(
+        (facts.student_id, quasi, anonymised.steps[facts.student_id])
+        for facts, quasi in zip(kept, quasis, strict=True)
+        if facts.student_id in anonymised.steps
+    )
     note["opted_out"] |= {
         "checked": {name: f"{until:%Y-%m-%d}" for name, until in national.current.items()},
         "not_checked": national.missing,
@@ -412,17 +421,6 @@ def _release_note(extract, kept, anonymised, opted_out_rows, opted_out_students)
     rows_of = defaultdict(int)
     for facts in kept:
         rows_of[facts.student_id] += 1
-    generalised = []
-    for number, (label, _step) in enumerate(research.GENERALISATION_STEPS, 1):
-        students = [s for s, n in anonymised.steps.items() if n == number]
-        if students:
-            generalised.append(
-                {
-                    "step": label,
-                    "students": len(students),
-                    "rows": sum(rows_of[s] for s in students),
-                }
-            )
     released = anonymised.released
     return {
         "starts_on": extract.starts_on.isoformat(),
@@ -443,7 +441,7 @@ def _release_note(extract, kept, anonymised, opted_out_rows, opted_out_students)
         ),
         "rows": sum(rows_of[s] for s in released),
         "students": len(released),
-        "generalised": generalised,
+        "generalised": research.generalised_by_step(anonymised.steps, rows_of),
         "suppressed": {
             "students": len(anonymised.suppressed),
             "rows": sum(rows_of[s] for s in anonymised.suppressed),

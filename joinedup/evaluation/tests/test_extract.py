@@ -82,11 +82,17 @@ def _episode(student, service, *, by, month=2, ended=True, scores=(), source="se
 def cohort(hub, settings, tmp_path):
     """Students whose groups test every path of the k-anonymity check (k = 5):
 
-    - seven "common" students (woman, white, no disability, home, 20-24): released as they are;
-    - five who differ only by ethnicity: generalised (age widened, ethnicity hidden);
-    - one at another university: suppressed, since nobody shares their institution;
+    - six "common" students (woman, white, no disability, home, 20-24) at Wellbeing, five of
+      them also at NHS Talking Therapies (one still open), all referred in January: released
+      as they are;
     - one common student with a national data opt-out, with an episode at the university
-      (kept) and one at NHS Talking Therapies (left out).
+      (kept) and one at NHS Talking Therapies (left out);
+    - five aged 15-19 who differ only by ethnicity: generalised (referral month shown as its
+      year, age widened, service shown by its kind, ethnicity hidden);
+    - a common student referred in August, alone in that month: generalised with those five;
+    - a common student alone at Counselling: suppressed, though nothing else tells them
+      apart from the common students;
+    - one at another university: suppressed, since nobody shares their institution.
     """
     settings.RESEARCH_PSEUDONYM_KEY = KEY
     settings.VAR_DIR = tmp_path
@@ -111,15 +117,21 @@ def cohort(hub, settings, tmp_path):
     for s in common:
         _episode(s, hub.wellbeing, by=hub.practitioner)
     _episode(common[0], hub.talking, by=hub.triage, scores=[(15, 12), (9, 9), (5, 4)], source="gp")
-    _episode(common[1], hub.counselling, by=hub.counsellor, ended=False, month=4)
+    _episode(common[1], hub.talking, by=hub.triage, ended=False)
+    for s in common[2:5]:
+        _episode(s, hub.talking, by=hub.triage)
     opted_out = student(2010, national_data_opt_out=True)
     _episode(opted_out, hub.wellbeing, by=hub.practitioner)
     _episode(opted_out, hub.talking, by=hub.triage)
     for n, ethnicity in enumerate(["asian", "black", "mixed", "other", ""]):
         rare = student(2020 + n, ethnicity_group=ethnicity, date_of_birth=dt.date(2006, 1, 1 + n))
         _episode(rare, hub.wellbeing, by=hub.practitioner)
+    late = student(2040)
+    _episode(late, hub.wellbeing, by=hub.practitioner, month=9)  # referred in August
     lone = student(2030, university=hub.other_university)
     _episode(lone, hub.wellbeing, by=hub.practitioner)
+    counselled = student(2050)
+    _episode(counselled, hub.counselling, by=hub.counsellor)
     return students
 
 
@@ -169,7 +181,7 @@ def test_every_combination_of_quasi_identifiers_describes_at_least_k_students(pr
     assert research.smallest_group(_rows(files)) >= 5
     parquet = tmp_path / "check.parquet"
     parquet.write_bytes(files["extract.parquet"])
-    quasi = ", ".join(research.QUASI_IDENTIFIERS)
+    quasi = ", ".join(research.QUASI_IDENTIFIER_COLUMNS)
     with duckdb.connect() as connection:
         smallest = connection.sql(
             f"SELECT min(n) FROM (SELECT count(DISTINCT pseudonym) AS n "  # noqa: S608
@@ -223,18 +235,54 @@ def test_small_groups_are_generalised_or_suppressed_and_the_note_says_how_many(p
     rows = _rows(files)
     note = extract.release_note
     assert note["k"] == 5
-    assert note["generalised"] == [{"step": "ethnicity group not shown", "students": 5, "rows": 5}]
-    assert note["suppressed"] == {"students": 1, "rows": 1}
-    assert note["students"] == 12
-    assert note["rows"] == len(rows) == 14
+    assert note["generalised"] == [{"step": "ethnicity group not shown", "students": 6, "rows": 6}]
+    assert note["suppressed"] == {"students": 2, "rows": 2}
+    assert note["students"] == 13
+    assert note["rows"] == len(rows) == 18
     generalised = [r for r in rows if r["ethnicity_group"] == research.NOT_SHOWN]
-    assert len(generalised) == 5
-    assert {r["age_band"] for r in generalised} == {"15-24"}
+    assert len(generalised) == 6
+    assert {
+        (r["age_band"], r["service"], r["service_kind"], r["referral_month"]) for r in generalised
+    } == {("15-24", research.NOT_SHOWN, "wellbeing", "2025")}
     assert {r["institution"] for r in rows} == {hub_university_name(cohort)}
     text = files["release_note.txt"].decode()
-    assert "- ethnicity group not shown: 5 students, 5 episodes" in text
-    assert "smaller than 5): 1 student, 1 episode." in text
+    assert "- ethnicity group not shown: 6 students, 6 episodes" in text
+    assert "smaller than 5): 2 students, 2 episodes." in text
     assert json.loads(files["release_note.json"]) == note
+
+
+def test_the_release_note_says_how_each_quasi_identifier_is_shown(produced):
+    extract, files = produced
+    six = {"students": 6, "rows": 6}
+    assert extract.release_note["quasi_identifiers"] == [
+        {"name": "institution", "generalised": []},
+        {"name": "age band", "generalised": [{"shown": "widened to ten years", **six}]},
+        {"name": "gender", "generalised": []},
+        {"name": "ethnicity group", "generalised": [{"shown": "not shown", **six}]},
+        {"name": "disability", "generalised": []},
+        {"name": "international status", "generalised": []},
+        {"name": "service", "generalised": [{"shown": "shown only as its kind", **six}]},
+        {"name": "referral month", "generalised": [{"shown": "shown as its year", **six}]},
+    ]
+    text = files["release_note.txt"].decode()
+    assert "- institution: as recorded for everyone released." in text
+    assert "- service: shown only as its kind for 6 students (6 episodes)." in text
+    assert "- referral month: shown as its year for 6 students (6 episodes)." in text
+
+
+def test_the_service_and_the_referral_month_are_quasi_identifiers(produced, cohort):
+    """The student referred in August and the student at Counselling share every other
+    quasi-identifier with the common students: only their service or referral month sets
+    them apart, and that alone is enough to generalise or suppress them."""
+    _extract, files = produced
+    rows = {r["pseudonym"]: r for r in _rows(files)}
+    late, counselled = cohort[-3], cohort[-1]
+    assert research.pseudonym(counselled.pk, KEY.encode()) not in rows
+    shown = rows[research.pseudonym(late.pk, KEY.encode())]
+    assert (shown["ethnicity_group"], shown["referral_month"]) == (research.NOT_SHOWN, "2025")
+    common = rows[research.pseudonym(cohort[5].pk, KEY.encode())]
+    assert (common["service"], common["referral_month"]) == ("Wellbeing", "2025-01")
+    assert common["ethnicity_group"] == "white"
 
 
 def hub_university_name(cohort) -> str:
@@ -269,14 +317,14 @@ def test_a_current_national_check_leaves_out_whom_it_found_and_an_expired_one_no
     extract = _run(hub, django_capture_on_commit_callbacks)
     files = _files(settings, extract)
     pseudonym = research.pseudonym(found.pk, KEY.encode())
-    services = {r["service"] for r in _rows(files) if r["pseudonym"] == pseudonym}
+    services = {r["organisation_kind"] for r in _rows(files) if r["pseudonym"] == pseudonym}
     note = files["release_note.txt"].decode()
     if current:
-        assert services == {"Wellbeing"}
+        assert services == {"university"}
         assert extract.release_note["opted_out"]["students"] == 2
         assert "Northbridge NHS Trust: checked with the national service, current until" in note
     else:
-        assert services == {"Wellbeing", "Talking Therapies"}
+        assert services == {"university", "nhs_trust"}
         assert extract.release_note["opted_out"]["students"] == 1
         assert "Northbridge NHS Trust: no current check" in note
 
@@ -404,7 +452,7 @@ def test_each_run_and_its_completion_are_audited(produced, hub):
     assert run.actor_role == "researcher"
     assert str(extract.uuid) in run.reason
     produced_event = AuditEvent.objects.get(action="evaluation.extract.produced")
-    assert "12 students released" in produced_event.reason
+    assert "13 students released" in produced_event.reason
     assert "1 student left out by the national data opt-out" in produced_event.reason
 
 
@@ -509,7 +557,7 @@ def test_old_extract_files_are_removed_but_the_run_is_kept(client, produced, hub
     assert "Removed the files of 1 extracts." in out.getvalue()
     assert not path.exists()
     extract.refresh_from_db()
-    assert extract.release_note["students"] == 12
+    assert extract.release_note["students"] == 13
     client.force_login(hub.researcher)
     page = client.get(reverse("evaluation:extract-detail", args=[extract.uuid]))
     assert b"have been removed from the server" in page.content

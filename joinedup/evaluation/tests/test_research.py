@@ -117,22 +117,60 @@ def test_age_becomes_a_five_year_band_then_a_ten_year_band(age, band, wider):
     assert wider_age_band(band) == wider
 
 
+WELLBEING = ("Wellbeing", "wellbeing", "university")
+
+
 def _quasi(institution="Northbridge", age="20-24", gender="woman", ethnicity="white",
-           disability="no", international="no"):  # fmt: skip
-    return (institution, age, gender, ethnicity, disability, international)
+           disability="no", international="no", service=WELLBEING, month="2025-03"):  # fmt: skip
+    return (institution, age, gender, ethnicity, disability, international, *service, month)
+
+
+def _one_row_each(quasis: dict) -> dict:
+    return {subject: [quasi] for subject, quasi in quasis.items()}
+
+
+def _released_once(result, subject):
+    (rows,) = [result.released[subject]]
+    (quasi,) = rows
+    return quasi
+
+
+@pytest.mark.parametrize(
+    ("month", "quarter", "year"),
+    [
+        ("2025-01", "2025-Q1", "2025"),
+        ("2025-03", "2025-Q1", "2025"),
+        ("2025-04", "2025-Q2", "2025"),
+        ("2024-12", "2024-Q4", "2024"),
+        ("", "", ""),
+    ],
+)
+def test_a_referral_month_becomes_a_quarter_then_a_year(month, quarter, year):
+    assert research.quarter_of(month) == quarter
+    assert research.year_of(research.quarter_of(month)) == year
+
+
+def test_the_ladder_ends_with_everything_but_the_institution_hidden():
+    hidden = research.generalise(_quasi(), len(GENERALISATION_STEPS))
+    assert hidden == ("Northbridge", *[NOT_SHOWN] * 9)
+    # A blank referral month (no referral) stays blank: the referral source says as much.
+    assert research.generalise(_quasi(month=""), len(GENERALISATION_STEPS))[-1] == ""
+    named = {step.quasi_identifier for step in GENERALISATION_STEPS}
+    assert named == set(research.QUASI_IDENTIFIERS) - {"institution"}
 
 
 def test_groups_of_k_or_more_are_released_as_recorded():
     subjects = {n: _quasi() for n in range(5)} | {n: _quasi(gender="man") for n in range(5, 10)}
-    result = k_anonymise(subjects, 5)
-    assert result.released == subjects
+    result = k_anonymise(_one_row_each(subjects), 5)
+    assert result.released == {n: frozenset({q}) for n, q in subjects.items()}
     assert set(result.steps.values()) == {0}
     assert result.suppressed == frozenset()
 
 
 def test_a_small_group_is_generalised_until_it_joins_others():
-    # Five women aged 20-24, and three students aged 15-19 and 20-24 differing only by
-    # ethnicity: widening the age band is not enough, hiding the ethnicity is.
+    # Five women aged 20-24, and five students aged 15-19 and 20-24 differing only by
+    # ethnicity: the referral month as a quarter, a ten-year age band, the year, the
+    # service's kind are not enough; hiding the ethnicity is.
     subjects = {n: _quasi() for n in range(5)}
     subjects |= {
         5: _quasi(age="15-19", ethnicity="asian"),
@@ -141,24 +179,99 @@ def test_a_small_group_is_generalised_until_it_joins_others():
         8: _quasi(age="20-24", ethnicity="other"),
         9: _quasi(age="15-19", ethnicity="not_recorded"),
     }
-    result = k_anonymise(subjects, 5)
+    result = k_anonymise(_one_row_each(subjects), 5)
     assert all(result.steps[n] == 0 for n in range(5))
     for n in range(5, 10):
-        assert result.steps[n] == 2
-        assert result.released[n] == _quasi(age="15-24", ethnicity=NOT_SHOWN)
+        assert result.steps[n] == 5
+        assert _released_once(result, n) == _quasi(
+            age="15-24", ethnicity=NOT_SHOWN, service=(NOT_SHOWN, "wellbeing", "university"),
+            month="2025",
+        )  # fmt: skip
+    assert result.suppressed == frozenset()
+
+
+def test_referral_months_in_one_quarter_are_shown_as_that_quarter():
+    # Two referred in January, one in February and two in March: five in the first quarter.
+    # The five referred in June are a group of their own and keep their month.
+    months = ["2025-01", "2025-01", "2025-02", "2025-03", "2025-03"] + ["2025-06"] * 5
+    result = k_anonymise(_one_row_each({n: _quasi(month=m) for n, m in enumerate(months)}), 5)
+    assert [result.steps[n] for n in range(10)] == [1] * 5 + [0] * 5
+    assert {_released_once(result, n)[-1] for n in range(5)} == {"2025-Q1"}
+    assert {_released_once(result, n)[-1] for n in range(5, 10)} == {"2025-06"}
+    assert result.suppressed == frozenset()
+
+
+def test_two_services_of_one_kind_are_shown_by_their_kind():
+    # Three at North Counselling and two at South Counselling, otherwise alike: the month as
+    # a quarter, the wider age band and the year change nothing; showing only the kind of
+    # service makes one group of five.
+    north = ("North Counselling", "counselling", "university")
+    south = ("South Counselling", "counselling", "university")
+    subjects = {n: _quasi(service=north) for n in range(3)}
+    subjects |= {n: _quasi(service=south) for n in range(3, 5)}
+    result = k_anonymise(_one_row_each(subjects), 5)
+    assert set(result.steps.values()) == {4}
+    assert {_released_once(result, n) for n in range(5)} == {
+        _quasi(age="15-24", service=(NOT_SHOWN, "counselling", "university"), month="2025")
+    }
+
+
+@pytest.mark.parametrize(
+    "apart",
+    [
+        pytest.param(_quasi(service=("Crisis Team", "crisis", "nhs_trust")), id="service"),
+        pytest.param(_quasi(month="2025-09"), id="referral month"),
+    ],
+)
+def test_a_student_set_apart_only_by_service_or_referral_month_is_not_released_as_recorded(
+    apart,
+):
+    # Alike in everything the student is (institution, age, gender, ...): if the service or
+    # the referral month were not quasi-identifiers, the sixth would join the five.
+    subjects = {n: _quasi() for n in range(5)} | {5: apart}
+    result = k_anonymise(_one_row_each(subjects), 5)
+    assert result.suppressed == frozenset({5})
+    assert all(result.steps[n] == 0 for n in range(5))
+
+
+def test_a_student_counts_once_in_a_group_however_many_of_their_rows_it_holds():
+    # Five rows, four students: one was referred to Wellbeing twice in March.
+    subjects = {n: [_quasi()] for n in range(4)}
+    subjects[0] = [_quasi(), _quasi()]
+    assert k_anonymise(subjects, 5).suppressed == frozenset(range(4))
+
+
+def test_all_of_a_students_rows_move_together_and_their_groups_move_with_them():
+    # Student 0 was at Wellbeing (with four others) and at Counselling (with four others),
+    # all referred in March, except that the four at Counselling were referred in February.
+    # The four at Counselling are too few; student 0 is alone in the March counselling
+    # group, so must move with all their rows; that leaves four at Wellbeing, who move too.
+    # At the first step (quarters) they all meet again: two groups of five.
+    counselling = ("Counselling", "counselling", "university")
+    subjects = {0: [_quasi(), _quasi(service=counselling)]}
+    subjects |= {n: [_quasi()] for n in range(1, 5)}
+    subjects |= {n: [_quasi(service=counselling, month="2025-02")] for n in range(5, 9)}
+    result = k_anonymise(subjects, 5)
+    assert set(result.steps.values()) == {1}
+    assert result.released[0] == {
+        _quasi(month="2025-Q1"),
+        _quasi(service=counselling, month="2025-Q1"),
+    }
+    assert result.released[1] == {_quasi(month="2025-Q1")}
+    assert result.released[5] == {_quasi(service=counselling, month="2025-Q1")}
     assert result.suppressed == frozenset()
 
 
 def test_students_who_cannot_reach_k_are_suppressed():
     subjects = {n: _quasi() for n in range(5)} | {5: _quasi(institution="Southgate")}
-    result = k_anonymise(subjects, 5)
+    result = k_anonymise(_one_row_each(subjects), 5)
     assert result.suppressed == frozenset({5})
     assert 5 not in result.released
     assert len(result.released) == 5
 
 
 def test_everyone_can_be_suppressed():
-    result = k_anonymise({n: _quasi(institution=str(n)) for n in range(4)}, 5)
+    result = k_anonymise(_one_row_each({n: _quasi(institution=str(n)) for n in range(4)}), 5)
     assert result.released == {}
     assert result.suppressed == frozenset(range(4))
 
@@ -168,7 +281,12 @@ def test_k_below_two_is_refused():
         k_anonymise({}, 1)
 
 
-_values = st.tuples(
+_services = st.sampled_from(
+    [WELLBEING, ("Counselling", "counselling", "university"),
+     ("Crisis Team", "crisis", "nhs_trust"), ("Talking Therapies", "talking_therapies",
+                                               "nhs_trust")]
+)  # fmt: skip
+_student = st.tuples(
     st.sampled_from(["Northbridge", "Southgate"]),
     st.sampled_from(["15-19", "20-24", "25-29", "30-34", "45-49"]),
     st.sampled_from(["woman", "man", "non_binary", "not_recorded"]),
@@ -176,18 +294,50 @@ _values = st.tuples(
     st.sampled_from(["yes", "no", "not_said"]),
     st.sampled_from(["yes", "no"]),
 )
+_episode = st.tuples(_services, st.sampled_from(["", "2025-01", "2025-02", "2025-05", "2025-11"]))
+_subject = st.tuples(_student, st.lists(_episode, min_size=1, max_size=3))
 
 
 @hypothesis_settings(max_examples=200, deadline=None)
-@given(st.lists(_values, max_size=80), st.integers(min_value=2, max_value=10))
-def test_every_released_combination_describes_at_least_k_students(quasis, k):
-    result = k_anonymise(dict(enumerate(quasis)), k)
-    sizes = Counter(result.released.values())
+@given(st.lists(_subject, max_size=80), st.integers(min_value=2, max_value=10))
+def test_every_released_combination_describes_at_least_k_students(students, k):
+    subjects = {
+        n: [(*student, *service, month) for service, month in episodes]
+        for n, (student, episodes) in enumerate(students)
+    }
+    result = k_anonymise(subjects, k)
+    sizes = Counter(quasi for rows in result.released.values() for quasi in rows)
     assert all(size >= k for size in sizes.values())
     # Nobody is lost: each student is released or suppressed, and keeps their institution.
-    assert set(result.released) | result.suppressed == set(range(len(quasis)))
-    assert all(result.released[n][0] == quasis[n][0] for n in result.released)
-    assert all(0 <= result.steps[n] <= len(GENERALISATION_STEPS) for n in result.released)
+    assert set(result.released) | result.suppressed == set(subjects)
+    for n, rows in result.released.items():
+        assert {quasi[0] for quasi in rows} == {students[n][0][0]}
+        # Every row of a student is generalised by the same steps, so shows the same student.
+        assert len({quasi[:6] for quasi in rows}) == 1
+        assert rows == {research.generalise(q, result.steps[n]) for q in subjects[n]}
+        assert 0 <= result.steps[n] <= len(GENERALISATION_STEPS)
+
+
+def test_the_release_note_counts_how_each_quasi_identifier_was_shown():
+    counselling = ("Counselling", "counselling", "university")
+    rows = [
+        ("a", _quasi(), 0),
+        ("b", _quasi(month=""), 3),  # no referral: the month stays blank
+        ("b", _quasi(service=counselling), 3),
+        ("c", _quasi(age="under-15"), 2),  # a band that cannot widen
+        ("d", _quasi(), 5),
+    ]
+    summary = {item["name"]: item["generalised"] for item in
+               research.generalised_by_quasi_identifier(rows)}  # fmt: skip
+    assert list(summary) == list(research.QUASI_IDENTIFIERS.values())
+    assert summary["institution"] == summary["gender"] == []
+    assert summary["age band"] == [{"shown": "widened to ten years", "students": 2, "rows": 3}]
+    assert summary["ethnicity group"] == [{"shown": "not shown", "students": 1, "rows": 1}]
+    assert summary["service"] == [{"shown": "shown only as its kind", "students": 1, "rows": 1}]
+    assert summary["referral month"] == [
+        {"shown": "shown as its quarter", "students": 1, "rows": 1},
+        {"shown": "shown as its year", "students": 2, "rows": 2},
+    ]
 
 
 def test_the_release_note_says_what_was_generalised_suppressed_and_left_out():
@@ -199,6 +349,16 @@ def test_the_release_note_says_what_was_generalised_suppressed_and_left_out():
         "k": 5,
         "rows": 40,
         "students": 31,
+        "quasi_identifiers": [
+            {"name": "institution", "generalised": []},
+            {
+                "name": "referral month",
+                "generalised": [
+                    {"shown": "shown as its quarter", "students": 1, "rows": 1},
+                    {"shown": "shown as its year", "students": 4, "rows": 6},
+                ],
+            },
+        ],
         "generalised": [
             {"step": "age band widened to ten years", "students": 4, "rows": 6},
             {"step": "ethnicity group not shown", "students": 3, "rows": 3},
@@ -211,6 +371,15 @@ def test_the_release_note_says_what_was_generalised_suppressed_and_left_out():
     assert "at least 5 students" in text
     assert "- age band widened to ten years: 4 students, 6 episodes" in text
     assert "- ethnicity group not shown: 3 students, 3 episodes" in text
+    assert "- institution: as recorded for everyone released." in text
+    assert (
+        "- referral month: shown as its quarter for 1 student (1 episode); shown as its year "
+        "for 4 students (6 episodes)." in text
+    )
+    assert (
+        "(institution, age band, gender, ethnicity group, disability, international "
+        "status, service, referral month)" in text
+    )
     assert "Suppressed (left out, still in groups smaller than 5): 2 students, 5 episodes." in text
     assert "opt-out are left out: 4 episodes of 3 students." in text
     assert "Services: Crisis Team, Wellbeing." in text
@@ -219,7 +388,8 @@ def test_the_release_note_says_what_was_generalised_suppressed_and_left_out():
 def test_the_data_dictionary_describes_every_column():
     assert len(set(research.COLUMN_NAMES)) == len(research.COLUMNS)
     assert all(column.description for column in research.COLUMNS)
-    assert set(research.QUASI_IDENTIFIERS) <= set(research.COLUMN_NAMES)
+    assert set(research.QUASI_IDENTIFIER_COLUMNS) <= set(research.COLUMN_NAMES)
+    assert set(research.QUASI_IDENTIFIERS) <= set(research.QUASI_IDENTIFIER_COLUMNS)
 
 
 def test_the_data_dictionary_has_a_first_and_last_score_of_every_measure():
