@@ -33,7 +33,7 @@ from django.utils import timezone
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import seats_of
 from joinedup.evaluation import metrics
-from joinedup.evaluation.funnel import curve_sizes, funnel, limits_at
+from joinedup.evaluation.funnel import curve_sizes, limits_at
 from joinedup.evaluation.metrics import AppointmentRow, EpisodeRow, ReferralRow
 from joinedup.evaluation.rules import (
     SMALLEST_SHOWN,
@@ -43,7 +43,6 @@ from joinedup.evaluation.rules import (
     Statistic,
     Uncontrolled,
     disclose,
-    rounded,
 )
 from joinedup.measures import instruments
 from joinedup.measures.instruments import CODES
@@ -1021,28 +1020,49 @@ def _funnel(title: str, kind: str, units: list[tuple[str, int, int]]) -> dict:
     """A funnel plot's data, disclosed. A unit whose rate disclosure control hides is left
     out of the plot altogether (its row shows *): otherwise the hub rate, and the limits
     drawn around it, would let its counts be worked out from the others'. The rest are drawn
-    at their rounded size and shown percentage, around the shown hub rate of those units;
-    whether a unit lies outside the limits is judged on the exact figures."""
-    shown_units = [u for u in units if _shown_percent(u[1], u[2]) is not None]
-    plot = funnel(shown_units)
-    judged = {point.label: point for point in plot.points}
+    at their rounded size and shown percentage, around the shown hub rate of those units.
+
+    Whether a unit lies outside the limits is judged on those same published figures, against
+    the limits at its drawn size, and the drawn limit lines pass through exactly those values
+    (each drawn size is a point of the curve, sent unrounded). So the plot, the table beside
+    it and anyone checking them from the published figures all agree: a unit marked outside
+    is drawn outside, at the figures shown."""
+    drawn = {}
+    for label, numerator, denominator in units:
+        y = _shown_percent(numerator, denominator) if denominator else None
+        if y is not None:
+            drawn[label] = (_chart_number(disclose(Count(denominator))), y)
+    shown_units = [u for u in units if u[0] in drawn]
+    pooled = _shown_percent(sum(u[1] for u in shown_units), sum(u[2] for u in shown_units))
+    largest = max((int(x) for x, _ in drawn.values()), default=0)
+    sizes = sorted(set(curve_sizes(largest)) | {int(x) for x, _ in drawn.values()})
+    curve = [
+        {
+            "n": n,
+            **{
+                name: [100 * low, 100 * high]
+                for name, (low, high) in limits_at(n, pooled / 100).items()
+            },
+        }
+        for n in (sizes if pooled is not None and largest else [])
+    ]
+    at = {c["n"]: c for c in curve}
     points = []
     for label, numerator, denominator in units:
         if not denominator:
             continue  # no eligible episodes: not a unit of this plot
-        point = judged.get(label)
+        x, y = drawn.get(label, (None, None))
+        limits = at[int(x)] if x is not None else None
         points.append(
             {
                 "label": label,
                 "shown": disclose(Percentage(numerator, denominator)),
-                "x": _chart_number(disclose(Count(denominator))) if point else None,
-                "y": _shown_percent(numerator, denominator) if point else None,
-                "flagged": bool(point and point.flagged),
-                "outside_95": bool(point and point.outside_95),
+                "x": x,
+                "y": y,
+                "flagged": bool(limits) and not limits["99.8"][0] <= y <= limits["99.8"][1],
+                "outside_95": bool(limits) and not limits["95"][0] <= y <= limits["95"][1],
             }
         )
-    pooled = _shown_percent(sum(u[1] for u in shown_units), sum(u[2] for u in shown_units))
-    largest = max((rounded(u[2]) or 0 for u in shown_units), default=0)
     return {
         "title": title,
         "kind": kind,
@@ -1051,16 +1071,7 @@ def _funnel(title: str, kind: str, units: list[tuple[str, int, int]]) -> dict:
         # so an empty plot never reads as "no episodes".
         "hidden": sum(1 for point in points if point["x"] is None),
         "points": points,
-        "curve": [
-            {
-                "n": n,
-                **{
-                    name: [round(100 * low, 2), round(100 * high, 2)]
-                    for name, (low, high) in limits_at(n, pooled / 100).items()
-                },
-            }
-            for n in (curve_sizes(largest) if pooled is not None and largest else [])
-        ],
+        "curve": curve,
     }
 
 

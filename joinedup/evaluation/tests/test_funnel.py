@@ -1,12 +1,17 @@
 """Funnel plot limits against values computed independently: by hand, and by exact rational
 arithmetic with math.comb (a second way to the same binomial distribution). No database."""
 
+import itertools
 import math
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from joinedup.evaluation.funnel import binomial_limit, funnel
+from joinedup.evaluation.reports import _funnel
 
 
 def exact_limit(n: int, p0: Fraction, probability: Fraction) -> float:
@@ -62,3 +67,50 @@ def test_only_a_unit_outside_the_998_limits_is_flagged_and_order_is_kept():
 def test_no_units_give_an_empty_funnel():
     assert funnel([]).points == []
     assert funnel([("A", 0, 0)]).pooled is None
+
+
+# --- What the chart receives ---------------------------------------------------------------
+
+
+def _drawn_limit(curve: list[dict], name: str, side: int, x: float) -> float:
+    """The limit line as the chart draws it: straight segments between the curve's points."""
+    for left, right in itertools.pairwise(curve):
+        if left["n"] <= x <= right["n"]:
+            share = (x - left["n"]) / (right["n"] - left["n"])
+            return left[name][side] + share * (right[name][side] - left[name][side])
+    (only,) = [c for c in curve if c["n"] == x]
+    return only[name][side]
+
+
+def _unit(draw):
+    denominator = draw(st.integers(min_value=0, max_value=400))
+    numerator = draw(st.integers(min_value=0, max_value=denominator))
+    return (f"unit {draw(st.integers())}", numerator, denominator)
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(st.lists(st.composite(_unit)(), min_size=1, max_size=12, unique_by=lambda u: u[0]))
+def test_every_drawn_point_lies_on_the_side_of_each_drawn_limit_its_flag_says(units):
+    plot = _funnel("Recovery", "service", units)
+    for point in plot["points"]:
+        if point["x"] is None:
+            assert not point["flagged"]
+            assert not point["outside_95"]
+            continue
+        x, y = point["x"], point["y"]
+        for name, flag in (("99.8", point["flagged"]), ("95", point["outside_95"])):
+            low = _drawn_limit(plot["curve"], name, 0, x)
+            high = _drawn_limit(plot["curve"], name, 1, x)
+            assert flag == (y < low or y > high), (point, name, low, high)
+
+
+def test_a_unit_near_the_limit_is_judged_where_it_is_drawn():
+    """Ten units of 200 at 36% and one of 48 at 62% (exactly 61.8% limits at its 48 would
+    not be the limits drawn at 50): the flag follows the drawn size and the drawn hub rate."""
+    plot = _funnel(
+        "Recovery", "service", [(f"U{n}", 72, 200) for n in range(10)] + [("Near", 30, 48)]
+    )
+    near = plot["points"][-1]
+    at = next(c for c in plot["curve"] if c["n"] == near["x"])
+    assert (near["x"], near["y"], plot["pooled"]) == (50.0, 62, 37)
+    assert near["flagged"] == (near["y"] > at["99.8"][1])
