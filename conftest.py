@@ -40,9 +40,13 @@ PASSWORD = "correct horse battery staple 42"
 
 def pytest_configure(config):
     from django.conf import settings
+    from django.core.signals import setting_changed
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Tasks run as they are queued. The task modules read TASKS as Django started, so its
+    # handler is told of the change.
     settings.TASKS = {"default": {"BACKEND": "joinedup.lib.tasks.ImmediateInDefaultLanguage"}}
+    setting_changed.send(sender=type(settings), setting="TASKS", value=settings.TASKS, enter=True)
     # Look static files up per request, as in development: otherwise WhiteNoise indexes every
     # file of every finder each time a test client starts (about 0.7 s per test).
     settings.WHITENOISE_AUTOREFRESH = True

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "django_tasks_db",
+    "health_check",
     "oauth2_provider",
     "joinedup.people",
     "joinedup.audit",
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "joinedup.governance",
     "joinedup.fhir",
     "joinedup.api",
+    "joinedup.operations",
 ]
 
 MIDDLEWARE = [
@@ -125,8 +127,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c random_page_cost={env_str('POSTGRES_RANDOM_PAGE_COST', '1.1')} -c jit=off"
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE transactions take the write lock up front, so the audit chain never forks.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # IMMEDIATE transactions take the write lock up front, so the audit chain never forks;
+    # write-ahead logging lets the server's workers, the worker and the scheduler read while
+    # one of them writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
 if env_str("TEST_DATABASE_NAME", ""):
     # Lets two test runs share one PostgreSQL server without sharing a test database.
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
@@ -318,16 +326,8 @@ if _EMAIL_BACKEND.endswith("smtp.EmailBackend"):
     }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "JoinedUp <no-reply@joinedup.localhost>")
 
-TASKS = {
-    "default": {
-        "BACKEND": env_str(
-            "TASKS_BACKEND",
-            "joinedup.lib.tasks.ImmediateInDefaultLanguage"
-            if DEBUG
-            else "django_tasks_db.DatabaseBackend",
-        ),
-    }
-}
+# Queued in the database and run by `joinedup worker`, in development as in production.
+TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -4,6 +4,7 @@ from django.views.generic import TemplateView
 from oauth2_provider import views as oauth_views
 
 from joinedup.fhir import views as fhir_views
+from joinedup.operations.views import READY, Health
 from joinedup.people import views as people_views
 
 # Partner systems only exchange client credentials for tokens: clients are registered by
@@ -45,6 +46,10 @@ urlpatterns = [
     path("fhir/", include("joinedup.fhir.urls")),
     path("api/", include("joinedup.api.urls")),
     path("o/", include((_oauth_urlpatterns, "oauth2_provider"))),
+    # For load balancers and orchestrators: alive (the process answers) and ready (its
+    # database, cache and file storage answer).
+    path("health/live", Health.as_view(checks=()), name="health-live"),
+    path("health/ready", Health.as_view(checks=READY), name="health-ready"),
 ]
 
 # Errors under /api/ and /fhir/ are JSON (an OperationOutcome for FHIR); pages stay pages.

@@ -1,0 +1,14 @@
+"""Gunicorn's settings for `joinedup serve`: synchronous workers, each request's line in
+the log, workers replaced after a while so that no slow leak grows, and a worker that
+hangs replaced after `GUNICORN_TIMEOUT` seconds."""
+
+import os
+
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+max_requests = 2000
+max_requests_jitter = 200
+accesslog = "-"
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

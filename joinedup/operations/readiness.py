@@ -1,0 +1,25 @@
+"""Whether a long-running process can start: its database reachable and migrated."""
+
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection
+
+from joinedup.operations.models import JobRun
+
+
+def require_database(process: str) -> None:
+    """Stop `process` with a clear message, before it does anything, when the database
+    cannot be reached or has not been migrated."""
+    where = connection.settings_dict.get("NAME")
+    try:
+        connection.ensure_connection()
+        tables = connection.introspection.table_names()
+    except DatabaseError as error:
+        raise CommandError(
+            f"The {process} cannot reach the database ({where}), so it ran nothing. Check "
+            f"DATABASE_URL and that the database server is running. It said: {error}".strip()
+        ) from error
+    if JobRun._meta.db_table not in tables:
+        raise CommandError(
+            f"The database ({where}) has not been migrated: run `joinedup migrate` first; "
+            f"the {process} ran nothing."
+        )

@@ -1,0 +1,81 @@
+"""The processes of a deployment, started as an operator starts them: the server answers
+its health checks, and each says clearly why it cannot start."""
+
+import json
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from joinedup.operations.tests.processes import database_url, environment, joinedup
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    response = requests.get(url, headers={"Accept": "application/json"}, timeout=30)
+    return response.status_code, response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_answers_pages_and_health_checks(tmp_path):
+    env = environment(tmp_path, database_url(tmp_path))
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - this project's own command
+        [
+            sys.executable,
+            "-m",
+            "joinedup",
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # Gunicorn writes "Booting worker" once a worker is ready to accept requests.
+        started = []
+        for line in server.stdout:
+            started.append(line)
+            if "Booting worker" in line:
+                break
+        assert any("with 1 workers" in line for line in started), started
+        base = f"http://127.0.0.1:{port}"
+        status, body = fetch(f"{base}/health/ready")
+        assert status == 200
+        assert set(json.loads(body).values()) == {"OK"}
+        assert fetch(f"{base}/health/live")[0] == 200
+        status, body = fetch(f"{base}/accessibility/")
+        assert status == 200
+        assert b"Accessibility" in body
+    finally:
+        server.terminate()
+        server.communicate(timeout=60)
+
+
+def test_the_scheduler_says_when_it_cannot_reach_the_database(tmp_path):
+    done = joinedup(
+        "scheduler", "--once", env=environment(tmp_path, "postgres://nobody@127.0.0.1:1/none")
+    )
+    assert done.returncode == 1
+    assert "The scheduler cannot reach the database (none), so it ran nothing." in done.stderr
+    assert "Check DATABASE_URL" in done.stderr
+
+
+def test_the_worker_says_when_the_database_has_not_been_migrated(tmp_path):
+    done = joinedup("worker", "--batch", env=environment(tmp_path, f"sqlite:///{tmp_path}/x.db"))
+    assert done.returncode == 1
+    assert "has not been migrated: run `joinedup migrate` first; the worker ran nothing" in (
+        done.stderr
+    )

@@ -1,0 +1,32 @@
+"""The worker runs what was queued in the database, in development as in production."""
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from joinedup.referrals.tasks import email_new_referral
+from joinedup.referrals.tests.factories import refer
+
+pytestmark = pytest.mark.django_db
+
+
+# The worker closes its database connection between tasks, as a long-lived process should.
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_sends_what_was_queued(hub, settings):
+    referral = refer(hub)
+    mail.outbox.clear()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    result = email_new_referral.enqueue(referral.pk)
+    assert mail.outbox == []  # queued, not sent
+    call_command("worker", batch=True, verbosity=0)
+    assert [message.subject for message in mail.outbox] == [
+        f"New referral for {referral.to_service.name}"
+    ]
+    result.refresh()
+    assert result.status == "SUCCESSFUL"
+
+
+def test_the_worker_says_when_tasks_are_not_queued():
+    with pytest.raises(CommandError, match="runs each task as it is queued, so there is no queue"):
+        call_command("worker", batch=True)
