@@ -9,13 +9,16 @@ page), and answers a missing page with the product's own page in development too
 
 import json
 import re
+import sys
 from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import defaults
 
@@ -36,10 +39,12 @@ FHIR_CODES = {
     415: "not-supported",
     429: "throttled",
     500: "exception",
+    503: "transient",
 }
 OAUTH_CODES = {401: "invalid_client", 500: "server_error"}  # any other: invalid_request
 # Headers a replaced error response keeps: they tell the client what to do next.
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+RETRY_AFTER_SECONDS = 30
 
 
 def audience(request) -> str:
@@ -125,6 +130,8 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return unavailable(request)
     if audience(request) == "page":
         return defaults.server_error(request)
     return error_response(
@@ -132,6 +139,18 @@ def server_error(request):
         500,
         _("The server failed to complete this request. The fault is ours, and it is logged."),
     )
+
+
+def unavailable(request):
+    """The database cannot be reached (restarting, failing over): 503, try again shortly. The
+    page asks the database nothing, so it shows while the database is away."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if audience(request) != "page":
+        return error_response(
+            request, 503, _("The service is unavailable for a moment. Try again shortly."),
+            headers=headers,
+        )  # fmt: skip
+    return HttpResponse(render_to_string("503.html"), status=503, headers=headers)
 
 
 # The middleware ---------------------------------------------------------------------------

@@ -366,11 +366,32 @@ PERMISSIONS_POLICY = {
     )
 }  # fmt: skip
 
+# One JSON object per line in production (LOG_FORMAT=json), each with the request id the
+# audit log records; plain lines in development.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "joinedup.lib.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": env_str("LOG_FORMAT", "plain" if DEBUG else "json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
-    # Checkpoints of the audit chain go to the log stream whatever LOG_LEVEL says.
-    "loggers": {"joinedup.audit.checkpoint": {"level": "INFO"}},
+    "loggers": {
+        # Checkpoints of the audit chain go to the log stream whatever LOG_LEVEL says.
+        "joinedup.audit.checkpoint": {"level": "INFO"},
+        # One line per request (LOG_REQUESTS=0 to leave them out).
+        "joinedup.request": {"level": "INFO" if env_bool("LOG_REQUESTS", True) else "WARNING"},
+    },
 }

@@ -1,6 +1,5 @@
-"""Gunicorn's settings for `joinedup serve`: synchronous workers, each request's line in
-the log, workers replaced after a while so that no slow leak grows, and a worker that
-hangs replaced after `GUNICORN_TIMEOUT` seconds."""
+"""Gunicorn's settings for `joinedup serve`: synchronous workers, replaced after a while so
+that no slow leak grows, and a worker that hangs replaced after `GUNICORN_TIMEOUT` seconds."""
 
 import os
 
@@ -9,6 +8,6 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 max_requests = 2000
 max_requests_jitter = 200
-accesslog = "-"
+accesslog = None  # the app writes each request's line, with its request id
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

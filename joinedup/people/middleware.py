@@ -1,6 +1,8 @@
 """Request id for the audit log, and the staff rules: a second factor first, idle timeout,
 and no response carrying personal data kept in any cache."""
 
+import re
+import time
 import uuid
 
 from allauth.account.authentication import get_authentication_records
@@ -15,6 +17,9 @@ from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
+from joinedup.lib import logs
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # Paths a member of staff may reach before enrolling a second factor.
 _ENROLMENT_PATHS = ("/accounts/", "/static/", "/i18n/")
 # Machine clients are told in JSON, never sent to a sign-in page.
@@ -26,9 +31,18 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
-        response = self.get_response(request)
-        response["X-Request-Id"] = request.request_id
+        started = time.perf_counter()
+        given = request.headers.get("X-Request-Id", "")
+        # A proxy's id is kept when it is one; anything else (too long, other characters
+        # that could forge a log line) is replaced.
+        request.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        token = logs.request_id.set(request.request_id)
+        try:
+            response = self.get_response(request)
+            response["X-Request-Id"] = request.request_id
+            logs.log_request(request, response, started)
+        finally:
+            logs.request_id.reset(token)
         return response
 
 
