@@ -4,7 +4,9 @@ OperationOutcome, OAuth 2.0's error object at `/o/`, and a page for people.
 The URLconf's error handlers answer through `error_response`, and `BadInputMiddleware`
 refuses input no view can read before any view (or the OAuth check) tries, turns any other
 error under /api/ or /fhir/ that is not JSON into JSON (a partner system never gets an HTML
-page), and answers a missing page with the product's own page in development too.
+page), and answers a missing page with the product's own page in development too. While
+the database cannot be reached, every request is answered 503 (`unavailable`) with a page
+that asks the database nothing.
 """
 
 import json
