@@ -31,6 +31,12 @@ class Job:
 JOBS = (
     Job("send_reminders", "*/5 * * * *", "send_reminders", why="appointment reminders"),
     Job("escalate_flags", "*/5 * * * *", "escalate_flags", why="unacknowledged risk flags"),
+    Job(
+        "recover_abandoned_tasks",
+        "*/5 * * * *",
+        "recover_abandoned_tasks",
+        why="tasks left by a stopped worker",
+    ),
     Job("escalate_follow_ups", "0 * * * *", "escalate_follow_ups", why="overdue follow-ups"),
     Job("detect_gaps", "30 2 * * *", "detect_gaps", ("--now",), why="students between services"),
     Job("list_retention_due", "0 6 * * *", "list_retention_due", why="retention listing"),

@@ -1,9 +1,14 @@
+import uuid
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.tasks import task_backends
 from django_tasks_db import DatabaseBackend
 
+from joinedup.operations.models import JobLock
 from joinedup.operations.readiness import require_database
+from joinedup.operations.recovery import worker_lease
+from joinedup.operations.scheduler import lease
 
 
 class Command(BaseCommand):
@@ -29,14 +34,20 @@ class Command(BaseCommand):
                 "TASKS_BACKEND to queue tasks in the database."
             )
         require_database("worker")
-        call_command(
-            "db_worker",
-            queue_name="*",
-            batch=batch,
-            interval=interval,
-            reload=False,
-            startup_delay=not batch,
-            verbosity=options["verbosity"],
-            stdout=self.stdout,
-            stderr=self.stderr,
-        )
+        worker_id = uuid.uuid4().hex
+        # The lease says this worker is alive; a task it leaves running when it dies is
+        # failed once the lease runs out (`recover_abandoned_tasks`).
+        with lease(worker_lease(worker_id), worker_id):
+            call_command(
+                "db_worker",
+                queue_name="*",
+                batch=batch,
+                interval=interval,
+                reload=False,
+                startup_delay=not batch,
+                worker_id=worker_id,
+                verbosity=options["verbosity"],
+                stdout=self.stdout,
+                stderr=self.stderr,
+            )
+        JobLock.objects.filter(job=worker_lease(worker_id)).delete()
