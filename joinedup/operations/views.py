@@ -19,7 +19,11 @@ READY = (Database, checks.Cache, checks.Storage)
 
 class Health(HealthCheckView):
     """A health check answered in JSON whatever the caller accepts (load balancers and
-    orchestrators read it; no one browses it)."""
+    orchestrators read it; no one browses it), 503 when a check fails: the service is not
+    ready, and says so as every other answer does while the database is away."""
 
     def render_to_response(self, context, **response_kwargs):
         return self.render_to_response_json(response_kwargs.get("status", 200))
+
+    def render_to_response_json(self, status):
+        return super().render_to_response_json(503 if status >= 500 else status)

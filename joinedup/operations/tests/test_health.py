@@ -1,4 +1,4 @@
-"""Liveness and readiness, as a load balancer asks: JSON, 200 when ready, 500 when not."""
+"""Liveness and readiness, as a load balancer asks: JSON, 200 when ready, 503 when not."""
 
 import pytest
 from django.test import Client
@@ -22,6 +22,6 @@ def test_alive_and_ready_answer_anyone_in_json():
 def test_not_ready_when_the_cache_does_not_keep_what_it_is_given(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     ready = Client().get("/health/ready")
-    assert ready.status_code == 500
+    assert ready.status_code == 503
     assert ready.json()["Cache(alias='default')"] != "OK"
     assert ready.json()["Database(alias='default')"] == "OK"
