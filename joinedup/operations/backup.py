@@ -106,8 +106,10 @@ def _media_files(root: str | Path) -> list[Path]:
 def back_up(directory: str | Path) -> Path:
     """Write one archive of the database and the uploaded files into `directory`; its path."""
     directory = Path(directory)
-    if not directory.is_dir():
+    if not directory.exists():
         raise BackupError(f"No directory at {directory}: create it first. Nothing was written.")
+    if not directory.is_dir():
+        raise BackupError(f"{directory} is a file, not a directory. Nothing was written.")
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     final = directory / f"joinedup-{stamp}.tar"
     if final.exists():
@@ -133,6 +135,7 @@ def back_up(directory: str | Path) -> Path:
                 archive.add(dump, dump.name)
                 for path in media:
                     archive.add(path, f"media/{path.relative_to(media_root)}")
+            partial.chmod(0o600)  # it holds everything about every student
             partial.rename(final)
         except OSError as error:
             raise BackupError(f"Could not write the backup: {error}. Nothing was kept.") from error
@@ -144,7 +147,10 @@ def read_manifest(archive_path: Path) -> dict:
         with tarfile.open(archive_path) as archive:
             manifest = json.load(archive.extractfile(MANIFEST))
     except (OSError, tarfile.TarError, KeyError, ValueError) as error:
-        raise BackupError(f"{archive_path} is not a JoinedUp backup ({error}).") from error
+        raise BackupError(
+            f"{archive_path} cannot be read as a JoinedUp backup: it is damaged or is another "
+            "kind of file. Nothing was changed."
+        ) from error
     if manifest.get("format") != FORMAT:
         raise BackupError(f"{archive_path} is a backup of format {manifest.get('format')}.")
     return manifest

@@ -6,18 +6,25 @@ from django.db import DatabaseError, connection
 from joinedup.operations.models import JobRun
 
 
+def reach_database(process: str) -> list[str]:
+    """The database's tables; stops `process` with a clear message, before it does
+    anything, when the database cannot be reached."""
+    where = connection.settings_dict.get("NAME")
+    try:
+        connection.ensure_connection()
+        return connection.introspection.table_names()
+    except DatabaseError as error:
+        raise CommandError(
+            f"The {process} cannot reach the database ({where}), so it did nothing. Check "
+            f"DATABASE_URL and that the database server is running. It said: {error}".strip()
+        ) from error
+
+
 def require_database(process: str) -> None:
     """Stop `process` with a clear message, before it does anything, when the database
     cannot be reached or has not been migrated."""
     where = connection.settings_dict.get("NAME")
-    try:
-        connection.ensure_connection()
-        tables = connection.introspection.table_names()
-    except DatabaseError as error:
-        raise CommandError(
-            f"The {process} cannot reach the database ({where}), so it ran nothing. Check "
-            f"DATABASE_URL and that the database server is running. It said: {error}".strip()
-        ) from error
+    tables = reach_database(process)
     if JobRun._meta.db_table not in tables:
         raise CommandError(
             f"The database ({where}) has not been migrated: run `joinedup migrate` first; "

@@ -54,10 +54,11 @@ LEFT_BEHIND = {
 }
 
 
-def recover_abandoned() -> int:
+def recover_abandoned(worker_id: str | None = None) -> int:
     """Fail every task still running under a worker whose lease has run out, and what it
     was making; how many. A task started less than a lease ago is left alone (its worker
-    may have just begun)."""
+    may have just begun). With `worker_id`, fail what that worker left running when the
+    database went away under it, whatever its lease says."""
     now = timezone.now()
     live = {
         job.removeprefix(WORKER)
@@ -66,11 +67,12 @@ def recover_abandoned() -> int:
         .values_list("job", flat=True)
     }
     stopped = 0
-    running = DBTaskResult.objects.filter(
-        status=TaskResultStatus.RUNNING, started_at__lt=now - LEASE
-    )
+    running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING)
+    if worker_id is None:
+        running = running.filter(started_at__lt=now - LEASE)
     for result in running:
-        if result.worker_ids and result.worker_ids[-1] in live:
+        last = result.worker_ids[-1] if result.worker_ids else None
+        if (last != worker_id) if worker_id else (last in live):
             continue
         with transaction.atomic():
             result.set_failed(WorkerStoppedError(STOPPED))

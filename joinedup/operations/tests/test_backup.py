@@ -92,9 +92,20 @@ def test_a_loaded_hub_restores_with_every_row_file_and_a_verifying_chain(tmp_pat
     assert rows_of(target, "audit_auditevent") == rows_of(connection.cursor(), "audit_auditevent")
 
 
+@pytest.mark.django_db
 def test_a_backup_needs_its_directory(tmp_path):
     with pytest.raises(CommandError, match=r"No directory at .*/missing: create it first"):
         call_command("backup", str(tmp_path / "missing"))
+    (tmp_path / "notes").write_text("")
+    with pytest.raises(CommandError, match=r"notes is a file, not a directory"):
+        call_command("backup", str(tmp_path / "notes"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_is_readable_by_its_owner_only(tmp_path):
+    call_command("backup", str(tmp_path), stdout=StringIO())
+    [archive] = tmp_path.iterdir()
+    assert archive.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.django_db(transaction=True)  # a backup reads what was committed
@@ -111,7 +122,9 @@ def test_a_full_disk_leaves_no_archive_that_looks_whole(tmp_path, monkeypatch):
 @pytest.mark.django_db
 def test_restore_refuses_what_is_not_a_backup(tmp_path):
     (tmp_path / "notes.tar").write_text("not an archive")
-    with pytest.raises(CommandError, match=r"notes\.tar is not a JoinedUp backup"):
+    with pytest.raises(
+        CommandError, match=r"notes\.tar cannot be read as a JoinedUp backup: it is damaged"
+    ):
         call_command("restore", str(tmp_path / "notes.tar"))
     with pytest.raises(CommandError, match="No backup at"):
         call_command("restore", str(tmp_path / "missing.tar"))

@@ -69,7 +69,7 @@ def test_the_scheduler_says_when_it_cannot_reach_the_database(tmp_path):
         "scheduler", "--once", env=environment(tmp_path, "postgres://nobody@127.0.0.1:1/none")
     )
     assert done.returncode == 1
-    assert "The scheduler cannot reach the database (none), so it ran nothing." in done.stderr
+    assert "The scheduler cannot reach the database (none), so it did nothing." in done.stderr
     assert "Check DATABASE_URL" in done.stderr
 
 
@@ -79,3 +79,15 @@ def test_the_worker_says_when_the_database_has_not_been_migrated(tmp_path):
     assert "has not been migrated: run `joinedup migrate` first; the worker ran nothing" in (
         done.stderr
     )
+
+
+def test_a_backup_says_when_it_cannot_reach_the_database(tmp_path):
+    (tmp_path / "backups").mkdir()
+    done = joinedup(
+        "backup",
+        str(tmp_path / "backups"),
+        env=environment(tmp_path, "postgres://nobody@127.0.0.1:1/none"),
+    )
+    assert done.returncode == 1
+    assert "The backup cannot reach the database (none), so it did nothing." in done.stderr
+    assert "Traceback" not in done.stderr

@@ -75,3 +75,12 @@ def test_leases_of_workers_long_gone_are_cleared():
     take_lease(worker_lease("recent"), "recent", timedelta(hours=-1))
     recover_abandoned()
     assert list(JobLock.objects.values_list("job", flat=True)) == ["worker:recent"]
+
+
+def test_a_worker_fails_what_it_was_running_when_the_database_went(export):
+    task = running("joinedup.fhir.tasks.run_export", "me", export.pk, minutes_ago=0)
+    other = running("joinedup.fhir.tasks.run_export", "another", export.pk, minutes_ago=0)
+    assert recover_abandoned("me") == 1
+    task.refresh_from_db()
+    other.refresh_from_db()
+    assert (task.status, other.status) == (TaskResultStatus.FAILED, TaskResultStatus.RUNNING)

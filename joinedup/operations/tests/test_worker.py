@@ -1,5 +1,7 @@
 """The worker runs what was queued in the database, in development as in production."""
 
+from io import StringIO
+
 import pytest
 from django.core import mail
 from django.core.management import call_command
@@ -30,3 +32,25 @@ def test_the_worker_sends_what_was_queued(hub, settings):
 def test_the_worker_says_when_tasks_are_not_queued():
     with pytest.raises(CommandError, match="runs each task as it is queued, so there is no queue"):
         call_command("worker", batch=True)
+
+
+def test_the_worker_carries_on_when_the_database_goes_away_and_comes_back(settings, monkeypatch):
+    from django.db import OperationalError
+
+    from joinedup.operations.management.commands import worker
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    attempts = []
+
+    def db_worker(*args, **kwargs):
+        attempts.append(kwargs["worker_id"])
+        if len(attempts) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(worker, "call_command", db_worker)
+    monkeypatch.setattr(worker.time, "sleep", lambda seconds: None)
+    said = StringIO()
+    call_command("worker", batch=True, stderr=said)
+    assert len(attempts) == 2
+    assert attempts[0] == attempts[1]  # the same worker, not a new one
+    assert "Database unavailable, trying again shortly" in said.getvalue()

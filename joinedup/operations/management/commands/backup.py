@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from joinedup.operations.backup import BackupError, back_up, read_manifest
+from joinedup.operations.readiness import reach_database
 
 
 class Command(BaseCommand):
@@ -13,6 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("directory")
 
     def handle(self, *args, directory, **options):
+        reach_database("backup")
         try:
             archive = back_up(directory)
         except BackupError as error:

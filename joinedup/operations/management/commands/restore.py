@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from joinedup.audit.selectors import verify_audit_chain
 from joinedup.operations.backup import BackupError, restore
+from joinedup.operations.readiness import reach_database
 
 
 class Command(BaseCommand):
@@ -15,6 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("archive")
 
     def handle(self, *args, archive, **options):
+        reach_database("restore")
         try:
             restored = restore(archive)
         except BackupError as error:
@@ -28,8 +30,10 @@ class Command(BaseCommand):
         chain = verify_audit_chain()
         if chain.broken is not None:
             raise CommandError(
-                f"Restored, but the audit chain does not verify: {chain.broken.problem}. Check "
-                "that AUDIT_CHAIN_KEY is the key the backed-up server used; entries written "
-                "after the backup are lost, which its checkpoints show (README, Production)."
+                "The database now holds everything in the backup, but its audit chain does "
+                f"not verify under this AUDIT_CHAIN_KEY ({chain.broken.problem}). If the key "
+                "differs from the backed-up server's, set that key and run `joinedup "
+                "verify_audit`; do not restore again. If the key is the same, the log was "
+                "altered before the backup was taken."
             )
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {chain.checked} entries."))

@@ -39,6 +39,7 @@ class Command(BaseCommand):
             raise CommandError("gunicorn is not installed beside this Python.")
         argv = [gunicorn, "--config", "python:joinedup.operations.gunicorn_config"]
         argv += ["--bind", bind, "--workers", str(workers), "joinedup.wsgi:application"]
+        os.environ.setdefault("DATABASE_STATEMENT_TIMEOUT_MS", "30000")
         self.stdout.write(f"Serving on http://{bind} with {workers} workers.")
         self.stdout.flush()
         os.execv(gunicorn, argv)  # noqa: S606 (gunicorn replaces this process)
