@@ -34,6 +34,8 @@ def test_the_worker_says_when_tasks_are_not_queued():
         call_command("worker", batch=True)
 
 
+# Transactional, as a worker's connection is: it closes its connection to get a new one.
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_carries_on_when_the_database_goes_away_and_comes_back(settings, monkeypatch):
     from django.db import OperationalError
 
