@@ -2,13 +2,16 @@
 marked failed, never left "running": each `joinedup worker` holds a lease while it runs
 (renewed like the scheduler's), and a task still running under a worker whose lease ran out
 is failed, with what it was making (a bulk export, a research extract), so that whoever
-asked for it sees it failed and can start it again."""
+asked for it sees it failed and can start it again. A task that failed because a server
+could not be reached (the mail server, GOV.UK Notify) is tried again, five more times over
+about two and a half hours."""
 
 from datetime import timedelta
 
 from django.db import transaction
 from django.tasks import TaskResultStatus
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
 from joinedup.evaluation.models import ResearchExtract
@@ -81,3 +84,49 @@ def recover_abandoned(worker_id: str | None = None) -> int:
         stopped += 1
     JobLock.objects.filter(job__startswith=WORKER, held_until__lt=now - timedelta(days=1)).delete()
     return stopped
+
+
+# Tasks that make something with a state of its own (failed for whoever asked, who starts
+# it again), or that run again on their schedule anyway, are not retried.
+NOT_RETRIED = {
+    *LEFT_BEHIND,
+    "joinedup.referrals.tasks.detect_gaps",
+    "joinedup.governance.tasks.check_audit_chain",
+}
+ATTEMPTS = 6
+FIRST_WAIT = timedelta(minutes=5)
+
+
+def _could_not_reach(exception_class_path: str) -> bool:
+    """Whether a task failed because a server could not be reached or answered (a mail
+    server down, GOV.UK Notify unreachable): worth trying again."""
+    try:
+        failure = import_string(exception_class_path)
+    except ImportError:
+        return False
+    return isinstance(failure, type) and issubclass(failure, OSError)
+
+
+def retry_failed_sends() -> tuple[int, int]:
+    """Queue again each task (an email, a text message) that failed because a server could
+    not be reached, after 5, 10, 20, 40 and 80 minutes; (queued again, given up after
+    the last attempt in the past day)."""
+    now = timezone.now()
+    failed = DBTaskResult.objects.filter(
+        status=TaskResultStatus.FAILED, finished_at__gte=now - timedelta(days=1)
+    ).exclude(task_path__in=NOT_RETRIED)
+    retried = given_up = 0
+    for result in failed:
+        if not _could_not_reach(result.exception_class_path):
+            continue
+        attempts = len(result.worker_ids)
+        if attempts >= ATTEMPTS:
+            given_up += 1
+            continue
+        if result.finished_at + FIRST_WAIT * 2 ** (attempts - 1) > now:
+            continue
+        DBTaskResult.objects.filter(pk=result.pk, status=TaskResultStatus.FAILED).update(
+            status=TaskResultStatus.READY, run_after=now, finished_at=None
+        )
+        retried += 1
+    return retried, given_up

@@ -37,6 +37,12 @@ JOBS = (
         "recover_abandoned_tasks",
         why="tasks left by a stopped worker",
     ),
+    Job(
+        "retry_failed_sends",
+        "*/5 * * * *",
+        "retry_failed_sends",
+        why="emails and texts whose server was away",
+    ),
     Job("escalate_follow_ups", "0 * * * *", "escalate_follow_ups", why="overdue follow-ups"),
     Job("detect_gaps", "30 2 * * *", "detect_gaps", ("--now",), why="students between services"),
     Job("list_retention_due", "0 6 * * *", "list_retention_due", why="retention listing"),
