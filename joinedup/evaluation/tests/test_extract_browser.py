@@ -35,6 +35,10 @@ def test_a_researcher_runs_an_extract_and_downloads_it(hub, cohort, page, tmp_pa
     expect(
         page.get_by_text("Left out by the national data opt-out: 1 episode of 1 student.")
     ).to_be_visible()
+    # The release note says how the service and the referral month were shown too.
+    shown = page.get_by_text("How each quasi-identifier is shown:")
+    expect(shown).to_contain_text("Service:")
+    expect(shown).to_contain_text("Referral month:")
     assert_accessible(page)
 
     with page.expect_download() as download_info:

@@ -63,7 +63,10 @@ def test_a_researcher_compares_services_on_funnel_plots(hub, page):
         ".data.datasets[0].data.map(p => [p.label, p.x, p.y])"
     )
     assert plotted == [["Talking Therapies", 10, 100]]
-    expect(page.locator('table[data-table="funnel-recovery-service"]')).to_contain_text(
-        "Within the 95% limits"
-    )
+    table = page.locator('table[data-table="funnel-recovery-service"]')
+    expect(table).to_contain_text("Within the 95% limits")
+    # The table beside the chart shows the size and rate the chart draws.
+    row = table.get_by_role("row", name="Talking Therapies")
+    expect(row.get_by_role("cell").nth(0)).to_have_text("10")
+    expect(row.get_by_role("cell").nth(1)).to_have_text("100%")
     assert_accessible(page)
