@@ -24,6 +24,10 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _ENROLMENT_PATHS = ("/accounts/", "/static/", "/i18n/")
 # Machine clients are told in JSON, never sent to a sign-in page.
 _MACHINE_PATHS = ("/api/", "/fhir/", "/fhir", "/o/")
+# A staff session's expiry is moved on at most once a minute, so page views do not each
+# write the session: the idle timeout holds to within that minute.
+IDLE_REFRESH_SECONDS = 60
+_EXTENDED_AT = "joinedup_extended_at"
 
 
 class RequestIdMiddleware:
@@ -89,7 +93,7 @@ class StaffSecurityMiddleware:
     def __call__(self, request):
         user = request.user
         if is_staff_user(user):
-            request.session.set_expiry(settings.STAFF_IDLE_TIMEOUT)
+            _extend(request.session)
             if not request.path.startswith(_ENROLMENT_PATHS):
                 if not _has_totp(user):
                     return _refuse(request, enrol=True)
@@ -98,6 +102,14 @@ class StaffSecurityMiddleware:
                     logout(request)
                     return _refuse(request, enrol=False)
         return self.get_response(request)
+
+
+def _extend(session) -> None:
+    now = int(time.time())
+    stale = now - session.get(_EXTENDED_AT, 0) >= IDLE_REFRESH_SECONDS
+    if stale or session.get_expiry_age() != settings.STAFF_IDLE_TIMEOUT:
+        session.set_expiry(settings.STAFF_IDLE_TIMEOUT)
+        session[_EXTENDED_AT] = now
 
 
 def _refuse(request, *, enrol: bool):

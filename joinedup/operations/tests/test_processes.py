@@ -1,13 +1,16 @@
 """The processes of a deployment, started as an operator starts them: the server answers
 its health checks, and each says clearly why it cannot start."""
 
+import io
 import json
+import os
 import socket
 import subprocess
 import sys
 
 import pytest
 import requests
+from django.core.management import call_command
 
 from joinedup.operations.tests.processes import database_url, environment, joinedup
 
@@ -91,3 +94,19 @@ def test_a_backup_says_when_it_cannot_reach_the_database(tmp_path):
     assert done.returncode == 1
     assert "The backup cannot reach the database (none), so it did nothing." in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("given", "kept"), [({}, "600"), ({"DATABASE_CONN_MAX_AGE": "30"}, "30")])
+def test_serve_keeps_database_connections_unless_told_otherwise(monkeypatch, settings, given, kept):
+    settings.DEBUG = True  # no collected static files needed
+    monkeypatch.delenv("DATABASE_CONN_MAX_AGE", raising=False)
+    monkeypatch.delenv("DATABASE_STATEMENT_TIMEOUT_MS", raising=False)
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    started = []
+    monkeypatch.setattr("os.execv", lambda path, argv: started.append(argv))
+    call_command("serve", "--workers", "1", stdout=io.StringIO())
+    assert [argv[-1] for argv in started] == ["joinedup.wsgi:application"]
+    assert os.environ["DATABASE_CONN_MAX_AGE"] == kept
+    assert os.environ["DATABASE_STATEMENT_TIMEOUT_MS"] == "30000"

@@ -375,3 +375,19 @@ def test_sign_up_is_closed(db, client):
     assert "account/signup_closed.html" in [t.name for t in response.templates]
     assert not User.objects.filter(email="newcomer@example.com").exists()
     assert signed_in_user_id(client) is None
+
+
+def test_a_staff_session_is_written_at_most_once_a_minute(hub, client):
+    from django.contrib.sessions.models import Session
+
+    client.force_login(hub.practitioner)
+    now = timezone.now()
+
+    def expiry_after(seconds: int):
+        with time_machine.travel(now + dt.timedelta(seconds=seconds), tick=False):
+            assert client.get("/students/").status_code == 200
+        return Session.objects.get(session_key=client.session.session_key).expire_date
+
+    first = expiry_after(0)
+    assert expiry_after(59) == first
+    assert expiry_after(60) == first + dt.timedelta(seconds=60)
