@@ -53,13 +53,14 @@ def levels_shown(user, student_ids) -> dict[int, LevelShown]:
     """Each student's current level as the user may see it: the latest assessment from a
     service whose risk the user may read, labelled with that service's own word; where
     newer assessments are other services' and not shared, who holds them ("Assessed by
-    Crisis Team — not shared with you"), never nothing. Four queries, whatever the number
-    of students."""
-    student_ids = list(student_ids)
-    if not student_ids:
+    Crisis Team — not shared with you"), never nothing. Five queries, whatever the number
+    of students (the first leaves out those never assessed)."""
+    assessments = RiskAssessment.objects.filter(student_id__in=list(student_ids))
+    assessed = set(assessments.order_by().values_list("student_id", flat=True).distinct())
+    if not assessed:
         return {}
-    assessments = RiskAssessment.objects.filter(student_id__in=student_ids)
-    readable = readable_rows(user, "risk", assessments, among=student_ids)
+    assessments = RiskAssessment.objects.filter(student_id__in=assessed)
+    readable = readable_rows(user, "risk", assessments, among=assessed)
     latest: dict[int, RiskAssessment] = {}
     for assessment in readable.select_related("level", "service").order_by(
         "student_id", "-created_at"

@@ -95,6 +95,7 @@ def test_the_log_takes_the_same_queries_however_many_contacts(hub, client):
 
     client.force_login(hub.practitioner)
     add_contacts(1)
+    queries()  # the first page view of a session also moves its expiry on
     few = queries()
     add_contacts(12)
 
