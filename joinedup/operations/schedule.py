@@ -1,12 +1,17 @@
 """Every periodic job and when it runs: cron expressions in the hub's time zone
 (`TIME_ZONE`), read by `croniter`. A job that was missed while no scheduler ran (a
-deployment, a machine down) runs once when one starts again, not once for each time missed."""
+deployment, a machine down) runs once when one starts again, not once for each time missed.
+A job that has never run starts with the first scheduled time of its new installation's past
+day, so a hub that starts mid-month sends no monthly summary until the month ends."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from croniter import croniter
 from django.utils import timezone
+
+# How far back a job never run looks for a scheduled time it missed.
+FIRST_LOOK_BACK = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -18,10 +23,10 @@ class Job:
     why: str = ""
 
     def due(self, last_started: datetime | None, now: datetime) -> bool:
-        """Whether a run is owed: none yet, or a scheduled time has passed since the last
-        run began."""
+        """Whether a run is owed: a scheduled time has passed since the last run began (or,
+        for a job never run, within the past day)."""
         if last_started is None:
-            return True
+            last_started = now - FIRST_LOOK_BACK
         return self.next_after(last_started) <= now
 
     def next_after(self, moment: datetime) -> datetime:

@@ -15,8 +15,17 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def test_a_job_never_run_is_owed_now():
+def test_a_job_never_run_is_owed_now_when_its_time_fell_in_the_past_day():
     assert gaps.due(None, utc(2026, 12, 7, 12, 0))
+    assert reminders.due(None, utc(2026, 12, 7, 12, 2))
+
+
+def test_a_monthly_job_never_run_waits_for_its_next_time():
+    monthly = Job("summaries", "0 7 1 * *", "email_override_summaries")
+    assert not monthly.due(None, utc(2026, 12, 15, 12, 0))
+    assert not monthly.due(None, utc(2026, 12, 2, 7, 0, 1))
+    assert monthly.due(None, utc(2026, 12, 1, 7, 0))
+    assert monthly.due(None, utc(2026, 12, 2, 6, 59, 59))
 
 
 def test_a_daily_job_is_owed_from_its_time_the_next_day():

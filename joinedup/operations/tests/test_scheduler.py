@@ -1,10 +1,11 @@
 """Leases, runs and their outcomes, and two schedulers at once."""
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
@@ -138,12 +139,18 @@ def test_two_schedulers_never_run_one_job_twice(monkeypatch):
 def test_the_command_runs_what_is_owed_once(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     said = StringIO()
-    call_command("scheduler", once=True, stdout=said)
-    assert JobRun.objects.count() == len(JOBS)
-    assert "detect_gaps: Succeeded. Raised 0 new gap items." in said.getvalue()
-    assert set(JobRun.objects.values_list("outcome", flat=True)) == {"succeeded"}
-    call_command("scheduler", once=True, stdout=StringIO())
-    assert JobRun.objects.count() == len(JOBS)
+    # Mid-month: a new installation runs every job but the monthly summary, which waits.
+    with time_machine.travel(datetime(2026, 12, 15, 12, tzinfo=UTC), tick=False):
+        call_command("scheduler", once=True, stdout=said)
+        ran = set(JobRun.objects.values_list("job", flat=True))
+        assert ran == {job.name for job in JOBS} - {"email_override_summaries"}
+        assert "detect_gaps: Succeeded. Raised 0 new gap items." in said.getvalue()
+        assert set(JobRun.objects.values_list("outcome", flat=True)) == {"succeeded"}
+        call_command("scheduler", once=True, stdout=StringIO())
+        assert JobRun.objects.count() == len(JOBS) - 1
+        listed = StringIO()
+        call_command("scheduler", show=True, stdout=listed)
+    assert "never run; next 2027-01-01 08:00" in listed.getvalue()
 
 
 def test_the_list_says_each_jobs_last_and_next_run():

@@ -3,6 +3,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
 
 from joinedup.operations.models import JobRun
 from joinedup.operations.readiness import require_database
@@ -76,6 +77,8 @@ class Command(BaseCommand):
                 if latest
                 else "never run"
             )
-            following = job.next_after(began) if began else None
-            when = f"next {following:%Y-%m-%d %H:%M}" if following else "owed now"
+            now = timezone.now()
+            owed = job.due(began, now)
+            following = job.next_after(began or now)
+            when = "owed now" if owed else f"next {timezone.localtime(following):%Y-%m-%d %H:%M}"
             self.stdout.write(f"{job.name:28} {job.cron:14} {state}; {when} — {job.why}")
