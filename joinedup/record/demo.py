@@ -466,5 +466,22 @@ def add_story_notes(hub, student, practitioner, now) -> None:
     )  # fmt: skip
 
 
+def accounts_beside_demo() -> int:
+    """The accounts that are not the demo hub's, while it is not loaded: the demo logins
+    share one published password and second factor, so they never join anyone else's."""
+    if is_loaded():
+        return 0
+    return User.objects.exclude(email__endswith="@demo.joinedup.example").count()
+
+
+def refusal(others: int) -> str:
+    return (
+        f"This database holds {others} account{'' if others == 1 else 's'} that "
+        f"{'is' if others == 1 else 'are'} not the demo hub's. The demo logins "
+        "share a published password and second factor, so the demo hub is loaded only into "
+        "an empty database: point DATABASE_URL at a new one. Nothing was changed."
+    )
+
+
 def is_loaded() -> bool:
     return Authenticator.objects.filter(user__email__endswith="@demo.joinedup.example").exists()

@@ -1,5 +1,7 @@
 """The demo's story student has signed notes, a corrected one, and a letter to their GP."""
 
+import pytest
+
 from joinedup.record.demo import LETTER_TEMPLATES, build_demo_hub
 from joinedup.record.models import RecordEntry
 from joinedup.record.rules import FIELDS_BY_NAME, merge_letter
@@ -31,3 +33,15 @@ def test_the_demo_gp_letter_identifies_a_student_without_an_nhs_number():
     text = "\n".join(merged.paragraphs)
     assert "Re: <legal_name>, born <date_of_birth>" in text
     assert "NHS number" not in text
+
+
+def test_the_demo_is_never_loaded_beside_real_accounts(db):
+    from django.core.management import CommandError, call_command
+
+    from joinedup.people.models import User
+
+    User.objects.create_user("real.person@northbridge.ac.uk", "a long real password 42")
+    for command, args in (("demo", ()), ("seed", ("--students", "5"))):
+        with pytest.raises(CommandError, match="holds 1 account that is not the demo hub's"):
+            call_command(command, *args, verbosity=0)
+    assert list(User.objects.values_list("email", flat=True)) == ["real.person@northbridge.ac.uk"]

@@ -1,14 +1,16 @@
 import json
 from dataclasses import asdict
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from joinedup.record.demo import (
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
+    accounts_beside_demo,
     build_demo_hub,
     demo_logins,
     is_loaded,
+    refusal,
 )
 
 
@@ -19,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--logins-json", metavar="FILE", help="Also write the logins as JSON.")
 
     def handle(self, *args, logins_json=None, **options):
+        if others := accounts_beside_demo():
+            raise CommandError(refusal(others))
         if is_loaded():
             self.stdout.write("The demo hub is already loaded.")
         else:

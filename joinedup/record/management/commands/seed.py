@@ -8,7 +8,14 @@ from tqdm import tqdm
 
 from joinedup.consent.models import CareRelationship, ConsentGrant
 from joinedup.people.models import Organisation, Service, Student, User
-from joinedup.record.demo import FAMILY, GIVEN, build_demo_hub, is_loaded
+from joinedup.record.demo import (
+    FAMILY,
+    GIVEN,
+    accounts_beside_demo,
+    build_demo_hub,
+    is_loaded,
+    refusal,
+)
 from joinedup.record.models import RecordEntry
 
 BATCH = 5000
@@ -24,6 +31,8 @@ class Command(BaseCommand):
     def handle(self, *args, students, seed, **options):
         if students < 1:
             raise CommandError("--students must be at least 1.")
+        if others := accounts_beside_demo():
+            raise CommandError(refusal(others))
         if not is_loaded():
             build_demo_hub()
         rng = random.Random(seed)  # noqa: S311 - repeatable synthetic data, not secrets
