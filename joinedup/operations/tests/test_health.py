@@ -25,3 +25,20 @@ def test_not_ready_when_the_cache_does_not_keep_what_it_is_given(settings):
     assert ready.status_code == 503
     assert ready.json()["Cache(alias='default')"] != "OK"
     assert ready.json()["Database(alias='default')"] == "OK"
+
+
+def test_not_ready_when_the_database_is_away_and_says_no_more_than_that(monkeypatch, caplog):
+    from django.db import OperationalError
+    from django.db.backends.utils import CursorWrapper
+
+    secret = 'connection to server at "10.0.0.5", port 6432 failed: password for user "hub"'
+
+    def refused(*args, **kwargs):
+        raise OperationalError(secret)
+
+    monkeypatch.setattr(CursorWrapper, "execute", refused)
+    ready = Client().get("/health/ready")
+    assert ready.status_code == 503
+    said = ready.json()["Database(alias='default')"]
+    assert said == "Unavailable: the database cannot be reached"
+    assert "10.0.0.5" in caplog.text
