@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from joinedup.audit.selectors import verify_audit_chain
+from joinedup.audit.services import Entry, append
 from joinedup.operations.backup import BackupError, restore
 from joinedup.operations.readiness import reach_database
 
@@ -37,3 +38,8 @@ class Command(BaseCommand):
                 "altered before the backup was taken."
             )
         self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {chain.checked} entries."))
+        append([Entry(
+            action="operations.restore", actor_role="operator",
+            reason=f"Restored {restored.rows} rows and {restored.media_files} files.",
+            extra={"archive": str(archive), "rows": restored.rows},
+        )])  # fmt: skip
