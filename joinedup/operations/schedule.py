@@ -63,6 +63,12 @@ JOBS = (
         "email_override_summaries",
         why="last month's emergency access",
     ),
+    Job(
+        "add_audit_partitions",
+        "45 4 * * *",
+        "add_audit_partitions",
+        why="the audit log's months ahead",
+    ),
     Job("prune_fhir_exports", "15 3 * * *", "prune_fhir_exports", why="old bulk exports"),
     Job("remove_old_extracts", "45 3 * * *", "remove_old_extracts", why="old extract files"),
     Job(

@@ -6,6 +6,8 @@ from contextlib import contextmanager
 
 from django.db import transaction
 
+from joinedup.audit.partitions import partitions
+
 TABLE = "audit_auditevent"
 
 
@@ -33,7 +35,9 @@ def _alter_triggers(connection, state: str) -> None:
     with connection.cursor() as cursor:
         # Deferred foreign-key checks of earlier inserts must run before ALTER TABLE.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(f"ALTER TABLE {TABLE} {state} TRIGGER USER")
+        # Each partition refuses TRUNCATE with a trigger of its own.
+        for table in [TABLE, *partitions(cursor)]:
+            cursor.execute(f"ALTER TABLE {table} {state} TRIGGER USER")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
