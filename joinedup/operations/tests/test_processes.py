@@ -26,34 +26,34 @@ def fetch(url: str) -> tuple[int, bytes]:
     return response.status_code, response.content
 
 
+def serve(tmp_path, port: int) -> subprocess.Popen:
+    """`joinedup serve` with one worker on `port`, once its worker is ready."""
+    server = subprocess.Popen(  # noqa: S603 - this project's own command
+        [sys.executable, "-m", "joinedup", "serve", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1"],
+        env=environment(tmp_path, database_url(tmp_path)) | {"HOME": str(tmp_path)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    # Gunicorn writes "Booting worker" once a worker is ready to accept requests.
+    started = []
+    for line in server.stdout:
+        started.append(line)
+        if "Booting worker" in line:
+            break
+    assert any("with 1 workers" in line for line in started), started
+    return server
+
+
+def stop(server: subprocess.Popen) -> str:
+    server.terminate()
+    return server.communicate(timeout=60)[0]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_serve_answers_pages_and_health_checks(tmp_path):
-    env = environment(tmp_path, database_url(tmp_path))
     port = free_port()
-    server = subprocess.Popen(  # noqa: S603 - this project's own command
-        [
-            sys.executable,
-            "-m",
-            "joinedup",
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    server = serve(tmp_path, port)
     try:
-        # Gunicorn writes "Booting worker" once a worker is ready to accept requests.
-        started = []
-        for line in server.stdout:
-            started.append(line)
-            if "Booting worker" in line:
-                break
-        assert any("with 1 workers" in line for line in started), started
         base = f"http://127.0.0.1:{port}"
         status, body = fetch(f"{base}/health/ready")
         assert status == 200
@@ -63,8 +63,24 @@ def test_serve_answers_pages_and_health_checks(tmp_path):
         assert status == 200
         assert b"Accessibility" in body
     finally:
-        server.terminate()
-        server.communicate(timeout=60)
+        stop(server)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_servers_run_side_by_side_and_each_carries_on_when_the_other_stops(tmp_path):
+    ports = free_port(), free_port()
+    first = serve(tmp_path, ports[0])
+    try:
+        second = serve(tmp_path, ports[1])
+    finally:
+        said = stop(first)
+    try:
+        assert "Traceback" not in said
+        assert fetch(f"http://127.0.0.1:{ports[1]}/health/live")[0] == 200
+        # Neither made gunicorn's control socket, whose one path they would share.
+        assert not (tmp_path / ".gunicorn").exists()
+    finally:
+        assert "Traceback" not in stop(second)
 
 
 def test_the_scheduler_says_when_it_cannot_reach_the_database(tmp_path):
