@@ -47,6 +47,9 @@ def pytest_configure(config):
     # handler is told of the change.
     settings.TASKS = {"default": {"BACKEND": "joinedup.lib.tasks.ImmediateInDefaultLanguage"}}
     setting_changed.send(sender=type(settings), setting="TASKS", value=settings.TASKS, enter=True)
+    # Each test runs in one process, so each xdist worker keeps its cache in memory (the
+    # tests that clear it need no database); the shared table has a test of its own.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Look static files up per request, as in development: otherwise WhiteNoise indexes every
     # file of every finder each time a test client starts (about 0.7 s per test).
     settings.WHITENOISE_AUTOREFRESH = True

@@ -240,6 +240,15 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 # Accounts are created by organisation admins, never by self sign-up.
 ACCOUNT_ADAPTER = "joinedup.people.adapters.AccountAdapter"
+# Rate limits and used second-factor codes live in the cache, so it is shared by every server
+# process and every server: a table in the database (made by `migrate`), not each process's
+# memory, where five workers would allow five times the attempts and accept a code twice.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "joinedup_cache",
+    }
+}
 # Wrong passwords are limited per account (5 in 5 minutes) and, more loosely, per client,
 # so that one person's mistakes never lock out everyone behind the same address.
 ACCOUNT_RATE_LIMITS = {

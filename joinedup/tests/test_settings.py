@@ -36,6 +36,7 @@ print(json.dumps({
     "MIDDLEWARE": settings.MIDDLEWARE,
     "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
     "STAFF_IDLE_TIMEOUT": settings.STAFF_IDLE_TIMEOUT,
+    "CACHES": settings.CACHES,
 }))
 """
 
@@ -149,6 +150,12 @@ def test_production_turns_on_every_protection(tmp_path):
     assert "csp.middleware.CSPMiddleware" in values["MIDDLEWARE"]
     assert "joinedup.people.middleware.StaffSecurityMiddleware" in values["MIDDLEWARE"]
     assert values["ALLOWED_HOSTS"] == []
+    # Rate limits and used codes are counted in one place for every process (see
+    # joinedup/operations/tests/test_shared_cache.py).
+    assert values["CACHES"]["default"] == {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "joinedup_cache",
+    }
 
 
 def test_development_default_writes_its_own_key_and_leaves_https_off(tmp_path):
