@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -169,12 +170,15 @@ def due_for(episodes) -> list[DueEpisode]:
 
 @dataclass
 class Worklist:
-    due: list[DueEpisode]
+    page: Page
 
 
-def worklist_for(user, *, request=None) -> Worklist:
-    """Questionnaires due across my services' open episodes, in a constant number of
-    queries. Listing names is audited per student."""
+WORKLIST_PAGE_SIZE = 25
+
+
+def worklist_for(user, *, page_number=None, request=None) -> Worklist:
+    """Questionnaires due across my services' open episodes, a page at a time, in a
+    constant number of queries. The names a page lists are audited per student."""
     service_ids = service_ids_of(user)
     episodes = (
         Episode.objects.open()
@@ -183,15 +187,16 @@ def worklist_for(user, *, request=None) -> Worklist:
         .order_by("student__preferred_name", "student__legal_family_name", "pk")
     )
     due = [d for d in due_for(episodes) if d.codes]
+    page = Paginator(due, WORKLIST_PAGE_SIZE).get_page(page_number)
     audit_listing(
         user,
-        [d.episode.student for d in due],
+        [d.episode.student for d in page],
         action="measures.worklist.listed",
         reason="Listed on the questionnaire worklist.",
         request=request,
         categories=lambda student: ("outcomes",),
     )
-    return Worklist(due=due)
+    return Worklist(page=page)
 
 
 def get_episode_for_user(user, episode_uuid) -> Episode:

@@ -31,9 +31,11 @@ from joinedup.people.permissions import can_view_caseload, capability_required
 @capability_required(can_view_caseload)
 def worklist(request):
     """Questionnaires due across my services."""
+    worklist = worklist_for(request.user, page_number=request.GET.get("page"), request=request)
     return render(
-        request, "measures/worklist.html", {"worklist": worklist_for(request.user, request=request)}
-    )
+        request, "measures/worklist.html", {"worklist": worklist, "page": worklist.page,
+                                            "keep_query": True},
+    )  # fmt: skip
 
 
 @login_required

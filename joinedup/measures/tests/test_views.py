@@ -181,3 +181,25 @@ def test_the_student_sees_a_kinder_version_of_their_scores(hub, client, episode)
     assert "things are better than when you started" in html
     for clinical in ("Reliable", "cut-off", "moderately severe", "caseness"):
         assert clinical not in html
+
+
+def test_the_worklist_lists_a_page_at_a_time_and_audits_the_names_it_shows(hub, client):
+    from conftest import make_student
+    from joinedup.audit.models import AuditEvent
+    from joinedup.measures.tests.factories import open_episode
+
+    start_episode(hub)
+    for n in range(29):
+        student = make_student(hub.university, f"W{n:04d}", preferred_name=f"Worklist {n:02d}")
+        open_episode(actor=hub.practitioner, student=student, service=hub.wellbeing)
+    client.force_login(hub.practitioner)
+
+    first = client.get(reverse("measures:worklist")).content.decode()
+    assert "30 episodes with questionnaires due" in first
+    assert len(re.findall(r'href="/students/[0-9a-f-]+/measures/"', first)) == 25
+    assert "Page 1 of 2" in first
+    listed = AuditEvent.objects.filter(action="measures.worklist.listed")
+    assert listed.count() == 25
+    second = client.get(reverse("measures:worklist") + "?page=2").content.decode()
+    assert "Page 2 of 2" in second
+    assert listed.count() == 30
