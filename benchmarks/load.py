@@ -428,7 +428,17 @@ def count_writes() -> dict:
     audited = AuditEvent.objects.filter(actor_email__endswith=f"@{DOMAIN}")
     audit = {kind: audited.filter(action=action).count() for kind, action in
              WRITE_KINDS.items() if action}  # fmt: skip
-    return {"rows": rows, "audit": audit, "audit_total": AuditEvent.objects.count()}
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # The log and its monthly partitions, with their indexes.
+        cursor.execute(
+            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+            "WHERE c.relname LIKE 'audit_auditevent%%' AND c.relkind = 'r'"
+        )
+        (audit_bytes,) = cursor.fetchone()
+    return {"rows": rows, "audit": audit, "audit_total": AuditEvent.objects.count(),
+            "audit_bytes": int(audit_bytes or 0)}  # fmt: skip
 
 
 # --- the server and locust ---------------------------------------------------------------
@@ -561,6 +571,15 @@ def report(results: dict, before: dict, after: dict, workers: int, server_log: P
               f"{'agree' if same else 'DIFFER'}")  # fmt: skip
     print(f"  every write accounted for: {'yes' if agree else 'NO'}; audit log grew by "
           f"{after['audit_total'] - before['audit_total']} entries in all")  # fmt: skip
+
+    entries = after["audit_total"] - before["audit_total"]
+    grown = after["audit_bytes"] - before["audit_bytes"]
+    if total and entries:
+        per_entry = grown / entries
+        per_view = entries / total
+        print(f"  audit log: {per_view:.1f} entries per page view, {per_entry:.0f} bytes per "
+              f"entry with its indexes: {per_view * per_entry * 100_000 / 2**20:.0f} MiB per "
+              "100,000 page views")  # fmt: skip
 
     cores = os.cpu_count() or 1
     everyone = results.get("all_signed_in_at") or results["started_at"]
