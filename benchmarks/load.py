@@ -173,9 +173,8 @@ def ensure_hub(env: dict, students: int) -> None:
     found = subprocess.run([*MANAGE, "shell", "-v0", "-c", probe], env=env,
                            capture_output=True, text=True)  # fmt: skip
     loaded, have = found.stdout.split()[-2:] if found.returncode == 0 else ("0", "0")
-    if found.returncode != 0:
-        print(f"Migrating database {name}", flush=True)
-        quietly([*MANAGE, "migrate", "-v0"], env)
+    print(f"Migrating database {name}", flush=True)
+    quietly([*MANAGE, "migrate", "-v0"], env)
     if loaded != "1":
         print(f"Loading the demo hub into {name}", flush=True)
         quietly([*MANAGE, "demo"], env)

@@ -121,7 +121,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_TRANSACTION_POOLING", False
+):
+    # Behind PgBouncer in transaction mode a connection is anyone's between transactions:
+    # no cursor may outlive one, and no connection parameter can be sent (set them on the
+    # database role instead; see the README's national deployment).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Production databases sit on SSDs, where an index probe costs little more than a
     # sequential read; PostgreSQL's default (4) makes it scan whole tables for caseloads.
     # Its queries are short, yet some are costed high enough for PostgreSQL to compile them

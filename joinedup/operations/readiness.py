@@ -2,6 +2,7 @@
 
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 
 from joinedup.operations.models import JobRun
 
@@ -29,4 +30,10 @@ def require_database(process: str) -> None:
         raise CommandError(
             f"The database ({where}) has not been migrated: run `joinedup migrate` first; "
             f"the {process} ran nothing."
+        )
+    executor = MigrationExecutor(connection)
+    if pending := executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise CommandError(
+            f"The database ({where}) lacks {len(pending)} of this release's migrations "
+            f"({pending[0][0]}…): run `joinedup migrate` first; the {process} ran nothing."
         )

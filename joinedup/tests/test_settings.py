@@ -37,6 +37,7 @@ print(json.dumps({
     "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
     "STAFF_IDLE_TIMEOUT": settings.STAFF_IDLE_TIMEOUT,
     "CACHES": settings.CACHES,
+    "DATABASE": {k: v for k, v in settings.DATABASES["default"].items() if k != "PASSWORD"},
 }))
 """
 
@@ -196,3 +197,17 @@ def test_postgresql_runs_page_queries_without_compiling_them_first(tmp_path):
     result = _run(["-c", script], env)
     assert result.returncode == 0, result.stderr
     assert "jit=off" in result.stdout.split()
+
+
+@pytest.mark.parametrize("pooled", [False, True])
+def test_behind_transaction_pooling_no_cursor_outlives_a_transaction(tmp_path, pooled):
+    env = _env(
+        tmp_path, DATABASE_URL="postgres://joinedup@pgbouncer:6432/joinedup",
+        **({"DATABASE_TRANSACTION_POOLING": "1"} if pooled else {}),
+    )  # fmt: skip
+    result = _run(["-c", PRINT_SETTINGS], env)
+    assert result.returncode == 0, result.stderr
+    database = json.loads(result.stdout.strip().splitlines()[-1])["DATABASE"]
+    assert database.get("DISABLE_SERVER_SIDE_CURSORS", False) is pooled
+    # PgBouncer refuses connection parameters; the role carries them instead.
+    assert ("options" in database.get("OPTIONS", {})) is not pooled

@@ -265,3 +265,34 @@ def test_a_file_is_written_gzipped_batch_by_batch():
     assert file.count == 3
     assert [json.loads(line)["id"] for line in text.splitlines()] == ["1", "é", "3"]
     assert text.endswith("}\n")
+
+
+def test_a_full_disk_while_writing_fails_the_export_and_offers_nothing(
+    record, hub, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import OperationalError
+
+    from joinedup.fhir.models import ExportFile
+
+    create = ExportFile.objects.create
+    written = []
+
+    def until_the_disk_fills(**fields):
+        if written:  # the first file fits; the second does not
+            raise OperationalError('could not extend file "base/16384/24601": No space left')
+        written.append(create(**fields))
+        return written[-1]
+
+    monkeypatch.setattr(ExportFile.objects, "create", until_the_disk_fills)
+    client = fhir_client(hub.wellbeing)
+    with django_capture_on_commit_callbacks(execute=True):
+        kicked = client.get("/fhir/$export", headers=ASYNC)
+    assert kicked.status_code == 202
+    job = ExportJob.objects.get()
+    assert job.status == ExportJob.Status.FAILED
+    response = client.get(f"/fhir/$export-status/{job.uuid}")
+    assert response.status_code == 500
+    said = response.json()["issue"][0]["diagnostics"]
+    assert said.startswith("The export failed on the server. Start a new export")
+    assert "No space" not in said  # the server's words stay in its log
+    assert len(written) == 1  # the one whole file is never offered: no manifest

@@ -11,6 +11,7 @@ import sys
 import pytest
 import requests
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from joinedup.operations.tests.processes import database_url, environment, joinedup
 
@@ -126,3 +127,16 @@ def test_serve_keeps_database_connections_unless_told_otherwise(monkeypatch, set
     assert [argv[-1] for argv in started] == ["joinedup.wsgi:application"]
     assert os.environ["DATABASE_CONN_MAX_AGE"] == kept
     assert os.environ["DATABASE_STATEMENT_TIMEOUT_MS"] == "30000"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_refuses_a_database_without_this_releases_migrations():
+    from joinedup.operations.readiness import require_database
+    from joinedup.tests.migrating import back_at
+
+    with (
+        back_at([("operations", "0001_jobs_and_leases")]),
+        pytest.raises(CommandError, match=r"lacks 1 of this release's migrations \(operations"),
+    ):
+        require_database("server")
+    require_database("server")  # migrated again: it starts
