@@ -503,7 +503,9 @@ def run_locust(accounts: Path, port: int, users: int, rate: float, seconds: int,
         "LOAD_FHIR_CLIENT_ID": config["partner"]["client_id"],
         "LOAD_FHIR_CLIENT_SECRET": config["partner"]["client_secret"],
     }
-    locust = shutil.which("locust", path=str(Path(sys.executable).parent)) or "locust"
+    locust = shutil.which("locust", path=str(Path(sys.executable).parent))
+    if locust is None:
+        raise SystemExit("locust is not installed: .venv/bin/pip install -e '.[bench]'")
     argv = [
         locust, "-f", str(Path(__file__).with_name("locustfile.py")), "--headless",
         "-u", str(users), "-r", f"{rate:g}", "-t", f"{seconds}s",
