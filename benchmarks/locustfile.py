@@ -239,6 +239,13 @@ class JoinedUpUser(FastHttpUser):
                 response.failure(f"{response.status_code} {location} (expected {to})")
             return None
 
+    def wrote(self, kind: str, location: str | None, name: str) -> None:
+        """A write the form redirected after: counted, and the page it led to read."""
+        if location:
+            WRITES[kind] += 1
+            self.page(location, name)
+            self.wait()
+
     @staticmethod
     def _location(response) -> str:
         location = (response.headers or {}).get("Location", "") or ""
@@ -338,10 +345,7 @@ class Staff(JoinedUpUser):
         }
         note = self.submit(f"/students/{student}/notes/new/", fields, "note: sign",
                            rf"/students/notes/{UUID}/$")  # fmt: skip
-        if note:
-            WRITES["note"] += 1
-            self.page(note, "note")
-            self.wait()
+        self.wrote("note", note, "note")
 
     def record_questionnaire(self, student: str, outcomes: str) -> None:
         """A questionnaire due now (or, where none is routine, a PHQ-9), every item answered
@@ -365,10 +369,7 @@ class Staff(JoinedUpUser):
             if re.fullmatch(r"item_\d+", name):
                 fields[name] = values[0] if int(name[5:]) in risk else rng.choice(values)
         saved = self.submit(url, fields, "questionnaire: save", rf"/students/{student}/measures/$")
-        if saved:
-            WRITES["questionnaire"] += 1
-            self.page(saved, "questionnaires")
-            self.wait()
+        self.wrote("questionnaire", saved, "questionnaires")
 
     def refer(self, student: str) -> None:
         html = self.page(f"/students/{student}/referrals/new/", "referral form")
@@ -387,10 +388,7 @@ class Staff(JoinedUpUser):
         fields.pop("carry_assessment", None)
         referral = self.submit(f"/students/{student}/referrals/new/", fields, "referral: send",
                                rf"/referrals/{UUID}/$")  # fmt: skip
-        if referral:
-            WRITES["referral"] += 1
-            self.page(referral, "referral")
-            self.wait()
+        self.wrote("referral", referral, "referral")
 
 
 class Student(JoinedUpUser):
