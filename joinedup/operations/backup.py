@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from joinedup.audit.services import Entry, append
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 DUMPS = {"postgresql": "database.dump", "sqlite": "database.sqlite3"}
@@ -115,6 +117,11 @@ def back_up(directory: str | Path) -> Path:
     if final.exists():
         raise BackupError(f"{final} already exists; nothing was written.")
     media_root = Path(settings.MEDIA_ROOT)
+    # A copy of every record is about to exist outside the database: the log says where,
+    # before the snapshot, so the archive holds that entry too and a restore's chain ends
+    # where the checkpoints of this server say it does.
+    append([Entry(action="operations.backup", actor_role="operator",
+                  reason=f"Backing up the database and uploaded files to {final}.")])  # fmt: skip
     with tempfile.TemporaryDirectory(dir=directory, prefix=".joinedup-backup-") as work:
         work = Path(work)
         dump = work / DUMPS[engine()]

@@ -1,6 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from joinedup.audit.services import Entry, append
 from joinedup.operations.backup import BackupError, back_up, read_manifest
 from joinedup.operations.readiness import reach_database
 
@@ -22,12 +21,6 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         manifest = read_manifest(archive)
         rows = sum(manifest["tables"].values())
-        # A copy of every record now exists outside the database: the log says where.
-        append([Entry(
-            action="operations.backup", actor_role="operator",
-            reason=f"Backed up {rows} rows and {manifest['media_files']} files.",
-            extra={"archive": str(archive), "rows": rows},
-        )])  # fmt: skip
         self.stdout.write(
             self.style.SUCCESS(
                 f"Backed up {rows} rows in {len(manifest['tables'])} tables and "

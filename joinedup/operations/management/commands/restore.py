@@ -41,5 +41,4 @@ class Command(BaseCommand):
         append([Entry(
             action="operations.restore", actor_role="operator",
             reason=f"Restored {restored.rows} rows and {restored.media_files} files.",
-            extra={"archive": str(archive), "rows": restored.rows},
         )])  # fmt: skip
