@@ -153,8 +153,12 @@ if env_str("TEST_DATABASE_NAME", ""):
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
 # Service reports and benchmarks read through their own alias, so a deployment can point it at
 # a read replica; by default it is the same database. Tests mirror default (no second database).
+# A replica is reached as the primary is: the same kept connections, checks, timeout and
+# query settings (a hung replica must not hang a server worker longer than the primary could).
+_AS_DEFAULT = ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OPTIONS", "DISABLE_SERVER_SIDE_CURSORS")
 DATABASES["reports"] = (
     dj_database_url.parse(env_str("REPORTS_DATABASE_URL"))
+    | {key: DATABASES["default"][key] for key in _AS_DEFAULT if key in DATABASES["default"]}
     if env_str("REPORTS_DATABASE_URL", "")
     else {**DATABASES["default"]}
 ) | {"TEST": {"MIRROR": "default"}}

@@ -38,6 +38,7 @@ print(json.dumps({
     "STAFF_IDLE_TIMEOUT": settings.STAFF_IDLE_TIMEOUT,
     "CACHES": settings.CACHES,
     "DATABASE": {k: v for k, v in settings.DATABASES["default"].items() if k != "PASSWORD"},
+    "REPORTS": {k: v for k, v in settings.DATABASES["reports"].items() if k != "PASSWORD"},
 }))
 """
 
@@ -211,3 +212,19 @@ def test_behind_transaction_pooling_no_cursor_outlives_a_transaction(tmp_path, p
     assert database.get("DISABLE_SERVER_SIDE_CURSORS", False) is pooled
     # PgBouncer refuses connection parameters; the role carries them instead.
     assert ("options" in database.get("OPTIONS", {})) is not pooled
+
+
+def test_the_reports_replica_is_reached_as_the_primary_is(tmp_path):
+    env = _env(
+        tmp_path, DATABASE_URL="postgres://joinedup@primary/joinedup",
+        REPORTS_DATABASE_URL="postgres://joinedup@replica/joinedup",
+        DATABASE_CONN_MAX_AGE="600", DATABASE_STATEMENT_TIMEOUT_MS="30000",
+    )  # fmt: skip
+    result = _run(["-c", PRINT_SETTINGS], env)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    primary, replica = values["DATABASE"], values["REPORTS"]
+    assert (primary["HOST"], replica["HOST"]) == ("primary", "replica")
+    assert "statement_timeout=30000" in replica["OPTIONS"]["options"]
+    for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OPTIONS"):
+        assert replica[key] == primary[key], key

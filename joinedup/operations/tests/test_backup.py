@@ -7,7 +7,6 @@ from io import StringIO
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections

@@ -140,3 +140,14 @@ def test_a_process_refuses_a_database_without_this_releases_migrations():
     ):
         require_database("server")
     require_database("server")  # migrated again: it starts
+
+
+@pytest.mark.django_db
+def test_a_process_refuses_to_start_when_audit_checkpoints_cannot_be_written(settings, tmp_path):
+    from joinedup.operations.readiness import require_database
+
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "missing" / "audit-checkpoints.jsonl")
+    with pytest.raises(CommandError, match=r"missing\): create it, or set AUDIT_CHECKPOINT_FILE"):
+        require_database("worker")
+    (tmp_path / "missing").mkdir()
+    require_database("worker")

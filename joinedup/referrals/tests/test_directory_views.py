@@ -373,6 +373,7 @@ def test_directory_page_query_count_does_not_grow_with_the_directory(
 ):
     charity = Organisation.objects.create(name="Mind in Northbridge", kind="third_sector")
     client.force_login(hub.academic)
+    client.get(DIRECTORY)  # the first page view of a session also moves its expiry on
     with django_assert_max_num_queries(10) as few:
         client.get(DIRECTORY)
 
