@@ -168,15 +168,10 @@ def due_for(episodes) -> list[DueEpisode]:
     return due
 
 
-@dataclass
-class Worklist:
-    page: Page
-
-
 WORKLIST_PAGE_SIZE = 25
 
 
-def worklist_for(user, *, page_number=None, request=None) -> Worklist:
+def worklist_for(user, *, page_number=None, request=None) -> Page:
     """Questionnaires due across my services' open episodes, a page at a time, in a
     constant number of queries. The names a page lists are audited per student."""
     service_ids = service_ids_of(user)
@@ -196,7 +191,7 @@ def worklist_for(user, *, page_number=None, request=None) -> Worklist:
         request=request,
         categories=lambda student: ("outcomes",),
     )
-    return Worklist(page=page)
+    return page
 
 
 def get_episode_for_user(user, episode_uuid) -> Episode:

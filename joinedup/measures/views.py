@@ -31,11 +31,8 @@ from joinedup.people.permissions import can_view_caseload, capability_required
 @capability_required(can_view_caseload)
 def worklist(request):
     """Questionnaires due across my services."""
-    worklist = worklist_for(request.user, page_number=request.GET.get("page"), request=request)
-    return render(
-        request, "measures/worklist.html", {"worklist": worklist, "page": worklist.page,
-                                            "keep_query": True},
-    )  # fmt: skip
+    page = worklist_for(request.user, page_number=request.GET.get("page"), request=request)
+    return render(request, "measures/worklist.html", {"page": page, "keep_query": True})
 
 
 @login_required
