@@ -163,3 +163,32 @@ def test_restore_refuses_a_media_root_holding_files(tmp_path, monkeypatch, setti
     (tmp_path / "media" / "letter.pdf").write_bytes(b"%PDF")
     with pytest.raises(CommandError, match=r"MEDIA_ROOT .* already holds files"):
         call_command("restore", str(archive))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_says_truly_that_entries_after_the_backup_are_lost(
+    tmp_path, empty_database, settings
+):
+    from joinedup.audit.services import Entry, append
+
+    checkpoints = tmp_path / "audit-checkpoints.jsonl"
+    settings.AUDIT_CHECKPOINT_FILE = str(checkpoints)
+    append([Entry(action="test.before")])
+    (tmp_path / "backups").mkdir()
+    call_command("backup", str(tmp_path / "backups"), stdout=StringIO())
+    [archive] = (tmp_path / "backups").iterdir()
+    append([Entry(action="test.after")])  # written after the backup: no backup holds it
+
+    url, _open_restored = empty_database
+    (tmp_path / "var").mkdir()
+    env = environment(
+        tmp_path / "var", url, MEDIA_ROOT=str(tmp_path / "restored-media"),
+        AUDIT_CHECKPOINT_FILE=str(checkpoints),
+    )  # fmt: skip
+    done = joinedup("restore", str(archive), env=env)
+    assert done.returncode == 1
+    said = " ".join(done.stderr.split())
+    assert "its audit chain is intact to entry 2" in said
+    assert "written after the backup was taken" in said
+    assert "records entry 3" in said
+    assert "altered" not in said

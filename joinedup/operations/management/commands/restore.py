@@ -29,6 +29,17 @@ class Command(BaseCommand):
             )
         )
         chain = verify_audit_chain()
+        if chain.broken is not None and chain.broken.seq > chain.checked:
+            # The chain is whole; this server's checkpoints name entries it wrote after the
+            # backup was taken, which no backup holds.
+            raise CommandError(
+                "The database now holds everything in the backup, and its audit chain is "
+                f"intact to entry {chain.checked}; this server's checkpoints record entries "
+                f"written after the backup was taken, which no backup holds "
+                f"({chain.broken.problem}). Record that those entries are lost, then move "
+                "AUDIT_CHECKPOINT_FILE aside and run `joinedup verify_audit`; do not restore "
+                "again."
+            )
         if chain.broken is not None:
             raise CommandError(
                 "The database now holds everything in the backup, but its audit chain does "
