@@ -131,11 +131,14 @@ def run_job(job: Job, holder: str, *, force: bool = False, length: timedelta = L
         return run
 
 
-def run_due(holder: str, jobs=JOBS) -> list[JobRun]:
-    """Run, one after another, every job that is owed a run."""
+def run_due(holder: str, jobs=JOBS, stopping: threading.Event | None = None) -> list[JobRun]:
+    """Run, one after another, every job that is owed a run; once `stopping` is set, none
+    more (the one running finishes)."""
     now = timezone.now()
     runs = []
     for job in jobs:
+        if stopping is not None and stopping.is_set():
+            break
         if job.due(last_started(job), now):
             run = run_job(job, holder)
             if run is not None:

@@ -176,3 +176,17 @@ def test_run_says_when_another_scheduler_holds_the_job():
     with pytest.raises(CommandError, match="escalate_flags is running in another scheduler"):
         call_command("scheduler", run="escalate_flags")
     assert not JobRun.objects.exists()
+
+
+def test_once_told_to_stop_the_scheduler_starts_no_further_job():
+    stopping = threading.Event()
+    ran = []
+
+    def stop_after_first(job, holder, **kwargs):
+        ran.append(job.name)
+        stopping.set()  # SIGTERM arrives while the first job runs
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scheduler, "run_job", stop_after_first)
+        scheduler.run_due("a", stopping=stopping)
+    assert ran == [JOBS[0].name]

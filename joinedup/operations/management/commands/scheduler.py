@@ -54,7 +54,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Scheduler {holder} running {len(JOBS)} jobs; Ctrl-C stops it.")
         while not stopping.is_set():
             try:
-                for done in run_due(holder):
+                for done in run_due(holder, stopping=stopping):
                     self.report(done)
             except DatabaseError as error:
                 # The database restarted or went away: try again next tick, keep running.
