@@ -214,6 +214,9 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": [],
     "SCOPES_BACKEND_CLASS": "joinedup.fhir.scopes.RegisteredScopes",
+    # Clients may also authenticate with a signed assertion (SMART Backend Services).
+    "OAUTH2_VALIDATOR_CLASS": "joinedup.fhir.smart.Validator",
+    "OAUTH2_BACKEND_CLASS": "joinedup.fhir.smart.Backend",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_TOKEN_SECONDS", 3600),
     # The OAuth 2.0 Security Best Current Practice (RFC 9700) in full.
     **{

@@ -9,7 +9,7 @@ CREATABLE = ("QuestionnaireResponse", "ServiceRequest")
 _SPECIAL = ("_count", "_page", "_include", "_revinclude")
 
 
-def statement(base: str) -> dict:
+def statement(base: str, token_url: str) -> dict:
     return {
         "resourceType": "CapabilityStatement",
         "id": "joinedup",
@@ -24,6 +24,13 @@ def statement(base: str) -> dict:
             {
                 "mode": "server",
                 "security": {
+                    "extension": [
+                        {
+                            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/"
+                            "oauth-uris",
+                            "extension": [{"url": "token", "valueUri": token_url}],
+                        }
+                    ],
                     "service": [
                         {
                             "coding": [
@@ -35,7 +42,9 @@ def statement(base: str) -> dict:
                             ]
                         }
                     ],
-                    "description": "OAuth 2.0 client credentials at /o/token/, with scopes "
+                    "description": f"OAuth 2.0 client credentials at {token_url}, the client "
+                    "authenticating with a signed JWT (SMART Backend Services, private_key_jwt; "
+                    "see .well-known/smart-configuration) or its secret, with scopes "
                     "system/<Resource>.read, system/*.read and system/<Resource>.write. Each "
                     "client acts for one service; the student's consent decides what it sees.",
                 },

@@ -81,14 +81,35 @@ class ExportFile(models.Model):
         return f"{self.resource_type} ({self.count})"
 
 
-class ClientScopes(models.Model):
-    """The scopes a system client was registered with. A token's scopes are cut down to
-    these, whatever the client asked the token endpoint for."""
+class ClientRegistration(models.Model):
+    """How a system client was registered: its scopes (a token's scopes are cut down to
+    these, whatever the client asked the token endpoint for) and, for a client that
+    authenticates with a signed assertion (SMART Backend Services), its public keys."""
 
     # The application's client id: a plain key, as django-oauth-toolkit's models are
     # swappable and this app keeps its migrations free of that setting.
     client_id = models.CharField(max_length=100, unique=True)
     scopes = models.TextField()
+    jwks = models.JSONField(
+        null=True, blank=True, help_text=_("The client's public keys, as a JWK Set.")
+    )
 
     def __str__(self):
         return self.scopes
+
+
+class UsedAssertion(models.Model):
+    """A signed assertion's `jti`, spent at the token endpoint: the same assertion is never
+    accepted twice. Rows are forgotten once the assertion has expired."""
+
+    client_id = models.CharField(max_length=100)
+    jti = models.CharField(max_length=255)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client_id", "jti"], name="used_assertion_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.client_id} {self.jti}"

@@ -1,8 +1,23 @@
-"""The token endpoint grants a system client only the scopes it was registered with."""
+"""Which scopes a system client holds: the token endpoint grants only those it was
+registered with, where `system/*.read` counts as every `system/<Type>.read`."""
 
 from oauth2_provider.scopes import SettingsScopes
 
-from joinedup.fhir.models import ClientScopes
+from joinedup.fhir.models import ClientRegistration
+
+
+def covers(scopes, resource_type: str, mode: str) -> bool:
+    """Whether `scopes` allow `mode` ("read" or "write") of `resource_type`."""
+    return f"system/{resource_type}.{mode}" in scopes or f"system/*.{mode}" in scopes
+
+
+def grants(registered, scope: str) -> bool:
+    """Whether a client registered with `registered` may hold `scope`."""
+    if scope in registered:
+        return True
+    context, _, rest = scope.partition("/")
+    resource_type, _, mode = rest.rpartition(".")
+    return context == "system" and bool(resource_type) and covers(registered, resource_type, mode)
 
 
 class RegisteredScopes(SettingsScopes):
@@ -10,6 +25,6 @@ class RegisteredScopes(SettingsScopes):
         known = super().get_available_scopes(application, request, *args, **kwargs)
         if application is None:
             return known
-        registered = ClientScopes.objects.filter(client_id=application.client_id).first()
+        registered = ClientRegistration.objects.filter(client_id=application.client_id).first()
         allowed = set(registered.scopes.split()) if registered else set()
-        return [scope for scope in known if scope in allowed]
+        return [scope for scope in known if grants(allowed, scope)]

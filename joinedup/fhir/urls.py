@@ -7,6 +7,7 @@ app_name = "fhir"
 urlpatterns = [
     path("", views.system_endpoint, name="system"),
     path("metadata", views.metadata, name="metadata"),
+    path(".well-known/smart-configuration", views.smart_configuration, name="smart"),
     path("$export", views.export_kickoff, name="export"),
     path("Patient/$export", views.export_kickoff, {"patient_level": True}, name="patient-export"),
     path("Patient/<str:key>/$everything", views.patient_everything, name="patient-everything"),

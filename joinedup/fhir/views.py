@@ -12,13 +12,15 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
-from joinedup.fhir import capability, export, importing
+from joinedup.fhir import capability, export, importing, smart
 from joinedup.fhir.errors import FhirError, fhir_response, outcome_response
 from joinedup.fhir.mapping import bundle
-from joinedup.fhir.models import ClientScopes, ExportFile, ExportJob
+from joinedup.fhir.models import ClientRegistration, ExportFile, ExportJob
+from joinedup.fhir.scopes import covers
 from joinedup.fhir.search import search
 from joinedup.fhir.selectors import find_student_by_id, read_resource, student_record
 
@@ -35,13 +37,9 @@ class Client:
     registered: frozenset[str] | None = None
 
     def may(self, resource_type: str, mode: str) -> bool:
-        return _covers(self.scopes, resource_type, mode) and (
-            self.registered is None or _covers(self.registered, resource_type, mode)
+        return covers(self.scopes, resource_type, mode) and (
+            self.registered is None or covers(self.registered, resource_type, mode)
         )
-
-
-def _covers(scopes: frozenset[str], resource_type: str, mode: str) -> bool:
-    return f"system/{resource_type}.{mode}" in scopes or f"system/*.{mode}" in scopes
 
 
 def fhir_endpoint(view):
@@ -78,7 +76,7 @@ def _authenticate(request) -> Client:
             "register it with the create_client command.",
             code="forbidden",
         )
-    registered = ClientScopes.objects.filter(client_id=application.client_id).first()
+    registered = ClientRegistration.objects.filter(client_id=application.client_id).first()
     return Client(
         user=user,
         scopes=frozenset(token.scope.split()),
@@ -109,12 +107,32 @@ def base_url(request) -> str:
     return request.build_absolute_uri("/fhir").rstrip("/")
 
 
+def token_url(request) -> str:
+    return request.build_absolute_uri(reverse("oauth2_provider:token"))
+
+
 @csrf_exempt
 def metadata(request):
     """The CapabilityStatement: public, as FHIR clients read it before they authenticate."""
     if request.method != "GET":
-        return outcome_response(FhirError(405, "Use GET.", code="not-supported"))
-    return fhir_response(capability.statement(base_url(request)))
+        return _get_only()
+    return fhir_response(capability.statement(base_url(request), token_url(request)))
+
+
+@csrf_exempt
+def smart_configuration(request):
+    """SMART's discovery document: where and how a backend service gets a token (public)."""
+    if request.method != "GET":
+        return _get_only()
+    scopes = settings.OAUTH2_PROVIDER["SCOPES"]
+    document = smart.configuration(
+        token_url=token_url(request), scopes=[s for s in scopes if s.startswith("system/")]
+    )
+    return JsonResponse(document)
+
+
+def _get_only():
+    return outcome_response(FhirError(405, "Use GET.", code="not-supported"), {"Allow": "GET"})
 
 
 @fhir_endpoint
