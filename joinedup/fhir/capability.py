@@ -3,10 +3,9 @@ the search and create code use, so the two cannot drift apart."""
 
 from django.conf import settings
 
-from joinedup.fhir.search import PARAMETER_TYPES, SEARCH_PARAMETERS
+from joinedup.fhir.search import INCLUDES, PARAMETERS
 
 CREATABLE = ("QuestionnaireResponse", "ServiceRequest")
-_SPECIAL = ("_count", "_page", "_include", "_revinclude")
 
 
 def statement(base: str, token_url: str) -> dict:
@@ -68,23 +67,19 @@ def statement(base: str, token_url: str) -> dict:
 
 def _resource(name: str) -> dict:
     interactions = ["read", "search-type"] + (["create"] if name in CREATABLE else [])
-    params = SEARCH_PARAMETERS[name]
     resource = {
         "type": name,
         "interaction": [{"code": code} for code in interactions],
         "searchParam": [
-            {"name": p, "type": PARAMETER_TYPES.get(p, "token")}
-            for p in params
-            if p not in _SPECIAL
+            {"name": p, "definition": parameter.definition, "type": parameter.type}
+            for p, parameter in PARAMETERS[name].items()
         ],
     }
-    if "_include" in params:
+    if "_include" in INCLUDES.get(name, ()):
         resource["searchInclude"] = [f"{name}:patient", f"{name}:subject"]
-    if "_revinclude" in params:
+    if "_revinclude" in INCLUDES.get(name, ()):
         resource["searchRevInclude"] = [
-            f"{other}:patient"
-            for other, other_params in SEARCH_PARAMETERS.items()
-            if "_include" in other_params
+            f"{other}:patient" for other, includes in INCLUDES.items() if "_include" in includes
         ]
     if name == "Patient":
         resource["supportedProfile"] = [

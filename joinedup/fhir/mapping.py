@@ -399,20 +399,27 @@ def _response_parts(code: str) -> tuple[tuple, dict]:
     return items, codings
 
 
+SURVEY = {"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey"}
+
+
+def score_coding(instrument) -> dict:
+    """The code of an instrument's score Observation: LOINC's total code where the score is
+    the total and LOINC has one, else the score's own code in the instrument's system."""
+    if instrument.main_score_field == "total" and instrument.loinc_total:
+        return {"system": LOINC, "code": instrument.loinc_total}
+    return {
+        "system": f"{questionnaire_url(instrument.code)}:score",
+        "code": instrument.main_score_field,
+    }
+
+
 def observation_resource(administration) -> dict | None:
     """The score of an administration as an Observation (LOINC total code where one exists),
     or None when the answers gave no valid score."""
     if administration.main_score is None:
         return None
     instrument = instruments.get(administration.code)
-    uses_total = instrument.main_score_field == "total"
-    if uses_total and instrument.loinc_total:
-        coding = {"system": LOINC, "code": instrument.loinc_total}
-    else:
-        coding = {
-            "system": f"{questionnaire_url(instrument.code)}:score",
-            "code": instrument.main_score_field,
-        }
+    coding = score_coding(instrument)
     coding["display"] = f"{instrument.code} {instrument.main_score_field.replace('_', ' ')}"
     interpretation = [{"text": administration.band}] if administration.band else None
     return _prune(
@@ -421,16 +428,7 @@ def observation_resource(administration) -> dict | None:
             "id": str(administration.uuid),
             "meta": _meta(administration.created_at),
             "status": "final",
-            "category": [
-                {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                            "code": "survey",
-                        }
-                    ]
-                }
-            ],
+            "category": [{"coding": [dict(SURVEY)]}],
             "code": {"coding": [coding], "text": f"{instrument.code} score"},
             "subject": reference("Patient", administration.student.uuid),
             "effectiveDateTime": instant(administration.completed_at),

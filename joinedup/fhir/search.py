@@ -1,18 +1,26 @@
 """FHIR search: parameters → filters over the rows the access layer lets through.
 
-Supported, per resource type, exactly as `SEARCH_PARAMETERS` lists (the CapabilityStatement
-is built from it): `_id`, `identifier` (`system|value` or `value`), `patient`/`subject`
-(`Patient/<id>` or `<id>`), `status` (`active` for Patient), `date` and `_lastUpdated` (with
-the prefixes eq, gt, ge, lt, le, at the precision given), `_count` (at most 200),
-`_page`, and `_include`/`_revinclude` of the student's Patient and their resources. An
-unknown parameter is refused rather than ignored, so a client never mistakes an unfiltered
-result for a filtered one.
+Supported, per resource type, exactly as `PARAMETERS` lists them with their standard
+definitions (the CapabilityStatement is built from it): `_id`, `identifier` (`system|value`
+or `value`), `patient`/`subject` (`Patient/<id>` or `<id>`), `status` (`active` for
+Patient), the type's date (`date`, `authored`, `authored-on`, `birthdate`) and
+`_lastUpdated` (with the prefixes eq, gt, ge, lt, le, at the precision given), and the
+codes and names each type is searched by. The result parameters: `_count` (at most 200; 0
+gives the total alone), `_page`, `_sort`, `_total`, `_summary=count`, `_elements`,
+`_include`/`_revinclude` of the student's Patient and their resources, and `_format` and
+`_pretty`.
+
+An unknown parameter that could filter is refused rather than ignored, so a client never
+mistakes an unfiltered result for a filtered one; with `Prefer: handling=lenient` it is
+ignored and said so. An unknown result parameter (a `_` parameter that cannot narrow what
+is found, such as another server's `_totalMethod`) is ignored, and said so in an
+OperationOutcome entry; neither appears in the Bundle's self link.
 """
 
 import datetime as dt
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -23,39 +31,128 @@ from joinedup.fhir.access import KINDS, PERSONAL, Kind, consent_status, visible
 from joinedup.fhir.errors import FhirError
 from joinedup.fhir.models import ExternalIdentifier
 from joinedup.fhir.resources import questionnaires, render
+from joinedup.measures import instruments
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
 # Deep enough for any real search; a larger page would overflow the database OFFSET.
 MAX_PAGE = 100_000
-COMMON = ("_id", "_count", "_page")
-STUDENT_BOUND = ("identifier", "patient", "subject", "status", "date", "_lastUpdated")
-SEARCH_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "Patient": (*COMMON, "identifier", "active", "_lastUpdated", "_revinclude"),
-    "Organization": (*COMMON, "identifier", "name"),
-    "HealthcareService": (*COMMON, "identifier", "name", "organization"),
-    "Questionnaire": (*COMMON, "code", "url"),
-    **{
-        name: (*COMMON, *STUDENT_BOUND, "_include")
-        for name in PERSONAL
-        if name not in ("Patient", "AuditEvent")
+HL7 = "http://hl7.org/fhir/SearchParameter/"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A search parameter: its FHIR type, its definition, and what it filters on (`on`:
+    one of the meanings `_apply` knows)."""
+
+    type: str
+    definition: str
+    on: str
+
+
+COMMON = {
+    "_id": Parameter("token", f"{HL7}Resource-id", "_id"),
+    "_lastUpdated": Parameter("date", f"{HL7}Resource-lastUpdated", "_lastUpdated"),
+}
+
+
+def _p(type_: str, definition: str, on: str) -> Parameter:
+    return Parameter(type_, definition if "/" in definition else f"{HL7}{definition}", on)
+
+
+# Each resource type's parameters, by their standard names.
+PARAMETERS: dict[str, dict[str, Parameter]] = {
+    "Patient": {
+        "identifier": _p("token", "Patient-identifier", "identifier"),
+        "active": _p("token", "Patient-active", "active"),
+        "name": _p("string", "Patient-name", "person-name"),
+        "family": _p("string", "individual-family", "family"),
+        "given": _p("string", "individual-given", "given"),
+        "birthdate": _p("date", "individual-birthdate", "birthdate"),
     },
-    "AuditEvent": (*COMMON, "patient", "date", "_lastUpdated"),
+    "Organization": {
+        "identifier": _p("token", "Organization-identifier", "identifier"),
+        "name": _p("string", "Organization-name", "name"),
+    },
+    "HealthcareService": {
+        "identifier": _p("token", "HealthcareService-identifier", "identifier"),
+        "name": _p("string", "HealthcareService-name", "name"),
+        "organization": _p("reference", "HealthcareService-organization", "organization"),
+    },
+    "Questionnaire": {
+        "code": _p("token", "Questionnaire-code", "code"),
+        "url": _p("uri", "Questionnaire-url", "url"),
+    },
+    "ServiceRequest": {
+        "identifier": _p("token", "clinical-identifier", "identifier"),
+        "patient": _p("reference", "clinical-patient", "patient"),
+        "subject": _p("reference", "ServiceRequest-subject", "patient"),
+        "status": _p("token", "ServiceRequest-status", "status"),
+        "authored": _p("date", "ServiceRequest-authored", "date"),
+    },
+    "Task": {
+        "identifier": _p("token", "Task-identifier", "identifier"),
+        "patient": _p("reference", "Task-patient", "patient"),
+        "subject": _p("reference", "Task-subject", "patient"),
+        "status": _p("token", "Task-status", "status"),
+        "authored-on": _p("date", "Task-authored-on", "date"),
+    },
+    "EpisodeOfCare": {
+        "identifier": _p("token", "clinical-identifier", "identifier"),
+        "patient": _p("reference", "clinical-patient", "patient"),
+        "status": _p("token", "EpisodeOfCare-status", "status"),
+        "date": _p("date", "clinical-date", "date"),
+    },
+    "QuestionnaireResponse": {
+        "identifier": _p("token", "QuestionnaireResponse-identifier", "identifier"),
+        "patient": _p("reference", "QuestionnaireResponse-patient", "patient"),
+        "subject": _p("reference", "QuestionnaireResponse-subject", "patient"),
+        "status": _p("token", "QuestionnaireResponse-status", "status"),
+        "authored": _p("date", "QuestionnaireResponse-authored", "date"),
+        "questionnaire": _p("reference", "QuestionnaireResponse-questionnaire", "questionnaire"),
+    },
+    "Observation": {
+        "identifier": _p("token", "clinical-identifier", "identifier"),
+        "patient": _p("reference", "clinical-patient", "patient"),
+        "subject": _p("reference", "Observation-subject", "patient"),
+        "status": _p("token", "Observation-status", "status"),
+        "date": _p("date", "clinical-date", "date"),
+        "code": _p("token", "clinical-code", "score-code"),
+        "category": _p("token", "Observation-category", "category"),
+    },
+    "Flag": {
+        "identifier": _p("token", "Flag-identifier", "identifier"),
+        "patient": _p("reference", "clinical-patient", "patient"),
+        "subject": _p("reference", "Flag-subject", "patient"),
+        "date": _p("date", "clinical-date", "date"),
+        # R4 defines no status search for Flag; this server's own, as Flag.status reads.
+        "status": _p("token", f"{mapping.ID_SYSTEM}/SearchParameter/Flag-status", "status"),
+    },
+    "Consent": {
+        "identifier": _p("token", "clinical-identifier", "identifier"),
+        "patient": _p("reference", "clinical-patient", "patient"),
+        "status": _p("token", "Consent-status", "status"),
+        "date": _p("date", "clinical-date", "date"),
+    },
+    "AuditEvent": {
+        "patient": _p("reference", "AuditEvent-patient", "patient"),
+        "date": _p("date", "AuditEvent-date", "date"),
+    },
 }
-PARAMETER_TYPES = {
-    "_id": "token",
-    "identifier": "token",
-    "patient": "reference",
-    "subject": "reference",
-    "organization": "reference",
-    "status": "token",
-    "active": "token",
-    "code": "token",
-    "url": "uri",
-    "name": "string",
-    "date": "date",
-    "_lastUpdated": "date",
+PARAMETERS = {name: COMMON | params for name, params in PARAMETERS.items()}
+# Result parameters: they shape the answer, never narrow what is found.
+RESULT = ("_count", "_page", "_sort", "_total", "_summary", "_elements", "_format", "_pretty")
+INCLUDES: dict[str, tuple[str, ...]] = {
+    **{name: ("_include",) for name in PERSONAL if name not in ("Patient", "AuditEvent")},
+    "Patient": ("_revinclude",),
 }
+# Standard parameters that filter, which this server does not support: never ignored.
+FILTERING = ("_filter", "_has", "_query", "_tag", "_profile", "_security", "_text",
+             "_content", "_list", "_source", "_type", "_contained", "_containedType")  # fmt: skip
+# What `_sort` may order by, besides `_id` and `_lastUpdated`: the type's date parameter.
+SORT_FIELDS = {"birthdate": "date_of_birth", "family": "legal_family_name"}
+SUBSETTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+             "code": "SUBSETTED"}  # fmt: skip
 _DATE = re.compile(
     r"^(?P<prefix>eq|ne|gt|lt|ge|le|sa|eb|ap)?"
     r"(?P<value>\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?)$"
@@ -66,42 +163,159 @@ _DATE = re.compile(
 class Page:
     resources: list[dict]
     included: list[dict]
-    total: int
+    total: int | None
     number: int
     count: int
     # What the search's patient has of this type that the user may not see: an
     # OperationOutcome naming who holds it (withheld, never absent), or None.
     withheld: dict | None = None
+    # Parameters the search ignored (unknown result parameters, or any unknown one when
+    # the client asked for lenient handling): said in an OperationOutcome, left out of links.
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def has_next(self) -> bool:
-        return self.number * self.count < self.total
+        return self.count > 0 and self.total is not None and self.number * self.count < self.total
+
+    def notice(self) -> dict | None:
+        if not self.ignored:
+            return None
+        return {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "warning",
+                    "code": "not-supported",
+                    "diagnostics": f"The parameter {name} is not one this server knows; it was "
+                    "ignored.",
+                    "expression": [name],
+                }
+                for name in self.ignored
+            ],
+        }
 
 
-def search(user, resource_type: str, params, *, request=None) -> Page:
+def search(user, resource_type: str, params, *, request=None, lenient=False) -> Page:
     """One page of matches the user may see, with included resources, audited per student."""
-    allowed = SEARCH_PARAMETERS[resource_type]
+    known = PARAMETERS[resource_type]
+    ignored = _unknown(resource_type, params, lenient)
+    used = _Used(params, ignored)
+    summary = used.get("_summary")
+    if summary not in (None, "count", "false"):
+        raise FhirError(400, "_summary may be count or false here.", code="not-supported",
+                        expression="_summary")  # fmt: skip
+    count = 0 if summary == "count" else _whole(used, "_count", DEFAULT_COUNT, MAX_COUNT, least=0)
+    number = _whole(used, "_page", 1, MAX_PAGE, least=1)
+    with_total = used.get("_total", "accurate") != "none"
+    if used.get("_total") not in (None, "none", "estimate", "accurate"):
+        raise FhirError(400, "_total may be none, estimate or accurate.", expression="_total")
+    _check_format(used)
+    if resource_type == "Questionnaire":
+        page = _questionnaires(used, count, number)
+    else:
+        kind = KINDS[resource_type]
+        rows = _filter(user, kind, visible(user, kind), used, known)
+        rows = rows.order_by(*_ordering(kind, used, known))
+        total = rows.count() if with_total or count == 0 else None
+        page_rows = list(rows[(number - 1) * count : number * count]) if count else []
+        resources = _render_audited(user, kind, page_rows, request)
+        included = _includes(user, kind, page_rows, used, request)
+        withheld = _withheld(user, kind, used, request)
+        page = Page(resources, included, total, number, count, withheld)
+    if not with_total and count:
+        page.total = None
+    page.resources = [_elements(r, used) for r in page.resources]
+    page.ignored = ignored
+    return page
+
+
+class _Used:
+    """The request's parameters less those the search ignores (a QueryDict's reading API)."""
+
+    def __init__(self, params, ignored):
+        self._params, self._ignored = params, set(ignored)
+
+    def __iter__(self):
+        return (name for name in self._params if name not in self._ignored)
+
+    def __contains__(self, name):
+        return name in self._params and name not in self._ignored
+
+    def get(self, name, default=None):
+        return self._params.get(name, default) if name in self else default
+
+    def getlist(self, name):
+        return self._params.getlist(name) if name in self else []
+
+
+def _unknown(resource_type: str, params, lenient: bool) -> list[str]:
+    allowed = (*PARAMETERS[resource_type], *RESULT, *INCLUDES.get(resource_type, ()))
+    ignored = []
     for name in params:
-        if name not in allowed:
+        if name in allowed:
+            continue
+        if lenient or (name.startswith("_") and name not in FILTERING):
+            ignored.append(name)
+            continue
+        raise FhirError(
+            400,
+            f"The search parameter {name!r} is not supported for {resource_type}. "
+            f"Supported: {', '.join(allowed)}.",
+            code="not-supported",
+            expression=name,
+        )
+    return ignored
+
+
+def _check_format(params) -> None:
+    value = params.get("_format")
+    if value is not None and value not in ("json", "application/json", "application/fhir+json"):
+        raise FhirError(406, "This server answers in JSON only (_format=json).",
+                        code="not-supported", expression="_format")  # fmt: skip
+
+
+def _sortable(kind: Kind, known: dict[str, Parameter]) -> dict[str, object]:
+    """What `_sort` may order a type by: `_id`, `_lastUpdated`, its date parameter, and a
+    Patient's birthdate and family name."""
+    updated = F(kind.updated) if isinstance(kind.updated, str) else kind.updated
+    keys: dict[str, object] = {"_id": F(kind.key)}
+    if updated is not None:
+        keys["_lastUpdated"] = updated
+    for name, parameter in known.items():
+        if parameter.on == "date" and kind.date:
+            keys[name] = F(kind.date)
+        if kind.name == "Patient" and name in SORT_FIELDS:
+            keys[name] = F(SORT_FIELDS[name])
+    return keys
+
+
+def _ordering(kind: Kind, params, known: dict[str, Parameter]) -> list:
+    """`_sort` as an ORDER BY, the primary key breaking ties (so pages never overlap)."""
+    sortable = _sortable(kind, known)
+    ordering: list = []
+    for key in filter(None, ",".join(params.getlist("_sort")).split(",")):
+        target = sortable.get(key.removeprefix("-"))
+        if target is None:
             raise FhirError(
                 400,
-                f"The search parameter {name!r} is not supported for {resource_type}. "
-                f"Supported: {', '.join(allowed)}.",
+                f"_sort={key} is not supported for {kind.name}. Sort by: {', '.join(sortable)}.",
                 code="not-supported",
-                expression=name,
+                expression="_sort",
             )
-    count = _positive(params, "_count", DEFAULT_COUNT, MAX_COUNT)
-    number = _positive(params, "_page", 1, MAX_PAGE)
-    if resource_type == "Questionnaire":
-        return _questionnaires(params, count, number)
-    kind = KINDS[resource_type]
-    rows = _filter(user, kind, visible(user, kind), params).order_by("pk")
-    total = rows.count()
-    page_rows = list(rows[(number - 1) * count : number * count])
-    resources = _render_audited(user, kind, page_rows, request)
-    included = _includes(user, kind, page_rows, params, request)
-    withheld = _withheld(user, kind, params, request)
-    return Page(resources, included, total, number, count, withheld)
+        ordering.append(target.desc() if key.startswith("-") else target.asc())
+    return [*ordering, "pk"]
+
+
+def _elements(resource: dict, params) -> dict:
+    """`_elements`: only the named top-level elements (with id, meta and the type), marked
+    SUBSETTED as the spec asks."""
+    names = {n.strip() for v in params.getlist("_elements") for n in v.split(",") if n.strip()}
+    if not names:
+        return resource
+    kept = {k: v for k, v in resource.items() if k in names | {"resourceType", "id", "meta"}}
+    meta = dict(kept.get("meta") or {})
+    meta["tag"] = [*meta.get("tag", []), SUBSETTED]
+    return kept | {"meta": meta}
 
 
 def _withheld(user, kind: Kind, params, request) -> dict | None:
@@ -207,35 +421,86 @@ def _questionnaires(params, count: int, number: int) -> Page:
     return Page(resources[(number - 1) * count : number * count], [], total, number, count)
 
 
-def _filter(user, kind: Kind, rows: QuerySet, params) -> QuerySet:
+def _filter(user, kind: Kind, rows: QuerySet, params, known: dict[str, Parameter]) -> QuerySet:
     for name in params:
-        for value in params.getlist(name):
-            rows = _apply(kind, rows, name, value)
+        if name in known:
+            for value in params.getlist(name):
+                rows = _apply(kind, rows, name, known[name].on, value)
     return rows
 
 
-def _apply(kind: Kind, rows: QuerySet, name: str, value: str) -> QuerySet:
-    if name in ("_count", "_page", "_include", "_revinclude"):
-        return rows
-    if name == "_id":
-        return rows.filter(_key_filter(kind, value.split(",")))
-    if name in ("patient", "subject"):
-        student = value.removeprefix("Patient/")
-        return rows.filter(student__uuid=_uuid(student, name))
-    if name == "identifier":
-        return rows.filter(_identifier_filter(kind, value))
-    if name in ("status", "active"):
-        return rows.filter(_status_filter(kind, name, value))
-    if name == "date":
-        return rows.filter(_date_filter(kind.date, value, name))
-    if name == "_lastUpdated":
-        updated = F(kind.updated) if isinstance(kind.updated, str) else kind.updated
-        return rows.alias(_updated=updated).filter(_date_filter("_updated", value, name))
-    if name == "name":
-        return rows.filter(name__icontains=value)
-    if name == "organization":
-        return rows.filter(organisation__uuid=_uuid(value.removeprefix("Organization/"), name))
+def _apply(kind: Kind, rows: QuerySet, name: str, on: str, value: str) -> QuerySet:
+    match on:
+        case "_id":
+            return rows.filter(_key_filter(kind, value.split(",")))
+        case "patient":
+            student = value.removeprefix("Patient/")
+            return rows.filter(student__uuid=_uuid(student, name))
+        case "identifier":
+            return rows.filter(_identifier_filter(kind, value))
+        case "status" | "active":
+            return rows.filter(_status_filter(kind, name, value))
+        case "date":
+            return rows.filter(_date_filter(kind.date, value, name))
+        case "birthdate":
+            return rows.filter(_date_filter("date_of_birth", value, name, dates=True))
+        case "_lastUpdated":
+            updated = F(kind.updated) if isinstance(kind.updated, str) else kind.updated
+            return rows.alias(_updated=updated).filter(_date_filter("_updated", value, name))
+        case "name":
+            return rows.filter(name__icontains=value)
+        case "person-name" | "family" | "given":
+            return rows.filter(_person_name_filter(on, value))
+        case "organization":
+            return rows.filter(organisation__uuid=_uuid(value.removeprefix("Organization/"), name))
+        case "score-code":
+            return rows.filter(code__in=_score_codes(value))
+        case "category":
+            return rows if _token_matches(value, mapping.SURVEY) else rows.none()
+        case "questionnaire":
+            return rows.filter(code__in=_questionnaire_codes(value))
     raise FhirError(400, f"The search parameter {name!r} is not supported.", expression=name)
+
+
+_NAME_FIELDS = {
+    "person-name": ("legal_given_name", "legal_family_name", "preferred_name"),
+    "family": ("legal_family_name",),
+    "given": ("legal_given_name", "preferred_name"),
+}
+
+
+def _person_name_filter(on: str, value: str) -> Q:
+    """A string search: a name that begins with the value, any case (FHIR's default)."""
+    condition = Q(pk__in=[])
+    for name in _NAME_FIELDS[on]:
+        condition |= Q(**{f"{name}__istartswith": value.strip()})
+    return condition
+
+
+def _token_matches(value: str, coding: dict) -> bool:
+    system, code = _token(value)
+    return code == coding["code"] and system in (None, coding["system"])
+
+
+def _score_codes(value: str) -> list[str]:
+    """The instruments whose score Observation carries this code."""
+    return [
+        i.code
+        for i in instruments.all_instruments()
+        if _token_matches(value, mapping.score_coding(i))
+    ]
+
+
+def _questionnaire_codes(value: str) -> list[str]:
+    """The instruments a Questionnaire reference names: its canonical (with or without a
+    version) or `Questionnaire/<id>`."""
+    canonical = value.split("|", 1)[0]
+    return [
+        i.code
+        for i in instruments.all_instruments()
+        if canonical
+        in (mapping.questionnaire_url(i.code), f"Questionnaire/{mapping.questionnaire_id(i.code)}")
+    ]
 
 
 def _key_filter(kind: Kind, values: list[str]) -> Q:
@@ -293,7 +558,7 @@ def _status_filter(kind: Kind, name: str, value: str) -> Q:
     return kind.statuses[value]
 
 
-def _date_filter(field: str | None, value: str, name: str) -> Q:
+def _date_filter(field: str | None, value: str, name: str, *, dates: bool = False) -> Q:
     match = _DATE.match(value)
     if field is None or match is None:
         raise FhirError(
@@ -307,6 +572,8 @@ def _date_filter(field: str | None, value: str, name: str) -> Q:
     if prefix not in ("eq", "gt", "ge", "lt", "le"):
         raise FhirError(400, f"The date prefix {prefix!r} is not supported.", expression=name)
     start, end = date_range(match.group("value"), name)
+    if dates:  # a date field: the days the interval covers
+        start, end = start.date(), end.date() + dt.timedelta(days=1 if end.time() else 0)
     return {
         "eq": Q(**{f"{field}__gte": start, f"{field}__lt": end}),
         "ge": Q(**{f"{field}__gte": start}),
@@ -361,10 +628,10 @@ def is_whole_number(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) <= 18
 
 
-def _positive(params, name: str, default: int, most: int) -> int:
+def _whole(params, name: str, default: int, most: int, *, least: int) -> int:
     value = params.get(name)
     if value is None:
         return default
-    if not is_whole_number(value) or int(value) < 1:
-        raise FhirError(400, f"{name} must be a whole number above 0.", expression=name)
+    if not is_whole_number(value) or int(value) < least:
+        raise FhirError(400, f"{name} must be a whole number from {least}.", expression=name)
     return min(int(value), most)

@@ -152,16 +152,22 @@ def type_endpoint(request, resource_type: str):
     if request.method != "GET":
         raise FhirError(405, "Use GET to search or POST to create.", code="not-supported")
     _require(client, resource_type, "read")
-    page = search(client.user, resource_type, request.GET, request=request)
+    lenient = "handling=lenient" in request.headers.get("Prefer", "")
+    page = search(client.user, resource_type, request.GET, request=request, lenient=lenient)
     base = base_url(request)
-    links = [("self", _page_url(request, resource_type, page.number))]
+
+    def link(number: int) -> str:
+        return _page_url(request, resource_type, number, leave_out=page.ignored)
+
+    links = [("self", link(page.number))]
     if page.has_next:
-        links.append(("next", _page_url(request, resource_type, page.number + 1)))
-    if page.number > 1:
-        links.append(("previous", _page_url(request, resource_type, page.number - 1)))
+        links.append(("next", link(page.number + 1)))
+    if page.number > 1 and page.count:
+        links.append(("previous", link(page.number - 1)))
     result = bundle("searchset", page.resources, base=base, total=page.total, links=links)
-    if page.withheld is not None:
-        result["entry"].append({"resource": page.withheld, "search": {"mode": "outcome"}})
+    for outcome in (page.withheld, page.notice()):
+        if outcome is not None:
+            result["entry"].append({"resource": outcome, "search": {"mode": "outcome"}})
     for resource in page.included:
         result["entry"].append(
             {
@@ -173,8 +179,13 @@ def type_endpoint(request, resource_type: str):
     return fhir_response(result)
 
 
-def _page_url(request, resource_type: str, number: int) -> str:
-    params = [(k, v) for k in request.GET for v in request.GET.getlist(k) if k != "_page"]
+def _page_url(request, resource_type: str, number: int, *, leave_out=()) -> str:
+    params = [
+        (k, v)
+        for k in request.GET
+        for v in request.GET.getlist(k)
+        if k != "_page" and k not in leave_out
+    ]
     params.append(("_page", str(number)))
     return f"{base_url(request)}/{resource_type}?{urlencode(params)}"
 

@@ -196,10 +196,10 @@ def test_search_parameters_filter(record, hub):
     assert _ids(_get(client, "/fhir/Patient", identifier=nhs)) == {str(record.student.uuid)}
     assert _get(client, "/fhir/Patient", identifier=f"{mapping.NHS_NUMBER_SYSTEM}|1")["total"] == 0
     week_ago = (timezone.now() - dt.timedelta(days=3)).date().isoformat()
-    assert _ids(_get(client, "/fhir/QuestionnaireResponse", date=f"lt{week_ago}")) == {
+    assert _ids(_get(client, "/fhir/QuestionnaireResponse", authored=f"lt{week_ago}")) == {
         str(record.phq9.uuid)
     }
-    assert _ids(_get(client, "/fhir/QuestionnaireResponse", date=f"ge{week_ago}")) == {
+    assert _ids(_get(client, "/fhir/QuestionnaireResponse", authored=f"ge{week_ago}")) == {
         str(record.gad7.uuid)
     }
     today = timezone.now().date().isoformat()

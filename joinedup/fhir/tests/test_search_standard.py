@@ -1,0 +1,209 @@
+"""Search as the FHIR spec says: the standard parameters users reach for, `_sort`, `_total`,
+`_summary=count`, `_elements`, unknown parameters, and the CapabilityStatement's
+definitions; and the same again through fhirpy, a FHIR client nobody here wrote, against the
+running server."""
+
+import datetime as dt
+import urllib.parse
+
+import pytest
+from django.test import Client as HttpClient
+from django.utils import timezone
+from fhirpy import SyncFHIRClient
+from fhirpy.base.exceptions import OperationOutcome
+
+from joinedup.fhir import mapping
+from joinedup.fhir.tests.conftest import token_for
+from joinedup.fhir.tests.test_server import _get, _ids
+from joinedup.measures.services import record_administration
+
+FHIR_JSON = "application/fhir+json"
+
+
+@pytest.fixture
+def client(record, hub):
+    return HttpClient(headers={"Authorization": f"Bearer {token_for(hub.wellbeing)}"})
+
+
+def _matches(bundle) -> list[dict]:
+    return [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "match"]
+
+
+def _outcomes(bundle) -> list[dict]:
+    return [e["resource"] for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
+
+
+def test_summary_count_and_count_zero_give_the_total_alone(client):
+    for params in ({"_summary": "count"}, {"_count": "0"}):
+        body = _get(client, "/fhir/QuestionnaireResponse", **params)
+        assert body["total"] == 2
+        assert _matches(body) == []
+        assert {link["relation"] for link in body["link"]} == {"self"}
+
+
+def test_total_none_leaves_the_total_out_and_accurate_keeps_it(client):
+    assert "total" not in _get(client, "/fhir/QuestionnaireResponse", _total="none")
+    assert _get(client, "/fhir/QuestionnaireResponse", _total="accurate")["total"] == 2
+    assert _get(client, "/fhir/QuestionnaireResponse", _total="estimate")["total"] == 2
+    _get(client, "/fhir/QuestionnaireResponse", expect=400, _total="roughly")
+
+
+def test_sort_orders_by_the_types_date_either_way_and_pages_never_overlap(client, record, hub):
+    for days in (3, 8, 12):
+        record_administration(
+            actor=hub.practitioner, student=record.student, service=hub.wellbeing, code="GAD-7",
+            answers=[0] * 7, method="in_session", episode=record.episode,
+            completed_at=timezone.now() - dt.timedelta(days=days),
+        )  # fmt: skip
+
+    def authored(params):
+        return [
+            r["authored"] for r in _matches(_get(client, "/fhir/QuestionnaireResponse", **params))
+        ]
+
+    newest_first = authored({"_sort": "-authored"})
+    assert len(newest_first) == 5
+    assert newest_first == sorted(newest_first, reverse=True)
+    assert authored({"_sort": "authored"}) == sorted(newest_first)
+    paged = [
+        a
+        for page in (1, 2, 3)
+        for a in authored({"_sort": "-authored", "_count": "2", "_page": str(page)})
+    ]
+    assert paged == newest_first
+    body = _get(client, "/fhir/QuestionnaireResponse", expect=400, _sort="colour")
+    assert body["issue"][0]["expression"] == ["_sort"]
+    assert "authored" in body["issue"][0]["diagnostics"]
+
+
+def test_elements_keeps_only_the_named_elements_and_marks_them_subsetted(client, record):
+    response = client.get("/fhir/Observation", {"_elements": "subject,valueQuantity"})
+    (first, *_rest) = _matches(response.json())
+    assert set(first) == {"resourceType", "id", "meta", "subject", "valueQuantity"}
+    assert mapping_subsetted(first)
+
+
+def mapping_subsetted(resource) -> bool:
+    return any(tag["code"] == "SUBSETTED" for tag in resource["meta"]["tag"])
+
+
+def test_patient_by_name_and_birthdate(client, record):
+    student = record.student
+    for params in (
+        {"name": "alex"}, {"name": student.legal_family_name[:5]},
+        {"family": student.legal_family_name},
+        {"given": "Alexandra"}, {"birthdate": "2004-05-17"}, {"birthdate": "ge2004"},
+        {"birthdate": "2004-05"}, {"name": "alex", "birthdate": "2004-05-17"},
+    ):  # fmt: skip
+        assert _ids(_get(client, "/fhir/Patient", **params)) == {str(student.uuid)}, params
+    for params in ({"name": "lex"}, {"birthdate": "2004-05-18"}, {"birthdate": "lt2004-05-17"},
+                   {"family": "Alex"}):  # fmt: skip
+        assert _get(client, "/fhir/Patient", **params)["total"] == 0, params
+
+
+def test_observations_by_code_and_category(client, record):
+    phq9 = {str(record.phq9.uuid)}
+    assert _ids(_get(client, "/fhir/Observation", code=f"{mapping.LOINC}|44261-6")) == phq9
+    assert _ids(_get(client, "/fhir/Observation", code="44261-6")) == phq9
+    assert _get(client, "/fhir/Observation", code="http://snomed.info/sct|44261-6")["total"] == 0
+    assert _get(client, "/fhir/Observation", category="survey")["total"] == 2
+    assert _get(client, "/fhir/Observation", category="laboratory")["total"] == 0
+
+
+def test_questionnaire_responses_by_questionnaire(client, record):
+    phq9 = {str(record.phq9.uuid)}
+    url = mapping.questionnaire_url("PHQ-9")
+    for value in (url, f"{url}|1.0", "Questionnaire/phq-9"):
+        assert _ids(_get(client, "/fhir/QuestionnaireResponse", questionnaire=value)) == phq9
+    assert _get(client, "/fhir/QuestionnaireResponse", questionnaire="x")["total"] == 0
+
+
+def test_an_unknown_result_parameter_is_ignored_and_said_so(client):
+    body = _get(client, "/fhir/Observation", _totalMethod="count", category="survey")
+    assert body["total"] == 2
+    (notice,) = _outcomes(body)
+    assert notice["issue"][0]["severity"] == "warning"
+    assert notice["issue"][0]["expression"] == ["_totalMethod"]
+    (self_link,) = [link["url"] for link in body["link"] if link["relation"] == "self"]
+    assert "_totalMethod" not in self_link
+    assert "category=survey" in self_link
+
+
+def test_an_unknown_filter_is_refused_unless_the_client_asks_for_leniency(client):
+    body = _get(client, "/fhir/Observation", expect=400, colour="blue")
+    assert body["issue"][0]["expression"] == ["colour"]
+    _get(client, "/fhir/Observation", expect=400, _has="Patient:link:x")
+    lenient = client.get(
+        "/fhir/Observation", {"colour": "blue"}, headers={"Prefer": "handling=lenient"}
+    )
+    assert lenient.status_code == 200
+    assert lenient.json()["total"] == 2
+    assert _outcomes(lenient.json())[0]["issue"][0]["expression"] == ["colour"]
+
+
+def test_format_other_than_json_is_not_acceptable(client):
+    assert _get(client, "/fhir/Observation", _format="json")["total"] == 2
+    assert (
+        _get(client, "/fhir/Observation", expect=406, _format="xml")["issue"][0]["code"]
+        == "not-supported"
+    )
+
+
+def test_every_declared_search_parameter_has_its_standard_definition(db):
+    statement = HttpClient().get("/fhir/metadata").json()
+    resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    for resource in resources.values():
+        for parameter in resource["searchParam"]:
+            assert parameter["definition"].startswith(("http://hl7.org/fhir/SearchParameter/",
+                                                      mapping.ID_SYSTEM)), parameter  # fmt: skip
+    names = {r: {p["name"] for p in resources[r]["searchParam"]} for r in resources}
+    assert {"authored", "questionnaire", "patient"} <= names["QuestionnaireResponse"]
+    assert "date" not in names["QuestionnaireResponse"]
+    assert {"code", "category", "date"} <= names["Observation"]
+    assert {"name", "birthdate", "family", "given"} <= names["Patient"]
+    assert "authored-on" in names["Task"]
+    patient_definition = {
+        p["name"]: p["definition"] for p in resources["Observation"]["searchParam"]
+    }
+    assert patient_definition["patient"] == "http://hl7.org/fhir/SearchParameter/clinical-patient"
+
+
+# Through fhirpy, against the running server -----------------------------------------------
+
+
+@pytest.fixture
+def fhirpy_client(live_server, record, hub):
+    return SyncFHIRClient(
+        f"{live_server.url}/fhir", authorization=f"Bearer {token_for(hub.wellbeing)}"
+    )
+
+
+def test_fhirpy_counts_sorts_searches_and_reads(fhirpy_client, record):
+    observations = fhirpy_client.resources("Observation")
+    assert observations.search(patient=str(record.student.uuid)).count() == 2
+    assert observations.search(code=f"{mapping.LOINC}|44261-6").count() == 1
+    responses = fhirpy_client.resources("QuestionnaireResponse").sort("-authored").fetch_all()
+    assert [r["authored"] for r in responses] == sorted(
+        (r["authored"] for r in responses), reverse=True
+    )
+    patient = fhirpy_client.resources("Patient").search(name="alex", birthdate="2004-05-17").first()
+    assert patient.id == str(record.student.uuid)
+    assert fhirpy_client.reference("Patient", patient.id).to_resource()["birthDate"] == "2004-05-17"
+    subset = fhirpy_client.resources("Observation").elements("subject").limit(1).first()
+    assert set(subset) <= {"resourceType", "id", "meta", "subject"}
+
+
+def test_fhirpy_reads_a_refusal_as_an_operation_outcome(fhirpy_client):
+    with pytest.raises(OperationOutcome) as refused:
+        fhirpy_client.resources("Observation").search(colour="blue").fetch()
+    assert "colour" in str(refused.value)
+
+
+def test_the_self_link_is_a_search_fhirpy_can_follow(fhirpy_client, live_server):
+    bundle = fhirpy_client.execute("Observation", method="get", params={"_count": 1})
+    (next_link,) = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(next_link).query)
+    assert query["_page"] == ["2"]
+    assert fhirpy_client.execute("Observation", method="get", params={"_count": 1, "_page": 2})[
+        "entry"
+    ]
