@@ -31,12 +31,16 @@ from joinedup.fhir.errors import FhirError, outcome_response
 BROKEN_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 FORM = "application/x-www-form-urlencoded"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# What the FHIR server answers in: a client accepting none of them is answered 406.
+FHIR_ANSWERS = ("application/fhir+json", "application/json", "application/json+fhir",
+                "application/fhir+ndjson", "application/ndjson")  # fmt: skip
 FHIR_CODES = {
     400: "invalid",
     401: "login",
     403: "forbidden",
     404: "not-found",
     405: "not-supported",
+    406: "not-supported",
     413: "too-costly",
     415: "not-supported",
     429: "throttled",
@@ -160,8 +164,9 @@ def unavailable(request):
 
 class BadInputMiddleware:
     """Refuse what no view can read, before any view tries: a query string or form body
-    with a broken %-escape or text that is not UTF-8 (400), and a body that is not JSON sent
-    to the API or FHIR (415; the OAuth check would otherwise consume a multipart body)."""
+    with a broken %-escape or text that is not UTF-8 (400), a body that is not JSON sent
+    to the API or FHIR (415; the OAuth check would otherwise consume a multipart body), and
+    a FHIR request accepting no answer but XML (406)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -180,6 +185,11 @@ def _refusal(request) -> tuple[int, str] | None:
             "the text must be UTF-8."
         )
     kind = audience(request)
+    if kind == "fhir" and not any(request.accepts(media) for media in FHIR_ANSWERS):
+        return 406, _(
+            "This server answers in JSON only: accept application/fhir+json (or, for export "
+            "files, application/fhir+ndjson)."
+        )
     has_body = request.method in BODY_METHODS and _content_length(request) > 0
     if kind in ("api", "fhir") and has_body and not _is_json(request.content_type):
         if kind == "fhir":

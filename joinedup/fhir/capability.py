@@ -48,6 +48,7 @@ def statement(base: str, token_url: str) -> dict:
                     "client acts for one service; the student's consent decides what it sees.",
                 },
                 "resource": [_resource(name) for name in settings.FHIR_RESOURCES],
+                "compartment": ["http://hl7.org/fhir/CompartmentDefinition/patient"],
                 "interaction": [{"code": "transaction"}],
                 "operation": [
                     {

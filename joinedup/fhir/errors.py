@@ -10,13 +10,20 @@ class FhirError(Exception):
     """A request the server refuses; `expression` is the FHIRPath of the field at fault."""
 
     def __init__(
-        self, status: int, diagnostics: str, *, code: str = "invalid", expression: str = ""
+        self,
+        status: int,
+        diagnostics: str,
+        *,
+        code: str = "invalid",
+        expression: str = "",
+        allow: str = "",
     ):
         super().__init__(diagnostics)
         self.status = status
         self.diagnostics = diagnostics
         self.code = code
         self.expression = expression
+        self.allow = allow  # for a 405: the methods the endpoint takes
 
     def issues(self) -> list[dict]:
         issue = {"severity": "error", "code": self.code, "diagnostics": self.diagnostics}
@@ -37,6 +44,8 @@ class BundleError(FhirError):
 
 
 def outcome_response(error: FhirError, headers=None) -> JsonResponse:
+    if error.allow:
+        headers = (headers or {}) | {"Allow": error.allow}
     return fhir_response(
         {"resourceType": "OperationOutcome", "issue": error.issues()},
         status=error.status,
@@ -52,6 +61,11 @@ def fhir_response(resource: dict, *, status: int = 200, headers=None) -> JsonRes
         headers=headers,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+def wrong_method(allow: str, diagnostics: str) -> FhirError:
+    """A 405 naming the methods the endpoint takes, in words and in the Allow header."""
+    return FhirError(405, diagnostics, code="not-supported", allow=allow)
 
 
 def not_found(resource_type: str, key: str) -> FhirError:

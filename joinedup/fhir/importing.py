@@ -29,7 +29,7 @@ from pydantic import ValidationError as ModelError
 from joinedup.audit.services import kept_through_rollback
 from joinedup.consent.policy import decide
 from joinedup.fhir import importing_patients, mapping
-from joinedup.fhir.errors import BundleError, FhirError
+from joinedup.fhir.errors import BundleError, FhirError, wrong_method
 from joinedup.fhir.resources import render
 from joinedup.measures import instruments
 from joinedup.measures.models import Administration
@@ -105,11 +105,10 @@ def create(user, resource_type: str, resource: dict, *, request=None) -> tuple[d
     """Create one resource; returns it as stored and whether it is new (False when its
     identifier was seen before and nothing changed)."""
     if resource_type not in CREATABLE:
-        raise FhirError(
-            405,
+        raise wrong_method(
+            "GET",
             f"{resource_type} cannot be created here. This server accepts "
             f"{' and '.join(CREATABLE)}.",
-            code="not-supported",
         )
     if resource.get("resourceType") != resource_type:
         raise FhirError(

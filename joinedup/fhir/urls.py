@@ -13,6 +13,11 @@ urlpatterns = [
     path("Patient/<str:key>/$everything", views.patient_everything, name="patient-everything"),
     path("$export-status/<uuid:job_uuid>", views.export_status, name="export-status"),
     path("$export-files/<uuid:file_uuid>", views.export_file, name="export-file"),
+    path("_history", views.history),
+    path("<str:resource_type>/_history", views.history),
+    path("<str:resource_type>/<str:key>/_history", views.history),
+    path("<str:resource_type>/<str:key>/_history/<str:version>", views.history),
+    path("Patient/<str:key>/<str:resource_type>", views.compartment_search, name="compartment"),
     path("<str:resource_type>", views.type_endpoint, name="type"),
     path("<str:resource_type>/<str:key>", views.instance_endpoint, name="instance"),
 ]

@@ -17,11 +17,11 @@ from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 from joinedup.fhir import capability, export, importing, smart
-from joinedup.fhir.errors import FhirError, fhir_response, outcome_response
+from joinedup.fhir.errors import FhirError, fhir_response, outcome_response, wrong_method
 from joinedup.fhir.mapping import bundle
 from joinedup.fhir.models import ClientRegistration, ExportFile, ExportJob
 from joinedup.fhir.scopes import covers
-from joinedup.fhir.search import search
+from joinedup.fhir.search import PARAMETERS, search
 from joinedup.fhir.selectors import find_student_by_id, read_resource, student_record
 
 MAX_BODY_BYTES = 1_000_000
@@ -132,7 +132,7 @@ def smart_configuration(request):
 
 
 def _get_only():
-    return outcome_response(FhirError(405, "Use GET.", code="not-supported"), {"Allow": "GET"})
+    return outcome_response(wrong_method("GET", "Use GET."))
 
 
 @fhir_endpoint
@@ -150,14 +150,51 @@ def type_endpoint(request, resource_type: str):
             headers={"Location": f"{base_url(request)}/{resource_type}/{made['id']}"},
         )
     if request.method != "GET":
-        raise FhirError(405, "Use GET to search or POST to create.", code="not-supported")
+        raise wrong_method("GET, POST", "Use GET to search or POST to create.")
+    return _search(request, resource_type, request.GET)
+
+
+@fhir_endpoint
+def compartment_search(request, key: str, resource_type: str):
+    """`Patient/<id>/<Type>`: the patient compartment, the same as `<Type>?patient=<id>`."""
+    _known(resource_type)
+    if "patient" not in PARAMETERS[resource_type]:
+        raise FhirError(
+            404,
+            f"{resource_type} is not in the Patient compartment here. Search "
+            f"{', '.join(t for t, p in PARAMETERS.items() if 'patient' in p)} this way.",
+            code="not-supported",
+        )
+    if request.method != "GET":
+        raise wrong_method("GET", "Search a compartment with GET.")
+    if "patient" in request.GET:
+        raise FhirError(400, "The compartment names the patient; leave out patient=.",
+                        expression="patient")  # fmt: skip
+    params = request.GET.copy()
+    params["patient"] = key
+    return _search(request, resource_type, params)
+
+
+@fhir_endpoint
+def history(request, **kwargs):
+    """History and version reads: this server keeps no past versions to serve."""
+    raise FhirError(
+        404,
+        "This server keeps no version history: _history and vread are not supported (see "
+        "/fhir/metadata). Read the current resource instead.",
+        code="not-supported",
+    )
+
+
+def _search(request, resource_type: str, params):
+    client = request.fhir_client
     _require(client, resource_type, "read")
     lenient = "handling=lenient" in request.headers.get("Prefer", "")
-    page = search(client.user, resource_type, request.GET, request=request, lenient=lenient)
+    page = search(client.user, resource_type, params, request=request, lenient=lenient)
     base = base_url(request)
 
     def link(number: int) -> str:
-        return _page_url(request, resource_type, number, leave_out=page.ignored)
+        return _page_url(base, resource_type, params, number, leave_out=page.ignored)
 
     links = [("self", link(page.number))]
     if page.has_next:
@@ -179,15 +216,12 @@ def type_endpoint(request, resource_type: str):
     return fhir_response(result)
 
 
-def _page_url(request, resource_type: str, number: int, *, leave_out=()) -> str:
-    params = [
-        (k, v)
-        for k in request.GET
-        for v in request.GET.getlist(k)
-        if k != "_page" and k not in leave_out
+def _page_url(base: str, resource_type: str, params, number: int, *, leave_out=()) -> str:
+    pairs = [
+        (k, v) for k in params for v in params.getlist(k) if k != "_page" and k not in leave_out
     ]
-    params.append(("_page", str(number)))
-    return f"{base_url(request)}/{resource_type}?{urlencode(params)}"
+    pairs.append(("_page", str(number)))
+    return f"{base}/{resource_type}?{urlencode(pairs)}"
 
 
 @fhir_endpoint
@@ -195,7 +229,9 @@ def instance_endpoint(request, resource_type: str, key: str):
     """GET: read one resource, through the same decision as the pages (audited)."""
     _known(resource_type)
     if request.method != "GET":
-        raise FhirError(405, "Use GET to read a resource.", code="not-supported")
+        raise wrong_method(
+            "GET", "Use GET to read a resource; this server changes no resource by its id."
+        )
     client = request.fhir_client
     _require(client, resource_type, "read")
     return fhir_response(read_resource(client.user, resource_type, key, request=request))
@@ -205,7 +241,7 @@ def instance_endpoint(request, resource_type: str, key: str):
 def system_endpoint(request):
     """POST a transaction Bundle (partner import): all or nothing."""
     if request.method != "POST":
-        raise FhirError(405, "POST a transaction Bundle here.", code="not-supported")
+        raise wrong_method("POST", "POST a transaction Bundle here.")
     client = request.fhir_client
     _require(client, "Bundle", "write")
     resource = importing.read_body(request, MAX_BODY_BYTES * 10)
@@ -219,7 +255,7 @@ def system_endpoint(request):
 def export_kickoff(request, patient_level: bool = False):
     """Start an export: `Prefer: respond-async` is required; 202 with the status URL."""
     if request.method != "GET":
-        raise FhirError(405, "Start an export with GET.", code="not-supported")
+        raise wrong_method("GET", "Start an export with GET.")
     if "respond-async" not in request.headers.get("Prefer", ""):
         raise FhirError(400, "A bulk export needs the header Prefer: respond-async.",
                         code="required", expression="Prefer")  # fmt: skip
@@ -248,7 +284,7 @@ def export_status(request, job_uuid):
         job.files.all().delete()
         return HttpResponse(status=202)
     if request.method != "GET":
-        raise FhirError(405, "Poll with GET or cancel with DELETE.", code="not-supported")
+        raise wrong_method("GET, DELETE", "Poll with GET or cancel with DELETE.")
     if job.status == ExportJob.Status.FAILED:
         return outcome_response(FhirError(500, job.error, code="exception"))
     if job.status != ExportJob.Status.COMPLETE:
@@ -263,7 +299,7 @@ def export_status(request, job_uuid):
 def export_file(request, file_uuid):
     """One NDJSON file of a finished export, for the client that asked for it."""
     if request.method != "GET":
-        raise FhirError(405, "Fetch a file with GET.", code="not-supported")
+        raise wrong_method("GET", "Fetch a file with GET.")
     file = (
         ExportFile.objects.filter(
             uuid=file_uuid,
@@ -286,7 +322,7 @@ def patient_everything(request, key: str):
     The scopes narrow the types before the policy decides, so only the categories that go
     out to the client are decided and audited."""
     if request.method != "GET":
-        raise FhirError(405, "Use GET.", code="not-supported")
+        raise wrong_method("GET", "Use GET.")
     client = request.fhir_client
     _require(client, "Patient", "read")
     student = find_student_by_id(key)

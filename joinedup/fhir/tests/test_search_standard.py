@@ -166,6 +166,9 @@ def test_every_declared_search_parameter_has_its_standard_definition(db):
         p["name"]: p["definition"] for p in resources["Observation"]["searchParam"]
     }
     assert patient_definition["patient"] == "http://hl7.org/fhir/SearchParameter/clinical-patient"
+    assert statement["rest"][0]["compartment"] == [
+        "http://hl7.org/fhir/CompartmentDefinition/patient"
+    ]
 
 
 # Through fhirpy, against the running server -----------------------------------------------

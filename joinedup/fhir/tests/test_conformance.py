@@ -1,0 +1,98 @@
+"""Every error an OperationOutcome with the right status: 404 for what is not here (history,
+a compartment outside the Patient's), 405 naming the allowed methods, 406 for a client that
+accepts only XML, 415 for an XML body; and the Patient compartment search."""
+
+import pytest
+from django.test import Client as HttpClient
+
+from joinedup.fhir.tests.conftest import token_for
+from joinedup.fhir.tests.test_server import _ids
+
+WRITE = "system/*.read system/QuestionnaireResponse.write"
+
+
+@pytest.fixture
+def client(record, hub):
+    return HttpClient(headers={"Authorization": f"Bearer {token_for(hub.wellbeing, WRITE)}"})
+
+
+def _outcome(response, status: int) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/fhir+json")
+    body = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    return body["issue"][0]
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("put", "/fhir/Patient/{id}", "GET"),
+    ("delete", "/fhir/Patient/{id}", "GET"),
+    ("patch", "/fhir/Patient", "GET, POST"),
+    ("put", "/fhir", "POST"),
+    ("post", "/fhir/metadata", "GET"),
+    ("post", "/fhir/Patient/{id}/Observation", "GET"),
+    ("post", "/fhir/Patient/{id}/$everything", "GET"),
+])  # fmt: skip
+def test_a_wrong_method_is_a_405_naming_the_allowed_ones(client, record, method, path, allow):
+    url = path.format(id=record.student.uuid)
+    response = getattr(client, method)(url, "{}", content_type="application/fhir+json")
+    issue = _outcome(response, 405)
+    assert response["Allow"] == allow
+    assert issue["code"] == "not-supported"
+
+
+@pytest.mark.parametrize("accept", ["application/fhir+xml", "application/xml", "text/html"])
+def test_a_client_accepting_only_xml_is_answered_406(client, record, accept):
+    for path in (f"/fhir/Patient/{record.student.uuid}", "/fhir/metadata", "/fhir/Observation"):
+        issue = _outcome(client.get(path, headers={"Accept": accept}), 406)
+        assert "application/fhir+json" in issue["diagnostics"]
+
+
+@pytest.mark.parametrize("accept", [
+    "application/fhir+json", "application/json", "*/*", "application/*",
+    "application/fhir+xml;q=0.9, application/fhir+json;q=0.8",
+])  # fmt: skip
+def test_json_or_anything_is_answered(client, record, accept):
+    response = client.get(f"/fhir/Patient/{record.student.uuid}", headers={"Accept": accept})
+    assert response.status_code == 200
+
+
+def test_an_xml_body_is_a_415(client):
+    response = client.post(
+        "/fhir/QuestionnaireResponse", "<QuestionnaireResponse/>",
+        content_type="application/fhir+xml",
+    )  # fmt: skip
+    assert "JSON" in _outcome(response, 415)["diagnostics"]
+
+
+@pytest.mark.parametrize("path", [
+    "/fhir/_history", "/fhir/Patient/_history", "/fhir/Patient/{id}/_history",
+    "/fhir/Patient/{id}/_history/1",
+])  # fmt: skip
+def test_history_says_it_is_not_kept(client, record, path):
+    issue = _outcome(client.get(path.format(id=record.student.uuid)), 404)
+    assert issue["code"] == "not-supported"
+    assert "keeps no version history" in issue["diagnostics"]
+
+
+def test_an_unknown_route_is_a_404_outcome(client):
+    issue = _outcome(client.get("/fhir/Patient/x/y/z"), 404)
+    assert "/fhir/metadata" in issue["diagnostics"]
+
+
+def test_the_patient_compartment_is_the_search_by_patient(client, record):
+    key = record.student.uuid
+    compartment = client.get(f"/fhir/Patient/{key}/Observation", {"code": "44261-6"}).json()
+    assert _ids(compartment) == {str(record.phq9.uuid)}
+    everything = client.get(f"/fhir/Patient/{key}/QuestionnaireResponse").json()
+    assert _ids(everything) == {str(record.phq9.uuid), str(record.gad7.uuid)}
+    assert _outcome(client.get(f"/fhir/Patient/{key}/Organization"), 404)["code"] == "not-supported"
+    _outcome(client.get(f"/fhir/Patient/{key}/Encounter"), 404)
+    doubled = client.get(f"/fhir/Patient/{key}/Observation", {"patient": str(key)})
+    assert _outcome(doubled, 400)["expression"] == ["patient"]
+
+
+def test_a_compartment_of_a_patient_the_client_may_not_know_is_empty(record, hub):
+    stranger = HttpClient(headers={"Authorization": f"Bearer {token_for(hub.crisis)}"})
+    body = stranger.get(f"/fhir/Patient/{record.student.uuid}/Flag").json()
+    assert body["total"] == 0
