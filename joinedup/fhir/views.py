@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.oauth2_backends import get_oauthlib_core
@@ -143,15 +143,57 @@ def type_endpoint(request, resource_type: str):
     if request.method == "POST":
         _require(client, resource_type, "write")
         resource = importing.read_body(request, MAX_BODY_BYTES)
+        found = _existing(request, resource_type)
+        if found is not None:
+            return _created(request, found, is_new=False)
         made, is_new = importing.create(client.user, resource_type, resource, request=request)
-        return fhir_response(
-            made,
-            status=201 if is_new else 200,
-            headers={"Location": f"{base_url(request)}/{resource_type}/{made['id']}"},
-        )
+        return _created(request, made, is_new=is_new)
     if request.method != "GET":
         raise wrong_method("GET, POST", "Use GET to search or POST to create.")
     return _search(request, resource_type, request.GET)
+
+
+def _existing(request, resource_type: str) -> dict | None:
+    """A conditional create (`If-None-Exist: <search>`): the one resource the search finds,
+    None when it finds none; more than one is refused (412), and nothing is created."""
+    condition = request.headers.get("If-None-Exist")
+    if condition is None:
+        return None
+    params = QueryDict(condition.strip().lstrip("?"))
+    if not params:
+        raise FhirError(400, "If-None-Exist needs a search, such as identifier=system|value.",
+                        expression="If-None-Exist")  # fmt: skip
+    _require(request.fhir_client, resource_type, "read")
+    found = search(request.fhir_client.user, resource_type, params, request=request)
+    if found.total and found.total > 1:
+        raise FhirError(
+            412,
+            f"If-None-Exist matches {found.total} {resource_type} resources; name one, such "
+            "as by its identifier. Nothing was created.",
+            code="duplicate",
+            expression="If-None-Exist",
+        )
+    return found.resources[0] if found.resources else None
+
+
+def _created(request, resource: dict, *, is_new: bool):
+    """The answer to a create, as `Prefer: return=` asks: the resource (representation, the
+    default), nothing (minimal), or an OperationOutcome saying what happened."""
+    location = f"{base_url(request)}/{resource['resourceType']}/{resource['id']}"
+    headers = {"Location": location}
+    status = 201 if is_new else 200
+    wanted = request.headers.get("Prefer", "")
+    if "return=minimal" in wanted:
+        return HttpResponse(status=status, headers=headers)
+    if "return=OperationOutcome" in wanted:
+        said = "Created" if is_new else "Already held, so nothing was created:"
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "information", "code": "informational",
+                       "diagnostics": f"{said} {resource['resourceType']}/{resource['id']}."}],
+        }  # fmt: skip
+        return fhir_response(outcome, status=status, headers=headers)
+    return fhir_response(resource, status=status, headers=headers)
 
 
 @fhir_endpoint

@@ -364,3 +364,60 @@ def test_odd_bundle_entries_get_a_4xx_never_a_server_error(hub, writer, entry):
     response = writer.post("/fhir/", json.dumps(bundle), content_type=FHIR_JSON)
     assert 400 <= response.status_code < 500, response.content
     assert response.json()["issue"][0]["expression"][0].startswith("Bundle.entry[0]")
+
+
+def _create(client, resource, expect, **headers):
+    response = client.post(
+        "/fhir/QuestionnaireResponse", json.dumps(resource), content_type=FHIR_JSON,
+        headers=headers,
+    )  # fmt: skip
+    assert response.status_code == expect, response.content
+    return response
+
+
+def test_if_none_exist_creates_once_and_returns_what_it_found(hub, writer):
+    condition = "identifier=https://partner.example/qr|qr-1"
+    first = _create(writer, partner_phq9(hub.student), 201, **{"If-None-Exist": condition})
+    # A different response under the same condition is not created: the one found is returned.
+    again = _create(writer, partner_phq9(hub.student, identifier={"system": "s", "value": "v"}),
+                    200, **{"If-None-Exist": condition})  # fmt: skip
+    assert again.json()["id"] == first.json()["id"]
+    assert again["Location"].endswith(f"/QuestionnaireResponse/{first.json()['id']}")
+    assert Administration.objects.count() == 1
+
+
+def test_if_none_exist_matching_several_is_a_412_and_nothing_is_created(hub, writer):
+    _create(writer, partner_phq9(hub.student), 201)
+    other = partner_phq9(hub.student, identifier={"system": "s", "value": "2"})
+    _create(writer, other, 201)
+    condition = f"patient={hub.student.uuid}"
+    third = partner_phq9(hub.student, identifier={"system": "s", "value": "3"})
+    refused = _create(writer, third, 412, **{"If-None-Exist": condition})
+    assert "matches 2" in _issue(refused.json())["diagnostics"]
+    _create(writer, third, 400, **{"If-None-Exist": "colour=blue"})
+    _create(writer, third, 400, **{"If-None-Exist": " "})
+    assert Administration.objects.count() == 2
+
+
+def test_if_none_exist_needs_the_read_scope(hub):
+    write_only = fhir_client(hub.wellbeing, ALL_WRITE)
+    refused = _create(write_only, partner_phq9(hub.student), 403,
+                      **{"If-None-Exist": "identifier=s|v"})  # fmt: skip
+    assert "system/QuestionnaireResponse.read" in _issue(refused.json())["diagnostics"]
+    assert not Administration.objects.exists()
+
+
+def test_prefer_return_shapes_the_answer_to_a_create(hub, writer):
+    minimal = _create(writer, partner_phq9(hub.student), 201, Prefer="return=minimal")
+    assert minimal.content == b""
+    created = Administration.objects.get()
+    assert minimal["Location"].endswith(f"/QuestionnaireResponse/{created.uuid}")
+    said = _create(writer, partner_phq9(hub.student), 200, Prefer="return=OperationOutcome")
+    issue = _issue(said.json())
+    assert issue["severity"] == "information"
+    assert issue["diagnostics"] == (
+        f"Already held, so nothing was created: QuestionnaireResponse/{created.uuid}."
+    )
+    whole = _create(writer, partner_phq9(hub.student, identifier={"system": "s", "value": "9"}),
+                    201, Prefer="return=representation")  # fmt: skip
+    assert whole.json()["resourceType"] == "QuestionnaireResponse"
