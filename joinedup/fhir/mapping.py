@@ -202,7 +202,7 @@ def service_request_resource(referral, extra_identifiers=()) -> dict:
     student = referral.student
     if referral.from_service_id is not None:
         frm = referral.from_service
-        requester = reference("Organization", frm.organisation.uuid, frm.name)
+        requester = reference("Organization", frm.organisation.uuid, frm.organisation.name)
     else:
         requester = reference("Patient", student.uuid)
     to = referral.to_service
@@ -380,7 +380,9 @@ def questionnaire_response_resource(
             "status": "completed",
             "subject": reference("Patient", administration.student.uuid),
             "authored": instant(administration.completed_at),
-            "author": reference("Organization", service.organisation.uuid, service.name),
+            "author": reference(
+                "Organization", service.organisation.uuid, service.organisation.name
+            ),
             "source": reference("Patient", administration.student.uuid)
             if administration.method == "link"
             else None,
@@ -436,7 +438,7 @@ def observation_resource(administration) -> dict | None:
                 reference(
                     "Organization",
                     administration.service.organisation.uuid,
-                    administration.service.name,
+                    administration.service.organisation.name,
                 )
             ],
             "valueQuantity": {
@@ -478,7 +480,9 @@ def flag_resource(flag) -> dict:
     }
     if flag.service_id is not None:
         service = flag.service
-        resource["author"] = reference("Organization", service.organisation.uuid, service.name)
+        resource["author"] = reference(
+            "Organization", service.organisation.uuid, service.organisation.name
+        )
     return _prune(resource)
 
 
@@ -490,7 +494,7 @@ def consent_resource(grant, *, now: dt.datetime) -> dict:
     elif grant.recipient_organisation_id is not None:
         actor = reference("Organization", recipient.uuid, recipient.name)
     else:  # a department is part of its university
-        actor = reference("Organization", recipient.organisation.uuid, str(recipient))
+        actor = reference("Organization", recipient.organisation.uuid, recipient.organisation.name)
     active = grant.active_at(now)
     end = grant.withdrawn_at or grant.valid_until
     return _prune(
@@ -558,10 +562,29 @@ def consent_resource(grant, *, now: dt.datetime) -> dict:
     )
 
 
+# AuditEvent.action (http://hl7.org/fhir/audit-event-action) by the last word of an audit
+# action: a read (R), a query or other operation (E), a create (C), a delete (D); any
+# other change is an update (U).
+_AUDIT_VERBS = {
+    "R": ("read", "viewed", "names_read", "case_read"),
+    "E": ("search", "searched", "listed", "raised_listed", "lookup", "case_lookup", "found",
+          "export", "exported", "exported_csv", "exported_pdf", "downloaded", "produced", "run",
+          "verified", "summarised", "merge_compared", "backup", "restore", "refused"),
+    "C": ("recorded", "registered", "raised", "created", "opened", "sent", "booked", "invited",
+          "added", "saved", "imported", "logged", "case_added", "role_added", "joined"),
+    "D": ("erased", "merged_away", "role_removed", "invitation_withdrawn"),
+}  # fmt: skip
+_AUDIT_ACTION_OF = {verb: code for code, verbs in _AUDIT_VERBS.items() for verb in verbs}
+
+
+def audit_action(action: str) -> str:
+    """The AuditEvent.action code of an audit log action such as "fhir.search"."""
+    return _AUDIT_ACTION_OF.get(action.rsplit(".", 1)[-1], "U")
+
+
 def audit_event_resource(event, student_uuid=None) -> dict:
     """An audit log entry: who read or changed what, on what basis, allowed or refused."""
-    verb = event.action.rsplit(".", 1)[-1]
-    action = "R" if verb in ("read", "listed", "searched", "exported") else "U"
+    action = audit_action(event.action)
     agent = _prune(
         {
             "type": {"text": event.actor_role} if event.actor_role else None,

@@ -8,6 +8,7 @@ from joinedup.fhir import mapping
 from joinedup.fhir.access import KINDS
 from joinedup.fhir.resources import questionnaires, render
 from joinedup.measures import instruments
+from joinedup.people.models import Organisation, Service
 
 
 def _all(kind_name, student=None):
@@ -140,3 +141,48 @@ def test_a_measure_without_a_loinc_total_uses_joinedups_own_code(record, hub):
     response = mapping.questionnaire_response_resource(core10)
     assert response["item"][0]["answer"][0]["valueCoding"]["system"].endswith("core-10:answer")
     mapping.as_model(response)
+
+
+@pytest.mark.parametrize(("action", "code"), [
+    ("fhir.read", "R"), ("fhir.record.read", "R"), ("record.banner.read", "R"),
+    ("evaluation.report.viewed", "R"), ("fhir.search", "E"), ("fhir.export", "E"),
+    ("record.caseload.listed", "E"), ("governance.audit.downloaded", "E"),
+    ("measures.administration.recorded", "C"), ("referrals.referral.sent", "C"),
+    ("fhir.organisation.imported", "C"), ("governance.retention.erased", "D"),
+    ("consent.grant.withdrawn", "U"), ("people.student.contact_changed", "U"),
+])  # fmt: skip
+def test_audit_actions_map_to_the_audit_event_action_codes(action, code):
+    assert mapping.audit_action(action) == code
+
+
+def test_every_reference_display_names_its_target(record, hub):
+    """A reference to an organisation is displayed with the organisation's name, never the
+    name of the service within it that wrote the record."""
+    organisations = {str(o.uuid): o.name for o in Organisation.objects.all()}
+    services = {str(s.uuid): s.name for s in Service.objects.all()}
+    resources = [
+        mapping.questionnaire_response_resource(record.phq9),
+        mapping.observation_resource(record.phq9),
+        mapping.flag_resource(record.flag),
+        mapping.service_request_resource(record.referral),
+    ]
+    checked = 0
+    for resource in resources:
+        for ref in _references(resource):
+            kind, _, key = ref["reference"].partition("/")
+            if "display" in ref and kind in ("Organization", "HealthcareService"):
+                names = organisations if kind == "Organization" else services
+                assert ref["display"] == names[key], (resource["resourceType"], ref)
+                checked += 1
+    assert checked >= 4
+
+
+def _references(value):
+    if isinstance(value, dict):
+        if "reference" in value and isinstance(value["reference"], str):
+            yield value
+        for child in value.values():
+            yield from _references(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _references(child)
