@@ -37,6 +37,7 @@ def production(env: dict) -> dict:
     return env | {
         "DEBUG": "0",
         "SECRET_KEY": "benchmark-only-key-" + "x" * 40,
+        "AUDIT_CHAIN_KEY": "benchmark-only-chain-key-" + "x" * 40,
         "ALLOWED_HOSTS": "testserver",
         "SECURE_SSL_REDIRECT": "0",
         "DATABASE_CONN_MAX_AGE": "60",
