@@ -207,6 +207,7 @@ OAUTH2_PROVIDER = {
         "system/*.read": "Read every resource the client's service may see",
         **{f"system/{name}.read": f"Read {name} resources" for name in FHIR_RESOURCES},
         "system/QuestionnaireResponse.write": "Send questionnaire responses",
+        "system/Observation.write": "Send questionnaire scores without their answers",
         "system/ServiceRequest.write": "Send referrals",
         "system/Bundle.write": "Send transaction bundles",
         "api.read": "Read through the JSON API",

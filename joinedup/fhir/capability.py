@@ -3,9 +3,8 @@ the search and create code use, so the two cannot drift apart."""
 
 from django.conf import settings
 
+from joinedup.fhir.importing import CREATABLE
 from joinedup.fhir.search import INCLUDES, PARAMETERS
-
-CREATABLE = ("QuestionnaireResponse", "ServiceRequest")
 
 
 def statement(base: str, token_url: str) -> dict:

@@ -9,17 +9,24 @@ Everything is checked before anything is saved, and saved through the other apps
 score, audit and notify as on the pages. A resource carrying an identifier is remembered by
 it (`ExternalIdentifier`): sending it again returns the record already made.
 
-Questionnaire responses differ between systems, so items are matched by their LOINC code,
-never by linkId alone: the code comes from the item's `definition`, from the linkId when it
-is a LOINC code or path (as LHC-Forms writes "/44249-1/44250-9"), or from the sender's
-contained Questionnaire. An answer coding without a system is accepted when its code is a
-LOINC answer code of that measure. A total stated in the response is never trusted: the
-score is recomputed from the answers (`shared/spec/measures.md` §9).
+Questionnaire responses differ between systems. The measure is found from the response's
+canonical (this server's, a LOINC panel's, or another organisation's ending in the measure's
+name), from its contained Questionnaire's code, url or name, or else from the LOINC codes of
+its items. Items are matched by their LOINC code: from the item's `definition`, from the
+linkId when it is a LOINC code or path (as LHC-Forms writes "/44249-1/44250-9"), or from the
+sender's contained Questionnaire; failing a code, a response of a known measure matches an
+item by the number its linkId ends in ("phq9-q3"). An answer coding is matched by its code:
+a LOINC answer code with any system or none, this server's own codes with its system or
+none. An answered item that is no item of the measure is kept out of the score and named in
+a warning. A total stated in the response is never trusted: the score is recomputed from
+the answers (`shared/spec/measures.md` §9). An Observation carrying a measure's score (its
+LOINC total code) is recorded as a score without items.
 """
 
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction as db_transaction
@@ -39,7 +46,7 @@ from joinedup.people.validators import normalise_nhs_number
 from joinedup.referrals.models import Referral
 from joinedup.referrals.services import create_referral
 
-CREATABLE = ("QuestionnaireResponse", "ServiceRequest")
+CREATABLE = ("QuestionnaireResponse", "ServiceRequest", "Observation")
 # What a transaction Bundle may carry, in the order its entries are processed: each kind
 # refers only to kinds before it, whatever order the sender listed them in.
 BUNDLE_ORDER = (
@@ -49,6 +56,7 @@ BUNDLE_ORDER = (
     "EpisodeOfCare",
     "ServiceRequest",
     "QuestionnaireResponse",
+    "Observation",
 )
 MAX_BUNDLE_ENTRIES = 500
 # Far deeper than any resource taken here (a Bundle's nested questionnaire items included);
@@ -101,14 +109,13 @@ def _depth(value) -> int:
     return deepest
 
 
-def create(user, resource_type: str, resource: dict, *, request=None) -> tuple[dict, bool]:
-    """Create one resource; returns it as stored and whether it is new (False when its
-    identifier was seen before and nothing changed)."""
+def create(user, resource_type: str, resource: dict, *, request=None) -> "Made":
+    """Create one resource: it as stored, whether it is new (False when its identifier was
+    seen before and nothing changed), and warnings about what was not taken."""
     if resource_type not in CREATABLE:
         raise wrong_method(
             "GET",
-            f"{resource_type} cannot be created here. This server accepts "
-            f"{' and '.join(CREATABLE)}.",
+            f"{resource_type} cannot be created here. This server accepts {', '.join(CREATABLE)}.",
         )
     if resource.get("resourceType") != resource_type:
         raise FhirError(
@@ -120,7 +127,17 @@ def create(user, resource_type: str, resource: dict, *, request=None) -> tuple[d
         return _create(user, resource, request=request, here=resource_type)
 
 
-def _create(user, resource: dict, *, request, here: str, refs=None) -> tuple[dict, bool]:
+@dataclass
+class Made:
+    """What a create made: the resource as stored, whether it is new, and warnings
+    (OperationOutcome issues) about what of it was not taken."""
+
+    resource: dict
+    is_new: bool
+    warnings: list[dict] = field(default_factory=list)
+
+
+def _create(user, resource: dict, *, request, here: str, refs=None) -> Made:
     """`here` is the resource's FHIRPath in the request, named in every error; `refs`
     translates references to other entries of the same Bundle."""
     refs = refs if refs is not None else importing_patients.References()
@@ -138,14 +155,17 @@ def _create(user, resource: dict, *, request, here: str, refs=None) -> tuple[dic
     else:
         existing = _already_made(user, resource_type, parsed, here, request)
         if existing is not None:
-            return existing, False
+            return Made(existing, False)
+        warnings: list[dict] = []
         if resource_type == "QuestionnaireResponse":
-            made = _questionnaire_response(user, parsed, here, request, refs)
+            made = _questionnaire_response(user, parsed, here, request, refs, warnings)
+        elif resource_type == "Observation":
+            made = _observation(user, parsed, here, request, refs)
         else:
             made = _service_request(user, parsed, here, request, refs)
         importing_patients.remember(resource_type, parsed, made.uuid)
-        is_new = True
-    return render(resource_type, [_reload(resource_type, made)])[0], is_new
+        return Made(render(resource_type, [_reload(resource_type, made)])[0], True, warnings)
+    return Made(render(resource_type, [_reload(resource_type, made)])[0], is_new)
 
 
 def _parse(resource: dict, here: str):
@@ -184,7 +204,7 @@ def _already_made(user, resource_type: str, parsed, here: str, request) -> dict 
 
 
 def _model(resource_type: str):
-    return Administration if resource_type == "QuestionnaireResponse" else Referral
+    return Referral if resource_type == "ServiceRequest" else Administration
 
 
 def _reload(resource_type: str, row):
@@ -227,7 +247,9 @@ def _student(user, reference, field: str, request, refs=None) -> Student:
 # QuestionnaireResponse --------------------------------------------------------------------
 
 
-def _questionnaire_response(user, response, here: str, request, refs=None) -> Administration:
+def _questionnaire_response(
+    user, response, here: str, request, refs=None, warnings=None
+) -> Administration:
     if response.status not in ("completed", "amended"):
         raise FhirError(
             422,
@@ -236,13 +258,24 @@ def _questionnaire_response(user, response, here: str, request, refs=None) -> Ad
             expression=f"{here}.status",
         )
     student = _student(user, response.subject, f"{here}.subject", request, refs)
-    item_codes = _contained_item_codes(response)
-    instrument = _instrument(response, item_codes, here)
-    answers = _answers(instrument, response, item_codes, here)
-    completed_at = _moment(response.authored) or timezone.now()
+    sender = _SendersQuestionnaire.of(response)
+    instrument = _instrument(response, sender, here)
+    answers = _answers(instrument, response, sender, here, warnings)
+    completed_at = _completed_at(_moment(response.authored), f"{here}.authored")
+    return _record(user, student, instrument, here, request, answers=answers,
+                   completed_at=completed_at)  # fmt: skip
+
+
+def _completed_at(moment, field: str) -> dt.datetime:
+    completed_at = moment or timezone.now()
     if completed_at > timezone.now():
         raise FhirError(422, "The questionnaire cannot be completed in the future.",
-                        code="business-rule", expression=f"{here}.authored")  # fmt: skip
+                        code="business-rule", expression=field)  # fmt: skip
+    return completed_at
+
+
+def _record(user, student, instrument, here: str, request, **given) -> Administration:
+    """Record (score, file, audit, flag) through the measures service, as on the pages."""
     service = importing_patients.client_service(user)
     try:
         return record_administration(
@@ -250,10 +283,12 @@ def _questionnaire_response(user, response, here: str, request, refs=None) -> Ad
             student=student,
             service=service,
             code=instrument.code,
-            answers=answers,
             method=Administration.Method.IMPORTED,
-            completed_at=completed_at,  # filed under the episode its date falls in, if any
             request=request,
+            # filed under the episode its date falls in, if any
+            answers=given.get("answers"),
+            score=given.get("score"),
+            completed_at=given["completed_at"],
         )
     except (ValueError, ValidationError) as error:
         raise FhirError(422, _message(error), code="business-rule", expression=here) from error
@@ -270,29 +305,49 @@ def _moment(value) -> dt.datetime | None:
     return value
 
 
-def _contained_item_codes(response) -> dict[str, str]:
-    """linkId → LOINC code, from the sender's own Questionnaire when it is contained."""
-    codes: dict[str, str] = {}
-    for contained in response.contained or []:
-        if contained.get_resource_type() != "Questionnaire":
-            continue
-        stack = list(contained.item or [])
+class _SendersQuestionnaire:
+    """What the sender's own Questionnaire, contained in the response, says: the LOINC code
+    of each of its items (by linkId), and its own code, url and name."""
+
+    def __init__(self, questionnaire=None):
+        self.item_codes: dict[str, str] = {}
+        self.codes: list[str] = []
+        self.names: list[str] = []
+        if questionnaire is None:
+            return
+        stack = list(questionnaire.item or [])
         while stack:
             item = stack.pop()
             stack.extend(item.item or [])
             for coding in item.code or []:
-                if coding.system == mapping.LOINC and coding.code:
-                    codes[item.linkId] = coding.code
-    return codes
+                if _is_loinc(coding.system) and coding.code:
+                    self.item_codes[item.linkId] = coding.code
+        self.codes = [c.code for c in questionnaire.code or [] if _is_loinc(c.system) and c.code]
+        self.names = [n for n in (questionnaire.url, questionnaire.name, questionnaire.title) if n]
+
+    @classmethod
+    def of(cls, response) -> "_SendersQuestionnaire":
+        """The contained Questionnaire the response names (`#id`), or its only one."""
+        contained = [
+            c for c in response.contained or [] if c.get_resource_type() == "Questionnaire"
+        ]
+        wanted = (response.questionnaire or "").removeprefix("#")
+        named = [c for c in contained if c.id and c.id == wanted]
+        chosen = named[0] if named else contained[0] if len(contained) == 1 else None
+        return cls(chosen)
 
 
-def _loinc_of(item, contained: dict[str, str]) -> str | None:
+def _is_loinc(system: str | None) -> bool:
+    return system is not None and system.rstrip("/") in (mapping.LOINC, "https://loinc.org")
+
+
+def _loinc_of(item, sender: _SendersQuestionnaire) -> str | None:
     if item.definition and "loinc.org" in item.definition:
         match = _LOINC_AT_END.search(item.definition.rstrip("/"))
         if match:
             return match.group(1)
-    if item.linkId in contained:
-        return contained[item.linkId]
+    if item.linkId in sender.item_codes:
+        return sender.item_codes[item.linkId]
     last = item.linkId.rstrip("/").rsplit("/", 1)[-1]
     if instruments.loinc_code_problem(last) is None:
         return last
@@ -305,63 +360,88 @@ def _flat_items(items):
         yield from _flat_items(item.item)
 
 
-def _instrument(response, contained: dict[str, str], here: str):
-    """The measure: named by our Questionnaire's URL or a LOINC panel code, else the one
-    measure whose LOINC item codes include every coded item sent."""
+def _plain(name: str) -> str:
+    """A questionnaire's name reduced for comparison: "PHQ-9", "phq9", "Phq_9" agree."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _named(text: str, every) -> list:
+    """The instruments a canonical or name names: ours, a LOINC panel's, or another
+    organisation's whose last path segment is the measure's name (".../Questionnaire/PHQ-9")."""
+    canonical = text.split("|")[0].rstrip("/")
+    if "loinc.org" in canonical:
+        panel = _LOINC_AT_END.search(canonical)
+        return [i for i in every if panel and i.loinc_panel == panel.group(1)]
+    ours = [i for i in every if canonical == mapping.questionnaire_url(i.code)]
+    if ours:
+        return ours
+    last = _plain(canonical.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
+    return [i for i in every if last and _plain(i.code) == last]
+
+
+def _instrument(response, sender: _SendersQuestionnaire, here: str):
+    """The measure, in this order: named by the response's canonical (ours, a LOINC panel's,
+    or another organisation's naming the measure), by the contained Questionnaire's code,
+    url or name, else the one measure whose LOINC item codes include every coded item sent."""
     every = instruments.all_instruments()
-    canonical = (response.questionnaire or "").split("|")[0]
-    panel = _LOINC_AT_END.search(canonical) if "loinc.org" in canonical else None
-    for instrument in every:
-        if canonical == mapping.questionnaire_url(instrument.code):
-            return instrument
-        if panel and instrument.loinc_panel == panel.group(1):
-            return instrument
-    codes = {_loinc_of(i, contained) for i in _flat_items(response.item)} - {None}
-    candidates = [
-        i
-        for i in every
-        if codes
-        and codes
-        <= {item.loinc for item in i.items} | {i.loinc_total} | {u.loinc for u in i.unscored_items}
-    ]
+    names = [response.questionnaire or "", *sender.names]
+    for name in filter(None, names):
+        found = _named(name, every)
+        if len(found) == 1:
+            return found[0]
+    for panel in sender.codes:
+        found = [i for i in every if i.loinc_panel == panel]
+        if len(found) == 1:
+            return found[0]
+    codes = {_loinc_of(i, sender) for i in _flat_items(response.item)} - {None}
+    candidates = [i for i in every if codes and codes <= _codes_of(i)]
     if len(candidates) != 1:
         raise FhirError(
             422,
-            "Cannot tell which questionnaire this is: refer to one of this server's "
-            "Questionnaires (GET /fhir/Questionnaire) or a LOINC panel code, or code each item "
-            "with its LOINC code.",
+            f"Cannot tell which questionnaire {response.questionnaire or 'this'} is: refer to "
+            "one of this server's Questionnaires (GET /fhir/Questionnaire), a LOINC panel, or "
+            "a canonical ending in the measure's name, or code each item with its LOINC code.",
             code="code-invalid",
             expression=f"{here}.questionnaire",
         )
     return candidates[0]
 
 
-def _answers(instrument, response, contained: dict[str, str], here: str) -> list[int | None]:
-    ours = (response.questionnaire or "").split("|")[0] == mapping.questionnaire_url(
-        instrument.code
+def _codes_of(instrument) -> set[str]:
+    return (
+        {item.loinc for item in instrument.items}
+        | {instrument.loinc_total}
+        | {u.loinc for u in instrument.unscored_items}
     )
+
+
+_TRAILING_NUMBER = re.compile(r"(\d+)$")
+
+
+def _answers(
+    instrument, response, sender: _SendersQuestionnaire, here: str, warnings=None
+) -> list[int | None]:
+    """The answers by item number. An item is matched by its LOINC code, else (for a
+    response of this measure whose linkIds are not codes) by the number its linkId ends in.
+    An answered item that is none of the measure's is kept out of scoring and named in a
+    warning; a stated total is never trusted."""
     by_loinc = {item.loinc: item for item in instrument.items if item.loinc}
     by_number = {str(item.number): item for item in instrument.items}
     ignored = {instrument.loinc_total, *(u.loinc for u in instrument.unscored_items)}
     answers: dict[int, int] = {}
     for index, entry in enumerate(_flat_items(response.item)):
         field = f"{here}.item[{index}]"
-        code = _loinc_of(entry, contained)
-        if entry.linkId == "total" or (code is not None and code in ignored):
+        code = _loinc_of(entry, sender)
+        if _plain(entry.linkId).endswith("total") or (code is not None and code in ignored):
             continue  # a stated total is never trusted; unscored items are not stored
         item = by_loinc.get(code) if code else None
-        if item is None and ours and code is None:
-            item = by_number.get(entry.linkId)
+        if item is None and code is None:
+            number = _TRAILING_NUMBER.search(entry.linkId)
+            item = by_number.get(number.group(1).lstrip("0")) if number else None
         if item is None:
-            if not entry.answer:
-                continue  # a group or display item
-            raise FhirError(
-                422,
-                f"Item {entry.linkId!r} (LOINC {code or 'none'}) is not an item of "
-                f"{instrument.code}.",
-                code="code-invalid",
-                expression=field,
-            )
+            if entry.answer and warnings is not None:
+                warnings.append(_unscored(instrument, entry, code, field))
+            continue  # a group, a display item, or an item of no measure here
         if item.number in answers:
             raise FhirError(422, f"{instrument.code} item {item.number} is answered twice.",
                             code="business-rule", expression=field)  # fmt: skip
@@ -374,16 +454,27 @@ def _answers(instrument, response, contained: dict[str, str], here: str) -> list
     return [answers.get(item.number) for item in instrument.items]
 
 
+def _unscored(instrument, entry, code, field: str) -> dict:
+    return {
+        "severity": "warning",
+        "code": "informational",
+        "diagnostics": f"Item {entry.linkId!r} (LOINC {code or 'none'}) is not an item of "
+        f"{instrument.code}; it was kept out of the score and not stored.",
+        "expression": [field],
+    }
+
+
 def _answer_value(instrument, item, answer, field: str) -> int:
     allowed = instruments.format_range(instrument.answer_min, instrument.answer_max)
     if answer.valueCoding is not None:
         coding = answer.valueCoding
         for option in instrument.options:
             ours = mapping.answer_coding(instrument, option)
-            loinc_ok = option.loinc and coding.code == option.loinc
-            if loinc_ok and coding.system in (None, mapping.LOINC):
+            # A LOINC answer code means one answer whatever system it is sent with; this
+            # server's own codes are numbers, matched with its system or none.
+            if option.loinc and coding.code == option.loinc:
                 return option.value
-            if coding.system == ours["system"] and coding.code == ours["code"]:
+            if coding.system in (None, ours["system"]) and coding.code == ours["code"]:
                 return option.value
         raise FhirError(
             422,
@@ -409,6 +500,49 @@ def _answer_value(instrument, item, answer, field: str) -> int:
         code="value",
         expression=f"{field}.answer[0]",
     )
+
+
+# Observation: a score without its answers ----------------------------------------------
+
+
+def _observation(user, observation, here: str, request, refs=None) -> Administration:
+    """An Observation carrying a questionnaire's score (PHQ-9 total, LOINC 44261-6, …),
+    recorded as that measure's score without items."""
+    if observation.status not in ("final", "amended", "corrected"):
+        raise FhirError(422, f"Only a final score can be recorded; this one is "
+                        f"{observation.status!r}.", code="business-rule",
+                        expression=f"{here}.status")  # fmt: skip
+    student = _student(user, observation.subject, f"{here}.subject", request, refs)
+    codings = observation.code.coding or []
+    found = {i.code: i for c in codings if c.code for i in mapping.scored_as(c.system, c.code)}
+    if len(found) != 1:
+        known = ", ".join(
+            f"{i.code} {mapping.score_coding(i)['code']}" for i in instruments.all_instruments()
+        )
+        raise FhirError(
+            422,
+            "The Observation's code is not the score of a questionnaire this server knows "
+            f"(by LOINC where one exists: {known}).",
+            code="code-invalid",
+            expression=f"{here}.code",
+        )
+    (instrument,) = found.values()
+    value = _observed_value(observation, f"{here}")
+    effective = observation.effectiveDateTime or (
+        observation.effectivePeriod.start if observation.effectivePeriod else None
+    )
+    completed_at = _completed_at(_moment(effective or observation.issued), f"{here}.effective")
+    return _record(user, student, instrument, here, request, score=value,
+                   completed_at=completed_at)  # fmt: skip
+
+
+def _observed_value(observation, here: str) -> float:
+    if observation.valueQuantity is not None and observation.valueQuantity.value is not None:
+        return float(observation.valueQuantity.value)
+    if observation.valueInteger is not None:
+        return float(observation.valueInteger)
+    raise FhirError(422, "The score is missing: give it as valueQuantity.value or valueInteger.",
+                    code="required", expression=f"{here}.value[x]")  # fmt: skip
 
 
 # ServiceRequest ---------------------------------------------------------------------------
@@ -490,7 +624,7 @@ def transaction(user, resource: dict, *, request=None) -> dict:
     if len(entries) > MAX_BUNDLE_ENTRIES:
         raise FhirError(413, f"A Bundle may hold at most {MAX_BUNDLE_ENTRIES} entries.",
                         code="too-costly", expression="Bundle.entry")  # fmt: skip
-    results: dict[int, tuple[dict, bool]] = {}
+    results: dict[int, Made] = {}
     errors: list[tuple[int, FhirError]] = []
     refs = importing_patients.References()
     with kept_through_rollback(), db_transaction.atomic():
@@ -500,7 +634,7 @@ def transaction(user, resource: dict, *, request=None) -> dict:
             try:
                 with db_transaction.atomic():
                     results[index] = _entry(user, entry, where, request, refs)
-                refs.add(entry, entry["resource"], results[index][0])
+                refs.add(entry, entry["resource"], results[index].resource)
             except FhirError as error:
                 error.diagnostics = f"Entry {index}: {error.diagnostics}"
                 error.expression = error.expression or where.rstrip(".")
@@ -513,21 +647,21 @@ def transaction(user, resource: dict, *, request=None) -> dict:
             problems = [error for _index, error in sorted(errors, key=lambda pair: pair[0])]
             status = max(e.status for e in problems)
             raise BundleError(status if status < 500 else 422, problems)
-    results = [results[index] for index in range(len(entries))]
     return {
         "resourceType": "Bundle",
         "type": "transaction-response",
-        "entry": [
-            {
-                "resource": made,
-                "response": {
-                    "status": "201 Created" if is_new else "200 OK",
-                    "location": f"{made['resourceType']}/{made['id']}",
-                },
-            }
-            for made, is_new in results
-        ],
+        "entry": [_response_entry(results[index]) for index in range(len(entries))],
     }
+
+
+def _response_entry(made: Made) -> dict:
+    response = {
+        "status": "201 Created" if made.is_new else "200 OK",
+        "location": f"{made.resource['resourceType']}/{made.resource['id']}",
+    }
+    if made.warnings:
+        response["outcome"] = {"resourceType": "OperationOutcome", "issue": made.warnings}
+    return {"resource": made.resource, "response": response}
 
 
 def _processing_order(entries: list) -> list[int]:
@@ -543,7 +677,7 @@ def _processing_order(entries: list) -> list[int]:
     return sorted(range(len(entries)), key=lambda index: (rank(index), index))
 
 
-def _entry(user, entry, where: str, request, refs) -> tuple[dict, bool]:
+def _entry(user, entry, where: str, request, refs) -> Made:
     if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
         raise FhirError(400, "Each entry needs a resource.", expression=f"{where}resource")
     resource = entry["resource"]

@@ -415,6 +415,15 @@ def score_coding(instrument) -> dict:
     }
 
 
+def scored_as(system: str | None, code: str) -> list:
+    """The instruments whose score Observation carries this code (`system` None: any)."""
+    return [
+        i
+        for i in instruments.all_instruments()
+        if code == score_coding(i)["code"] and system in (None, score_coding(i)["system"])
+    ]
+
+
 def observation_resource(administration) -> dict | None:
     """The score of an administration as an Observation (LOINC total code where one exists),
     or None when the answers gave no valid score."""

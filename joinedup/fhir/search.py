@@ -483,12 +483,7 @@ def _token_matches(value: str, coding: dict) -> bool:
 
 
 def _score_codes(value: str) -> list[str]:
-    """The instruments whose score Observation carries this code."""
-    return [
-        i.code
-        for i in instruments.all_instruments()
-        if _token_matches(value, mapping.score_coding(i))
-    ]
+    return [i.code for i in mapping.scored_as(*_token(value))]
 
 
 def _questionnaire_codes(value: str) -> list[str]:

@@ -145,9 +145,9 @@ def type_endpoint(request, resource_type: str):
         resource = importing.read_body(request, MAX_BODY_BYTES)
         found = _existing(request, resource_type)
         if found is not None:
-            return _created(request, found, is_new=False)
-        made, is_new = importing.create(client.user, resource_type, resource, request=request)
-        return _created(request, made, is_new=is_new)
+            return _created(request, importing.Made(found, is_new=False))
+        return _created(request, importing.create(client.user, resource_type, resource,
+                                                  request=request))  # fmt: skip
     if request.method != "GET":
         raise wrong_method("GET, POST", "Use GET to search or POST to create.")
     return _search(request, resource_type, request.GET)
@@ -176,21 +176,24 @@ def _existing(request, resource_type: str) -> dict | None:
     return found.resources[0] if found.resources else None
 
 
-def _created(request, resource: dict, *, is_new: bool):
+def _created(request, made: importing.Made):
     """The answer to a create, as `Prefer: return=` asks: the resource (representation, the
-    default), nothing (minimal), or an OperationOutcome saying what happened."""
+    default), nothing (minimal), or an OperationOutcome saying what happened, with any
+    warnings about what of the resource was not taken."""
+    resource = made.resource
     location = f"{base_url(request)}/{resource['resourceType']}/{resource['id']}"
     headers = {"Location": location}
-    status = 201 if is_new else 200
+    status = 201 if made.is_new else 200
     wanted = request.headers.get("Prefer", "")
     if "return=minimal" in wanted:
         return HttpResponse(status=status, headers=headers)
     if "return=OperationOutcome" in wanted:
-        said = "Created" if is_new else "Already held, so nothing was created:"
+        said = "Created" if made.is_new else "Already held, so nothing was created:"
         outcome = {
             "resourceType": "OperationOutcome",
             "issue": [{"severity": "information", "code": "informational",
-                       "diagnostics": f"{said} {resource['resourceType']}/{resource['id']}."}],
+                       "diagnostics": f"{said} {resource['resourceType']}/{resource['id']}."},
+                      *made.warnings],
         }  # fmt: skip
         return fhir_response(outcome, status=status, headers=headers)
     return fhir_response(resource, status=status, headers=headers)

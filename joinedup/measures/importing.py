@@ -54,27 +54,6 @@ class ImportReport:
         return not self.errors
 
 
-@dataclass(frozen=True)
-class _Stated:
-    """What a score alone tells, for a row without item answers (the fields a Score has)."""
-
-    valid: bool
-    prorated: bool
-    total: float | None
-    main_score: float
-    band: str | None
-    caseness: bool | None
-    risk: bool = False
-    risk_unanswered: bool = False
-    subscales: dict = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, instrument, value: float) -> "_Stated":
-        band, caseness = scoring.classify(instrument.code, value)
-        total = value if instrument.main_score_field == "total" else None
-        return cls(True, False, total, value, band, caseness)
-
-
 @dataclass
 class _Row:
     line: int
@@ -195,8 +174,7 @@ def _parse(raw: dict, line: int, item_columns: list[str]) -> _Row:
                 f"score {result.main_score:g}."
             )
     elif stated is not None:
-        scoring.check_main_score(code, stated)
-        result = _Stated.of(instrument, stated)
+        result = scoring.stated(code, stated)
     else:
         raise ValueError("The row has neither item answers nor a score.")
     return _Row(line, identifier, completed_at, code, session, answers, result)

@@ -162,6 +162,32 @@ def check_main_score(code: str, value: float) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Stated:
+    """What a score alone tells, for a questionnaire recorded without its answers (another
+    system's score): the fields of a `Score` that recording reads."""
+
+    valid: bool
+    prorated: bool
+    total: float | None
+    main_score: float
+    band: str | None
+    caseness: bool | None
+    risk: bool = False
+    risk_unanswered: bool = False
+    subscales: dict = field(default_factory=dict)
+
+
+def stated(code: str, value: float) -> Stated:
+    """A main score stated without answers, checked against the measure's range and banded
+    as a scored one is; raises ValueError outside the range."""
+    check_main_score(code, value)
+    instrument = instruments.get(code)
+    band, caseness = classify(code, value)
+    total = value if instrument.main_score_field == "total" else None
+    return Stated(True, False, total, value, band, caseness)
+
+
 def short_form_answers(code: str, long_form_answers: Sequence[int | None]) -> list[int | None]:
     """The answers to the short form `code` picked out of its parent's answers.
 

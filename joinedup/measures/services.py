@@ -36,14 +36,16 @@ def record_administration(
     student,
     service,
     code: str,
-    answers: list[int | None],
+    answers: list[int | None] | None,
     method: str,
     episode=None,
     session_number: int | None = None,
     completed_at=None,
     request=None,
+    score: float | None = None,
 ) -> Administration:
-    """Score and store one questionnaire with its answers, item by item.
+    """Score and store one questionnaire with its answers, item by item; or, with `answers`
+    None, the `score` another system states for it (an imported score without items).
 
     It is filed under the student's episode at `service` whose dates cover `completed_at`,
     or under none (`selectors.filing_episode`): late data never rewrites an episode. An
@@ -54,7 +56,9 @@ def record_administration(
     is outside the session's episode. A positive risk item raises a risk flag for the
     services in the student's care.
     """
-    result = scoring.score(code, answers)
+    if (answers is None) == (score is None):
+        raise ValueError("Give either the answers or, for an imported score, the score.")
+    result = scoring.score(code, answers) if answers is not None else scoring.stated(code, score)
     completed_at = completed_at or timezone.now()
     filed_under = filing_episode(student, service, completed_at)
     if episode is not None and episode != filed_under:
@@ -74,7 +78,7 @@ def record_administration(
             )
             Answer.objects.bulk_create(
                 Answer(administration=administration, item=n, value=value)
-                for n, value in enumerate(answers, start=1)
+                for n, value in enumerate(answers or (), start=1)
                 if value is not None
             )
             append(

@@ -162,10 +162,10 @@ def _missing_patient(student):
     return partner_phq9(student, subject={"reference": "Patient/not-a-patient"})
 
 
-def _unknown_item(student):
-    response = partner_phq9(student)
-    response["item"][0]["linkId"] = "/69737-5/69725-0"  # a GAD-7 item
-    return response
+def _unknown_questionnaire(student):
+    items = [{"linkId": "mood", "answer": [{"valueInteger": 2}]}]
+    return partner_phq9(student, questionnaire="https://other.example/Questionnaire/mood-check",
+                        item=items)  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -176,7 +176,8 @@ def _unknown_item(student):
         (_out_of_range, 422, "QuestionnaireResponse.item[4].answer[0].valueInteger",
          "outside the answers 0–3"),
         (_missing_patient, 422, "QuestionnaireResponse.subject", "patient this server does not"),
-        (_unknown_item, 422, "QuestionnaireResponse.item[0]", "is not an item of PHQ-9"),
+        (_unknown_questionnaire, 422, "QuestionnaireResponse.questionnaire",
+         "Cannot tell which questionnaire https://other.example/Questionnaire/mood-check is"),
         (lambda s: partner_phq9(s, status="in-progress"), 422, "QuestionnaireResponse.status",
          "Only a completed questionnaire"),
         (lambda s: partner_phq9(s, item=[{"linkId": 5}]) | {"colour": "blue"}, 400,
