@@ -272,18 +272,28 @@ def own_trail(user, rows: QuerySet) -> QuerySet:
     return rows.filter(actor=user).exclude(allowed=False)
 
 
-def visible_by_student(user, kind: Kind, size: int = 2000):
+def visible_by_student(user, kind: Kind, size: int = 2000, *, within: set[int] | None = None):
     """`visible()` in pieces of `size` students, for bulk export: the students are worked
     out once, and each piece is then an indexed lookup by student, its policy subqueries
     narrowed to the piece (one big filtered query re-evaluated per page would grow with the
-    whole data set at every page)."""
+    whole data set at every page). `within`: only these students (a group's members)."""
     key = _key(kind)
     ids = set(readable_students(user, "identity").values_list("pk", flat=True))
     ids &= set(readable_students(user, kind.category).values_list("pk", flat=True))
+    if within is not None:
+        ids &= within
     ordered = sorted(ids)
     for offset in range(0, len(ordered), size):
         piece = ordered[offset : offset + size]
         yield _readable(user, kind, kind.rows().filter(**{f"{key}__in": piece}), among=piece)
+
+
+def caseload_of(user) -> set[int]:
+    """The students in the care of the user's service (an open care relationship), as its
+    caseload lists them: the members of its `Group` for a group-level export."""
+    return set(
+        readable_students(user, "identity", bases=("relationship",)).values_list("pk", flat=True)
+    )
 
 
 def registration_readable(user, student_ids=None) -> set[int]:

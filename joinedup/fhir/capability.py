@@ -55,6 +55,11 @@ def statement(base: str, token_url: str) -> dict:
                         "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
                     },
                     {
+                        "name": "group-export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
+                        "group-export",
+                    },
+                    {
                         "name": "patient-export",
                         "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
                         "patient-export",

@@ -25,6 +25,7 @@ from joinedup.consent.policy import audit_listing
 from joinedup.fhir.access import (
     KINDS,
     PERSONAL,
+    caseload_of,
     registration_readable,
     visible,
     visible_by_student,
@@ -47,11 +48,14 @@ SHARED_ROWS = {"Observation": "QuestionnaireResponse"}
 NDJSON_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 
 
-def start_export(user, *, patient_level: bool, params, may_read, request_url: str) -> ExportJob:
-    """Check the kick-off parameters and record the job; the task starts after commit."""
+def start_export(
+    user, *, patient_level: bool, params, may_read, request_url: str, group=None
+) -> ExportJob:
+    """Check the kick-off parameters and record the job; the task starts after commit. A
+    `group` (a service) limits the export to its caseload's patients."""
     from joinedup.fhir.tasks import run_export
 
-    allowed = PATIENT_TYPES if patient_level else SYSTEM_TYPES
+    allowed = PATIENT_TYPES if patient_level or group is not None else SYSTEM_TYPES
     for name in params:
         if name not in ("_type", "_since", "_outputFormat"):
             raise FhirError(400, f"The $export parameter {name!r} is not supported.",
@@ -78,8 +82,9 @@ def start_export(user, *, patient_level: bool, params, may_read, request_url: st
         since = date_range(params["_since"].replace(" ", "+"), "_since")[0]
     with transaction.atomic():
         job = ExportJob.objects.create(
-            requested_by=user, request_url=request_url, resource_types=types, since=since
-        )
+            requested_by=user, request_url=request_url, resource_types=types, since=since,
+            group=group,
+        )  # fmt: skip
         transaction.on_commit(lambda: run_export.enqueue(job.pk))
     return job
 
@@ -93,13 +98,14 @@ def write_export(job: ExportJob) -> None:
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING)
     audited: dict[int, set[str]] = {}
     shared: dict[str, list[str]] = {}
+    within = caseload_of(user) if job.group_id is not None else None
     for number, name in enumerate(job.resource_types, start=1):
         if ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.CANCELLED).exists():
             return
         ExportJob.objects.filter(pk=job.pk).update(
             progress=f"Writing {name} ({number} of {len(job.resource_types)})"
         )
-        file = _export_type(user, name, job, audited, shared)
+        file = _export_type(user, name, job, audited, shared, within)
         if file.count:
             ExportFile.objects.create(job=job, resource_type=name, count=file.count,
                                       gzipped=file.finish())  # fmt: skip
@@ -143,10 +149,10 @@ class GzippedNdjson:
         return b"".join(self._parts)
 
 
-def _export_type(user, name: str, job: ExportJob, audited, shared) -> GzippedNdjson:
+def _export_type(user, name: str, job: ExportJob, audited, shared, within) -> GzippedNdjson:
     """One type's file, noting in `audited` the categories each student's rows went out in.
     A type whose rows another type's pass already rendered (`SHARED_ROWS`) takes its file
-    from `shared`."""
+    from `shared`. `within`: only these students' rows (a group's members)."""
     if name in shared:
         return shared.pop(name)
     file = GzippedNdjson()
@@ -160,7 +166,10 @@ def _export_type(user, name: str, job: ExportJob, audited, shared) -> GzippedNdj
     also = [t for t, source in SHARED_ROWS.items() if source == name and t in later]
     for other in also:
         shared[other] = GzippedNdjson()
-    pieces = visible_by_student(user, kind) if kind.category else [visible(user, kind)]
+    if kind.category:
+        pieces = visible_by_student(user, kind, within=within)
+    else:
+        pieces = [visible(user, kind)]
     now = timezone.now()
     directory = Directory()
     plain = None

@@ -51,6 +51,10 @@ class ExportJob(models.Model):
     request_url = models.CharField(max_length=2000)
     resource_types = models.JSONField(default=list)
     since = models.DateTimeField(null=True, blank=True)
+    # A group-level export (`Group/<id>/$export`): the caseload of this service only.
+    group = models.ForeignKey(
+        "people.Service", models.CASCADE, null=True, blank=True, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.CharField(max_length=100, blank=True)
     error = models.TextField(blank=True)

@@ -10,6 +10,7 @@ urlpatterns = [
     path(".well-known/smart-configuration", views.smart_configuration, name="smart"),
     path("$export", views.export_kickoff, name="export"),
     path("Patient/$export", views.export_kickoff, {"patient_level": True}, name="patient-export"),
+    path("Group/<str:key>/$export", views.group_export, name="group-export"),
     path("Patient/<str:key>/$everything", views.patient_everything, name="patient-everything"),
     path("$export-status/<uuid:job_uuid>", views.export_status, name="export-status"),
     path("$export-files/<uuid:file_uuid>", views.export_file, name="export-file"),

@@ -18,6 +18,7 @@ from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 from joinedup.fhir import capability, export, importing, smart
 from joinedup.fhir.errors import FhirError, fhir_response, outcome_response, wrong_method
+from joinedup.fhir.importing_patients import client_service
 from joinedup.fhir.mapping import bundle
 from joinedup.fhir.models import ClientRegistration, ExportFile, ExportJob
 from joinedup.fhir.scopes import covers
@@ -297,8 +298,28 @@ def system_endpoint(request):
 
 
 @fhir_endpoint
+def group_export(request, key: str):
+    """`Group/<id>/$export`: the caseload of the client's own service, whose uuid is the
+    group's id. Another service's group looks like one that does not exist: who is in a
+    service's care is not the client's to learn."""
+    service = client_service(request.fhir_client.user)
+    if service is None or str(service.uuid) != key:
+        raise FhirError(
+            404,
+            f"Group/{key} was not found. A client may export its own service's caseload: "
+            "Group/<its service's HealthcareService id>.",
+            code="not-found",
+        )
+    return _kickoff(request, group=service)
+
+
+@fhir_endpoint
 def export_kickoff(request, patient_level: bool = False):
     """Start an export: `Prefer: respond-async` is required; 202 with the status URL."""
+    return _kickoff(request, patient_level=patient_level)
+
+
+def _kickoff(request, *, patient_level: bool = False, group=None):
     if request.method != "GET":
         raise wrong_method("GET", "Start an export with GET.")
     if "respond-async" not in request.headers.get("Prefer", ""):
@@ -311,6 +332,7 @@ def export_kickoff(request, patient_level: bool = False):
         params=request.GET,
         may_read=lambda name: client.may(name, "read"),
         request_url=request.build_absolute_uri(),
+        group=group,
     )
     response = HttpResponse(status=202)
     response["Content-Location"] = f"{base_url(request)}/$export-status/{job.uuid}"

@@ -296,3 +296,40 @@ def test_a_full_disk_while_writing_fails_the_export_and_offers_nothing(
     assert said.startswith("The export failed on the server. Start a new export")
     assert "No space" not in said  # the server's words stay in its log
     assert len(written) == 1  # the one whole file is never offered: no manifest
+
+
+def test_a_group_export_holds_only_the_services_caseload(record, hub, kick_off):
+    from conftest import make_student
+
+    # Visible to the service by consent, but not in its care: not a member of its group.
+    shared = make_student(hub.student.university, "NB1000777")
+    for category in ("identity", "outcomes"):
+        record_consent(actor=hub.student_user, student=shared, category=category,
+                       purpose="direct_care", how_given="portal",
+                       recipient_service=hub.wellbeing)  # fmt: skip
+    client = fhir_client(hub.wellbeing)
+    everyone = _ids(_files(client, kick_off(client)), "Patient")
+    assert everyone == {str(record.student.uuid), str(shared.uuid)}
+    group = f"/fhir/Group/{hub.wellbeing.uuid}/$export"
+    files = _files(client, kick_off(client, group))
+    assert _ids(files, "Patient") == {str(record.student.uuid)}
+    assert _ids(files, "QuestionnaireResponse") == {str(record.phq9.uuid), str(record.gad7.uuid)}
+    assert "Organization" not in files  # patient data only, as a patient-level export
+    assert ExportJob.objects.filter(group=hub.wellbeing).count() == 1
+    later = _files(client, kick_off(client, group, _since="2099-01-01T00:00:00Z"))
+    assert later == {}
+
+
+def test_another_services_group_is_not_found(record, hub):
+    client = fhir_client(hub.wellbeing)
+    for key in (hub.talking.uuid, "not-a-group"):
+        response = client.get(f"/fhir/Group/{key}/$export", headers=ASYNC)
+        assert response.status_code == 404
+        assert (
+            "Group/<its service's HealthcareService id>"
+            in (response.json()["issue"][0]["diagnostics"])
+        )
+    refused = client.get(f"/fhir/Group/{hub.wellbeing.uuid}/$export", {"_type": "Organization"},
+                         headers=ASYNC)  # fmt: skip
+    assert refused.status_code == 400
+    assert not ExportJob.objects.exists()

@@ -309,7 +309,7 @@ def test_an_expired_token_is_refused(record, hub):
 
 def test_capability_statement_names_the_bulk_export_and_transaction(db):
     (rest,) = HttpClient().get("/fhir/metadata").json()["rest"]
-    assert {o["name"] for o in rest["operation"]} == {"export", "patient-export"}
+    assert {o["name"] for o in rest["operation"]} == {"export", "group-export", "patient-export"}
     assert rest["interaction"] == [{"code": "transaction"}]
 
 
