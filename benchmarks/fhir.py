@@ -182,6 +182,10 @@ def seed_fhir() -> None:
                 if a.has_risk and a.session_number == SESSIONS - 1
             )
     print(f"  {len(relationships):,} students of {service} given {SESSIONS} questionnaires each")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # as autovacuum would after such a load
 
 
 def measure(requests: int, exports: int = 1) -> None:

@@ -253,15 +253,18 @@ def _readable(user, kind: Kind, rows: QuerySet, among=None) -> QuerySet:
     )
 
 
-def visible(user, kind: Kind) -> QuerySet:
+def visible(user, kind: Kind, among=None) -> QuerySet:
     """Every row of `kind` the user may see, as one filtered QuerySet (no audit: the caller
-    audits the students whose rows it shows)."""
+    audits the students whose rows it shows). `among` (student ids): only those students'
+    rows, with the policy's subqueries narrowed to them (a search about one patient)."""
     rows = kind.rows()
+    if among is not None and kind.category is not None:
+        rows = rows.filter(**{f"{_key(kind)}__in": among})
     if kind.name == "AuditEvent":
         return own_trail(user, rows)
     if kind.category is None:
         return rows
-    return _readable(user, kind, rows)
+    return _readable(user, kind, rows, among=among)
 
 
 def own_trail(user, rows: QuerySet) -> QuerySet:

@@ -523,6 +523,10 @@ IDS = {
     ("risk:concern-private", "code"): lambda p, r, v: p.private_code,
     ("fhir:patient-everything", "key"): lambda p, r, v: p.student.uuid,
     ("fhir:instance", "key"): lambda p, r, v: _fhir_key(p, v["resource_type"]),
+    ("fhir:history-instance", "key"): lambda p, r, v: _fhir_key(p, v["resource_type"]),
+    ("fhir:history-version", "key"): lambda p, r, v: _fhir_key(p, v["resource_type"]),
+    ("fhir:compartment", "key"): lambda p, r, v: p.student.uuid,
+    ("fhir:group-export", "key"): lambda p, r, v: p.service.uuid,
     ("account_confirm_email", "key"): lambda p, r, v: p.email_key,
     ("account_reset_password_from_key", "uidb36"): lambda p, r, v: (p.reset_uidb36, "zzzzzz"),
     ("account_reset_password_from_key", "key"): lambda p, r, v: p.reset_key,
@@ -535,6 +539,7 @@ IDS = {
 # A parameter that is not an id: the values it takes (each is one case of the matrix).
 VALUES = {
     "resource_type": settings.FHIR_RESOURCES,
+    ("fhir:history-version", "version"): ("1",),
     ("measures:administration-create", "code"): ("PHQ-9",),
     ("referrals:referral-action", "action"): tuple(REFERRAL_ACTIONS),
     ("risk:concern-action", "action"): ("message", "acknowledge", "outcome"),
