@@ -4,6 +4,7 @@ the search and create code use, so the two cannot drift apart."""
 from django.conf import settings
 
 from joinedup.fhir.importing import CREATABLE
+from joinedup.fhir.mapping import UK_CORE, UK_CORE_TYPES
 from joinedup.fhir.search import INCLUDES, PARAMETERS
 
 
@@ -86,10 +87,9 @@ def _resource(name: str) -> dict:
         resource["searchRevInclude"] = [
             f"{other}:patient" for other, includes in INCLUDES.items() if "_include" in includes
         ]
+    if name in UK_CORE_TYPES:
+        resource["supportedProfile"] = [f"{UK_CORE}{name}"]
     if name == "Patient":
-        resource["supportedProfile"] = [
-            "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"
-        ]
         resource["operation"] = [
             {
                 "name": "everything",

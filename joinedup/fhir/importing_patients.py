@@ -336,6 +336,7 @@ def patient(user, parsed, *, here: str, refs: References, request=None) -> tuple
     student = _new_student(
         parsed, university, number.value.strip(), nhs_number, refs, here, unique=hidden is None
     )
+    student.nhs_number_status = _nhs_number_status(nhs, identifiers, here) if nhs_number else ""
     if hidden is not None:
         raise unreachable(here)
     student.save()
@@ -379,6 +380,28 @@ def _university(parsed, number, number_index, refs: References, here: str):
         raise FhirError(422, f"{field} must name a university; {found.name} is not one.",
                         code="value", expression=field)  # fmt: skip
     return found
+
+
+def _nhs_number_status(nhs, identifiers, here: str) -> str:
+    """The verification status the sender gave its NHS number (UK Core's extension), kept
+    with the number; blank when it gave none."""
+    field = f"{here}.identifier[{identifiers.index(nhs)}].extension"
+    for extension in nhs.extension or []:
+        if extension.url != mapping.NHS_NUMBER_STATUS_URL:
+            continue
+        concept = extension.valueCodeableConcept
+        codes = [c.code for c in (concept.coding if concept else None) or []
+                 if c.system == mapping.NHS_NUMBER_STATUS_SYSTEM]  # fmt: skip
+        if not codes or codes[0] not in mapping.NHS_NUMBER_STATUSES:
+            raise FhirError(
+                422,
+                "The NHS number's verification status must be a code of "
+                f"{mapping.NHS_NUMBER_STATUS_SYSTEM} (01 to 08).",
+                code="code-invalid",
+                expression=field,
+            )
+        return codes[0]
+    return ""
 
 
 def _new_student(

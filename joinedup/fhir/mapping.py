@@ -73,6 +73,22 @@ def _meta(updated: dt.datetime | None) -> dict | None:
     return {"lastUpdated": instant(updated)} if updated else None
 
 
+# UK Core (HL7 UK, https://simplifier.net/hl7fhirukcorer4): every type served here has its
+# profile, and every resource meets it (tested against each profile's required elements).
+UK_CORE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-"
+UK_CORE_TYPES = ("Patient", "Organization", "HealthcareService", "ServiceRequest", "Task",
+                 "EpisodeOfCare", "Questionnaire", "QuestionnaireResponse", "Observation",
+                 "Flag", "Consent", "AuditEvent")  # fmt: skip
+
+
+def profiled(resource: dict) -> dict:
+    """The resource claiming its UK Core profile in `meta.profile`."""
+    if resource["resourceType"] in UK_CORE_TYPES:
+        meta = resource.get("meta") or {}
+        resource["meta"] = meta | {"profile": [f"{UK_CORE}{resource['resourceType']}"]}
+    return resource
+
+
 def _period(start, end) -> dict:
     return _prune({"start": instant(start), "end": instant(end)})
 
@@ -88,7 +104,10 @@ def patient_resource(student, *, with_registration: bool, extra_identifiers=()) 
     """
     identifiers = []
     if student.nhs_number:
-        identifiers.append({"system": NHS_NUMBER_SYSTEM, "value": student.nhs_number})
+        nhs = {"system": NHS_NUMBER_SYSTEM, "value": student.nhs_number}
+        if student.nhs_number_status in NHS_NUMBER_STATUSES:
+            nhs["extension"] = [nhs_number_status_extension(student.nhs_number_status)]
+        identifiers.append(nhs)
     identifiers.append(
         {
             "system": f"{STUDENT_NUMBER_SYSTEM}:{student.university.uuid}",
@@ -144,6 +163,40 @@ def _pronouns_extension(pronouns: str) -> dict:
     }
 
 
+NHS_NUMBER_STATUS_URL = (
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus"
+)
+NHS_NUMBER_STATUS_SYSTEM = (
+    "https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland"
+)
+NHS_NUMBER_STATUSES = {
+    "01": "Number present and verified",
+    "02": "Number present but not traced",
+    "03": "Trace required",
+    "04": "Trace attempted - No match or multiple match found",
+    "05": "Trace needs to be resolved - (NHS number or patient detail conflict)",
+    "06": "Trace in progress",
+    "07": "Number not present and trace not required",
+    "08": "Trace postponed (baby under six weeks old)",
+}
+
+
+def nhs_number_status_extension(code: str) -> dict:
+    """UK Core's NHS number verification status, as the sender of the number said it."""
+    coding = {"system": NHS_NUMBER_STATUS_SYSTEM, "code": code,
+              "display": NHS_NUMBER_STATUSES[code]}  # fmt: skip
+    return {"url": NHS_NUMBER_STATUS_URL, "valueCodeableConcept": {"coding": [coding]}}
+
+
+# Organization.type (http://terminology.hl7.org/CodeSystem/organization-type) by kind.
+ORGANIZATION_TYPES = {
+    "university": ("edu", "Educational Institute"),
+    "nhs_trust": ("prov", "Healthcare Provider"),
+    "gp_practice": ("prov", "Healthcare Provider"),
+    "third_sector": ("cg", "Community Group"),
+}
+
+
 def organization_resource(organisation) -> dict:
     """An organisation; NHS bodies carry their ODS code."""
     identifiers = [_own_identifier(organisation.uuid)]
@@ -154,9 +207,16 @@ def organization_resource(organisation) -> dict:
         "id": str(organisation.uuid),
         "identifier": identifiers,
         "active": True,
-        "type": [{"text": organisation.get_kind_display()}],
+        "type": [_organization_type(organisation)],
         "name": organisation.name,
     }
+
+
+def _organization_type(organisation) -> dict:
+    code, display = ORGANIZATION_TYPES[organisation.kind]
+    coding = {"system": "http://terminology.hl7.org/CodeSystem/organization-type",
+              "code": code, "display": display}  # fmt: skip
+    return {"coding": [coding], "text": organisation.get_kind_display()}
 
 
 def healthcare_service_resource(service) -> dict:

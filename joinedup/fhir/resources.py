@@ -23,7 +23,7 @@ def render(kind_name: str, rows, *, registration_ids=frozenset(), now=None) -> l
     for row in rows:
         resource = _one(kind_name, row, extra, registration_ids, now, answers)
         if resource is not None:
-            resources.append(resource)
+            resources.append(mapping.profiled(resource))
     return resources
 
 
@@ -86,4 +86,6 @@ def _external_identifiers(kind_name: str, rows) -> dict:
 
 def questionnaires() -> list[dict]:
     """Every shipped measure as a Questionnaire (the directory of what can be sent)."""
-    return [mapping.questionnaire_resource(i) for i in instruments.all_instruments()]
+    return [
+        mapping.profiled(mapping.questionnaire_resource(i)) for i in instruments.all_instruments()
+    ]

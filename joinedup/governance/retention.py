@@ -236,7 +236,7 @@ class Identities:
         students.update(
             legal_given_name="Erased", legal_family_name="identity", preferred_name="",
             pronouns="", date_of_birth=TruncYear("date_of_birth"), nhs_number="",
-            student_number=Concat(Value("ERASED-"), Cast("pk", CharField())),
+            nhs_number_status="", student_number=Concat(Value("ERASED-"), Cast("pk", CharField())),
             term_postcode="", home_postcode="", email="", phone="", trusted_contact_name="",
             trusted_contact_relationship="", trusted_contact_phone="",
             trusted_contact_permission=Student.TrustedContactPermission.NOT_ASKED,

@@ -103,6 +103,7 @@ HANDLING: dict[str, Handling] = {
 # Identifying details the kept record takes from the merged one where its own are blank.
 FILLED_WHEN_BLANK = (
     "nhs_number",
+    "nhs_number_status",  # the same number's (records with different numbers never merge)
     "preferred_name",
     "pronouns",
     "email",

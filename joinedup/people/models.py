@@ -309,6 +309,9 @@ class Student(models.Model):
     nhs_number = models.CharField(
         _("NHS number"), max_length=10, blank=True, validators=[validate_nhs_number]
     )
+    # NHS England's verification status of the number (01 verified against PDS, 02 present
+    # but not traced, …), as the partner system that sent it said; blank when unknown.
+    nhs_number_status = models.CharField(max_length=2, blank=True)
     gp_practice = models.ForeignKey(
         Organisation,
         models.SET_NULL,
