@@ -69,6 +69,7 @@ def main() -> None:
         env = os.environ | {"DATABASE_URL": url, "DEBUG": "1"}
         print(f"[{name}]", flush=True)
         if args.reuse:
+            subprocess.run([*MANAGE, "migrate", "-v0"], env=env, check=True)
             subprocess.run([sys.executable, __file__, "--step", "measure", *measure_args],
                            env=production(env), check=True)  # fmt: skip
             continue
