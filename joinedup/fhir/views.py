@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
-from joinedup.fhir import capability, export, importing, smart
+from joinedup.fhir import capability, everything, export, importing, smart
 from joinedup.fhir.errors import FhirError, fhir_response, outcome_response, wrong_method
 from joinedup.fhir.importing_patients import client_service
 from joinedup.fhir.mapping import bundle
@@ -387,13 +387,16 @@ def patient_everything(request, key: str):
     """`Patient/<id>/$everything`: the student's whole record as the client may see it (the
     same Bundle the student downloads of themself), limited to the types its scopes allow.
     The scopes narrow the types before the policy decides, so only the categories that go
-    out to the client are decided and audited."""
+    out to the client are decided and audited. `_type`, `start`/`end` (the care dates),
+    `_since` (changed since) and `_count` (with `_page`) narrow and page it."""
     if request.method != "GET":
         raise wrong_method("GET", "Use GET.")
     client = request.fhir_client
     _require(client, "Patient", "read")
+    wanted = everything.Wanted.of(request.GET)
     student = find_student_by_id(key)
     types = [name for name in settings.FHIR_RESOURCES if client.may(name, "read")]
+    types = [name for name in types if wanted.types is None or name in wanted.types]
     found = student_record(client.user, student, types=types, request=request) if student else None
     if found is None:
         raise FhirError(404, f"Patient/{key} was not found.", code="not-found")
@@ -401,12 +404,24 @@ def patient_everything(request, key: str):
     entries = [
         e | {"search": {"mode": "match"}}
         for e in result["entry"]
-        if client.may(e["resource"]["resourceType"], "read")
+        if client.may(e["resource"]["resourceType"], "read") and wanted.keeps(e["resource"])
     ]
-    total = len(entries)
+    page = entries[(wanted.page - 1) * wanted.count : wanted.page * wanted.count]
+    base = base_url(request)
+    links = [("self", wanted.url(base, key, wanted.page))]
+    if wanted.page * wanted.count < len(entries):
+        links.append(("next", wanted.url(base, key, wanted.page + 1)))
+    if wanted.page > 1:
+        links.append(("previous", wanted.url(base, key, wanted.page - 1)))
     if withheld is not None:
         # What the client may not see is said, not left out: who holds it.
-        entries.append({"resource": withheld, "search": {"mode": "outcome"}})
+        page.append({"resource": withheld, "search": {"mode": "outcome"}})
     return fhir_response(
-        {"resourceType": "Bundle", "type": "searchset", "total": total, "entry": entries}
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(entries),
+            "link": [{"relation": relation, "url": url} for relation, url in links],
+            "entry": page,
+        }
     )
