@@ -72,10 +72,14 @@ def statement(base: str, token_url: str) -> dict:
 
 
 def _resource(name: str) -> dict:
-    interactions = ["read", "search-type"] + (["create"] if name in CREATABLE else [])
+    interactions = ["read", "vread", "search-type"] + (["create"] if name in CREATABLE else [])
     resource = {
         "type": name,
         "interaction": [{"code": code} for code in interactions],
+        # meta.versionId is the digest of the content; only the current version is kept.
+        "versioning": "versioned",
+        "readHistory": False,
+        "conditionalCreate": name in CREATABLE,
         "searchParam": [
             {"name": p, "definition": parameter.definition, "type": parameter.type}
             for p, parameter in PARAMETERS[name].items()

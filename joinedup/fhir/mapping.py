@@ -17,6 +17,8 @@ Data Service code), SNOMED CT (clinical terms), UCUM (units of measure).
 
 import datetime as dt
 import functools
+import hashlib
+import json
 import re
 
 from fhir.resources.R4B import get_fhir_model_class
@@ -79,6 +81,17 @@ UK_CORE = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-"
 UK_CORE_TYPES = ("Patient", "Organization", "HealthcareService", "ServiceRequest", "Task",
                  "EpisodeOfCare", "Questionnaire", "QuestionnaireResponse", "Observation",
                  "Flag", "Consent", "AuditEvent")  # fmt: skip
+
+
+def versioned(resource: dict) -> dict:
+    """The resource with `meta.versionId`: a digest of what it says, so the version changes
+    exactly when its content does (this server keeps no past versions to number). It is the
+    version of what this reader sees of the resource."""
+    meta = dict(resource.get("meta") or {})
+    meta.pop("versionId", None)
+    content = json.dumps(resource | {"meta": meta}, sort_keys=True, ensure_ascii=False)
+    version = hashlib.sha256(content.encode()).hexdigest()[:16]
+    return resource | {"meta": meta | {"versionId": version}}
 
 
 def profiled(resource: dict) -> dict:

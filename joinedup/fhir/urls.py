@@ -17,11 +17,7 @@ urlpatterns = [
     path("_history", views.history, name="history"),
     path("<str:resource_type>/_history", views.history, name="history-type"),
     path("<str:resource_type>/<str:key>/_history", views.history, name="history-instance"),
-    path(
-        "<str:resource_type>/<str:key>/_history/<str:version>",
-        views.history,
-        name="history-version",
-    ),
+    path("<str:resource_type>/<str:key>/_history/<str:version>", views.vread, name="vread"),
     path("Patient/<str:key>/<str:resource_type>", views.compartment_search, name="compartment"),
     path("<str:resource_type>", views.type_endpoint, name="type"),
     path("<str:resource_type>/<str:key>", views.instance_endpoint, name="instance"),

@@ -19,7 +19,7 @@ from oauth2_provider.oauth2_backends import get_oauthlib_core
 from joinedup.fhir import capability, everything, export, importing, smart
 from joinedup.fhir.errors import FhirError, fhir_response, outcome_response, wrong_method
 from joinedup.fhir.importing_patients import client_service
-from joinedup.fhir.mapping import bundle
+from joinedup.fhir.mapping import bundle, versioned
 from joinedup.fhir.models import ClientRegistration, ExportFile, ExportJob
 from joinedup.fhir.scopes import covers
 from joinedup.fhir.search import PARAMETERS, search
@@ -181,9 +181,10 @@ def _created(request, made: importing.Made):
     """The answer to a create, as `Prefer: return=` asks: the resource (representation, the
     default), nothing (minimal), or an OperationOutcome saying what happened, with any
     warnings about what of the resource was not taken."""
-    resource = made.resource
+    resource = versioned(made.resource)
     location = f"{base_url(request)}/{resource['resourceType']}/{resource['id']}"
-    headers = {"Location": location}
+    version = resource["meta"]["versionId"]
+    headers = {"Location": f"{location}/_history/{version}", "ETag": f'W/"{version}"'}
     status = 201 if made.is_new else 200
     wanted = request.headers.get("Prefer", "")
     if "return=minimal" in wanted:
@@ -226,8 +227,8 @@ def history(request, **kwargs):
     """History and version reads: this server keeps no past versions to serve."""
     raise FhirError(
         404,
-        "This server keeps no version history: _history and vread are not supported (see "
-        "/fhir/metadata). Read the current resource instead.",
+        "This server keeps no version history: _history is not supported (see "
+        "/fhir/metadata). Read the current resource, or vread its current version.",
         code="not-supported",
     )
 
@@ -247,7 +248,8 @@ def _search(request, resource_type: str, params):
         links.append(("next", link(page.number + 1)))
     if page.number > 1 and page.count:
         links.append(("previous", link(page.number - 1)))
-    result = bundle("searchset", page.resources, base=base, total=page.total, links=links)
+    resources = [versioned(r) for r in page.resources]
+    result = bundle("searchset", resources, base=base, total=page.total, links=links)
     for outcome in (page.withheld, page.notice()):
         if outcome is not None:
             result["entry"].append({"resource": outcome, "search": {"mode": "outcome"}})
@@ -272,15 +274,37 @@ def _page_url(base: str, resource_type: str, params, number: int, *, leave_out=(
 
 @fhir_endpoint
 def instance_endpoint(request, resource_type: str, key: str):
-    """GET: read one resource, through the same decision as the pages (audited)."""
+    """GET: read one resource, through the same decision as the pages (audited), with its
+    version as an ETag; `If-None-Match` with the current version answers 304."""
+    return _read(request, resource_type, key)
+
+
+@fhir_endpoint
+def vread(request, resource_type: str, key: str, version: str):
+    """`<type>/<id>/_history/<version>`: the current version; no earlier one is kept."""
+    return _read(request, resource_type, key, version=version)
+
+
+def _read(request, resource_type: str, key: str, version: str | None = None):
     _known(resource_type)
     if request.method != "GET":
-        raise wrong_method(
-            "GET", "Use GET to read a resource; this server changes no resource by its id."
-        )
+        raise wrong_method("GET", "Use GET to read a resource; this server changes no "
+                           "resource by its id.")  # fmt: skip
     client = request.fhir_client
     _require(client, resource_type, "read")
-    return fhir_response(read_resource(client.user, resource_type, key, request=request))
+    resource = versioned(read_resource(client.user, resource_type, key, request=request))
+    current = resource["meta"]["versionId"]
+    if version is not None and version != current:
+        raise FhirError(
+            404,
+            f"{resource_type}/{key} version {version} is not kept: this server keeps only the "
+            f"current version, {current}.",
+            code="not-found",
+        )
+    etag = f'W/"{current}"'
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        return HttpResponse(status=304, headers={"ETag": etag})
+    return fhir_response(resource, headers={"ETag": etag})
 
 
 @fhir_endpoint
@@ -402,7 +426,7 @@ def patient_everything(request, key: str):
         raise FhirError(404, f"Patient/{key} was not found.", code="not-found")
     result, withheld = found
     entries = [
-        e | {"search": {"mode": "match"}}
+        e | {"resource": versioned(e["resource"]), "search": {"mode": "match"}}
         for e in result["entry"]
         if client.may(e["resource"]["resourceType"], "read") and wanted.keeps(e["resource"])
     ]

@@ -524,7 +524,7 @@ IDS = {
     ("fhir:patient-everything", "key"): lambda p, r, v: p.student.uuid,
     ("fhir:instance", "key"): lambda p, r, v: _fhir_key(p, v["resource_type"]),
     ("fhir:history-instance", "key"): lambda p, r, v: _fhir_key(p, v["resource_type"]),
-    ("fhir:history-version", "key"): lambda p, r, v: _fhir_key(p, v["resource_type"]),
+    ("fhir:vread", "key"): lambda p, r, v: _fhir_key(p, v["resource_type"]),
     ("fhir:compartment", "key"): lambda p, r, v: p.student.uuid,
     ("fhir:group-export", "key"): lambda p, r, v: p.service.uuid,
     ("account_confirm_email", "key"): lambda p, r, v: p.email_key,
@@ -539,7 +539,7 @@ IDS = {
 # A parameter that is not an id: the values it takes (each is one case of the matrix).
 VALUES = {
     "resource_type": settings.FHIR_RESOURCES,
-    ("fhir:history-version", "version"): ("1",),
+    ("fhir:vread", "version"): ("1",),
     ("measures:administration-create", "code"): ("PHQ-9",),
     ("referrals:referral-action", "action"): tuple(REFERRAL_ACTIONS),
     ("risk:concern-action", "action"): ("message", "acknowledge", "outcome"),
@@ -754,6 +754,9 @@ LEGITIMATE = {
     ("fhir:instance", "Organization"): {"fhir client"},
     ("fhir:instance", "HealthcareService"): {"fhir client"},
     ("fhir:instance", "Questionnaire"): {"fhir client"},
+    ("fhir:vread", "Organization"): {"fhir client"},
+    ("fhir:vread", "HealthcareService"): {"fhir client"},
+    ("fhir:vread", "Questionnaire"): {"fhir client"},
     # The id is the authority (signed, single use, sent to one person): whoever holds it may
     # use it, signed in or not, and what it opens shows nothing of the student.
     "portal:questionnaire-complete": EVERYONE,

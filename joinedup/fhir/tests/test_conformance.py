@@ -67,7 +67,6 @@ def test_an_xml_body_is_a_415(client):
 
 @pytest.mark.parametrize("path", [
     "/fhir/_history", "/fhir/Patient/_history", "/fhir/Patient/{id}/_history",
-    "/fhir/Patient/{id}/_history/1",
 ])  # fmt: skip
 def test_history_says_it_is_not_kept(client, record, path):
     issue = _outcome(client.get(path.format(id=record.student.uuid)), 404)
@@ -96,3 +95,31 @@ def test_a_compartment_of_a_patient_the_client_may_not_know_is_empty(record, hub
     stranger = HttpClient(headers={"Authorization": f"Bearer {token_for(hub.crisis)}"})
     body = stranger.get(f"/fhir/Patient/{record.student.uuid}/Flag").json()
     assert body["total"] == 0
+
+
+def test_a_read_carries_its_version_and_answers_if_none_match(client, record):
+    url = f"/fhir/Patient/{record.student.uuid}"
+    first = client.get(url)
+    version = first.json()["meta"]["versionId"]
+    assert first["ETag"] == f'W/"{version}"'
+    assert client.get(url).json()["meta"]["versionId"] == version  # unchanged content
+    unchanged = client.get(url, headers={"If-None-Match": f'W/"{version}"'})
+    assert unchanged.status_code == 304
+    assert unchanged.content == b""
+    record.student.preferred_name = "Lexi"
+    record.student.save()
+    changed = client.get(url, headers={"If-None-Match": f'W/"{version}"'})
+    assert changed.status_code == 200
+    assert changed.json()["meta"]["versionId"] != version
+
+
+def test_vread_answers_the_current_version_and_says_earlier_ones_are_not_kept(client, record):
+    url = f"/fhir/Observation/{record.phq9.uuid}"
+    version = client.get(url).json()["meta"]["versionId"]
+    current = client.get(f"{url}/_history/{version}")
+    assert current.status_code == 200
+    assert current.json()["meta"]["versionId"] == version
+    issue = _outcome(client.get(f"{url}/_history/1"), 404)
+    assert f"only the current version, {version}" in issue["diagnostics"]
+    searched = client.get("/fhir/Observation", {"code": "44261-6"}).json()
+    assert searched["entry"][0]["resource"]["meta"]["versionId"] == version

@@ -383,7 +383,7 @@ def test_if_none_exist_creates_once_and_returns_what_it_found(hub, writer):
     again = _create(writer, partner_phq9(hub.student, identifier={"system": "s", "value": "v"}),
                     200, **{"If-None-Exist": condition})  # fmt: skip
     assert again.json()["id"] == first.json()["id"]
-    assert again["Location"].endswith(f"/QuestionnaireResponse/{first.json()['id']}")
+    assert f"/QuestionnaireResponse/{first.json()['id']}/_history/" in again["Location"]
     assert Administration.objects.count() == 1
 
 
@@ -412,7 +412,7 @@ def test_prefer_return_shapes_the_answer_to_a_create(hub, writer):
     minimal = _create(writer, partner_phq9(hub.student), 201, Prefer="return=minimal")
     assert minimal.content == b""
     created = Administration.objects.get()
-    assert minimal["Location"].endswith(f"/QuestionnaireResponse/{created.uuid}")
+    assert f"/QuestionnaireResponse/{created.uuid}/_history/" in minimal["Location"]
     said = _create(writer, partner_phq9(hub.student), 200, Prefer="return=OperationOutcome")
     issue = _issue(said.json())
     assert issue["severity"] == "information"

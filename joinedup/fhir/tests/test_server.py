@@ -45,9 +45,9 @@ def test_capability_statement_lists_exactly_what_is_supported(db):
     types = {r["type"]: r for r in rest["resource"]}
     assert len(types) == 12
     assert {i["code"] for i in types["QuestionnaireResponse"]["interaction"]} == {
-        "read", "search-type", "create"
+        "read", "vread", "search-type", "create"
     }  # fmt: skip
-    assert {i["code"] for i in types["Flag"]["interaction"]} == {"read", "search-type"}
+    assert {i["code"] for i in types["Flag"]["interaction"]} == {"read", "vread", "search-type"}
     assert "patient" in {p["name"] for p in types["Observation"]["searchParam"]}
 
 
