@@ -288,7 +288,9 @@ def visible_by_student(user, kind: Kind, size: int = 2000, *, within: set[int] |
     ordered = sorted(ids)
     for offset in range(0, len(ordered), size):
         piece = ordered[offset : offset + size]
-        yield _readable(user, kind, kind.rows().filter(**{f"{key}__in": piece}), among=piece)
+        # One array parameter, not thousands of placeholders for the driver to splice in.
+        rows = kind.rows().filter(**{f"{key}__any_of": frozenset(piece)})
+        yield _readable(user, kind, rows, among=piece)
 
 
 def caseload_of(user) -> set[int]:

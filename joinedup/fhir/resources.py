@@ -65,7 +65,7 @@ def _answers(rows) -> dict[int, dict[int, int]]:
     found: dict[int, dict[int, int]] = {row.pk: {} for row in rows}
     # No ordering: Answer's default order joins every administration to sort by it.
     for administration_id, item, value in (
-        Answer.objects.filter(administration_id__in=list(found))
+        Answer.objects.filter(administration_id__any_of=frozenset(found))
         .order_by()
         .values_list("administration_id", "item", "value")
     ):
