@@ -155,11 +155,16 @@ def type_endpoint(request, resource_type: str):
 
 
 def _existing(request, resource_type: str) -> dict | None:
-    """A conditional create (`If-None-Exist: <search>`): the one resource the search finds,
-    None when it finds none; more than one is refused (412), and nothing is created."""
+    """A conditional create (`If-None-Exist: <search>`, or the search as the POST's query):
+    the one resource the search finds, None when it finds none; more than one is refused
+    (412), and nothing is created."""
     condition = request.headers.get("If-None-Exist")
     if condition is None:
-        return None
+        # Some clients (fhirpy's `create(**search)`) send the condition as the POST's query.
+        query = request.GET
+        if not any(not name.startswith("_") for name in query):
+            return None
+        condition = query.urlencode()
     params = QueryDict(condition.strip().lstrip("?"))
     if not params:
         raise FhirError(400, "If-None-Exist needs a search, such as identifier=system|value.",

@@ -174,10 +174,17 @@ def test_every_declared_search_parameter_has_its_standard_definition(db):
 # Through fhirpy, against the running server -----------------------------------------------
 
 
+# Each request on a connection of its own: a kept-alive connection would hold its server
+# thread, and that thread's database connection, past the end of the test.
+ONE_SHOT = {"Connection": "close"}
+
+
 @pytest.fixture
 def fhirpy_client(live_server, record, hub):
     return SyncFHIRClient(
-        f"{live_server.url}/fhir", authorization=f"Bearer {token_for(hub.wellbeing)}"
+        f"{live_server.url}/fhir",
+        authorization=f"Bearer {token_for(hub.wellbeing)}",
+        extra_headers=ONE_SHOT,
     )
 
 

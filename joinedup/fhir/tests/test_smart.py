@@ -241,3 +241,48 @@ def test_create_client_registers_keys_from_a_file(hub, rsa_key, tmp_path, capsys
         call_command("create_client", service=str(hub.wellbeing.uuid), name="EPR",
                      scopes="system/*.read", jwks=tmp_path / "missing.json")  # fmt: skip
     assert ClientRegistration.objects.count() == 1
+
+
+def test_fhirpy_writes_with_a_smart_token_against_the_running_server(live_server, hub, keyed,
+                                                                      rsa_key):  # fmt: skip
+    """A partner system as it would run: a SMART Backend Services token from the running
+    server, then fhirpy creating a response in its own shape, conditionally, and a score."""
+    import requests
+    from fhirpy import SyncFHIRClient
+
+    from joinedup.fhir.models import ClientRegistration
+    from joinedup.fhir.tests.test_create import partner_phq9
+    from joinedup.fhir.tests.test_foreign_responses import phq9_total
+    from joinedup.fhir.tests.test_search_standard import ONE_SHOT
+    from joinedup.measures.models import Administration
+
+    registration = ClientRegistration.objects.get(client_id=keyed.client_id)
+    registration.scopes = (
+        "system/*.read system/QuestionnaireResponse.write system/Observation.write"
+    )
+    registration.save()
+    token_url = f"{live_server.url}/o/token/"
+    claims = {"aud": token_url}
+    response = requests.post(token_url, data={
+        "grant_type": "client_credentials",
+        "scope": "system/QuestionnaireResponse.write system/Observation.write system/*.read",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": _assertion(keyed, rsa_key, **claims),
+    }, headers=ONE_SHOT, timeout=30)  # fmt: skip
+    assert response.status_code == 200, response.text
+    client = SyncFHIRClient(f"{live_server.url}/fhir", extra_headers=ONE_SHOT,
+                            authorization=f"Bearer {response.json()['access_token']}")  # fmt: skip
+
+    sent = client.resource("QuestionnaireResponse", **partner_phq9(hub.student))
+    sent.create(identifier="https://partner.example/qr|qr-1")
+    again = client.resource("QuestionnaireResponse", **partner_phq9(hub.student))
+    again.create(identifier="https://partner.example/qr|qr-1")
+    assert again.id == sent.id
+    assert Administration.objects.count() == 1
+    score = client.resource("Observation", **phq9_total(hub.student))
+    score.save()
+    stored = client.reference("Observation", score.id).to_resource()
+    assert stored["valueQuantity"]["value"] == 14
+    assert stored["meta"]["profile"] == [
+        "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation"
+    ]
