@@ -241,6 +241,12 @@ def history(request, **kwargs):
 def _search(request, resource_type: str, params):
     client = request.fhir_client
     _require(client, resource_type, "read")
+    # What a search includes is read as well: each included type needs its own scope.
+    if params.getlist("_include"):
+        _require(client, "Patient", "read")
+    for value in params.getlist("_revinclude"):
+        if value.partition(":")[0] in settings.FHIR_RESOURCES:
+            _require(client, value.partition(":")[0], "read")
     lenient = "handling=lenient" in request.headers.get("Prefer", "")
     page = search(client.user, resource_type, params, request=request, lenient=lenient)
     base = base_url(request)
@@ -423,6 +429,8 @@ def patient_everything(request, key: str):
     client = request.fhir_client
     _require(client, "Patient", "read")
     wanted = everything.Wanted.of(request.GET)
+    for name in sorted(wanted.types or ()):
+        _require(client, name, "read")  # a type asked for by name is never silently empty
     student = find_student_by_id(key)
     types = [name for name in settings.FHIR_RESOURCES if client.may(name, "read")]
     types = [name for name in types if wanted.types is None or name in wanted.types]
@@ -433,7 +441,9 @@ def patient_everything(request, key: str):
     entries = [
         e | {"resource": versioned(e["resource"]), "search": {"mode": "match"}}
         for e in result["entry"]
-        if client.may(e["resource"]["resourceType"], "read") and wanted.keeps(e["resource"])
+        if client.may(e["resource"]["resourceType"], "read")
+        and (wanted.types is None or e["resource"]["resourceType"] in wanted.types)
+        and wanted.keeps(e["resource"])
     ]
     page = entries[(wanted.page - 1) * wanted.count : wanted.page * wanted.count]
     base = base_url(request)

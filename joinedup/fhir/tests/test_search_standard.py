@@ -217,3 +217,24 @@ def test_the_self_link_is_a_search_fhirpy_can_follow(fhirpy_client, live_server)
     assert fhirpy_client.execute("Observation", method="get", params={"_count": 1, "_page": 2})[
         "entry"
     ]
+
+
+def test_what_a_search_includes_needs_its_own_scope(record, hub):
+    def holding(scope):
+        return HttpClient(headers={"Authorization": f"Bearer {token_for(hub.wellbeing, scope)}"})
+
+    observations_only = holding("system/Observation.read")
+    refused = observations_only.get("/fhir/Observation", {"_include": "Observation:patient"})
+    assert refused.status_code == 403
+    assert "system/Patient.read" in refused.json()["issue"][0]["diagnostics"]
+    patients_only = holding("system/Patient.read")
+    refused = patients_only.get("/fhir/Patient", {"_revinclude": "Flag:patient"})
+    assert refused.status_code == 403
+    assert "system/Flag.read" in refused.json()["issue"][0]["diagnostics"]
+    everything = f"/fhir/Patient/{record.student.uuid}/$everything"
+    refused = patients_only.get(everything, {"_type": "Flag"})
+    assert refused.status_code == 403  # never an empty record that looks like "no flags"
+    assert "system/Flag.read" in refused.json()["issue"][0]["diagnostics"]
+    allowed = patients_only.get(everything, {"_type": "Patient"}).json()
+    assert {e["resource"]["resourceType"] for e in allowed["entry"]} == {"Patient"}
+    assert allowed["total"] == 1
