@@ -50,6 +50,8 @@ from joinedup.referrals.models import Episode, Referral
 from joinedup.risk.models import Flag
 
 STUDENT_RELATED = ("university", "gp_practice")
+# Every row, as a condition that keeps its meaning when OR-ed (an empty Q() would vanish).
+EVERY = ~Q(pk__in=[])
 
 
 def _student_key_only(rows: QuerySet) -> QuerySet:
@@ -167,7 +169,7 @@ def _kinds() -> dict[str, Kind]:
             _administrations,
             date="completed_at",
             updated="created_at",
-            statuses={"completed": Q()},
+            statuses={"completed": EVERY},
         ),
         Kind(
             "Observation",
@@ -175,7 +177,7 @@ def _kinds() -> dict[str, Kind]:
             lambda: _administrations().filter(main_score__isnull=False),
             date="completed_at",
             updated="created_at",
-            statuses={"final": Q()},
+            statuses={"final": EVERY},
         ),
         Kind(
             "Flag",

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from joinedup.consent.policy import audit_listing
 from joinedup.fhir import mapping
-from joinedup.fhir.access import KINDS, PERSONAL, Kind, consent_status, visible
+from joinedup.fhir.access import EVERY, KINDS, PERSONAL, Kind, consent_status, visible
 from joinedup.fhir.errors import FhirError
 from joinedup.fhir.models import ExternalIdentifier
 from joinedup.fhir.resources import questionnaires, render
@@ -255,7 +255,12 @@ def _patients(kind: Kind, params) -> list[int] | None:
     """The students a search is bound to by `patient`/`subject` (their ids, none when the
     ids name nobody), or None when it is not bound: the policy is then asked only about
     them, which keeps a patient's search as cheap on a hub as on a small service."""
-    keys = [v.removeprefix("Patient/") for n in ("patient", "subject") for v in params.getlist(n)]
+    keys = [
+        alternative.removeprefix("Patient/")
+        for name in ("patient", "subject")
+        for value in params.getlist(name)
+        for alternative in _alternatives(value)
+    ]
     if not keys or kind.category is None or kind.name == "Patient":
         return None
     uuids = [_uuid(key, "patient") for key in keys]
@@ -287,9 +292,20 @@ def _unknown(resource_type: str, params, lenient: bool) -> list[str]:
     for name in params:
         if name in allowed:
             continue
-        if lenient or (name.startswith("_") and name not in FILTERING):
+        base, modified, _modifier = name.partition(":")
+        result_only = base.startswith("_") and base not in FILTERING and not modified
+        if lenient or (result_only and base not in PARAMETERS[resource_type]):
             ignored.append(name)
             continue
+        if modified:
+            raise FhirError(
+                400,
+                f"{name}: this server supports no search modifiers (:{_modifier}). Leave it "
+                "out, or send Prefer: handling=lenient to have it ignored (and the search "
+                "widened).",
+                code="not-supported",
+                expression=name,
+            )
         raise FhirError(
             400,
             f"The search parameter {name!r} is not supported for {resource_type}. "
@@ -455,43 +471,58 @@ def _questionnaires(params, count: int, number: int) -> Page:
 
 
 def _filter(user, kind: Kind, rows: QuerySet, params, known: dict[str, Parameter]) -> QuerySet:
+    """Each parameter narrows the rows (AND); the values of one, separated by commas, are
+    alternatives (OR), as `code=44261-6,70274-6` asks for either."""
+    if "_lastUpdated" in params:
+        updated = F(kind.updated) if isinstance(kind.updated, str) else kind.updated
+        rows = rows.alias(_updated=updated)
     for name in params:
         if name in known:
             for value in params.getlist(name):
-                rows = _apply(kind, rows, name, known[name].on, value)
+                either = Q(pk__in=[])
+                for alternative in _alternatives(value):
+                    either |= _condition(kind, name, known[name].on, alternative)
+                rows = rows.filter(either)
     return rows
 
 
-def _apply(kind: Kind, rows: QuerySet, name: str, on: str, value: str) -> QuerySet:
+_UNESCAPED_COMMA = re.compile(r"(?<!\\),")
+
+
+def _alternatives(value: str) -> list[str]:
+    """A parameter's comma-separated values, `\\,` being a comma within one."""
+    return [part.replace("\\,", ",") for part in _UNESCAPED_COMMA.split(value)]
+
+
+def _condition(kind: Kind, name: str, on: str, value: str) -> Q:
     match on:
         case "_id":
-            return rows.filter(_key_filter(kind, value.split(",")))
+            return _key_filter(kind, [value])
         case "patient":
             student = value.removeprefix("Patient/")
-            return rows.filter(student__uuid=_uuid(student, name))
+            return Q(student__uuid=_uuid(student, name))
         case "identifier":
-            return rows.filter(_identifier_filter(kind, value))
+            return _identifier_filter(kind, value)
         case "status" | "active":
-            return rows.filter(_status_filter(kind, name, value))
+            return _status_filter(kind, name, value)
         case "date":
-            return rows.filter(_date_filter(kind.date, value, name))
+            return _date_filter(kind.date, value, name)
         case "birthdate":
-            return rows.filter(_date_filter("date_of_birth", value, name, dates=True))
+            return _date_filter("date_of_birth", value, name, dates=True)
         case "_lastUpdated":
-            updated = F(kind.updated) if isinstance(kind.updated, str) else kind.updated
-            return rows.alias(_updated=updated).filter(_date_filter("_updated", value, name))
+            return _date_filter("_updated", value, name)
         case "name":
-            return rows.filter(name__icontains=value)
+            return Q(name__icontains=value)
         case "person-name" | "family" | "given":
-            return rows.filter(_person_name_filter(on, value))
+            return _person_name_filter(on, value)
         case "organization":
-            return rows.filter(organisation__uuid=_uuid(value.removeprefix("Organization/"), name))
+            return Q(organisation__uuid=_uuid(value.removeprefix("Organization/"), name))
         case "score-code":
-            return rows.filter(code__in=_score_codes(value))
+            return Q(code__in=_score_codes(value))
         case "category":
-            return rows if _token_matches(value, mapping.SURVEY) else rows.none()
+            return EVERY if _token_matches(value, mapping.SURVEY) else Q(pk__in=[])
         case "questionnaire":
-            return rows.filter(code__in=_questionnaire_codes(value))
+            return Q(code__in=_questionnaire_codes(value))
     raise FhirError(400, f"The search parameter {name!r} is not supported.", expression=name)
 
 

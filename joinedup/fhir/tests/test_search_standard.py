@@ -12,6 +12,7 @@ from django.utils import timezone
 from fhirpy import SyncFHIRClient
 from fhirpy.base.exceptions import OperationOutcome
 
+from joinedup.consent.services import record_consent
 from joinedup.fhir import mapping
 from joinedup.fhir.tests.conftest import token_for
 from joinedup.fhir.tests.test_server import _get, _ids
@@ -238,3 +239,40 @@ def test_what_a_search_includes_needs_its_own_scope(record, hub):
     allowed = patients_only.get(everything, {"_type": "Patient"}).json()
     assert {e["resource"]["resourceType"] for e in allowed["entry"]} == {"Patient"}
     assert allowed["total"] == 1
+
+
+def test_comma_separated_values_are_alternatives(client, record, hub):
+    from conftest import make_student
+
+    other = make_student(hub.student.university, "NB1000888", legal_family_name="Patel",
+                         nhs_number="9000000009")  # fmt: skip
+    record_consent(
+        actor=hub.student_user,
+        student=other,
+        category="identity",
+        purpose="direct_care",
+        how_given="portal",
+        recipient_service=hub.wellbeing,
+    )
+    both = {str(record.student.uuid), str(other.uuid)}
+    nhs = mapping.NHS_NUMBER_SYSTEM
+    assert _ids(_get(client, "/fhir/Patient",
+                     identifier=f"{nhs}|9434765919,{nhs}|9000000009")) == both  # fmt: skip
+    assert _ids(_get(client, "/fhir/Patient",
+                     family=f"{record.student.legal_family_name},patel")) == both  # fmt: skip
+    codes = _get(client, "/fhir/Observation", code="44261-6,70274-6")
+    assert _ids(codes) == {str(record.phq9.uuid), str(record.gad7.uuid)}
+    assert _get(client, "/fhir/Flag", status="active,inactive")["total"] == 1
+    two = _get(client, "/fhir/Observation", patient=f"{record.student.uuid},{other.uuid}")
+    assert two["total"] == 2
+    assert _get(client, "/fhir/Patient", family="Pat\\,el")["total"] == 0  # an escaped comma
+
+
+@pytest.mark.parametrize("name", [
+    "_has:Observation:patient:code", "_id:not", "_lastUpdated:missing", "code:text",
+    "_elements:exclude", "_include:iterate", "_tag", "family:exact",
+])  # fmt: skip
+def test_a_modified_or_filtering_parameter_is_refused_never_ignored(client, name):
+    body = _get(client, "/fhir/Observation" if "family" not in name else "/fhir/Patient",
+                expect=400, **{name: "x"})  # fmt: skip
+    assert body["issue"][0]["expression"] == [name]
