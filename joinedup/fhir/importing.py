@@ -152,19 +152,23 @@ def _create(user, resource: dict, *, request, here: str, refs=None) -> Made:
         made, is_new = importing_patients.organisation(user, parsed, here=here, request=request)
     elif resource_type in places:
         made, is_new = places[resource_type](user, parsed, here=here, refs=refs, request=request)
+    elif resource_type in SCORES:
+        held = _already_held(user, resource_type, parsed, here, request)
+        warnings: list[dict] = []
+        score = SCORES[resource_type](user, parsed, here, request, refs, warnings)
+        if held is not None:
+            _same_as_held(held, score, resource_type, here)
+            return Made(render(resource_type, [_reload(resource_type, held)])[0], False)
+        made = _record(user, score, here, request)
+        importing_patients.remember(resource_type, parsed, made.uuid)
+        return Made(render(resource_type, [_reload(resource_type, made)])[0], True, warnings)
     else:
         existing = _already_made(user, resource_type, parsed, here, request)
         if existing is not None:
             return Made(existing, False)
-        warnings: list[dict] = []
-        if resource_type == "QuestionnaireResponse":
-            made = _questionnaire_response(user, parsed, here, request, refs, warnings)
-        elif resource_type == "Observation":
-            made = _observation(user, parsed, here, request, refs)
-        else:
-            made = _service_request(user, parsed, here, request, refs)
+        made = _service_request(user, parsed, here, request, refs)
         importing_patients.remember(resource_type, parsed, made.uuid)
-        return Made(render(resource_type, [_reload(resource_type, made)])[0], True, warnings)
+        return Made(render(resource_type, [_reload(resource_type, made)])[0], True)
     return Made(render(resource_type, [_reload(resource_type, made)])[0], is_new)
 
 
@@ -193,14 +197,18 @@ def _parse(resource: dict, here: str):
         ) from error
 
 
-def _already_made(user, resource_type: str, parsed, here: str, request) -> dict | None:
+def _already_held(user, resource_type: str, parsed, here: str, request):
     """The record made before from a resource with one of these identifiers, if any (and if
     the client may see it: an identifier is no way into someone else's record)."""
     row = importing_patients.remembered(resource_type, parsed, _model(resource_type))
-    if row is None:
-        return None
-    importing_patients.only_visible(user, row, resource_type, request, here=here)
-    return render(resource_type, [_reload(resource_type, row)])[0]
+    if row is not None:
+        importing_patients.only_visible(user, row, resource_type, request, here=here)
+    return row
+
+
+def _already_made(user, resource_type: str, parsed, here: str, request) -> dict | None:
+    row = _already_held(user, resource_type, parsed, here, request)
+    return None if row is None else render(resource_type, [_reload(resource_type, row)])[0]
 
 
 def _model(resource_type: str):
@@ -247,9 +255,19 @@ def _student(user, reference, field: str, request, refs=None) -> Student:
 # QuestionnaireResponse --------------------------------------------------------------------
 
 
-def _questionnaire_response(
-    user, response, here: str, request, refs=None, warnings=None
-) -> Administration:
+@dataclass
+class _Score:
+    """What a received QuestionnaireResponse or Observation says, checked: who, which
+    measure, the answers (a response) or the score (an Observation), and when."""
+
+    student: Student
+    instrument: object
+    completed_at: dt.datetime
+    answers: list[int | None] | None = None
+    score: float | None = None
+
+
+def _questionnaire_response(user, response, here: str, request, refs=None, warnings=None) -> _Score:
     if response.status not in ("completed", "amended"):
         raise FhirError(
             422,
@@ -262,8 +280,7 @@ def _questionnaire_response(
     instrument = _instrument(response, sender, here)
     answers = _answers(instrument, response, sender, here, warnings)
     completed_at = _completed_at(_moment(response.authored), f"{here}.authored")
-    return _record(user, student, instrument, here, request, answers=answers,
-                   completed_at=completed_at)  # fmt: skip
+    return _Score(student, instrument, completed_at, answers=answers)
 
 
 def _completed_at(moment, field: str) -> dt.datetime:
@@ -274,24 +291,52 @@ def _completed_at(moment, field: str) -> dt.datetime:
     return completed_at
 
 
-def _record(user, student, instrument, here: str, request, **given) -> Administration:
+def _record(user, score: _Score, here: str, request) -> Administration:
     """Record (score, file, audit, flag) through the measures service, as on the pages."""
     service = importing_patients.client_service(user)
     try:
         return record_administration(
             actor=user,
-            student=student,
+            student=score.student,
             service=service,
-            code=instrument.code,
+            code=score.instrument.code,
             method=Administration.Method.IMPORTED,
             request=request,
             # filed under the episode its date falls in, if any
-            answers=given.get("answers"),
-            score=given.get("score"),
-            completed_at=given["completed_at"],
+            answers=score.answers,
+            score=score.score,
+            completed_at=score.completed_at,
         )
     except (ValueError, ValidationError) as error:
         raise FhirError(422, _message(error), code="business-rule", expression=here) from error
+
+
+def _same_as_held(held: Administration, score: _Score, resource_type: str, here: str) -> None:
+    """A resource resent under an identifier already held must say what the record says:
+    the same patient, measure, answers or score. Anything else is refused, so a resend
+    never silently drops a correction, or another patient's questionnaire."""
+    if held.student_id != score.student.pk:
+        problem = "names a record about another patient"
+    elif held.code != score.instrument.code:
+        problem = f"names a {held.code}, not a {score.instrument.code}"
+    elif score.answers is not None and _held_answers(held) != score.answers:
+        problem = "names a response with other answers"
+    elif score.score is not None and held.main_score != score.score:
+        problem = f"names a score of {held.main_score:g}, not {score.score:g}"
+    else:
+        return
+    raise FhirError(
+        409,
+        f"This {resource_type}'s identifier {problem} here. Records are not changed by "
+        "sending them again: give a new record an identifier of its own.",
+        code="conflict",
+        expression=f"{here}.identifier",
+    )
+
+
+def _held_answers(held: Administration) -> list[int | None]:
+    given = dict(held.answers.values_list("item", "value"))
+    return [given.get(n) for n in range(1, len(instruments.get(held.code).items) + 1)]
 
 
 def _moment(value) -> dt.datetime | None:
@@ -505,7 +550,7 @@ def _answer_value(instrument, item, answer, field: str) -> int:
 # Observation: a score without its answers ----------------------------------------------
 
 
-def _observation(user, observation, here: str, request, refs=None) -> Administration:
+def _observation(user, observation, here: str, request, refs=None, warnings=None) -> _Score:
     """An Observation carrying a questionnaire's score (PHQ-9 total, LOINC 44261-6, …),
     recorded as that measure's score without items."""
     if observation.status not in ("final", "amended", "corrected"):
@@ -532,8 +577,11 @@ def _observation(user, observation, here: str, request, refs=None) -> Administra
         observation.effectivePeriod.start if observation.effectivePeriod else None
     )
     completed_at = _completed_at(_moment(effective or observation.issued), f"{here}.effective")
-    return _record(user, student, instrument, here, request, score=value,
-                   completed_at=completed_at)  # fmt: skip
+    return _Score(student, instrument, completed_at, score=value)
+
+
+# The received types that become a questionnaire's score, and how each is read.
+SCORES = {"QuestionnaireResponse": _questionnaire_response, "Observation": _observation}
 
 
 def _observed_value(observation, here: str) -> float:

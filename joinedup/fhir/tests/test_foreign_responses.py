@@ -204,3 +204,30 @@ def test_sending_an_observation_needs_its_write_scope(hub):
     client = fhir_client(hub.wellbeing, f"{ALL_READ} {ALL_WRITE}")
     outcome = _send(client, phq9_total(hub.student), expect=403, path="/fhir/Observation")
     assert "system/Observation.write" in outcome["issue"][0]["diagnostics"]
+
+
+def test_a_resend_that_differs_from_what_is_held_is_refused(hub, writer, record):
+    first = _send(writer, partner_phq9(hub.student, ANSWERS))
+    again = _send(writer, partner_phq9(hub.student, ANSWERS), expect=200)
+    assert again["id"] == first["id"]  # the same resent: nothing changes
+    corrected = partner_phq9(hub.student, [3, *ANSWERS[1:]])
+    issue = _send(writer, corrected, expect=409)["issue"][0]
+    assert "names a response with other answers" in issue["diagnostics"]
+    assert issue["expression"] == ["QuestionnaireResponse.identifier"]
+    from conftest import make_student
+    from joinedup.consent.services import record_consent
+
+    other = make_student(hub.student.university, "NB1000999")
+    for category in ("identity", "outcomes"):
+        record_consent(actor=hub.student_user, student=other, category=category,
+                       purpose="direct_care", how_given="portal",
+                       recipient_service=hub.wellbeing)  # fmt: skip
+    someone_else = partner_phq9(other, ANSWERS)
+    issue = _send(writer, someone_else, expect=409)["issue"][0]
+    assert "names a record about another patient" in issue["diagnostics"]
+    assert Administration.objects.filter(method="imported").count() == 1
+    _send(writer, phq9_total(hub.student), path="/fhir/Observation")
+    changed = _send(writer, phq9_total(hub.student, value=19), expect=409,
+                    path="/fhir/Observation")  # fmt: skip
+    assert "names a score of 14, not 19" in changed["issue"][0]["diagnostics"]
+    assert Administration.objects.filter(method="imported").count() == 2
