@@ -497,20 +497,22 @@ def scored_as(system: str | None, code: str) -> list:
     ]
 
 
-def observation_resource(administration) -> dict | None:
+def observation_resource(administration, extra_identifiers=()) -> dict | None:
     """The score of an administration as an Observation (LOINC total code where one exists),
     or None when the answers gave no valid score."""
     if administration.main_score is None:
         return None
     instrument = instruments.get(administration.code)
     coding = score_coding(instrument)
-    coding["display"] = f"{instrument.code} {instrument.main_score_field.replace('_', ' ')}"
+    if coding["system"] != LOINC:  # LOINC's own displays are LOINC's to give
+        coding["display"] = f"{instrument.code} {instrument.main_score_field.replace('_', ' ')}"
     interpretation = [{"text": administration.band}] if administration.band else None
     return _prune(
         {
             "resourceType": "Observation",
             "id": str(administration.uuid),
             "meta": _meta(administration.created_at),
+            "identifier": [_own_identifier(administration.uuid), *extra_identifiers],
             "status": "final",
             "category": [{"coding": [dict(SURVEY)]}],
             "code": {"coding": [coding], "text": f"{instrument.code} score"},

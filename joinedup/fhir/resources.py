@@ -48,7 +48,7 @@ def _one(kind_name, row, extra, registration_ids, now, answers) -> dict | None:
                 row, extra.get(row.uuid, ()), answers=answers.get(row.pk, {})
             )
         case "Observation":
-            return mapping.observation_resource(row)
+            return mapping.observation_resource(row, extra.get(row.uuid, ()))
         case "Flag":
             return mapping.flag_resource(row)
         case "Consent":
@@ -74,7 +74,7 @@ def _answers(rows) -> dict[int, dict[int, int]]:
 
 
 def _external_identifiers(kind_name: str, rows) -> dict:
-    if kind_name not in ("ServiceRequest", "QuestionnaireResponse") or not rows:
+    if kind_name not in ("ServiceRequest", "QuestionnaireResponse", "Observation") or not rows:
         return {}
     found: dict = {}
     for external in ExternalIdentifier.objects.filter(

@@ -225,7 +225,8 @@ def search(user, resource_type: str, params, *, request=None, lenient=False) -> 
         page = Page(resources, included, total, number, count, withheld)
     if not with_total and count:
         page.total = None
-    page.resources = [_elements(r, used) for r in page.resources]
+    # The version is the whole resource's, so a subset names the version it was cut from.
+    page.resources = [_elements(mapping.versioned(r), used) for r in page.resources]
     page.ignored = ignored
     return page
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.oauth2_validators import OAuth2Validator
-from oauthlib.oauth2 import InvalidClientError
+from oauth2_provider.scopes import get_scopes_backend
+from oauthlib.oauth2 import InvalidClientError, InvalidScopeError
 
 from joinedup.fhir.models import ClientRegistration, UsedAssertion
 
@@ -25,6 +26,7 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ALGORITHMS = ("RS384", "ES384")
 KEY_TYPES = {"RS384": "RSA", "ES384": "EC"}
 MAX_LIFETIME = dt.timedelta(minutes=5)
+MIN_RSA_BITS = 2048
 LEEWAY_SECONDS = 60  # clocks of two systems differ a little
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "jti")
 
@@ -39,7 +41,20 @@ class Backend(OAuthLibCore):
 
 class Validator(OAuth2Validator):
     """django-oauth-toolkit's validator, with a signed assertion as a third way for a client
-    to authenticate (after HTTP Basic and a secret in the body)."""
+    to authenticate (after HTTP Basic and a secret in the body), and a refused scope named."""
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        available = set(get_scopes_backend().get_available_scopes(application=client,
+                                                                   request=request))  # fmt: skip
+        refused = [scope for scope in scopes if scope not in available]
+        if refused:
+            raise InvalidScopeError(
+                description=f"This client is not registered for {', '.join(refused)}. Ask "
+                "for scopes it was registered with (system/*.read covers each "
+                "system/<Type>.read).",
+                request=request,
+            )
+        return True
 
     def authenticate_client(self, request, *args, **kwargs):
         assertion_type = request._params.get("client_assertion_type")
@@ -188,9 +203,18 @@ def checked_jwks(jwks) -> dict:
             raise ValidationError(
                 f"Key {number} ({key['kid']}) is a private key; register only the public key."
             )
+        if key["kty"] == "EC" and key.get("crv") != "P-384":
+            raise ValidationError(
+                f"Key {number} ({key['kid']}) is on curve {key.get('crv')}; ES384 needs P-384."
+            )
         try:
-            jwt.PyJWK(key, algorithm="RS384" if key["kty"] == "RSA" else "ES384")
+            parsed = jwt.PyJWK(key, algorithm="RS384" if key["kty"] == "RSA" else "ES384")
         except jwt.PyJWTError as error:
             raise ValidationError(f"Key {number} ({key['kid']}) cannot be read: {error}.") from None
+        if key["kty"] == "RSA" and parsed.key.key_size < MIN_RSA_BITS:
+            raise ValidationError(
+                f"Key {number} ({key['kid']}) has {parsed.key.key_size} bits; use at least "
+                f"{MIN_RSA_BITS}."
+            )
         kids.add(key["kid"])
     return {"keys": keys}

@@ -142,6 +142,9 @@ def type_endpoint(request, resource_type: str):
     _known(resource_type)
     client = request.fhir_client
     if request.method == "POST":
+        if resource_type not in importing.CREATABLE:
+            raise wrong_method("GET", f"{resource_type} cannot be created here. This server "
+                               f"accepts {', '.join(importing.CREATABLE)}.")  # fmt: skip
         _require(client, resource_type, "write")
         resource = importing.read_body(request, MAX_BODY_BYTES)
         found = _existing(request, resource_type)
@@ -150,6 +153,8 @@ def type_endpoint(request, resource_type: str):
         return _created(request, importing.create(client.user, resource_type, resource,
                                                   request=request))  # fmt: skip
     if request.method != "GET":
+        if resource_type not in importing.CREATABLE:
+            raise wrong_method("GET", f"Use GET to search {resource_type}.")
         raise wrong_method("GET, POST", "Use GET to search or POST to create.")
     return _search(request, resource_type, request.GET)
 
@@ -165,7 +170,8 @@ def _existing(request, resource_type: str) -> dict | None:
         if not any(not name.startswith("_") for name in query):
             return None
         condition = query.urlencode()
-    params = QueryDict(condition.strip().lstrip("?"))
+    # The search alone, or a whole search URL ("https://…/fhir/Observation?identifier=…").
+    params = QueryDict(condition.strip().split("?", 1)[-1])
     if not params:
         raise FhirError(400, "If-None-Exist needs a search, such as identifier=system|value.",
                         expression="If-None-Exist")  # fmt: skip
@@ -182,6 +188,13 @@ def _existing(request, resource_type: str) -> dict | None:
     return found.resources[0] if found.resources else None
 
 
+def _bodiless(status: int, headers: dict) -> HttpResponse:
+    """A response without a body, so without a Content-Type."""
+    response = HttpResponse(status=status, headers=headers)
+    del response["Content-Type"]
+    return response
+
+
 def _created(request, made: importing.Made):
     """The answer to a create, as `Prefer: return=` asks: the resource (representation, the
     default), nothing (minimal), or an OperationOutcome saying what happened, with any
@@ -193,7 +206,7 @@ def _created(request, made: importing.Made):
     status = 201 if made.is_new else 200
     wanted = request.headers.get("Prefer", "")
     if "return=minimal" in wanted:
-        return HttpResponse(status=status, headers=headers)
+        return _bodiless(status, headers)
     if "return=OperationOutcome" in wanted:
         said = "Created" if made.is_new else "Already held, so nothing was created:"
         outcome = {
@@ -259,8 +272,7 @@ def _search(request, resource_type: str, params):
         links.append(("next", link(page.number + 1)))
     if page.number > 1 and page.count:
         links.append(("previous", link(page.number - 1)))
-    resources = [versioned(r) for r in page.resources]
-    result = bundle("searchset", resources, base=base, total=page.total, links=links)
+    result = bundle("searchset", page.resources, base=base, total=page.total, links=links)
     for outcome in (page.withheld, page.notice()):
         if outcome is not None:
             result["entry"].append({"resource": outcome, "search": {"mode": "outcome"}})
@@ -313,8 +325,11 @@ def _read(request, resource_type: str, key: str, version: str | None = None):
             code="not-found",
         )
     etag = f'W/"{current}"'
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
-        return HttpResponse(status=304, headers={"ETag": etag})
+    asked = [
+        t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")
+    ]
+    if f'"{current}"' in asked or "*" in asked:  # the weak comparison HTTP asks for
+        return _bodiless(304, {"ETag": etag})
     return fhir_response(resource, headers={"ETag": etag})
 
 
@@ -369,7 +384,7 @@ def _kickoff(request, *, patient_level: bool = False, group=None):
         request_url=request.build_absolute_uri(),
         group=group,
     )
-    response = HttpResponse(status=202)
+    response = _bodiless(202, {})
     response["Content-Location"] = f"{base_url(request)}/$export-status/{job.uuid}"
     return response
 
@@ -384,13 +399,13 @@ def export_status(request, job_uuid):
         job.status = ExportJob.Status.CANCELLED
         job.save(update_fields=["status"])
         job.files.all().delete()
-        return HttpResponse(status=202)
+        return _bodiless(202, {})
     if request.method != "GET":
         raise wrong_method("GET, DELETE", "Poll with GET or cancel with DELETE.")
     if job.status == ExportJob.Status.FAILED:
         return outcome_response(FhirError(500, job.error, code="exception"))
     if job.status != ExportJob.Status.COMPLETE:
-        response = HttpResponse(status=202)
+        response = _bodiless(202, {})
         response["X-Progress"] = job.progress or "Queued"
         response["Retry-After"] = "5"
         return response

@@ -27,7 +27,8 @@ def _outcome(response, status: int) -> dict:
 @pytest.mark.parametrize(("method", "path", "allow"), [
     ("put", "/fhir/Patient/{id}", "GET"),
     ("delete", "/fhir/Patient/{id}", "GET"),
-    ("patch", "/fhir/Patient", "GET, POST"),
+    ("patch", "/fhir/Patient", "GET"),
+    ("patch", "/fhir/Observation", "GET, POST"),
     ("put", "/fhir", "POST"),
     ("post", "/fhir/metadata", "GET"),
     ("post", "/fhir/Patient/{id}/Observation", "GET"),
@@ -123,3 +124,14 @@ def test_vread_answers_the_current_version_and_says_earlier_ones_are_not_kept(cl
     assert f"only the current version, {version}" in issue["diagnostics"]
     searched = client.get("/fhir/Observation", {"code": "44261-6"}).json()
     assert searched["entry"][0]["resource"]["meta"]["versionId"] == version
+
+
+def test_if_none_match_compares_weakly_and_bodiless_answers_have_no_content_type(client, record):
+    url = f"/fhir/Patient/{record.student.uuid}"
+    version = client.get(url).json()["meta"]["versionId"]
+    for asked in (f'"{version}"', f'W/"{version}"', f'"other", W/"{version}"', "*"):
+        unchanged = client.get(url, headers={"If-None-Match": asked})
+        assert unchanged.status_code == 304, asked
+        assert "Content-Type" not in unchanged
+    subset = client.get("/fhir/Patient", {"_elements": "name"}).json()["entry"][0]["resource"]
+    assert subset["meta"]["versionId"] == version  # the version the subset was cut from

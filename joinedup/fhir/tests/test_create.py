@@ -222,8 +222,12 @@ def test_writing_needs_the_write_scope(hub):
 
 
 def test_other_types_cannot_be_created(hub, writer):
-    outcome = _post(writer, "/fhir/Flag", {"resourceType": "Flag"}, 403)  # no Flag.write scope
-    assert "system/Flag.write" in _issue(outcome)["diagnostics"]
+    # Said as what it is (no such interaction), never as a scope no client can be given.
+    response = writer.post("/fhir/Flag", json.dumps({"resourceType": "Flag"}),
+                           content_type=FHIR_JSON)  # fmt: skip
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
+    assert "Flag cannot be created here" in _issue(response.json())["diagnostics"]
 
 
 def test_service_request_becomes_a_sent_referral_once(hub, writer):

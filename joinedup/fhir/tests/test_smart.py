@@ -135,7 +135,11 @@ def test_a_wildcard_registration_grants_each_type_but_not_more(hub):
     assert granted.status_code == 200, granted.content
     assert set(granted.json()["scope"].split()) == {"system/Patient.read", "system/Flag.read"}
     for beyond in ("system/QuestionnaireResponse.write", "api.read", "user/Patient.read"):
-        assert ask(beyond).json()["error"] == "invalid_scope", beyond
+        refused = ask(f"system/Patient.read {beyond}").json()
+        assert refused["error"] == "invalid_scope", beyond
+        assert refused["error_description"].startswith(
+            f"This client is not registered for {beyond}."
+        )
 
 
 def _refused(response, words: str) -> None:
@@ -217,6 +221,10 @@ def test_other_wrong_assertions_say_what_is_wrong(keyed, rsa_key, hub):
     ({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}, "needs a kid"),
     ({"keys": [{"kty": "RSA", "kid": "a", "n": "AQAB", "e": "AQAB", "d": "AQAB"}]}, "private key"),
     ({"keys": [{"kty": "EC", "kid": "a", "crv": "P-384", "x": "AQAB"}]}, "cannot be read"),
+    ({"keys": [{"kty": "EC", "kid": "a", "crv": "P-256", "x": "AQAB", "y": "AQAB"}]},
+     "ES384 needs P-384"),
+    ({"keys": [_public_jwk(rsa.generate_private_key(public_exponent=65537, key_size=1024),  # noqa: S505 - refused
+                           "a")]}, "use at least 2048"),
 ])  # fmt: skip
 def test_keys_that_cannot_be_registered_are_refused(hub, jwks, words):
     with pytest.raises(ValidationError, match=words):
