@@ -38,6 +38,7 @@ from joinedup.consent.policy import decide
 from joinedup.fhir import importing_patients, mapping
 from joinedup.fhir.errors import BundleError, FhirError, wrong_method
 from joinedup.fhir.resources import render
+from joinedup.fhir.selectors import fhir_base
 from joinedup.measures import instruments
 from joinedup.measures.models import Administration
 from joinedup.measures.services import record_administration
@@ -233,6 +234,8 @@ def _student(user, reference, field: str, request, refs=None) -> Student:
     student = None
     if reference.reference:
         local = refs.resolve(reference.reference) if refs else reference.reference
+        # This server's own absolute URL for a patient is a reference to them.
+        local = local.removeprefix(f"{fhir_base(request)}/")
         key = local.removeprefix("Patient/")
         if local.startswith("Patient/") and importing_patients.is_uuid(key):
             student = Student.objects.filter(uuid=key).first()
@@ -492,6 +495,10 @@ def _answers(
                             code="business-rule", expression=field)  # fmt: skip
         if not entry.answer:
             continue
+        if len(entry.answer) > 1:
+            raise FhirError(422, f"{instrument.code} item {item.number} has "
+                            f"{len(entry.answer)} answers; it takes one.",
+                            code="business-rule", expression=f"{field}.answer")  # fmt: skip
         answers[item.number] = _answer_value(instrument, item, entry.answer[0], field)
     if not answers:
         raise FhirError(422, f"The response answers none of {instrument.code}'s items.",

@@ -231,3 +231,22 @@ def test_a_resend_that_differs_from_what_is_held_is_refused(hub, writer, record)
                     path="/fhir/Observation")  # fmt: skip
     assert "names a score of 14, not 19" in changed["issue"][0]["diagnostics"]
     assert Administration.objects.filter(method="imported").count() == 2
+
+
+def test_a_subject_given_as_this_servers_own_url_is_the_patient(hub, writer):
+    def about(base: str, n: str):
+        subject = {"reference": f"{base}/fhir/Patient/{hub.student.uuid}"}
+        identifier = {"system": "s", "value": n}
+        return partner_phq9(hub.student, ANSWERS, subject=subject, identifier=identifier)
+
+    assert _stored(_send(writer, about("http://testserver", "1"))).student == hub.student
+    _send(writer, about("https://other.example", "2"), expect=422)
+
+
+def test_an_item_with_two_answers_is_refused(hub, writer):
+    response = partner_phq9(hub.student, ANSWERS)
+    response["item"][1]["answer"].append({"valueCoding": {"code": ANSWER_CODES[3]}})
+    issue = _send(writer, response, expect=422)["issue"][0]
+    assert issue["expression"] == ["QuestionnaireResponse.item[1].answer"]
+    assert "has 2 answers; it takes one" in issue["diagnostics"]
+    assert not Administration.objects.exists()
