@@ -1,5 +1,6 @@
 """A student with something of every kind, and system clients for the hub's services."""
 
+import base64
 import datetime as dt
 from dataclasses import dataclass
 
@@ -90,3 +91,19 @@ def client_user(service):
     return User.objects.filter(
         memberships__service=service, email__endswith="@clients.joinedup.invalid"
     ).latest("pk")
+
+
+def secret_asker(service, scopes: list[str], name: str = "Partner system"):
+    """A client registered for `scopes` with a secret, as a function asking the token
+    endpoint for a scope string (HTTP Basic)."""
+    application, secret = create_client(service=service, name=name, scopes=scopes)
+    basic = base64.b64encode(f"{application.client_id}:{secret}".encode()).decode()
+
+    def ask(scope: str):
+        return HttpClient().post(
+            "/o/token/",
+            {"grant_type": "client_credentials", "scope": scope},
+            headers={"Authorization": f"Basic {basic}"},
+        )
+
+    return ask

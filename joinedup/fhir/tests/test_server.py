@@ -14,7 +14,7 @@ from joinedup.audit.models import AuditEvent
 from joinedup.consent.services import record_consent
 from joinedup.fhir import mapping
 from joinedup.fhir.services import create_client
-from joinedup.fhir.tests.conftest import client_user, fhir_client
+from joinedup.fhir.tests.conftest import client_user, fhir_client, secret_asker
 from joinedup.measures.services import record_administration
 
 FHIR_JSON = "application/fhir+json"
@@ -83,18 +83,7 @@ def test_client_credentials_token_from_the_token_endpoint_reads_as_its_service(r
 
 
 def test_scopes_beyond_those_registered_are_refused(record, hub):
-    application, secret = create_client(
-        service=hub.wellbeing, name="Narrow", scopes=["system/Organization.read"]
-    )
-    basic = base64.b64encode(f"{application.client_id}:{secret}".encode()).decode()
-
-    def ask(scope):
-        return HttpClient().post(
-            "/o/token/",
-            {"grant_type": "client_credentials", "scope": scope},
-            headers={"Authorization": f"Basic {basic}"},
-        )
-
+    ask = secret_asker(hub.wellbeing, ["system/Organization.read"])
     refused = ask("system/*.read")
     assert refused.status_code == 400
     assert refused.json()["error"] == "invalid_scope"

@@ -1,7 +1,6 @@
 """SMART Backend Services: discovery, a token for a signed assertion made with a freshly
 generated key, the scope rules, and every way an assertion can be wrong (nothing issued)."""
 
-import base64
 import datetime as dt
 import json
 import time
@@ -19,6 +18,7 @@ from oauth2_provider.models import AccessToken
 from joinedup.fhir.models import ClientRegistration, UsedAssertion
 from joinedup.fhir.services import create_client
 from joinedup.fhir.smart import ASSERTION_TYPE
+from joinedup.fhir.tests.conftest import secret_asker
 
 TOKEN_URL = "http://testserver/o/token/"
 
@@ -119,18 +119,7 @@ def test_a_signed_assertion_gets_a_token_that_reads_as_the_clients_service(
 
 
 def test_a_wildcard_registration_grants_each_type_but_not_more(hub):
-    application, secret = create_client(
-        service=hub.wellbeing, name="Secret client", scopes=["system/*.read"]
-    )
-    basic = base64.b64encode(f"{application.client_id}:{secret}".encode()).decode()
-
-    def ask(scope):
-        return HttpClient().post(
-            "/o/token/",
-            {"grant_type": "client_credentials", "scope": scope},
-            headers={"Authorization": f"Basic {basic}"},
-        )
-
+    ask = secret_asker(hub.wellbeing, ["system/*.read"])
     granted = ask("system/Patient.read system/Flag.read")
     assert granted.status_code == 200, granted.content
     assert set(granted.json()["scope"].split()) == {"system/Patient.read", "system/Flag.read"}
