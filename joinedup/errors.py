@@ -191,7 +191,15 @@ def _refusal(request) -> tuple[int, str] | None:
             "files, application/fhir+ndjson)."
         )
     has_body = request.method in BODY_METHODS and _content_length(request) > 0
-    if kind in ("api", "fhir") and has_body and not _is_json(request.content_type):
+    # A FHIR search sent as a form (POST <type>/_search) is the one body that is not JSON.
+    form_search = kind == "fhir" and request.path_info.endswith("/_search")
+    form_search = form_search and (request.content_type or "").lower() == FORM
+    if (
+        kind in ("api", "fhir")
+        and has_body
+        and not form_search
+        and not _is_json(request.content_type)
+    ):
         if kind == "fhir":
             return 415, _("Send the resource as JSON (Content-Type: application/fhir+json).")
         return 415, _("Send the body as JSON (Content-Type: application/json).")

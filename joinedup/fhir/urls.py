@@ -18,6 +18,7 @@ urlpatterns = [
     path("<str:resource_type>/_history", views.history, name="history-type"),
     path("<str:resource_type>/<str:key>/_history", views.history, name="history-instance"),
     path("<str:resource_type>/<str:key>/_history/<str:version>", views.vread, name="vread"),
+    path("<str:resource_type>/_search", views.post_search, name="search"),
     path("Patient/<str:key>/<str:resource_type>", views.compartment_search, name="compartment"),
     path("<str:resource_type>", views.type_endpoint, name="type"),
     path("<str:resource_type>/<str:key>", views.instance_endpoint, name="instance"),

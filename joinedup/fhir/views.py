@@ -220,6 +220,19 @@ def _created(request, made: importing.Made):
 
 
 @fhir_endpoint
+def post_search(request, resource_type: str):
+    """`POST <type>/_search`: a search whose parameters are a form body (and the query),
+    answered as the same search by GET."""
+    _known(resource_type)
+    if request.method != "POST":
+        raise wrong_method("POST", f"POST a form here, or search with GET /fhir/{resource_type}.")
+    params = request.GET.copy()
+    for name in request.POST:
+        params.setlist(name, params.getlist(name) + request.POST.getlist(name))
+    return _search(request, resource_type, params)
+
+
+@fhir_endpoint
 def compartment_search(request, key: str, resource_type: str):
     """`Patient/<id>/<Type>`: the patient compartment, the same as `<Type>?patient=<id>`."""
     _known(resource_type)

@@ -2,6 +2,8 @@
 a compartment outside the Patient's), 405 naming the allowed methods, 406 for a client that
 accepts only XML, 415 for an XML body; and the Patient compartment search."""
 
+from urllib.parse import urlencode
+
 import pytest
 from django.test import Client as HttpClient
 
@@ -135,3 +137,17 @@ def test_if_none_match_compares_weakly_and_bodiless_answers_have_no_content_type
         assert "Content-Type" not in unchanged
     subset = client.get("/fhir/Patient", {"_elements": "name"}).json()["entry"][0]["resource"]
     assert subset["meta"]["versionId"] == version  # the version the subset was cut from
+
+
+def test_a_search_may_be_posted_as_a_form(client, record):
+    def post(url, form):
+        return client.post(url, urlencode(form), content_type="application/x-www-form-urlencoded")
+
+    posted = post("/fhir/Observation/_search", {"code": "44261-6"})
+    assert posted.status_code == 200, posted.content
+    assert _ids(posted.json()) == {str(record.phq9.uuid)}
+    both = post("/fhir/Observation/_search?category=survey", {"code": "44261-6,70274-6"})
+    assert _ids(both.json()) == {str(record.phq9.uuid), str(record.gad7.uuid)}
+    refused = post("/fhir/Observation/_search", {"colour": "blue"})
+    assert _outcome(refused, 400)["expression"] == ["colour"]
+    assert client.get("/fhir/Observation/_search")["Allow"] == "POST"
