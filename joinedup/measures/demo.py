@@ -53,22 +53,25 @@ def add_demo_measures(hub, relationships, rng: random.Random, recorder) -> None:
     for episode in episodes:
         if episode.service_id in codes_of:
             pattern = rng.choice(list(PATTERNS))
-            pending += _trajectory(episode, codes_of[episode.service_id], pattern, rng, recorder)
-    _save(pending)
+            pending += trajectory(episode, codes_of[episode.service_id], pattern, rng, recorder)
+    save_trajectories(pending)
 
 
-def _trajectory(episode, codes, pattern, rng, recorder, *, risk_at=None):
+def trajectory(episode, codes, pattern, rng, recorder, *, sessions=None):
+    """Weekly rows of each measure in `codes` for `sessions` sessions (by default as many as
+    the pattern and the episode's weeks so far allow), their scores moving by `pattern`."""
     now = min(timezone.now(), episode.ended_at or timezone.now())  # sessions within it
-    weeks = max(1, min(12, (now - episode.started_at).days // 7))
-    sessions = min(weeks, 3 if pattern == "dropping out" else rng.randrange(4, 9))
+    if sessions is None:
+        weeks = max(1, min(12, (now - episode.started_at).days // 7))
+        sessions = min(weeks, 3 if pattern == "dropping out" else rng.randrange(4, 9))
     rows = []
     for code in codes:
         instrument = instruments.get(code)
         span = instrument.score_max - instrument.score_min
-        level = instrument.score_min + span * (START_SHARE[code] + rng.uniform(-0.1, 0.1))
+        level = instrument.score_min + span * (START_SHARE[code] + rng.uniform(-0.25, 0.2))
         for session in range(1, sessions + 1):
             target = round(level + rng.uniform(-0.03, 0.03) * span)
-            answers = answers_for(instrument, target, rng, risk=session == risk_at)
+            answers = answers_for(instrument, target, rng)
             at = episode.started_at + dt.timedelta(days=7 * (session - 1), hours=1)
             rows.append((episode, session, code, answers, min(at, now), recorder))
             level = min(
@@ -97,7 +100,7 @@ def answers_for(instrument, target: float, rng: random.Random, *, risk=False) ->
     ]
 
 
-def _save(rows) -> None:
+def save_trajectories(rows) -> None:
     """Each row is filed by its date, as every writer files questionnaires; the session
     number stays only when that is the episode the session belongs to."""
     filed = _filed(rows)
@@ -187,4 +190,4 @@ def add_story_measures(episode, recorder) -> None:
                     recorder,
                 )
             )
-    _save(rows)
+    save_trajectories(rows)

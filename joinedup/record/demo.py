@@ -18,10 +18,18 @@ from joinedup.consent.models import (
     ConsentGrant,
     DataSharingAgreement,
 )
+from joinedup.evaluation.demo import add_demo_year
 from joinedup.feedback.demo import add_demo_feedback
 from joinedup.governance.demo import add_demo_overrides
 from joinedup.measures.demo import add_demo_measures, add_story_measures
 from joinedup.messaging.demo import add_demo_messages
+from joinedup.people.demo import (
+    FAMILY,
+    GIVEN,
+    INTERNATIONAL,
+    equality_answers,
+    study_and_birth,
+)
 from joinedup.people.models import Department, Membership, Organisation, Service, Student, User
 from joinedup.record.models import LetterTemplate, NoteTemplate, RecordEntry
 from joinedup.record.my_day.demo import add_demo_days
@@ -36,12 +44,6 @@ DEMO_PASSWORD = "joinedup-demo"  # noqa: S105 - printed for people trying the de
 DEMO_TOTP_SECRET = "JOINEDUPDEMOTOTPSECRETXYZ234567A"  # noqa: S105
 SEED = 2026
 
-GIVEN = ["Aisha", "Ben", "Chloe", "Dev", "Ella", "Femi", "Grace", "Hamza", "Isla", "Jack",
-         "Kai", "Leah", "Mo", "Nia", "Oscar", "Priya", "Quinn", "Rosa", "Sam", "Tariq",
-         "Uma", "Vik", "Wren", "Xin", "Yusuf", "Zara"]  # fmt: skip
-FAMILY = ["Ahmed", "Brown", "Chen", "Davies", "Evans", "Friedman", "Green", "Hughes",
-          "Iqbal", "Jones", "Khan", "Lewis", "Morgan", "Nowak", "Okafor", "Patel",
-          "Roberts", "Singh", "Taylor", "Walker", "Wilson", "Wright", "Young"]  # fmt: skip
 PREFERRED = ["Jo", "Alex", "Sunny", "Max", "Robin", "Charlie"]
 PRONOUNS = ["she/her", "he/him", "they/them", ""]
 POSTCODES = ["LS2 9JT", "M13 9PL", "BS8 1TH", "L69 3BX", "S10 2TN", "NE1 7RU"]
@@ -80,9 +82,14 @@ def build_demo_hub(students_per_university: int = 150) -> list[Login]:
         add_demo_self_referrals(hub)
         add_demo_feedback(hub, rng)
         add_demo_reminders(hub, rng)
-        # Last: it gives a few students a portal account, which the steps above would read.
+        # After the steps that read portal accounts: it gives a few students one.
         add_demo_messages(hub, Student.objects.get(user__email="student@demo.joinedup.example"))
         add_demo_overrides(hub)
+        # A year of finished care for reports, on its own random stream and after every step
+        # that reads the students in care, which it leaves as they were.
+        year = random.Random(SEED + 2)  # noqa: S311 - repeatable demo data
+        numbers = iter(_synthetic_nhs_numbers(random.Random(SEED + 3), 1000))  # noqa: S311
+        add_demo_year(hub, year, students_per_university, numbers)
     return logins
 
 
@@ -228,6 +235,7 @@ def _staff(hub) -> list[Login]:
 
 def _students(hub, rng: random.Random, per_university: int) -> None:
     now = timezone.now()
+    equality = random.Random(SEED + 1)  # noqa: S311 - its own stream: the rest stays as it was
     recorder = User.objects.get(email="practitioner@demo.joinedup.example")
     nhs_numbers = iter(_synthetic_nhs_numbers(rng, 2 * per_university))
     students, relationships, grants, entries = [], [], [], []
@@ -236,14 +244,14 @@ def _students(hub, rng: random.Random, per_university: int) -> None:
                              ("south", ["south_nursing", "south_law"])]:  # fmt: skip
         for n in range(per_university):
             given, family = rng.choice(GIVEN), rng.choice(FAMILY)
-            international = rng.random() < 0.2
+            international = rng.random() < INTERNATIONAL
             students.append(Student(
+                **equality_answers(equality, international=international),
+                **study_and_birth(equality, international=international, today=now.date()),
                 university=hub[key], department=hub[rng.choice(departments)],
                 legal_given_name=given, legal_family_name=family,
                 preferred_name=rng.choice(PREFERRED) if rng.random() < 0.15 else "",
                 pronouns=rng.choice(PRONOUNS),
-                date_of_birth=dt.date(1998 + rng.randrange(8), rng.randrange(1, 13),
-                                      rng.randrange(1, 29)),
                 student_number=f"{key[0].upper()}{2400000 + n}",
                 nhs_number=next(nhs_numbers) if rng.random() < 0.75 else "",
                 gp_practice=None if international and rng.random() < 0.5 else gps[n % 2],
@@ -338,6 +346,9 @@ def _story_student(hub) -> None:
         pronouns="they/them", date_of_birth=dt.date(2004, 3, 14), student_number="N2499999",
         nhs_number="9990000018", gp_practice=hub["gps"][1], term_postcode="LS2 9JT",
         home_postcode="BS8 1TH", email="student@demo.joinedup.example",
+        gender="non_binary", ethnicity_group="white", disability="no", first_in_family="yes",
+        care_experienced="no", sexual_orientation="bisexual", level_of_study="undergraduate",
+        year_of_study=2,
     )  # fmt: skip
     practitioner = User.objects.get(email="practitioner@demo.joinedup.example")
     clinician = User.objects.get(email="nhs-clinician@demo.joinedup.example")

@@ -7,10 +7,9 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from joinedup.consent.models import CareRelationship, ConsentGrant
+from joinedup.people.demo import FAMILY, GIVEN
 from joinedup.people.models import Organisation, Service, Student, User
 from joinedup.record.demo import (
-    FAMILY,
-    GIVEN,
     accounts_beside_demo,
     build_demo_hub,
     is_loaded,

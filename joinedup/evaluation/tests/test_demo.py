@@ -1,0 +1,117 @@
+"""The demo hub's students look like a UK university's, and its past year of finished care
+fills a year's report without putting anyone back in care or on a gap list."""
+
+import datetime as dt
+import random
+from collections import Counter
+
+import pytest
+from django.utils import timezone
+
+from joinedup.evaluation.demo import EPISODES_A_YEAR
+from joinedup.evaluation.reports import ReportParameters, build_report
+from joinedup.measures.models import Administration
+from joinedup.people import demo
+from joinedup.people.models import Service, Student
+from joinedup.record.demo import build_demo_hub
+from joinedup.referrals.gaps import find_gaps
+from joinedup.referrals.models import Appointment, Episode, GapItem, Referral
+
+DRAWS = 20_000
+
+
+def _shares(values) -> dict:
+    counts = Counter(values)
+    return {value: count / len(values) for value, count in counts.items()}
+
+
+def test_equality_answers_follow_the_hesa_shares_each_left_blank_at_times():
+    rng = random.Random(1)  # noqa: S311 - repeatable draws
+    home = [demo.equality_answers(rng, international=False) for _ in range(DRAWS)]
+    recorded = 1 - demo.UNRECORDED
+    gender = _shares([a["gender"] for a in home])
+    assert gender["woman"] == pytest.approx(0.57 * recorded, abs=0.015)
+    assert gender["man"] == pytest.approx(0.425 * recorded, abs=0.015)
+    assert gender[""] == pytest.approx(demo.UNRECORDED, abs=0.01)
+    ethnicity = _shares([a["ethnicity_group"] for a in home])
+    for group, share in {"white": 0.72, "asian": 0.13, "black": 0.08, "mixed": 0.05}.items():
+        assert ethnicity[group] == pytest.approx(share * recorded, abs=0.015), group
+    assert _shares([a["disability"] for a in home])["yes"] == pytest.approx(
+        0.17 * recorded, abs=0.01
+    )
+    # HESA does not collect the ethnicity of students from abroad.
+    abroad = [demo.equality_answers(rng, international=True) for _ in range(500)]
+    assert {a["ethnicity_group"] for a in abroad} == {""}
+
+
+def test_levels_of_study_make_29_percent_postgraduates_and_ages_fit_them():
+    rng = random.Random(2)  # noqa: S311 - repeatable draws
+    today = dt.date(2026, 12, 7)
+    drawn = [
+        demo.study_and_birth(rng, international=rng.random() < demo.INTERNATIONAL, today=today)
+        for _ in range(DRAWS)
+    ]
+    levels = _shares([d["level_of_study"] for d in drawn])
+    assert levels["pgt"] + levels["pgr"] == pytest.approx(0.29, abs=0.02)
+    for d in drawn:
+        age = (today - d["date_of_birth"]).days // 365
+        level, year = d["level_of_study"], d["year_of_study"]
+        assert age >= 18 + (level != "foundation") * (year - 1), d
+        if level in ("foundation", "pgt"):
+            assert year == 1
+        if level == "pgr":
+            assert age >= 24
+
+
+@pytest.fixture
+def hub(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    build_demo_hub(students_per_university=30)
+
+
+def test_the_past_year_is_finished_care_with_a_score_at_each_attended_session(hub):
+    year = Student.objects.filter(student_number__regex=r"^[NS]23")
+    assert year.count() == sum(round(n * 30 / 150) for n in EPISODES_A_YEAR.values())
+    referrals = Referral.objects.filter(student__in=year)
+    assert set(referrals.values_list("state", flat=True)) <= {"discharged", "withdrawn"}
+    episodes = Episode.objects.filter(student__in=year)
+    assert episodes.count() == referrals.filter(state="discharged").count()
+    assert not episodes.filter(ended_at__isnull=True).exists()
+    for episode in episodes.filter(service__routine_measures__isnull=False).distinct():
+        attended = list(
+            Appointment.objects.filter(episode=episode, status="attended").values_list(
+                "starts_at", flat=True
+            )
+        )
+        assert max(attended) < episode.ended_at
+        for code in episode.service.routine_measures.values_list("code", flat=True):
+            scored = Administration.objects.filter(episode=episode, code=code)
+            assert sorted(attended) == sorted(
+                at - dt.timedelta(hours=1) for at in scored.values_list("completed_at", flat=True)
+            )
+
+
+def test_every_gap_in_the_past_year_was_found_and_closed(hub):
+    year = set(
+        Student.objects.filter(student_number__regex=r"^[NS]23").values_list("pk", flat=True)
+    )
+    found = [f for f in find_gaps() if f.student_id in year]
+    assert found, "Talking Therapies discharges with no university contact since"
+    items = GapItem.objects.filter(key__in=[f.key for f in found])
+    assert items.count() == len(found)
+    assert not items.filter(resolved_at__isnull=True).exists()
+
+
+def test_a_years_report_of_a_university_service_has_paired_outcomes_by_gender(hub):
+    today = timezone.localdate()
+    service = Service.objects.get(name="Northbridge Wellbeing Service")
+    report = build_report(
+        ReportParameters(today - dt.timedelta(days=365), today, (service.pk,), "gender"),
+        using="default",
+    )
+    outcomes = next(t for t in report["tables"] if t["key"] == "measure-PHQ-9")
+    paired = next(r for r in outcomes["rows"] if r["label"].startswith("With paired"))
+    by_group = dict(zip(report["groups"], paired["values"], strict=True))
+    assert int(by_group["All students"]) >= 20, by_group
+    assert by_group["Woman"] not in ("0", "—", "*"), by_group
+    assert by_group["Man"] not in ("0", "—", "*"), by_group
