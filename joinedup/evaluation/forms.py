@@ -12,6 +12,7 @@ from joinedup.consent.models import DataSharingAgreement, agreement_in_force
 from joinedup.evaluation import reports, research
 from joinedup.evaluation.models import EvaluationProject, SavedReport
 from joinedup.evaluation.services import DEFAULT_K
+from joinedup.measures import instruments
 from joinedup.referrals import forms as referrals_forms
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -73,6 +74,54 @@ class ReportForm(PeriodForm):
             for name, messages in self.errors.items()
             for message in messages
         ]
+
+
+class CalibrationForm(forms.Form):
+    """What a measure with no published reliable change index is worked out from, for one
+    of the services `user` manages (`reports.calibration_services_for`)."""
+
+    service = forms.ModelChoiceField(label=_("Service"), queryset=None)
+    code = forms.ChoiceField(
+        label=_("Measure"), choices=[(code, code) for code in reports.UNCALIBRATED]
+    )
+    first_score_sd = forms.FloatField(
+        label=_("Standard deviation of first scores"),
+        help_text=_(
+            "In the measure's main score's points (the CORE-OM's clinical score runs from 0 to "
+            "40), from a clinical sample such as your own service's first scores."
+        ),
+    )
+    reliability = forms.FloatField(
+        label=_("Reliability"),
+        help_text=_("Internal consistency (Cronbach's alpha) or test-retest, above 0 and below 1."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = reports.calibration_services_for(user)
+        self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.organisation.name})"
+
+    def clean(self):
+        cleaned = super().clean()
+        code, sd = cleaned.get("code"), cleaned.get("first_score_sd")
+        if code and sd is not None:
+            instrument = instruments.get(code)
+            span = instrument.score_max - instrument.score_min
+            if not 0 < sd <= span:
+                self.add_error(
+                    "first_score_sd",
+                    _(
+                        "Give a standard deviation above 0 and at most %(span)g, the "
+                        "%(code)s's range."
+                    )
+                    % {"span": span, "code": code},
+                )
+        reliability = cleaned.get("reliability")
+        if reliability is not None and not 0 < reliability < 1:
+            self.add_error(
+                "reliability", _("Give a reliability above 0 and below 1, such as 0.94.")
+            )
+        return cleaned
 
 
 class ExtractForm(forms.Form):

@@ -350,39 +350,46 @@ class MeasureOutcome:
 
 
 @functools.lru_cache(maxsize=65536)
-def _change(code: str, first: float, last: float):
-    return reliable_change(code, first, last)
+def _change(code: str, first: float, last: float, rci: float | None):
+    return reliable_change(code, first, last, rci=rci)
 
 
-def measure_outcome(rows: Sequence[EpisodeRow], code: str) -> MeasureOutcome:
+def measure_outcome(
+    rows: Sequence[EpisodeRow], code: str, rci_of: Mapping[int, float] = NO_SCORES
+) -> MeasureOutcome:
     """Paired first/last scores on one measure, their means, the pre–post effect size (mean
     change ÷ sample standard deviation of the first scores) and the reliable and clinically
     significant change counts (Jacobson & Truax, `measures.md` §7).
 
-    Scores take few distinct values, so the pairs are counted once per distinct (first,
-    last) and every rule is applied to each distinct pair, weighted by its count."""
+    A measure with no published reliable change index uses each episode's service's own
+    (`rci_of`, by service), and has reliable change only when every paired episode's
+    service has one. Scores take few distinct values, so the pairs are counted once per
+    distinct (first, last, index) and every rule is applied to each distinct pair, weighted
+    by its count."""
     instrument = instruments.get(code)
-    pairs: Counter[tuple[float, float]] = Counter()
+    pairs: Counter[tuple[float, float, float | None]] = Counter()
     students = set()
     for row in rows:
         score = row.scores.get(code)
         if score is not None and score[2] >= 2:
-            pairs[score[0], score[1]] += 1
+            pairs[score[0], score[1], rci_of.get(row.service)] += 1
             students.add(row.student)
     n = pairs.total()
-    mean_first = math.fsum(f * k for (f, _), k in pairs.items()) / n if n else None
-    mean_last = math.fsum(last * k for (_, last), k in pairs.items()) / n if n else None
+    mean_first = math.fsum(f * k for (f, _, _), k in pairs.items()) / n if n else None
+    mean_last = math.fsum(last * k for (_, last, _), k in pairs.items()) / n if n else None
     effect_size = None
     if n >= 2:
         # Sample standard deviation (n - 1), summed exactly with fsum around the mean.
-        spread = math.fsum(k * (f - mean_first) ** 2 for (f, _), k in pairs.items())
+        spread = math.fsum(k * (f - mean_first) ** 2 for (f, _, _), k in pairs.items())
         sd = math.sqrt(spread / (n - 1))
         if sd > 0:
             effect_size = (mean_last - mean_first) / sd
     counts: dict[str, int | None] = dict.fromkeys(
         ("improved", "unchanged", "deteriorated", "case", "recovered", "reliably", "significant")
     )
-    has_rci = instrument.reliable_change is not None
+    has_rci = instrument.reliable_change is not None or (
+        bool(pairs) and all(rci is not None for _, _, rci in pairs)
+    )
     has_cutoff = instrument.caseness_cutoff is not None
     if has_rci:
         counts.update(improved=0, deteriorated=0)
@@ -390,8 +397,8 @@ def measure_outcome(rows: Sequence[EpisodeRow], code: str) -> MeasureOutcome:
         counts.update(case=0, recovered=0)
         if has_rci:
             counts.update(reliably=0, significant=0)
-    for (first, last), k in pairs.items():
-        change = _change(code, first, last) if has_rci else None
+    for (first, last, rci), k in pairs.items():
+        change = _change(code, first, last, rci) if has_rci else None
         if change is not None:
             counts["improved"] += k * change.reliable_improvement
             counts["deteriorated"] += k * change.reliable_deterioration

@@ -9,4 +9,5 @@ urlpatterns = [
     path("report.csv", views.report_csv, name="report-csv"),
     path("report.pdf", views.report_pdf, name="report-pdf"),
     path("benchmarking/", views.benchmarking, name="benchmarking"),
+    path("reliable-change/", views.calibration, name="calibration"),
 ]

@@ -10,15 +10,18 @@ import csv
 import io
 from datetime import timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from joinedup.evaluation import reports
-from joinedup.evaluation.forms import PeriodForm, ReportForm
+from joinedup.evaluation.forms import CalibrationForm, PeriodForm, ReportForm
 from joinedup.lib.pdf import render_pdf
+from joinedup.measures.models import Calibration
 from joinedup.people.permissions import capability_required
 
 report_runner_required = capability_required(reports.can_run_reports)
@@ -53,7 +56,8 @@ def report(request):
         request,
         "evaluation/report.html",
         {"form": form, "report": built, "description": description,
-         "query": request.GET.urlencode()},
+         "query": request.GET.urlencode(),
+         "can_calibrate": reports.calibration_services_for(request.user).exists()},
         status=400 if request.GET and not form.is_valid() else 200,
     )  # fmt: skip
 
@@ -80,6 +84,45 @@ def report_pdf(request):
     if built is None:
         return render(request, "evaluation/report.html", {"form": form}, status=400)
     return pdf_response(built, description, report_filename(built))
+
+
+@login_required
+@capability_required(lambda user: reports.calibration_services_for(user).exists())
+def calibration(request):
+    """Set a service's standard deviation of first scores and reliability for a measure with
+    no published reliable change index; lists what each of the manager's services has set."""
+    form = CalibrationForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        held = Calibration.objects.filter(service=data["service"], code=data["code"]).first()
+        Calibration.objects.update_or_create(
+            service=data["service"],
+            code=data["code"],
+            defaults={"first_score_sd": data["first_score_sd"], "reliability": data["reliability"],
+                      "set_by": request.user, "set_at": timezone.now()},
+        )  # fmt: skip
+        was = f" (was SD {held.first_score_sd:g}, reliability {held.reliability:g})" if held else ""
+        reports.record_report_run(
+            actor=request.user,
+            action="evaluation.calibration.set",
+            description=f"{data['code']} for {data['service'].name}: SD "
+            f"{data['first_score_sd']:g}, reliability {data['reliability']:g}{was}",
+            request=request,
+        )
+        messages.success(request, _("Saved. Reports use it from now on."))
+        return redirect("evaluation:calibration")
+    services = form.fields["service"].queryset
+    return render(
+        request,
+        "evaluation/calibration.html",
+        {
+            "form": form,
+            "calibrations": Calibration.objects.filter(service__in=services)
+            .select_related("service", "set_by")
+            .order_by("service__name", "code"),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_GET

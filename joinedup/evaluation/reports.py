@@ -22,10 +22,11 @@ import datetime as dt
 import functools
 import gc
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 
 from django.db import connections
 from django.utils import timezone
@@ -46,12 +47,17 @@ from joinedup.evaluation.rules import (
 )
 from joinedup.measures import instruments
 from joinedup.measures.instruments import CODES
+from joinedup.measures.models import Calibration
 from joinedup.people.models import Role, Service, Student
 from joinedup.referrals.models import Referral
 
 ALL_STUDENTS = "All students"
 NOT_RECORDED = "Not recorded"
 NOT_DEFINED = "—"  # a figure the measure does not define (no reliable change index)
+# Measures with no published reliable change index: each service sets what it is worked out
+# from (`measures.models.Calibration`).
+UNCALIBRATED = tuple(code for code in CODES if instruments.get(code).reliable_change is None)
+NO_CALIBRATIONS: Mapping[str, Mapping[int, Calibration]] = MappingProxyType({})
 
 # Student attributes a report can be broken down by (spec "Equity"), with their labels.
 BREAKDOWNS = {
@@ -372,10 +378,15 @@ class Figures:
 
 
 def compute(
-    rows: Rows, services: dict[int, Service], codes: Sequence[str] | None, today: int
+    rows: Rows,
+    services: dict[int, Service],
+    codes: Sequence[str] | None,
+    today: int,
+    calibrations: Mapping[str, Mapping[int, Calibration]] = NO_CALIBRATIONS,
 ) -> Figures:
     """All the metrics of the rows, for the chosen `services`; outcomes on the measures
-    `codes` (None: every measure the episodes have scores on). The referral figures come
+    `codes` (None: every measure the episodes have scores on), a measure with no published
+    reliable change index by the services' `calibrations` of it. The referral figures come
     first, while the episodes may still be arriving."""
     chosen = frozenset(services)
     received = [r for r in rows.referrals if r.to_service in chosen]
@@ -398,10 +409,53 @@ def compute(
         waiting=waiting,
         appointments=metrics.appointments(rows.appointments),
         endings=metrics.endings(rows.episodes),
-        measures={code: metrics.measure_outcome(rows.episodes, code) for code in codes},
+        measures={
+            code: metrics.measure_outcome(
+                rows.episodes,
+                code,
+                {pk: c.reliable_change_index for pk, c in calibrations.get(code, {}).items()},
+            )
+            for code in codes
+        },
         talking_therapies=metrics.talking_therapies(rows.episodes),
         flows=flows,
     )
+
+
+def calibrations_of(service_ids: Sequence[int], using: str) -> dict[str, dict[int, Calibration]]:
+    """The services' calibrations of the measures with no published reliable change index,
+    by measure and service."""
+    found: dict[str, dict[int, Calibration]] = {}
+    for calibration in Calibration.objects.using(using).filter(
+        service_id__in=service_ids, code__in=UNCALIBRATED
+    ):
+        found.setdefault(calibration.code, {})[calibration.service_id] = calibration
+    return found
+
+
+def rci_note(code: str, services: Mapping[int, Service], calibrations: Mapping) -> str:
+    """For a measure with no published reliable change index: each service's, with the
+    values it is worked out from, and which services have not set them."""
+    if code not in UNCALIBRATED:
+        return ""
+    set_for = calibrations.get(code, {})
+    words = [
+        f"The {code} has no published reliable change index: each service's is worked out as "
+        "1.96 × SD × √(2 × (1 - reliability)) from the standard deviation of first scores and "
+        "the reliability its manager set."
+    ]
+    words += [
+        f"{services[pk].name}: {c.reliable_change_index:.1f} points (SD {c.first_score_sd:g}, "
+        f"reliability {c.reliability:g})."
+        for pk, c in set_for.items()
+        if pk in services
+    ]
+    if missing := [s.name for pk, s in services.items() if pk not in set_for]:
+        words.append(
+            f"Not set for {', '.join(missing)}, so reliable and clinically significant change "
+            "are shown only for reports without it."
+        )
+    return " ".join(words)
 
 
 def _codes_in(episodes: Sequence[EpisodeRow]) -> list[str]:
@@ -452,17 +506,19 @@ def _tables(
     services: dict[int, Service],
     names: dict[int, str],
     codes: Sequence[str],
+    calibrations: Mapping = NO_CALIBRATIONS,
 ) -> list[dict]:
     """Every figure as tables of rows × groups, each value disclosed."""
     groups = list(per_group.values())
     tables = []
 
-    def table(key, section, title, rows):
+    def table(key, section, title, rows, note=""):
         tables.append(
             {
                 "key": key,
                 "section": section,
                 "title": title,
+                "note": note,
                 "rows": [
                     {"label": label, "values": [shown(figures) for figures in groups]}
                     for label, shown in rows
@@ -709,6 +765,7 @@ def _tables(
                     )
                 ],
             ],
+            note=rci_note(code, services, calibrations),
         )
     table(
         "talking-therapies",
@@ -855,12 +912,13 @@ def build_report(
     )
     names = dict(Service.objects.using(using).values_list("pk", "name"))
     day = metrics.day_number(today)
-    per_group = {ALL_STUDENTS: compute(rows, services, None, day)}
+    calibrations = calibrations_of(list(services), using)
+    per_group = {ALL_STUDENTS: compute(rows, services, None, day, calibrations)}
     codes = list(per_group[ALL_STUDENTS].measures)
     if parameters.breakdown:
         order = group_order(parameters.breakdown)
         for group, group_rows in _split(rows, order).items():
-            per_group[group] = compute(group_rows, services, codes, day)
+            per_group[group] = compute(group_rows, services, codes, day, calibrations)
     return {
         "parameters": {
             "start": parameters.start.isoformat(),
@@ -879,7 +937,7 @@ def build_report(
         ],
         "breakdown_label": BREAKDOWNS.get(parameters.breakdown, ""),
         "groups": list(per_group),
-        "tables": _tables(per_group, services, names, codes),
+        "tables": _tables(per_group, services, names, codes, calibrations),
         "charts": _charts(per_group, names, codes),
     }
 
@@ -903,6 +961,8 @@ def csv_rows(report: dict) -> list[list[str]]:
         ["Disclosure control", "Counts of people are rounded to the nearest 5; a count, rate or "
          f"statistic from 1 to {SMALLEST_SHOWN - 1} people is shown as {SUPPRESSED} and has no "
          "number; — is not defined."],
+        *[[f"Note: {table['title']}", table["note"]] for table in report["tables"]
+          if table.get("note")],
         [],
         CSV_COLUMNS,
     ]  # fmt: skip
@@ -1081,10 +1141,15 @@ def _funnel(title: str, kind: str, units: list[tuple[str, int, int]]) -> dict:
 def report_services_for(user):
     """The services `user` may report on: a researcher any service of the hub; a service
     manager the services of their own organisations; anybody else none."""
-    seats = seats_of(user)
-    if any(seat.role == Role.RESEARCHER for seat in seats):
+    if any(seat.role == Role.RESEARCHER for seat in seats_of(user)):
         return Service.objects.select_related("organisation")
-    organisations = {seat.organisation_id for seat in seats if seat.role == Role.SERVICE_MANAGER}
+    return calibration_services_for(user)
+
+
+def calibration_services_for(user):
+    """The services whose reliable change settings `user` may set: those of the
+    organisations they are a service manager in."""
+    organisations = {s.organisation_id for s in seats_of(user) if s.role == Role.SERVICE_MANAGER}
     return Service.objects.filter(organisation_id__in=organisations).select_related("organisation")
 
 

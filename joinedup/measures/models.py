@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from joinedup.measures.instruments import CODES
+from joinedup.measures.outcomes import jacobson_truax
 from joinedup.people.models import Service, Student
 from joinedup.referrals.models import Episode
 
@@ -32,6 +33,36 @@ class RoutineMeasure(models.Model):
 
     def __str__(self):
         return f"{self.service}: {self.code}"
+
+
+class Calibration(models.Model):
+    """A service's standard deviation of first scores and reliability for a measure with no
+    published reliable change index (the CORE-OM, `shared/spec/measures.md` §4): reports work
+    out its reliable change index from them (Jacobson & Truax)."""
+
+    service = models.ForeignKey(Service, models.CASCADE, related_name="calibrations")
+    code = models.CharField(max_length=10, choices=MEASURE_CHOICES)
+    first_score_sd = models.FloatField(_("standard deviation of first scores"))
+    reliability = models.FloatField(_("reliability"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    set_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["service", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "code"], name="calibration_unique"),
+            models.CheckConstraint(
+                condition=Q(first_score_sd__gt=0, reliability__gt=0, reliability__lt=1),
+                name="calibration_in_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.service}: {self.code}"
+
+    @property
+    def reliable_change_index(self) -> float:
+        return jacobson_truax(self.first_score_sd, self.reliability)
 
 
 class Administration(models.Model):
