@@ -179,8 +179,9 @@ def _wait_for_fresh_totp_period(margin: float = 3) -> None:
         time.sleep(left + 0.1)
 
 
-def login(page, user, totp=True, password: str = PASSWORD) -> None:
-    """Sign in through the allauth forms: email and password, then the TOTP code if asked.
+def login(page, user, totp=True, password: str = PASSWORD, secret: str = TOTP_SECRET) -> None:
+    """Sign in through the allauth forms: email and password, then the TOTP code of
+    `secret` if asked.
 
     Every page on the way, and the one it lands on, is checked with axe.
     """
@@ -194,7 +195,7 @@ def login(page, user, totp=True, password: str = PASSWORD) -> None:
         page.wait_for_url("**/accounts/2fa/authenticate/")
         assert_accessible(page)
         _wait_for_fresh_totp_period()
-        page.get_by_label("Code").fill(totp_code())
+        page.get_by_label("Code").fill(totp_code(secret))
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(lambda url: "/accounts/2fa/authenticate/" not in url)
     assert_accessible(page)
