@@ -7,28 +7,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('measures', '0005_episode_scores'),
-        ('people', '0008_nhs_number_status'),
+        ("measures", "0005_episode_scores"),
+        ("people", "0008_nhs_number_status"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Calibration',
+            name="Calibration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(choices=[('PHQ-9', 'PHQ-9'), ('GAD-7', 'GAD-7'), ('CORE-10', 'CORE-10'), ('CORE-OM', 'CORE-OM'), ('WEMWBS', 'WEMWBS'), ('SWEMWBS', 'SWEMWBS')], max_length=10)),
-                ('first_score_sd', models.FloatField(verbose_name='standard deviation of first scores')),
-                ('reliability', models.FloatField(verbose_name='reliability')),
-                ('set_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='calibrations', to='people.service')),
-                ('set_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        choices=[
+                            ("PHQ-9", "PHQ-9"),
+                            ("GAD-7", "GAD-7"),
+                            ("CORE-10", "CORE-10"),
+                            ("CORE-OM", "CORE-OM"),
+                            ("WEMWBS", "WEMWBS"),
+                            ("SWEMWBS", "SWEMWBS"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "first_score_sd",
+                    models.FloatField(verbose_name="standard deviation of first scores"),
+                ),
+                ("reliability", models.FloatField(verbose_name="reliability")),
+                ("set_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="calibrations",
+                        to="people.service",
+                    ),
+                ),
+                (
+                    "set_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['service', 'code'],
-                'constraints': [models.UniqueConstraint(fields=('service', 'code'), name='calibration_unique'), models.CheckConstraint(condition=models.Q(('first_score_sd__gt', 0), ('reliability__gt', 0), ('reliability__lt', 1)), name='calibration_in_range')],
+                "ordering": ["service", "code"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("service", "code"), name="calibration_unique"),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("first_score_sd__gt", 0),
+                            ("reliability__gt", 0),
+                            ("reliability__lt", 1),
+                        ),
+                        name="calibration_in_range",
+                    ),
+                ],
             },
         ),
     ]
