@@ -54,8 +54,24 @@ class ReportForm(PeriodForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["service"].queryset = reports.report_services_for(user)
         self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.organisation.name})"
+
+    def clean(self):
+        cleaned = super().clean()
+        services = cleaned.get("service")
+        if (
+            cleaned.get("breakdown") == "practitioner"
+            and services
+            and not reports.may_break_down_by_practitioner(self.user, services)
+        ):
+            self.add_error(
+                "breakdown",
+                _("Only a manager of each chosen service may break its figures down by "
+                  "practitioner."),
+            )  # fmt: skip
+        return cleaned
 
     def parameters(self) -> reports.ReportParameters:
         data = self.cleaned_data

@@ -320,6 +320,35 @@ def endings(rows: Iterable[EpisodeRow]) -> Endings:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """Outcomes for all: of the episodes that ended, how many had a first and a last valid
+    score on at least one measure, by how they ended and by service, so that a report shows
+    whether outcomes cover unplanned endings too (SPEQS). Each value is (paired, ended)."""
+
+    paired: int
+    ended: int
+    by_ending: dict[str, tuple[int, int]]
+    by_service: dict[int, tuple[int, int]]
+
+
+def coverage(rows: Iterable[EpisodeRow]) -> Coverage:
+    by_ending: dict[str, list[int]] = {}
+    by_service: dict[int, list[int]] = {}
+    for row in rows:
+        paired = any(score[2] >= 2 for score in row.scores.values())
+        for counts in (by_ending.setdefault(row.ending, [0, 0]),
+                       by_service.setdefault(row.service, [0, 0])):  # fmt: skip
+            counts[0] += paired
+            counts[1] += 1
+    return Coverage(
+        paired=sum(p for p, _ in by_ending.values()),
+        ended=sum(n for _, n in by_ending.values()),
+        by_ending={ending: (p, n) for ending, (p, n) in by_ending.items()},
+        by_service={service: (p, n) for service, (p, n) in by_service.items()},
+    )
+
+
+@dataclass(frozen=True)
 class MeasureOutcome:
     """Outcomes on one measure for the episodes that ended in the period (spec "Outcomes").
 

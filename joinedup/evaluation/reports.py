@@ -48,8 +48,8 @@ from joinedup.evaluation.rules import (
 from joinedup.measures import instruments
 from joinedup.measures.instruments import CODES
 from joinedup.measures.models import Calibration
-from joinedup.people.models import Role, Service, Student
-from joinedup.referrals.models import Referral
+from joinedup.people.models import Role, Service, Student, User
+from joinedup.referrals.models import Episode, Referral
 
 ALL_STUDENTS = "All students"
 NOT_RECORDED = "Not recorded"
@@ -71,12 +71,17 @@ BREAKDOWNS = {
     "age_band": "Age band",
     "level_of_study": "Level of study",
     "year_of_study": "Year of study",
+    # Not a student attribute: the episode's allocated practitioner, for managers of the
+    # service only (`may_break_down_by_practitioner`).
+    "practitioner": "Practitioner",
 }
+NOT_ALLOCATED = "Not allocated"
 WAIT_BAND_LABELS = tuple(
     f"{low // 7} to {high // 7} weeks" if high else f"{low // 7} weeks or more"
     for low, high in metrics.WAIT_BANDS
 )
 SOURCE_LABELS = dict(Referral.Source.choices)
+ENDING_LABELS = {str(k): str(v) for k, v in Episode.Ending.choices}
 DECLINE_LABELS = dict(Referral.DeclineReason.choices)
 
 
@@ -146,9 +151,15 @@ class _Sql:
             scores.setdefault(episode, {})[code] = (first, last, n)
         return scores
 
-    def group(self, breakdown: str) -> str:
+    def group(self, breakdown: str, table: str) -> str:
+        """The breakdown's raw value in the query of `table` ("r" referrals, "e" episodes):
+        a referral's practitioner is that of the episode it led to."""
         if not breakdown:
             return "''"
+        if breakdown == "practitioner":
+            if table == "e":
+                return "e.practitioner_id"
+            return "(SELECT p.practitioner_id FROM referrals_episode p WHERE p.id = r.episode_id)"
         if breakdown == "age_band":
             return self.date_day("s.date_of_birth")
         return f"s.{Student._meta.get_field(breakdown).column}"
@@ -167,10 +178,18 @@ def _in(ids: Sequence[int]) -> str:
     return ", ".join(str(int(i)) for i in ids)  # ints only: safe to inline
 
 
-def _labeller(breakdown: str) -> Callable[[object, int], str]:
+def _labeller(breakdown: str, using: str) -> Callable[[object, int], str]:
     """Turns a row's raw group value (and the day it is taken on, for ages) into a label."""
     if not breakdown:
         return lambda value, day: ALL_STUDENTS
+    if breakdown == "practitioner":
+        names = {
+            pk: " ".join(filter(None, (first, last))) or email
+            for pk, first, last, email in User.objects.using(using).values_list(
+                "pk", "first_name", "last_name", "email"
+            )
+        }
+        return lambda value, day: names.get(value, NOT_ALLOCATED)
     if breakdown == "age_band":
         return lambda value, day: metrics.age_band(metrics.date_of(value), metrics.date_of(day))
     if breakdown == "is_international":
@@ -181,8 +200,12 @@ def _labeller(breakdown: str) -> Callable[[object, int], str]:
     return lambda value, day: choices.get(value, NOT_RECORDED) if value else NOT_RECORDED
 
 
-def group_order(breakdown: str) -> list[str]:
-    """The groups of a breakdown in a fixed order, "Not recorded" last where it can occur."""
+def group_order(breakdown: str, rows: "Rows | None" = None) -> list[str]:
+    """The groups of a breakdown in a fixed order, "Not recorded" last where it can occur;
+    practitioners (from `rows`) by name, then episodes allocated to nobody."""
+    if breakdown == "practitioner":
+        named = {r.group for r in (*rows.referrals, *rows.episodes, *rows.appointments)}
+        return [*sorted(named - {NOT_ALLOCATED}), NOT_ALLOCATED]
     if breakdown == "age_band":
         return [label for _, label in metrics.AGE_BANDS]
     if breakdown == "is_international":
@@ -271,17 +294,18 @@ def fetch_rows(
     breakdown every row's group is a constant the query itself returns."""
     sql = _Sql(using)
     ids = _in(service_ids)
-    join = "JOIN people_student s ON s.id = {}.student_id" if breakdown else ""
+    of_student = breakdown and breakdown != "practitioner"
+    join = "JOIN people_student s ON s.id = {}.student_id" if of_student else ""
     # Without a breakdown, the group label is a parameter and rows are used as they come.
-    group = sql.group(breakdown) if breakdown else "%s"
+    group = (lambda table: sql.group(breakdown, table)) if breakdown else (lambda table: "%s")
     group_params = [] if breakdown else [ALL_STUDENTS]
     period = [sql.instant(start), sql.instant(end)]
-    label = _labeller(breakdown)
+    label = _labeller(breakdown, using)
 
     referral_sql = f"""
         SELECT r.student_id, r.source, r.from_service_id, r.to_service_id, r.state,
                r.decline_reason, {sql.day("r.sent_at")}, {sql.day("r.first_contact_at")},
-               {sql.day("r.treatment_started_at")}, {group}
+               {sql.day("r.treatment_started_at")}, {group("r")}
         FROM referrals_referral r {join.format("r")}
         WHERE r.sent_at >= %s AND r.sent_at < %s
           AND (r.to_service_id IN ({ids}) OR r.from_service_id IN ({ids}))"""  # noqa: S608
@@ -305,7 +329,7 @@ def fetch_rows(
 
     started = sql.day("e.started_at") if breakdown == "age_band" else "NULL"  # ages only
     episode_sql = f"""
-        SELECT e.id, e.student_id, e.service_id, e.ending, {group}, {started},
+        SELECT e.id, e.student_id, e.service_id, e.ending, {group("e")}, {started},
                CASE WHEN {in_period.format("e.ended_at")} THEN 1 ELSE 0 END,
                COALESCE(c.attended_treatment, 0),
                {counted_in_period("attended")}, {counted_in_period("missed")}
@@ -372,6 +396,7 @@ class Figures:
     waiting: metrics.Waiting
     appointments: metrics.Appointments
     endings: metrics.Endings
+    coverage: metrics.Coverage
     measures: dict[str, metrics.MeasureOutcome]
     talking_therapies: metrics.TalkingTherapiesOutcome
     flows: dict[tuple[int, int], set]
@@ -409,6 +434,7 @@ def compute(
         waiting=waiting,
         appointments=metrics.appointments(rows.appointments),
         endings=metrics.endings(rows.episodes),
+        coverage=metrics.coverage(rows.episodes),
         measures={
             code: metrics.measure_outcome(
                 rows.episodes,
@@ -707,6 +733,29 @@ def _tables(
             ),
         ],
     )
+    table(
+        "coverage",
+        "Outcomes",
+        "Outcomes for all: endings with first and last scores on at least one measure",
+        [
+            ("All endings", lambda f: disclose(Percentage(f.coverage.paired, f.coverage.ended))),
+            *[
+                (
+                    label,
+                    lambda f, e=ending: disclose(Percentage(*f.coverage.by_ending.get(e, (0, 0)))),
+                )
+                for ending, label in ENDING_LABELS.items()
+            ],
+            *[
+                (
+                    f"At {names.get(pk, '')}",
+                    lambda f, s=pk: disclose(Percentage(*f.coverage.by_service.get(s, (0, 0)))),
+                )
+                for pk in sorted(services, key=lambda pk: names.get(pk, ""))
+                if len(services) > 1
+            ],
+        ],
+    )
     for code in codes:
         table(
             f"measure-{code}",
@@ -830,33 +879,32 @@ def passes_students(n: int) -> bool:
 def _charts(per_group: dict[str, Figures], names: dict[int, str], codes: Sequence[str]) -> dict:
     """What the charts draw: only disclosed figures, parsed back to numbers."""
     overall = next(iter(per_group.values()))
+    bands = {
+        group: [disclose(Count(n)) for n in f.waiting.to_first_contact.bands]
+        for group, f in per_group.items()
+    }
+    first = [
+        _statistic(overall.measures[c].mean_first, overall.measures[c].students) for c in codes
+    ]
+    last = [_statistic(overall.measures[c].mean_last, overall.measures[c].students) for c in codes]
     return {
         "waiting": {
             "labels": list(WAIT_BAND_LABELS),
             "datasets": [
                 {
                     "label": group,
-                    "data": [
-                        _chart_number(disclose(Count(n))) for n in f.waiting.to_first_contact.bands
-                    ],
+                    "data": [_chart_number(shown) for shown in bands[group]],
+                    "suppressed": [shown == SUPPRESSED for shown in bands[group]],
                 }
-                for group, f in per_group.items()
+                for group in per_group
             ],
         },
         "scores": {
             "labels": list(codes),
-            "first": [
-                _chart_number(
-                    _statistic(overall.measures[c].mean_first, overall.measures[c].students)
-                )
-                for c in codes
-            ],
-            "last": [
-                _chart_number(
-                    _statistic(overall.measures[c].mean_last, overall.measures[c].students)
-                )
-                for c in codes
-            ],
+            "first": [_chart_number(shown) for shown in first],
+            "last": [_chart_number(shown) for shown in last],
+            "first_suppressed": [shown == SUPPRESSED for shown in first],
+            "last_suppressed": [shown == SUPPRESSED for shown in last],
         },
         "flows": [
             {"from": names.get(a, "?"), "to": names.get(b, "?"), "flow": width}
@@ -916,7 +964,7 @@ def build_report(
     per_group = {ALL_STUDENTS: compute(rows, services, None, day, calibrations)}
     codes = list(per_group[ALL_STUDENTS].measures)
     if parameters.breakdown:
-        order = group_order(parameters.breakdown)
+        order = group_order(parameters.breakdown, rows)
         for group, group_rows in _split(rows, order).items():
             per_group[group] = compute(group_rows, services, codes, day, calibrations)
     return {
@@ -1144,6 +1192,12 @@ def report_services_for(user):
     if any(seat.role == Role.RESEARCHER for seat in seats_of(user)):
         return Service.objects.select_related("organisation")
     return calibration_services_for(user)
+
+
+def may_break_down_by_practitioner(user, services) -> bool:
+    """Only a manager of each of the services sees its figures by practitioner."""
+    managed = {s.service_id for s in seats_of(user) if s.role == Role.SERVICE_MANAGER}
+    return all(service.pk in managed for service in services)
 
 
 def calibration_services_for(user):

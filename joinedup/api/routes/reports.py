@@ -27,6 +27,7 @@ Breakdown = Literal[
     "age_band",
     "level_of_study",
     "year_of_study",
+    "practitioner",
 ]
 assert set(Breakdown.__args__) == {"", *reports.BREAKDOWNS}  # noqa: S101
 

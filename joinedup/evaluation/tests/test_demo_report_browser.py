@@ -12,7 +12,14 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from joinedup.conftest import accessible_at_both_sizes, assert_accessible, login
+from joinedup.conftest import (
+    DESKTOP,
+    PHONE,
+    accessible_at_both_sizes,
+    assert_accessible,
+    expect_fits_the_screen,
+    login,
+)
 from joinedup.people.models import User
 from joinedup.record.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, build_demo_hub
 
@@ -43,6 +50,13 @@ CHART_POINTS = """canvas => {
 def demo_hub(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     build_demo_hub()
+
+
+def fits_on_a_phone(page) -> None:
+    """The page's wide tables scroll in their own boxes: the page itself fits a phone."""
+    page.set_viewport_size(PHONE)
+    expect_fits_the_screen(page)
+    page.set_viewport_size(DESKTOP)
 
 
 def cell(table, row: str, column: str) -> str:
@@ -90,6 +104,21 @@ def test_the_demo_service_manager_reports_a_year_by_gender_and_benchmarks(demo_h
         datasets = canvas.evaluate(CHART_POINTS)
         assert any(d["drawn"] and d["values"] for d in datasets), (name, datasets)
 
+    # A band hidden by disclosure control is marked on the chart, as in the table beside it.
+    bands = page.locator('table[data-table="wait-bands"]')
+    marked = page.locator('canvas[data-chart="waiting"]').evaluate(
+        "canvas => Chart.getChart(canvas).data.datasets.map(d => [d.label, d.suppressed])"
+    )
+    labels = page.locator('canvas[data-chart="waiting"]').evaluate(
+        "canvas => Chart.getChart(canvas).data.labels"
+    )
+    hidden = 0
+    for group, suppressed in marked:
+        for band, is_marked in zip(labels, suppressed, strict=True):
+            assert is_marked == (cell(bands, band, group) == "*"), (group, band)
+            hidden += is_marked
+    assert hidden, "the demo's breakdown by gender hides some bands"
+
     activity = page.locator('table[data-table="activity"]')
     referrals = {g: cell(activity, "Referrals", g) for g in ("All students", "Woman", "Man")}
     assert all(NUMBER.match(v) for v in referrals.values()), referrals
@@ -97,6 +126,7 @@ def test_the_demo_service_manager_reports_a_year_by_gender_and_benchmarks(demo_h
     paired = {g: cell(phq9, "With paired first and last scores", g) for g in ("Woman", "Man")}
     assert all(NUMBER.match(v) for v in paired.values()), paired
     accessible_at_both_sizes(page)
+    fits_on_a_phone(page)
 
     # The CSV says what it covers, then a row per figure and group; the PDF is a PDF.
     rows = list(csv.reader(io.StringIO(downloaded(page, "Download as CSV", tmp_path).read_text())))
@@ -124,3 +154,4 @@ def test_the_demo_service_manager_reports_a_year_by_gender_and_benchmarks(demo_h
         units = page.locator(f'table[data-table="funnel-{key}"] tbody tr')
         assert units.count() >= 3, (key, units.all_inner_texts())
     accessible_at_both_sizes(page)
+    fits_on_a_phone(page)

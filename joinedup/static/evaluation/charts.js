@@ -6,11 +6,39 @@
   var BLUE = "#005eb8", PALE = "#41b6e6", GREY = "#768692", RED = "#d5281b";
   var PALETTE = [BLUE, PALE, "#007f3b", "#ffb81c", "#7c2855", "#330072", GREY, "#ed8b00"];
 
+  // A figure hidden by disclosure control (from 1 to 7 people) is marked * where its bar
+  // would stand, so that it is not read as none.
+  var suppressedMarks = {
+    id: "suppressedMarks",
+    afterDatasetsDraw: function (chart) {
+      var ctx = chart.ctx, zero = chart.scales.y.getPixelForValue(0);
+      ctx.save();
+      ctx.fillStyle = "#212b32";
+      ctx.textAlign = "center";
+      ctx.font = "bold 16px Arial, sans-serif";
+      chart.data.datasets.forEach(function (dataset, i) {
+        var meta = chart.getDatasetMeta(i);
+        if (!chart.isDatasetVisible(i)) return;
+        (dataset.suppressed || []).forEach(function (suppressed, j) {
+          var element = meta.data[j];
+          if (suppressed && element && isFinite(element.x)) ctx.fillText("*", element.x, zero - 4);
+        });
+      });
+      ctx.restore();
+    }
+  };
+
   function bar(canvas, labels, datasets, yTitle) {
+    var anySuppressed = datasets.some(function (d) {
+      return (d.suppressed || []).some(Boolean);
+    });
     return new window.Chart(canvas, {
       type: "bar",
       data: {labels: labels, datasets: datasets},
+      plugins: [suppressedMarks],
       options: {animation: false, maintainAspectRatio: false,
+                plugins: {subtitle: {display: anySuppressed, position: "bottom",
+                                     text: "* hidden: a figure from 1 to 7 people"}},
                 scales: {y: {beginAtZero: true, title: {display: true, text: yTitle}}}}
     });
   }
@@ -19,14 +47,17 @@
     waiting: function (canvas, charts) {
       var w = charts.waiting;
       bar(canvas, w.labels, w.datasets.map(function (d, i) {
-        return {label: d.label, data: d.data, backgroundColor: PALETTE[i % PALETTE.length]};
+        return {label: d.label, data: d.data, suppressed: d.suppressed,
+                backgroundColor: PALETTE[i % PALETTE.length]};
       }), "Referrals");
     },
     scores: function (canvas, charts) {
       var s = charts.scores;
       bar(canvas, s.labels, [
-        {label: "Mean first score", data: s.first, backgroundColor: GREY},
-        {label: "Mean last score", data: s.last, backgroundColor: BLUE}
+        {label: "Mean first score", data: s.first, suppressed: s.first_suppressed,
+         backgroundColor: GREY},
+        {label: "Mean last score", data: s.last, suppressed: s.last_suppressed,
+         backgroundColor: BLUE}
       ], "Score");
     },
     flows: function (canvas, charts) {

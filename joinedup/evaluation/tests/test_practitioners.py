@@ -1,0 +1,67 @@
+"""A service's manager breaks its report down by practitioner: each episode under the
+practitioner it was allocated to, a referral under its episode's; nobody else may."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from joinedup.evaluation.reports import NOT_ALLOCATED, ReportParameters, build_report
+from joinedup.evaluation.tests.test_report import (
+    END,
+    START,
+    TODAY,
+    add_episode,
+    add_referral,
+    figure,
+    students,
+)
+
+URL = reverse("evaluation:report")
+
+
+@pytest.fixture
+def allocated(hub, reports_alias):
+    """Priya's 10 episodes all paired and recovered, Colin's 8 with one score each, and 9
+    allocated to nobody."""
+    for n, (who, count, scores) in enumerate(
+        [(hub.practitioner, 10, [18, 6]), (hub.counsellor, 8, [20]), (None, 9, [15, 12])]
+    ):
+        for student in students(hub, count, start=100 * n):
+            referral = add_referral(hub, student, hub.wellbeing, dt.date(2025, 3, 1), first=7)
+            episode = add_episode(hub, student, hub.wellbeing, dt.date(2025, 3, 8),
+                                  dt.date(2025, 6, 1), scores={"PHQ-9": scores})  # fmt: skip
+            episode.practitioner = who
+            episode.save()
+            referral.episode = episode
+            referral.save()
+
+
+def test_each_practitioners_episodes_and_referrals_are_their_own_column(hub, allocated):
+    report = build_report(
+        ReportParameters(START, END, (hub.wellbeing.pk,), "practitioner"),
+        using="default",
+        today=TODAY,
+    )
+    assert report["groups"] == ["All students", "Colin", "Priya", NOT_ALLOCATED]
+    paired = "With paired first and last scores"
+    assert figure(report, "measure-PHQ-9", paired, "Priya") == "10"
+    assert figure(report, "measure-PHQ-9", paired, "Colin") == "0"
+    assert figure(report, "measure-PHQ-9", paired, NOT_ALLOCATED) == "10"  # 9, rounded
+    assert figure(report, "activity", "Referrals", "Colin") == "10"  # 8, rounded
+    assert figure(report, "activity", "Referrals", "All students") == "25"  # 27
+
+
+def _ask(client, user, *services):
+    client.force_login(user)
+    query = {"start": "2025-01-01", "end": "2026-01-01", "breakdown": "practitioner"}
+    return client.get(URL, query | {"service": [s.pk for s in services]})
+
+
+def test_only_a_manager_of_each_chosen_service_sees_it_by_practitioner(client, hub, allocated):
+    assert _ask(client, hub.service_manager, hub.wellbeing).status_code == 200
+    # Counselling is of the manager's organisation, but they do not manage it.
+    refused = _ask(client, hub.service_manager, hub.wellbeing, hub.counselling)
+    assert refused.status_code == 400
+    assert "Only a manager of each chosen service" in refused.content.decode()
+    assert _ask(client, hub.researcher, hub.wellbeing).status_code == 400
