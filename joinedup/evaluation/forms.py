@@ -57,6 +57,9 @@ class ReportForm(PeriodForm):
         self.user = user
         self.fields["service"].queryset = reports.report_services_for(user)
         self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.organisation.name})"
+        if not reports.manages_a_service(user):
+            breakdown = self.fields["breakdown"]
+            breakdown.choices = [c for c in breakdown.choices if c[0] != "practitioner"]
 
     def clean(self):
         cleaned = super().clean()

@@ -1194,9 +1194,17 @@ def report_services_for(user):
     return calibration_services_for(user)
 
 
+def _managed(user) -> set[int]:
+    return {s.service_id for s in seats_of(user) if s.role == Role.SERVICE_MANAGER and s.service_id}
+
+
+def manages_a_service(user) -> bool:
+    return bool(_managed(user))
+
+
 def may_break_down_by_practitioner(user, services) -> bool:
     """Only a manager of each of the services sees its figures by practitioner."""
-    managed = {s.service_id for s in seats_of(user) if s.role == Role.SERVICE_MANAGER}
+    managed = _managed(user)
     return all(service.pk in managed for service in services)
 
 

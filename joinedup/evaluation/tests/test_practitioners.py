@@ -65,3 +65,10 @@ def test_only_a_manager_of_each_chosen_service_sees_it_by_practitioner(client, h
     assert refused.status_code == 400
     assert "Only a manager of each chosen service" in refused.content.decode()
     assert _ask(client, hub.researcher, hub.wellbeing).status_code == 400
+
+
+def test_the_choice_is_offered_only_to_someone_who_manages_a_service(client, hub):
+    for user, offered in ((hub.service_manager, True), (hub.researcher, False)):
+        client.force_login(user)
+        choices = dict(client.get(URL).context["form"].fields["breakdown"].choices)
+        assert ("practitioner" in choices) is offered
