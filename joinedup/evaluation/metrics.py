@@ -372,6 +372,8 @@ class MeasureOutcome:
     recovery: int | None
     reliable_recovery: int | None
     clinically_significant: int | None
+    # How many paired episodes had each distinct (first, last) score, for the pre/post chart.
+    pairs: Mapping[tuple[float, float], int] = NO_SCORES
 
     @property
     def not_available(self) -> int:
@@ -455,7 +457,15 @@ def measure_outcome(
         recovery=counts["recovered"],
         reliable_recovery=counts["reliably"],
         clinically_significant=counts["significant"],
+        pairs=_without_index(pairs),
     )
+
+
+def _without_index(pairs: Counter) -> Counter[tuple[float, float]]:
+    plain: Counter[tuple[float, float]] = Counter()
+    for (first, last, _), k in pairs.items():
+        plain[first, last] += k
+    return plain
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,12 @@ def test_every_figure_on_the_page_is_in_the_pdf_in_its_column(client, hub, wellb
     scores = report["charts"]["scores"]
     for code, first, last in zip(scores["labels"], scores["first"], scores["last"], strict=True):
         assert f"{code} {first:g} to {last:g}" in text
+    assert report["charts"]["prepost"][0]["cells"], "the caseload's CORE-10 cell is drawn"
+    for chart in report["charts"]["prepost"]:
+        hidden = f"not drawn: {chart['hidden']})"
+        assert (
+            f"{chart['code']}: episodes by first and last score (in cells of fewer than 8, {hidden}"
+            in text
+        )
+        for cell in chart["cells"]:
+            assert f"{cell['first']} {cell['last']} {cell['n']:g}" in text, cell

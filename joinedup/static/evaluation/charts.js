@@ -69,6 +69,52 @@
         options: {animation: false, maintainAspectRatio: false}
       });
     },
+    // CORE Net's pre/post chart: each cell of first and last scores holding 8 or more
+    // episodes as a bubble of its rounded count, read by the line of no change, the
+    // reliable change limits either side of it and the clinical cut-off on both axes.
+    prepost: function (canvas, charts) {
+      var p = charts.prepost.filter(function (c) { return c.code === canvas.dataset.code; })[0];
+      var lo = p.min, hi = p.max;
+      function line(label, colour, dash, points) {
+        return {type: "line", label: label, borderColor: colour, borderDash: dash,
+                pointRadius: 0, borderWidth: 1, fill: false,
+                data: points.map(function (xy) { return {x: xy[0], y: xy[1]}; })};
+      }
+      var datasets = [
+        {type: "bubble", label: "Episodes (rounded to 5)", backgroundColor: "rgba(0, 94, 184, 0.6)",
+         data: p.cells.map(function (c) {
+           return {x: c.x, y: c.y, r: 3 + 2 * Math.sqrt(c.n), n: c.n, first: c.first, last: c.last};
+         })},
+        line("No change", GREY, [], [[lo, lo], [hi, hi]])
+      ];
+      if (p.rci !== null) {
+        datasets.push(line("Reliable change limits", RED, [4, 4],
+                           [[lo + p.rci, lo], [hi, hi - p.rci]]));
+        datasets.push(line("Reliable change limits (upper)", RED, [4, 4],
+                           [[lo, lo + p.rci], [hi - p.rci, hi]]));
+      }
+      if (p.cutoff !== null) {
+        datasets.push(line("Clinical cut-off", PALE, [], [[p.cutoff, lo], [p.cutoff, hi]]));
+        datasets.push(line("Clinical cut-off (upper)", PALE, [], [[lo, p.cutoff], [hi, p.cutoff]]));
+      }
+      new window.Chart(canvas, {
+        type: "bubble",
+        data: {datasets: datasets},
+        options: {animation: false, maintainAspectRatio: false,
+                  plugins: {
+                    legend: {labels: {filter: function (item) {
+                      return item.text.indexOf("(upper)") === -1; }}},
+                    tooltip: {callbacks: {label: function (item) {
+                      var d = item.raw;
+                      return d.n === undefined ? item.dataset.label :
+                        "First " + d.first + ", last " + d.last + ": " + d.n + " episodes";
+                    }}}},
+                  scales: {x: {type: "linear", min: lo, max: hi,
+                               title: {display: true, text: "First score"}},
+                           y: {type: "linear", min: lo, max: hi,
+                               title: {display: true, text: "Last score"}}}}
+      });
+    },
     funnel: function (canvas, charts) {
       var f = charts[canvas.dataset.funnel];
       function line(name, side, label, colour, dash) {
