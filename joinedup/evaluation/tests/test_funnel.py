@@ -11,7 +11,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from joinedup.evaluation.funnel import binomial_limit, funnel
-from joinedup.evaluation.reports import _funnel
+from joinedup.evaluation.reports import funnel_plot
 
 
 def exact_limit(n: int, p0: Fraction, probability: Fraction) -> float:
@@ -91,7 +91,7 @@ def _unit(draw):
 @hypothesis_settings(max_examples=400, deadline=None)
 @given(st.lists(st.composite(_unit)(), min_size=1, max_size=12, unique_by=lambda u: u[0]))
 def test_every_drawn_point_lies_on_the_side_of_each_drawn_limit_its_flag_says(units):
-    plot = _funnel("Recovery", "service", units)
+    plot = funnel_plot("Recovery", "service", units)
     for point in plot["points"]:
         if point["x"] is None:
             assert not point["flagged"]
@@ -107,7 +107,7 @@ def test_every_drawn_point_lies_on_the_side_of_each_drawn_limit_its_flag_says(un
 def test_a_unit_near_the_limit_is_judged_where_it_is_drawn():
     """Ten units of 200 at 36% and one of 48 at 62% (exactly 61.8% limits at its 48 would
     not be the limits drawn at 50): the flag follows the drawn size and the drawn hub rate."""
-    plot = _funnel(
+    plot = funnel_plot(
         "Recovery", "service", [(f"U{n}", 72, 200) for n in range(10)] + [("Near", 30, 48)]
     )
     near = plot["points"][-1]

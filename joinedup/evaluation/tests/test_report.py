@@ -199,8 +199,9 @@ def test_an_empty_period_reports_zeros_and_dashes(hub):
 
 
 def test_every_figure_passes_through_disclosure_control(hub, caseload, monkeypatch):
-    real = reports.disclose
-    monkeypatch.setattr(reports, "disclose", lambda figure: f"«{real(figure)}»")
+    real = reports.tables.disclose
+    for module in (reports.tables, reports.charts):
+        monkeypatch.setattr(module, "disclose", lambda figure: f"«{real(figure)}»")
     report = run(hub, "gender")
     values = [v for t in report["tables"] for r in t["rows"] for v in r["values"]]
     assert values
@@ -267,7 +268,7 @@ def test_benchmark_shows_every_service_and_institution_and_flags_nothing_by_rank
 
 
 def test_a_funnel_never_draws_a_unit_from_one_to_seven_people():
-    plot = reports._funnel("Recovery", "service", [("Small", 0, 5), ("Big", 50, 100)])
+    plot = reports.funnel_plot("Recovery", "service", [("Small", 0, 5), ("Big", 50, 100)])
     small, big = plot["points"]
     assert (small["shown"], small["x"], small["y"], small["flagged"]) == ("*", None, None, False)
     # drawn at its rounded size and its shown percentage
@@ -279,16 +280,16 @@ def test_a_funnel_never_draws_a_unit_from_one_to_seven_people():
 
 
 def test_a_funnel_whose_every_unit_is_hidden_says_so_not_that_there_were_no_episodes():
-    plot = reports._funnel("Recovery", "service", [("A", 1, 4), ("B", 2, 6), ("C", 0, 0)])
+    plot = reports.funnel_plot("Recovery", "service", [("A", 1, 4), ("B", 2, 6), ("C", 0, 0)])
     assert (plot["pooled"], plot["hidden"], plot["curve"]) == (None, 2, [])
-    assert reports._funnel("Recovery", "service", [("C", 0, 0)])["hidden"] == 0
+    assert reports.funnel_plot("Recovery", "service", [("C", 0, 0)])["hidden"] == 0
 
 
 def test_no_drawn_funnel_number_tells_a_suppressed_unit_from_another():
     """A small unit's outcome must not move anything drawn: its 0 of 3 and 3 of 3 give the
     same plot (the exact hub rates would be 38.8% and 41.7%)."""
-    low = reports._funnel("Recovery", "service", [("Small", 0, 3), ("Big", 40, 102)])
-    high = reports._funnel("Recovery", "service", [("Small", 3, 3), ("Big", 40, 102)])
+    low = reports.funnel_plot("Recovery", "service", [("Small", 0, 3), ("Big", 40, 102)])
+    high = reports.funnel_plot("Recovery", "service", [("Small", 3, 3), ("Big", 40, 102)])
     assert low == high
     assert low["curve"][-1]["n"] == 100  # the largest size rounded: 102 is drawn as 100
     assert low["pooled"] == 39
@@ -361,7 +362,7 @@ def test_episodes_and_appointments_are_read_in_one_pass_with_their_own_periods(h
     ],
 )
 def test_the_benchmarking_page_says_which_units_it_hides(rf, units, said, not_said):
-    plot = reports._funnel("Recovery", "service", units)
+    plot = reports.funnel_plot("Recovery", "service", units)
     request = rf.get("/")
     request.user = AnonymousUser()
     page = render_to_string("evaluation/benchmarking.html", {

@@ -1,0 +1,62 @@
+"""Who may run reports and set calibrations, and the audit of each run."""
+
+from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.consent.policy import seats_of
+from joinedup.people.models import Role, Service
+
+
+def report_services_for(user):
+    """The services `user` may report on: a researcher any service of the hub; a service
+    manager the services of their own organisations; anybody else none."""
+    if any(seat.role == Role.RESEARCHER for seat in seats_of(user)):
+        return Service.objects.select_related("organisation")
+    return calibration_services_for(user)
+
+
+def _managed(user) -> set[int]:
+    return {s.service_id for s in seats_of(user) if s.role == Role.SERVICE_MANAGER and s.service_id}
+
+
+def manages_a_service(user) -> bool:
+    return bool(_managed(user))
+
+
+def may_break_down_by_practitioner(user, services) -> bool:
+    """Only a manager of each of the services sees its figures by practitioner."""
+    managed = _managed(user)
+    return all(service.pk in managed for service in services)
+
+
+def calibration_services_for(user):
+    """The services whose reliable change settings `user` may set: those of the
+    organisations they are a service manager in."""
+    organisations = {s.organisation_id for s in seats_of(user) if s.role == Role.SERVICE_MANAGER}
+    return Service.objects.filter(organisation_id__in=organisations).select_related("organisation")
+
+
+def can_run_reports(user) -> bool:
+    return user.is_authenticated and any(
+        seat.role in (Role.RESEARCHER, Role.SERVICE_MANAGER) for seat in seats_of(user)
+    )
+
+
+def record_report_run(*, actor, action: str, description: str, request=None) -> None:
+    """Audit one run of a report or benchmark: who, in which role, and what it covered.
+    No student is named in a report, so the entry names none."""
+    seat = next(
+        (s for s in seats_of(actor) if s.role in (Role.RESEARCHER, Role.SERVICE_MANAGER)), None
+    )
+    append(
+        [
+            Entry(
+                action=action,
+                actor=actor,
+                allowed=True,
+                reason=description,
+                actor_role=seat.role if seat else "",
+                actor_service=seat.place if seat else "",
+                actor_organisation=seat.organisation_name if seat else "",
+                request_id=request_id_of(request),
+            )
+        ]
+    )
