@@ -1,6 +1,7 @@
 """A report's figures as tables of rows by student group, every value disclosed."""
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from joinedup.evaluation import metrics
 from joinedup.evaluation.reports.figures import Figures, rci_note
@@ -52,6 +53,154 @@ def effect_size_label(code: str) -> str:
     return f"Effect size (mean change ÷ SD of first scores; {better} 0 is improvement)"
 
 
+# Each figure is described by where it is found in a group's `Figures` (a path of attribute
+# names and mapping keys) and how it is disclosed.
+Path = tuple[object, ...]
+
+
+def at(figures: Figures, path: Path):
+    """The value at `path`: attributes, mapping keys (a missing key is 0, none of it) and
+    positions in sequences."""
+    value: object = figures
+    for step in path:
+        if isinstance(value, Mapping):
+            value = value.get(step, 0)
+        elif isinstance(step, int):
+            value = value[step]  # type: ignore[index]
+        else:
+            value = getattr(value, str(step))
+    return value
+
+
+@dataclass(frozen=True)
+class People:
+    """A count of people (or of a set of them)."""
+
+    path: Path
+
+    def shown(self, figures: Figures) -> str:
+        value = at(figures, self.path)
+        return disclose(Count(value if isinstance(value, int) else len(value)))
+
+
+@dataclass(frozen=True)
+class Share:
+    """A rate: numerator of denominator; a dash where the measure does not define it."""
+
+    numerator: Path
+    denominator: Path
+
+    def shown(self, figures: Figures) -> str:
+        return percentage_or_undefined(at(figures, self.numerator), at(figures, self.denominator))
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A rate kept as its (numerator, denominator) pair."""
+
+    path: Path
+
+    def shown(self, figures: Figures) -> str:
+        return disclose(Percentage(*(at(figures, self.path) or (0, 0))))
+
+
+@dataclass(frozen=True)
+class Mean:
+    """A statistic of the people at `students`, to `places` decimal places."""
+
+    path: Path
+    students: Path
+    places: int = 1
+
+    def shown(self, figures: Figures) -> str:
+        return statistic(at(figures, self.path), at(figures, self.students), self.places)
+
+
+@dataclass(frozen=True)
+class MissedRate:
+    def shown(self, figures: Figures) -> str:
+        return missed_rate(figures.appointments)
+
+
+Figure = People | Share | Pair | Mean | MissedRate
+Rows = Sequence[tuple[str, Figure]]
+
+
+def _outcomes(of: Path) -> Rows:
+    return [
+        ("Reliable improvement", Share((*of, "reliable_improvement"), (*of, "paired"))),
+        ("No reliable change", Share((*of, "no_reliable_change"), (*of, "paired"))),
+        ("Reliable deterioration", Share((*of, "reliable_deterioration"), (*of, "paired"))),
+        ("Recovery (of those in the clinical range at first)",
+         Share((*of, "recovery"), (*of, "case_at_start"))),
+        ("Reliable recovery (of those in the clinical range at first)",
+         Share((*of, "reliable_recovery"), (*of, "case_at_start"))),
+        ("Clinically significant change (of those clinical at first)",
+         Share((*of, "clinically_significant"), (*of, "case_at_start"))),
+    ]  # fmt: skip
+
+
+def _measure(code: str) -> Rows:
+    of = ("measures", code)
+    return [
+        ("Episodes ended", People((*of, "ended"))),
+        ("With paired first and last scores", People((*of, "paired"))),
+        ("Outcomes not available (no paired scores)", People((*of, "not_available"))),
+        ("Mean first score", Mean((*of, "mean_first"), (*of, "students"))),
+        ("Mean last score", Mean((*of, "mean_last"), (*of, "students"))),
+        (effect_size_label(code), Mean((*of, "effect_size"), (*of, "students"), 2)),
+        *_outcomes(of),
+    ]
+
+
+def _waits(name: str, clock: str) -> Rows:
+    return [
+        (f"{name}: referrals", People(("waiting", clock, "count"))),
+        *[
+            (f"{name}: {'median' if p == 50 else f'{p}th percentile'} (days)",
+             Mean(("waiting", clock, "percentiles", p), ("waiting", clock, "students"), 0))
+            for p in metrics.PERCENTILES
+        ],
+    ]  # fmt: skip
+
+
+def _of_referrals(outcome: str) -> Share:
+    return Share(("activity", "by_outcome", outcome), ("activity", "referrals"))
+
+
+def _of_endings(kind: str) -> Share:
+    return Share(("endings", kind), ("endings", "ended"))
+
+
+TT = "talking_therapies"
+# The tables whose rows never vary, as data: key, section, title and rows.
+APPOINTMENTS = ("appointments", "Appointments", "Missed appointments", [
+    ("Appointments attended", People(("appointments", "attended"))),
+    ("Appointments missed", People(("appointments", "missed"))),
+    ("Missed appointment rate", MissedRate()),
+])  # fmt: skip
+ENDINGS = ("endings", "Endings", "Endings", [
+    ("Episodes ended", People(("endings", "ended"))),
+    ("Planned endings", _of_endings("planned")),
+    ("Unplanned endings", _of_endings("unplanned")),
+    ("Transferred to another service (planned)", _of_endings("transferred")),
+    ("The student disengaged (unplanned)", _of_endings("disengaged")),
+])  # fmt: skip
+TALKING_THERAPIES = ("talking-therapies", "Outcomes",
+                     "NHS Talking Therapies outcomes (PHQ-9 and GAD-7)", [
+    ("Episodes ended", People((TT, "ended"))),
+    ("Finished a course of treatment (two or more treatment appointments)",
+     People((TT, "finished"))),
+    ("Outcomes not available (not finished, or no paired scores)", People((TT, "not_available"))),
+    ("Reliable improvement", Share((TT, "reliable_improvement"), (TT, "eligible"))),
+    ("Reliable deterioration", Share((TT, "reliable_deterioration"), (TT, "eligible"))),
+    ("Recovery (of those at caseness at the start)",
+     Share((TT, "recovery"), (TT, "case_at_start"))),
+    ("Reliable recovery (of those at caseness at the start)",
+     Share((TT, "reliable_recovery"), (TT, "case_at_start"))),
+])  # fmt: skip
+
+
 def tables_of(
     per_group: dict[str, Figures],
     services: dict[int, Service],
@@ -59,335 +208,89 @@ def tables_of(
     codes: Sequence[str],
     calibrations: Mapping = NO_CALIBRATIONS,
 ) -> list[dict]:
-    """Every figure as tables of rows × groups, each value disclosed."""
+    """Every figure as tables of rows × groups, each value disclosed: the fixed tables
+    above, and those whose rows depend on what the period holds (sources, decline reasons,
+    onward flows, waiting standards, services and measures)."""
     groups = list(per_group.values())
-    tables = []
 
-    def table(key, section, title, rows, note=""):
-        tables.append(
-            {
-                "key": key,
-                "section": section,
-                "title": title,
-                "note": note,
-                "rows": [
-                    {"label": label, "values": [shown(figures) for figures in groups]}
-                    for label, shown in rows
-                ],
-            }
-        )
+    def table(key: str, section: str, title: str, rows: Rows, note: str = "") -> dict:
+        return {
+            "key": key,
+            "section": section,
+            "title": title,
+            "note": note,
+            "rows": [
+                {"label": label, "values": [figure.shown(f) for f in groups]}
+                for label, figure in rows
+            ],
+        }
 
-    table(
-        "activity",
-        "Activity",
-        "Referrals received",
-        [
-            ("Referrals", lambda f: disclose(Count(f.activity.referrals))),
-            ("Students referred", lambda f: disclose(Count(f.activity.students))),
-        ],
-    )
-    sources = [(value, str(label)) for value, label in SOURCE_LABELS.items()]
-    from_services = sorted(
-        {s for f in groups for s in f.activity.from_services}, key=lambda pk: names.get(pk, "")
-    )
-    table(
-        "sources",
-        "Activity",
-        "Referrals by source",
-        [
-            *[
-                (label, lambda f, v=value: disclose(Count(f.activity.by_source.get(v, 0))))
-                for value, label in sources
-            ],
-            *[
-                (
-                    f"From {names.get(pk, 'another service')}",
-                    lambda f, pk=pk: disclose(Count(f.activity.from_services.get(pk, 0))),
-                )
-                for pk in from_services
-            ],
-        ],
-    )
+    def by_name(keys):
+        return sorted(keys, key=lambda k: names.get(k, "") if isinstance(k, int) else
+                      (names.get(k[0], ""), names.get(k[1], "")))  # fmt: skip
+
+    from_services = by_name({s for f in groups for s in f.activity.from_services})
     reasons = sorted({r for f in groups for r in f.activity.declined_by_reason})
-    table(
-        "outcomes",
-        "Activity",
-        "Referrals by outcome",
-        [
-            (
-                "Accepted",
-                lambda f: disclose(
-                    Percentage(f.activity.by_outcome["accepted"], f.activity.referrals)
-                ),
-            ),
-            (
-                "Declined",
-                lambda f: disclose(
-                    Percentage(f.activity.by_outcome["declined"], f.activity.referrals)
-                ),
-            ),
-            *[
-                (
-                    f"Declined: {str(DECLINE_LABELS.get(reason, reason)).lower()}",
-                    lambda f, r=reason: disclose(Count(f.activity.declined_by_reason.get(r, 0))),
-                )
-                for reason in reasons
-            ],
-            (
-                "Withdrawn",
-                lambda f: disclose(
-                    Percentage(f.activity.by_outcome["withdrawn"], f.activity.referrals)
-                ),
-            ),
-            (
-                "Still open (not yet decided)",
-                lambda f: disclose(Percentage(f.activity.by_outcome["open"], f.activity.referrals)),
-            ),
-        ],
-    )
-    pairs = sorted(
-        {pair for f in groups for pair in f.flows},
-        key=lambda p: (names.get(p[0], ""), names.get(p[1], "")),
-    )
-    table(
-        "flows",
-        "Activity",
-        "Onward referrals between services (students)",
-        [
-            (
-                f"{names.get(a, '?')} → {names.get(b, '?')}",
-                lambda f, p=(a, b): disclose(Count(len(f.flows.get(p, ())))),
-            )
-            for a, b in pairs
-        ],
-    )
-
-    def wait_rows(name, attribute):
-        return [
-            (f"{name}: referrals", lambda f: disclose(Count(getattr(f.waiting, attribute).count))),
-            *[
-                (
-                    f"{name}: {'median' if p == 50 else f'{p}th percentile'} (days)",
-                    lambda f, p=p: statistic(
-                        getattr(f.waiting, attribute).percentiles[p],
-                        getattr(f.waiting, attribute).students,
-                        0,
-                    ),
-                )
-                for p in metrics.PERCENTILES
-            ],
-        ]
-
+    flows = by_name({pair for f in groups for pair in f.flows})
     standards = sorted(
         {s.waiting_standard_days for s in services.values() if s.waiting_standard_days is not None}
     )
-    tt = any(s.kind == "talking_therapies" for s in services.values())
-    table(
-        "waiting",
-        "Waiting times",
-        "Waiting times",
-        [
-            *wait_rows("To first contact", "to_first_contact"),
-            *(
-                [
-                    (
-                        "First contact within the service's standard "
-                        f"({', '.join(str(d) for d in standards)} days)",
-                        lambda f: disclose(
-                            Percentage(f.waiting.within_standard, f.waiting.with_standard)
-                        ),
-                    )
-                ]
-                if standards
-                else []
-            ),
-            *wait_rows("To treatment start", "to_treatment"),
-            *[
-                (
-                    f"NHS Talking Therapies: treatment within {days // 7} weeks",
-                    lambda f, i=i: disclose(
-                        Percentage(
-                            f.waiting.talking_therapies_within[i],
-                            f.waiting.talking_therapies_started,
-                        )
-                    ),
-                )
-                for i, days in enumerate(metrics.TALKING_THERAPIES_STANDARDS_DAYS)
-                if tt
-            ],
-            *wait_rows("Still waiting", "still_waiting"),
-        ],
-    )
-    table(
-        "wait-bands",
-        "Waiting times",
-        "Waits to first contact, by length",
-        [
-            (band, lambda f, i=i: disclose(Count(f.waiting.to_first_contact.bands[i])))
+    talking_therapies = any(s.kind == "talking_therapies" for s in services.values())
+    return [
+        table("activity", "Activity", "Referrals received", [
+            ("Referrals", People(("activity", "referrals"))),
+            ("Students referred", People(("activity", "students"))),
+        ]),
+        table("sources", "Activity", "Referrals by source", [
+            *[(str(label), People(("activity", "by_source", value)))
+              for value, label in SOURCE_LABELS.items()],
+            *[(f"From {names.get(pk, 'another service')}",
+               People(("activity", "from_services", pk))) for pk in from_services],
+        ]),
+        table("outcomes", "Activity", "Referrals by outcome", [
+            ("Accepted", _of_referrals("accepted")),
+            ("Declined", _of_referrals("declined")),
+            *[(f"Declined: {str(DECLINE_LABELS.get(r, r)).lower()}",
+               People(("activity", "declined_by_reason", r))) for r in reasons],
+            ("Withdrawn", _of_referrals("withdrawn")),
+            ("Still open (not yet decided)", _of_referrals("open")),
+        ]),
+        table("flows", "Activity", "Onward referrals between services (students)", [
+            (f"{names.get(a, '?')} → {names.get(b, '?')}", People(("flows", (a, b))))
+            for a, b in flows
+        ]),
+        table("waiting", "Waiting times", "Waiting times", [
+            *_waits("To first contact", "to_first_contact"),
+            *([("First contact within the service's standard "
+                f"({', '.join(str(d) for d in standards)} days)",
+                Share(("waiting", "within_standard"), ("waiting", "with_standard")))]
+              if standards else []),
+            *_waits("To treatment start", "to_treatment"),
+            *[(f"NHS Talking Therapies: treatment within {days // 7} weeks",
+               Share(("waiting", "talking_therapies_within", i),
+                     ("waiting", "talking_therapies_started")))
+              for i, days in enumerate(metrics.TALKING_THERAPIES_STANDARDS_DAYS)
+              if talking_therapies],
+            *_waits("Still waiting", "still_waiting"),
+        ]),
+        table("wait-bands", "Waiting times", "Waits to first contact, by length", [
+            (band, People(("waiting", "to_first_contact", "bands", i)))
             for i, band in enumerate(WAIT_BAND_LABELS)
-        ],
-    )
-    table(
-        "appointments",
-        "Appointments",
-        "Missed appointments",
-        [
-            ("Appointments attended", lambda f: disclose(Count(f.appointments.attended))),
-            ("Appointments missed", lambda f: disclose(Count(f.appointments.missed))),
-            ("Missed appointment rate", lambda f: missed_rate(f.appointments)),
-        ],
-    )
-    table(
-        "endings",
-        "Endings",
-        "Endings",
-        [
-            ("Episodes ended", lambda f: disclose(Count(f.endings.ended))),
-            ("Planned endings", lambda f: disclose(Percentage(f.endings.planned, f.endings.ended))),
-            (
-                "Unplanned endings",
-                lambda f: disclose(Percentage(f.endings.unplanned, f.endings.ended)),
-            ),
-            (
-                "Transferred to another service (planned)",
-                lambda f: disclose(Percentage(f.endings.transferred, f.endings.ended)),
-            ),
-            (
-                "The student disengaged (unplanned)",
-                lambda f: disclose(Percentage(f.endings.disengaged, f.endings.ended)),
-            ),
-        ],
-    )
-    table(
-        "coverage",
-        "Outcomes",
-        "Outcomes for all: endings with first and last scores on at least one measure",
-        [
-            ("All endings", lambda f: disclose(Percentage(f.coverage.paired, f.coverage.ended))),
-            *[
-                (
-                    label,
-                    lambda f, e=ending: disclose(Percentage(*f.coverage.by_ending.get(e, (0, 0)))),
-                )
-                for ending, label in ENDING_LABELS.items()
-            ],
-            *[
-                (
-                    f"At {names.get(pk, '')}",
-                    lambda f, s=pk: disclose(Percentage(*f.coverage.by_service.get(s, (0, 0)))),
-                )
-                for pk in sorted(services, key=lambda pk: names.get(pk, ""))
-                if len(services) > 1
-            ],
-        ],
-    )
-    for code in codes:
-        table(
-            f"measure-{code}",
-            "Outcomes",
-            f"Outcomes on the {code}",
-            [
-                ("Episodes ended", lambda f, c=code: disclose(Count(f.measures[c].ended))),
-                (
-                    "With paired first and last scores",
-                    lambda f, c=code: disclose(Count(f.measures[c].paired)),
-                ),
-                (
-                    "Outcomes not available (no paired scores)",
-                    lambda f, c=code: disclose(Count(f.measures[c].not_available)),
-                ),
-                (
-                    "Mean first score",
-                    lambda f, c=code: statistic(f.measures[c].mean_first, f.measures[c].students),
-                ),
-                (
-                    "Mean last score",
-                    lambda f, c=code: statistic(f.measures[c].mean_last, f.measures[c].students),
-                ),
-                (
-                    effect_size_label(code),
-                    lambda f, c=code: statistic(
-                        f.measures[c].effect_size, f.measures[c].students, 2
-                    ),
-                ),
-                *[
-                    (
-                        label,
-                        lambda f, c=code, a=attribute, d=denominator: percentage_or_undefined(
-                            getattr(f.measures[c], a), getattr(f.measures[c], d)
-                        ),
-                    )
-                    for label, attribute, denominator in (
-                        ("Reliable improvement", "reliable_improvement", "paired"),
-                        ("No reliable change", "no_reliable_change", "paired"),
-                        ("Reliable deterioration", "reliable_deterioration", "paired"),
-                        (
-                            "Recovery (of those in the clinical range at first)",
-                            "recovery",
-                            "case_at_start",
-                        ),
-                        (
-                            "Reliable recovery (of those in the clinical range at first)",
-                            "reliable_recovery",
-                            "case_at_start",
-                        ),
-                        (
-                            "Clinically significant change (of those clinical at first)",
-                            "clinically_significant",
-                            "case_at_start",
-                        ),
-                    )
-                ],
-            ],
-            note=rci_note(code, services, calibrations),
-        )
-    table(
-        "talking-therapies",
-        "Outcomes",
-        "NHS Talking Therapies outcomes (PHQ-9 and GAD-7)",
-        [
-            ("Episodes ended", lambda f: disclose(Count(f.talking_therapies.ended))),
-            (
-                "Finished a course of treatment (two or more treatment appointments)",
-                lambda f: disclose(Count(f.talking_therapies.finished)),
-            ),
-            (
-                "Outcomes not available (not finished, or no paired scores)",
-                lambda f: disclose(Count(f.talking_therapies.not_available)),
-            ),
-            (
-                "Reliable improvement",
-                lambda f: disclose(
-                    Percentage(
-                        f.talking_therapies.reliable_improvement, f.talking_therapies.eligible
-                    )
-                ),
-            ),
-            (
-                "Reliable deterioration",
-                lambda f: disclose(
-                    Percentage(
-                        f.talking_therapies.reliable_deterioration, f.talking_therapies.eligible
-                    )
-                ),
-            ),
-            (
-                "Recovery (of those at caseness at the start)",
-                lambda f: disclose(
-                    Percentage(f.talking_therapies.recovery, f.talking_therapies.case_at_start)
-                ),
-            ),
-            (
-                "Reliable recovery (of those at caseness at the start)",
-                lambda f: disclose(
-                    Percentage(
-                        f.talking_therapies.reliable_recovery, f.talking_therapies.case_at_start
-                    )
-                ),
-            ),
-        ],
-    )
-    return tables
+        ]),
+        table(*APPOINTMENTS),
+        table(*ENDINGS),
+        table("coverage", "Outcomes",
+              "Outcomes for all: endings with first and last scores on at least one measure", [
+            ("All endings", Share(("coverage", "paired"), ("coverage", "ended"))),
+            *[(label, Pair(("coverage", "by_ending", ending)))
+              for ending, label in ENDING_LABELS.items()],
+            *[(f"At {names.get(pk, '')}", Pair(("coverage", "by_service", pk)))
+              for pk in by_name(services) if len(services) > 1],
+        ]),
+        *[table(f"measure-{code}", "Outcomes", f"Outcomes on the {code}", _measure(code),
+                rci_note(code, services, calibrations)) for code in codes],
+        table(*TALKING_THERAPIES),
+    ]  # fmt: skip
 
 
 def missed_rate(appointments: metrics.Appointments) -> str:
