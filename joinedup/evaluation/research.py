@@ -224,6 +224,17 @@ def generalise(quasi: tuple, steps: int) -> tuple:
     return quasi
 
 
+def month_as_shown(month: str, steps: int) -> str:
+    """Another month of the same row (the episode's start or end) on the referral month's
+    ladder: shown as its quarter, its year or not at all exactly as the referral month is
+    after `steps` steps, so that it cannot give back what the referral month hides."""
+    quasi = ("",) * len(QUASI_IDENTIFIER_COLUMNS)
+    for step in GENERALISATION_STEPS[:steps]:
+        if step.quasi_identifier == "referral_month":
+            month = step.change((*quasi[:_MONTH], month, *quasi[_MONTH + 1 :]))[_MONTH]
+    return month
+
+
 def shown_as(quasi_identifier: str, steps: int) -> str:
     """How a quasi-identifier is shown after `steps` steps: "" when as recorded, else how
     the last step that changed it shows it."""
@@ -457,9 +468,10 @@ COLUMNS = (
            "contact; blank when unknown."),
     Column("weeks_to_treatment", "INTEGER", "Whole weeks from referral sent to the start of "
            "treatment; blank when unknown."),
-    Column("episode_start_month", "VARCHAR", "Month the episode of care started (YYYY-MM)."),
-    Column("episode_end_month", "VARCHAR", "Month the episode ended (YYYY-MM); blank while "
-           "open."),
+    Column("episode_start_month", "VARCHAR", "Month the episode of care started (YYYY-MM), "
+           "widened as the referral month of its row is."),
+    Column("episode_end_month", "VARCHAR", "Month the episode ended (YYYY-MM), widened as the "
+           "referral month of its row is; blank while open."),
     Column("ending", "VARCHAR", "planned, unplanned, transferred (to another service: "
            "planned), disengaged (the student stopped coming: unplanned), or open."),
     Column("appointments_attended", "INTEGER", "Appointments attended in the episode."),

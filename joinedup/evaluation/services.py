@@ -327,8 +327,14 @@ def extract_rows(
         steps = anonymised.steps.get(facts.student_id)
         if steps is not None:
             shown = research.generalise(quasi, steps)
+            months = {
+                column: research.month_as_shown(facts.row[column], steps)
+                for column in ("episode_start_month", "episode_end_month")
+            }
             rows.append(
-                facts.row | dict(zip(research.QUASI_IDENTIFIER_COLUMNS, shown, strict=True))
+                facts.row
+                | months
+                | dict(zip(research.QUASI_IDENTIFIER_COLUMNS, shown, strict=True))
             )
     note = _release_note(extract, kept, anonymised, opted_out_rows, opted_out_students)
     note["quasi_identifiers"] = research.generalised_by_quasi_identifier(

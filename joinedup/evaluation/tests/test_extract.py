@@ -280,8 +280,11 @@ def test_the_service_and_the_referral_month_are_quasi_identifiers(produced, coho
     assert research.pseudonym(counselled.pk, KEY.encode()) not in rows
     shown = rows[research.pseudonym(late.pk, KEY.encode())]
     assert (shown["ethnicity_group"], shown["referral_month"]) == (research.NOT_SHOWN, "2025")
+    # Its episode's months are widened as its referral month is: they would give it back.
+    assert (shown["episode_start_month"], shown["episode_end_month"]) == ("2025", "2025")
     common = rows[research.pseudonym(cohort[5].pk, KEY.encode())]
     assert (common["service"], common["referral_month"]) == ("Wellbeing", "2025-01")
+    assert len(common["episode_start_month"]) == len("2025-01")
     assert common["ethnicity_group"] == "white"
 
 

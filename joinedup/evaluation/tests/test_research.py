@@ -418,3 +418,13 @@ def test_the_release_note_counts_one_in_the_singular():
     assert "smaller than 5): 1 student, 2 episodes." in text
     assert "opt-out are left out: 1 episode of 1 student." in text
     assert "- none" in text
+
+
+def test_an_episodes_months_follow_its_referral_months_ladder():
+    steps = {step.shown: n + 1 for n, step in enumerate(research.GENERALISATION_STEPS)
+             if step.quasi_identifier == "referral_month"}  # fmt: skip
+    assert research.month_as_shown("2025-05", 0) == "2025-05"
+    assert research.month_as_shown("2025-05", steps["shown as its quarter"]) == "2025-Q2"
+    assert research.month_as_shown("2025-05", steps["shown as its year"]) == "2025"
+    assert research.month_as_shown("2025-05", steps["not shown"]) == research.NOT_SHOWN
+    assert research.month_as_shown("", steps["not shown"]) == ""  # still open
