@@ -97,7 +97,7 @@ class ReportForm(PeriodForm):
 
 class CalibrationForm(forms.Form):
     """What a measure with no published reliable change index is worked out from, for one
-    of the services `user` manages (`reports.calibration_services_for`)."""
+    of the services `user` manages (`reports.managed_services_for`)."""
 
     service = forms.ModelChoiceField(label=_("Service"), queryset=None)
     code = forms.ChoiceField(
@@ -105,6 +105,10 @@ class CalibrationForm(forms.Form):
     )
     first_score_sd = forms.FloatField(
         label=_("Standard deviation of first scores"),
+        error_messages={
+            "required": _("Give the standard deviation as a number, such as 7.5."),
+            "invalid": _("Give the standard deviation as a number, such as 7.5."),
+        },
         help_text=_(
             "In the measure's main score's points (the CORE-OM's clinical score runs from 0 to "
             "40), from a clinical sample such as your own service's first scores."
@@ -112,12 +116,16 @@ class CalibrationForm(forms.Form):
     )
     reliability = forms.FloatField(
         label=_("Reliability"),
+        error_messages={
+            "required": _("Give the reliability as a number, such as 0.94."),
+            "invalid": _("Give the reliability as a number, such as 0.94."),
+        },
         help_text=_("Internal consistency (Cronbach's alpha) or test-retest, above 0 and below 1."),
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = reports.calibration_services_for(user)
+        self.fields["service"].queryset = reports.managed_services_for(user)
         self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.organisation.name})"
 
     def clean(self):
@@ -125,15 +133,16 @@ class CalibrationForm(forms.Form):
         code, sd = cleaned.get("code"), cleaned.get("first_score_sd")
         if code and sd is not None:
             instrument = instruments.get(code)
-            span = instrument.score_max - instrument.score_min
-            if not 0 < sd <= span:
+            # No scores within a range spread more than half of it.
+            widest = (instrument.score_max - instrument.score_min) / 2
+            if not 0 < sd <= widest:
                 self.add_error(
                     "first_score_sd",
                     _(
-                        "Give a standard deviation above 0 and at most %(span)g, the "
+                        "Give a standard deviation above 0 and at most %(widest)g, half the "
                         "%(code)s's range."
                     )
-                    % {"span": span, "code": code},
+                    % {"widest": widest, "code": code},
                 )
         reliability = cleaned.get("reliability")
         if reliability is not None and not 0 < reliability < 1:

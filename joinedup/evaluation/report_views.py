@@ -57,7 +57,7 @@ def report(request):
         "evaluation/report.html",
         {"form": form, "report": built, "description": description,
          "query": request.GET.urlencode(),
-         "can_calibrate": reports.calibration_services_for(request.user).exists()},
+         "can_calibrate": reports.managed_services_for(request.user).exists()},
         status=400 if request.GET and not form.is_valid() else 200,
     )  # fmt: skip
 
@@ -87,7 +87,7 @@ def report_pdf(request):
 
 
 @login_required
-@capability_required(lambda user: reports.calibration_services_for(user).exists())
+@capability_required(lambda user: reports.managed_services_for(user).exists())
 def calibration(request):
     """Set a service's standard deviation of first scores and reliability for a measure with
     no published reliable change index; lists what each of the manager's services has set."""
@@ -109,7 +109,12 @@ def calibration(request):
             f"{data['first_score_sd']:g}, reliability {data['reliability']:g}{was}",
             request=request,
         )
-        messages.success(request, _("Saved. Reports use it from now on."))
+        messages.success(
+            request,
+            _("Saved. Every report run from now on, for any period, works out reliable change "
+              "on the %(code)s for %(service)s with it.")
+            % {"code": data["code"], "service": data["service"].name},
+        )  # fmt: skip
         return redirect("evaluation:calibration")
     services = form.fields["service"].queryset
     return render(

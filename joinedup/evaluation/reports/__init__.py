@@ -25,8 +25,8 @@ their audit).
 """
 
 from joinedup.evaluation.reports.access import (
-    calibration_services_for,
     can_run_reports,
+    managed_services_for,
     manages_a_service,
     may_break_down_by_practitioner,
     record_report_run,
@@ -69,7 +69,6 @@ __all__ = [
     "Rows",
     "build_benchmark",
     "build_report",
-    "calibration_services_for",
     "calibrations_of",
     "can_run_reports",
     "compute",
@@ -80,6 +79,7 @@ __all__ = [
     "funnel_plot",
     "group_order",
     "in_background",
+    "managed_services_for",
     "manages_a_service",
     "may_break_down_by_practitioner",
     "passes_students",

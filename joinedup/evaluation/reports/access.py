@@ -1,5 +1,7 @@
 """Who may run reports and set calibrations, and the audit of each run."""
 
+from django.db.models import Q
+
 from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import seats_of
 from joinedup.people.models import Role, Service
@@ -10,26 +12,31 @@ def report_services_for(user):
     manager the services of their own organisations; anybody else none."""
     if any(seat.role == Role.RESEARCHER for seat in seats_of(user)):
         return Service.objects.select_related("organisation")
-    return calibration_services_for(user)
+    return organisation_services_for(user)
 
 
-def _managed(user) -> set[int]:
-    return {s.service_id for s in seats_of(user) if s.role == Role.SERVICE_MANAGER and s.service_id}
+def managed_services_for(user):
+    """The services `user` manages: a service manager's own service, or every service of
+    their organisation when their seat names none."""
+    seats = [s for s in seats_of(user) if s.role == Role.SERVICE_MANAGER]
+    whole = {s.organisation_id for s in seats if not s.service_id}
+    return Service.objects.filter(
+        Q(pk__in=[s.service_id for s in seats if s.service_id]) | Q(organisation_id__in=whole)
+    ).select_related("organisation")
 
 
 def manages_a_service(user) -> bool:
-    return bool(_managed(user))
+    return managed_services_for(user).exists()
 
 
 def may_break_down_by_practitioner(user, services) -> bool:
     """Only a manager of each of the services sees its figures by practitioner."""
-    managed = _managed(user)
+    managed = set(managed_services_for(user).values_list("pk", flat=True))
     return all(service.pk in managed for service in services)
 
 
-def calibration_services_for(user):
-    """The services whose reliable change settings `user` may set: those of the
-    organisations they are a service manager in."""
+def organisation_services_for(user):
+    """The services of the organisations `user` is a service manager in."""
     organisations = {s.organisation_id for s in seats_of(user) if s.role == Role.SERVICE_MANAGER}
     return Service.objects.filter(organisation_id__in=organisations).select_related("organisation")
 

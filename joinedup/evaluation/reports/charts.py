@@ -1,7 +1,6 @@
 """What a report's charts draw: only disclosed figures, parsed back to numbers."""
 
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
@@ -17,16 +16,19 @@ from joinedup.evaluation.rules import (
 from joinedup.measures import instruments
 from joinedup.people.models import Service
 
+CELLS = 5  # a side of the pre/post chart: few enough that most cells hold 8 episodes or more
+
 
 def prepost(code: str, outcome: metrics.MeasureOutcome, rci: float | None) -> dict:
     """A CORE Net-style pre/post chart of one measure, through disclosure control: the paired
-    episodes counted in square cells of first and last score (about nine a side), each cell
-    drawn with its rounded count if it holds 8 or more episodes; how many sit in smaller
-    cells, not drawn; and the lines it is read by: no change, reliable change either side
-    (`rci`, None when not one for all), and the clinical cut-off."""
+    episodes counted in square cells of first and last score (five a side), each cell of 8
+    or more episodes drawn as a bubble of its rounded count at its episodes' mean first and
+    mean last score; how many sit in smaller cells, not drawn; and the lines it is read by:
+    no change, reliable change either side (`rci`, None when not one for all), and the
+    clinical cut-off."""
     instrument = instruments.get(code)
     low, high = instrument.score_min, instrument.score_max
-    width = math.ceil((high - low) / 9)
+    width = math.ceil((high - low) / CELLS)
     top = math.ceil((high - low) / width) - 1  # the last cell holds the highest score too
 
     def cell(score: float) -> int:
@@ -36,16 +38,22 @@ def prepost(code: str, outcome: metrics.MeasureOutcome, rci: float | None) -> di
         start = low + i * width
         return f"{start:g} to {high:g}" if i == top else f"{start:g} to under {start + width:g}"
 
-    cells: Counter[tuple[int, int]] = Counter()
+    cells: dict[tuple[int, int], list[float]] = {}
     for (first, last), k in outcome.pairs.items():
-        cells[cell(first), cell(last)] += k
-    drawn = [
-        {"x": low + (i + 0.5) * width, "y": low + (j + 0.5) * width, "first": words(i),
-         "last": words(j), "n": chart_number(disclose(Count(n)))}
-        for (i, j), n in sorted(cells.items())
-        if passes_students(n)
-    ]  # fmt: skip
-    hidden = sum(n for n in cells.values() if not passes_students(n))
+        sums = cells.setdefault((cell(first), cell(last)), [0, 0.0, 0.0])
+        sums[0] += k
+        sums[1] += k * first
+        sums[2] += k * last
+    drawn = []
+    for (i, j), (n, firsts, lasts) in sorted(cells.items()):
+        if passes_students(int(n)):
+            mean_first, mean_last = statistic(firsts / n, int(n)), statistic(lasts / n, int(n))
+            count = chart_number(disclose(Count(int(n))))
+            drawn.append({"x": chart_number(mean_first), "y": chart_number(mean_last),
+                          "first": words(i), "last": words(j), "mean_first": mean_first,
+                          "mean_last": mean_last,
+                          "n": None if count is None else int(count)})  # fmt: skip
+    hidden = sum(int(n) for n, _, _ in cells.values() if not passes_students(int(n)))
     return {
         "code": code,
         "min": low,

@@ -61,15 +61,17 @@ class _Sql:
             scores.setdefault(episode, {})[code] = (first, last, n)
         return scores
 
-    def group(self, breakdown: str, table: str) -> str:
+    def group(self, breakdown: str, table: str, ids: str) -> str:
         """The breakdown's raw value in the query of `table` ("r" referrals, "e" episodes):
-        a referral's practitioner is that of the episode it led to."""
+        a referral a chosen service (of `ids`) received is its episode's practitioner's; one
+        it sent on is the referrer's."""
         if not breakdown:
             return "''"
         if breakdown == "practitioner":
             if table == "e":
                 return "e.practitioner_id"
-            return "(SELECT p.practitioner_id FROM referrals_episode p WHERE p.id = r.episode_id)"
+            return f"""CASE WHEN r.to_service_id IN ({ids}) THEN (SELECT p.practitioner_id
+                FROM referrals_episode p WHERE p.id = r.episode_id) ELSE r.created_by_id END"""  # noqa: S608 - ids are whole numbers (`_in`)
         if breakdown == "age_band":
             return self.date_day("s.date_of_birth")
         return f"s.{Student._meta.get_field(breakdown).column}"
@@ -170,7 +172,7 @@ def fetch_rows(
     of_student = breakdown and breakdown != "practitioner"
     join = "JOIN people_student s ON s.id = {}.student_id" if of_student else ""
     # Without a breakdown, the group label is a parameter and rows are used as they come.
-    group = (lambda table: sql.group(breakdown, table)) if breakdown else (lambda table: "%s")
+    group = (lambda table: sql.group(breakdown, table, ids)) if breakdown else (lambda table: "%s")
     group_params = [] if breakdown else [ALL_STUDENTS]
     period = [sql.instant(start), sql.instant(end)]
     label = labeller(breakdown, using)

@@ -289,7 +289,7 @@ def tables_of(
         ]),
         *[table(f"measure-{code}", "Outcomes", f"Outcomes on the {code}", _measure(code),
                 rci_note(code, services, calibrations)) for code in codes],
-        table(*TALKING_THERAPIES),
+        *([table(*TALKING_THERAPIES)] if talking_therapies else []),
     ]  # fmt: skip
 
 

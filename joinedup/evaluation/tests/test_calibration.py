@@ -104,17 +104,17 @@ def test_a_report_uses_the_services_index_and_names_it_with_its_inputs(hub, core
 def test_a_service_manager_sets_the_values_and_it_is_audited(client, hub):
     client.force_login(hub.service_manager)
     assert client.get(URL).status_code == 200
-    data = {"service": hub.counselling.pk, "code": "CORE-OM", "first_score_sd": "7",
+    data = {"service": hub.wellbeing.pk, "code": "CORE-OM", "first_score_sd": "7",
             "reliability": "0.9"}  # fmt: skip
     response = client.post(URL, data)
     assert response.status_code == 302
-    held = Calibration.objects.get(service=hub.counselling, code="CORE-OM")
+    held = Calibration.objects.get(service=hub.wellbeing, code="CORE-OM")
     assert (held.first_score_sd, held.reliability) == (7.0, 0.9)
     assert held.reliable_change_index == pytest.approx(RCI)
     client.post(URL, data | {"reliability": "0.94"})
     entry = AuditEvent.objects.filter(action="evaluation.calibration.set").latest("pk")
     assert entry.reason == (
-        "CORE-OM for Counselling: SD 7, reliability 0.94 (was SD 7, reliability 0.9)"
+        "CORE-OM for Wellbeing: SD 7, reliability 0.94 (was SD 7, reliability 0.9)"
     )
     # 1.96 × 7 × √(2 × 0.06) = 4.75
     assert '<td class="nhsuk-table__cell nhsuk-table__cell--numeric">4.8</td>' in (
@@ -125,17 +125,18 @@ def test_a_service_manager_sets_the_values_and_it_is_audited(client, hub):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("first_score_sd", "0", "above 0 and at most 40"),
-        ("first_score_sd", "41", "above 0 and at most 40"),
+        ("first_score_sd", "0", "above 0 and at most 20, half the CORE-OM"),
+        ("first_score_sd", "20.5", "above 0 and at most 20, half the CORE-OM"),
         ("reliability", "1", "above 0 and below 1"),
         ("reliability", "0", "above 0 and below 1"),
-        ("reliability", "high", "Enter a number"),
+        ("reliability", "high", "Give the reliability as a number, such as 0.94."),
+        ("first_score_sd", "", "Give the standard deviation as a number, such as 7.5."),
         ("code", "PHQ-9", "Select a valid choice"),
     ],
 )
 def test_bad_values_are_refused_in_words_and_nothing_is_saved(client, hub, field, value, message):
     client.force_login(hub.service_manager)
-    data = {"service": hub.counselling.pk, "code": "CORE-OM", "first_score_sd": "7",
+    data = {"service": hub.wellbeing.pk, "code": "CORE-OM", "first_score_sd": "7",
             "reliability": "0.9"} | {field: value}  # fmt: skip
     response = client.post(URL, data)
     assert response.status_code == 400
@@ -144,11 +145,12 @@ def test_bad_values_are_refused_in_words_and_nothing_is_saved(client, hub, field
     assert not Calibration.objects.exists()
 
 
-def test_only_a_manager_of_the_services_organisation_may_set_it(client, hub):
+def test_only_a_manager_of_the_service_may_set_it(client, hub):
     client.force_login(hub.service_manager)
-    data = {"service": hub.talking.pk, "code": "CORE-OM", "first_score_sd": "7",
-            "reliability": "0.9"}  # fmt: skip
-    assert client.post(URL, data).status_code == 400
+    data = {"code": "CORE-OM", "first_score_sd": "7", "reliability": "0.9"}
+    # Counselling is of the manager's organisation but not theirs; Talking Therapies neither.
+    for service in (hub.counselling, hub.talking):
+        assert client.post(URL, data | {"service": service.pk}).status_code == 400
     for who in (hub.practitioner, hub.researcher):
         client.force_login(who)
         assert client.get(URL).status_code == 403

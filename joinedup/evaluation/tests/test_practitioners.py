@@ -72,3 +72,27 @@ def test_the_choice_is_offered_only_to_someone_who_manages_a_service(client, hub
         client.force_login(user)
         choices = dict(client.get(URL).context["form"].fields["breakdown"].choices)
         assert ("practitioner" in choices) is offered
+
+
+def test_a_referral_sent_on_is_the_referrers_and_one_received_is_its_episodes(hub, reports_alias):
+    for student in students(hub, 8, start=500):
+        referral = add_referral(hub, student, hub.counselling, dt.date(2025, 4, 1),
+                                source="service", from_service=hub.wellbeing, first=3)  # fmt: skip
+        episode = add_episode(hub, student, hub.counselling, dt.date(2025, 4, 4),
+                              dt.date(2025, 6, 1))  # fmt: skip
+        episode.practitioner = hub.counsellor
+        episode.save()
+        referral.episode = episode
+        referral.created_by = hub.practitioner
+        referral.save()
+
+    wellbeing = build_report(ReportParameters(START, END, (hub.wellbeing.pk,), "practitioner"),
+                             using="default", today=TODAY)  # fmt: skip
+    assert wellbeing["groups"] == ["All students", "Priya", NOT_ALLOCATED]
+    assert figure(wellbeing, "flows", "Wellbeing → Counselling", "Priya") == "10"
+    counselling = build_report(
+        ReportParameters(START, END, (hub.counselling.pk,), "practitioner"),
+        using="default",
+        today=TODAY,
+    )
+    assert figure(counselling, "activity", "Referrals", "Colin") == "10"

@@ -19,17 +19,20 @@ def outcome(pairs: dict) -> metrics.MeasureOutcome:
     return metrics.MeasureOutcome(code="PHQ-9", ended=n, paired=n, pairs=Counter(pairs), **NOTHING)
 
 
-def test_cells_of_three_points_the_highest_score_in_the_last_and_small_cells_left_out():
+def test_cells_of_six_points_drawn_at_their_means_the_highest_score_in_the_last():
     chart = prepost(
         "PHQ-9",
-        # 18 and 20 share the cell 18 to under 21; 27 is in the top cell, 24 to 27.
+        # 18 and 20 share the cell 18 to under 24; 27 is in the top cell, 24 to 27.
         outcome({(18, 6): 5, (20, 8): 6, (27, 27): 9, (12, 3): 3}),
         6.0,
     )
     assert chart["cells"] == [
-        {"x": 19.5, "y": 7.5, "first": "18 to under 21", "last": "6 to under 9", "n": 10},
-        {"x": 25.5, "y": 25.5, "first": "24 to 27", "last": "24 to 27", "n": 10},
-    ]
+        # 11 episodes: mean first (5 × 18 + 6 × 20) / 11 = 19.09, mean last 7.09.
+        {"x": 19.1, "y": 7.1, "first": "18 to under 24", "last": "6 to under 12",
+         "mean_first": "19.1", "mean_last": "7.1", "n": 10},
+        {"x": 27.0, "y": 27.0, "first": "24 to 27", "last": "24 to 27",
+         "mean_first": "27.0", "mean_last": "27.0", "n": 10},
+    ]  # fmt: skip
     assert chart["hidden"] == "*"  # 3 episodes in a cell of fewer than 8
     assert (chart["min"], chart["max"], chart["cutoff"], chart["rci"]) == (0, 27, 10, 6.0)
     assert chart["improvement"] == "decrease"

@@ -45,4 +45,5 @@ def test_every_figure_on_the_page_is_in_the_pdf_in_its_column(client, hub, wellb
             in text
         )
         for cell in chart["cells"]:
-            assert f"{cell['first']} {cell['last']} {cell['n']:g}" in text, cell
+            keys = ("first", "last", "n", "mean_first", "mean_last")
+            assert " ".join(str(cell[key]) for key in keys) in text, cell
