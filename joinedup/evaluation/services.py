@@ -26,7 +26,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from joinedup.audit.services import Entry, append, request_id_of
+from joinedup.audit.services import append
 from joinedup.consent.policy import seats_of
 from joinedup.evaluation import reports, research
 from joinedup.evaluation.models import EvaluationProject, ResearchExtract, SavedReport
@@ -34,12 +34,12 @@ from joinedup.governance.optouts import national_opt_outs
 from joinedup.measures.instruments import CODES
 from joinedup.measures.models import Administration
 from joinedup.measures.outcomes import episode_outcome
-from joinedup.people.models import Organisation, Role
+from joinedup.people.models import Organisation
 from joinedup.referrals.models import Episode
 
 logger = logging.getLogger(__name__)
 
-EVALUATION_ROLES = frozenset({Role.RESEARCHER, Role.SERVICE_MANAGER})
+EVALUATION_ROLES = reports.EVALUATION_ROLES
 # The national data opt-out covers data from NHS care: trusts and GP practices.
 NHS_KINDS = frozenset({Organisation.Kind.NHS_TRUST, Organisation.Kind.GP_PRACTICE})
 DEFAULT_K = 5
@@ -63,18 +63,7 @@ def extract_services_for(user):
     return reports.report_services_for(user)
 
 
-def _entry(actor, action: str, reason: str, request=None) -> Entry:
-    seat = next((s for s in seats_of(actor) if s.role in EVALUATION_ROLES), None)
-    return Entry(
-        action=action,
-        actor=actor,
-        allowed=True,
-        reason=reason,
-        actor_role=seat.role if seat else "",
-        actor_service=seat.place if seat else "",
-        actor_organisation=seat.organisation_name if seat else "",
-        request_id=request_id_of(request),
-    )
+_entry = reports.evaluation_entry
 
 
 # --- Research extracts ---------------------------------------------------------------------

@@ -25,7 +25,9 @@ their audit).
 """
 
 from joinedup.evaluation.reports.access import (
+    EVALUATION_ROLES,
     can_run_reports,
+    evaluation_entry,
     managed_services_for,
     manages_a_service,
     may_break_down_by_practitioner,
@@ -59,6 +61,7 @@ __all__ = [
     "ALL_STUDENTS",
     "BREAKDOWNS",
     "CSV_COLUMNS",
+    "EVALUATION_ROLES",
     "HEADLINES",
     "NOT_ALLOCATED",
     "NOT_DEFINED",
@@ -75,6 +78,7 @@ __all__ = [
     "csv_rows",
     "describe",
     "effect_size_label",
+    "evaluation_entry",
     "fetch_rows",
     "funnel_plot",
     "group_order",

@@ -6,6 +6,8 @@ from joinedup.audit.services import Entry, append, request_id_of
 from joinedup.consent.policy import seats_of
 from joinedup.people.models import Role, Service
 
+EVALUATION_ROLES = frozenset({Role.RESEARCHER, Role.SERVICE_MANAGER})
+
 
 def report_services_for(user):
     """The services `user` may report on: a researcher any service of the hub; a service
@@ -42,28 +44,25 @@ def organisation_services_for(user):
 
 
 def can_run_reports(user) -> bool:
-    return user.is_authenticated and any(
-        seat.role in (Role.RESEARCHER, Role.SERVICE_MANAGER) for seat in seats_of(user)
+    return user.is_authenticated and any(seat.role in EVALUATION_ROLES for seat in seats_of(user))
+
+
+def evaluation_entry(actor, action: str, reason: str, request=None) -> Entry:
+    """An audit entry of something done in evaluation (a report, an extract, a setting), in
+    the actor's researcher or service manager seat. It names no student."""
+    seat = next((s for s in seats_of(actor) if s.role in EVALUATION_ROLES), None)
+    return Entry(
+        action=action,
+        actor=actor,
+        allowed=True,
+        reason=reason,
+        actor_role=seat.role if seat else "",
+        actor_service=seat.place if seat else "",
+        actor_organisation=seat.organisation_name if seat else "",
+        request_id=request_id_of(request),
     )
 
 
 def record_report_run(*, actor, action: str, description: str, request=None) -> None:
-    """Audit one run of a report or benchmark: who, in which role, and what it covered.
-    No student is named in a report, so the entry names none."""
-    seat = next(
-        (s for s in seats_of(actor) if s.role in (Role.RESEARCHER, Role.SERVICE_MANAGER)), None
-    )
-    append(
-        [
-            Entry(
-                action=action,
-                actor=actor,
-                allowed=True,
-                reason=description,
-                actor_role=seat.role if seat else "",
-                actor_service=seat.place if seat else "",
-                actor_organisation=seat.organisation_name if seat else "",
-                request_id=request_id_of(request),
-            )
-        ]
-    )
+    """Audit one run of a report or benchmark: who, in which role, and what it covered."""
+    append([evaluation_entry(actor, action, description, request)])
