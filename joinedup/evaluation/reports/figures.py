@@ -103,8 +103,8 @@ def rci_note(code: str, services: Mapping[int, Service], calibrations: Mapping) 
     ]
     if missing := [s.name for pk, s in services.items() if pk not in set_for]:
         words.append(
-            f"Not set for {', '.join(missing)}, so reliable and clinically significant change "
-            "are shown only for reports without it."
+            f"Not set for {', '.join(missing)}: until it is, reliable and clinically "
+            "significant change are left blank in any report with paired scores from there."
         )
     return " ".join(words)
 

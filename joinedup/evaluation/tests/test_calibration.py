@@ -87,7 +87,7 @@ def test_a_report_uses_the_services_index_and_names_it_with_its_inputs(hub, core
     shown, note = _figure(build_report(parameters, using="default", today=TODAY),
                           "Reliable improvement")  # fmt: skip
     assert shown == "—"
-    assert "Not set for Counselling" in note
+    assert "Not set for Counselling: until it is, reliable and clinically significant" in note
 
     Calibration.objects.create(service=hub.counselling, code="CORE-OM", first_score_sd=SD,
                                reliability=RELIABILITY, set_by=hub.service_manager)  # fmt: skip
