@@ -5,8 +5,10 @@ questionnaires, and discharged with a planned or unplanned ending.
 
 At the default size this is about 560 students, so that a year's report of any of those
 services, broken down by any equality group, and the benchmarking funnels draw their figures
-above disclosure control. None of them is in care now, so nobody's day, caseload or gap list
-changes: the gap rules find nothing in a finished episode with a planned referral route.
+above disclosure control. None of them is in care now, so nobody's day or caseload changes;
+the one gap the rules find in such care (a Talking Therapies discharge with no university
+contact since) is recorded as found and closed by the wellbeing service, so the gap list
+holds nothing new either.
 """
 
 import datetime as dt
