@@ -386,11 +386,18 @@ def _change(code: str, first: float, last: float, rci: float | None):
 
 
 def measure_outcome(
-    rows: Sequence[EpisodeRow], code: str, rci_of: Mapping[int, float] = NO_SCORES
+    rows: Sequence[EpisodeRow],
+    code: str,
+    rci_of: Mapping[int, float] = NO_SCORES,
+    asked_by: frozenset[int] = frozenset(),
 ) -> MeasureOutcome:
     """Paired first/last scores on one measure, their means, the pre–post effect size (mean
     change ÷ sample standard deviation of the first scores) and the reliable and clinically
     significant change counts (Jacobson & Truax, `measures.md` §7).
+
+    The endings a measure reports on are those of episodes it was asked of: in a service
+    that asks for it at every session (`asked_by`), or with at least one score on it. An
+    ending in a service that never uses the measure is not an outcome it failed to get.
 
     A measure with no published reliable change index uses each episode's service's own
     (`rci_of`, by service), and has reliable change only when every paired episode's
@@ -398,6 +405,7 @@ def measure_outcome(
     distinct (first, last, index) and every rule is applied to each distinct pair, weighted
     by its count."""
     instrument = instruments.get(code)
+    rows = [row for row in rows if row.service in asked_by or code in row.scores]
     pairs: Counter[tuple[float, float, float | None]] = Counter()
     students = set()
     for row in rows:

@@ -1,5 +1,6 @@
-"""Every metric of a group of rows, before disclosure, and the services' calibrations of
-the measures with no published reliable change index."""
+"""Every metric of a group of rows, before disclosure, the measures the services ask for
+at every session, and their calibrations of the measures with no published reliable change
+index."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from joinedup.evaluation.metrics import EpisodeRow
 from joinedup.evaluation.reports.fetching import Rows
 from joinedup.evaluation.reports.parameters import NO_CALIBRATIONS, UNCALIBRATED
 from joinedup.measures.instruments import CODES
-from joinedup.measures.models import Calibration
+from joinedup.measures.models import Calibration, RoutineMeasure
 from joinedup.people.models import Service
 
 
@@ -33,11 +34,13 @@ def compute(
     codes: Sequence[str] | None,
     today: int,
     calibrations: Mapping[str, Mapping[int, Calibration]] = NO_CALIBRATIONS,
+    routine: Mapping[str, frozenset[int]] = NO_CALIBRATIONS,
 ) -> Figures:
     """All the metrics of the rows, for the chosen `services`; outcomes on the measures
-    `codes` (None: every measure the episodes have scores on), a measure with no published
-    reliable change index by the services' `calibrations` of it. The referral figures come
-    first, while the episodes may still be arriving."""
+    `codes` (None: every measure the episodes have scores on or a service asks for at every
+    session, by `routine`), each over the endings of episodes it was asked of, a measure
+    with no published reliable change index by the services' `calibrations` of it. The
+    referral figures come first, while the episodes may still be arriving."""
     chosen = frozenset(services)
     received = [r for r in rows.referrals if r.to_service in chosen]
     activity = metrics.activity(received, chosen)
@@ -53,7 +56,7 @@ def compute(
     )
     flows = metrics.flows(rows.referrals, chosen)
     if codes is None:
-        codes = codes_in(rows.episodes)
+        codes = codes_in(rows.episodes, routine)
     return Figures(
         activity=activity,
         waiting=waiting,
@@ -65,6 +68,7 @@ def compute(
                 rows.episodes,
                 code,
                 {pk: c.reliable_change_index for pk, c in calibrations.get(code, {}).items()},
+                routine.get(code, frozenset()),
             )
             for code in codes
         },
@@ -109,8 +113,20 @@ def rci_note(code: str, services: Mapping[int, Service], calibrations: Mapping) 
     return " ".join(words)
 
 
-def codes_in(episodes: Sequence[EpisodeRow]) -> list[str]:
-    seen = {code for row in episodes for code in row.scores}
+def routine_of(service_ids: Sequence[int], using: str) -> dict[str, frozenset[int]]:
+    """The services that ask for each measure at every session."""
+    asking: dict[str, set[int]] = {}
+    for service, code in (
+        RoutineMeasure.objects.using(using)
+        .filter(service_id__in=service_ids)
+        .values_list("service_id", "code")
+    ):
+        asking.setdefault(code, set()).add(service)
+    return {code: frozenset(services) for code, services in asking.items()}
+
+
+def codes_in(episodes: Sequence[EpisodeRow], routine: Mapping[str, frozenset[int]]) -> list[str]:
+    seen = {code for row in episodes for code in row.scores} | set(routine)
     return [code for code in CODES if code in seen]
 
 

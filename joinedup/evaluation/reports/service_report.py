@@ -8,7 +8,13 @@ from django.utils import timezone
 from joinedup.evaluation import metrics
 from joinedup.evaluation.reports.charts import charts_of
 from joinedup.evaluation.reports.fetching import fetch_rows, without_cycle_collection
-from joinedup.evaluation.reports.figures import calibrations_of, compute, load_services, split_rows
+from joinedup.evaluation.reports.figures import (
+    calibrations_of,
+    compute,
+    load_services,
+    routine_of,
+    split_rows,
+)
 from joinedup.evaluation.reports.parameters import (
     ALL_STUDENTS,
     BREAKDOWNS,
@@ -40,12 +46,13 @@ def build_report(
     names = dict(Service.objects.using(using).values_list("pk", "name"))
     day = metrics.day_number(today)
     calibrations = calibrations_of(list(services), using)
-    per_group = {ALL_STUDENTS: compute(rows, services, None, day, calibrations)}
+    routine = routine_of(list(services), using)
+    per_group = {ALL_STUDENTS: compute(rows, services, None, day, calibrations, routine)}
     codes = list(per_group[ALL_STUDENTS].measures)
     if parameters.breakdown:
         order = group_order(parameters.breakdown, rows)
         for group, group_rows in split_rows(rows, order).items():
-            per_group[group] = compute(group_rows, services, codes, day, calibrations)
+            per_group[group] = compute(group_rows, services, codes, day, calibrations, routine)
     return {
         "parameters": {
             "start": parameters.start.isoformat(),

@@ -143,7 +143,7 @@ def _outcomes(of: Path) -> Rows:
 def _measure(code: str) -> Rows:
     of = ("measures", code)
     return [
-        ("Episodes ended", People((*of, "ended"))),
+        ("Episodes ended (where it is used)", People((*of, "ended"))),
         ("With paired first and last scores", People((*of, "paired"))),
         ("Outcomes not available (no paired scores)", People((*of, "not_available"))),
         ("Mean first score", Mean((*of, "mean_first"), (*of, "students"))),
@@ -151,6 +151,13 @@ def _measure(code: str) -> Rows:
         (effect_size_label(code), Mean((*of, "effect_size"), (*of, "students"), 2)),
         *_outcomes(of),
     ]
+
+
+def _asked_of(code: str) -> str:
+    return (
+        f"Over the episodes ended in services that ask for the {code} at every session, and "
+        f"any other episode ended with a score on it."
+    )
 
 
 def _waits(name: str, clock: str) -> Rows:
@@ -288,7 +295,8 @@ def tables_of(
               for pk in by_name(services) if len(services) > 1],
         ]),
         *[table(f"measure-{code}", "Outcomes", f"Outcomes on the {code}", _measure(code),
-                rci_note(code, services, calibrations)) for code in codes],
+                " ".join(filter(None, [_asked_of(code), rci_note(code, services, calibrations)])))
+          for code in codes],
         *([table(*TALKING_THERAPIES)] if talking_therapies else []),
     ]  # fmt: skip
 

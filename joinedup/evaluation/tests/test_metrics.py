@@ -113,7 +113,7 @@ def test_outcomes_on_one_measure_by_hand():
         EpisodeRow(4, S1, "unplanned", 1, {"PHQ-9": (15, 15, 1)}),  # one score: no pair
         EpisodeRow(5, S1, "unplanned", 0, {}),  # no scores at all
     ]
-    outcome = metrics.measure_outcome(rows, "PHQ-9")
+    outcome = metrics.measure_outcome(rows, "PHQ-9", asked_by=frozenset({S1}))
     assert (outcome.ended, outcome.paired, outcome.not_available) == (5, 3, 2)
     assert outcome.mean_first == pytest.approx(38 / 3)
     assert outcome.mean_last == pytest.approx(32 / 3)
@@ -123,6 +123,19 @@ def test_outcomes_on_one_measure_by_hand():
             outcome.reliable_deterioration) == (1, 1, 1)  # fmt: skip
     assert (outcome.case_at_start, outcome.recovery, outcome.reliable_recovery) == (2, 1, 1)
     assert outcome.clinically_significant == 1
+
+
+def test_a_measure_reports_on_the_endings_of_episodes_it_was_asked_of():
+    rows = [
+        EpisodeRow(1, S1, "planned", 3, {"PHQ-9": (20, 8, 3)}),
+        EpisodeRow(2, S1, "unplanned", 0, {}),  # S1 asks for the PHQ-9: not available
+        EpisodeRow(3, S2, "planned", 3, {"CORE-10": (20, 8, 3)}),  # S2 never asks for it
+        EpisodeRow(4, S2, "unplanned", 1, {"PHQ-9": (15, 15, 1)}),  # but asked this once
+    ]
+    outcome = metrics.measure_outcome(rows, "PHQ-9", asked_by=frozenset({S1}))
+    assert (outcome.ended, outcome.paired, outcome.not_available) == (3, 1, 2)
+    nobody_asks = metrics.measure_outcome(rows, "PHQ-9")
+    assert (nobody_asks.ended, nobody_asks.paired, nobody_asks.not_available) == (2, 1, 1)
 
 
 def test_outcomes_with_no_paired_scores_report_every_ending_as_not_available():

@@ -10,7 +10,7 @@ from conftest import make_student
 from joinedup.consent.models import CareRelationship
 from joinedup.evaluation import reports
 from joinedup.evaluation.reports import ReportParameters, build_report
-from joinedup.measures.models import Administration
+from joinedup.measures.models import Administration, RoutineMeasure
 from joinedup.referrals.models import Appointment, Episode, Referral
 
 START, END = dt.date(2025, 1, 1), dt.date(2026, 1, 1)
@@ -156,6 +156,31 @@ def test_missed_appointments_endings_and_outcomes(hub, caseload):
     )
     assert figure(report, "talking-therapies",
                   "Outcomes not available (not finished, or no paired scores)") == "*"  # fmt: skip
+
+
+def test_a_measure_table_counts_the_endings_of_services_that_ask_for_it(hub, caseload):
+    """Talking Therapies asks for the PHQ-9; Wellbeing asks for the CORE-10 only. Ten
+    Wellbeing endings without a PHQ-9 are not PHQ-9 outcomes "not available"; ten Talking
+    Therapies endings with no score at all are, and the CORE-10 table is shown though no
+    episode has a CORE-10 score."""
+    RoutineMeasure.objects.create(service=hub.talking, code="PHQ-9")
+    RoutineMeasure.objects.create(service=hub.wellbeing, code="CORE-10")
+    for student in students(hub, 10, start=200):
+        add_episode(hub, student, hub.wellbeing, dt.date(2025, 4, 1), dt.date(2025, 6, 1))
+    for student in students(hub, 10, start=300):
+        add_episode(hub, student, hub.talking, dt.date(2025, 4, 1), dt.date(2025, 6, 1),
+                    ending="unplanned")  # fmt: skip
+    report = run(hub, services=(hub.talking.pk, hub.wellbeing.pk))
+    assert figure(report, "endings", "Episodes ended") == "30"  # 32, rounded
+    # 22 Talking Therapies endings: 10 paired, 12 not
+    assert figure(report, "measure-PHQ-9", "Episodes ended (where it is used)") == "20"
+    assert figure(report, "measure-PHQ-9", "Outcomes not available (no paired scores)") == "10"
+    assert figure(report, "measure-CORE-10", "Episodes ended (where it is used)") == "10"
+    assert figure(report, "measure-CORE-10", "With paired first and last scores") == "0"
+    # GAD-7: nobody asks for it routinely; the 10 episodes scored on it are its endings
+    assert figure(report, "measure-GAD-7", "Episodes ended (where it is used)") == "10"
+    note = next(t["note"] for t in report["tables"] if t["key"] == "measure-PHQ-9")
+    assert note.startswith("Over the episodes ended in services that ask for the PHQ-9 at")
 
 
 def test_every_figure_can_be_broken_down_by_a_student_group(hub, caseload):
