@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -155,9 +156,14 @@ def benchmarking(request):
 
 
 def report_filename(built: dict, prefix: str = "service-report") -> str:
-    """A download's name (without its suffix), from the report's period."""
+    """A download's name (without its suffix): what it covers (the one service, or how many),
+    its breakdown and its period, so that several downloads are told apart."""
     period = built["parameters"]
-    return f"{prefix}-{period['start']}-to-{period['end']}"
+    services = built.get("services", [])
+    covers = slugify(services[0]["name"]) if len(services) == 1 else f"{len(services)}-services"
+    label = built.get("breakdown_label")
+    by = f"-by-{slugify(label)}" if period.get("breakdown") and label else ""
+    return f"{prefix}-{covers}{by}-{period['start']}-to-{period['end']}"
 
 
 def csv_response(built: dict, filename: str) -> HttpResponse:

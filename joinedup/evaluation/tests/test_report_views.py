@@ -94,7 +94,9 @@ def test_the_csv_download_has_every_figure_and_is_audited(client, hub, wellbeing
     client.force_login(hub.service_manager)
     response = client.get(reverse("evaluation:report-csv"), query(hub, breakdown="gender"))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert "attachment" in response["Content-Disposition"]
+    assert response["Content-Disposition"] == (
+        'attachment; filename="service-report-wellbeing-by-gender-2025-01-01-to-2026-01-01.csv"'
+    )
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert reports.CSV_COLUMNS in rows
     assert ["Activity", "Referrals received", "Students referred", "Woman", "10", "10", ""] in rows
@@ -168,3 +170,16 @@ def test_benchmarking_explains_a_bad_period(client, hub):
     assert response.status_code == 400
     assert "The end must be after the start." in response.content.decode()
     assert not AuditEvent.objects.filter(action="evaluation.benchmark.viewed").exists()
+
+
+def test_a_download_is_named_by_what_it_covers():
+    from joinedup.evaluation.report_views import report_filename
+
+    built = {"parameters": {"start": "2025-01-01", "end": "2026-01-01", "breakdown": ""},
+             "services": [{"name": "Wellbeing"}, {"name": "Counselling"}, {"name": "Crisis"}],
+             "breakdown_label": ""}  # fmt: skip
+    assert report_filename(built) == "service-report-3-services-2025-01-01-to-2026-01-01"
+    built["parameters"]["breakdown"], built["breakdown_label"] = "age_band", "Age band"
+    assert report_filename(built, "saved-report") == (
+        "saved-report-3-services-by-age-band-2025-01-01-to-2026-01-01"
+    )
