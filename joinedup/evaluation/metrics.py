@@ -332,14 +332,21 @@ class Coverage:
 
 
 def coverage(rows: Iterable[EpisodeRow]) -> Coverage:
+    counted: Counter[tuple[str, int, bool]] = Counter()
+    for row in rows:
+        paired = False
+        for score in row.scores.values():
+            if score[2] >= 2:
+                paired = True
+                break
+        counted[row.ending, row.service, paired] += 1
     by_ending: dict[str, list[int]] = {}
     by_service: dict[int, list[int]] = {}
-    for row in rows:
-        paired = any(score[2] >= 2 for score in row.scores.values())
-        for counts in (by_ending.setdefault(row.ending, [0, 0]),
-                       by_service.setdefault(row.service, [0, 0])):  # fmt: skip
-            counts[0] += paired
-            counts[1] += 1
+    for (ending, service, paired), k in counted.items():
+        for counts in (by_ending.setdefault(ending, [0, 0]),
+                       by_service.setdefault(service, [0, 0])):  # fmt: skip
+            counts[0] += paired * k
+            counts[1] += k
     return Coverage(
         paired=sum(p for p, _ in by_ending.values()),
         ended=sum(n for _, n in by_ending.values()),
@@ -405,14 +412,18 @@ def measure_outcome(
     distinct (first, last, index) and every rule is applied to each distinct pair, weighted
     by its count."""
     instrument = instruments.get(code)
-    rows = [row for row in rows if row.service in asked_by or code in row.scores]
     pairs: Counter[tuple[float, float, float | None]] = Counter()
     students = set()
+    ended = 0
     for row in rows:
         score = row.scores.get(code)
-        if score is not None and score[2] >= 2:
-            pairs[score[0], score[1], rci_of.get(row.service)] += 1
-            students.add(row.student)
+        if score is None:
+            ended += row.service in asked_by
+        else:
+            ended += 1
+            if score[2] >= 2:
+                pairs[score[0], score[1], rci_of.get(row.service)] += 1
+                students.add(row.student)
     n = pairs.total()
     mean_first = math.fsum(f * k for (f, _, _), k in pairs.items()) / n if n else None
     mean_last = math.fsum(last * k for (_, last, _), k in pairs.items()) / n if n else None
@@ -452,7 +463,7 @@ def measure_outcome(
         counts["unchanged"] = n - counts["improved"] - counts["deteriorated"]
     return MeasureOutcome(
         code=code,
-        ended=len(rows),
+        ended=ended,
         paired=n,
         students=len(students),
         mean_first=mean_first,
