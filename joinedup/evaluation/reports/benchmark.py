@@ -96,11 +96,23 @@ def build_benchmark(
         "period": {"start": start.isoformat(), "end": end.isoformat()},
         "headlines": [h for h, _ in HEADLINES],
         "units": [
-            {"kind": kind, "name": name, "values": [shown(f) for _, shown in HEADLINES]}
-            for kind, name, f in computed
+            {
+                "kind": kind,
+                "name": name,
+                "standard": standards_of(members),
+                "values": [shown(f) for _, shown in HEADLINES],
+            }
+            for (kind, name, f), (_, _, members) in zip(computed, units, strict=True)
         ],
         "funnels": funnels,
     }
+
+
+def standards_of(services: dict[int, Service]) -> str:
+    """The waiting standards (days to first contact) a unit's share within standard is of:
+    services set their own, so the shares are not like for like."""
+    days = sorted({s.waiting_standard_days for s in services.values()} - {None})
+    return " and ".join(str(d) for d in days) or "—"
 
 
 def shown_percent(numerator: int, denominator: int) -> int | None:

@@ -286,6 +286,15 @@ def test_benchmark_shows_every_service_and_institution_and_flags_nothing_by_rank
     assert ("institution", "Northbridge NHS Trust") in names
     talking = next(u for u in benchmark["units"] if u["name"] == "Talking Therapies")
     assert talking["values"][benchmark["headlines"].index("Recovery")] == "100% of 10"
+    # each unit names the waiting standards its share within standard is of
+    assert talking["standard"] == "42"
+    by_name = {u["name"]: u["standard"] for u in benchmark["units"]}
+    assert by_name["Crisis Team"] == "—"
+    hub.crisis.waiting_standard_days = 1
+    hub.crisis.save()
+    benchmark = reports.build_benchmark(START, END, using="default", today=TODAY)
+    by_name = {u["name"]: u["standard"] for u in benchmark["units"]}
+    assert by_name["Northbridge NHS Trust"] == "1 and 42"
     plot = benchmark["funnels"]["recovery-service"]
     assert plot["pooled"] == 100.0
     assert [p["label"] for p in plot["points"]] == ["Talking Therapies"]
