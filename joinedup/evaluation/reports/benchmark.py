@@ -111,8 +111,10 @@ def build_benchmark(
 def standards_of(services: dict[int, Service]) -> str:
     """The waiting standards (days to first contact) a unit's share within standard is of:
     services set their own, so the shares are not like for like."""
-    days = sorted({s.waiting_standard_days for s in services.values()} - {None})
-    return " and ".join(str(d) for d in days) or "—"
+    days = [str(d) for d in sorted({s.waiting_standard_days for s in services.values()} - {None})]
+    if len(days) > 1:
+        return f"{', '.join(days[:-1])} and {days[-1]}"
+    return days[0] if days else "—"
 
 
 def shown_percent(numerator: int, denominator: int) -> int | None:

@@ -295,6 +295,11 @@ def test_benchmark_shows_every_service_and_institution_and_flags_nothing_by_rank
     benchmark = reports.build_benchmark(START, END, using="default", today=TODAY)
     by_name = {u["name"]: u["standard"] for u in benchmark["units"]}
     assert by_name["Northbridge NHS Trust"] == "1 and 42"
+    hub.liaison_service.waiting_standard_days = 14
+    hub.liaison_service.save()
+    benchmark = reports.build_benchmark(START, END, using="default", today=TODAY)
+    by_name = {u["name"]: u["standard"] for u in benchmark["units"]}
+    assert by_name["Northbridge NHS Trust"] == "1, 14 and 42"
     plot = benchmark["funnels"]["recovery-service"]
     assert plot["pooled"] == 100.0
     assert [p["label"] for p in plot["points"]] == ["Talking Therapies"]
