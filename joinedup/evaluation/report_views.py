@@ -8,6 +8,7 @@ The CSV and PDF renderers also serve saved snapshots, fed from their frozen figu
 
 import csv
 import io
+import math
 from datetime import timedelta
 
 from django.contrib import messages
@@ -247,4 +248,52 @@ def _bars(built: dict) -> dict:
     return {
         "waiting": {"rows": waiting_rows, "height": ROW_HEIGHT * len(waiting_rows)},
         "scores": {"rows": score_rows, "height": ROW_HEIGHT * len(score_rows)},
+        "prepost": [_prepost(chart) for chart in charts.get("prepost", [])],
+    }
+
+
+PLOT = 260  # pixels a side of a PDF pre/post chart's plotting area
+PLOT_LEFT, PLOT_TOP = 50, 10
+
+
+def _prepost(chart: dict) -> dict:
+    """A pre/post chart as SVG geometry, as the page draws it: each drawn cell a bubble of
+    its rounded count at its mean first and last score (the same radius), the line of no
+    change, the reliable change limits either side where there is one index, and the
+    clinical cut-off on both axes."""
+    low, high = chart["min"], chart["max"]
+
+    def x(score: float) -> float:
+        return round(PLOT_LEFT + (score - low) / (high - low) * PLOT, 1)
+
+    def y(score: float) -> float:
+        return round(PLOT_TOP + (high - score) / (high - low) * PLOT, 1)
+
+    def line(kind: str, a: tuple[float, float], b: tuple[float, float]) -> dict:
+        return {"kind": kind, "x1": x(a[0]), "y1": y(a[1]), "x2": x(b[0]), "y2": y(b[1])}
+
+    lines = [line("none", (low, low), (high, high))]
+    if (rci := chart["rci"]) is not None:
+        lines += [
+            line("reliable", (low + rci, low), (high, high - rci)),
+            line("reliable", (low, low + rci), (high - rci, high)),
+        ]
+    if (cutoff := chart["cutoff"]) is not None:
+        lines += [line("cutoff", (cutoff, low), (cutoff, high)),
+                  line("cutoff", (low, cutoff), (high, cutoff))]  # fmt: skip
+    return {
+        "chart": chart,
+        "lines": lines,
+        "bubbles": [
+            {"x": x(c["x"]), "y": y(c["y"]), "r": round(3 + 2 * math.sqrt(c["n"]), 1), "n": c["n"]}
+            for c in chart["cells"]
+            if None not in (c["x"], c["y"], c["n"])
+        ],
+        "ticks": [{"score": f"{s:g}", "x": x(s), "y": y(s)} for s in (low, (low + high) / 2, high)],
+        "size": PLOT,
+        "left": PLOT_LEFT,
+        "top": PLOT_TOP,
+        "right": PLOT_LEFT + PLOT,
+        "bottom": PLOT_TOP + PLOT,
+        "middle": PLOT_LEFT + PLOT // 2,
     }

@@ -47,3 +47,34 @@ def test_every_figure_on_the_page_is_in_the_pdf_in_its_column(client, hub, wellb
         for cell in chart["cells"]:
             keys = ("first", "last", "n", "mean_first", "mean_last")
             assert " ".join(str(cell[key]) for key in keys) in text, cell
+
+
+def test_the_pdf_draws_each_pre_post_chart_as_the_page_does():
+    """A CORE-10 chart (0 to 40, index 6, cut-off 11) on a 260-pixel square 50 pixels from
+    the left and 10 from the top: a score s is at 50 + s × 6.5 across and 270 - s × 6.5 up."""
+    from django.template.loader import render_to_string
+
+    from joinedup.evaluation.report_views import _prepost
+
+    cells = [{"x": 20.0, "y": 8.0, "n": 10}, {"x": 30.0, "y": 29.0, "n": None}]
+    chart = {"code": "CORE-10", "min": 0, "max": 40, "cutoff": 11, "rci": 6, "hidden": "0",
+             "cells": cells}  # fmt: skip
+    drawing = _prepost(chart)
+    assert drawing["bubbles"] == [{"x": 180.0, "y": 218.0, "r": round(3 + 2 * 10**0.5, 1),
+                                   "n": 10}]  # fmt: skip
+    assert [(line["kind"], line["x1"], line["y1"], line["x2"], line["y2"])
+            for line in drawing["lines"]] == [
+        ("none", 50.0, 270.0, 310.0, 10.0),
+        ("reliable", 89.0, 270.0, 310.0, 49.0),  # last = first - 6
+        ("reliable", 50.0, 231.0, 271.0, 10.0),  # last = first + 6
+        ("cutoff", 121.5, 270.0, 121.5, 10.0),
+        ("cutoff", 50.0, 198.5, 310.0, 198.5),
+    ]  # fmt: skip
+    svg = render_to_string("evaluation/_pdf_prepost.html", {"chart": drawing})
+    assert '<circle cx="180.0" cy="218.0" r="9.3" fill="#005eb8"' in svg
+    assert 'stroke="#d5281b" stroke-dasharray="4 4"' in svg
+    assert "Reliable change limits" in svg
+    no_index = render_to_string("evaluation/_pdf_prepost.html",
+                                {"chart": _prepost(chart | {"rci": None})})  # fmt: skip
+    assert "Reliable change limits" not in no_index
+    assert 'stroke="#d5281b"' not in no_index
