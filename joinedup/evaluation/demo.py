@@ -46,6 +46,9 @@ COURSES = {
     "unplanned": {"dropping out": 60, "flat": 25, "improving": 15},
     "disengaged": {"dropping out": 80, "flat": 20},
 }
+# A measure a service asks for at assessment and at the last session only (not at every
+# session): Northbridge Wellbeing's CORE-OM, whose reliable change index its manager sets.
+AT_START_AND_END = {"north_wellbeing": "CORE-OM"}
 WITHDRAWN = 0.05  # of referrals, withdrawn before they were decided
 MISSED = 0.1  # of booked sessions
 
@@ -56,6 +59,8 @@ def add_demo_year(hub, rng: random.Random, per_university: int, nhs_numbers) -> 
     recorder = User.objects.get(email="practitioner@demo.joinedup.example")
     clinicians = _clinicians()
     pending = []
+    # Its own stream, so the rest of the year stays as it was.
+    assessed = random.Random(rng.getstate()[1][0])  # noqa: S311 - repeatable demo data
     students = _students(hub, rng, per_university, nhs_numbers, now)
     cohort = {student.pk for student, _key in students}
     for student, key in students:
@@ -78,6 +83,10 @@ def add_demo_year(hub, rng: random.Random, per_university: int, nhs_numbers) -> 
         if seen and key in ROUTINE:
             rows = trajectory(referral.episode, ROUTINE[key], course, rng, recorder,
                               sessions=len(seen))  # fmt: skip
+            if key in AT_START_AND_END:
+                both = trajectory(referral.episode, [AT_START_AND_END[key]], course, assessed,
+                                  recorder, sessions=len(seen))  # fmt: skip
+                rows += both[:1] + both[1:][-1:]
             # Each session's questionnaires on the day it was attended.
             pending += [(*row[:4], seen[row[1] - 1] + dt.timedelta(hours=1), row[5])
                         for row in rows]  # fmt: skip

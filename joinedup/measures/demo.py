@@ -23,7 +23,7 @@ ROUTINE = {
 }
 # Each pattern moves the score, as a share of the measure's range, per session.
 PATTERNS = {"improving": -0.06, "flat": 0.0, "deteriorating": 0.04, "dropping out": -0.02}
-START_SHARE = {"PHQ-9": 0.6, "GAD-7": 0.6, "CORE-10": 0.5}
+START_SHARE = {"PHQ-9": 0.6, "GAD-7": 0.6, "CORE-10": 0.5, "CORE-OM": 0.45}
 
 
 def add_demo_measures(hub, relationships, rng: random.Random, recorder) -> None:
@@ -81,8 +81,12 @@ def trajectory(episode, codes, pattern, rng, recorder, *, sessions=None):
 
 
 def answers_for(instrument, target: float, rng: random.Random, *, risk=False) -> list[int]:
-    """Answers whose scored sum is `target` (clamped), risk items kept at the lowest position
-    unless `risk`. Reverse-scored items are converted back to the position a person picks."""
+    """Answers whose main score is `target` (clamped): their scored sum, or for a CORE
+    clinical score (the item mean times 10) the sum that gives it. Risk items are kept at
+    the lowest position unless `risk`. Reverse-scored items are converted back to the
+    position a person picks."""
+    if instrument.method == "clinical_score":
+        target = target * instrument.item_count / instruments.CLINICAL_SCORE_FACTOR
     low, high = instrument.answer_min, instrument.answer_max
     scores = [low] * instrument.item_count
     risk_items = {n - 1 for n in instrument.risk_items}

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from joinedup.evaluation.demo import EPISODES_A_YEAR
 from joinedup.evaluation.reports import ReportParameters, build_report
-from joinedup.measures.models import Administration
+from joinedup.measures.models import Administration, Calibration
 from joinedup.people import demo
-from joinedup.people.models import Service, Student
+from joinedup.people.models import Service, Student, User
 from joinedup.record.demo import build_demo_hub
 from joinedup.referrals.gaps import find_gaps
 from joinedup.referrals.models import Appointment, Episode, GapItem, Referral
@@ -89,6 +89,49 @@ def test_the_past_year_is_finished_care_with_a_score_at_each_attended_session(hu
             assert sorted(attended) == sorted(
                 at - dt.timedelta(hours=1) for at in scored.values_list("completed_at", flat=True)
             )
+
+
+def test_northbridge_wellbeing_asks_the_core_om_at_assessment_and_discharge(hub):
+    """Its clinical scores (item mean × 10) start near a student population's, and a report
+    of the year shows its outcomes, with reliable change once its manager sets the index."""
+    service = Service.objects.get(name="Northbridge Wellbeing Service")
+    year = Episode.objects.filter(student__student_number__regex=r"^N23", service=service)
+    firsts = []
+    for episode in year:
+        attended = sorted(Appointment.objects.filter(episode=episode, status="attended")
+                          .values_list("starts_at", flat=True))  # fmt: skip
+        scored = Administration.objects.filter(episode=episode, code="CORE-OM")
+        if not attended:
+            assert not scored.exists()
+            continue
+        ends = sorted({attended[0], attended[-1]})
+        at = sorted(
+            a - dt.timedelta(hours=1) for a in scored.values_list("completed_at", flat=True)
+        )
+        assert at == ends, episode
+        firsts.append(scored.earliest("completed_at").main_score)
+    assert len(firsts) >= 20
+    assert 12 <= sum(firsts) / len(firsts) <= 24, "CORE-OM first scores of people seeking help"
+    assert all(0 <= f <= 40 for f in firsts)
+
+    today = timezone.localdate()
+    parameters = ReportParameters(today - dt.timedelta(days=365), today, (service.pk,))
+
+    def improved() -> tuple[str, str]:
+        report = build_report(parameters, using="default")
+        table = next(t for t in report["tables"] if t["key"] == "measure-CORE-OM")
+        row = next(r for r in table["rows"] if r["label"] == "Reliable improvement")
+        return row["values"][0], table["note"]
+
+    shown, note = improved()
+    assert shown == "—"
+    assert "Not set for Northbridge Wellbeing Service" in note
+    manager = User.objects.get(email="service-manager@demo.joinedup.example")
+    Calibration.objects.create(service=service, code="CORE-OM", first_score_sd=7.0,
+                               reliability=0.9, set_by=manager)  # fmt: skip
+    shown, note = improved()
+    assert "% of " in shown, shown
+    assert "Northbridge Wellbeing Service: 6.1 points (SD 7, reliability 0.9)." in note
 
 
 def test_every_gap_in_the_past_year_was_found_and_closed(hub):

@@ -95,9 +95,9 @@ def test_the_demo_service_manager_reports_a_year_by_gender_and_benchmarks(demo_h
 
     # Every chart is drawn, each with at least one point that has a value.
     canvases = page.locator("canvas[data-chart]")
-    expect(canvases).to_have_count(5)
+    expect(canvases).to_have_count(6)
     for name in ("flows", "waiting", "scores", 'prepost"][data-code="PHQ-9',
-                 'prepost"][data-code="GAD-7'):  # fmt: skip
+                 'prepost"][data-code="GAD-7', 'prepost"][data-code="CORE-OM'):  # fmt: skip
         canvas = page.locator(f'canvas[data-chart="{name}"]')
         page.wait_for_function(
             "canvas => window.Chart && Chart.getChart(canvas)", arg=canvas.element_handle()
