@@ -171,6 +171,7 @@ def csv_response(built: dict, filename: str) -> HttpResponse:
     """A built report (live or a snapshot's frozen figures) as a CSV download: one row per
     figure and student group."""
     buffer = io.StringIO()
+    buffer.write("\ufeff")  # a byte order mark: Excel then reads the file as UTF-8
     csv.writer(buffer).writerows(reports.csv_rows(built))
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'

@@ -177,6 +177,9 @@ def funnel_plot(title: str, kind: str, units: list[tuple[str, int, int]]) -> dic
         # Units with eligible episodes whose rate disclosure control hides: named as hidden,
         # so an empty plot never reads as "no episodes".
         "hidden": sum(1 for point in points if point["x"] is None),
+        # Units with no eligible episodes at all: named, so that a short plot never reads
+        # as a hub of three services.
+        "without": [label for label, _, denominator in units if not denominator],
         "points": points,
         "curve": curve,
     }

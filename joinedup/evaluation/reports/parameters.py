@@ -27,6 +27,15 @@ UNCALIBRATED = tuple(code for code in CODES if instruments.get(code).reliable_ch
 NO_CALIBRATIONS: Mapping[str, Mapping[int, Calibration]] = MappingProxyType({})
 
 # Student attributes a report can be broken down by (spec "Equity"), with their labels.
+# Said wherever a report broken down by practitioner goes: its page, PDF and CSV.
+PRACTITIONER_CAVEAT = (
+    "Practitioners' caseloads differ in size and in who is referred to them, so differences "
+    "between their columns may be chance or case mix rather than how well anyone works. Use "
+    "them to ask questions with your team, not to rank people. A referral a service received "
+    "is counted under the practitioner of the episode it led to; one it sent on, under the "
+    "person who sent it."
+)
+
 BREAKDOWNS = {
     "gender": "Gender",
     "ethnicity_group": "Ethnicity group",

@@ -18,6 +18,7 @@ from joinedup.evaluation.reports.figures import (
 from joinedup.evaluation.reports.parameters import (
     ALL_STUDENTS,
     BREAKDOWNS,
+    PRACTITIONER_CAVEAT,
     ReportParameters,
     group_order,
 )
@@ -70,6 +71,7 @@ def build_report(
             for pk, s in services.items()
         ],
         "breakdown_label": BREAKDOWNS.get(parameters.breakdown, ""),
+        "caveat": PRACTITIONER_CAVEAT if parameters.breakdown == "practitioner" else "",
         "groups": list(per_group),
         "tables": tables_of(per_group, services, names, codes, calibrations),
         "charts": charts_of(per_group, names, codes, services, calibrations),
@@ -92,6 +94,8 @@ def csv_rows(report: dict) -> list[list[str]]:
         ["JoinedUp service report"],
         ["Period", f"{period['start']} up to (not including) {period['end']}"],
         ["Services", services],
+        ["Broken down by", report.get("breakdown_label") or "Not broken down"],
+        *([["Read with care", report["caveat"]]] if report.get("caveat") else []),
         ["Disclosure control", "Counts of people are rounded to the nearest 5; a count, rate or "
          f"statistic from 1 to {SMALLEST_SHOWN - 1} people is shown as {SUPPRESSED} and has no "
          "number; — is not defined."],

@@ -130,7 +130,11 @@ def test_the_demo_service_manager_reports_a_year_by_gender_and_benchmarks(demo_h
     fits_on_a_phone(page)
 
     # The CSV says what it covers, then a row per figure and group; the PDF is a PDF.
-    rows = list(csv.reader(io.StringIO(downloaded(page, "Download as CSV", tmp_path).read_text())))
+    rows = list(
+        csv.reader(
+            io.StringIO(downloaded(page, "Download as CSV", tmp_path).read_text("utf-8-sig"))
+        )
+    )
     assert rows[0] == ["JoinedUp service report"]
     assert rows[1] == ["Period", f"{start.isoformat()} up to (not including) {today.isoformat()}"]
     assert rows[2] == ["Services", SERVICE]

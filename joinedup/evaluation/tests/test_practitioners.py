@@ -67,6 +67,25 @@ def test_only_a_manager_of_each_chosen_service_sees_it_by_practitioner(client, h
     assert _ask(client, hub.researcher, hub.wellbeing).status_code == 400
 
 
+def test_the_caveat_goes_wherever_the_breakdown_goes(client, hub, allocated):
+    import csv
+    import io
+
+    from joinedup.evaluation.reports import PRACTITIONER_CAVEAT
+    from joinedup.evaluation.tests.test_report_pdf import _text
+
+    page = _ask(client, hub.service_manager, hub.wellbeing)
+    assert PRACTITIONER_CAVEAT.replace("'", "&#x27;") in page.content.decode()
+    query = {"start": "2025-01-01", "end": "2026-01-01", "breakdown": "practitioner",
+             "service": [hub.wellbeing.pk]}  # fmt: skip
+    downloaded = client.get(reverse("evaluation:report-csv"), query).content.decode("utf-8-sig")
+    assert ["Read with care", PRACTITIONER_CAVEAT] in list(csv.reader(io.StringIO(downloaded)))
+    pdf = _text(client.get(reverse("evaluation:report-pdf"), query).content)
+    assert PRACTITIONER_CAVEAT in pdf
+    by_gender = client.get(URL, query | {"breakdown": "gender"}).content.decode()
+    assert "data-practitioner-caveat" not in by_gender
+
+
 def test_the_choice_is_offered_only_to_someone_who_manages_a_service(client, hub):
     for user, offered in ((hub.service_manager, True), (hub.researcher, False)):
         client.force_login(user)

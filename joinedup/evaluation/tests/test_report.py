@@ -261,7 +261,8 @@ def test_csv_rows_carry_every_figure_for_every_group(hub, caseload):
     assert rows[1][1].startswith(report["parameters"]["start"])
     assert rows[2][0] == "Services"
     assert "Talking Therapies (" in rows[2][1]
-    assert rows[3][0] == "Disclosure control"
+    assert rows[3] == ["Broken down by", "Gender"]
+    assert rows[4][0] == "Disclosure control"
     figures = sum(len(t["rows"]) for t in report["tables"])
     assert len(rows) == header + 1 + figures * len(report["groups"])
     assert ["Activity", "Referrals received", "Students referred", "Woman", "10", "10", ""] in rows

@@ -97,7 +97,9 @@ def test_the_csv_download_has_every_figure_and_is_audited(client, hub, wellbeing
     assert response["Content-Disposition"] == (
         'attachment; filename="service-report-wellbeing-by-gender-2025-01-01-to-2026-01-01.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode()), "Excel reads it as UTF-8"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert ["Broken down by", "Gender"] in rows
     assert reports.CSV_COLUMNS in rows
     assert ["Activity", "Referrals received", "Students referred", "Woman", "10", "10", ""] in rows
     assert AuditEvent.objects.filter(action="evaluation.report.exported_csv").count() == 1

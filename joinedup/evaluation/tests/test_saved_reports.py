@@ -284,7 +284,7 @@ def test_a_snapshot_downloads_as_csv_from_its_frozen_figures(client, hub, referr
     assert response["Content-Disposition"] == (
         'attachment; filename="saved-report-wellbeing-2025-01-01-to-2026-01-01.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows == reports.csv_rows(report.figures)
     assert ["Activity", "Referrals received", "Referrals", "All students", "10", "10", ""] in rows
     event = AuditEvent.objects.get(action="evaluation.saved_report.exported_csv")

@@ -3,7 +3,7 @@
 // is left out. The table beside each chart carries the same figures.
 (function () {
   "use strict";
-  var BLUE = "#005eb8", PALE = "#41b6e6", GREY = "#768692", RED = "#d5281b";
+  var BLUE = "#005eb8", PALE = "#41b6e6", GREY = "#768692", RED = "#d5281b", INK = "#212b32";
   var PALETTE = [BLUE, PALE, "#007f3b", "#ffb81c", "#7c2855", "#330072", GREY, "#ed8b00"];
 
   // A figure hidden by disclosure control (from 1 to 7 people) is marked * where its bar
@@ -118,25 +118,33 @@
     funnel: function (canvas, charts) {
       var f = charts[canvas.dataset.funnel];
       function line(name, side, label, colour, dash) {
-        return {type: "line", label: label, borderColor: colour, borderDash: dash,
-                pointRadius: 0, borderWidth: 1, fill: false,
+        return {type: "line", label: label, borderColor: colour, backgroundColor: colour,
+                borderDash: dash, pointRadius: 0, borderWidth: 1, fill: false,
                 data: f.curve.map(function (c) { return {x: c.n, y: c[name][side]}; })};
       }
       var points = f.points.filter(function (p) { return p.x !== null; });
       new window.Chart(canvas, {
         type: "scatter",
         data: {datasets: [
-          {label: "Units", data: points.map(function (p) { return {x: p.x, y: p.y, label: p.label}; }),
+          {label: f.kind === "service" ? "Services (red: outside the 99.8% limits)" :
+                  "Institutions (red: outside the 99.8% limits)",
+           data: points.map(function (p) { return {x: p.x, y: p.y, label: p.label}; }),
+           backgroundColor: BLUE,
            pointBackgroundColor: points.map(function (p) { return p.flagged ? RED : BLUE; }),
            pointRadius: 5},
-          {type: "line", label: "Pooled rate", borderColor: GREY, pointRadius: 0, borderWidth: 1,
-           data: f.curve.map(function (c) { return {x: c.n, y: f.pooled}; })},
+          {type: "line", label: "Hub rate", borderColor: INK, backgroundColor: INK, pointRadius: 0,
+           borderWidth: 1, data: f.curve.map(function (c) { return {x: c.n, y: f.pooled}; })},
           line("95", 0, "95% limits", PALE, [4, 4]), line("95", 1, "95% limits (upper)", PALE, [4, 4]),
           line("99.8", 0, "99.8% limits", GREY, []), line("99.8", 1, "99.8% limits (upper)", GREY, [])
         ]},
         options: {animation: false, maintainAspectRatio: false,
                   plugins: {legend: {labels: {filter: function (item) {
-                    return item.text.indexOf("(upper)") === -1; }}}},
+                              return item.text.indexOf("(upper)") === -1; }}},
+                            tooltip: {callbacks: {label: function (item) {
+                              var d = item.raw;
+                              return d.label === undefined ? item.dataset.label :
+                                d.label + ": " + d.y + "% of " + d.x;
+                            }}}},
                   scales: {x: {type: "linear", beginAtZero: true,
                                title: {display: true, text: "Eligible episodes"}},
                            y: {min: 0, max: 100, title: {display: true, text: "Rate (%)"}}}}
