@@ -302,6 +302,8 @@ def test_benchmark_shows_every_service_and_institution_and_flags_nothing_by_rank
     by_name = {u["name"]: u["standard"] for u in benchmark["units"]}
     assert by_name["Northbridge NHS Trust"] == "1, 14 and 42"
     plot = benchmark["funnels"]["recovery-service"]
+    assert "Crisis Team" in plot["without"]  # no Talking Therapies episodes: named, not drawn
+    assert "Talking Therapies" not in plot["without"]
     assert plot["pooled"] == 100.0
     assert [p["label"] for p in plot["points"]] == ["Talking Therapies"]
     assert plot["points"][0]["x"] == 10.0

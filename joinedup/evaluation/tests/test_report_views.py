@@ -123,6 +123,7 @@ def test_the_benchmarking_page_shows_units_and_funnels(client, hub, wellbeing_ca
     assert 'data-table="headlines"' in page
     assert "Southgate Wellbeing" in page
     assert "funnel-data" in page
+    assert "Not in this plot, with no episodes that these rates are worked out from" in page
     assert AuditEvent.objects.filter(action="evaluation.benchmark.viewed").count() == 1
 
 
