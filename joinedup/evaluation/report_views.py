@@ -9,7 +9,7 @@ The CSV and PDF renderers also serve saved snapshots, fed from their frozen figu
 import csv
 import io
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -158,13 +158,15 @@ def benchmarking(request):
 
 def report_filename(built: dict, prefix: str = "service-report") -> str:
     """A download's name (without its suffix): what it covers (the one service, or how many),
-    its breakdown and its period, so that several downloads are told apart."""
+    its breakdown and its period from its first to its last day (the end is not included),
+    so that several downloads are told apart."""
     period = built["parameters"]
+    last = date.fromisoformat(period["end"]) - timedelta(days=1)
     services = built.get("services", [])
     covers = slugify(services[0]["name"]) if len(services) == 1 else f"{len(services)}-services"
     label = built.get("breakdown_label")
     by = f"-by-{slugify(label)}" if period.get("breakdown") and label else ""
-    return f"{prefix}-{covers}{by}-{period['start']}-to-{period['end']}"
+    return f"{prefix}-{covers}{by}-{period['start']}-to-{last}"
 
 
 def csv_response(built: dict, filename: str) -> HttpResponse:

@@ -43,7 +43,7 @@ def test_a_service_manager_saves_a_snapshot_and_records_an_evaluation(hub, page,
         page.get_by_role("link", name="Download as CSV").click()
     csv_path = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(csv_path)
-    assert csv_path.name == "saved-report-2025-01-01-to-2026-01-01.csv"
+    assert csv_path.name == "saved-report-wellbeing-2025-01-01-to-2025-12-31.csv"
     assert "Referrals received" in csv_path.read_text()
     page.get_by_role("link", name="Saved report snapshots").click()
     expect(page.get_by_role("link", name="Wellbeing referrals 2025")).to_be_visible()

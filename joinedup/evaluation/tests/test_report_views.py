@@ -95,7 +95,7 @@ def test_the_csv_download_has_every_figure_and_is_audited(client, hub, wellbeing
     response = client.get(reverse("evaluation:report-csv"), query(hub, breakdown="gender"))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
-        'attachment; filename="service-report-wellbeing-by-gender-2025-01-01-to-2026-01-01.csv"'
+        'attachment; filename="service-report-wellbeing-by-gender-2025-01-01-to-2025-12-31.csv"'
     )
     assert response.content.startswith("\ufeff".encode()), "Excel reads it as UTF-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
@@ -181,8 +181,8 @@ def test_a_download_is_named_by_what_it_covers():
     built = {"parameters": {"start": "2025-01-01", "end": "2026-01-01", "breakdown": ""},
              "services": [{"name": "Wellbeing"}, {"name": "Counselling"}, {"name": "Crisis"}],
              "breakdown_label": ""}  # fmt: skip
-    assert report_filename(built) == "service-report-3-services-2025-01-01-to-2026-01-01"
+    assert report_filename(built) == "service-report-3-services-2025-01-01-to-2025-12-31"
     built["parameters"]["breakdown"], built["breakdown_label"] = "age_band", "Age band"
     assert report_filename(built, "saved-report") == (
-        "saved-report-3-services-by-age-band-2025-01-01-to-2026-01-01"
+        "saved-report-3-services-by-age-band-2025-01-01-to-2025-12-31"
     )

@@ -282,7 +282,7 @@ def test_a_snapshot_downloads_as_csv_from_its_frozen_figures(client, hub, referr
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
-        'attachment; filename="saved-report-wellbeing-2025-01-01-to-2026-01-01.csv"'
+        'attachment; filename="saved-report-wellbeing-2025-01-01-to-2025-12-31.csv"'
     )
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows == reports.csv_rows(report.figures)
@@ -311,7 +311,7 @@ def test_a_snapshot_downloads_as_pdf_from_its_frozen_figures(client, hub, referr
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
-    assert "saved-report-wellbeing-2025-01-01-to-2026-01-01.pdf" in response["Content-Disposition"]
+    assert "saved-report-wellbeing-2025-01-01-to-2025-12-31.pdf" in response["Content-Disposition"]
     (html,) = drawn
     assert "Saved report snapshot “Before”" in html
     assert "<th>Referrals</th><td>10</td>" in html
