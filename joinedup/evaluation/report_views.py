@@ -208,6 +208,9 @@ def _bars(built: dict) -> dict:
     def shown(value):
         return "*" if value is None else f"{value:g}"
 
+    def mean(value):  # as the page shows a mean score
+        return "*" if value is None else f"{value:.1f}"
+
     waiting_rows = [
         {
             "label": label,
@@ -228,7 +231,7 @@ def _bars(built: dict) -> dict:
         {
             "label": code,
             "y": i * ROW_HEIGHT,
-            "shown": f"{shown(first)} to {shown(last)}",
+            "shown": f"{mean(first)} to {mean(last)}",
             "bars": [
                 {
                     "offset": 1,
@@ -257,6 +260,14 @@ def _bars(built: dict) -> dict:
 
 PLOT = 260  # pixels a side of a PDF pre/post chart's plotting area
 PLOT_LEFT, PLOT_TOP = 50, 10
+
+
+def _ticks(low: float, high: float) -> list[float]:
+    """The scores an axis is marked at: its ends, and every 5 (every 10 on a range over 30)
+    between them."""
+    step = 5 if high - low <= 30 else 10
+    between = range(math.floor(low / step) * step + step, math.ceil(high), step)
+    return [low, *(s for s in between if low < s < high), high]
 
 
 def _prepost(chart: dict) -> dict:
@@ -292,7 +303,7 @@ def _prepost(chart: dict) -> dict:
             for c in chart["cells"]
             if None not in (c["x"], c["y"], c["n"])
         ],
-        "ticks": [{"score": f"{s:g}", "x": x(s), "y": y(s)} for s in (low, (low + high) / 2, high)],
+        "ticks": [{"score": f"{s:g}", "x": x(s), "y": y(s)} for s in _ticks(low, high)],
         "size": PLOT,
         "left": PLOT_LEFT,
         "top": PLOT_TOP,

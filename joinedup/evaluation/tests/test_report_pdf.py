@@ -36,7 +36,7 @@ def test_every_figure_on_the_page_is_in_the_pdf_in_its_column(client, hub, wellb
         assert f"{label} {'*' if value is None else f'{value:g}'}" in text
     scores = report["charts"]["scores"]
     for code, first, last in zip(scores["labels"], scores["first"], scores["last"], strict=True):
-        assert f"{code} {first:g} to {last:g}" in text
+        assert f"{code} {first:.1f} to {last:.1f}" in text  # as the page shows a mean
     assert report["charts"]["prepost"][0]["cells"], "the caseload's CORE-10 cell is drawn"
     for chart in report["charts"]["prepost"]:
         hidden = f"not drawn: {chart['hidden']})"
@@ -77,4 +77,9 @@ def test_the_pdf_draws_each_pre_post_chart_as_the_page_does():
     no_index = render_to_string("evaluation/_pdf_prepost.html",
                                 {"chart": _prepost(chart | {"rci": None})})  # fmt: skip
     assert "Reliable change limits" not in no_index
+    assert [t["score"] for t in drawing["ticks"]] == ["0", "10", "20", "30", "40"]
+    phq9 = _prepost(chart | {"max": 27})
+    assert [t["score"] for t in phq9["ticks"]] == ["0", "5", "10", "15", "20", "25", "27"]
+    wemwbs = _prepost(chart | {"min": 14, "max": 70})
+    assert [t["score"] for t in wemwbs["ticks"]] == ["14", "20", "30", "40", "50", "60", "70"]
     assert 'stroke="#d5281b"' not in no_index
