@@ -33,6 +33,10 @@ class PeriodForm(referrals_forms.PeriodForm):
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end - start > LONGEST_PERIOD and "end" not in self.errors:
             self.add_error("end", _("A report can cover at most ten years."))
+        if start and start > timezone.localdate() and "start" not in self.errors:
+            self.add_error(
+                "start", _("This period has not begun: choose a start on or before today.")
+            )
         return cleaned
 
 

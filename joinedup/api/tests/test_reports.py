@@ -61,12 +61,11 @@ def test_practitioners_and_their_clients_do_not_run_reports(hub, client, wellbei
     assert staff_api(client, hub.practitioner).get("/reports", **query(hub)).status_code == 403
 
 
-@pytest.mark.parametrize(
-    ("start", "end"), [("0001-01-01", "0001-06-01"), ("9999-01-01", "9999-12-31")]
-)
-def test_periods_at_the_ends_of_the_calendar_do_not_fail(hub, client, start, end):
-    response = staff_api(client, hub.service_manager).get(
-        "/reports", **query(hub, start=start, end=end)
-    )
+def test_periods_at_the_ends_of_the_calendar_do_not_fail(hub, client):
+    api = staff_api(client, hub.service_manager)
+    response = api.get("/reports", **query(hub, start="0001-01-01", end="0001-06-01"))
     assert response.status_code == 200, response.content
-    assert response.json()["report"]["parameters"]["start"] == start
+    assert response.json()["report"]["parameters"]["start"] == "0001-01-01"
+    response = api.get("/reports", **query(hub, start="9999-01-01", end="9999-12-31"))
+    assert response.status_code == 400, response.content
+    assert "This period has not begun" in response.content.decode()

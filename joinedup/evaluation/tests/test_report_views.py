@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from joinedup.audit.models import AuditEvent
 from joinedup.evaluation import reports
@@ -164,6 +165,28 @@ def test_every_entry_point_refuses_more_than_ten_years_and_audits_nothing(client
     assert "A report can cover at most ten years." in response.content.decode()
     assert not AuditEvent.objects.filter(action__startswith="evaluation.").exists()
     assert not SavedReport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["report", "report-csv", "report-pdf", "benchmarking", "saved-report-create"]
+)
+def test_every_entry_point_refuses_a_period_that_has_not_begun(client, hub, name, reports_alias):
+    client.force_login(hub.researcher)
+    url = reverse(f"evaluation:{name}")
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    params = query(hub) | {"start": tomorrow.isoformat(),
+                           "end": (tomorrow + dt.timedelta(days=30)).isoformat()}  # fmt: skip
+    if name == "saved-report-create":
+        response = client.post(url + "?" + urlencode(params, doseq=True), {"title": "Next month"})
+    else:
+        response = client.get(url, params)
+    assert response.status_code == 400
+    assert "This period has not begun: choose a start on or before today." in (
+        response.content.decode()
+    )
+    assert not AuditEvent.objects.filter(action__startswith="evaluation.").exists()
+    today = {"start": timezone.localdate().isoformat(), "end": tomorrow.isoformat()}
+    assert client.get(reverse("evaluation:report"), query(hub) | today).status_code == 200
 
 
 def test_benchmarking_explains_a_bad_period(client, hub):
