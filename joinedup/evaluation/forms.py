@@ -113,10 +113,6 @@ class CalibrationForm(forms.Form):
             "required": _("Give the standard deviation as a number, such as 7.5."),
             "invalid": _("Give the standard deviation as a number, such as 7.5."),
         },
-        help_text=_(
-            "In the measure's main score's points (the CORE-OM's clinical score runs from 0 to "
-            "40), from a clinical sample such as your own service's first scores."
-        ),
     )
     reliability = forms.FloatField(
         label=_("Reliability"),
@@ -129,8 +125,20 @@ class CalibrationForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = reports.managed_services_for(user)
+        services = reports.managed_services_for(user)
+        self.fields["service"].queryset = services
         self.fields["service"].label_from_instance = lambda s: f"{s.name} ({s.organisation.name})"
+        if len(services) == 1:
+            self.fields["service"].initial = services[0].pk
+        ranges = "; ".join(
+            f"the {code} from {instruments.get(code).score_min:g} to "
+            f"{instruments.get(code).score_max:g}"
+            for code in reports.UNCALIBRATED
+        )
+        self.fields["first_score_sd"].help_text = _(
+            "In points of the measure's main score (%(ranges)s), from a clinical sample such as "
+            "your own service's first scores."
+        ) % {"ranges": ranges}
 
     def clean(self):
         cleaned = super().clean()

@@ -135,7 +135,7 @@ def _outcomes(of: Path) -> Rows:
          Share((*of, "recovery"), (*of, "case_at_start"))),
         ("Reliable recovery (of those in the clinical range at first)",
          Share((*of, "reliable_recovery"), (*of, "case_at_start"))),
-        ("Clinically significant change (of those clinical at first)",
+        ("Clinically significant change (as reliable recovery, of those clinical at first)",
          Share((*of, "clinically_significant"), (*of, "case_at_start"))),
     ]  # fmt: skip
 

@@ -94,16 +94,23 @@ def test_a_report_uses_the_services_index_and_names_it_with_its_inputs(hub, core
     report = build_report(parameters, using="default", today=TODAY)
     shown, note = _figure(report, "Reliable improvement")
     assert shown == "50% of 30"
-    assert _figure(report, "Clinically significant change (of those clinical at first)")[0] == (
-        "25% of 30"
-    )
+    assert _figure(
+        report,
+        "Clinically significant change (as reliable recovery, of those clinical at first)",
+    )[0] == ("25% of 30")
     assert "Counselling: 6.1 points (SD 7, reliability 0.9)." in note
     assert "Not set" not in note
 
 
 def test_a_service_manager_sets_the_values_and_it_is_audited(client, hub):
     client.force_login(hub.service_manager)
-    assert client.get(URL).status_code == 200
+    page = client.get(URL)
+    assert page.status_code == 200
+    form = page.context["form"]
+    assert form["service"].value() == hub.wellbeing.pk  # the one service they manage
+    assert "the CORE-OM from 0 to 40; the WEMWBS from 14 to 70; the SWEMWBS from 7 to 35" in (
+        form.fields["first_score_sd"].help_text
+    )
     data = {"service": hub.wellbeing.pk, "code": "CORE-OM", "first_score_sd": "7",
             "reliability": "0.9"}  # fmt: skip
     response = client.post(URL, data)
