@@ -31,7 +31,7 @@ in a search (`readable_rows` cannot tell that basis apart from its own relations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from joinedup.audit.models import AuditEvent
@@ -44,7 +44,7 @@ from joinedup.consent.policy import (
     seats_of,
 )
 from joinedup.consent.rules import STUDENT_LEVEL, Decision
-from joinedup.measures.models import Administration
+from joinedup.measures.models import Administration, Answer
 from joinedup.people.models import Organisation, Service, Student
 from joinedup.referrals.models import Episode, Referral
 from joinedup.risk.models import Flag
@@ -96,9 +96,18 @@ def _referrals() -> QuerySet:
     )
 
 
-def _administrations() -> QuerySet:
+def administrations() -> QuerySet:
+    """Every administration: the rows a QuestionnaireResponse and an Observation are both
+    made from, where one pass renders the two (`resources.render` skips what is not one)."""
     # Answers are fetched per batch by `resources.render`, as plain values.
     return _student_key_only(Administration.objects.select_related("service__organisation"))
+
+
+def _responses() -> QuerySet:
+    # The SQL twin of `resources.render` skipping an administration without answers (a
+    # score another system stated, served as its Observation alone).
+    answered = Answer.objects.filter(administration=OuterRef("pk"))
+    return administrations().filter(Exists(answered))
 
 
 def _referral_statuses(mapping: dict[str, str]) -> dict[str, Q]:
@@ -166,7 +175,7 @@ def _kinds() -> dict[str, Kind]:
         Kind(
             "QuestionnaireResponse",
             "outcomes",
-            _administrations,
+            _responses,
             date="completed_at",
             updated="created_at",
             statuses={"completed": EVERY},
@@ -174,7 +183,7 @@ def _kinds() -> dict[str, Kind]:
         Kind(
             "Observation",
             "outcomes",
-            lambda: _administrations().filter(main_score__isnull=False),
+            lambda: administrations().filter(main_score__isnull=False),
             date="completed_at",
             updated="created_at",
             statuses={"final": EVERY},
@@ -386,7 +395,9 @@ def student_rows(user, student: Student, *, types=None, request=None, action="fh
             continue
         source = _SHARED_ROWS.get(name, name)
         if source not in fetched:
-            rows = KINDS[source].rows().filter(student=student)
+            rows = (_SOURCES[source] if source in _SOURCES else KINDS[source].rows)().filter(
+                student=student
+            )
             if kind.own is not None and not decision.whole:
                 rows = rows.filter(kind.own(user))
             elif kind.own is None:
@@ -400,9 +411,15 @@ def student_rows(user, student: Student, *, types=None, request=None, action="fh
     return result
 
 
-# Resource types made from the same rows as another (an Observation is an administration's
-# score; rendering skips those without one).
-_SHARED_ROWS = {"Task": "ServiceRequest", "Observation": "QuestionnaireResponse"}
+# Resource types made from the same rows, fetched once: a Task is its referral's; a
+# QuestionnaireResponse and an Observation are an administration's answers and score
+# (rendering skips an administration without the one or the other).
+_SHARED_ROWS = {
+    "Task": "ServiceRequest",
+    "QuestionnaireResponse": "administrations",
+    "Observation": "administrations",
+}
+_SOURCES = {"administrations": administrations}
 
 
 def _accesses(student) -> list:

@@ -14,6 +14,7 @@ fetch them."""
 
 import json
 import zlib
+from dataclasses import replace
 
 from django.db import transaction
 from django.db.models import F
@@ -25,6 +26,7 @@ from joinedup.consent.policy import audit_listing
 from joinedup.fhir.access import (
     KINDS,
     PERSONAL,
+    administrations,
     caseload_of,
     registration_readable,
     visible,
@@ -33,7 +35,7 @@ from joinedup.fhir.access import (
 from joinedup.fhir.errors import FhirError
 from joinedup.fhir.models import ExportFile, ExportJob
 from joinedup.fhir.plain import Directory, PlainRows
-from joinedup.fhir.resources import questionnaires, render
+from joinedup.fhir.resources import answers_of, questionnaires, render
 from joinedup.fhir.search import date_range
 from joinedup.people.models import Student
 
@@ -43,7 +45,7 @@ AUDIT_BATCH = 5000
 SYSTEM_TYPES = (*(k for k in KINDS if k != "AuditEvent"), "Questionnaire")
 PATIENT_TYPES = tuple(t for t in PERSONAL if t != "AuditEvent")
 # Types rendered from another type's rows in the same pass: same rows, access rule, update
-# time and audit category (rendering skips administrations without a score).
+# time and audit category (rendering skips administrations without answers or score).
 SHARED_ROWS = {"Observation": "QuestionnaireResponse"}
 NDJSON_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 
@@ -166,11 +168,14 @@ def _export_type(user, name: str, job: ExportJob, audited, shared, within) -> Gz
         return file
     kind = KINDS[name]
     # Types made from the same rows, with the same access rule and audit category, are
-    # rendered in this one pass (an Observation is a scored administration's total).
+    # rendered in this one pass (an Observation is a scored administration's total), over
+    # every administration: rendering skips those that are not one or the other.
     later = job.resource_types[job.resource_types.index(name) + 1 :]
     also = [t for t, source in SHARED_ROWS.items() if source == name and t in later]
     for other in also:
         shared[other] = GzippedNdjson()
+    if also:
+        kind = replace(kind, rows=administrations)
     if kind.category:
         pieces = visible_by_student(user, kind, within=within)
     else:
@@ -196,9 +201,10 @@ def _export_type(user, name: str, job: ExportJob, audited, shared, within) -> Gz
                     audited.setdefault(pk, {"identity"}).add(kind.category)
                 for pk in registration:
                     audited[pk].add("registration")
-            file.write(render(name, batch, registration_ids=registration, now=now))
+            answers = answers_of(batch) if name == "QuestionnaireResponse" else None
+            file.write(render(name, batch, registration_ids=registration, now=now, answers=answers))
             for other in also:
-                shared[other].write(render(other, batch, now=now))
+                shared[other].write(render(other, batch, now=now, answers=answers))
     return file
 
 

@@ -497,9 +497,12 @@ def scored_as(system: str | None, code: str) -> list:
     ]
 
 
-def observation_resource(administration, extra_identifiers=()) -> dict | None:
+def observation_resource(
+    administration, extra_identifiers=(), *, from_response: bool = True
+) -> dict | None:
     """The score of an administration as an Observation (LOINC total code where one exists),
-    or None when the answers gave no valid score."""
+    derived from its QuestionnaireResponse when it has one (`from_response`: it has answers);
+    None when the answers gave no valid score."""
     if administration.main_score is None:
         return None
     instrument = instruments.get(administration.code)
@@ -532,7 +535,9 @@ def observation_resource(administration, extra_identifiers=()) -> dict | None:
                 "code": "{score}",
             },
             "interpretation": interpretation,
-            "derivedFrom": [reference("QuestionnaireResponse", administration.uuid)],
+            "derivedFrom": [reference("QuestionnaireResponse", administration.uuid)]
+            if from_response
+            else None,
         }
     )
 

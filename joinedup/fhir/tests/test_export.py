@@ -10,6 +10,7 @@ from joinedup.consent.services import record_consent
 from joinedup.fhir import mapping
 from joinedup.fhir.models import ExportJob
 from joinedup.fhir.tests.conftest import client_user, fhir_client, token_for
+from joinedup.measures.services import record_administration
 
 ASYNC = {"Prefer": "respond-async"}
 
@@ -333,3 +334,35 @@ def test_another_services_group_is_not_found(record, hub):
                          headers=ASYNC)  # fmt: skip
     assert refused.status_code == 400
     assert not ExportJob.objects.exists()
+
+
+def test_a_score_stated_without_answers_is_an_observation_alone(record, hub, kick_off):
+    """Everywhere a resource is served: a score another system stated without answers is an
+    Observation derived from no response, never an empty QuestionnaireResponse."""
+    alone = record_administration(
+        actor=hub.practitioner, student=record.student, service=hub.wellbeing, code="PHQ-9",
+        answers=None, score=14, method="imported",
+    )  # fmt: skip
+    client = fhir_client(hub.wellbeing)
+    answered = {str(record.phq9.uuid), str(record.gad7.uuid)}
+    searched = client.get("/fhir/QuestionnaireResponse", {"patient": record.student.uuid})
+    assert searched.json()["total"] == 2
+    assert {e["resource"]["id"] for e in searched.json()["entry"]} == answered
+    assert client.get(f"/fhir/QuestionnaireResponse/{alone.uuid}").status_code == 404
+    observation = client.get(f"/fhir/Observation/{alone.uuid}").json()
+    assert observation["valueQuantity"]["value"] == 14
+    assert "derivedFrom" not in observation
+    scored = client.get(f"/fhir/Observation/{record.phq9.uuid}").json()
+    assert scored["derivedFrom"] == [{"reference": f"QuestionnaireResponse/{record.phq9.uuid}"}]
+    bundle = client.get(f"/fhir/Patient/{record.student.uuid}/$everything").json()
+    kinds = {(e["resource"]["resourceType"], e["resource"].get("id")) for e in bundle["entry"]}
+    assert ("Observation", str(alone.uuid)) in kinds
+    assert ("QuestionnaireResponse", str(alone.uuid)) not in kinds
+    for types in ("QuestionnaireResponse,Observation", "QuestionnaireResponse", "Observation"):
+        files = _files(client, kick_off(client, _type=types))
+        if "QuestionnaireResponse" in types:
+            assert _ids(files, "QuestionnaireResponse") == answered
+        if "Observation" in types:
+            assert _ids(files, "Observation") == answered | {str(alone.uuid)}
+            exported = next(o for o in files["Observation"] if o["id"] == str(alone.uuid))
+            assert mapping.versioned(exported) == observation  # exports carry no version
