@@ -206,6 +206,7 @@ OAUTH2_PROVIDER = {
     "SCOPES": {
         "system/*.read": "Read every resource the client's service may see",
         **{f"system/{name}.read": f"Read {name} resources" for name in FHIR_RESOURCES},
+        "system/Group.read": "Read the caseload of the client's own service as a Group",
         "system/QuestionnaireResponse.write": "Send questionnaire responses",
         "system/Observation.write": "Send questionnaire scores without their answers",
         "system/ServiceRequest.write": "Send referrals",

@@ -3,9 +3,10 @@ the search and create code use, so the two cannot drift apart."""
 
 from django.conf import settings
 
+from joinedup.fhir.access import KINDS
 from joinedup.fhir.importing import CREATABLE
 from joinedup.fhir.mapping import UK_CORE, UK_CORE_TYPES
-from joinedup.fhir.search import INCLUDES, PARAMETERS
+from joinedup.fhir.search import HL7, INCLUDES, PARAMETERS
 
 
 def statement(base: str, token_url: str) -> dict:
@@ -47,7 +48,7 @@ def statement(base: str, token_url: str) -> dict:
                     "system/<Resource>.read, system/*.read and system/<Resource>.write. Each "
                     "client acts for one service; the student's consent decides what it sees.",
                 },
-                "resource": [_resource(name) for name in settings.FHIR_RESOURCES],
+                "resource": [*(_resource(name) for name in settings.FHIR_RESOURCES), GROUP],
                 "compartment": ["http://hl7.org/fhir/CompartmentDefinition/patient"],
                 "interaction": [{"code": "transaction"}],
                 "operation": [
@@ -71,12 +72,25 @@ def statement(base: str, token_url: str) -> dict:
     }
 
 
+# A client's own service's caseload: read, found by a search, and exported (group-export).
+GROUP = {
+    "type": "Group",
+    "interaction": [{"code": "read"}, {"code": "search-type"}],
+    "searchParam": [{"name": "_id", "definition": f"{HL7}Resource-id", "type": "token"}],
+}
+
+
 def _resource(name: str) -> dict:
-    interactions = ["read", "vread", "search-type"] + (["create"] if name in CREATABLE else [])
+    interactions = ["read", "vread", "history-instance", "search-type"]
+    if name in KINDS and KINDS[name].updated is not None:
+        interactions.append("history-type")  # what changed since: the time of change is kept
+    if name in CREATABLE:
+        interactions.append("create")
     resource = {
         "type": name,
         "interaction": [{"code": code} for code in interactions],
-        # meta.versionId is the digest of the content; only the current version is kept.
+        # meta.versionId is the digest of the content; only the current version is kept,
+        # and a history holds it alone.
         "versioning": "versioned",
         "readHistory": False,
         "conditionalCreate": name in CREATABLE,

@@ -245,6 +245,30 @@ def healthcare_service_resource(service) -> dict:
     }
 
 
+def group_resource(service, size: int) -> dict:
+    """A service's caseload as a Group: the students in its care (`size` of them), whose
+    id is the service's, as a group-level export names it."""
+    organisation = service.organisation
+    return {
+        "resourceType": "Group",
+        "id": str(service.uuid),
+        "identifier": [_own_identifier(service.uuid)],
+        "active": True,
+        "type": "person",
+        "actual": True,
+        "name": f"Caseload of {service.name}",
+        "managingEntity": reference("Organization", organisation.uuid, organisation.name),
+        "quantity": size,
+        "characteristic": [
+            {
+                "code": {"text": "In the care of"},
+                "valueReference": reference("HealthcareService", service.uuid, service.name),
+                "exclude": False,
+            }
+        ],
+    }
+
+
 # Referrals and episodes -------------------------------------------------------------------
 
 SERVICE_REQUEST_STATUS = {

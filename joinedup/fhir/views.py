@@ -17,12 +17,13 @@ from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 from joinedup.fhir import capability, everything, export, importing, smart
+from joinedup.fhir.access import KINDS, caseload_of
 from joinedup.fhir.errors import FhirError, fhir_response, outcome_response, wrong_method
 from joinedup.fhir.importing_patients import client_service
-from joinedup.fhir.mapping import bundle, versioned
+from joinedup.fhir.mapping import bundle, group_resource, profiled, versioned
 from joinedup.fhir.models import ClientRegistration, ExportFile, ExportJob
 from joinedup.fhir.scopes import covers
-from joinedup.fhir.search import PARAMETERS, search
+from joinedup.fhir.search import PARAMETERS, date_range, search
 from joinedup.fhir.selectors import find_student_by_id, read_resource, student_record
 
 MAX_BODY_BYTES = 1_000_000
@@ -254,14 +255,88 @@ def compartment_search(request, key: str, resource_type: str):
 
 
 @fhir_endpoint
-def history(request, **kwargs):
-    """History and version reads: this server keeps no past versions to serve."""
-    raise FhirError(
-        404,
-        "This server keeps no version history: _history is not supported (see "
-        "/fhir/metadata). Read the current resource, or vread its current version.",
-        code="not-supported",
-    )
+def history(request, resource_type: str | None = None, key: str | None = None):
+    """`<type>/<id>/_history` and `<type>/_history`: a history Bundle of the versions this
+    server keeps, which are the current ones (a version is a digest of what the resource
+    says; earlier versions are not kept). A type's history lists the resources changed at
+    or after `_since`, most recent first, paged by `_count` and `_page`: what a partner
+    polls to keep its copy up to date."""
+    if resource_type is None:
+        raise FhirError(
+            404,
+            "This server has no history across all types: ask each type's, such as "
+            "/fhir/Observation/_history?_since=2026-11-01T00:00:00Z.",
+            code="not-supported",
+        )
+    _known(resource_type)
+    if request.method != "GET":
+        raise wrong_method("GET", "Use GET to read a history.")
+    client = request.fhir_client
+    _require(client, resource_type, "read")
+    base = base_url(request)
+    if key is not None:
+        resource = versioned(read_resource(client.user, resource_type, key, request=request))
+        return fhir_response(_history_bundle([resource], base, total=1))
+    params = _history_search(resource_type, request.GET)
+    page = search(client.user, resource_type, params, request=request)
+    pairs = [(k, v) for k in request.GET for v in request.GET.getlist(k) if k != "_page"]
+
+    def link(number: int) -> str:
+        return f"{base}/{resource_type}/_history?{urlencode([*pairs, ('_page', number)])}"
+
+    links = [("self", link(page.number))]
+    if page.has_next:
+        links.append(("next", link(page.number + 1)))
+    if page.number > 1 and page.count:
+        links.append(("previous", link(page.number - 1)))
+    return fhir_response(_history_bundle(page.resources, base, total=page.total, links=links))
+
+
+HISTORY_PARAMETERS = ("_since", "_count", "_page", "_format")
+
+
+def _history_search(resource_type: str, asked) -> QueryDict:
+    """A type's history as the search that finds it: changed at or after `_since`, the most
+    recently changed first."""
+    for name in asked:
+        if name not in HISTORY_PARAMETERS:
+            raise FhirError(
+                400,
+                f"A history takes {', '.join(HISTORY_PARAMETERS)}; {name} is not supported.",
+                code="not-supported",
+                expression=name,
+            )
+    if resource_type not in KINDS or KINDS[resource_type].updated is None:
+        raise FhirError(
+            404,
+            f"{resource_type} records no time of change, so it has no history here: read "
+            f"or search it instead.",
+            code="not-supported",
+        )
+    params = QueryDict(mutable=True)
+    params["_sort"] = "-_lastUpdated"
+    for name in ("_count", "_page", "_format"):
+        params.setlist(name, asked.getlist(name))
+    if "_since" in asked:
+        date_range(asked["_since"], "_since")  # a clear error for what is not a date
+        params["_lastUpdated"] = f"ge{asked['_since']}"
+    return params
+
+
+def _history_bundle(resources: list[dict], base: str, *, total, links=()) -> dict:
+    """A `history` Bundle: each entry the version with the request that made it (a PUT of
+    the resource, as the server cannot say whether it was created or changed since) and its
+    response."""
+    result = bundle("history", resources, base=base, total=total, links=links)
+    for entry in result["entry"]:
+        resource = entry["resource"]
+        path = f"{resource['resourceType']}/{resource['id']}"
+        version = resource["meta"]["versionId"]
+        entry["request"] = {"method": "PUT", "url": path}
+        entry["response"] = {"status": "200", "etag": f'W/"{version}"'}
+        if "lastUpdated" in resource["meta"]:
+            entry["response"]["lastModified"] = resource["meta"]["lastUpdated"]
+    return result
 
 
 def _search(request, resource_type: str, params):
@@ -334,7 +409,7 @@ def _read(request, resource_type: str, key: str, version: str | None = None):
         raise FhirError(
             404,
             f"{resource_type}/{key} version {version} is not kept: this server keeps only the "
-            f"current version, {current}.",
+            f"current version, {current} (see {resource_type}/{key}/_history).",
             code="not-found",
         )
     etag = f'W/"{current}"'
@@ -363,17 +438,52 @@ def system_endpoint(request):
 @fhir_endpoint
 def group_export(request, key: str):
     """`Group/<id>/$export`: the caseload of the client's own service, whose uuid is the
-    group's id. Another service's group looks like one that does not exist: who is in a
-    service's care is not the client's to learn."""
+    group's id."""
+    return _kickoff(request, group=_own_group(request, key))
+
+
+@fhir_endpoint
+def group_endpoint(request, key: str | None = None):
+    """`Group/<id>`, and `Group` (a search that finds the one group): the client's own
+    service's caseload, with how many students are in it. Who they are is for a group-level
+    export to give, each through the policy, and audited."""
+    if request.method != "GET":
+        raise wrong_method("GET", "Use GET to read a Group.")
+    client = request.fhir_client
+    _require(client, "Group", "read")
+    if key is None:
+        unknown = [name for name in request.GET if name not in ("_format", "_id")]
+        if unknown:
+            raise FhirError(400, f"A Group search here takes only _id; {unknown[0]} is not "
+                            "supported. It finds the client's own service's caseload.",
+                            code="not-supported", expression=unknown[0])  # fmt: skip
+        service = client_service(client.user)
+        wanted = request.GET.getlist("_id")
+        groups = [] if service is None else [_group(client, service)]
+        groups = [g for g in groups if not wanted or g["id"] in ",".join(wanted).split(",")]
+        return fhir_response(bundle("searchset", groups, base=base_url(request), total=len(groups)))
+    resource = _group(client, _own_group(request, key))
+    etag = f'W/"{resource["meta"]["versionId"]}"'
+    return fhir_response(resource, headers={"ETag": etag})
+
+
+def _own_group(request, key: str):
+    """The client's own service, when `key` names its group. Another service's group looks
+    like one that does not exist: who is in a service's care is not the client's to learn."""
     service = client_service(request.fhir_client.user)
     if service is None or str(service.uuid) != key:
         raise FhirError(
             404,
-            f"Group/{key} was not found. A client may export its own service's caseload: "
-            "Group/<its service's HealthcareService id>.",
+            f"Group/{key} was not found. A client may read and export its own service's "
+            "caseload: Group/<its service's HealthcareService id>.",
             code="not-found",
         )
-    return _kickoff(request, group=service)
+    return service
+
+
+def _group(client: Client, service) -> dict:
+    size = len(caseload_of(client.user))
+    return versioned(profiled(group_resource(service, size)))
 
 
 @fhir_endpoint

@@ -527,6 +527,7 @@ IDS = {
     ("fhir:vread", "key"): lambda p, r, v: _fhir_key(p, v["resource_type"]),
     ("fhir:compartment", "key"): lambda p, r, v: p.student.uuid,
     ("fhir:group-export", "key"): lambda p, r, v: p.service.uuid,
+    ("fhir:group", "key"): lambda p, r, v: p.service.uuid,
     ("account_confirm_email", "key"): lambda p, r, v: p.email_key,
     ("account_reset_password_from_key", "uidb36"): lambda p, r, v: (p.reset_uidb36, "zzzzzz"),
     ("account_reset_password_from_key", "key"): lambda p, r, v: p.reset_key,
@@ -757,6 +758,9 @@ LEGITIMATE = {
     ("fhir:vread", "Organization"): {"fhir client"},
     ("fhir:vread", "HealthcareService"): {"fhir client"},
     ("fhir:vread", "Questionnaire"): {"fhir client"},
+    ("fhir:history-instance", "Organization"): {"fhir client"},
+    ("fhir:history-instance", "HealthcareService"): {"fhir client"},
+    ("fhir:history-instance", "Questionnaire"): {"fhir client"},
     # The id is the authority (signed, single use, sent to one person): whoever holds it may
     # use it, signed in or not, and what it opens shows nothing of the student.
     "portal:questionnaire-complete": EVERYONE,

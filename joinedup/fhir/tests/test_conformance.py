@@ -1,5 +1,5 @@
-"""Every error an OperationOutcome with the right status: 404 for what is not here (history,
-a compartment outside the Patient's), 405 naming the allowed methods, 406 for a client that
+"""Every error an OperationOutcome with the right status: 404 for what is not here (a
+compartment outside the Patient's), 405 naming the allowed methods, 406 for a client that
 accepts only XML, 415 for an XML body; and the Patient compartment search."""
 
 from urllib.parse import urlencode
@@ -66,15 +66,6 @@ def test_an_xml_body_is_a_415(client):
         content_type="application/fhir+xml",
     )  # fmt: skip
     assert "JSON" in _outcome(response, 415)["diagnostics"]
-
-
-@pytest.mark.parametrize("path", [
-    "/fhir/_history", "/fhir/Patient/_history", "/fhir/Patient/{id}/_history",
-])  # fmt: skip
-def test_history_says_it_is_not_kept(client, record, path):
-    issue = _outcome(client.get(path.format(id=record.student.uuid)), 404)
-    assert issue["code"] == "not-supported"
-    assert "keeps no version history" in issue["diagnostics"]
 
 
 def test_an_unknown_route_is_a_404_outcome(client):

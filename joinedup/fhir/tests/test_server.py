@@ -43,11 +43,19 @@ def test_capability_statement_lists_exactly_what_is_supported(db):
     body = _get(HttpClient(), "/fhir/metadata")
     (rest,) = body["rest"]
     types = {r["type"]: r for r in rest["resource"]}
-    assert len(types) == 12
+    assert len(types) == 13
+    history = {"history-instance", "history-type"}
     assert {i["code"] for i in types["QuestionnaireResponse"]["interaction"]} == {
-        "read", "vread", "search-type", "create"
+        "read", "vread", "search-type", "create", *history
     }  # fmt: skip
-    assert {i["code"] for i in types["Flag"]["interaction"]} == {"read", "vread", "search-type"}
+    assert {i["code"] for i in types["Flag"]["interaction"]} == {
+        "read", "vread", "search-type", *history
+    }  # fmt: skip
+    # No time of change is kept for the directory, so it has no type history.
+    assert {i["code"] for i in types["Organization"]["interaction"]} == {
+        "read", "vread", "search-type", "history-instance"
+    }  # fmt: skip
+    assert {i["code"] for i in types["Group"]["interaction"]} == {"read", "search-type"}
     assert "patient" in {p["name"] for p in types["Observation"]["searchParam"]}
 
 
