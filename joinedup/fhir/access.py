@@ -31,7 +31,7 @@ in a search (`readable_rows` cannot tell that basis apart from its own relations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from joinedup.audit.models import AuditEvent
@@ -44,7 +44,7 @@ from joinedup.consent.policy import (
     seats_of,
 )
 from joinedup.consent.rules import STUDENT_LEVEL, Decision
-from joinedup.measures.models import Administration, Answer
+from joinedup.measures.models import Administration
 from joinedup.people.models import Organisation, Service, Student
 from joinedup.referrals.models import Episode, Referral
 from joinedup.risk.models import Flag
@@ -104,10 +104,8 @@ def administrations() -> QuerySet:
 
 
 def _responses() -> QuerySet:
-    # The SQL twin of `resources.render` skipping an administration without answers (a
-    # score another system stated, served as its Observation alone).
-    answered = Answer.objects.filter(administration=OuterRef("pk"))
-    return administrations().filter(Exists(answered))
+    # A score another system stated without answers is served as its Observation alone.
+    return administrations().filter(score_only=False)
 
 
 def _referral_statuses(mapping: dict[str, str]) -> dict[str, Q]:

@@ -35,7 +35,7 @@ from joinedup.fhir.access import (
 from joinedup.fhir.errors import FhirError
 from joinedup.fhir.models import ExportFile, ExportJob
 from joinedup.fhir.plain import Directory, PlainRows
-from joinedup.fhir.resources import answers_of, questionnaires, render
+from joinedup.fhir.resources import questionnaires, render
 from joinedup.fhir.search import date_range
 from joinedup.people.models import Student
 
@@ -45,7 +45,8 @@ AUDIT_BATCH = 5000
 SYSTEM_TYPES = (*(k for k in KINDS if k != "AuditEvent"), "Questionnaire")
 PATIENT_TYPES = tuple(t for t in PERSONAL if t != "AuditEvent")
 # Types rendered from another type's rows in the same pass: same rows, access rule, update
-# time and audit category (rendering skips administrations without answers or score).
+# time and audit category (rendering leaves out the response of a score stated without
+# answers, and the Observation of an administration without a score).
 SHARED_ROWS = {"Observation": "QuestionnaireResponse"}
 NDJSON_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 
@@ -201,10 +202,9 @@ def _export_type(user, name: str, job: ExportJob, audited, shared, within) -> Gz
                     audited.setdefault(pk, {"identity"}).add(kind.category)
                 for pk in registration:
                     audited[pk].add("registration")
-            answers = answers_of(batch) if name == "QuestionnaireResponse" else None
-            file.write(render(name, batch, registration_ids=registration, now=now, answers=answers))
+            file.write(render(name, batch, registration_ids=registration, now=now))
             for other in also:
-                shared[other].write(render(other, batch, now=now, answers=answers))
+                shared[other].write(render(other, batch, now=now))
     return file
 
 

@@ -30,6 +30,7 @@ ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
+HL7_TERMINOLOGY = "http://terminology.hl7.org/CodeSystem/"
 PRONOUNS_URL = "http://hl7.org/fhir/StructureDefinition/individual-pronouns"
 # JoinedUp's own naming systems. URNs: they name things, nobody resolves them.
 URN = "urn:joinedup"
@@ -521,11 +522,9 @@ def scored_as(system: str | None, code: str) -> list:
     ]
 
 
-def observation_resource(
-    administration, extra_identifiers=(), *, from_response: bool = True
-) -> dict | None:
+def observation_resource(administration, extra_identifiers=()) -> dict | None:
     """The score of an administration as an Observation (LOINC total code where one exists),
-    derived from its QuestionnaireResponse when it has one (`from_response`: it has answers);
+    derived from its QuestionnaireResponse unless the score was stated without answers;
     None when the answers gave no valid score."""
     if administration.main_score is None:
         return None
@@ -560,7 +559,7 @@ def observation_resource(
             },
             "interpretation": interpretation,
             "derivedFrom": [reference("QuestionnaireResponse", administration.uuid)]
-            if from_response
+            if not administration.score_only
             else None,
         }
     )
@@ -597,6 +596,18 @@ def flag_resource(flag) -> dict:
             "Organization", service.organisation.uuid, service.organisation.name
         )
     return _prune(resource)
+
+
+# A purpose in HL7's PurposeOfUse (v3 ActReason), where one means it; academic support,
+# which no health purpose covers, in this server's own code system.
+PURPOSES_OF_USE = {"direct_care": ("TREAT", "treatment")}
+
+
+def _purpose(grant) -> dict:
+    if grant.purpose in PURPOSES_OF_USE:
+        code, display = PURPOSES_OF_USE[grant.purpose]
+        return {"system": f"{HL7_TERMINOLOGY}v3-ActReason", "code": code, "display": display}
+    return {"system": PURPOSE_SYSTEM, "code": grant.purpose, "display": grant.get_purpose_display()}
 
 
 def consent_resource(grant, *, now: dt.datetime) -> dict:
@@ -651,13 +662,7 @@ def consent_resource(grant, *, now: dt.datetime) -> dict:
                             "reference": actor,
                         }
                     ],
-                    "purpose": [
-                        {
-                            "system": PURPOSE_SYSTEM,
-                            "code": grant.purpose,
-                            "display": grant.get_purpose_display(),
-                        }
-                    ],
+                    "purpose": [_purpose(grant)],
                     "code": [
                         {
                             "coding": [

@@ -12,31 +12,23 @@ from joinedup.measures import instruments
 from joinedup.measures.models import Answer
 
 
-def render(
-    kind_name: str, rows, *, registration_ids=frozenset(), now=None, answers=None
-) -> list[dict]:
+def render(kind_name: str, rows, *, registration_ids=frozenset(), now=None) -> list[dict]:
     """The resources of these rows of one kind (`registration_ids`: the students whose
-    registration details the reader may see; `answers`: the rows' answers when already
-    fetched by `answers_of`). An administration is a QuestionnaireResponse only when it has
-    answers and an Observation only when it has a score: one whose score another system
-    stated without answers is an Observation alone, derived from no response."""
+    registration details the reader may see). An administration is a QuestionnaireResponse
+    unless its score was stated without answers, and an Observation when it has a score."""
     rows = list(rows)
     now = now or timezone.now()
     extra = _external_identifiers(kind_name, rows)
-    if answers is None and kind_name == "QuestionnaireResponse":
-        answers = answers_of(rows)
-    answered: set[int] = set()
-    if kind_name == "Observation":
-        answered = _answered(rows) if answers is None else {k for k, v in answers.items() if v}
+    answers = _answers(rows) if kind_name == "QuestionnaireResponse" else {}
     resources = []
     for row in rows:
-        resource = _one(kind_name, row, extra, registration_ids, now, answers or {}, answered)
+        resource = _one(kind_name, row, extra, registration_ids, now, answers)
         if resource is not None:
             resources.append(mapping.profiled(resource))
     return resources
 
 
-def _one(kind_name, row, extra, registration_ids, now, answers, answered) -> dict | None:
+def _one(kind_name, row, extra, registration_ids, now, answers) -> dict | None:
     match kind_name:
         case "Patient":
             return mapping.patient_resource(row, with_registration=row.pk in registration_ids)
@@ -53,15 +45,13 @@ def _one(kind_name, row, extra, registration_ids, now, answers, answered) -> dic
         case "Questionnaire":
             return mapping.questionnaire_resource(row)
         case "QuestionnaireResponse":
-            if not answers.get(row.pk):
+            if row.score_only:
                 return None
             return mapping.questionnaire_response_resource(
                 row, extra.get(row.uuid, ()), answers=answers[row.pk]
             )
         case "Observation":
-            return mapping.observation_resource(
-                row, extra.get(row.uuid, ()), from_response=row.pk in answered
-            )
+            return mapping.observation_resource(row, extra.get(row.uuid, ()))
         case "Flag":
             return mapping.flag_resource(row)
         case "Consent":
@@ -73,7 +63,7 @@ def _one(kind_name, row, extra, registration_ids, now, answers, answered) -> dic
     raise ValueError(f"Unknown resource type {kind_name!r}")
 
 
-def answers_of(rows) -> dict[int, dict[int, int]]:
+def _answers(rows) -> dict[int, dict[int, int]]:
     """Each administration's answers (item → position), in one query, as plain values."""
     found: dict[int, dict[int, int]] = {row.pk: {} for row in rows}
     # No ordering: Answer's default order joins every administration to sort by it.
@@ -84,16 +74,6 @@ def answers_of(rows) -> dict[int, dict[int, int]]:
     ):
         found[administration_id][item] = value
     return found
-
-
-def _answered(rows) -> set[int]:
-    """Which of these administrations have answers."""
-    return set(
-        Answer.objects.filter(administration_id__any_of=frozenset(row.pk for row in rows))
-        .order_by()
-        .values_list("administration_id", flat=True)
-        .distinct()
-    )
 
 
 def _external_identifiers(kind_name: str, rows) -> dict:

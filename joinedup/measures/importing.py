@@ -331,6 +331,7 @@ ADMINISTRATION_COLUMNS = (
     "has_risk",
     "risk_unanswered",
     "subscales",
+    "score_only",
     "import_key",
     "created_at",
 )
@@ -350,7 +351,8 @@ def _insert(rows: list[_Row], episodes: list, students, service, actor) -> None:
             episode.pk if episode else None, row.session, row.code,
             row.completed_at, Administration.Method.IMPORTED.value, actor.pk if actor else None,
             r.valid, r.prorated, r.total, r.main_score, r.band or "", r.caseness, r.risk,
-            r.risk_unanswered, json.dumps(r.subscales or {}), row.key, now,
+            r.risk_unanswered, json.dumps(r.subscales or {}), isinstance(r, scoring.Stated),
+            row.key, now,
         ))  # fmt: skip
     _write(Administration._meta.db_table, ADMINISTRATION_COLUMNS, administrations)
     answers = (

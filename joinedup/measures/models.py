@@ -99,6 +99,9 @@ class Administration(models.Model):
     has_risk = models.BooleanField(default=False)
     risk_unanswered = models.BooleanField(default=False)
     subscales = models.JSONField(default=dict, blank=True)
+    # A score another system stated without its answers (`scoring.stated`): it has no
+    # answers, so it is served as an Observation alone, never as a QuestionnaireResponse.
+    score_only = models.BooleanField(default=False, db_default=False)
     # A digest of an imported row, so importing the same file again changes nothing.
     import_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -139,6 +139,7 @@ def _score_fields(result) -> dict:
         "has_risk": result.risk,
         "risk_unanswered": result.risk_unanswered,
         "subscales": dict(result.subscales or {}),
+        "score_only": isinstance(result, scoring.Stated),
     }
 
 

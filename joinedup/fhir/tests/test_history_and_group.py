@@ -105,7 +105,7 @@ def test_a_client_reads_and_finds_its_own_services_caseload_as_a_group(client, r
     body = group.json()
     mapping.as_model(body)
     assert body["quantity"] == 2
-    assert body["type"] == "person" and body["actual"] is True
+    assert (body["type"], body["actual"]) == ("person", True)
     assert "member" not in body  # who they are goes out only through an export
     assert body["managingEntity"]["reference"] == f"Organization/{hub.wellbeing.organisation.uuid}"
     assert group["ETag"] == f'W/"{body["meta"]["versionId"]}"'

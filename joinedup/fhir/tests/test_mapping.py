@@ -113,6 +113,14 @@ def test_flag_consent_episode_and_audit_event(record, hub):
         f"HealthcareService/{hub.crisis.uuid}"
     )
     assert consent["provision"]["code"][0]["coding"][0]["code"] == "engagement"
+    assert consent["provision"]["purpose"] == [{
+        "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT",
+        "display": "treatment"}]  # fmt: skip
+    record.consent.purpose = "academic_support"
+    academic = mapping.consent_resource(record.consent, now=timezone.now())
+    assert academic["provision"]["purpose"] == [{
+        "system": "urn:joinedup:purpose", "code": "academic_support",
+        "display": "Academic support"}]  # fmt: skip
     episode = mapping.episode_of_care_resource(record.episode)
     assert episode["status"] == "active"
     event = AuditEvent.objects.filter(student=record.student).first()
