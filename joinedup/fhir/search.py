@@ -17,7 +17,9 @@ is found, such as another server's `_totalMethod`) is ignored, and said so in an
 OperationOutcome entry; neither appears in the Bundle's self link.
 """
 
+import collections
 import datetime as dt
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.utils import timezone
+from fhir.resources.R4B import get_fhir_model_class
 
 from joinedup.consent.policy import audit_listing
 from joinedup.fhir import mapping
@@ -153,6 +156,7 @@ FILTERING = ("_filter", "_has", "_query", "_tag", "_profile", "_security", "_tex
              "_content", "_list", "_source", "_type", "_contained", "_containedType")  # fmt: skip
 # What `_sort` may order by, besides `_id` and `_lastUpdated`: the type's date parameter.
 SORT_FIELDS = {"birthdate": "date_of_birth", "family": "legal_family_name"}
+SUMMARIES = ("true", "text", "data")
 SUBSETTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
              "code": "SUBSETTED"}  # fmt: skip
 _DATE = re.compile(
@@ -203,9 +207,11 @@ def search(user, resource_type: str, params, *, request=None, lenient=False) -> 
     ignored = _unknown(resource_type, params, lenient)
     used = _Used(params, ignored)
     summary = used.get("_summary")
-    if summary not in (None, "count", "false"):
-        raise FhirError(400, "_summary may be count or false here.", code="not-supported",
+    if summary not in (None, "count", "false", *SUMMARIES):
+        raise FhirError(400, f"_summary may be true, text, data, count or false, not {summary}.",
                         expression="_summary")  # fmt: skip
+    if summary in SUMMARIES and "_elements" in used:
+        raise FhirError(400, "Ask for _summary or _elements, not both.", expression="_summary")
     count = 0 if summary == "count" else _whole(used, "_count", DEFAULT_COUNT, MAX_COUNT, least=0)
     number = _whole(used, "_page", 1, MAX_PAGE, least=1)
     with_total = used.get("_total", "accurate") != "none"
@@ -226,7 +232,9 @@ def search(user, resource_type: str, params, *, request=None, lenient=False) -> 
     if not with_total and count:
         page.total = None
     # The version is the whole resource's, so a subset names the version it was cut from.
-    page.resources = [_elements(mapping.versioned(r), used) for r in page.resources]
+    page.resources = [
+        _summarised(_elements(mapping.versioned(r), used), summary) for r in page.resources
+    ]
     page.ignored = ignored
     return page
 
@@ -366,6 +374,38 @@ def _elements(resource: dict, params) -> dict:
     meta = dict(kept.get("meta") or {})
     meta["tag"] = [*meta.get("tag", []), SUBSETTED]
     return kept | {"meta": meta}
+
+
+def _summarised(resource: dict, summary: str | None) -> dict:
+    """`_summary=true`: the elements the FHIR specification marks as summary (as
+    `fhir.resources` records them); `text`: the narrative, id, meta and the mandatory
+    elements; `data`: all but the narrative. Each marked SUBSETTED."""
+    if summary not in SUMMARIES:
+        return resource
+    flags = _element_flags(resource["resourceType"])
+    if summary == "true":
+        kept = {k: v for k, v in resource.items() if k == "resourceType" or flags[k][0]}
+    elif summary == "text":
+        always = ("resourceType", "id", "meta", "text")
+        kept = {k: v for k, v in resource.items() if k in always or flags[k][1]}
+    else:
+        kept = {k: v for k, v in resource.items() if k != "text"}
+    meta = dict(kept.get("meta") or {})
+    meta["tag"] = [*meta.get("tag", []), SUBSETTED]
+    return kept | {"meta": meta}
+
+
+@functools.cache
+def _element_flags(resource_type: str) -> dict[str, tuple[bool, bool]]:
+    """Each top-level element of a type: (is it a summary element, is it mandatory)."""
+    flags: dict[str, tuple[bool, bool]] = collections.defaultdict(lambda: (False, False))
+    for element in get_fhir_model_class(resource_type).model_fields.values():
+        extra = element.json_schema_extra if isinstance(element.json_schema_extra, dict) else {}
+        flags[element.alias or ""] = (
+            bool(extra.get("summary_element_property")),
+            bool(extra.get("element_required")),
+        )
+    return flags
 
 
 def _withheld(user, kind: Kind, params, request) -> dict | None:

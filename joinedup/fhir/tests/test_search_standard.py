@@ -84,6 +84,27 @@ def test_elements_keeps_only_the_named_elements_and_marks_them_subsetted(client,
     assert mapping_subsetted(first)
 
 
+def test_summary_true_text_and_data_keep_what_the_specification_says(client, record):
+    """The summary elements are the specification's (Observation.category and
+    .interpretation are not among them); text keeps the mandatory elements (a response's
+    status) with id and meta; data drops only the narrative, which is never sent here."""
+    full = _matches(_get(client, "/fhir/Observation", _id=record.phq9.uuid))[0]
+    summary = _matches(_get(client, "/fhir/Observation", _id=record.phq9.uuid, _summary="true"))
+    assert set(summary[0]) == set(full) - {"category", "interpretation"}
+    assert {"code", "status", "subject", "valueQuantity", "derivedFrom"} <= set(summary[0])
+    assert mapping_subsetted(summary[0])
+    mapping.as_model(summary[0])
+    text = _matches(_get(client, "/fhir/QuestionnaireResponse", _summary="text"))
+    assert {frozenset(r) for r in text} == {frozenset({"resourceType", "id", "meta", "status"})}
+    data = _matches(_get(client, "/fhir/Observation", _id=record.phq9.uuid, _summary="data"))
+    assert {k: v for k, v in data[0].items() if k != "meta"} == {
+        k: v for k, v in full.items() if k != "meta"
+    }
+    assert mapping_subsetted(data[0])
+    for params in ({"_summary": "some"}, {"_summary": "true", "_elements": "code"}):
+        _get(client, "/fhir/Observation", expect=400, **params)
+
+
 def mapping_subsetted(resource) -> bool:
     return any(tag["code"] == "SUBSETTED" for tag in resource["meta"]["tag"])
 
