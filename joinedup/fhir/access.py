@@ -124,7 +124,7 @@ def _kinds() -> dict[str, Kind]:
             "identity",
             lambda: Student.objects.select_related(*STUDENT_RELATED),
             student="",
-            updated="created_at",
+            updated="changed_at",
             statuses={
                 "true": Q(status__in=("enrolled", "interrupted")),
                 "false": ~Q(status__in=("enrolled", "interrupted")),

@@ -149,7 +149,7 @@ def patient_resource(student, *, with_registration: bool, extra_identifiers=()) 
     resource = {
         "resourceType": "Patient",
         "id": str(student.uuid),
-        "meta": _meta(student.created_at),
+        "meta": _meta(student.changed_at),
         "extension": [_pronouns_extension(student.pronouns)] if student.pronouns else None,
         "identifier": identifiers,
         "name": names,

@@ -240,7 +240,7 @@ class Identities:
             term_postcode="", home_postcode="", email="", phone="", trusted_contact_name="",
             trusted_contact_relationship="", trusted_contact_phone="",
             trusted_contact_permission=Student.TrustedContactPermission.NOT_ASKED,
-            erased_at=timezone.now(), user=None,
+            erased_at=timezone.now(), changed_at=timezone.now(), user=None,
         )  # fmt: skip
 
 

@@ -375,6 +375,9 @@ class Student(models.Model):
         _("tell me whenever emergency access is used"), default=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the record last changed (every save writes it, a partial one too): a partner
+    # keeping a copy asks for what changed since it last looked (FHIR `_lastUpdated`).
+    changed_at = models.DateTimeField(auto_now=True)
     # A record merged into another stays as a tombstone pointing to the one kept: the audit
     # log names students for ever (it is append-only), so its entries must still resolve.
     merged_into = models.ForeignKey(
@@ -438,6 +441,11 @@ class Student(models.Model):
 
     def __str__(self):
         return self.display_name
+
+    def save(self, *args, **kwargs):
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "changed_at"}
+        super().save(*args, **kwargs)
 
     def in_own_language(self) -> translation.override:
         """`with student.in_own_language():` words what is sent to them in the language they

@@ -11,6 +11,7 @@ from conftest import make_student
 from joinedup.fhir import mapping
 from joinedup.fhir.tests.conftest import token_for
 from joinedup.measures.models import Administration
+from joinedup.people.models import Student
 from joinedup.referrals.services import open_episode
 
 
@@ -125,3 +126,19 @@ def test_another_services_group_is_not_found_and_a_group_needs_its_scope(client,
     refused = client.post("/fhir/Group", "{}", content_type="application/fhir+json")
     assert _outcome(refused, 405)["code"] == "not-supported"
     assert refused["Allow"] == "GET"
+
+
+def test_a_patient_whose_details_change_is_in_the_history_since(client, record):
+    """Every save of a student, a partial one too, is a change a partner can ask for."""
+    a_week_ago = timezone.now() - dt.timedelta(days=7)
+    Student.objects.filter(pk=record.student.pk).update(created_at=a_week_ago,
+                                                        changed_at=a_week_ago)  # fmt: skip
+    since = (timezone.now() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    before = _bundle(client.get("/fhir/Patient/_history", {"_since": since}), "history")
+    assert before["total"] == 0
+    record.student.preferred_name = "Lexi"
+    record.student.save(update_fields=["preferred_name"])
+    after = _bundle(client.get("/fhir/Patient/_history", {"_since": since}), "history")
+    (entry,) = after["entry"]
+    assert entry["resource"]["id"] == str(record.student.uuid)
+    assert entry["response"]["lastModified"] > since.replace("Z", "")
