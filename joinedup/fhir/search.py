@@ -233,7 +233,7 @@ def search(user, resource_type: str, params, *, request=None, lenient=False) -> 
         page.total = None
     # The version is the whole resource's, so a subset names the version it was cut from.
     page.resources = [
-        _summarised(_elements(mapping.versioned(r), used), summary) for r in page.resources
+        _summarised(only_elements(mapping.versioned(r), used), summary) for r in page.resources
     ]
     page.ignored = ignored
     return page
@@ -364,13 +364,15 @@ def _ordering(kind: Kind, params, known: dict[str, Parameter]) -> list:
     return [*ordering, "pk"]
 
 
-def _elements(resource: dict, params) -> dict:
-    """`_elements`: only the named top-level elements (with id, meta and the type), marked
-    SUBSETTED as the spec asks."""
+def only_elements(resource: dict, params) -> dict:
+    """`_elements`: only the named top-level elements (with id, meta, the type and, as the
+    specification asks, the mandatory ones), marked SUBSETTED."""
     names = {n.strip() for v in params.getlist("_elements") for n in v.split(",") if n.strip()}
     if not names:
         return resource
-    kept = {k: v for k, v in resource.items() if k in names | {"resourceType", "id", "meta"}}
+    flags = _element_flags(resource["resourceType"])
+    always = {"resourceType", "id", "meta"}
+    kept = {k: v for k, v in resource.items() if k in names | always or flags[k][1]}
     meta = dict(kept.get("meta") or {})
     meta["tag"] = [*meta.get("tag", []), SUBSETTED]
     return kept | {"meta": meta}
@@ -403,7 +405,7 @@ def _element_flags(resource_type: str) -> dict[str, tuple[bool, bool]]:
         extra = element.json_schema_extra if isinstance(element.json_schema_extra, dict) else {}
         flags[element.alias or ""] = (
             bool(extra.get("summary_element_property")),
-            bool(extra.get("element_required")),
+            element.is_required() or bool(extra.get("element_required")),
         )
     return flags
 

@@ -23,7 +23,7 @@ from joinedup.fhir.importing_patients import client_service
 from joinedup.fhir.mapping import bundle, group_resource, profiled, versioned
 from joinedup.fhir.models import ClientRegistration, ExportFile, ExportJob
 from joinedup.fhir.scopes import covers
-from joinedup.fhir.search import PARAMETERS, date_range, search
+from joinedup.fhir.search import PARAMETERS, RESULT, date_range, only_elements, search
 from joinedup.fhir.selectors import find_student_by_id, read_resource, student_record
 
 MAX_BODY_BYTES = 1_000_000
@@ -96,6 +96,13 @@ def _require(client: Client, resource_type: str, mode: str) -> None:
 
 
 def _known(resource_type: str) -> None:
+    if resource_type == "Group":
+        raise FhirError(
+            404,
+            "A Group is read at /fhir/Group/<id> and found at /fhir/Group; it keeps no "
+            "versions or history here, and no one is in its compartment.",
+            code="not-supported",
+        )
     if resource_type not in settings.FHIR_RESOURCES:
         raise FhirError(
             404,
@@ -412,6 +419,13 @@ def _read(request, resource_type: str, key: str, version: str | None = None):
             f"current version, {current} (see {resource_type}/{key}/_history).",
             code="not-found",
         )
+    return _with_etag(request, resource)
+
+
+def _with_etag(request, resource: dict):
+    """A read's answer: the resource with its version as an ETag, or 304 and no body when
+    `If-None-Match` names that version."""
+    current = resource["meta"]["versionId"]
     etag = f'W/"{current}"'
     asked = [
         t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")
@@ -448,23 +462,32 @@ def group_endpoint(request, key: str | None = None):
     service's caseload, with how many students are in it. Who they are is for a group-level
     export to give, each through the policy, and audited."""
     if request.method != "GET":
-        raise wrong_method("GET", "Use GET to read a Group.")
+        raise wrong_method("GET", "Use GET to read or search Group.")
     client = request.fhir_client
     _require(client, "Group", "read")
-    if key is None:
-        unknown = [name for name in request.GET if name not in ("_format", "_id")]
-        if unknown:
-            raise FhirError(400, f"A Group search here takes only _id; {unknown[0]} is not "
-                            "supported. It finds the client's own service's caseload.",
-                            code="not-supported", expression=unknown[0])  # fmt: skip
-        service = client_service(client.user)
-        wanted = request.GET.getlist("_id")
-        groups = [] if service is None else [_group(client, service)]
-        groups = [g for g in groups if not wanted or g["id"] in ",".join(wanted).split(",")]
-        return fhir_response(bundle("searchset", groups, base=base_url(request), total=len(groups)))
-    resource = _group(client, _own_group(request, key))
-    etag = f'W/"{resource["meta"]["versionId"]}"'
-    return fhir_response(resource, headers={"ETag": etag})
+    if key is not None:
+        return _with_etag(request, _group(client, _own_group(request, key)))
+    lenient = "handling=lenient" in request.headers.get("Prefer", "")
+    unknown = [name for name in request.GET if name not in ("_id", *RESULT)]
+    if unknown and not lenient:
+        raise FhirError(400, f"A Group search here takes _id and the result parameters; "
+                        f"{unknown[0]} is not supported. It finds the client's own service's "
+                        "caseload.", code="not-supported", expression=unknown[0])  # fmt: skip
+    service = client_service(client.user)
+    wanted = {k for v in request.GET.getlist("_id") for k in v.split(",")}
+    groups = [] if service is None else [_group(client, service)]
+    groups = [g for g in groups if not wanted or g["id"] in wanted]
+    if request.GET.get("_summary") == "count" or request.GET.get("_count") == "0":
+        shown = []
+    else:
+        shown = [only_elements(g, request.GET) for g in groups]
+    found = bundle("searchset", shown, base=base_url(request), total=len(groups))
+    if unknown:
+        said = f"Ignored, as this server does not know them: {', '.join(unknown)}."
+        notice = {"resourceType": "OperationOutcome", "issue": [
+            {"severity": "warning", "code": "not-supported", "diagnostics": said}]}  # fmt: skip
+        found["entry"].append({"resource": notice, "search": {"mode": "outcome"}})
+    return fhir_response(found)
 
 
 def _own_group(request, key: str):

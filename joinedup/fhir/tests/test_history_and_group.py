@@ -110,9 +110,23 @@ def test_a_client_reads_and_finds_its_own_services_caseload_as_a_group(client, r
     assert "member" not in body  # who they are goes out only through an export
     assert body["managingEntity"]["reference"] == f"Organization/{hub.wellbeing.organisation.uuid}"
     assert group["ETag"] == f'W/"{body["meta"]["versionId"]}"'
+    unchanged = client.get(f"/fhir/Group/{hub.wellbeing.uuid}",
+                           headers={"If-None-Match": group["ETag"]})  # fmt: skip
+    assert unchanged.status_code == 304
     found = _bundle(client.get("/fhir/Group"), "searchset")
     assert [e["resource"] for e in found["entry"]] == [body]
     assert _bundle(client.get("/fhir/Group", {"_id": "nobody"}), "searchset")["total"] == 0
+    # What clients add to any search: a count, a page size, elements.
+    counted = _bundle(client.get("/fhir/Group", {"_summary": "count"}), "searchset")
+    assert (counted["total"], counted["entry"]) == (1, [])
+    first = _bundle(client.get("/fhir/Group", {"_count": "10", "_elements": "quantity"}),
+                    "searchset")["entry"][0]["resource"]  # fmt: skip
+    assert first["quantity"] == 2
+    assert "characteristic" not in first
+    lenient = client.get("/fhir/Group", {"name": "x"}, headers={"Prefer": "handling=lenient"})
+    (group_found, notice) = _bundle(lenient, "searchset")["entry"]
+    assert group_found["resource"]["id"] == str(hub.wellbeing.uuid)
+    assert "Ignored" in notice["resource"]["issue"][0]["diagnostics"]
 
 
 def test_another_services_group_is_not_found_and_a_group_needs_its_scope(client, record, hub):
@@ -122,7 +136,11 @@ def test_another_services_group_is_not_found_and_a_group_needs_its_scope(client,
         "Authorization": f"Bearer {token_for(hub.wellbeing, 'system/Patient.read')}"})  # fmt: skip
     issue = _outcome(narrow.get(f"/fhir/Group/{hub.wellbeing.uuid}"), 403)
     assert "system/Group.read" in issue["diagnostics"]
-    assert "only _id" in _outcome(client.get("/fhir/Group", {"name": "x"}), 400)["diagnostics"]
+    assert "name is not supported" in _outcome(client.get("/fhir/Group", {"name": "x"}),
+                                                400)["diagnostics"]  # fmt: skip
+    for path in (f"/fhir/Group/{hub.wellbeing.uuid}/_history", "/fhir/Group/_history",
+                 f"/fhir/Group/{hub.wellbeing.uuid}/_history/1"):  # fmt: skip
+        assert "keeps no versions or history" in _outcome(client.get(path), 404)["diagnostics"]
     refused = client.post("/fhir/Group", "{}", content_type="application/fhir+json")
     assert _outcome(refused, 405)["code"] == "not-supported"
     assert refused["Allow"] == "GET"

@@ -78,9 +78,10 @@ def test_sort_orders_by_the_types_date_either_way_and_pages_never_overlap(client
 
 
 def test_elements_keeps_only_the_named_elements_and_marks_them_subsetted(client, record):
-    response = client.get("/fhir/Observation", {"_elements": "subject,valueQuantity"})
-    (first, *_rest) = _matches(response.json())
-    assert set(first) == {"resourceType", "id", "meta", "subject", "valueQuantity"}
+    (first, *_rest) = _matches(_get(client, "/fhir/Observation", _elements="subject,valueQuantity"))
+    # The mandatory elements too, so that what is sent is still a valid Observation.
+    assert set(first) == {"resourceType", "id", "meta", "subject", "valueQuantity", "status",
+                          "code"}  # fmt: skip
     assert mapping_subsetted(first)
 
 
@@ -96,6 +97,9 @@ def test_summary_true_text_and_data_keep_what_the_specification_says(client, rec
     mapping.as_model(summary[0])
     text = _matches(_get(client, "/fhir/QuestionnaireResponse", _summary="text"))
     assert {frozenset(r) for r in text} == {frozenset({"resourceType", "id", "meta", "status"})}
+    text = _matches(_get(client, "/fhir/Observation", _summary="text"))  # code is 1..1
+    assert {frozenset(r) for r in text} == {frozenset({"resourceType", "id", "meta", "status",
+                                                       "code"})}  # fmt: skip
     data = _matches(_get(client, "/fhir/Observation", _id=record.phq9.uuid, _summary="data"))
     assert {k: v for k, v in data[0].items() if k != "meta"} == {
         k: v for k, v in full.items() if k != "meta"
@@ -222,7 +226,7 @@ def test_fhirpy_counts_sorts_searches_and_reads(fhirpy_client, record):
     assert patient.id == str(record.student.uuid)
     assert fhirpy_client.reference("Patient", patient.id).to_resource()["birthDate"] == "2004-05-17"
     subset = fhirpy_client.resources("Observation").elements("subject").limit(1).first()
-    assert set(subset) <= {"resourceType", "id", "meta", "subject"}
+    assert set(subset) == {"resourceType", "id", "meta", "subject", "status", "code"}
 
 
 def test_fhirpy_reads_a_refusal_as_an_operation_outcome(fhirpy_client):
