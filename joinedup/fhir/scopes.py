@@ -21,10 +21,24 @@ def grants(registered, scope: str) -> bool:
 
 
 class RegisteredScopes(SettingsScopes):
+    def get_default_scopes(self, application=None, request=None, *args, **kwargs):
+        """A token asked for without a scope carries every scope the client was registered
+        with (OAuth 2.0 leaves the default to the server; an empty token helps nobody)."""
+        registered = _registered(application)
+        if registered is None:
+            return super().get_default_scopes(application, request, *args, **kwargs)
+        return sorted(registered)
+
     def get_available_scopes(self, application=None, request=None, *args, **kwargs):
         known = super().get_available_scopes(application, request, *args, **kwargs)
         if application is None:
             return known
-        registered = ClientRegistration.objects.filter(client_id=application.client_id).first()
-        allowed = set(registered.scopes.split()) if registered else set()
+        allowed = _registered(application) or set()
         return [scope for scope in known if grants(allowed, scope)]
+
+
+def _registered(application) -> set[str] | None:
+    if application is None:
+        return None
+    registered = ClientRegistration.objects.filter(client_id=application.client_id).first()
+    return set(registered.scopes.split()) if registered else None

@@ -95,15 +95,12 @@ def client_user(service):
 
 def secret_asker(service, scopes: list[str], name: str = "Partner system"):
     """A client registered for `scopes` with a secret, as a function asking the token
-    endpoint for a scope string (HTTP Basic)."""
+    endpoint for a scope string, or for none (HTTP Basic)."""
     application, secret = create_client(service=service, name=name, scopes=scopes)
     basic = base64.b64encode(f"{application.client_id}:{secret}".encode()).decode()
 
-    def ask(scope: str):
-        return HttpClient().post(
-            "/o/token/",
-            {"grant_type": "client_credentials", "scope": scope},
-            headers={"Authorization": f"Basic {basic}"},
-        )
+    def ask(scope: str | None):
+        asked = {"grant_type": "client_credentials"} | ({} if scope is None else {"scope": scope})
+        return HttpClient().post("/o/token/", asked, headers={"Authorization": f"Basic {basic}"})
 
     return ask

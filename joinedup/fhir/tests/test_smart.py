@@ -118,6 +118,14 @@ def test_a_signed_assertion_gets_a_token_that_reads_as_the_clients_service(
     assert "system/Observation.read" in refused.json()["issue"][0]["diagnostics"]
 
 
+def test_a_token_asked_for_without_a_scope_carries_the_registered_ones(hub):
+    registered = ["system/*.read", "system/QuestionnaireResponse.write"]
+    ask = secret_asker(hub.wellbeing, registered)
+    granted = ask(None)
+    assert granted.status_code == 200, granted.content
+    assert set(granted.json()["scope"].split()) == set(registered)
+
+
 def test_a_wildcard_registration_grants_each_type_but_not_more(hub):
     ask = secret_asker(hub.wellbeing, ["system/*.read"])
     granted = ask("system/Patient.read system/Flag.read")
