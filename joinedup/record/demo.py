@@ -282,7 +282,10 @@ def _students(hub, rng: random.Random, per_university: int) -> None:
             ended = rng.random() < 0.1
             relationships.append(CareRelationship(
                 student=student, service=service, reason="episode", opened_at=opened,
-                closed_at=opened + dt.timedelta(days=60) if ended else None,
+                # Ended within sixty days of opening, and never later than yesterday.
+                closed_at=min(opened + dt.timedelta(days=60), now - dt.timedelta(days=1))
+                if ended
+                else None,
                 ended_because="episode_ended" if ended else "",
             ))  # fmt: skip
             if service.organisation_id != student.university_id and rng.random() < 0.6:

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 from django.utils import timezone
 
+from joinedup.consent.models import CareRelationship
 from joinedup.evaluation.demo import EPISODES_A_YEAR
 from joinedup.evaluation.reports import ReportParameters, build_report
 from joinedup.measures.models import Administration, Calibration
@@ -67,6 +68,15 @@ def test_levels_of_study_make_29_percent_postgraduates_and_ages_fit_them():
 def hub(db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     build_demo_hub(students_per_university=30)
+
+
+def test_no_care_in_the_demo_ends_in_the_future(hub):
+    """What has ended ended before now: a future ending would be changed data a partner
+    sees again at every poll."""
+    now = timezone.now()
+    assert Episode.objects.filter(ended_at__isnull=False).exists()
+    assert not Episode.objects.filter(ended_at__gt=now).exists()
+    assert not CareRelationship.objects.filter(closed_at__gt=now).exists()
 
 
 def test_the_past_year_is_finished_care_with_a_score_at_each_attended_session(hub):
