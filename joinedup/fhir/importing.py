@@ -584,6 +584,14 @@ def _observation(user, observation, here: str, request, refs=None, warnings=None
         observation.effectivePeriod.start if observation.effectivePeriod else None
     )
     completed_at = _completed_at(_moment(effective or observation.issued), f"{here}.effective")
+    if observation.derivedFrom and warnings is not None:
+        warnings.append({
+            "severity": "warning", "code": "informational",
+            "diagnostics": "derivedFrom was not kept: the score is recorded alone, derived from "
+            "no response held here. Send the QuestionnaireResponse itself to record the "
+            "answers.",
+            "expression": [f"{here}.derivedFrom"],
+        })  # fmt: skip
     return _Score(student, instrument, completed_at, score=value)
 
 

@@ -286,16 +286,7 @@ def history(request, resource_type: str | None = None, key: str | None = None):
         return fhir_response(_history_bundle([resource], base, total=1))
     params = _history_search(resource_type, request.GET)
     page = search(client.user, resource_type, params, request=request)
-    pairs = [(k, v) for k in request.GET for v in request.GET.getlist(k) if k != "_page"]
-
-    def link(number: int) -> str:
-        return f"{base}/{resource_type}/_history?{urlencode([*pairs, ('_page', number)])}"
-
-    links = [("self", link(page.number))]
-    if page.has_next:
-        links.append(("next", link(page.number + 1)))
-    if page.number > 1 and page.count:
-        links.append(("previous", link(page.number - 1)))
+    links = _page_links(base, f"{resource_type}/_history", request.GET, page)
     return fhir_response(_history_bundle(page.resources, base, total=page.total, links=links))
 
 
@@ -358,15 +349,7 @@ def _search(request, resource_type: str, params):
     lenient = "handling=lenient" in request.headers.get("Prefer", "")
     page = search(client.user, resource_type, params, request=request, lenient=lenient)
     base = base_url(request)
-
-    def link(number: int) -> str:
-        return _page_url(base, resource_type, params, number, leave_out=page.ignored)
-
-    links = [("self", link(page.number))]
-    if page.has_next:
-        links.append(("next", link(page.number + 1)))
-    if page.number > 1 and page.count:
-        links.append(("previous", link(page.number - 1)))
+    links = _page_links(base, resource_type, params, page)
     result = bundle("searchset", page.resources, base=base, total=page.total, links=links)
     for outcome in (page.withheld, page.notice()):
         if outcome is not None:
@@ -382,12 +365,23 @@ def _search(request, resource_type: str, params):
     return fhir_response(result)
 
 
-def _page_url(base: str, resource_type: str, params, number: int, *, leave_out=()) -> str:
-    pairs = [
-        (k, v) for k in params for v in params.getlist(k) if k != "_page" and k not in leave_out
-    ]
-    pairs.append(("_page", str(number)))
-    return f"{base}/{resource_type}?{urlencode(pairs)}"
+def _page_links(base: str, path: str, params, page) -> list[tuple[str, str]]:
+    """A search's self, next and previous links: its own parameters (less those it ignored),
+    with the page size it was given (one larger than allowed is capped) and the number."""
+    kept = [(k, v) for k in params for v in params.getlist(k)
+            if k not in ("_page", "_count", *page.ignored)]  # fmt: skip
+    if "_count" in params:
+        kept.append(("_count", str(page.count)))
+
+    def link(number: int) -> str:
+        return f"{base}/{path}?{urlencode([*kept, ('_page', number)])}"
+
+    links = [("self", link(page.number))]
+    if page.has_next:
+        links.append(("next", link(page.number + 1)))
+    if page.number > 1 and page.count:
+        links.append(("previous", link(page.number - 1)))
+    return links
 
 
 @fhir_endpoint

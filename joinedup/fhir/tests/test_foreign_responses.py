@@ -174,6 +174,17 @@ def test_an_observation_with_a_phq9_total_is_recorded_as_a_score(hub, writer):
     assert found["total"] == 1
 
 
+def test_an_observations_derived_from_is_not_kept_and_the_sender_is_told(hub, writer):
+    observation = phq9_total(hub.student, derivedFrom=[{"reference": "QuestionnaireResponse/x"}])
+    outcome = _send(writer, observation, path="/fhir/Observation",
+                    Prefer="return=OperationOutcome")  # fmt: skip
+    _created, warning = outcome["issue"]
+    assert "derivedFrom was not kept" in warning["diagnostics"]
+    assert warning["expression"] == ["Observation.derivedFrom"]
+    served = writer.get(f"/fhir/Observation/{Administration.objects.get().uuid}").json()
+    assert "derivedFrom" not in served
+
+
 def test_an_observation_as_an_integer_and_by_this_servers_own_score_code(hub, writer):
     coding = mapping.score_coding(instruments.get("CORE-10"))
     observation = phq9_total(hub.student, code={"coding": [coding]}, valueInteger=12)

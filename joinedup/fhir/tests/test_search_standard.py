@@ -301,3 +301,10 @@ def test_a_modified_or_filtering_parameter_is_refused_never_ignored(client, name
     body = _get(client, "/fhir/Observation" if "family" not in name else "/fhir/Patient",
                 expect=400, **{name: "x"})  # fmt: skip
     assert body["issue"][0]["expression"] == [name]
+
+
+def test_a_page_size_beyond_the_most_is_capped_and_the_links_say_so(client):
+    body = _get(client, "/fhir/QuestionnaireResponse", _count="100000")
+    (self_link,) = [link["url"] for link in body["link"] if link["relation"] == "self"]
+    assert "_count=200" in self_link
+    assert "100000" not in self_link
