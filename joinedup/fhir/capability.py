@@ -6,7 +6,7 @@ from django.conf import settings
 from joinedup.fhir.access import KINDS
 from joinedup.fhir.importing import CREATABLE
 from joinedup.fhir.mapping import UK_CORE, UK_CORE_TYPES
-from joinedup.fhir.search import HL7, INCLUDES, PARAMETERS
+from joinedup.fhir.search import HL7, INCLUDES, PARAMETERS, Parameter
 
 
 def statement(base: str, token_url: str) -> dict:
@@ -73,10 +73,14 @@ def statement(base: str, token_url: str) -> dict:
 
 
 # A client's own service's caseload: read, found by a search, and exported (group-export).
+GROUP_PARAMETERS = {"_id": Parameter("token", f"{HL7}Resource-id", "_id")}
 GROUP = {
     "type": "Group",
     "interaction": [{"code": "read"}, {"code": "search-type"}],
-    "searchParam": [{"name": "_id", "definition": f"{HL7}Resource-id", "type": "token"}],
+    "searchParam": [
+        {"name": name, "definition": p.definition, "type": p.type}
+        for name, p in GROUP_PARAMETERS.items()
+    ],
 }
 
 

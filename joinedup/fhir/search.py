@@ -204,7 +204,7 @@ class Page:
 def search(user, resource_type: str, params, *, request=None, lenient=False) -> Page:
     """One page of matches the user may see, with included resources, audited per student."""
     known = PARAMETERS[resource_type]
-    ignored = _unknown(resource_type, params, lenient)
+    ignored = unknown_parameters(resource_type, params, lenient)
     used = _Used(params, ignored)
     summary = used.get("_summary")
     if summary not in (None, "count", "false", *SUMMARIES):
@@ -295,15 +295,19 @@ class _Used:
         return self._params.getlist(name) if name in self else []
 
 
-def _unknown(resource_type: str, params, lenient: bool) -> list[str]:
-    allowed = (*PARAMETERS[resource_type], *RESULT, *INCLUDES.get(resource_type, ()))
+def unknown_parameters(resource_type: str, params, lenient: bool, known=None) -> list[str]:
+    """The parameters a search ignores (unknown result parameters, such as fhirpy's
+    `_totalMethod`; any unknown one when the client asked for lenient handling); raises for
+    an unknown or modified parameter that would filter. `known`: the type's parameters."""
+    known = PARAMETERS[resource_type] if known is None else known
+    allowed = (*known, *RESULT, *INCLUDES.get(resource_type, ()))
     ignored = []
     for name in params:
         if name in allowed:
             continue
         base, modified, _modifier = name.partition(":")
         result_only = base.startswith("_") and base not in FILTERING and not modified
-        if lenient or (result_only and base not in PARAMETERS[resource_type]):
+        if lenient or (result_only and base not in known):
             ignored.append(name)
             continue
         if modified:

@@ -23,7 +23,13 @@ from joinedup.fhir.importing_patients import client_service
 from joinedup.fhir.mapping import bundle, group_resource, profiled, versioned
 from joinedup.fhir.models import ClientRegistration, ExportFile, ExportJob
 from joinedup.fhir.scopes import covers
-from joinedup.fhir.search import PARAMETERS, RESULT, date_range, only_elements, search
+from joinedup.fhir.search import (
+    PARAMETERS,
+    date_range,
+    only_elements,
+    search,
+    unknown_parameters,
+)
 from joinedup.fhir.selectors import find_student_by_id, read_resource, student_record
 
 MAX_BODY_BYTES = 1_000_000
@@ -462,11 +468,7 @@ def group_endpoint(request, key: str | None = None):
     if key is not None:
         return _with_etag(request, _group(client, _own_group(request, key)))
     lenient = "handling=lenient" in request.headers.get("Prefer", "")
-    unknown = [name for name in request.GET if name not in ("_id", *RESULT)]
-    if unknown and not lenient:
-        raise FhirError(400, f"A Group search here takes _id and the result parameters; "
-                        f"{unknown[0]} is not supported. It finds the client's own service's "
-                        "caseload.", code="not-supported", expression=unknown[0])  # fmt: skip
+    unknown = unknown_parameters("Group", request.GET, lenient, known=capability.GROUP_PARAMETERS)
     service = client_service(client.user)
     wanted = {k for v in request.GET.getlist("_id") for k in v.split(",")}
     groups = [] if service is None else [_group(client, service)]

@@ -308,3 +308,26 @@ def test_a_page_size_beyond_the_most_is_capped_and_the_links_say_so(client):
     (self_link,) = [link["url"] for link in body["link"] if link["relation"] == "self"]
     assert "_count=200" in self_link
     assert "100000" not in self_link
+
+
+def test_fhirpy_finds_the_group_follows_a_history_and_asks_for_summaries(
+    fhirpy_client, record, hub
+):
+    """What a partner keeping a copy does, through fhirpy: find its caseload's Group, count
+    it, read it; poll a type's history; ask for summaries."""
+    groups = fhirpy_client.resources("Group")
+    assert groups.count() == 1
+    group = groups.first()
+    assert (group.id, group["quantity"]) == (str(hub.wellbeing.uuid), 1)
+    assert fhirpy_client.reference("Group", group.id).to_resource()["type"] == "person"
+    since = {"_since": "2020-01-01T00:00:00Z", "_count": 1}
+    history = fhirpy_client.execute("Observation/_history", method="get", params=since)
+    assert (history["type"], history["total"]) == ("history", 2)
+    (next_link,) = [link["url"] for link in history["link"] if link["relation"] == "next"]
+    path, _, query = next_link.partition("/fhir/")[2].partition("?")
+    following = fhirpy_client.execute(path, method="get", params=urllib.parse.parse_qs(query))
+    seen = {e["resource"]["id"] for e in history["entry"] + following["entry"]}
+    assert seen == {str(record.phq9.uuid), str(record.gad7.uuid)}
+    one = fhirpy_client.resources("Observation").search(_summary="true").limit(1).first()
+    assert "category" not in one
+    assert any(tag["code"] == "SUBSETTED" for tag in one["meta"]["tag"])
