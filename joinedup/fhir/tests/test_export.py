@@ -60,6 +60,9 @@ def test_export_writes_ndjson_of_everything_the_client_may_see(record, hub, kick
     assert _ids(files, "QuestionnaireResponse") == {str(record.phq9.uuid), str(record.gad7.uuid)}
     assert _ids(files, "Flag") == {str(record.flag.uuid)}
     assert len(files["Questionnaire"]) == 6
+    # Every line carries its version, the one a read gives.
+    for lines in files.values():
+        assert all(r == mapping.versioned(r) for r in lines)
     user = client_user(hub.wellbeing)
     exported = AuditEvent.objects.filter(actor=user, action="fhir.export", student=record.student)
     assert {"identity", "outcomes", "risk", "engagement"} <= set(
@@ -365,4 +368,21 @@ def test_a_score_stated_without_answers_is_an_observation_alone(record, hub, kic
         if "Observation" in types:
             assert _ids(files, "Observation") == answered | {str(alone.uuid)}
             exported = next(o for o in files["Observation"] if o["id"] == str(alone.uuid))
-            assert mapping.versioned(exported) == observation  # exports carry no version
+            assert exported == observation  # with the version a read gives
+
+
+def test_an_export_collects_garbage_less_often_and_puts_it_back(record, hub, kick_off,
+                                                               monkeypatch):  # fmt: skip
+    import gc
+
+    from joinedup.fhir import export
+
+    before = gc.get_threshold()
+    during = []
+    write = export._write_export
+    monkeypatch.setattr(export, "_write_export",
+                        lambda job: (during.append(gc.get_threshold()), write(job)))  # fmt: skip
+    client = fhir_client(hub.wellbeing)
+    assert _files(client, kick_off(client))["Patient"]
+    assert during == [(100_000, 50, 100)]
+    assert gc.get_threshold() == before
