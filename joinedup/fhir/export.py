@@ -13,6 +13,7 @@ and go when it is cancelled or pruned (`prune_fhir_exports`); only the client th
 fetch them."""
 
 import gc
+import threading
 import zlib
 from contextlib import contextmanager
 from dataclasses import replace
@@ -103,19 +104,33 @@ def write_export(job: ExportJob) -> None:
         _write_export(job)
 
 
+_COLLECTING = threading.Lock()
+_exports_running = 0
+_collecting_as_before: list[int] = []
+
+
 @contextmanager
 def _fewer_collections():
     """Python's cyclic garbage collector runs, at its usual thresholds, after every 700 new
     objects, and an export makes millions (a fifth of its time went to collecting). For the
-    length of an export it runs after every 100,000, and leaves out what was alive before."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
+    length of an export it runs after every 100,000, and leaves out what was alive before.
+    The first export to start sets this and the last to end puts it back, so exports that
+    overlap in one process never leave it set."""
+    global _exports_running
+    with _COLLECTING:
+        if _exports_running == 0:
+            _collecting_as_before[:] = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(100_000, 50, 100)
+        _exports_running += 1
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        with _COLLECTING:
+            _exports_running -= 1
+            if _exports_running == 0:
+                gc.set_threshold(*_collecting_as_before)
+                gc.unfreeze()
 
 
 def _write_export(job: ExportJob) -> None:

@@ -184,21 +184,31 @@ class Page:
         return self.count > 0 and self.total is not None and self.number * self.count < self.total
 
     def notice(self) -> dict | None:
-        if not self.ignored:
-            return None
-        return {
-            "resourceType": "OperationOutcome",
-            "issue": [
-                {
-                    "severity": "warning",
-                    "code": "not-supported",
-                    "diagnostics": f"The parameter {name} is not one this server knows; it was "
-                    "ignored.",
-                    "expression": [name],
-                }
-                for name in self.ignored
-            ],
-        }
+        return ignored_notice(self.ignored)
+
+
+def ignored_notice(ignored) -> dict | None:
+    """What a search says of the parameters it ignored (None when it ignored none)."""
+    if not ignored:
+        return None
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "warning",
+                "code": "not-supported",
+                "diagnostics": f"The parameter {name} is not one this server knows; it was "
+                "ignored.",
+                "expression": [name],
+            }
+            for name in ignored
+        ],
+    }
+
+
+def page_size(params) -> int:
+    """`_count`: how many a page holds (0: the total alone), at most `MAX_COUNT`."""
+    return _whole(params, "_count", DEFAULT_COUNT, MAX_COUNT, least=0)
 
 
 def search(user, resource_type: str, params, *, request=None, lenient=False) -> Page:
@@ -212,7 +222,7 @@ def search(user, resource_type: str, params, *, request=None, lenient=False) -> 
                         expression="_summary")  # fmt: skip
     if summary in SUMMARIES and "_elements" in used:
         raise FhirError(400, "Ask for _summary or _elements, not both.", expression="_summary")
-    count = 0 if summary == "count" else _whole(used, "_count", DEFAULT_COUNT, MAX_COUNT, least=0)
+    count = 0 if summary == "count" else page_size(used)
     number = _whole(used, "_page", 1, MAX_PAGE, least=1)
     with_total = used.get("_total", "accurate") != "none"
     if used.get("_total") not in (None, "none", "estimate", "accurate"):

@@ -26,7 +26,9 @@ from joinedup.fhir.scopes import covers
 from joinedup.fhir.search import (
     PARAMETERS,
     date_range,
+    ignored_notice,
     only_elements,
+    page_size,
     search,
     unknown_parameters,
 )
@@ -473,15 +475,13 @@ def group_endpoint(request, key: str | None = None):
     wanted = {k for v in request.GET.getlist("_id") for k in v.split(",")}
     groups = [] if service is None else [_group(client, service)]
     groups = [g for g in groups if not wanted or g["id"] in wanted]
-    if request.GET.get("_summary") == "count" or request.GET.get("_count") == "0":
+    if request.GET.get("_summary") == "count" or page_size(request.GET) == 0:
         shown = []
     else:
         shown = [only_elements(g, request.GET) for g in groups]
     found = bundle("searchset", shown, base=base_url(request), total=len(groups))
-    if unknown:
-        said = f"Ignored, as this server does not know them: {', '.join(unknown)}."
-        notice = {"resourceType": "OperationOutcome", "issue": [
-            {"severity": "warning", "code": "not-supported", "diagnostics": said}]}  # fmt: skip
+    notice = ignored_notice(unknown)
+    if notice is not None:
         found["entry"].append({"resource": notice, "search": {"mode": "outcome"}})
     return fhir_response(found)
 

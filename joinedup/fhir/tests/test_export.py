@@ -386,3 +386,8 @@ def test_an_export_collects_garbage_less_often_and_puts_it_back(record, hub, kic
     assert _files(client, kick_off(client))["Patient"]
     assert during == [(100_000, 50, 100)]
     assert gc.get_threshold() == before
+    with export._fewer_collections():  # two exports overlapping in one process
+        with export._fewer_collections():
+            pass
+        assert gc.get_threshold() == (100_000, 50, 100)  # the first still runs
+    assert gc.get_threshold() == before

@@ -126,7 +126,7 @@ def test_a_client_reads_and_finds_its_own_services_caseload_as_a_group(client, r
     lenient = client.get("/fhir/Group", {"name": "x"}, headers={"Prefer": "handling=lenient"})
     (group_found, notice) = _bundle(lenient, "searchset")["entry"]
     assert group_found["resource"]["id"] == str(hub.wellbeing.uuid)
-    assert "Ignored" in notice["resource"]["issue"][0]["diagnostics"]
+    assert "name is not one this server knows" in notice["resource"]["issue"][0]["diagnostics"]
 
 
 def test_another_services_group_is_not_found_and_a_group_needs_its_scope(client, record, hub):
@@ -141,6 +141,8 @@ def test_another_services_group_is_not_found_and_a_group_needs_its_scope(client,
     for path in (f"/fhir/Group/{hub.wellbeing.uuid}/_history", "/fhir/Group/_history",
                  f"/fhir/Group/{hub.wellbeing.uuid}/_history/1"):  # fmt: skip
         assert "keeps no versions or history" in _outcome(client.get(path), 404)["diagnostics"]
+    assert "_count must be a whole number" in _outcome(
+        client.get("/fhir/Group", {"_count": "ten"}), 400)["diagnostics"]  # fmt: skip
     refused = client.post("/fhir/Group", "{}", content_type="application/fhir+json")
     assert _outcome(refused, 405)["code"] == "not-supported"
     assert refused["Allow"] == "GET"
