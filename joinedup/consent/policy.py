@@ -491,7 +491,7 @@ def readable_rows[M: Model](
         rows = rows.filter(**{f"{key}__any_of": frozenset(among)})
     rows = rows.filter(students("identity"))
     if category in STUDENT_LEVEL:
-        return rows.filter(students(category))
+        return rows if category == "identity" else rows.filter(students(category))
     passes = students(
         category, ("self", "break_glass") if category in SERVICE_ONLY else _WHOLE_BASES
     )

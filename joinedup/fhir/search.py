@@ -362,7 +362,8 @@ def _sortable(kind: Kind, known: dict[str, Parameter]) -> dict[str, object]:
 
 
 def _ordering(kind: Kind, params, known: dict[str, Parameter]) -> list:
-    """`_sort` as an ORDER BY, the primary key breaking ties (so pages never overlap)."""
+    """`_sort` as an ORDER BY, the primary key breaking ties (so pages never overlap) in the
+    last key's direction, so that an index on (key, id) gives the order as it stands."""
     sortable = _sortable(kind, known)
     ordering: list = []
     for key in filter(None, ",".join(params.getlist("_sort")).split(",")):
@@ -375,7 +376,8 @@ def _ordering(kind: Kind, params, known: dict[str, Parameter]) -> list:
                 expression="_sort",
             )
         ordering.append(target.desc() if key.startswith("-") else target.asc())
-    return [*ordering, "pk"]
+    descending = bool(ordering) and ordering[-1].descending
+    return [*ordering, "-pk" if descending else "pk"]
 
 
 def only_elements(resource: dict, params) -> dict:

@@ -122,6 +122,9 @@ class Administration(models.Model):
                 condition=Q(is_valid=True, main_score__isnull=False),
                 name="administration_valid_scores",
             ),
+            # A search for responses or scores in date order (the newest first, as a partner
+            # polls) walks this index and stops at the page's end.
+            models.Index(fields=["completed_at", "id"], name="administration_by_date"),
         ]
         constraints = [
             models.UniqueConstraint(

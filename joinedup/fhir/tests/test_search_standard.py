@@ -5,6 +5,7 @@ running server."""
 
 import datetime as dt
 import urllib.parse
+import uuid
 
 import pytest
 from django.test import Client as HttpClient
@@ -16,6 +17,7 @@ from joinedup.consent.services import record_consent
 from joinedup.fhir import mapping
 from joinedup.fhir.tests.conftest import token_for
 from joinedup.fhir.tests.test_server import _get, _ids
+from joinedup.measures.models import Administration
 from joinedup.measures.services import record_administration
 
 FHIR_JSON = "application/fhir+json"
@@ -75,6 +77,27 @@ def test_sort_orders_by_the_types_date_either_way_and_pages_never_overlap(client
     body = _get(client, "/fhir/QuestionnaireResponse", expect=400, _sort="colour")
     assert body["issue"][0]["expression"] == ["_sort"]
     assert "authored" in body["issue"][0]["diagnostics"]
+
+
+def test_sort_breaks_ties_by_id_in_the_keys_direction_so_an_index_gives_the_order(
+    client, record, hub
+):
+    at = timezone.now() - dt.timedelta(days=2)
+    same = [
+        record_administration(
+            actor=hub.practitioner, student=record.student, service=hub.wellbeing, code="GAD-7",
+            answers=[0] * 7, method="in_session", completed_at=at,
+        ).pk
+        for _ in range(3)
+    ]  # fmt: skip
+    ids = {a.uuid: a.pk for a in Administration.objects.filter(pk__in=same)}
+
+    def tied(sort):
+        body = _get(client, "/fhir/QuestionnaireResponse", _sort=sort)
+        return [ids[uuid.UUID(r["id"])] for r in _matches(body) if uuid.UUID(r["id"]) in ids]
+
+    assert tied("-authored") == sorted(same, reverse=True)
+    assert tied("authored") == sorted(same)
 
 
 def test_elements_keeps_only_the_named_elements_and_marks_them_subsetted(client, record):
