@@ -13,12 +13,14 @@ from allauth.mfa.totp.internal.auth import (
     yield_hotp_counters_from_time,
 )
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
 from conftest import PASSWORD, TOTP_SECRET, make_staff
+from joinedup import settings as project_settings
 from joinedup.audit.models import AuditEvent
 from joinedup.people.models import Role, User
 
@@ -391,3 +393,18 @@ def test_a_staff_session_is_written_at_most_once_a_minute(hub, client):
     first = expiry_after(0)
     assert expiry_after(59) == first
     assert expiry_after(60) == first + dt.timedelta(seconds=60)
+
+
+# How passwords are stored
+
+
+def test_a_password_is_stored_under_argon2id_and_an_older_pbkdf2_one_moves_at_sign_in(
+    hub, client, settings
+):
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS  # the tests' own is quicker
+    hub.practitioner.set_password(PASSWORD)
+    assert hub.practitioner.password.startswith("argon2$argon2id$")
+    older = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    User.objects.filter(pk=hub.practitioner.pk).update(password=older)
+    assert sign_in(client, hub.practitioner.email)["Location"] == MFA_AUTHENTICATE
+    assert User.objects.get(pk=hub.practitioner.pk).password.startswith("argon2$argon2id$")
