@@ -33,6 +33,12 @@ the throughput then is the most this machine serves.
     .venv/bin/python benchmarks/load.py [--users 200] [--minutes 10] [--workers N]
         [--database load] [--students 150000] [--spawn-rate R]
     .venv/bin/python benchmarks/load.py --saturation [--users 20] [--minutes 1]
+    .venv/bin/python benchmarks/load.py --saturation --instances 2 --workers 1
+
+`--instances N` starts N `joinedup serve` instances behind one port (each binds it with
+SO_REUSEPORT, gunicorn's `--reuse-port`, and the kernel hands each new connection to one
+of them), as several app servers behind a load balancer: the scale-out. Nothing is kept in
+a server, so any instance answers any request of a signed-in user.
 
 Production settings come from the environment (DEBUG, SECRET_KEY, AUDIT_CHAIN_KEY, ...;
 benchmark defaults fill whatever is missing); `--database` names the PostgreSQL database on
@@ -96,6 +102,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, help="simulated users (200; 20 with --saturation)")
     parser.add_argument("--minutes", type=float, help="how long (10; 1 with --saturation)")
     parser.add_argument("--workers", type=int, help="server workers (serve's default)")
+    parser.add_argument("--instances", type=int, default=1, help="servers behind one port")
     parser.add_argument("--database", default="load", help="PostgreSQL database name")
     parser.add_argument("--students", type=int, default=150_000)
     parser.add_argument("--spawn-rate", type=float, help="users started a second")
@@ -114,7 +121,7 @@ def main() -> None:
     users = args.users or (20 if args.saturation else 200)
     minutes = args.minutes or (1 if args.saturation else 10)
     seconds = max(10, round(minutes * 60))
-    # Every sign-in hashes a password (about a third of a second of a core): ramp up over
+    # Every sign-in hashes a password (about a tenth of a second of a core): ramp up over
     # two minutes, or ten seconds when measuring saturation.
     rate = args.spawn_rate or (max(2.0, users / 10) if args.saturation else max(1.0, users / 120))
     env = server_env(args.database)
@@ -128,17 +135,24 @@ def main() -> None:
     collect_static(env)
     workers = args.workers or 2 * (os.cpu_count() or 1) + 1
     kind = "saturation" if args.saturation else "load"
-    print(f"{kind}: {users} users for {seconds} s (ramp {rate:g}/s), {workers} workers, "
+    if args.instances < 1:
+        raise SystemExit("--instances must be at least 1.")
+    servers = f"{args.instances} servers of {workers}" if args.instances > 1 else str(workers)
+    print(f"{kind}: {users} users for {seconds} s (ramp {rate:g}/s), {servers} workers, "
           f"{os.cpu_count()} cores; files in {out}", flush=True)  # fmt: skip
     before = _last_json(step(env, "count"))
     port = free_port()
-    server = start_server(env, port, workers, out / "server.log")
+    logs = [out / f"server-{n}.log" for n in range(1, args.instances + 1)]
+    started: list[subprocess.Popen] = []
     try:
+        for log in logs:
+            started.append(start_server(env, port, workers, log, shared=args.instances > 1))
         results = run_locust(accounts, port, users, rate, seconds, args.saturation, out)
     finally:
-        stop_server(server)
+        for server in started:
+            stop_server(server)
     after = _last_json(step(env, "count"))
-    report(results, before, after, workers, out / "server.log", args.saturation)
+    report(results, before, after, servers, logs, args.saturation)
 
 
 # --- the database ------------------------------------------------------------------------
@@ -449,9 +463,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, port: int, workers: int, log: Path) -> subprocess.Popen:
-    """`joinedup serve` behind (as it is told) one proxy, once /health/ready answers."""
+def start_server(
+    env: dict, port: int, workers: int, log: Path, *, shared: bool = False
+) -> subprocess.Popen:
+    """`joinedup serve` behind (as it is told) one proxy, once /health/ready answers;
+    `shared`: binding the port beside other instances (SO_REUSEPORT)."""
     server_env = env | {"TRUSTED_PROXY_COUNT": "1"}
+    if shared:
+        server_env["GUNICORN_CMD_ARGS"] = "--reuse-port"
     argv = [*MANAGE, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     with log.open("w") as out:
         server = subprocess.Popen(argv, env=server_env, stdout=out, stderr=subprocess.STDOUT,
@@ -462,7 +481,9 @@ def start_server(env: dict, port: int, workers: int, log: Path) -> subprocess.Po
             raise SystemExit(f"joinedup serve stopped ({server.returncode}); see {log}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=5) as r:
-                if r.status == 200:
+                # A shared port may be answered by an instance started before this one.
+                booted = log.read_text().count("Booting worker")
+                if r.status == 200 and (not shared or booted >= workers):
                     warm_up(port, workers)
                     return server
         except OSError:
@@ -528,7 +549,7 @@ def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-def report(results: dict, before: dict, after: dict, workers: int, server_log: Path,
+def report(results: dict, before: dict, after: dict, workers: str, server_logs: list[Path],
            saturation: bool) -> None:  # fmt: skip
     samples: dict[str, list[list[float]]] = results["samples"]
     failures: dict[str, int] = results["failures"]
@@ -550,9 +571,9 @@ def report(results: dict, before: dict, after: dict, workers: int, server_log: P
     for name, examples in results.get("failure_examples", {}).items():
         for example in examples:
             print(f"  {name}: {example}")
-    logged = server_log.read_text(errors="replace").splitlines()
+    logged = [line for log in server_logs for line in log.read_text(errors="replace").splitlines()]
     bad = [line for line in logged if any(mark in line for mark in ERROR_MARKS)]
-    print(f"server log: {len(bad)} error lines ({server_log})")
+    print(f"server log: {len(bad)} error lines ({', '.join(map(str, server_logs))})")
     for line in bad[:5]:
         print(f"  {line[:300]}")
     print(f"p95 target missed by: {', '.join(missed) if missed else 'none'}")
