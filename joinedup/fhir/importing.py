@@ -39,7 +39,7 @@ from joinedup.fhir import importing_patients, mapping
 from joinedup.fhir.errors import BundleError, FhirError, wrong_method
 from joinedup.fhir.resources import render
 from joinedup.fhir.selectors import fhir_base
-from joinedup.measures import instruments
+from joinedup.measures import instruments, scoring
 from joinedup.measures.models import Administration
 from joinedup.measures.services import record_administration
 from joinedup.people.models import Service, Student
@@ -63,7 +63,6 @@ MAX_BUNDLE_ENTRIES = 500
 # Far deeper than any resource taken here (a Bundle's nested questionnaire items included);
 # a body nested deeper is refused before anything walks it recursively.
 MAX_DEPTH = 64
-_LOINC_AT_END = re.compile(r"(\d{1,7}-\d)$")
 
 
 def read_body(request, limit: int) -> dict:
@@ -281,9 +280,44 @@ def _questionnaire_response(user, response, here: str, request, refs=None, warni
     student = _student(user, response.subject, f"{here}.subject", request, refs)
     sender = _SendersQuestionnaire.of(response)
     instrument = _instrument(response, sender, here)
-    answers = _answers(instrument, response, sender, here, warnings)
+    answers, stated = _answers(instrument, response, sender, here, warnings)
+    if warnings is not None:
+        warnings.extend(_scoring_notes(instrument, answers, stated, here))
     completed_at = _completed_at(_moment(response.authored), f"{here}.authored")
     return _Score(student, instrument, completed_at, answers=answers)
+
+
+def _scoring_notes(instrument, answers: list[int | None], stated, here: str) -> list[dict]:
+    """What the sender should know of the score worked out from its answers: none could be
+    (too many items unanswered), or it differs from the total the sender stated."""
+    result = scoring.score(instrument.code, answers)
+    if not result.valid:
+        missing = ", ".join(map(str, result.missing_items))
+        return [_note(f"No score was recorded: {instrument.code} items {missing} are not "
+                      f"answered, and it is scored with at most {instrument.max_missing} "
+                      "missing. The answers given were stored.", f"{here}.item")]  # fmt: skip
+    stated_value, field = stated or (None, "")
+    # To one decimal place, as scores are shown (a prorated total may be sent rounded).
+    scored = {round(x, 1) for x in (result.main_score, result.total) if x is not None}
+    if stated_value is not None and round(stated_value, 1) not in scored:
+        return [_note(f"The total sent ({stated_value:g}) was not kept: the answers score "
+                      f"{result.main_score:g}, which was recorded.", field)]  # fmt: skip
+    return []
+
+
+def _note(diagnostics: str, field: str) -> dict:
+    return {"severity": "warning", "code": "informational", "diagnostics": diagnostics,
+            "expression": [field]}  # fmt: skip
+
+
+def _stated_value(entry) -> float | None:
+    """The number a stated total carries, however it is sent."""
+    for answer in entry.answer or []:
+        for value in (answer.valueInteger, answer.valueDecimal,
+                      answer.valueQuantity and answer.valueQuantity.value):  # fmt: skip
+            if value is not None:
+                return float(value)
+    return None
 
 
 def _completed_at(moment, field: str) -> dt.datetime:
@@ -391,7 +425,7 @@ def _is_loinc(system: str | None) -> bool:
 
 def _loinc_of(item, sender: _SendersQuestionnaire) -> str | None:
     if item.definition and "loinc.org" in item.definition:
-        match = _LOINC_AT_END.search(item.definition.rstrip("/"))
+        match = mapping.LOINC_AT_END.search(item.definition.rstrip("/"))
         if match:
             return match.group(1)
     if item.linkId in sender.item_codes:
@@ -408,25 +442,6 @@ def _flat_items(items):
         yield from _flat_items(item.item)
 
 
-def _plain(name: str) -> str:
-    """A questionnaire's name reduced for comparison: "PHQ-9", "phq9", "Phq_9" agree."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def _named(text: str, every) -> list:
-    """The instruments a canonical or name names: ours, a LOINC panel's, or another
-    organisation's whose last path segment is the measure's name (".../Questionnaire/PHQ-9")."""
-    canonical = text.split("|")[0].rstrip("/")
-    if "loinc.org" in canonical:
-        panel = _LOINC_AT_END.search(canonical)
-        return [i for i in every if panel and i.loinc_panel == panel.group(1)]
-    ours = [i for i in every if canonical == mapping.questionnaire_url(i.code)]
-    if ours:
-        return ours
-    last = _plain(canonical.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
-    return [i for i in every if last and _plain(i.code) == last]
-
-
 def _instrument(response, sender: _SendersQuestionnaire, here: str):
     """The measure, in this order: named by the response's canonical (ours, a LOINC panel's,
     or another organisation's naming the measure), by the contained Questionnaire's code,
@@ -434,7 +449,7 @@ def _instrument(response, sender: _SendersQuestionnaire, here: str):
     every = instruments.all_instruments()
     names = [response.questionnaire or "", *sender.names]
     for name in filter(None, names):
-        found = _named(name, every)
+        found = mapping.instruments_named(name, every)
         if len(found) == 1:
             return found[0]
     for panel in sender.codes:
@@ -468,20 +483,30 @@ _TRAILING_NUMBER = re.compile(r"(\d+)$")
 
 def _answers(
     instrument, response, sender: _SendersQuestionnaire, here: str, warnings=None
-) -> list[int | None]:
-    """The answers by item number. An item is matched by its LOINC code, else (for a
-    response of this measure whose linkIds are not codes) by the number its linkId ends in.
-    An answered item that is none of the measure's is kept out of scoring and named in a
-    warning; a stated total is never trusted."""
+) -> tuple[list[int | None], tuple[float, str] | None]:
+    """The answers by item number, and the total the sender stated (with where), if any.
+    An item is matched by its LOINC code, else (for a response of this measure whose
+    linkIds are not codes) by the number its linkId ends in. An answered item that is not
+    scored (none of the measure's, or one it asks but never scores) is not stored, and is
+    named in a warning; a stated total is never trusted."""
     by_loinc = {item.loinc: item for item in instrument.items if item.loinc}
     by_number = {str(item.number): item for item in instrument.items}
-    ignored = {instrument.loinc_total, *(u.loinc for u in instrument.unscored_items)}
+    unscored = {u.loinc for u in instrument.unscored_items} - {None}
     answers: dict[int, int] = {}
+    stated = None
     for index, entry in enumerate(_flat_items(response.item)):
         field = f"{here}.item[{index}]"
         code = _loinc_of(entry, sender)
-        if _plain(entry.linkId).endswith("total") or (code is not None and code in ignored):
-            continue  # a stated total is never trusted; unscored items are not stored
+        if mapping.plain_name(entry.linkId).endswith("total") or (
+            code and code == instrument.loinc_total
+        ):
+            value = _stated_value(entry)
+            stated = (value, field) if value is not None else stated
+            continue  # a stated total is never trusted
+        if code in unscored:
+            if entry.answer and warnings is not None:
+                warnings.append(_not_scored(instrument, entry, code, field))
+            continue
         item = by_loinc.get(code) if code else None
         if item is None and code is None:
             number = _TRAILING_NUMBER.search(entry.linkId)
@@ -503,17 +528,23 @@ def _answers(
     if not answers:
         raise FhirError(422, f"The response answers none of {instrument.code}'s items.",
                         code="required", expression=f"{here}.item")  # fmt: skip
-    return [answers.get(item.number) for item in instrument.items]
+    return [answers.get(item.number) for item in instrument.items], stated
 
 
 def _unscored(instrument, entry, code, field: str) -> dict:
-    return {
-        "severity": "warning",
-        "code": "informational",
-        "diagnostics": f"Item {entry.linkId!r} (LOINC {code or 'none'}) is not an item of "
+    return _note(
+        f"Item {entry.linkId!r} (LOINC {code or 'none'}) is not an item of "
         f"{instrument.code}; it was kept out of the score and not stored.",
-        "expression": [field],
-    }
+        field,
+    )
+
+
+def _not_scored(instrument, entry, code, field: str) -> dict:
+    return _note(
+        f"Item {entry.linkId!r} (LOINC {code}) is asked with {instrument.code} but "
+        "is not part of its score; its answer was not stored.",
+        field,
+    )
 
 
 def _answer_value(instrument, item, answer, field: str) -> int:

@@ -397,6 +397,28 @@ def questionnaire_url(code: str) -> str:
     return f"{QUESTIONNAIRE_BASE}:{questionnaire_id(code)}"
 
 
+LOINC_AT_END = re.compile(r"(\d{1,7}-\d)$")
+
+
+def plain_name(name: str) -> str:
+    """A questionnaire's name reduced for comparison: "PHQ-9", "phq9", "Phq_9" agree."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def instruments_named(text: str, every) -> list:
+    """The instruments a canonical or name names: ours, a LOINC panel's, or another
+    organisation's whose last path segment is the measure's name (".../Questionnaire/PHQ-9")."""
+    canonical = text.split("|")[0].rstrip("/")
+    if "loinc.org" in canonical:
+        panel = LOINC_AT_END.search(canonical)
+        return [i for i in every if panel and i.loinc_panel == panel.group(1)]
+    ours = [i for i in every if canonical == questionnaire_url(i.code)]
+    if ours:
+        return ours
+    last = plain_name(canonical.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
+    return [i for i in every if last and plain_name(i.code) == last]
+
+
 def answer_coding(instrument, option) -> dict:
     """An answer option's coding: its LOINC answer code where the measure has one."""
     if option.loinc:

@@ -610,15 +610,12 @@ def _score_codes(value: str) -> list[str]:
 
 
 def _questionnaire_codes(value: str) -> list[str]:
-    """The instruments a Questionnaire reference names: its canonical (with or without a
-    version) or `Questionnaire/<id>`."""
-    canonical = value.split("|", 1)[0]
-    return [
-        i.code
-        for i in instruments.all_instruments()
-        if canonical
-        in (mapping.questionnaire_url(i.code), f"Questionnaire/{mapping.questionnaire_id(i.code)}")
-    ]
+    """The instruments a Questionnaire reference names: `Questionnaire/<id>`, or any
+    canonical a response may be sent with (ours, a LOINC panel's, another organisation's
+    naming the measure; with or without a version), as a create reads it."""
+    every = instruments.all_instruments()
+    by_id = [i for i in every if value == f"Questionnaire/{mapping.questionnaire_id(i.code)}"]
+    return [i.code for i in by_id or mapping.instruments_named(value, every)]
 
 
 def _key_filter(kind: Kind, values: list[str]) -> Q:

@@ -83,13 +83,47 @@ def test_another_organisations_canonical_with_its_own_link_ids_and_an_extra_item
         item=items, identifier={"system": "https://example-trust.nhs.uk/qr", "value": "77"},
     )  # fmt: skip
     outcome = _send(writer, response, Prefer="return=OperationOutcome")
-    created, warning = outcome["issue"]
+    created, extra, total = outcome["issue"]
     assert created["severity"] == "information"
-    assert warning["severity"] == "warning"
-    assert "'clinician_comment'" in warning["diagnostics"]
-    assert warning["expression"] == ["QuestionnaireResponse.item[10]"]
+    assert extra["severity"] == total["severity"] == "warning"
+    assert "'clinician_comment'" in extra["diagnostics"]
+    assert extra["expression"] == ["QuestionnaireResponse.item[10]"]
+    assert total["diagnostics"] == (
+        "The total sent (27) was not kept: the answers score 13, which was recorded."
+    )
+    assert total["expression"] == ["QuestionnaireResponse.item[9]"]
     stored = Administration.objects.get()
     assert (stored.code, stored.total) == ("PHQ-9", 13)
+
+
+def test_a_stated_total_that_agrees_and_the_unscored_difficulty_item(hub, writer):
+    """A total that agrees with the answers says nothing; the PHQ-9's tenth question (how
+    difficult the problems made things) is asked with it but never scored: not stored, and
+    the sender is told so."""
+    response = partner_phq9(hub.student, stated_total=9)
+    response["item"].append({"linkId": "/44249-1/69722-7", "answer": [
+        {"valueCoding": {"code": "LA6572-7"}}]})  # fmt: skip
+    outcome = _send(writer, response, Prefer="return=OperationOutcome")
+    _created, difficulty = outcome["issue"]
+    assert difficulty["diagnostics"] == (
+        "Item '/44249-1/69722-7' (LOINC 69722-7) is asked with PHQ-9 but is not part of its "
+        "score; its answer was not stored."
+    )
+    assert difficulty["expression"] == ["QuestionnaireResponse.item[10]"]
+    assert Administration.objects.get().answers.count() == 9
+
+
+def test_a_response_too_incomplete_to_score_is_stored_unscored_and_the_sender_told(hub, writer):
+    response = partner_phq9(hub.student, stated_total=5)
+    del response["item"][5:9]  # items 6 to 9 unanswered
+    outcome = _send(writer, response, Prefer="return=OperationOutcome")
+    _created, unscored = outcome["issue"]
+    assert unscored["diagnostics"] == (
+        "No score was recorded: PHQ-9 items 6, 7, 8, 9 are not answered, and it is scored "
+        "with at most 2 missing. The answers given were stored."
+    )
+    stored = Administration.objects.get()
+    assert (stored.is_valid, stored.main_score, stored.answers.count()) == (False, None, 5)
 
 
 def test_a_gad7_with_bare_loinc_link_ids_and_codes_without_systems(hub, writer):
@@ -124,7 +158,7 @@ def test_our_own_responses_still_round_trip(record, hub, writer):
 
 
 def test_a_warning_reaches_a_transaction_bundles_entry(hub, writer):
-    response = partner_phq9(hub.student)
+    response = partner_phq9(hub.student, stated_total=9)
     response["item"].append({"linkId": "mood-today", "answer": [{"valueString": "low"}]})
     bundle = {
         "resourceType": "Bundle",

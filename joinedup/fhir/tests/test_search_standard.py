@@ -160,9 +160,12 @@ def test_observations_by_code_and_category(client, record):
 
 
 def test_questionnaire_responses_by_questionnaire(client, record):
+    """By this server's canonical or id, or by any canonical a response may be sent with (a
+    sender searches by the one it sent)."""
     phq9 = {str(record.phq9.uuid)}
     url = mapping.questionnaire_url("PHQ-9")
-    for value in (url, f"{url}|1.0", "Questionnaire/phq-9"):
+    others = ("http://loinc.org/q/44249-1", "https://fhir.example-trust.nhs.uk/Questionnaire/PHQ-9")
+    for value in (url, f"{url}|1.0", "Questionnaire/phq-9", *others):
         assert _ids(_get(client, "/fhir/QuestionnaireResponse", questionnaire=value)) == phq9
     assert _get(client, "/fhir/QuestionnaireResponse", questionnaire="x")["total"] == 0
 
