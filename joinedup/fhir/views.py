@@ -330,16 +330,23 @@ def _history_search(resource_type: str, asked) -> QueryDict:
 
 
 def _history_bundle(resources: list[dict], base: str, *, total, links=()) -> dict:
-    """A `history` Bundle: each entry the version with the request that made it (a PUT of
-    the resource, as the server cannot say whether it was created or changed since) and its
-    response."""
+    """A `history` Bundle: each entry the version with the request that made it and its
+    response. A type whose time of change is its creation (a response or a score, never
+    changed once recorded) was made by a create (POST, 201); of any other the server
+    cannot say whether it was created or changed since, so the entry says PUT."""
     result = bundle("history", resources, base=base, total=total, links=links)
     for entry in result["entry"]:
         resource = entry["resource"]
+        kind = KINDS.get(resource["resourceType"])
+        created = kind is not None and kind.updated == "created_at"
         path = f"{resource['resourceType']}/{resource['id']}"
         version = resource["meta"]["versionId"]
-        entry["request"] = {"method": "PUT", "url": path}
-        entry["response"] = {"status": "200", "etag": f'W/"{version}"'}
+        entry["request"] = (
+            {"method": "POST", "url": resource["resourceType"]}
+            if created
+            else {"method": "PUT", "url": path}
+        )
+        entry["response"] = {"status": "201" if created else "200", "etag": f'W/"{version}"'}
         if "lastUpdated" in resource["meta"]:
             entry["response"]["lastModified"] = resource["meta"]["lastUpdated"]
     return result

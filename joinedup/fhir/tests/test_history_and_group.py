@@ -73,6 +73,9 @@ def test_a_types_history_lists_what_changed_since_most_recent_first(client, reco
     assert "/fhir/Observation/_history?" in following
     second = _bundle(client.get(following.split("testserver", 1)[1]), "history")
     assert [e["resource"]["id"] for e in second["entry"]] == [str(record.phq9.uuid)]
+    # A score is never changed once recorded: its one version was a create.
+    assert second["entry"][0]["request"] == {"method": "POST", "url": "Observation"}
+    assert second["entry"][0]["response"]["status"] == "201"
 
 
 def test_an_episode_ended_since_is_in_its_types_history(client, record, hub):
