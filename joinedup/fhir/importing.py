@@ -299,9 +299,10 @@ def _scoring_notes(instrument, answers: list[int | None], stated, here: str) -> 
     stated_value, field = stated or (None, "")
     # To one decimal place, as scores are shown (a prorated total may be sent rounded).
     scored = {round(x, 1) for x in (result.main_score, result.total) if x is not None}
-    if stated_value is not None and round(stated_value, 1) not in scored:
+    recorded = result.main_score if result.main_score is not None else result.total
+    if stated_value is not None and recorded is not None and round(stated_value, 1) not in scored:
         return [_note(f"The total sent ({stated_value:g}) was not kept: the answers score "
-                      f"{result.main_score:g}, which was recorded.", field)]  # fmt: skip
+                      f"{recorded:g}, which was recorded.", field)]  # fmt: skip
     return []
 
 
