@@ -10,7 +10,6 @@ Days are whole days between calendar dates (UTC), as the referral clocks count t
 (`joinedup.referrals.rules.clock`); a row carries them as day numbers since 1970-01-01.
 """
 
-import bisect
 import datetime as dt
 import functools
 import math
@@ -109,13 +108,17 @@ def age_band(date_of_birth: dt.date, on: dt.date) -> str:
     return label
 
 
+def _rank(percentile: int, n: int) -> int:
+    """The nearest rank of a percentile among n values: ⌈p/100 × n⌉, at least 1 (1-based)."""
+    return max(-(-percentile * n // 100), 1)
+
+
 def nearest_rank(sorted_values: Sequence[int | float], percentile: int) -> int | float | None:
     """The nearest-rank percentile: the value at rank ⌈p/100 × N⌉ of the sorted values
     (1-based), so it is always one of the values. None for no values."""
     if not sorted_values:
         return None
-    rank = -(-percentile * len(sorted_values) // 100)
-    return sorted_values[max(rank, 1) - 1]
+    return sorted_values[_rank(percentile, len(sorted_values)) - 1]
 
 
 @dataclass(frozen=True)
@@ -128,15 +131,25 @@ class Distribution:
     bands: tuple[int, ...]
 
     @classmethod
-    def of(cls, waits: Sequence[int], students: int) -> "Distribution":
-        ordered = sorted(waits)
+    def of(cls, waits: Mapping[int, int], students: int) -> "Distribution":
+        """The distribution of waits given as how many there were of each length in days."""
+        ordered = sorted((days, n) for days, n in waits.items() if n)
+        count = sum(n for _, n in ordered)
+        percentiles: dict[int, int | None] = dict.fromkeys(PERCENTILES)
+        if count:
+            for p in PERCENTILES:
+                rank, reached = _rank(p, count), 0
+                for days, n in ordered:
+                    reached += n
+                    if reached >= rank:
+                        percentiles[p] = days
+                        break
         return cls(
-            count=len(ordered),
+            count=count,
             students=students,
-            percentiles={p: nearest_rank(ordered, p) for p in PERCENTILES},
+            percentiles=percentiles,
             bands=tuple(
-                (len(ordered) if high is None else bisect.bisect_left(ordered, high))
-                - bisect.bisect_left(ordered, low)
+                sum(n for days, n in ordered if days >= low and (high is None or days < high))
                 for low, high in WAIT_BANDS
             ),
         )
@@ -158,21 +171,32 @@ def activity(rows: Iterable[ReferralRow], services: frozenset[int]) -> Activity:
     """Referrals received by the chosen services: by source (another service counted per
     service) and by outcome (accepted, declined by reason, withdrawn, still open)."""
     received = [r for r in rows if r.to_service in services]
+    return activity_of(
+        Counter((r.source, r.from_service, r.state, r.decline_reason) for r in received),
+        len({r.student for r in received}),
+    )
+
+
+def activity_of(
+    received: Mapping[tuple[str, int | None, str, str], int], students: int
+) -> Activity:
+    """`activity` of the referrals counted by (source, from service, state, decline
+    reason), received by `students` students."""
     by_source: dict[str, int] = {}
     from_services: dict[int, int] = {}
     by_outcome = dict.fromkeys(("accepted", "declined", "withdrawn", "open"), 0)
     declined: dict[str, int] = {}
-    for r in received:
-        by_source[r.source] = by_source.get(r.source, 0) + 1
-        if r.from_service is not None:
-            from_services[r.from_service] = from_services.get(r.from_service, 0) + 1
-        outcome = referral_outcome(r.state)
-        by_outcome[outcome] += 1
+    for (source, from_service, state, reason), n in received.items():
+        by_source[source] = by_source.get(source, 0) + n
+        if from_service is not None:
+            from_services[from_service] = from_services.get(from_service, 0) + n
+        outcome = referral_outcome(state)
+        by_outcome[outcome] += n
         if outcome == "declined":
-            declined[r.decline_reason] = declined.get(r.decline_reason, 0) + 1
+            declined[reason] = declined.get(reason, 0) + n
     return Activity(
-        referrals=len(received),
-        students=len({r.student for r in received}),
+        referrals=sum(received.values()),
+        students=students,
         by_source=by_source,
         from_services=from_services,
         by_outcome=by_outcome,
@@ -230,40 +254,67 @@ def waiting(
     Referrals count in the period they were sent (`evaluation.md`), so the Talking Therapies
     shares are of referrals sent in the period that have started treatment, rather than of
     those that finished a course of treatment in it as NHS Digital publishes them [S19]."""
-    first, first_students = [], set()
-    treated, treated_students = [], set()
-    still, still_students = [], set()
-    within = with_standard = 0
-    tt_started = 0
-    tt_within = [0] * len(TALKING_THERAPIES_STANDARDS_DAYS)
+    first: Counter[tuple[int, int]] = Counter()
+    treated: Counter[tuple[int, int]] = Counter()
+    still: Counter[int] = Counter()
+    first_students, treated_students, still_students = set(), set(), set()
     for r in rows:
         if r.first_contact_day is not None:
-            wait = r.first_contact_day - r.sent_day
-            first.append(wait)
+            first[r.to_service, r.first_contact_day - r.sent_day] += 1
             first_students.add(r.student)
-            standard = standards.get(r.to_service)
-            if standard is not None:
-                with_standard += 1
-                within += not past_standard(wait, standard)
         if r.treatment_day is not None:
-            wait = r.treatment_day - r.sent_day
-            treated.append(wait)
+            treated[r.to_service, r.treatment_day - r.sent_day] += 1
             treated_students.add(r.student)
-            if r.to_service in talking_therapies:
-                tt_started += 1
-                for i, limit in enumerate(TALKING_THERAPIES_STANDARDS_DAYS):
-                    tt_within[i] += wait <= limit
         elif r.state in WAITING_STATES:
-            still.append(today - r.sent_day)
+            still[today - r.sent_day] += 1
             still_students.add(r.student)
+    counts = WaitCounts(
+        first, treated, still, len(first_students), len(treated_students), len(still_students)
+    )
+    return waiting_of(counts, standards, talking_therapies)
+
+
+class WaitCounts(NamedTuple):
+    """Waits of the referrals received, counted: to first contact and to treatment start by
+    (receiving service, days), still waiting by days so far; and how many students had
+    each kind of wait."""
+
+    first: Mapping[tuple[int, int], int]
+    treated: Mapping[tuple[int, int], int]
+    still: Mapping[int, int]
+    first_students: int
+    treated_students: int
+    still_students: int
+
+
+def waiting_of(
+    counts: WaitCounts, standards: Mapping[int, int], talking_therapies: frozenset[int]
+) -> Waiting:
+    """`waiting` of the referrals' waits counted."""
+    first: Counter[int] = Counter()
+    treated: Counter[int] = Counter()
+    within = with_standard = tt_started = 0
+    tt_within = [0] * len(TALKING_THERAPIES_STANDARDS_DAYS)
+    for (service, wait), n in counts.first.items():
+        first[wait] += n
+        standard = standards.get(service)
+        if standard is not None:
+            with_standard += n
+            within += n * (not past_standard(wait, standard))
+    for (service, wait), n in counts.treated.items():
+        treated[wait] += n
+        if service in talking_therapies:
+            tt_started += n
+            for i, limit in enumerate(TALKING_THERAPIES_STANDARDS_DAYS):
+                tt_within[i] += n * (wait <= limit)
     return Waiting(
-        to_first_contact=Distribution.of(first, len(first_students)),
-        to_treatment=Distribution.of(treated, len(treated_students)),
+        to_first_contact=Distribution.of(first, counts.first_students),
+        to_treatment=Distribution.of(treated, counts.treated_students),
         within_standard=within,
         with_standard=with_standard,
         talking_therapies_started=tt_started,
         talking_therapies_within=tuple(tt_within),
-        still_waiting=Distribution.of(still, len(still_students)),
+        still_waiting=Distribution.of(counts.still, counts.still_students),
     )
 
 
@@ -308,14 +359,20 @@ def endings(rows: Iterable[EpisodeRow]) -> Endings:
     service is planned, a student who disengaged is not; an ending it does not know counts
     as unplanned (never as planned by default)."""
     rows = list(rows)
-    planned = sum(1 for r in rows if ENDING_IS_PLANNED.get(r.ending, False))
+    return endings_of(Counter(r.ending for r in rows), len({r.student for r in rows}))
+
+
+def endings_of(by_ending: Mapping[str, int], students: int) -> Endings:
+    """`endings` of the episodes counted by how they ended, of `students` students."""
+    ended = sum(by_ending.values())
+    planned = sum(n for ending, n in by_ending.items() if ENDING_IS_PLANNED.get(ending, False))
     return Endings(
-        ended=len(rows),
+        ended=ended,
         planned=planned,
-        unplanned=len(rows) - planned,
-        students=len({r.student for r in rows}),
-        transferred=sum(1 for r in rows if r.ending == "transferred"),
-        disengaged=sum(1 for r in rows if r.ending == "disengaged"),
+        unplanned=ended - planned,
+        students=students,
+        transferred=by_ending.get("transferred", 0),
+        disengaged=by_ending.get("disengaged", 0),
     )
 
 
@@ -340,6 +397,11 @@ def coverage(rows: Iterable[EpisodeRow]) -> Coverage:
                 paired = True
                 break
         counted[row.ending, row.service, paired] += 1
+    return coverage_of(counted)
+
+
+def coverage_of(counted: Mapping[tuple[str, int, bool], int]) -> Coverage:
+    """`coverage` of the endings counted by (ending, service, paired on some measure)."""
     by_ending: dict[str, list[int]] = {}
     by_service: dict[int, list[int]] = {}
     for (ending, service, paired), k in counted.items():
@@ -411,7 +473,6 @@ def measure_outcome(
     service has one. Scores take few distinct values, so the pairs are counted once per
     distinct (first, last, index) and every rule is applied to each distinct pair, weighted
     by its count."""
-    instrument = instruments.get(code)
     pairs: Counter[tuple[float, float, float | None]] = Counter()
     students = set()
     ended = 0
@@ -424,7 +485,17 @@ def measure_outcome(
             if score[2] >= 2:
                 pairs[score[0], score[1], rci_of.get(row.service)] += 1
                 students.add(row.student)
-    n = pairs.total()
+    return measure_outcome_of(code, ended, pairs, len(students))
+
+
+def measure_outcome_of(
+    code: str, ended: int, pairs: Mapping[tuple[float, float, float | None], int], students: int
+) -> MeasureOutcome:
+    """`measure_outcome` of `ended` endings, whose paired episodes are counted by (first
+    score, last score, the reliable change index of their service's own if the measure has
+    no published one), of `students` students."""
+    instrument = instruments.get(code)
+    n = sum(pairs.values())
     mean_first = math.fsum(f * k for (f, _, _), k in pairs.items()) / n if n else None
     mean_last = math.fsum(last * k for (_, last, _), k in pairs.items()) / n if n else None
     effect_size = None
@@ -465,7 +536,7 @@ def measure_outcome(
         code=code,
         ended=ended,
         paired=n,
-        students=len(students),
+        students=students,
         mean_first=mean_first,
         mean_last=mean_last,
         effect_size=effect_size,
@@ -534,7 +605,8 @@ def talking_therapies_episode(row: EpisodeRow) -> EpisodeOutcome:
 
 def talking_therapies(rows: Sequence[EpisodeRow]) -> TalkingTherapiesOutcome:
     """Counts of the NHS Talking Therapies flags over ended episodes."""
-    finished = eligible = case = recovery = improved = deteriorated = reliably = 0
+    finished = 0
+    paired: Counter[tuple] = Counter()
     students = set()
     for row in rows:
         if row.attended_treatment < 2:
@@ -543,20 +615,37 @@ def talking_therapies(rows: Sequence[EpisodeRow]) -> TalkingTherapiesOutcome:
         phq, gad = row.scores.get("PHQ-9"), row.scores.get("GAD-7")
         if not (phq and gad and phq[2] >= 2 and gad[2] >= 2):
             continue  # no paired scores on both measures: every flag would be None
-        outcome = talking_therapies_episode(row)
-        eligible += 1
+        paired[min(row.attended_treatment, 3), phq[0], phq[1], gad[0], gad[1]] += 1
         students.add(row.student)
-        improved += outcome.reliable_improvement
-        deteriorated += outcome.reliable_deterioration
+    return talking_therapies_of(len(rows), finished, paired, len(students))
+
+
+def talking_therapies_of(
+    ended: int, finished: int, paired: Mapping[tuple, int], students: int
+) -> TalkingTherapiesOutcome:
+    """`talking_therapies` of `ended` endings, `finished` of them with at least two attended
+    treatment appointments, those of them with paired PHQ-9 and GAD-7 scores counted by
+    (attended treatment appointments up to 3, PHQ-9 first and last, GAD-7 first and last),
+    of `students` students."""
+    eligible = case = recovery = improved = deteriorated = reliably = 0
+    for (attended, phq_first, phq_last, gad_first, gad_last), n in paired.items():
+        outcome = _episode_outcome(
+            attended,
+            (("PHQ-9", phq_first), ("GAD-7", gad_first)),
+            (("PHQ-9", phq_last), ("GAD-7", gad_last)),
+        )
+        eligible += n
+        improved += n * outcome.reliable_improvement
+        deteriorated += n * outcome.reliable_deterioration
         if outcome.caseness_at_start:
-            case += 1
-            recovery += outcome.recovery
-            reliably += outcome.reliable_recovery
+            case += n
+            recovery += n * outcome.recovery
+            reliably += n * outcome.reliable_recovery
     return TalkingTherapiesOutcome(
-        ended=len(rows),
+        ended=ended,
         finished=finished,
         eligible=eligible,
-        students=len(students),
+        students=students,
         case_at_start=case,
         recovery=recovery,
         reliable_improvement=improved,

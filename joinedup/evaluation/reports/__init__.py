@@ -12,16 +12,17 @@ one pass over the chosen services' episodes with their appointments counted (whi
 database also keeps, `referrals.EpisodeAppointments`), giving each ended episode its
 attended treatment appointments and each episode its attended and missed
 appointments in the period. The rules themselves are pure functions in
-`joinedup.evaluation.metrics`.
+`joinedup.evaluation.metrics`. On PostgreSQL a report of all students (no breakdown) has the
+database count the same rows instead (`counting`), and reads the counts.
 
 Periods: start inclusive, end exclusive, as UK calendar days. Waits are whole days between
 UTC dates, as the referral clocks count them.
 
 One module per concept: `parameters` (what a report covers, its groups and labels),
-`fetching` (the rows), `figures` (the metrics of a group of rows), `tables` (the figures as
-tables, described as data), `charts`, `service_report` (the builder and its CSV),
-`benchmark` (services side by side, funnel plots) and `access` (who may run reports, and
-their audit).
+`fetching` (the rows), `counting` (the rows counted by the database), `figures` (the
+metrics of a group of rows), `tables` (the figures as tables, described as data), `charts`,
+`service_report` (the builder and its CSV), `benchmark` (services side by side, funnel
+plots) and `access` (who may run reports, and their audit).
 """
 
 from joinedup.evaluation.reports.access import (
@@ -42,7 +43,13 @@ from joinedup.evaluation.reports.fetching import (
     in_background,
     without_cycle_collection,
 )
-from joinedup.evaluation.reports.figures import Figures, calibrations_of, compute, rci_note
+from joinedup.evaluation.reports.figures import (
+    Figures,
+    calibrations_of,
+    compute,
+    compute_in_database,
+    rci_note,
+)
 from joinedup.evaluation.reports.parameters import (
     ALL_STUDENTS,
     BREAKDOWNS,
@@ -77,6 +84,7 @@ __all__ = [
     "calibrations_of",
     "can_run_reports",
     "compute",
+    "compute_in_database",
     "csv_rows",
     "describe",
     "effect_size_label",

@@ -120,6 +120,6 @@ def charts_of(
         "flows": [
             {"from": names.get(a, "?"), "to": names.get(b, "?"), "flow": width}
             for (a, b), students in sorted(overall.flows.items())
-            if (width := chart_number(disclose(Count(len(students)))))
+            if (width := chart_number(disclose(Count(students))))
         ],
     }

@@ -17,7 +17,7 @@ from joinedup.evaluation.reports.parameters import ALL_STUDENTS, labeller
 from joinedup.people.models import Student
 
 
-class _Sql:
+class Sql:
     """SQL fragments that differ between SQLite and PostgreSQL."""
 
     def __init__(self, using: str):
@@ -86,7 +86,7 @@ class _Sql:
             return cursor.fetchall()
 
 
-def _in(ids: Sequence[int]) -> str:
+def in_list(ids: Sequence[int]) -> str:
     return ", ".join(str(int(i)) for i in ids)  # ints only: safe to inline
 
 
@@ -167,8 +167,8 @@ def fetch_rows(
     them, for the Talking Therapies "finished a course of treatment" rule) and its attended
     and missed appointments in the period. The rows are built as plain tuples; without a
     breakdown every row's group is a constant the query itself returns."""
-    sql = _Sql(using)
-    ids = _in(service_ids)
+    sql = Sql(using)
+    ids = in_list(service_ids)
     of_student = breakdown and breakdown != "practitioner"
     join = "JOIN people_student s ON s.id = {}.student_id" if of_student else ""
     # Without a breakdown, the group label is a parameter and rows are used as they come.
@@ -191,23 +191,11 @@ def fetch_rows(
             return [ReferralRow(*row[:9], label(row[9], row[6])) for row in fetched]
         return list(map(ReferralRow._make, fetched))
 
-    in_period = "{0} >= %s AND {0} < %s"
-
-    def counted_in_period(status: str) -> str:
-        """An episode's appointments of `status` in the period: none if all of them fall
-        outside it, all of them (as the database keeps them counted) if all fall inside,
-        and counted one by one only if they straddle its start or end."""
-        return f"""CASE WHEN c.episode_id IS NULL OR c.last_at < %s OR c.first_at >= %s THEN 0
-            WHEN c.first_at >= %s AND c.last_at < %s THEN c.{status}
-            ELSE (SELECT COUNT(*) FROM referrals_appointment a WHERE a.episode_id = e.id
-                  AND a.status = '{status}' AND {in_period.format("a.starts_at")}) END"""  # noqa: S608
-
     started = sql.day("e.started_at") if breakdown == "age_band" else "NULL"  # ages only
     episode_sql = f"""
         SELECT e.id, e.student_id, e.service_id, e.ending, {group("e")}, {started},
-               CASE WHEN {in_period.format("e.ended_at")} THEN 1 ELSE 0 END,
-               COALESCE(c.attended_treatment, 0),
-               {counted_in_period("attended")}, {counted_in_period("missed")}
+               CASE WHEN e.ended_at >= %s AND e.ended_at < %s THEN 1 ELSE 0 END,
+               COALESCE(c.attended_treatment, 0), {in_period("attended")}, {in_period("missed")}
         FROM referrals_episode e {join.format("e")}
         LEFT JOIN referrals_episodeappointments c ON c.episode_id = e.id
         WHERE e.service_id IN ({ids})"""  # noqa: S608
@@ -219,6 +207,17 @@ def fetch_rows(
 
     arriving = in_background(using, episode_rows)
     return Rows(fetch_referrals(), arriving=arriving)
+
+
+def in_period(status: str) -> str:
+    """SQL of an episode `e`'s appointments of `status` in the period, from its counts `c`
+    (`EpisodeAppointments`): none if all of them fall outside it, all of them if all fall
+    inside, and counted one by one only if they straddle its start or end. Its parameters
+    are the period's start and end, three times over."""
+    return f"""CASE WHEN c.episode_id IS NULL OR c.last_at < %s OR c.first_at >= %s THEN 0
+        WHEN c.first_at >= %s AND c.last_at < %s THEN c.{status}
+        ELSE (SELECT COUNT(*) FROM referrals_appointment a WHERE a.episode_id = e.id
+              AND a.status = '{status}' AND a.starts_at >= %s AND a.starts_at < %s) END"""  # noqa: S608
 
 
 def _episode_rows(

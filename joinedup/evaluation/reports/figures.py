@@ -2,11 +2,14 @@
 at every session, and their calibrations of the measures with no published reliable change
 index."""
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from joinedup.evaluation import metrics
 from joinedup.evaluation.metrics import EpisodeRow
+from joinedup.evaluation.reports import counting
 from joinedup.evaluation.reports.fetching import Rows
 from joinedup.evaluation.reports.parameters import NO_CALIBRATIONS, UNCALIBRATED
 from joinedup.measures.instruments import CODES
@@ -25,7 +28,7 @@ class Figures:
     coverage: metrics.Coverage
     measures: dict[str, metrics.MeasureOutcome]
     talking_therapies: metrics.TalkingTherapiesOutcome
-    flows: dict[tuple[int, int], set]
+    flows: dict[tuple[int, int], int]  # (from service, to service) -> students
 
 
 def compute(
@@ -44,17 +47,8 @@ def compute(
     chosen = frozenset(services)
     received = [r for r in rows.referrals if r.to_service in chosen]
     activity = metrics.activity(received, chosen)
-    waiting = metrics.waiting(
-        received,
-        {
-            pk: s.waiting_standard_days
-            for pk, s in services.items()
-            if s.waiting_standard_days is not None
-        },
-        frozenset(pk for pk, s in services.items() if s.kind == "talking_therapies"),
-        today,
-    )
-    flows = metrics.flows(rows.referrals, chosen)
+    waiting = metrics.waiting(received, *_standards(services), today)
+    flows = {pair: len(who) for pair, who in metrics.flows(rows.referrals, chosen).items()}
     if codes is None:
         codes = codes_in(rows.episodes, routine)
     return Figures(
@@ -65,16 +59,82 @@ def compute(
         coverage=metrics.coverage(rows.episodes),
         measures={
             code: metrics.measure_outcome(
-                rows.episodes,
-                code,
-                {pk: c.reliable_change_index for pk, c in calibrations.get(code, {}).items()},
-                routine.get(code, frozenset()),
+                rows.episodes, code, _rci_of(code, calibrations), routine.get(code, frozenset())
             )
             for code in codes
         },
         talking_therapies=metrics.talking_therapies(rows.episodes),
         flows=flows,
     )
+
+
+def compute_in_database(
+    start: date,
+    end: date,
+    services: dict[int, Service],
+    today: int,
+    calibrations: Mapping[str, Mapping[int, Calibration]] = NO_CALIBRATIONS,
+    routine: Mapping[str, frozenset[int]] = NO_CALIBRATIONS,
+    *,
+    using: str = "reports",
+) -> Figures:
+    """`compute` of every row `fetch_rows` would read for all students, every measure
+    included, from the counts the database makes of them (`counting`)."""
+    counts = counting.count(start, end, list(services), today, using=using)
+    ended_in: Counter[int] = Counter()
+    by_ending: Counter[str] = Counter()
+    for (ending, service, _), n in counts.endings.items():
+        ended_in[service] += n
+        by_ending[ending] += n
+    codes = [code for code in CODES if code in {c for c, _ in counts.scored} | set(routine)]
+    measures = {}
+    for code in codes:
+        asked_by = routine.get(code, frozenset())
+        scored = {service: n for (c, service), n in counts.scored.items() if c == code}
+        rci_of = _rci_of(code, calibrations)
+        pairs: Counter[tuple[float, float, float | None]] = Counter()
+        for (c, service, first, last), n in counts.pairs.items():
+            if c == code:
+                pairs[first, last, rci_of.get(service)] += n
+        measures[code] = metrics.measure_outcome_of(
+            code,
+            sum(scored.values())
+            + sum(ended_in[s] - scored.get(s, 0) for s in asked_by if s in services),
+            pairs,
+            counts.paired_students.get(code, 0),
+        )
+    return Figures(
+        activity=metrics.activity_of(counts.received, counts.received_students),
+        waiting=metrics.waiting_of(counts.waits, *_standards(services)),
+        appointments=counts.appointments,
+        endings=metrics.endings_of(by_ending, counts.ended_students),
+        coverage=metrics.coverage_of(counts.endings),
+        measures=measures,
+        talking_therapies=metrics.talking_therapies_of(
+            by_ending.total(),
+            counts.finished,
+            counts.talking_therapies,
+            counts.talking_therapies_students,
+        ),
+        flows=counts.flows,
+    )
+
+
+def _standards(services: Mapping[int, Service]) -> tuple[dict[int, int], frozenset[int]]:
+    """The services' own waiting standards, in days, and which are NHS Talking Therapies."""
+    return (
+        {
+            pk: s.waiting_standard_days
+            for pk, s in services.items()
+            if s.waiting_standard_days is not None
+        },
+        frozenset(pk for pk, s in services.items() if s.kind == "talking_therapies"),
+    )
+
+
+def _rci_of(code: str, calibrations: Mapping[str, Mapping[int, Calibration]]) -> dict:
+    """Each service's own reliable change index of the measure, where it has set one."""
+    return {pk: c.reliable_change_index for pk, c in calibrations.get(code, {}).items()}
 
 
 def calibrations_of(service_ids: Sequence[int], using: str) -> dict[str, dict[int, Calibration]]:

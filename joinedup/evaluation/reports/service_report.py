@@ -3,6 +3,7 @@
 import re
 from datetime import date
 
+from django.db import connections
 from django.utils import timezone
 
 from joinedup.evaluation import metrics
@@ -11,6 +12,7 @@ from joinedup.evaluation.reports.fetching import fetch_rows, without_cycle_colle
 from joinedup.evaluation.reports.figures import (
     calibrations_of,
     compute,
+    compute_in_database,
     load_services,
     routine_of,
     split_rows,
@@ -41,14 +43,22 @@ def build_report(
     services = load_services(parameters.service_ids, using)
     if set(services) != set(parameters.service_ids):
         raise ValueError("Some of the chosen services do not exist.")
-    rows = fetch_rows(
-        parameters.start, parameters.end, list(services), parameters.breakdown, using=using
-    )
     names = dict(Service.objects.using(using).values_list("pk", "name"))
     day = metrics.day_number(today)
     calibrations = calibrations_of(list(services), using)
     routine = routine_of(list(services), using)
-    per_group = {ALL_STUDENTS: compute(rows, services, None, day, calibrations, routine)}
+    if not parameters.breakdown and connections[using].vendor == "postgresql":
+        # All students only, on PostgreSQL: the database counts the rows rather than sending
+        # them (measured at hub scale: twice as fast; SQLite counts slower than Python).
+        everyone = compute_in_database(
+            parameters.start, parameters.end, services, day, calibrations, routine, using=using
+        )
+        per_group = {ALL_STUDENTS: everyone}
+    else:
+        rows = fetch_rows(
+            parameters.start, parameters.end, list(services), parameters.breakdown, using=using
+        )
+        per_group = {ALL_STUDENTS: compute(rows, services, None, day, calibrations, routine)}
     codes = list(per_group[ALL_STUDENTS].measures)
     if parameters.breakdown:
         order = group_order(parameters.breakdown, rows)

@@ -74,13 +74,13 @@ def at(figures: Figures, path: Path):
 
 @dataclass(frozen=True)
 class People:
-    """A count of people (or of a set of them)."""
+    """A count of people."""
 
     path: Path
 
     def shown(self, figures: Figures) -> str:
         value = at(figures, self.path)
-        return disclose(Count(value if isinstance(value, int) else len(value)))
+        return disclose(Count(value))
 
 
 @dataclass(frozen=True)
