@@ -7,7 +7,8 @@ each engine (SQLite under var/ and, when it answers, PostgreSQL database `bench_
 the database's triggers keep each episode's scores and appointment counts as rows arrive.
 Then it times the full hub report (every service, five years) and one service-year report,
 computes the same figures with DuckDB over a Parquet export of the same tables (the floor),
-prints the ratio, and asserts that every figure agrees with DuckDB's exactly.
+prints the ratio, and asserts that every figure agrees with DuckDB's exactly, counted both
+ways a report counts (the rows in Python, and on PostgreSQL by the database).
 
     .venv/bin/python benchmarks/evaluation.py [--episodes 125000] [--students 150000]
                                               [--administrations 1250000] [--repeat 3] [--keep]
