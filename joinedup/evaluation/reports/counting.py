@@ -1,9 +1,10 @@
 """Every figure of a report of all students, counted by the database: the SQL twin of
 counting the rows of `fetching` in Python (`figures.compute`), for a report with no
-breakdown. A hub report then reads a few hundred grouped counts rather than a row for
-every referral and episode; the figures are worked out from the counts by the same
-functions of `joinedup.evaluation.metrics` (`activity_of`, `waiting_of`, ...).
-`test_counting` checks that both give the same figures.
+breakdown on PostgreSQL (SQLite groups more slowly than Python counts). A hub report then
+reads a few thousand grouped counts rather than a row for every referral and episode;
+the figures are worked out from the counts by the same functions of
+`joinedup.evaluation.metrics` (`activity_of`, `waiting_of`, ...). `test_counting` checks
+that both give the same figures.
 
 Every count is of what `fetch_rows` reads: referrals sent in the period (received by a
 chosen service, or between one and another service); episodes of the chosen services ended
@@ -41,7 +42,7 @@ class Counts(NamedTuple):
 def count(
     start: date, end: date, service_ids: Sequence[int], today: int, *, using: str = "reports"
 ) -> Counts:
-    """Every count a report of all students of the services needs, in eight queries: the
+    """Every count a report of all students of the services needs, in nine queries: the
     episode ones in four reads in the background (on PostgreSQL, at once: see
     `fetching.in_background`) while the referral ones run here. `today` (a day number)
     dates the still-waiting referrals' wait so far."""
