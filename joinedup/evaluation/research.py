@@ -317,18 +317,20 @@ def smallest_group(rows: Iterable[Mapping], subject: str = "pseudonym") -> int:
 
 
 def generalised_by_step(steps: Mapping[Hashable, int], rows_of: Mapping[Hashable, int]) -> list:
-    """For the release note: how many students (and their rows) stopped at each step."""
+    """For the release note: how many students (and their rows) stopped at each step, every
+    step up to the last one needed (a step nobody stopped at was still applied to those who
+    went on, so the note names it)."""
+    last = max(steps.values(), default=0)
     found = []
-    for number, step in enumerate(GENERALISATION_STEPS, 1):
+    for number, step in enumerate(GENERALISATION_STEPS[:last], 1):
         students = [s for s, n in steps.items() if n == number]
-        if students:
-            found.append(
-                {
-                    "step": step.label,
-                    "students": len(students),
-                    "rows": sum(rows_of[s] for s in students),
-                }
-            )
+        found.append(
+            {
+                "step": step.label,
+                "students": len(students),
+                "rows": sum(rows_of[s] for s in students),
+            }
+        )
     return found
 
 
@@ -555,6 +557,8 @@ def release_note_text(note: Mapping) -> str:
         lines += [
             f"- {item['step']}: {counted(item['students'], 'student')}, "
             f"{counted(item['rows'], 'episode')}"
+            if item["students"]
+            else f"- {item['step']}: applied on the way to a later step; no student stopped here"
             for item in note["generalised"]
         ]
     else:

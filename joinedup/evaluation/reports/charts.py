@@ -122,4 +122,8 @@ def charts_of(
             for (a, b), students in sorted(overall.flows.items())
             if (width := chart_number(disclose(Count(students))))
         ],
+        # Flows of 1 to 7 students are not drawn: the page says how many, as the table's *.
+        "flows_hidden": sum(
+            disclose(Count(students)) == SUPPRESSED for students in overall.flows.values()
+        ),
     }

@@ -235,7 +235,14 @@ def test_small_groups_are_generalised_or_suppressed_and_the_note_says_how_many(p
     rows = _rows(files)
     note = extract.release_note
     assert note["k"] == 5
-    assert note["generalised"] == [{"step": "ethnicity group not shown", "students": 6, "rows": 6}]
+    # Every step up to the last one needed is named, those nobody stopped at too.
+    assert note["generalised"] == [
+        {"step": "referral month shown as its quarter", "students": 0, "rows": 0},
+        {"step": "age band widened to ten years", "students": 0, "rows": 0},
+        {"step": "referral month shown as its year", "students": 0, "rows": 0},
+        {"step": "service shown only as its kind", "students": 0, "rows": 0},
+        {"step": "ethnicity group not shown", "students": 6, "rows": 6},
+    ]
     assert note["suppressed"] == {"students": 2, "rows": 2}
     assert note["students"] == 13
     assert note["rows"] == len(rows) == 18
@@ -247,6 +254,8 @@ def test_small_groups_are_generalised_or_suppressed_and_the_note_says_how_many(p
     assert {r["institution"] for r in rows} == {hub_university_name(cohort)}
     text = files["release_note.txt"].decode()
     assert "- ethnicity group not shown: 6 students, 6 episodes" in text
+    assert ("- service shown only as its kind: applied on the way to a later step; no student "
+            "stopped here") in text  # fmt: skip
     assert "smaller than 5): 2 students, 2 episodes." in text
     assert json.loads(files["release_note.json"]) == note
 

@@ -244,11 +244,18 @@ def test_onward_flows_count_distinct_students_between_services(hub):
                      from_service=hub.wellbeing)  # fmt: skip
         add_referral(hub, student, hub.talking, dt.date(2025, 6, 2), source="service",
                      from_service=hub.wellbeing)  # fmt: skip
+    for student in students(hub, 3, start=50):  # too few to show: hidden, and said to be
+        add_referral(hub, student, hub.crisis, dt.date(2025, 6, 3), source="service",
+                     from_service=hub.wellbeing)  # fmt: skip
     report = run(hub, services=(hub.wellbeing.pk,))
     assert figure(report, "flows", "Wellbeing → Talking Therapies") == "10"  # 9 students
+    assert figure(report, "flows", "Wellbeing → Crisis Team") == "*"
     assert report["charts"]["flows"] == [
         {"from": "Wellbeing", "to": "Talking Therapies", "flow": 10.0}
     ]
+    assert report["charts"]["flows_hidden"] == 1
+    page = render_to_string("evaluation/_report_body.html", {"report": report})
+    assert "1 flow of fewer than 8 students is not drawn (shown as * in the table below)." in page
     # The wellbeing service received none of them.
     assert figure(report, "activity", "Referrals") == "0"
 
