@@ -183,9 +183,10 @@ class ExtractForm(forms.Form):
     )
     k = forms.IntegerField(
         label=_("Smallest group of students (k)"),
-        help_text=_("Every combination of age band, gender, ethnicity, disability, "
-                    "international status and institution must describe at least this many "
-                    "students. 5 unless your data sharing agreement says otherwise."),
+        help_text=_("Every combination of institution, age band, gender, ethnicity group, "
+                    "disability, international status, service and referral month must "
+                    "describe at least this many students. 5 unless your data sharing "
+                    "agreement says otherwise."),
         initial=DEFAULT_K,
         min_value=2,
         max_value=50,
@@ -226,11 +227,21 @@ class ExtractForm(forms.Form):
         if starts_on and ends_on and starts_on >= ends_on:
             self.add_error("ends_on", _("The end of the period must be after its start."))
         k = cleaned.get("k")
-        if k is not None and (problem := research.k_problem(
-            k, settings.RESEARCH_MIN_K, agreement=cleaned.get("approved_under") is not None,
-            approval=cleaned.get("approval", ""),
-        )):  # fmt: skip
-            self.add_error("k", problem)
+        agreement, approval = cleaned.get("approved_under"), cleaned.get("approval", "")
+        if k is not None and research.k_problem(
+            k, settings.RESEARCH_MIN_K, agreement=agreement is not None, approval=approval
+        ):
+            # Said at each box still to fill in, so the researcher sees which is missing.
+            minimum = settings.RESEARCH_MIN_K
+            if agreement is None:
+                self.add_error("approved_under", _(
+                    "k below %(minimum)s needs the data sharing agreement that allows it: "
+                    "choose it, or raise k to %(minimum)s."
+                ) % {"minimum": minimum})  # fmt: skip
+            if not approval.strip():
+                self.add_error("approval", _(
+                    "k below %(minimum)s needs who approved it and where that is recorded."
+                ) % {"minimum": minimum})  # fmt: skip
         return cleaned
 
 

@@ -516,6 +516,19 @@ def test_bad_input_is_explained_and_nothing_is_queued(client, hub, settings):
         "services": [hub.wellbeing.pk],
     })  # fmt: skip
     assert b"k below 5 needs the data sharing agreement that allows it" in smaller.content
+    assert smaller.context["form"].errors == {
+        "approved_under": ["k below 5 needs the data sharing agreement that allows it: choose "
+                           "it, or raise k to 5."],
+        "approval": ["k below 5 needs who approved it and where that is recorded."],
+    }  # fmt: skip
+    # With the agreement chosen, only who approved it is asked for, at its own box.
+    approver_missing = client.post(reverse("evaluation:extract-list"), {
+        "starts_on": "2025-01-01", "ends_on": "2025-06-01", "k": "3",
+        "services": [hub.wellbeing.pk], "approved_under": hub.agreement.pk, "approval": " ",
+    })  # fmt: skip
+    assert approver_missing.context["form"].errors == {
+        "approval": ["k below 5 needs who approved it and where that is recorded."]
+    }
     assert not ResearchExtract.objects.exists()
 
 
