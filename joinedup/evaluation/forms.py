@@ -48,7 +48,14 @@ class ReportForm(PeriodForm):
         label=_("Services"),
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Choose at least one service.")},
+        error_messages={
+            "required": _("Choose at least one service."),
+            "invalid_choice": _(
+                "You may report only on the services listed here: a service of another "
+                "organisation, or one that does not exist, cannot be chosen."
+            ),
+            "invalid_pk_value": _("Choose services from the list."),
+        },
     )
     breakdown = forms.ChoiceField(
         label=_("Break every figure down by"),
@@ -179,7 +186,14 @@ class ExtractForm(forms.Form):
         label=_("Services"),
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Choose at least one service.")},
+        error_messages={
+            "required": _("Choose at least one service."),
+            "invalid_choice": _(
+                "You may extract only from the services listed here: a service of another "
+                "organisation, or one that does not exist, cannot be chosen."
+            ),
+            "invalid_pk_value": _("Choose services from the list."),
+        },
     )
     k = forms.IntegerField(
         label=_("Smallest group of students (k)"),

@@ -120,7 +120,8 @@ def test_a_breakdown_is_saved_with_its_groups(hub, referred):
         ({"service": []}, "Services: Choose at least one service."),
         ({"breakdown": "shoe_size"}, "shoe_size is not one of the available choices."),
         ({"start": "2015-01-01"}, "Up to (not including): A report can cover at most ten years."),
-        ({"service": [0]}, "0 is not one of the available choices."),
+        ({"service": [0]}, "Services: You may report only on the services listed here"),
+        ({"service": ["x"]}, "Services: Choose services from the list."),
     ],
 )
 def test_bad_parameters_are_explained_and_nothing_is_saved(client, hub, query, message):
