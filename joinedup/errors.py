@@ -99,7 +99,15 @@ def bad_request(request, exception):
 def permission_denied(request, exception):
     _audit_refusal(request)
     if audience(request) == "page":
-        return defaults.permission_denied(request, exception)
+        from joinedup.consent.policy import seats_of
+        from joinedup.people.models import Role
+
+        user = getattr(request, "user", None)
+        admin = bool(user and user.is_authenticated) and any(
+            seat.role == Role.ORG_ADMIN for seat in seats_of(user)
+        )
+        # An organisation admin is the one others are told to ask: told what they can do.
+        return render(request, "403.html", {"is_org_admin": admin}, status=403)
     return error_response(request, 403, _("You may not do this."))
 
 

@@ -60,7 +60,7 @@ def test_a_service_manager_cannot_report_on_another_organisations_service(client
     client.force_login(hub.service_manager)
     response = client.get(URL, query(hub, hub.talking))
     assert response.status_code == 400
-    assert "not one of the available choices" in response.content.decode()
+    assert "You may report only on the services listed here" in response.content.decode()
     assert not AuditEvent.objects.filter(action="evaluation.report.viewed").exists()
 
 
@@ -84,6 +84,17 @@ def test_bad_parameters_get_a_message_in_words(client, hub):
 def test_nobody_else_may_run_reports(client, hub, who, name):
     client.force_login(getattr(hub, who))
     assert client.get(reverse(f"evaluation:{name}"), query(hub)).status_code == 403
+
+
+def test_a_refused_organisation_admin_is_told_what_they_can_do_and_others_whom_to_ask(client, hub):
+    client.force_login(hub.org_admin)
+    admin = client.get(URL, query(hub)).content.decode()
+    assert "As an organisation admin you can give a member of staff" in admin
+    assert reverse("governance:people") in admin
+    client.force_login(hub.practitioner)
+    practitioner = client.get(URL, query(hub)).content.decode()
+    assert "ask your organisation's administrator" in practitioner
+    assert "As an organisation admin" not in practitioner
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client):
