@@ -114,17 +114,30 @@ def csv_rows(report: dict) -> list[list[str]]:
         [],
         CSV_COLUMNS,
     ]  # fmt: skip
+
+    def figure(section: str, title: str, label: str, group: str, shown: str) -> list[str]:
+        rate = _RATE.match(shown)
+        number, of = (
+            (rate[1], rate[2]) if rate else (shown, "") if _NUMBER.match(shown) else ("", "")
+        )
+        return [section, title, label, group, shown, number, of]
+
     for table in report["tables"]:
         for row in table["rows"]:
             for group, shown in zip(report["groups"], row["values"], strict=True):
-                rate = _RATE.match(shown)
-                number, of = (
-                    (rate[1], rate[2])
-                    if rate
-                    else (shown, "")
-                    if _NUMBER.match(shown)
-                    else ("", "")
-                )
-                rows.append([table["section"], table["title"], row["label"], group, shown,
-                             number, of])  # fmt: skip
+                rows.append(figure(table["section"], table["title"], row["label"], group, shown))
+    # The pre/post charts' cells, as the page's table beside each chart shows them.
+    for chart in report["charts"].get("prepost", []):
+        title = f"{chart['code']}: episodes by first and last score, all students"
+        for cell in chart["cells"]:
+            where = f"First {cell['first']}, last {cell['last']}"
+            for label, shown in (
+                ("episodes", cell["n"]),
+                ("mean first score", cell["mean_first"]),
+                ("mean last score", cell["mean_last"]),
+            ):
+                shown = SUPPRESSED if shown is None else str(shown)
+                rows.append(figure("Outcomes", title, f"{where}: {label}", ALL_STUDENTS, shown))
+        rows.append(figure("Outcomes", title, "In cells of fewer than 8 episodes, not drawn",
+                           ALL_STUDENTS, str(chart["hidden"])))  # fmt: skip
     return rows

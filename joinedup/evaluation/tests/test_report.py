@@ -271,7 +271,15 @@ def test_csv_rows_carry_every_figure_for_every_group(hub, caseload):
     assert rows[3] == ["Broken down by", "Gender"]
     assert rows[4][0] == "Disclosure control"
     figures = sum(len(t["rows"]) for t in report["tables"])
-    assert len(rows) == header + 1 + figures * len(report["groups"])
+    # and the pre/post tables: three figures a drawn cell, and how many are in cells not drawn
+    cells = sum(3 * len(c["cells"]) + 1 for c in report["charts"]["prepost"])
+    assert cells == 2 * (3 + 1)  # PHQ-9 and GAD-7: one cell of ten episodes each
+    assert len(rows) == header + 1 + figures * len(report["groups"]) + cells
+    phq9 = "PHQ-9: episodes by first and last score, all students"
+    assert ["Outcomes", phq9, "First 18 to under 24, last 6 to under 12: episodes",
+            "All students", "10", "10", ""] in rows  # fmt: skip
+    assert ["Outcomes", phq9, "First 18 to under 24, last 6 to under 12: mean first score",
+            "All students", "18.0", "18.0", ""] in rows  # fmt: skip
     assert ["Activity", "Referrals received", "Students referred", "Woman", "10", "10", ""] in rows
     by_shown = {row[4]: row[5:] for row in rows[header + 1 :]}
     assert by_shown.get("*", ["", ""]) == ["", ""]  # hidden: no number
