@@ -156,6 +156,10 @@ def test_a_download_with_bad_parameters_says_why_and_is_not_audited(client, hub,
     response = client.get(reverse(f"evaluation:{name}"), query(hub) | {"start": "not a date"})
     assert response.status_code == 400
     assert "Enter a valid date." in response.content.decode()
+    # Corrected and sent again, the form shows the report rather than downloading it.
+    assert f'<form method="get" action="{reverse("evaluation:report")}"' in (
+        response.content.decode()
+    )
     assert not AuditEvent.objects.filter(action__startswith="evaluation.report").exists()
 
 
