@@ -425,5 +425,6 @@ def test_the_benchmarking_page_says_which_units_it_hides(rf, units, said, not_sa
     page = render_to_string("evaluation/benchmarking.html", {
         "benchmark": {"headlines": [], "units": [], "funnels": {"recovery-service": plot}},
     }, request=request)  # fmt: skip
+    assert "A dash means there is nothing to show." in page
     assert said in page
     assert not_said not in page

@@ -24,6 +24,7 @@ def test_every_figure_on_the_page_is_in_the_pdf_in_its_column(client, hub, wellb
 
     assert "Woman" in report["groups"]
     assert f"Figure {' '.join(report['groups'])}" in text
+    assert "shown as *. A dash means there is nothing to show." in text  # as the page says
     rows = 0
     for table in report["tables"]:
         assert f"{table['section']}: {table['title']}" in text
