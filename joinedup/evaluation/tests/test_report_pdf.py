@@ -5,8 +5,10 @@ import io
 import re
 
 import pypdf
+from django.template.loader import render_to_string
 from django.urls import reverse
 
+from joinedup.evaluation.report_views import _bars
 from joinedup.evaluation.tests.test_report_views import query, wellbeing_caseload  # noqa: F401
 
 
@@ -84,3 +86,27 @@ def test_the_pdf_draws_each_pre_post_chart_as_the_page_does():
     wemwbs = _prepost(chart | {"min": 14, "max": 70})
     assert [t["score"] for t in wemwbs["ticks"]] == ["14", "20", "30", "40", "50", "60", "70"]
     assert 'stroke="#d5281b"' not in no_index
+
+
+def test_each_chart_of_the_pdf_is_on_the_page_of_its_heading(client, hub, wellbeing_caseload):  # noqa: F811
+    client.force_login(hub.service_manager)
+    pdf = client.get(reverse("evaluation:report-pdf"), query(hub, breakdown="gender")).content
+    pages = [
+        re.sub(r"\s+", " ", page.extract_text()) for page in pypdf.PdfReader(io.BytesIO(pdf)).pages
+    ]
+    assert any("Outcomes on the" in page for page in pages), "a pre/post chart is drawn"
+    for page in pages:
+        for heading in re.findall(r"Outcomes on the (\S+): first and last scores", page):
+            # Its chart (the legend says what a bubble is) is on the same page.
+            assert "A cell of 8 or more episodes, larger for more" in page, heading
+        if "Waits to first contact, by length (all students)" in page:
+            assert "18 weeks or more" in page  # the chart's last bar
+    # Whatever the figures, each chart is kept whole with its heading: one unbreakable block.
+    report = client.get(reverse("evaluation:report"), query(hub)).context["report"]
+    html = render_to_string(
+        "evaluation/report_pdf.html", {"report": report, "description": "", "bars": _bars(report)}
+    )
+    assert re.search(r"\.chart \{ break-inside: avoid; \}|, \.chart \{ break-inside: avoid", html)
+    blocks = re.findall(r'<div class="chart">(.*?)</div>', html, re.S)
+    assert len(blocks) == 2 + len(report["charts"]["prepost"])  # waits, scores, each pre/post
+    assert all(block.lstrip().startswith("<h2>") and "<svg" in block for block in blocks)
