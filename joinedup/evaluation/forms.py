@@ -40,23 +40,29 @@ class PeriodForm(referrals_forms.PeriodForm):
         return cleaned
 
 
-class ReportForm(PeriodForm):
-    """A report's parameters, named as the saved-report pages read them from the query: the
-    period, the services `user` may report on, and an optional breakdown."""
-
-    service = forms.ModelMultipleChoiceField(
+def _services_field(not_listed: str) -> forms.ModelMultipleChoiceField:
+    """Services chosen as checkboxes from those the user may use (the form sets the
+    queryset); `not_listed` says why a service put in the address is refused."""
+    return forms.ModelMultipleChoiceField(
         label=_("Services"),
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
             "required": _("Choose at least one service."),
-            "invalid_choice": _(
-                "You may report only on the services listed here: a service of another "
-                "organisation, or one that does not exist, cannot be chosen."
-            ),
+            "invalid_choice": not_listed,
             "invalid_pk_value": _("Choose services from the list."),
         },
     )
+
+
+class ReportForm(PeriodForm):
+    """A report's parameters, named as the saved-report pages read them from the query: the
+    period, the services `user` may report on, and an optional breakdown."""
+
+    service = _services_field(
+        _("You may report only on the services listed here: a service of another "
+          "organisation, or one that does not exist, cannot be chosen.")
+    )  # fmt: skip
     breakdown = forms.ChoiceField(
         label=_("Break every figure down by"),
         required=False,
@@ -182,19 +188,10 @@ class ExtractForm(forms.Form):
         widget=_DATE,
         error_messages={**_DATE_ERRORS, "required": _("Enter the day after the period ends.")},
     )
-    services = forms.ModelMultipleChoiceField(
-        label=_("Services"),
-        queryset=None,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "required": _("Choose at least one service."),
-            "invalid_choice": _(
-                "You may extract only from the services listed here: a service of another "
-                "organisation, or one that does not exist, cannot be chosen."
-            ),
-            "invalid_pk_value": _("Choose services from the list."),
-        },
-    )
+    services = _services_field(
+        _("You may extract only from the services listed here: a service of another "
+          "organisation, or one that does not exist, cannot be chosen.")
+    )  # fmt: skip
     k = forms.IntegerField(
         label=_("Smallest group of students (k)"),
         help_text=_("Every combination of institution, age band, gender, ethnicity group, "
